@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config'
+
+// Engine tests run in plain Node: `electron` is aliased to a stub because a real
+// require('electron') outside Electron tries to download the binary.
+export default defineConfig({
+  resolve: {
+    alias: { electron: new URL('./test/stubs/electron.ts', import.meta.url).pathname }
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Two cores: more workers only fight over them.
+    maxWorkers: 2
+  }
+})

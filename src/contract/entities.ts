@@ -1,0 +1,186 @@
+/**
+ * Entities as they cross the IPC boundary: plain JSON, no tensors, no Buffers, no Dates
+ * (timestamps are ISO strings). Shared by the main side and the renderer.
+ */
+
+/** The project file the window is working on. */
+export interface ProjectInfo {
+  path: string
+  /** File name without extension; shown in the header. */
+  name: string
+  sizeBytes: number
+  /** Schema version of the file (PRAGMA user_version). */
+  schemaVersion?: number
+}
+
+export interface RecentProject {
+  path: string
+  name: string
+  openedAt: string
+  /** False when the file has gone since it was last opened. */
+  exists: boolean
+}
+
+export interface SystemInfo {
+  appVersion: string
+  /** Compute backend the engine runs on: tensorflow, wasm or cpu. */
+  backend: string
+  backendDetail: string
+  platform: string
+  /** Whether the host shows native file dialogs (Electron) or asks for typed paths (browser). */
+  nativeDialogs: boolean
+}
+
+export interface DatasetSummary {
+  id: string
+  name: string
+  classNames: string[]
+  height: number
+  width: number
+  channels: number
+  trainCount: number
+  validationCount: number
+  /** Images per class, index = class index. */
+  classCounts: { train: number[]; validation: number[] }
+  provenance: Record<string, unknown>
+  createdAt: string
+}
+
+export interface PreviewImage {
+  index: number
+  label: number
+  className: string
+  /** data:image/png;base64,… (the CSP allows data: images only). */
+  src: string
+}
+
+export type ArchitectureName = 'cnn-small' | 'vgg11' | 'vgg16' | 'resnet20' | 'resnet32'
+export type PenaltyForm = 'signed' | 'absolute' | 'squared'
+
+export interface ModelSummary {
+  id: string
+  name: string
+  architecture: string
+  datasetId: string | null
+  /** Validation accuracy in [0, 1], when known. */
+  accuracy: number | null
+  lambda: number
+  penaltyForm: PenaltyForm | null
+  referenceId: string | null
+  /** Mean cosine δ of input gradients to the reference (Eq. 6.3), when measured. */
+  deltaToReference: number | null
+  /** Set when training detected a collapse (chance accuracy, vanishing gradients, NaN). */
+  collapse: string | null
+  origin: 'trained' | 'imported'
+  createdAt: string
+}
+
+/** One point of a training curve. */
+export interface HistoryPoint {
+  epoch: number
+  step?: number
+  loss?: number
+  accuracy?: number
+  valAccuracy?: number
+  delta?: number
+}
+
+export type RunKind =
+  | 'import'
+  | 'train'
+  | 'attack-sweep'
+  | 'defense-table'
+  | 'similarity'
+  | 'model-import'
+  | 'model-export'
+export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled'
+
+export interface RunSummary {
+  id: string
+  kind: RunKind | string
+  status: RunStatus | string
+  /** The exact configuration the run used (re-run sends it back). */
+  config: Record<string, unknown>
+  result: unknown
+  backend: string | null
+  seed: number | null
+  startedAt: string
+  finishedAt: string | null
+  durationMs: number | null
+  error: string | null
+}
+
+export interface Prediction {
+  modelId: string
+  modelName: string
+  label: number
+  className: string
+  confidence: number
+}
+
+/** One gallery row: original, adversarial and amplified perturbation, each model's prediction. */
+export interface GalleryItem {
+  id: string
+  runId: string
+  attack: string
+  epsilon: number
+  sampleIndex: number
+  trueLabel: number
+  trueClassName: string
+  original: string
+  adversarial: string
+  perturbation: string
+  predictionsClean: Prediction[]
+  predictionsAdversarial: Prediction[]
+}
+
+/** Fooling ratio vs ε for one attack on one model (Figures 6.5–6.7). */
+export interface SweepCurve {
+  attack: string
+  modelId: string
+  modelName: string
+  role: 'source' | 'target'
+  points: { epsilon: number; foolingRatio: number }[]
+}
+
+export interface AttackSweepResult {
+  runId: string
+  sampleCount: number
+  curves: SweepCurve[]
+}
+
+/** Table 6.3: rows are defense variants, columns clean / attack@ε per model. */
+export interface DefenseTableResult {
+  runId: string
+  columns: { key: string; label: string }[]
+  rows: { key: string; label: string; values: Record<string, number | null> }[]
+}
+
+export interface SimilarityResult {
+  a: string
+  b: string
+  mean: number
+  std: number
+  count: number
+}
+
+export type JobKind =
+  | 'import-dataset'
+  | 'train'
+  | 'attack-sweep'
+  | 'attack-preview'
+  | 'defense-table'
+  | 'similarity'
+
+export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled'
+
+export interface JobInfo {
+  id: string
+  kind: JobKind
+  label: string
+  status: JobStatus
+  fraction: number
+  stage: string
+  etaSeconds: number | null
+  queuedAt: string
+}

@@ -1,0 +1,6 @@
+/** The typed contract between the renderer and the main side. Types and validators only. */
+export * from './entities'
+export * from './errors'
+export * from './events'
+export * from './requests'
+export { s, ValidationError, type Infer, type Schema } from './validate'

@@ -1,0 +1,377 @@
+/**
+ * A model built from a ModelArchitecture: its parameters are tf.Variables and its forward
+ * pass is plain tf ops, so tf.grad can differentiate it twice (orthogonal training) as long
+ * as every kernel on the path has a second-order-correct gradient (engine/gradients).
+ */
+import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '../tf'
+import type { LayerDef, ModelArchitecture } from './architecture'
+import type { StagedClassifier } from './types'
+
+export interface WeightManifestEntry {
+  name: string
+  shape: number[]
+}
+
+/** Weights as stored in the project: a manifest and one float32 buffer, in manifest order. */
+export interface SerializedWeights {
+  manifest: WeightManifestEntry[]
+  data: Float32Array
+}
+
+/** Batch statistics produced by a training-mode forward pass, applied after the step. */
+export interface BatchNormUpdate {
+  layer: string
+  mean: Tensor
+  variance: Tensor
+  momentum: number
+}
+
+export interface ApplyOptions {
+  training: boolean
+  /** Training mode pushes each batch norm's batch statistics here (kept tensors). */
+  bnUpdates?: BatchNormUpdate[]
+}
+
+type Shape = number[] // without the batch axis
+
+interface ParamSpec {
+  name: string
+  shape: number[]
+  init: 'glorot' | 'zeros' | 'ones'
+  fanIn: number
+  fanOut: number
+  trainable: boolean
+}
+
+export class ModelError extends Error {}
+
+export class Network implements StagedClassifier {
+  readonly inputShape: [number, number, number]
+  readonly numClasses: number
+  private readonly params = new Map<string, Variable>()
+  private readonly trainable: Variable[] = []
+  private readonly stageOutputShapes: Shape[] = []
+
+  constructor(
+    readonly architecture: ModelArchitecture,
+    readonly id: string,
+    readonly name: string,
+    seed: number
+  ) {
+    this.inputShape = architecture.inputShape
+    this.numClasses = architecture.numClasses
+    const specs: ParamSpec[] = []
+    let shape: Shape = [...architecture.inputShape]
+    for (const layer of architecture.layers) {
+      shape = collectParams(layer, shape, specs)
+      this.stageOutputShapes.push(shape)
+    }
+    const last = shape
+    if (last.length !== 1 || last[0] !== architecture.numClasses) {
+      throw new ModelError(
+        `Architecture ends with shape [${last.join(', ')}], expected [${architecture.numClasses}] logits`
+      )
+    }
+    specs.forEach((spec, i) => {
+      const value = tf.tidy(() => initialValue(spec, seed * 7919 + i))
+      const variable = tf.variable(value, spec.trainable, `${id}/${spec.name}/${uniqueSuffix()}`)
+      value.dispose()
+      this.params.set(spec.name, variable)
+      if (spec.trainable) this.trainable.push(variable)
+    })
+  }
+
+  /** Variables the optimiser updates (kernels, biases, gamma, beta). */
+  trainableVariables(): Variable[] {
+    return this.trainable
+  }
+
+  parameterCount(): number {
+    return this.trainable.reduce((n, v) => n + v.size, 0)
+  }
+
+  /** Logits for images in [0, 1]; inference mode unless options.training. */
+  apply(x: Tensor4D, options: ApplyOptions = { training: false }): Tensor2D {
+    let out: Tensor = x
+    for (const layer of this.architecture.layers) out = this.runLayer(layer, out, options)
+    return out as Tensor2D
+  }
+
+  predictLogits(x: Tensor4D): Tensor2D {
+    return this.apply(x, { training: false })
+  }
+
+  stageNames(): string[] {
+    return this.architecture.layers.map((l) => l.name)
+  }
+
+  featureStages(): string[] {
+    return this.architecture.layers
+      .filter((_, i) => this.stageOutputShapes[i].length === 3)
+      .map((l) => l.name)
+  }
+
+  forwardTo(stage: string, x: Tensor4D): Tensor {
+    const end = this.stageIndex(stage)
+    let out: Tensor = x
+    for (const layer of this.architecture.layers.slice(0, end + 1)) {
+      out = this.runLayer(layer, out, { training: false })
+    }
+    return out
+  }
+
+  forwardFrom(stage: string, activation: Tensor): Tensor2D {
+    const start = this.stageIndex(stage)
+    let out: Tensor = activation
+    for (const layer of this.architecture.layers.slice(start + 1)) {
+      out = this.runLayer(layer, out, { training: false })
+    }
+    return out as Tensor2D
+  }
+
+  acceptsAnyInputSize(): boolean {
+    return !containsKind(this.architecture.layers, 'flatten')
+  }
+
+  /** Folds the batch statistics of a training step into the moving averages, then frees them. */
+  applyBatchNormUpdates(updates: BatchNormUpdate[]): void {
+    for (const u of updates) {
+      const mean = this.param(`${u.layer}/moving_mean`)
+      const variance = this.param(`${u.layer}/moving_variance`)
+      tf.tidy(() => {
+        mean.assign(mean.mul(u.momentum).add(u.mean.mul(1 - u.momentum)))
+        variance.assign(variance.mul(u.momentum).add(u.variance.mul(1 - u.momentum)))
+      })
+      u.mean.dispose()
+      u.variance.dispose()
+    }
+    updates.length = 0
+  }
+
+  /** All parameters (trainable and moving statistics) in a stable order. */
+  exportWeights(): SerializedWeights {
+    const manifest: WeightManifestEntry[] = []
+    let total = 0
+    for (const [name, v] of this.params) {
+      manifest.push({ name, shape: v.shape })
+      total += v.size
+    }
+    const data = new Float32Array(total)
+    let offset = 0
+    for (const v of this.params.values()) {
+      data.set(v.dataSync() as Float32Array, offset)
+      offset += v.size
+    }
+    return { manifest, data }
+  }
+
+  /**
+   * Replaces every parameter. The manifest must name exactly this architecture's weights with
+   * the same shapes, and every value must be finite: a NaN weight is refused, not loaded.
+   */
+  loadWeights(weights: SerializedWeights): void {
+    const expected = new Set(this.params.keys())
+    let offset = 0
+    const pending: [Variable, Float32Array, number[]][] = []
+    for (const { name, shape } of weights.manifest) {
+      const v = this.params.get(name)
+      if (!v) throw new ModelError(`Weights name "${name}", which this architecture does not have`)
+      if (v.shape.join('x') !== shape.join('x')) {
+        throw new ModelError(`Weight "${name}" has shape [${shape}], the architecture needs [${v.shape}]`)
+      }
+      const size = shape.reduce((a, b) => a * b, 1)
+      if (offset + size > weights.data.length) throw new ModelError('Weight data is shorter than its manifest')
+      const slice = weights.data.subarray(offset, offset + size)
+      for (let i = 0; i < slice.length; i++) {
+        if (!Number.isFinite(slice[i])) throw new ModelError(`Weight "${name}" holds a non-finite value (NaN or Inf)`)
+      }
+      pending.push([v, slice, shape])
+      expected.delete(name)
+      offset += size
+    }
+    if (expected.size > 0) throw new ModelError(`Weights are missing: ${[...expected].join(', ')}`)
+    if (offset !== weights.data.length) throw new ModelError('Weight data is longer than its manifest')
+    for (const [v, slice, shape] of pending) {
+      tf.tidy(() => v.assign(tf.tensor(slice, shape)))
+    }
+  }
+
+  /** Copies every parameter from another network of the same architecture. */
+  copyFrom(other: Network): void {
+    this.loadWeights(other.exportWeights())
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose()
+    this.params.clear()
+    this.trainable.length = 0
+  }
+
+  param(name: string): Variable {
+    const v = this.params.get(name)
+    if (!v) throw new ModelError(`No parameter "${name}"`)
+    return v
+  }
+
+  private stageIndex(stage: string): number {
+    const i = this.architecture.layers.findIndex((l) => l.name === stage)
+    if (i < 0) throw new ModelError(`No stage "${stage}"; stages are ${this.stageNames().join(', ')}`)
+    return i
+  }
+
+  private runLayer(layer: LayerDef, x: Tensor, options: ApplyOptions): Tensor {
+    switch (layer.kind) {
+      case 'conv': {
+        let y = tf.conv2d(x as Tensor4D, this.param(`${layer.name}/kernel`) as Tensor4D, layer.stride, layer.padding)
+        if (layer.bias) y = tf.add(y, this.param(`${layer.name}/bias`))
+        return y
+      }
+      case 'dense': {
+        let y = tf.matMul(x as Tensor2D, this.param(`${layer.name}/kernel`) as Tensor2D)
+        if (layer.bias) y = tf.add(y, this.param(`${layer.name}/bias`))
+        return y
+      }
+      case 'relu':
+        return tf.relu(x)
+      case 'batchnorm':
+        return this.batchNorm(layer, x, options)
+      case 'maxpool':
+        return tf.maxPool(x as Tensor4D, layer.size, layer.stride, 'valid')
+      case 'gap':
+        return tf.mean(x, [1, 2])
+      case 'flatten':
+        return tf.reshape(x, [x.shape[0], -1])
+      case 'residual': {
+        let body: Tensor = x
+        for (const l of layer.body) body = this.runLayer(l, body, options)
+        let shortcut: Tensor = x
+        for (const l of layer.shortcut) shortcut = this.runLayer(l, shortcut, options)
+        return tf.add(body, shortcut)
+      }
+    }
+  }
+
+  /**
+   * Batch norm written with moments/rsqrt rather than tf.batchNorm: the fused kernel's
+   * gradient is not second-order correct, these ops are (and are checked by the FD tests).
+   */
+  private batchNorm(layer: Extract<LayerDef, { kind: 'batchnorm' }>, x: Tensor, options: ApplyOptions): Tensor {
+    const gamma = this.param(`${layer.name}/gamma`)
+    const beta = this.param(`${layer.name}/beta`)
+    let mean: Tensor
+    let variance: Tensor
+    if (options.training) {
+      const axes = x.rank === 4 ? [0, 1, 2] : [0]
+      const m = tf.moments(x, axes)
+      mean = m.mean
+      variance = m.variance
+      options.bnUpdates?.push({
+        layer: layer.name,
+        mean: tf.keep(tf.clone(mean)),
+        variance: tf.keep(tf.clone(variance)),
+        momentum: layer.momentum
+      })
+    } else {
+      mean = this.param(`${layer.name}/moving_mean`)
+      variance = this.param(`${layer.name}/moving_variance`)
+    }
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), gamma)
+    return tf.add(tf.mul(tf.sub(x, mean), scale), beta)
+  }
+}
+
+let counter = 0
+function uniqueSuffix(): number {
+  return counter++
+}
+
+function containsKind(layers: LayerDef[], kind: LayerDef['kind']): boolean {
+  return layers.some(
+    (l) => l.kind === kind || (l.kind === 'residual' && (containsKind(l.body, kind) || containsKind(l.shortcut, kind)))
+  )
+}
+
+/** Walks one layer symbolically: records its parameters and returns its output shape. */
+function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape {
+  switch (layer.kind) {
+    case 'conv': {
+      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      const [h, w, c] = shape
+      const k = layer.kernel
+      specs.push({
+        name: `${layer.name}/kernel`,
+        shape: [k, k, c, layer.filters],
+        init: 'glorot',
+        fanIn: k * k * c,
+        fanOut: k * k * layer.filters,
+        trainable: true
+      })
+      if (layer.bias) specs.push(zeros(`${layer.name}/bias`, [layer.filters]))
+      const out = (n: number) => (layer.padding === 'same' ? Math.ceil(n / layer.stride) : Math.floor((n - k) / layer.stride) + 1)
+      if (out(h) < 1 || out(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
+      return [out(h), out(w), layer.filters]
+    }
+    case 'dense': {
+      if (shape.length !== 1) throw new ModelError(`Layer ${layer.name} needs a vector, got [${shape}]`)
+      specs.push({
+        name: `${layer.name}/kernel`,
+        shape: [shape[0], layer.units],
+        init: 'glorot',
+        fanIn: shape[0],
+        fanOut: layer.units,
+        trainable: true
+      })
+      if (layer.bias) specs.push(zeros(`${layer.name}/bias`, [layer.units]))
+      return [layer.units]
+    }
+    case 'batchnorm': {
+      const c = shape[shape.length - 1]
+      specs.push(
+        { ...zeros(`${layer.name}/gamma`, [c]), init: 'ones' },
+        zeros(`${layer.name}/beta`, [c]),
+        { ...zeros(`${layer.name}/moving_mean`, [c]), trainable: false },
+        { ...zeros(`${layer.name}/moving_variance`, [c]), init: 'ones', trainable: false }
+      )
+      return shape
+    }
+    case 'relu':
+      return shape
+    case 'maxpool': {
+      const [h, w, c] = shape
+      const o = (n: number) => Math.floor((n - layer.size) / layer.stride) + 1
+      return [o(h), o(w), c]
+    }
+    case 'gap':
+      return [shape[2]]
+    case 'flatten':
+      return [shape.reduce((a, b) => a * b, 1)]
+    case 'residual': {
+      let body = shape
+      for (const l of layer.body) body = collectParams(l, body, specs)
+      let short = shape
+      for (const l of layer.shortcut) short = collectParams(l, short, specs)
+      if (body.join('x') !== short.join('x')) {
+        throw new ModelError(`Residual ${layer.name}: body [${body}] and shortcut [${short}] differ`)
+      }
+      return body
+    }
+  }
+}
+
+function zeros(name: string, shape: number[]): ParamSpec {
+  return { name, shape, init: 'zeros', fanIn: 0, fanOut: 0, trainable: true }
+}
+
+/** Xavier/Glorot uniform (Glorot & Bengio 2010), as Table 6.1 of the thesis; seeded. */
+function initialValue(spec: ParamSpec, seed: number): Tensor {
+  switch (spec.init) {
+    case 'zeros':
+      return tf.zeros(spec.shape)
+    case 'ones':
+      return tf.ones(spec.shape)
+    case 'glorot': {
+      const limit = Math.sqrt(6 / (spec.fanIn + spec.fanOut))
+      return tf.randomUniform(spec.shape, -limit, limit, 'float32', seed)
+    }
+  }
+}

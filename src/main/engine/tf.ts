@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
+import './gradients'
 
 export { tf }
 export type {

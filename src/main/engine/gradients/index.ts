@@ -1,0 +1,33 @@
+/**
+ * Installs the project's second-order-correct gradients (imported once from engine/tf.ts).
+ * Each replaces a stock tfjs gradient that is wrong or missing at second order, or slow:
+ *  - Exp, Tanh, Sigmoid, Softmax, LogSoftmax: stock ones reuse the saved OUTPUT, which is
+ *    disconnected from the tape at second order (tfjs issue #3252); ours recompute it.
+ *  - MaxPool, AvgPool: stock gradients are kernels without gradients (AvgPool's is also wrong
+ *    at 'same' borders); ours are ops.
+ *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
+ */
+import { registerOurGradient } from './registry'
+import { expGradConfig } from './Exp_grad'
+import { tanhGradConfig } from './Tanh_grad'
+import { sigmoidGradConfig } from './Sigmoid_grad'
+import { softmaxGradConfig } from './Softmax_grad'
+import { logSoftmaxGradConfig } from './LogSoftmax_grad'
+import { maxPoolGradConfig } from './MaxPool_grad'
+import { avgPoolGradConfig } from './AvgPool_grad'
+import { conv2DGradConfig } from './Conv2D_grad'
+
+for (const config of [
+  expGradConfig,
+  tanhGradConfig,
+  sigmoidGradConfig,
+  softmaxGradConfig,
+  logSoftmaxGradConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
+  conv2DGradConfig
+]) {
+  registerOurGradient(config)
+}
+
+export { ourGradientKernels } from './registry'

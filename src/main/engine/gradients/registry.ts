@@ -1,0 +1,33 @@
+/**
+ * Our own gradient registry in front of tf.registerGradient. tfjs silently lets the last
+ * registration win (after a console warning), so two of our files claiming one kernel would
+ * be an invisible bug; here a second claim throws instead.
+ */
+import { tf } from '../tf'
+
+const ours = new Map<string, tf.GradConfig>()
+
+/**
+ * Installs `config` as the gradient of `config.kernelName`, replacing the stock tfjs one.
+ * Throws if this project already registered a gradient for that kernel.
+ */
+export function registerOurGradient(config: tf.GradConfig): void {
+  if (ours.has(config.kernelName)) {
+    throw new Error(`Gradient for kernel "${config.kernelName}" is registered twice`)
+  }
+  ours.set(config.kernelName, config)
+  // tfjs warns "Overriding the gradient for ..." on every replacement; that override is
+  // exactly our intent, so the warning is muted for this one call.
+  const warn = console.warn
+  console.warn = () => {}
+  try {
+    tf.registerGradient(config)
+  } finally {
+    console.warn = warn
+  }
+}
+
+/** Kernel names whose gradient this project replaced (for reports and tests). */
+export function ourGradientKernels(): string[] {
+  return [...ours.keys()]
+}

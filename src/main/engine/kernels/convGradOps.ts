@@ -1,0 +1,139 @@
+/**
+ * The two gradients of a 2-D convolution (NHWC, stride s, dilation d, one of them 1)
+ * written as FORWARD convolutions. Why: on wasm the forward Conv2D runs through XNNPACK
+ * while Conv2DBackpropInput is ~7x slower and Conv2DBackpropFilter does not exist; and
+ * because the result is made of differentiable ops, the second-order gradient needed by
+ * orthogonal training (double backprop, SPEC §2.4) comes for free.
+ *
+ * Notation, one spatial axis (the other is identical): the forward pass reads the padded
+ * input xp (pad_top rows of zeros above x) as
+ *     y[i] = sum_a xp[i*s + a*d] W[a],   a = 0..k-1.
+ * TF's 'same' padding is asymmetric: pad_total = max((ceil(in/s)-1)*s + (k-1)d+1 - in, 0),
+ * pad_top = floor(pad_total/2), the extra row going to the bottom; we take pad_top and the
+ * output size from tf.backend_util.computeConv2DInfo so 'same', 'valid' and explicit
+ * paddings all reduce to the same arithmetic.
+ */
+import { tf } from '../tf'
+import { windowOf, zeroDilate } from './spatial'
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+type Pair = [number, number]
+
+function pair(v: number | Pair): Pair {
+  return typeof v === 'number' ? [v, v] : v
+}
+
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | Pair,
+  pad: Pad,
+  dilations: number | Pair
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad
+  )
+}
+
+/**
+ * dL/dx of y = conv2d(x, W): dxp[p] = sum_{i,a: i*s + a*d = p} dy[i] W[a].
+ * Zero-dilating dy by s (dyd[i*s] = dy[i]) turns this into dxp[p] = sum_a dyd[p - a*d] W[a],
+ * a stride-1 "full" correlation of dyd with the spatially flipped filter (dilation d), whose
+ * in/out channel axes are swapped because the sum now runs over the output channels.
+ * Output row m of x is xp row m + pad_top, so dyd gets pad_l = (k-1)d - pad_top rows of
+ * zeros on top and enough at the bottom for H outputs; negative pads become crops.
+ */
+export function conv2dBackpropInputOps(
+  xShape: number[],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: number | Pair,
+  pad: Pad,
+  dilations: number | Pair = 1
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = convInfo(xShape, filter.shape, strides, pad, dilations)
+    const [sh, sw] = [info.strideHeight, info.strideWidth]
+    const [dh, dw] = [info.dilationHeight, info.dilationWidth]
+    const [h, w] = [info.inHeight, info.inWidth]
+    const keH = info.effectiveFilterHeight
+    const keW = info.effectiveFilterWidth
+    const dyd = zeroDilate(dy, sh, sw)
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D
+    const top = keH - 1 - info.padInfo.top
+    const left = keW - 1 - info.padInfo.left
+    const needH = h + keH - 1
+    const needW = w + keW - 1
+    // Positive pads go to the convolution itself (no copy); only negative ones (an explicit
+    // pad larger than the kernel) or a short input need windowOf.
+    const bottom = needH - top - dyd.shape[1]
+    const right = needW - left - dyd.shape[2]
+    if (top >= 0 && left >= 0 && bottom >= 0 && right >= 0) {
+      const explicit: tf.backend_util.ExplicitPadding = [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0]
+      ]
+      return tf.conv2d(dyd, flipped, 1, explicit, 'NHWC', [dh, dw])
+    }
+    const src = windowOf(dyd, -top, -left, needH, needW)
+    return tf.conv2d(src, flipped, 1, 'valid', 'NHWC', [dh, dw])
+  })
+}
+
+/**
+ * dL/dW of y = conv2d(x, W): dW[a,b,c,o] = sum_{n,i,j} xp[n, i*s + a*d, j*s + b*d, c] dy[n,i,j,o].
+ * Swapping the batch and channel axes of x (X' = [Ci,H,W,N]) and using dy as a filter
+ * (F' = [Ho,Wo,N,Co]) makes this a forward convolution of X' with F' at dilation s and
+ * stride d: out[c,a,b,o] = sum_{i,j,n} X'p[c, a*d + i*s, b*d + j*s, n] F'[i,j,n,o].
+ * Padding X' to exactly (k-1)d + (Ho-1)s + 1 rows makes the output exactly k rows.
+ */
+export function conv2dBackpropFilterOps(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: number[],
+  strides: number | Pair,
+  pad: Pad,
+  dilations: number | Pair = 1
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = convInfo(x.shape, filterShape, strides, pad, dilations)
+    const [sh, sw] = [info.strideHeight, info.strideWidth]
+    const [dh, dw] = [info.dilationHeight, info.dilationWidth]
+    const [kh, kw] = [info.filterHeight, info.filterWidth]
+    const needH = (kh - 1) * dh + (info.outHeight - 1) * sh + 1
+    const needW = (kw - 1) * dw + (info.outWidth - 1) * sw + 1
+    const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D
+    const top = info.padInfo.top
+    const left = info.padInfo.left
+    const bottom = needH - top - info.inHeight
+    const right = needW - left - info.inWidth
+    let out: tf.Tensor4D
+    if (bottom >= 0 && right >= 0) {
+      const explicit: tf.backend_util.ExplicitPadding = [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0]
+      ]
+      out = tf.conv2d(xt, dyt, [dh, dw], explicit, 'NHWC', [sh, sw])
+    } else {
+      // Rows past the last one any output reads (valid padding with leftovers): crop.
+      out = tf.conv2d(windowOf(xt, -top, -left, needH, needW), dyt, [dh, dw], 'valid', 'NHWC', [sh, sw])
+    }
+    return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D
+  })
+}
+
+/** Whether the decomposition covers this configuration (tfjs forbids stride>1 with dilation>1). */
+export function decomposable(strides: number | Pair, dilations: number | Pair): boolean {
+  const [sh, sw] = pair(strides)
+  const [dh, dw] = pair(dilations)
+  return (sh === 1 && sw === 1) || (dh === 1 && dw === 1)
+}

@@ -1,0 +1,46 @@
+/**
+ * Softmax cross-entropy built from second-order-correct pieces, for training and attacks.
+ * tf.losses.softmaxCrossEntropy is a customGrad whose gradient is computed from forward
+ * values outside the tape, so double backprop through it (orthogonal training, SPEC §2.4)
+ * silently gives wrong penalty gradients.
+ */
+import { tf } from '../tf'
+
+/**
+ * Identity in the forward pass, zero gradient. A customGrad is safe here: the gradient it
+ * returns is a constant zero, so there is nothing to lose at second order.
+ */
+export const stopGradient = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x])
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }
+}) as <T extends tf.Tensor>(x: T) => T
+
+/**
+ * log(sum(exp(logits), axis 1)) with the usual max shift. The shift m is stop-gradient: the
+ * result does not depend on m mathematically, so its gradient path only adds rounding noise
+ * (and would run through Max's output-reusing gradient).
+ */
+export function logSumExp(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const m = stopGradient(tf.max(logits, 1, true))
+    const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, m)), 1, true)), m)
+    return tf.reshape(lse, [logits.shape[0]]) as tf.Tensor1D
+  })
+}
+
+/**
+ * Cross-entropy -log softmax(logits)[label] per example ('none', shape [B]) or its mean
+ * ('mean', scalar). `labels` are int32 class indices.
+ */
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  reduction: 'mean' | 'none' = 'mean'
+): tf.Tensor {
+  return tf.tidy(() => {
+    const numClasses = logits.shape[1]
+    const picked = tf.sum(tf.mul(logits, tf.oneHot(labels, numClasses)), 1)
+    const perExample = tf.sub(logSumExp(logits), picked)
+    return reduction === 'mean' ? tf.mean(perExample) : perExample
+  })
+}

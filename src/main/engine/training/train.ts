@@ -1,0 +1,252 @@
+/**
+ * The training loop of thesis Algorithm 7: mini-batch steps on CE + λ·P(δ), a validation
+ * check every `evalEvery` epochs (thesis: 20) that stops when accuracy stops improving or at
+ * the epoch cap, collapse detection, best-checkpoint keeping, progress and cancellation.
+ * λ = 0 is ordinary training.
+ */
+import { tf } from '../tf'
+import type { Classifier } from '../models/types'
+import type { Network, SerializedWeights } from '../models/network'
+import type { ImageDataset } from '../data/types'
+import { labelsTensor, toFloatBatch } from '../data/batches'
+import { mulberry32, range, seededShuffle } from '../data/split'
+import { DEFAULT_PENALTY, type PenaltyForm, PENALTY_FORMS } from './penalty'
+import { trainStep, type StepMetrics } from './steps'
+import { accuracy, similarity, type SimilarityStats } from './evaluate'
+import { checkEvaluation, checkFinite, type CollapseReport } from './collapse'
+
+export interface TrainConfig {
+  /** Epoch cap. */
+  epochs: number
+  batchSize: number
+  /** Adam learning rate (the replication in SPEC §2.4 used Adam 1e-3). */
+  learningRate: number
+  seed: number
+  /** 0 = ordinary training; thesis: 5, 30, 100 (30 for CIFAR). */
+  lambda: number
+  penalty: PenaltyForm
+  /** Epochs between validation checks (thesis: 20). The last epoch is always checked. */
+  evalEvery: number
+  /** Checks without improvement before stopping (Algorithm 7 stops at the first: 1). */
+  patience: number
+  /** Use at most this many training images per epoch (seeded subset); 0 = all. */
+  trainSamples: number
+  /** Validation images used for accuracy at each check; 0 = all. */
+  valSamples: number
+  /** Validation images used for δ at each check. */
+  deltaSamples: number
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 6,
+  batchSize: 64,
+  learningRate: 1e-3,
+  seed: 1,
+  lambda: 0,
+  penalty: DEFAULT_PENALTY,
+  evalEvery: 1,
+  patience: 2,
+  trainSamples: 0,
+  valSamples: 2000,
+  deltaSamples: 500
+}
+
+/** Checks a configuration up front; the message names the bad setting. */
+export function validateTrainConfig(c: TrainConfig): void {
+  const int = (name: keyof TrainConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = c[name] as number
+    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`)
+  }
+  int('epochs', 1, 10_000)
+  int('batchSize', 1, 4096)
+  int('evalEvery', 1, 10_000)
+  int('patience', 1, 10_000)
+  int('trainSamples', 0)
+  int('valSamples', 0)
+  int('deltaSamples', 1)
+  int('seed', 0, 2 ** 31 - 1)
+  if (!(c.learningRate > 0 && c.learningRate < 10)) throw new RangeError(`learningRate must be in (0, 10), got ${c.learningRate}`)
+  if (!(c.lambda >= 0 && c.lambda <= 1000)) throw new RangeError(`lambda must be in [0, 1000], got ${c.lambda}`)
+  if (!PENALTY_FORMS.includes(c.penalty)) throw new RangeError(`penalty must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penalty}`)
+}
+
+export interface EpochRecord {
+  epoch: number
+  trainLoss: number
+  trainAccuracy: number
+  crossEntropy: number
+  penalty: number
+  /** Mean signed δ to the reference over the epoch's training batches. */
+  trainDelta: number
+  valAccuracy?: number
+  valDelta?: SimilarityStats
+  seconds: number
+}
+
+export interface StepProgress {
+  epoch: number
+  step: number
+  stepsPerEpoch: number
+  fraction: number
+  etaSeconds: number
+  metrics: StepMetrics
+}
+
+export interface TrainHooks {
+  signal?: AbortSignal
+  onStep?(p: StepProgress): void
+  onEpoch?(record: EpochRecord): void
+  /** Called with the weights whenever validation accuracy reaches a new best. */
+  onCheckpoint?(weights: SerializedWeights, record: EpochRecord): void
+}
+
+export type TrainStatus = 'completed' | 'early-stopped' | 'cancelled' | 'collapsed'
+
+export interface TrainOutcome {
+  status: TrainStatus
+  collapse?: CollapseReport
+  epochsRun: number
+  bestEpoch: number
+  bestValAccuracy: number
+  history: EpochRecord[]
+  seconds: number
+}
+
+/**
+ * Trains `net` in place on `ds`. With a `reference` and λ > 0 it is orthogonal training
+ * against that frozen model. On return `net` holds the best checkpoint (by validation
+ * accuracy) when one exists, also after cancellation.
+ */
+export async function trainNetwork(
+  net: Network,
+  ds: ImageDataset,
+  config: TrainConfig,
+  reference: Classifier | undefined,
+  hooks: TrainHooks = {}
+): Promise<TrainOutcome> {
+  validateTrainConfig(config)
+  if (config.lambda > 0 && !reference) throw new RangeError('lambda > 0 needs a reference model')
+  const shapeOf = (s: readonly number[]) => s.join('x')
+  if (shapeOf(net.inputShape) !== shapeOf([ds.height, ds.width, ds.channels])) {
+    throw new RangeError(`Model input ${shapeOf(net.inputShape)} does not match dataset images ${ds.height}x${ds.width}x${ds.channels}`)
+  }
+  const started = performance.now()
+  const optimizer = tf.train.adam(config.learningRate)
+  const ortho = reference && config.lambda > 0 ? { reference, lambda: config.lambda, form: config.penalty } : undefined
+
+  const pick = (count: number, n: number, seed: number) => {
+    const all = seededShuffle(range(count), seed)
+    return n > 0 ? all.slice(0, Math.min(n, count)) : all
+  }
+  const trainPool = pick(ds.train.count, config.trainSamples, config.seed)
+  const valIndices = pick(ds.validation.count, config.valSamples, config.seed + 1)
+  const deltaIndices = valIndices.slice(0, config.deltaSamples)
+  const stepsPerEpoch = Math.ceil(trainPool.length / config.batchSize)
+  const totalSteps = stepsPerEpoch * config.epochs
+
+  const history: EpochRecord[] = []
+  let best = { epoch: 0, accuracy: -1, weights: undefined as SerializedWeights | undefined }
+  let checksWithoutGain = 0
+  let status: TrainStatus = 'completed'
+  let collapse: CollapseReport | undefined
+  let stepsDone = 0
+  const stepStart = performance.now()
+
+  try {
+    epochs: for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const epochStart = performance.now()
+      const order = seededShuffle(trainPool, mulberry32(config.seed * 1009 + epoch))
+      const sums = { loss: 0, acc: 0, ce: 0, penalty: 0, delta: 0, n: 0 }
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (hooks.signal?.aborted) {
+          status = 'cancelled'
+          break epochs
+        }
+        const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize)
+        const x = toFloatBatch(ds.train, batch, ds)
+        const y = labelsTensor(ds.train, batch)
+        let metrics: StepMetrics
+        try {
+          metrics = trainStep(net, optimizer, x, y, ortho)
+        } finally {
+          x.dispose()
+          y.dispose()
+        }
+        collapse = checkFinite(metrics.loss, epoch, step + 1)
+        if (collapse) {
+          status = 'collapsed'
+          break epochs
+        }
+        sums.loss += metrics.loss
+        sums.acc += metrics.accuracy
+        sums.ce += metrics.crossEntropy
+        sums.penalty += ortho ? metrics.penalty : 0
+        sums.delta += ortho ? metrics.delta : 0
+        sums.n++
+        stepsDone++
+        const perStep = (performance.now() - stepStart) / 1000 / stepsDone
+        hooks.onStep?.({
+          epoch,
+          step: step + 1,
+          stepsPerEpoch,
+          fraction: stepsDone / totalSteps,
+          etaSeconds: perStep * (totalSteps - stepsDone),
+          metrics
+        })
+        // Lets a worker receive its cancel message between steps.
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: sums.loss / sums.n,
+        trainAccuracy: sums.acc / sums.n,
+        crossEntropy: sums.ce / sums.n,
+        penalty: ortho ? sums.penalty / sums.n : NaN,
+        trainDelta: ortho ? sums.delta / sums.n : NaN,
+        seconds: (performance.now() - epochStart) / 1000
+      }
+      const isCheck = epoch % config.evalEvery === 0 || epoch === config.epochs
+      if (isCheck) {
+        record.valAccuracy = accuracy(net, ds, ds.validation, valIndices)
+        const ownGrad = reference
+          ? similarity(reference, net, ds, ds.validation, deltaIndices)
+          : similarity(net, net, ds, ds.validation, deltaIndices.slice(0, 64))
+        if (reference) record.valDelta = ownGrad
+        collapse = checkEvaluation({
+          valAccuracy: record.valAccuracy,
+          numClasses: net.numClasses,
+          gradNorm: ownGrad.gradNormB,
+          referenceGradNorm: reference ? ownGrad.gradNormA : undefined
+        })
+      }
+      history.push(record)
+      hooks.onEpoch?.(record)
+      if (collapse) {
+        status = 'collapsed'
+        break
+      }
+      if (record.valAccuracy !== undefined) {
+        if (record.valAccuracy > best.accuracy) {
+          best = { epoch, accuracy: record.valAccuracy, weights: net.exportWeights() }
+          checksWithoutGain = 0
+          hooks.onCheckpoint?.(best.weights!, record)
+        } else if (++checksWithoutGain >= config.patience) {
+          status = 'early-stopped'
+          break
+        }
+      }
+    }
+  } finally {
+    optimizer.dispose()
+  }
+  if (best.weights && status !== 'collapsed') net.loadWeights(best.weights)
+  return {
+    status,
+    collapse,
+    epochsRun: history.length,
+    bestEpoch: best.epoch,
+    bestValAccuracy: best.accuracy,
+    history,
+    seconds: (performance.now() - started) / 1000
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Branded connection types (Signal Desktop's ReadableDB / WritableDB): functions that only
+ * read take `ReadableDb`, functions that write take `WritableDb`, and only `open.ts` mints a
+ * `WritableDb`, so code holding a read-only project cannot call a writing repo function.
+ */
+import type Database from 'better-sqlite3'
+
+declare const readableBrand: unique symbol
+declare const writableBrand: unique symbol
+
+export type ReadableDb = Database.Database & { readonly [readableBrand]: true }
+export type WritableDb = ReadableDb & { readonly [writableBrand]: true }
+
+/** Brands a connection as readable. Any open connection can be read. */
+export function asReadable(db: Database.Database): ReadableDb {
+  return db as ReadableDb
+}
+
+/**
+ * Brands a connection as writable. Only for connections opened read-write (open.ts, tests
+ * on :memory:); a read-only connection would fail at the first write anyway.
+ */
+export function asWritable(db: Database.Database): WritableDb {
+  if (db.readonly) throw new Error(`database ${db.name} is open read-only`)
+  return db as WritableDb
+}
+
+/**
+ * Runs `fn` in one transaction: all of its writes land, or none do (an exception rolls
+ * back). Nested calls become savepoints, so repo functions compose. IMMEDIATE takes the
+ * write lock up front: a deferred transaction that reads and then writes can fail with
+ * SQLITE_BUSY in WAL mode when another connection committed in between.
+ */
+export function inTransaction<T>(db: WritableDb, fn: () => T): T {
+  return db.transaction(fn).immediate()
+}

@@ -1,0 +1,216 @@
+/**
+ * Runs of every kind (training, attack sweeps, defense tables, saliency, similarity): the
+ * full configuration, seed, backend, models and dataset used, progress, status, results and
+ * timings, so any run can be re-opened and re-run exactly.
+ */
+import { fromJson } from '../blobs'
+import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
+export type FinishedRunStatus = 'done' | 'failed' | 'cancelled'
+
+export interface NewRun {
+  kind: string
+  config: object
+  seed?: number
+  backend: string
+  modelIds?: number[]
+  datasetId?: number
+}
+
+export interface RunSummary {
+  id: number
+  kind: string
+  status: RunStatus
+  config: object
+  seed: number | null
+  backend: string
+  /** In the order given to createRun; a model deleted since is left out. */
+  modelIds: number[]
+  datasetId: number | null
+  progress: { fraction: number; stage: string }
+  error: string | null
+  startedAt: string
+  finishedAt: string | null
+  durationMs: number | null
+}
+
+export interface RunRecord extends RunSummary {
+  results: object | undefined
+}
+
+export interface RunFilter {
+  kind?: string
+  status?: RunStatus
+  /** Case-insensitive substring of the kind, configuration, backend or error. */
+  search?: string
+}
+
+interface RunRow {
+  id: number
+  kind: string
+  status: RunStatus
+  config: string
+  seed: number | null
+  backend: string
+  dataset_id: number | null
+  progress_fraction: number
+  progress_stage: string
+  error: string | null
+  started_at: string
+  finished_at: string | null
+  duration_ms: number | null
+  model_ids: string | null
+}
+
+const SUMMARY_SELECT = `SELECT r.id, r.kind, r.status, r.config, r.seed, r.backend, r.dataset_id,
+  r.progress_fraction, r.progress_stage, r.error, r.started_at, r.finished_at, r.duration_ms,
+  (SELECT json_group_array(model_id) FROM
+     (SELECT model_id FROM run_models WHERE run_id = r.id ORDER BY position)) AS model_ids
+  FROM runs r`
+
+function toSummary(r: RunRow): RunSummary {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    config: JSON.parse(r.config) as object,
+    seed: r.seed,
+    backend: r.backend,
+    modelIds: (fromJson<number[]>(r.model_ids) ?? []).filter((x) => x !== null),
+    datasetId: r.dataset_id,
+    progress: { fraction: r.progress_fraction, stage: r.progress_stage },
+    error: r.error,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms
+  }
+}
+
+/** Starts a run in status 'running' and returns its id. */
+export function createRun(db: WritableDb, run: NewRun): number {
+  if (run.kind.trim() === '') throw new Error('a run needs a kind')
+  if (run.seed !== undefined && !Number.isSafeInteger(run.seed)) {
+    throw new Error(`run seed ${run.seed} is not an integer`)
+  }
+  return inTransaction(db, () => {
+    const info = db
+      .prepare(
+        `INSERT INTO runs (kind, status, config, seed, backend, dataset_id, started_at)
+         VALUES (?, 'running', ?, ?, ?, ?, ?)`
+      )
+      .run(
+        run.kind,
+        JSON.stringify(run.config),
+        run.seed ?? null,
+        run.backend,
+        run.datasetId ?? null,
+        new Date().toISOString()
+      )
+    const id = Number(info.lastInsertRowid)
+    const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
+    ;(run.modelIds ?? []).forEach((modelId, position) => link.run(id, position, modelId))
+    return id
+  })
+}
+
+/** Progress of a running run; ignored once the run has finished. */
+export function updateRunProgress(
+  db: WritableDb,
+  id: number,
+  p: { fraction: number; stage: string }
+): void {
+  const fraction = Math.min(1, Math.max(0, Number.isFinite(p.fraction) ? p.fraction : 0))
+  db.prepare(
+    `UPDATE runs SET progress_fraction = ?, progress_stage = ? WHERE id = ? AND status = 'running'`
+  ).run(fraction, p.stage, id)
+}
+
+/** Ends a run with its results; records finished_at and the duration. */
+export function finishRun(
+  db: WritableDb,
+  id: number,
+  end: { status: FinishedRunStatus; results: object; error?: string }
+): void {
+  if (!['done', 'failed', 'cancelled'].includes(end.status)) {
+    throw new Error(`a run cannot finish as '${end.status}'`)
+  }
+  inTransaction(db, () => {
+    const row = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
+      | { started_at: string }
+      | undefined
+    if (!row) throw new Error(`no run with id ${id}`)
+    const finished = new Date()
+    const duration = Math.max(0, finished.getTime() - Date.parse(row.started_at))
+    db.prepare(
+      `UPDATE runs SET status = ?, results = ?, error = ?, finished_at = ?, duration_ms = ?,
+         progress_fraction = CASE WHEN ? = 'done' THEN 1 ELSE progress_fraction END
+       WHERE id = ?`
+    ).run(
+      end.status,
+      JSON.stringify(end.results),
+      end.error ?? null,
+      finished.toISOString(),
+      duration,
+      end.status,
+      id
+    )
+  })
+}
+
+/**
+ * Marks every run still 'running' as 'interrupted': called when a project is opened
+ * read-write, since no run of this process can be running yet. Returns their ids.
+ */
+export function markInterruptedRuns(db: WritableDb): number[] {
+  return inTransaction(db, () => {
+    const ids = (
+      db.prepare(`SELECT id FROM runs WHERE status = 'running' ORDER BY id`).all() as {
+        id: number
+      }[]
+    ).map((r) => r.id)
+    db.prepare(
+      `UPDATE runs SET status = 'interrupted',
+         error = coalesce(error, 'the program stopped before this run finished')
+       WHERE status = 'running'`
+    ).run()
+    return ids
+  })
+}
+
+/** Runs, newest first, without results. */
+export function listRuns(db: ReadableDb, filter: RunFilter = {}): RunSummary[] {
+  const where: string[] = []
+  const params: unknown[] = []
+  if (filter.kind !== undefined) {
+    where.push('r.kind = ?')
+    params.push(filter.kind)
+  }
+  if (filter.status !== undefined) {
+    where.push('r.status = ?')
+    params.push(filter.status)
+  }
+  if (filter.search !== undefined && filter.search.trim() !== '') {
+    // instr on lower(): LIKE would treat % and _ in the user's text as wildcards.
+    where.push(
+      `instr(lower(r.kind || ' ' || r.config || ' ' || r.backend || ' ' || coalesce(r.error, '')), ?) > 0`
+    )
+    params.push(filter.search.trim().toLowerCase())
+  }
+  const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY r.started_at DESC, r.id DESC`
+  return (db.prepare(sql).all(...params) as RunRow[]).map(toSummary)
+}
+
+/** One run with its results, or undefined. */
+export function getRun(db: ReadableDb, id: number): RunRecord | undefined {
+  const row = db
+    .prepare(`${SUMMARY_SELECT.replace('FROM runs r', ', r.results FROM runs r')} WHERE r.id = ?`)
+    .get(id) as (RunRow & { results: string | null }) | undefined
+  return row && { ...toSummary(row), results: fromJson<object>(row.results) }
+}
+
+/** Deletes a run and its gallery. */
+export function deleteRun(db: WritableDb, id: number): boolean {
+  return db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0
+}

@@ -3,9 +3,13 @@
  * Each replaces a stock tfjs gradient that is wrong or missing at second order, or slow:
  *  - Exp, Tanh, Sigmoid, Softmax, LogSoftmax: stock ones reuse the saved OUTPUT, which is
  *    disconnected from the tape at second order (tfjs issue #3252); ours recompute it.
+ *    Note tf.logSoftmax and tf.losses.softmaxCrossEntropy are customGrad ops that never reach
+ *    these kernel gradients and are wrong at second order: use ops/crossEntropy instead.
  *  - MaxPool, AvgPool: stock gradients are kernels without gradients (AvgPool's is also wrong
  *    at 'same' borders); ours are ops.
+ *  - Max: stock mask uses `equal`, which has no gradient (double backprop throws).
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
+ *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  */
 import { registerOurGradient } from './registry'
 import { expGradConfig } from './Exp_grad'
@@ -16,6 +20,8 @@ import { logSoftmaxGradConfig } from './LogSoftmax_grad'
 import { maxPoolGradConfig } from './MaxPool_grad'
 import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
+import { maxGradConfig } from './Max_grad'
+import { comparisonGradConfigs } from './Comparison_grad'
 
 for (const config of [
   expGradConfig,
@@ -25,7 +31,8 @@ for (const config of [
   logSoftmaxGradConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
-  conv2DGradConfig
+  conv2DGradConfig,
+  ...comparisonGradConfigs
 ]) {
   registerOurGradient(config)
 }

@@ -175,7 +175,7 @@ async function attackBatch(
   afterStep: () => void
 ): Promise<Tensor4D> {
   const x0 = tf.slice(x, [begin, 0, 0, 0], [size, -1, -1, -1]) as Tensor4D
-  const y = tf.cast(tf.slice(labels, [begin], [size]), 'int32') as Tensor1D
+  const y = tf.tidy(() => tf.cast(tf.slice(labels, [begin], [size]), 'int32') as Tensor1D)
   const weight =
     gradientWeight && gradientWeight.shape[0] === x.shape[0] && x.shape[0] > 1
       ? (tf.slice(gradientWeight, [begin, 0, 0, 0], [size, -1, -1, -1]) as Tensor4D)

@@ -43,7 +43,7 @@ export function getAttack(id: string): AttackDefinition {
  * Resolves to new images within ε of `x` (L∞) and in [0, 1]; rejects with an AbortError when
  * `options.signal` aborts.
  */
-export function runAttack(
+export async function runAttack(
   id: string,
   model: Classifier,
   x: Tensor4D,
@@ -58,7 +58,7 @@ export function runAttack(
  * As `runAttack`, with the loss gradient multiplied element-wise by `gradientWeight` at every
  * step (saliency-enhanced PGD: the perturbation goes where the saliency map is high).
  */
-export function runWeightedAttack(
+export async function runWeightedAttack(
   id: string,
   model: Classifier,
   x: Tensor4D,

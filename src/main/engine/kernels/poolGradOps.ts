@@ -77,9 +77,17 @@ function scatterWindows(
 }
 
 /**
- * dL/dx of maxPool: dy goes to the window's maximum. The mask compares x with the window max
- * through greaterEqual, whose gradient is zero, so the mask is a constant to the tape (the
- * function is piecewise linear in x). Ties share dy equally (mask / count): a valid
+ * 1 where x equals the (broadcast) maximum y, else 0, as 1 - step(y - x): y - x >= 0 and
+ * tfjs's step(0) = 0. Step's gradient is zero, so the mask is a constant to the tape (max
+ * pooling is piecewise linear), and unlike greaterEqual (whose zero gradient mis-shapes a
+ * broadcast input at second order) it broadcasts cleanly.
+ */
+export function isMax(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.sub(1, tf.step(tf.sub(y, x)))
+}
+
+/**
+ * dL/dx of maxPool: dy goes to the window's maximum (mask from isMax). Ties share dy equally (mask / count): a valid
  * subgradient; tfjs instead gives all of it to the first maximum, so the two agree exactly on
  * tie-free inputs.
  */
@@ -99,7 +107,7 @@ export function maxPoolGradOps(
       const xc = windowOf(x, 0, 0, ho * sh, wo * sw)
       const x6 = tf.reshape(xc, [n, ho, sh, wo, sw, c])
       const y6 = tf.max(x6, [2, 4], true)
-      const hit = tf.cast(tf.greaterEqual(x6, y6), 'float32')
+      const hit = isMax(x6, y6)
       const share = tf.div(hit, tf.sum(hit, [2, 4], true))
       const dx6 = tf.mul(share, tf.reshape(dy, [n, ho, 1, wo, 1, c]))
       const dx = tf.reshape(dx6, [n, ho * sh, wo * sw, c]) as tf.Tensor4D
@@ -122,7 +130,7 @@ export function maxPoolGradOps(
       }
     }
     const y = taps.reduce((m, t) => tf.maximum(m, t))
-    const hits = taps.map((t) => tf.cast(tf.greaterEqual(t, y), 'float32') as tf.Tensor4D)
+    const hits = taps.map((t) => isMax(t, y) as tf.Tensor4D)
     const count = hits.reduce((s, t) => tf.add(s, t))
     const dyShare = tf.div(dy, count) as tf.Tensor4D
     return scatterWindows(info, (a, b) => tf.mul(dyShare, hits[a * info.filterWidth + b]!))

@@ -102,7 +102,7 @@ export class RegionModel implements StagedClassifier {
 }
 
 /** Fraction of a [H, W] map's mass in the top-left quadrant (rows < H/2, cols < W/2). */
-export function quadrantMass(map: Float32Array | number[], h: number, w: number): number {
+export function quadrantMass(map: ArrayLike<number>, h: number, w: number): number {
   let inside = 0
   let total = 0
   for (let i = 0; i < h; i++)

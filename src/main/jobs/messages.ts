@@ -1,0 +1,48 @@
+/**
+ * Messages between the job queue (main side) and a job worker (worker_threads). Both ends
+ * switch on `type` and throw on an unknown one (Netron's worker.js), so a protocol drift
+ * fails loudly instead of hanging a job.
+ */
+import type { ContractErrorData } from '../../contract/errors'
+import type { HistoryPoint, JobKind } from '../../contract/entities'
+
+export type ToWorker =
+  | { type: 'start'; jobId: string; kind: JobKind; projectPath: string; args: unknown }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'shutdown' }
+
+export type FromWorker =
+  | { type: 'ready' }
+  | {
+      type: 'progress'
+      jobId: string
+      fraction: number
+      stage: string
+      etaSeconds?: number
+      metrics?: Record<string, number>
+      point?: HistoryPoint
+    }
+  | { type: 'finished'; jobId: string; result: unknown }
+  | { type: 'failed'; jobId: string; error: ContractErrorData }
+  | { type: 'cancelled'; jobId: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+
+/** What a job body reports (the services' hook shape). */
+export interface ProgressReport {
+  fraction: number
+  stage: string
+  etaSeconds?: number
+  metrics?: Record<string, number>
+  point?: HistoryPoint
+}
+
+/** Hooks every job body receives: report progress, and stop when `signal` aborts. */
+export interface JobHooks {
+  onProgress(p: ProgressReport): void
+  signal: AbortSignal
+  log(level: 'info' | 'warn' | 'error', message: string): void
+}
+
+/** A job body: runs in the worker with the project's path, returns plain JSON. */
+export type JobRunner = (projectPath: string, args: unknown, hooks: JobHooks) => Promise<unknown>
+export type JobRunners = Partial<Record<JobKind, JobRunner>>

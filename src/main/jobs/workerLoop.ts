@@ -1,0 +1,80 @@
+/**
+ * The worker side of the job protocol, independent of which job bodies it runs: the product
+ * worker (worker.ts) passes the real runners; tests pass their own to prove the protocol.
+ */
+import { parentPort } from 'node:worker_threads'
+import { ContractError, type ContractErrorData } from '../../contract/errors'
+import type { FromWorker, JobRunners, ProgressReport, ToWorker } from './messages'
+
+/** Progress messages are throttled to this interval unless they carry a curve point. */
+const PROGRESS_INTERVAL_MS = 80
+
+/** Turns anything thrown into the contract's error shape, keeping the message that names the file. */
+export function toErrorData(err: unknown): ContractErrorData {
+  if (err instanceof ContractError) return err.toJSON()
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    if (err.name === 'ProjectFileError') return { code: 'project-file', message: err.message, detail: String(code ?? '') }
+    if (err.name === 'ImportError') return { code: 'import-failed', message: err.message }
+    if (err.name === 'ValidationError') return { code: 'invalid-args', message: err.message }
+    if (err.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled' }
+    return { code: 'internal', message: err.message }
+  }
+  return { code: 'internal', message: String(err) }
+}
+
+/** Starts answering the queue on `parentPort`. */
+export function runWorkerLoop(runners: JobRunners): void {
+  const port = parentPort
+  if (!port) throw new Error('runWorkerLoop must run inside a worker_threads Worker')
+  const controllers = new Map<string, AbortController>()
+  const send = (m: FromWorker): void => port.postMessage(m)
+
+  async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+    const controller = new AbortController()
+    controllers.set(m.jobId, controller)
+    let last = 0
+    const onProgress = (p: ProgressReport): void => {
+      const now = Date.now()
+      if (!p.point && p.fraction < 1 && now - last < PROGRESS_INTERVAL_MS) return
+      last = now
+      send({ type: 'progress', jobId: m.jobId, ...p })
+    }
+    try {
+      const runner = runners[m.kind]
+      if (!runner) {
+        throw new ContractError('not-available-yet', `This build cannot run "${m.kind}" jobs yet`)
+      }
+      const result = await runner(m.projectPath, m.args, {
+        onProgress,
+        signal: controller.signal,
+        log: (level, message) => send({ type: 'log', level, message })
+      })
+      if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
+      else send({ type: 'finished', jobId: m.jobId, result })
+    } catch (err) {
+      if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
+      else send({ type: 'failed', jobId: m.jobId, error: toErrorData(err) })
+    } finally {
+      controllers.delete(m.jobId)
+    }
+  }
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'start':
+        void start(m)
+        return
+      case 'cancel':
+        controllers.get(m.jobId)?.abort()
+        return
+      case 'shutdown':
+        for (const c of controllers.values()) c.abort()
+        port.close()
+        return
+      default:
+        throw new Error(`job worker: unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`)
+    }
+  })
+  send({ type: 'ready' })
+}

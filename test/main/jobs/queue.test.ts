@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { JobQueue, defaultWorkerEntry, type Emit } from '../../../src/main/jobs/queue'
+import type { EventMap, EventName } from '../../../src/contract/events'
+
+const fixture = { url: new URL('./fixtures/countingWorker.ts', import.meta.url) }
+
+function recorder(): { emit: Emit; events: { name: EventName; payload: EventMap[EventName] }[] } {
+  const events: { name: EventName; payload: EventMap[EventName] }[] = []
+  const emit: Emit = (name, payload) => void events.push({ name, payload })
+  return { emit, events }
+}
+
+let queue: JobQueue | undefined
+afterEach(async () => {
+  await queue?.close()
+  queue = undefined
+})
+
+describe('JobQueue over worker_threads', () => {
+  it('runs a job in a worker, reports progress with curve points, and resolves its result', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p/a.ortholens', emit: r.emit, worker: fixture })
+    const result = await queue.run('train', { steps: 5 }, 'count')
+    expect(result).toEqual({ projectPath: '/p/a.ortholens', counted: 5 })
+    const points = r.events.filter((e) => e.name === 'job.progress').map((e) => (e.payload as EventMap['job.progress']).point?.loss)
+    expect(points.filter((x) => x !== undefined)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+    const finished = r.events.find((e) => e.name === 'job.finished')!.payload as EventMap['job.finished']
+    expect(finished.job.status).toBe('finished')
+    expect(finished.job.fraction).toBe(1)
+  })
+
+  it('cancels a running job through the AbortSignal and a queued one without starting it', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
+    const first = queue.enqueue('train', { steps: 100_000 }, 'long')
+    const second = queue.enqueue('train', { steps: 3 }, 'queued')
+    expect(queue.list().map((j) => j.status)).toEqual(['queued', 'queued'].map((s, i) => (i === 0 ? 'running' : s)))
+    await new Promise<void>((res) => {
+      const check = (): void => {
+        const j = queue!.list().find((x) => x.id === first.id)
+        if (j && j.fraction > 0) res()
+        else setTimeout(check, 20)
+      }
+      check()
+    })
+    expect(queue.cancel(second.id)).toBe(true)
+    expect(queue.cancel(first.id)).toBe(true)
+    await new Promise<void>((res) => {
+      const check = (): void => (queue!.list().every((j) => j.status === 'cancelled') ? res() : void setTimeout(check, 20))
+      check()
+    })
+    const cancelled = r.events.filter((e) => e.name === 'job.cancelled').map((e) => (e.payload as EventMap['job.cancelled']).job.id)
+    expect(cancelled.sort()).toEqual([first.id, second.id].sort())
+    // The queued job never started: no progress event with status running for it.
+    expect(
+      r.events.some((e) => e.name === 'job.progress' && (e.payload as EventMap['job.progress']).job.id === second.id && (e.payload as EventMap['job.progress']).job.status === 'running')
+    ).toBe(false)
+    expect(queue.cancel(first.id)).toBe(false)
+  })
+
+  it('reports a job failure with its contract error code and keeps serving', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
+    await expect(queue.run('import-dataset', {}, 'bad')).rejects.toEqual({
+      code: 'import-failed',
+      message: 'bad.png: not a PNG or JPEG file'
+    })
+    await expect(queue.run('attack-preview', { x: 1 }, 'echo')).resolves.toEqual({ echo: { x: 1 } })
+  })
+
+  it('fails the running job when its worker dies, then starts a fresh worker', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
+    await expect(queue.run('similarity', {}, 'crash')).rejects.toMatchObject({ code: 'internal', message: /worker stopped: exit code 3/ })
+    await expect(queue.run('train', { steps: 1 }, 'after')).resolves.toEqual({ projectPath: '/p', counted: 1 })
+  })
+
+  it('answers not-available-yet for a kind the worker has no body for', async () => {
+    queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
+    await expect(queue.run('defense-table', {}, 'x')).rejects.toMatchObject({ code: 'not-available-yet' })
+  })
+
+  it('points at the TypeScript worker under tests', () => {
+    const entry = defaultWorkerEntry()
+    expect(entry.url.pathname.endsWith('/src/main/jobs/worker.ts')).toBe(true)
+  })
+})

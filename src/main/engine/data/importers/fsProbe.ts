@@ -1,0 +1,45 @@
+/** Cheap, non-throwing file-system probes for `match` (which must never consume or fail). */
+import { open, readdir, stat } from 'node:fs/promises'
+
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+export async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** Entry names of a folder, sorted by code point (locale-free, so the order is the same everywhere); [] if unreadable. */
+export async function listDir(path: string): Promise<{ name: string; dir: boolean }[]> {
+  try {
+    const entries = await readdir(path, { withFileTypes: true })
+    return entries
+      .map((e) => ({ name: e.name, dir: e.isDirectory() }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  } catch {
+    return []
+  }
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter; empty if unreadable). */
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
+  let handle
+  try {
+    handle = await open(path, 'r')
+    const buffer = new Uint8Array(n)
+    const { bytesRead } = await handle.read(buffer, 0, n, 0)
+    return buffer.subarray(0, bytesRead)
+  } catch {
+    return new Uint8Array(0)
+  } finally {
+    await handle?.close()
+  }
+}

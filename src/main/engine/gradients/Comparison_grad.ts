@@ -10,10 +10,12 @@ import { tf } from '../tf'
 function zeroGradient(kernelName: string): tf.GradConfig {
   return {
     kernelName,
-    inputsToSave: [],
-    gradFunc: (dy) => ({
-      a: () => tf.zerosLike(dy as tf.Tensor),
-      b: () => tf.zerosLike(dy as tf.Tensor)
+    // Zeros shaped like each INPUT, not like dy: with broadcasting (a [N,1] max against an
+    // [N,K] tensor) dy has the broadcast shape and the tape rejects a mis-shaped gradient.
+    inputsToSave: ['a', 'b'],
+    gradFunc: (_dy, saved) => ({
+      a: () => tf.zerosLike(saved[0]!),
+      b: () => tf.zerosLike(saved[1]!)
     })
   }
 }

@@ -32,6 +32,7 @@ for (const config of [
   maxPoolGradConfig,
   avgPoolGradConfig,
   conv2DGradConfig,
+  maxGradConfig,
   ...comparisonGradConfigs
 ]) {
   registerOurGradient(config)

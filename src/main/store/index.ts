@@ -2,7 +2,13 @@
 export { ProjectFileError, type ProjectFileErrorCode } from './errors'
 export type { ReadableDb, WritableDb } from './db'
 export { inTransaction } from './db'
-export { createProject, openProject, defaultProjectName, type ProjectDb, type OpenProjectOptions } from './open'
+export {
+  createProject,
+  openProject,
+  defaultProjectName,
+  type ProjectDb,
+  type OpenProjectOptions
+} from './open'
 export { inspectProjectFile, type ProjectFileInfo } from './inspect'
 export { saveProjectAs } from './save-as'
 export { LATEST_SCHEMA_VERSION } from './migrations/index'

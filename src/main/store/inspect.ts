@@ -52,7 +52,8 @@ export function classifyOpenError(path: string, err: unknown): ProjectFileError 
   if (code === 'ENOENT') {
     return new ProjectFileError('missing', path, `${path} does not exist`, { cause: err })
   }
-  if (code === 'EACCES' || code === 'EPERM' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH') || code.startsWith('SQLITE_READONLY')) {
+  const denied = ['SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_AUTH', 'SQLITE_READONLY']
+  if (code === 'EACCES' || code === 'EPERM' || denied.some((d) => code.startsWith(d))) {
     return new ProjectFileError('unreadable', path, `${path} cannot be opened: ${message}`, {
       cause: err
     })
@@ -86,7 +87,8 @@ function readHeader(path: string, size: number): Buffer {
 /** Checks the header: magic, application id, schema version, page size against file size. */
 function checkHeader(path: string, size: number, header: Buffer): { walHeader: boolean } {
   if (header.length < HEADER_BYTES) {
-    if (header.subarray(0, Math.min(header.length, 6)).equals(SQLITE_MAGIC.subarray(0, Math.min(header.length, 6)))) {
+    const n = Math.min(header.length, 6)
+    if (header.subarray(0, n).equals(SQLITE_MAGIC.subarray(0, n))) {
       throw damaged(path, `only ${size} bytes long: truncated`)
     }
     throw notAProject(path, `only ${size} bytes long`)

@@ -162,7 +162,11 @@ function openReadOnly(path: string): ProjectDb {
   return makeHandle(path, raw, db, undefined, [], [])
 }
 
-function openReadWrite(path: string, checkAfterRecovery: boolean, options: OpenProjectOptions): ProjectDb {
+function openReadWrite(
+  path: string,
+  checkAfterRecovery: boolean,
+  options: OpenProjectOptions
+): ProjectDb {
   let raw: Database.Database
   try {
     raw = new Database(path, { fileMustExist: true })

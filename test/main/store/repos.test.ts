@@ -31,7 +31,11 @@ import {
   listRuns,
   updateRunProgress
 } from '../../../src/main/store/repos/runs'
-import { listGalleryItems, saveGalleryItems, type GalleryItem } from '../../../src/main/store/repos/gallery'
+import {
+  listGalleryItems,
+  saveGalleryItems,
+  type GalleryItem
+} from '../../../src/main/store/repos/gallery'
 import { floats, makeDataset, tempDir } from './helpers'
 
 let dir: string
@@ -147,7 +151,8 @@ describe('a project written, closed, reopened', () => {
       }),
       expect.objectContaining({ id: smallId, shape: [2, 2, 1], trainCount: 0, validationCount: 4 })
     ])
-    expect(r.prepare('SELECT count(*) AS n FROM dataset_chunks WHERE dataset_id = ?').get(dsId)).toEqual({ n: 4 })
+    const chunks = r.prepare('SELECT count(*) AS n FROM dataset_chunks WHERE dataset_id = ?')
+    expect(chunks.get(dsId)).toEqual({ n: 4 })
 
     // Models.
     const ref = loadModel(r, refId)
@@ -209,7 +214,11 @@ describe('a project written, closed, reopened', () => {
     })
     expect(Date.parse(run.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(run.startedAt))
     expect(run.durationMs).toBe(Date.parse(run.finishedAt!) - Date.parse(run.startedAt))
-    expect(getRun(r, failedRun)).toMatchObject({ status: 'failed', error: 'NaN loss at epoch 2', seed: null })
+    expect(getRun(r, failedRun)).toMatchObject({
+      status: 'failed',
+      error: 'NaN loss at epoch 2',
+      seed: null
+    })
     expect(listRuns(r).map((x) => x.id).sort()).toEqual([runId, failedRun].sort())
     expect(listRuns(r, { kind: 'training' }).map((x) => x.id)).toEqual([failedRun])
     expect(listRuns(r, { status: 'done' }).map((x) => x.id)).toEqual([runId])
@@ -289,11 +298,18 @@ describe('deletes', () => {
     const p = createProject(join(dir, 'd.ortho'), { name: 'd' })
     const w = p.writable()
     const dsId = saveDataset(w, makeDataset(20, 5))
-    const a = saveModel(w, { name: 'a', architecture: {}, weights: weights(1), datasetId: dsId, status: 'ready' })
-    const b = saveModel(w, { name: 'b', architecture: {}, weights: weights(2), referenceModelId: a, status: 'ready' })
+    const base = { architecture: {}, status: 'ready' } as const
+    const a = saveModel(w, { ...base, name: 'a', weights: weights(1), datasetId: dsId })
+    const b = saveModel(w, { ...base, name: 'b', weights: weights(2), referenceModelId: a })
     appendModelHistory(w, a, { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, seconds: 1 })
     saveCheckpoint(w, a, { epoch: 1, valAccuracy: 0.5, weights: weights(3) })
-    const runId = createRun(w, { kind: 'transfer', config: {}, backend: 'cpu', modelIds: [a, b], datasetId: dsId })
+    const runId = createRun(w, {
+      kind: 'transfer',
+      config: {},
+      backend: 'cpu',
+      modelIds: [a, b],
+      datasetId: dsId
+    })
     saveGalleryItems(w, runId, [galleryItem(0)])
 
     expect(deleteDataset(w, dsId)).toBe(true)

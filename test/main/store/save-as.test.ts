@@ -14,7 +14,7 @@ beforeEach(() => ({ dir, cleanup } = tempDir()))
 afterEach(() => cleanup())
 
 describe('saveProjectAs', () => {
-  it('writes a copy that opens as a valid project with the same data, while the source stays open', () => {
+  it('writes a copy that opens as a project with the same data; the source stays open', () => {
     const src = join(dir, 'src.ortho')
     const p = createProject(src, { name: 'Original' })
     const w = p.writable()
@@ -25,7 +25,12 @@ describe('saveProjectAs', () => {
     const copyPath = join(dir, 'copy.ortho')
     saveProjectAs(p.db, copyPath)
     expect(sidecars(copyPath)).toEqual([])
-    expect(readdirSync(dir).sort()).toEqual(['copy.ortho', 'src.ortho', 'src.ortho-shm', 'src.ortho-wal'])
+    expect(readdirSync(dir).sort()).toEqual([
+      'copy.ortho',
+      'src.ortho',
+      'src.ortho-shm',
+      'src.ortho-wal'
+    ])
 
     // The source keeps working after the copy.
     saveDataset(w, makeDataset(1, 1))

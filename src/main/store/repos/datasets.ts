@@ -65,7 +65,9 @@ function checkDataset(ds: ImageDataset): void {
     ['width', ds.width],
     ['channels', ds.channels]
   ] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`dataset '${ds.name}': ${k} ${v} is invalid`)
+    if (!Number.isInteger(v) || v <= 0) {
+      throw new Error(`dataset '${ds.name}': ${k} ${v} is invalid`)
+    }
   }
   if (ds.classNames.length === 0 || ds.classNames.length > 256) {
     // Labels are bytes.
@@ -169,7 +171,9 @@ function loadSplit(db: ReadableDb, row: DatasetRow, split: SplitName): ImageSpli
       c.images.length !== c.count * size ||
       c.labels.length !== c.count
     ) {
-      throw new Error(`dataset ${row.id} ('${row.name}'): ${split} chunk at ${c.first_index} is inconsistent`)
+      throw new Error(
+        `dataset ${row.id} ('${row.name}'): ${split} chunk at ${c.first_index} is inconsistent`
+      )
     }
     images.set(c.images, c.first_index * size)
     labels.set(c.labels, c.first_index)

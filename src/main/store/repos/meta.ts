@@ -50,8 +50,11 @@ export function setProjectName(db: WritableDb, name: string): void {
   setMetaValue(db, 'name', name)
 }
 
+/** Notes the app version opening the project read-write; no write when it is unchanged. */
 export function recordWritingVersion(db: WritableDb, appVersion: string): void {
-  setMetaValue(db, 'last_written_by', appVersion)
+  if (getMetaValue(db, 'last_written_by') !== appVersion) {
+    setMetaValue(db, 'last_written_by', appVersion)
+  }
 }
 
 /** A setting's value, or undefined when never set. */

@@ -161,7 +161,12 @@ export function updateModelWeights(db: WritableDb, id: number, weights: ModelWei
   checkWeights(weights, `model ${id}`)
   const r = db
     .prepare('UPDATE models SET weight_manifest = ?, weights = ?, updated_at = ? WHERE id = ?')
-    .run(JSON.stringify(weights.manifest), float32ToBlob(weights.data), new Date().toISOString(), id)
+    .run(
+      JSON.stringify(weights.manifest),
+      float32ToBlob(weights.data),
+      new Date().toISOString(),
+      id
+    )
   changed('update weights', id, r.changes)
 }
 

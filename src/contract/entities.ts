@@ -54,7 +54,7 @@ export interface PreviewImage {
   src: string
 }
 
-export type ArchitectureName = 'cnn-small' | 'vgg11' | 'vgg16' | 'resnet20' | 'resnet32'
+export type ArchitectureName = 'cnn' | 'vgg11' | 'vgg16' | 'resnet20' | 'resnet32'
 export type PenaltyForm = 'signed' | 'absolute' | 'squared'
 
 export interface ModelSummary {
@@ -71,6 +71,8 @@ export interface ModelSummary {
   deltaToReference: number | null
   /** Set when training detected a collapse (chance accuracy, vanishing gradients, NaN). */
   collapse: string | null
+  /** training, ready, collapsed, cancelled or failed. */
+  status: string
   origin: 'trained' | 'imported'
   createdAt: string
 }
@@ -93,7 +95,7 @@ export type RunKind =
   | 'similarity'
   | 'model-import'
   | 'model-export'
-export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled'
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 
 export interface RunSummary {
   id: string
@@ -104,6 +106,8 @@ export interface RunSummary {
   result: unknown
   backend: string | null
   seed: number | null
+  modelIds: string[]
+  datasetId: string | null
   startedAt: string
   finishedAt: string | null
   durationMs: number | null

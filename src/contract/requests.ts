@@ -23,7 +23,7 @@ const filePath = s.string({ min: 1, max: 4096 })
 const seed = s.number({ int: true, min: 0, max: 2 ** 31 - 1 })
 
 export const ATTACK_NAMES = ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'] as const
-export const ARCHITECTURES = ['cnn-small', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
+export const ARCHITECTURES = ['cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
 export const PENALTY_FORMS = ['signed', 'absolute', 'squared'] as const
 export const DEFENSE_NAMES = ['jpeg', 'tvm', 'bitdepth', 'bilateral'] as const
 export const PICK_PURPOSES = [
@@ -116,8 +116,10 @@ export const requestSchemas = {
         width: s.number({ int: true, min: 4, max: 512 })
       })
     ),
-    /** Take at most this many images (a quick first look). */
-    limit: s.optional(s.number({ int: true, min: 1, max: 10_000_000 }))
+    /** Take at most this many images per class (seeded draw): a quick first look. */
+    maxPerClass: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
+    /** 'stop' (default): the first bad file aborts the import; 'skip': it is listed and left out. */
+    onBadFile: s.optional(s.literal('stop', 'skip'))
   }),
   'datasets.preview': s.object({
     datasetId: id,

@@ -7,7 +7,7 @@ describe('contract validators', () => {
     const args = parseArgs('models.train', {
       name: 'ortho',
       datasetId: 'd1',
-      architecture: 'cnn-small',
+      architecture: 'cnn',
       referenceId: 'm1',
       lambda: 30,
       penaltyForm: 'squared',
@@ -16,7 +16,7 @@ describe('contract validators', () => {
     expect(args).toEqual({
       name: 'ortho',
       datasetId: 'd1',
-      architecture: 'cnn-small',
+      architecture: 'cnn',
       referenceId: 'm1',
       lambda: 30,
       penaltyForm: 'squared',
@@ -25,7 +25,7 @@ describe('contract validators', () => {
   })
 
   it('names the bad argument in the error', () => {
-    const bad = { name: 'x', datasetId: 'd', architecture: 'cnn-small', referenceId: null, lambda: 101, penaltyForm: 'squared', epochs: 1 }
+    const bad = { name: 'x', datasetId: 'd', architecture: 'cnn', referenceId: null, lambda: 101, penaltyForm: 'squared', epochs: 1 }
     expect(() => parseArgs('models.train', bad)).toThrowError(/lambda: must be between 0 and 100/)
     expect(() => parseArgs('models.train', { ...bad, lambda: Number.NaN })).toThrowError(/lambda: expected a finite number, got NaN/)
     expect(() => parseArgs('models.train', { ...bad, lambda: 1, penaltyForm: 'cubic' })).toThrowError(/penaltyForm: must be one of/)

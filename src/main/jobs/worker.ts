@@ -1,5 +1,5 @@
 /** The product job worker: the real job bodies (runners.ts) behind the typed protocol. */
 import { runWorkerLoop } from './workerLoop'
-import { jobRunners } from './runners'
+import { closeProjects, jobRunners } from './runners'
 
-runWorkerLoop(jobRunners)
+runWorkerLoop(jobRunners, closeProjects)

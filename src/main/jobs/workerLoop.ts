@@ -24,7 +24,7 @@ export function toErrorData(err: unknown): ContractErrorData {
 }
 
 /** Starts answering the queue on `parentPort`. */
-export function runWorkerLoop(runners: JobRunners): void {
+export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): void {
   const port = parentPort
   if (!port) throw new Error('runWorkerLoop must run inside a worker_threads Worker')
   const controllers = new Map<string, AbortController>()
@@ -70,6 +70,7 @@ export function runWorkerLoop(runners: JobRunners): void {
         return
       case 'shutdown':
         for (const c of controllers.values()) c.abort()
+        onShutdown?.()
         port.close()
         return
       default:

@@ -1,0 +1,104 @@
+/**
+ * What every IPC handler receives: the host (Electron window or loopback server: how to
+ * emit events and pick files) and the session (the open project and its job queue).
+ * Plain objects, so handlers are tested without Electron.
+ */
+import { resolve, sep } from 'node:path'
+import { statSync } from 'node:fs'
+import { ContractError } from '../../contract/errors'
+import type { PICK_PURPOSES } from '../../contract/requests'
+import type { ProjectInfo } from '../../contract/entities'
+import { JobQueue, type Emit, type WorkerEntry } from '../jobs/queue'
+import { defaultProjectName, type ProjectDb } from '../store'
+
+export type PickPurpose = (typeof PICK_PURPOSES)[number]
+
+export interface Host {
+  emit: Emit
+  /** Native dialogs (Electron) ignore `typedPath`; the browser host accepts the typed path. */
+  pickPath(purpose: PickPurpose, typedPath?: string, defaultName?: string): Promise<string[] | null>
+  readonly nativeDialogs: boolean
+  /** Where the recent-projects list lives (Electron userData, or a config dir). */
+  readonly settingsDir: string
+  readonly workerEntry?: WorkerEntry
+}
+
+/** The open project, its job queue, and the paths the user picked (the only ones we touch). */
+export class Session {
+  project: ProjectDb | null = null
+  jobs: JobQueue | null = null
+  private readonly picked = new Set<string>()
+
+  constructor(private readonly host: Host) {}
+
+  /** Records paths the user chose in a dialog (or typed, in the browser host). */
+  allow(paths: string[]): void {
+    for (const p of paths) this.picked.add(resolve(p))
+  }
+
+  /**
+   * SPEC §3: the renderer reaches only files the user picked. A path is allowed when it was
+   * picked, or lies inside a picked folder.
+   */
+  requirePicked(path: string): string {
+    const abs = resolve(path)
+    for (const p of this.picked) {
+      if (abs === p || abs.startsWith(p.endsWith(sep) ? p : p + sep)) return abs
+    }
+    throw new ContractError('forbidden-path', `Choose ${path} with the file picker first`, path)
+  }
+
+  /** Makes `project` the open one (closing the previous), with a fresh job queue. */
+  async attach(project: ProjectDb): Promise<void> {
+    await this.detach()
+    this.project = project
+    this.jobs = new JobQueue({ projectPath: project.path, emit: this.host.emit, worker: this.host.workerEntry })
+    this.host.emit('project.changed', { project: projectInfo(project) })
+  }
+
+  async detach(): Promise<void> {
+    const jobs = this.jobs
+    const project = this.project
+    this.jobs = null
+    this.project = null
+    await jobs?.close()
+    if (project && !project.closed) project.close()
+    if (project) this.host.emit('project.changed', { project: null })
+  }
+}
+
+export interface HandlerContext {
+  host: Host
+  session: Session
+}
+
+/** The open project, or a 'no-project' error worded for people. */
+export function requireProject(ctx: HandlerContext): ProjectDb {
+  const p = ctx.session.project
+  if (!p || p.closed) throw new ContractError('no-project', 'Create or open a project first')
+  return p
+}
+
+export function requireJobs(ctx: HandlerContext): JobQueue {
+  requireProject(ctx)
+  return ctx.session.jobs!
+}
+
+/** Contract ids are strings; the store's are integers. */
+export function dbId(id: string, what: string): number {
+  const n = Number(id)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ContractError('not-found', `No ${what} with id "${id}"`)
+  return n
+}
+
+export function projectInfo(p: ProjectDb): ProjectInfo {
+  let sizeBytes = 0
+  for (const suffix of ['', '-wal']) {
+    try {
+      sizeBytes += statSync(p.path + suffix).size
+    } catch {
+      // no WAL file yet
+    }
+  }
+  return { path: p.path, name: defaultProjectName(p.path), sizeBytes }
+}

@@ -10,10 +10,10 @@ import { tf } from '../tf'
  * Identity in the forward pass, zero gradient. A customGrad is safe here: the gradient it
  * returns is a constant zero, so there is nothing to lose at second order.
  */
-export const stopGradient = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x])
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }
-}) as <T extends tf.Tensor>(x: T) => T
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy)
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T
 
 /**
  * log(sum(exp(logits), axis 1)) with the usual max shift. The shift m is stop-gradient: the

@@ -27,7 +27,7 @@ function model(p: Params, x: tf.Tensor4D): tf.Tensor2D {
 
 /** lambda * mean_i cos(g1_i, grad_x CE(M(x_i), y_i)). */
 function penalty(p: Params, x: tf.Tensor4D, y: tf.Tensor1D, g1: tf.Tensor4D, lambda: number): tf.Scalar {
-  const g2 = tf.grad((xx: tf.Tensor4D) => tf.sum(softmaxCrossEntropy(model(p, xx), y, 'none')))(x)
+  const g2 = tf.grad((xx: tf.Tensor) => tf.sum(softmaxCrossEntropy(model(p, xx as tf.Tensor4D), y, 'none')))(x)
   const b = x.shape[0]
   const a2 = tf.reshape(g1, [b, -1])
   const b2 = tf.reshape(g2, [b, -1])

@@ -81,8 +81,8 @@ function ours(sh: Shape, d: Data): { dx: Float32Array; dw: Float32Array } {
   return tf.tidy(() => {
     const x = tf.tensor4d(d.x, [sh.n, sh.h, sh.w, sh.ci])
     const f = tf.tensor4d(d.f, [sh.k, sh.k, sh.ci, sh.co])
-    const dy = tf.tensor(d.dy, d.dyShape) as tf.Tensor4D
-    const dx = conv2dBackpropInputOps(x.shape, dy, f, sh.s, sh.pad)
+    const dy = tf.tensor4d(d.dy, d.dyShape as [number, number, number, number])
+    const dx = conv2dBackpropInputOps(x.shape as number[], dy, f, sh.s, sh.pad)
     const dw = conv2dBackpropFilterOps(x, dy, f.shape, sh.s, sh.pad)
     expect(dx.shape).toEqual(x.shape)
     expect(dw.shape).toEqual(f.shape)

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { tf } from '../../../../src/main/engine/tf'
+import type { Tensor3D } from '../../../../src/main/engine/tf'
 import { gradCam } from '../../../../src/main/engine/saliency/gradcam'
 import { cameras } from '../../../../src/main/engine/saliency/cameras'
 import {
@@ -74,7 +75,7 @@ describe('sanity score', () => {
     const model = new RegionModel()
     const x = randomImages(1, 16, 8)
     await sanityScore(model, x, new Float32Array(256), { baseline: 'mean', idealPatch: 2 })
-    const single = x.squeeze([0])
+    const single = x.squeeze([0]) as Tensor3D
     const before = tf.memory().numTensors
     const r = await sanityScore(model, single, new Float32Array(256).fill(1), {
       baseline: 'mean',

@@ -1,0 +1,240 @@
+/**
+ * Models in a project: training (ordinary or orthogonal), loading a stored model as a
+ * Network, and the similarity report (Tables 6.1 / 6.2).
+ */
+import { backendInfo } from '../engine/backend'
+import { buildModel, networkFromArchitecture, type ArchitectureId, type ModelArchitecture, type Network } from '../engine/models'
+import { DEFAULT_TRAIN_CONFIG, trainNetwork, type EpochRecord, type TrainConfig, type TrainOutcome } from '../engine/training/train'
+import { similarity, accuracy, type SimilarityStats } from '../engine/training/evaluate'
+import { range, seededShuffle } from '../engine/data/split'
+import {
+  appendModelHistory,
+  createRun,
+  finishRun,
+  loadModel,
+  saveCheckpoint,
+  saveModel,
+  updateModelMetrics,
+  updateModelStatus,
+  updateModelWeights,
+  updateRunProgress,
+  type ModelStatus,
+  type ProjectDb
+} from '../store'
+import { datasetOf } from './datasets'
+import type { JobHooks } from './hooks'
+
+export interface TrainRequest {
+  name: string
+  datasetId: number
+  arch: ArchitectureId
+  /** The frozen reference K; needed when lambda > 0, optional otherwise (δ is then reported). */
+  referenceModelId?: number
+  config?: Partial<TrainConfig>
+}
+
+export interface TrainResult {
+  modelId: number
+  runId: number
+  status: ModelStatus
+  outcome: Omit<TrainOutcome, 'history'>
+  valAccuracy: number
+  /** δ to the reference on the validation subset, when there is a reference. */
+  delta?: SimilarityStats
+  message?: string
+}
+
+/** Loads a stored model as a Network (its weights, or its best checkpoint's). */
+export function loadNetwork(project: ProjectDb, modelId: number): Network {
+  const record = loadModel(project.db, modelId)
+  const net = networkFromArchitecture(record.architecture as ModelArchitecture, {
+    id: `model-${modelId}`,
+    name: record.name
+  })
+  try {
+    net.loadWeights(record.weights)
+  } catch (err) {
+    net.dispose()
+    throw new Error(`Model "${record.name}" (id ${modelId}) cannot be loaded: ${(err as Error).message}`)
+  }
+  return net
+}
+
+const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
+  completed: 'ready',
+  'early-stopped': 'ready',
+  cancelled: 'cancelled',
+  collapsed: 'collapsed'
+}
+
+/**
+ * Trains a new model and keeps everything in the project as it goes: the model row (status
+ * 'training'), per-epoch history, the best checkpoint, and a run with the full config.
+ */
+export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: JobHooks = {}): Promise<TrainResult> {
+  const db = project.writable()
+  const ds = datasetOf(project, req.datasetId)
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...req.config }
+  if (config.lambda > 0 && req.referenceModelId === undefined) {
+    throw new RangeError('Orthogonal training (λ > 0) needs a reference model')
+  }
+  const backend = (await backendInfo()).name
+  const reference = req.referenceModelId !== undefined ? loadNetwork(project, req.referenceModelId) : undefined
+  const net = buildModel(req.arch, [ds.height, ds.width, ds.channels], ds.classNames.length, {
+    seed: config.seed,
+    name: req.name
+  })
+  const fullConfig = { arch: req.arch, datasetId: req.datasetId, referenceModelId: req.referenceModelId ?? null, ...config }
+  const runId = createRun(db, {
+    kind: 'train',
+    config: fullConfig,
+    seed: config.seed,
+    backend,
+    datasetId: req.datasetId,
+    modelIds: req.referenceModelId !== undefined ? [req.referenceModelId] : []
+  })
+  const modelId = saveModel(db, {
+    name: req.name,
+    architecture: net.architecture,
+    weights: net.exportWeights(),
+    datasetId: req.datasetId,
+    referenceModelId: req.referenceModelId,
+    trainingConfig: fullConfig,
+    status: 'training'
+  })
+  let lastProgressWrite = 0
+  try {
+    const outcome = await trainNetwork(net, ds, config, reference, {
+      signal: hooks.signal,
+      onStep: (p) => {
+        const stage = `Training "${req.name}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
+        hooks.onProgress?.({
+          fraction: p.fraction,
+          stage,
+          etaSeconds: p.etaSeconds,
+          metrics: {
+            loss: p.metrics.loss,
+            accuracy: p.metrics.accuracy,
+            ...(Number.isFinite(p.metrics.delta) ? { delta: p.metrics.delta } : {})
+          }
+        })
+        const now = Date.now()
+        if (now - lastProgressWrite > 1000) {
+          updateRunProgress(db, runId, { fraction: p.fraction, stage })
+          lastProgressWrite = now
+        }
+      },
+      onEpoch: (r: EpochRecord) => {
+        appendModelHistory(db, modelId, {
+          epoch: r.epoch,
+          trainLoss: r.trainLoss,
+          trainAccuracy: r.trainAccuracy,
+          valAccuracy: r.valAccuracy,
+          delta: r.valDelta?.mean ?? (Number.isFinite(r.trainDelta) ? r.trainDelta : undefined),
+          penalty: Number.isFinite(r.penalty) ? r.penalty : undefined,
+          seconds: r.seconds,
+          extra: { crossEntropy: r.crossEntropy, trainDelta: r.trainDelta, valDelta: r.valDelta }
+        })
+      },
+      onCheckpoint: (weights, r) => {
+        saveCheckpoint(db, modelId, { epoch: r.epoch, valAccuracy: r.valAccuracy!, weights })
+        updateModelWeights(db, modelId, weights)
+      }
+    })
+    const status = statusOf[outcome.status]
+    // The network now holds the best checkpoint (or, after a collapse, the broken weights,
+    // kept for diagnosis but flagged so that nothing uses them as a healthy model).
+    const last = outcome.history[outcome.history.length - 1]
+    let delta: SimilarityStats | undefined
+    let valAccuracy = outcome.bestValAccuracy
+    if (status !== 'collapsed' && outcome.bestEpoch > 0) {
+      const bestRecord = outcome.history.find((h) => h.epoch === outcome.bestEpoch)
+      delta = bestRecord?.valDelta
+    } else {
+      valAccuracy = last?.valAccuracy ?? NaN
+      delta = last?.valDelta
+    }
+    if (status === 'collapsed' || outcome.bestEpoch === 0) updateModelWeights(db, modelId, net.exportWeights())
+    const metrics = {
+      valAccuracy,
+      delta: delta ? { mean: delta.mean, std: delta.std, meanAbs: delta.meanAbs } : undefined,
+      bestEpoch: outcome.bestEpoch,
+      epochsRun: outcome.epochsRun,
+      seconds: outcome.seconds,
+      collapse: outcome.collapse
+    }
+    updateModelMetrics(db, modelId, metrics)
+    updateModelStatus(db, modelId, status)
+    const { history: _history, ...summary } = outcome
+    finishRun(db, runId, {
+      status: outcome.status === 'cancelled' ? 'cancelled' : 'done',
+      results: { modelId, status, ...metrics, history: outcome.history }
+    })
+    return {
+      modelId,
+      runId,
+      status,
+      outcome: summary,
+      valAccuracy,
+      delta,
+      message: outcome.collapse?.message
+    }
+  } catch (err) {
+    updateModelStatus(db, modelId, 'failed')
+    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
+    throw err
+  } finally {
+    net.dispose()
+    reference?.dispose()
+  }
+}
+
+export interface SimilarityRequest {
+  modelA: number
+  modelB: number
+  datasetId: number
+  /** Validation images to average over (seeded draw); default 1000. */
+  samples?: number
+  seed?: number
+}
+
+export interface SimilarityResult extends SimilarityStats {
+  accuracyA: number
+  accuracyB: number
+  runId: number
+}
+
+/** δ mean ± std between two models over a validation subset (Tables 6.1 / 6.2). */
+export async function similarityReport(project: ProjectDb, req: SimilarityRequest): Promise<SimilarityResult> {
+  const db = project.writable()
+  const ds = datasetOf(project, req.datasetId)
+  const seed = req.seed ?? 7
+  const indices = seededShuffle(range(ds.validation.count), seed).slice(0, req.samples ?? 1000)
+  const a = loadNetwork(project, req.modelA)
+  const b = loadNetwork(project, req.modelB)
+  const runId = createRun(db, {
+    kind: 'similarity',
+    config: { ...req, samples: indices.length, seed },
+    seed,
+    backend: (await backendInfo()).name,
+    datasetId: req.datasetId,
+    modelIds: [req.modelA, req.modelB]
+  })
+  try {
+    const stats = similarity(a, b, ds, ds.validation, indices)
+    const result = {
+      ...stats,
+      accuracyA: accuracy(a, ds, ds.validation, indices),
+      accuracyB: accuracy(b, ds, ds.validation, indices),
+      runId
+    }
+    finishRun(db, runId, { status: 'done', results: result })
+    return result
+  } catch (err) {
+    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
+    throw err
+  } finally {
+    a.dispose()
+    b.dispose()
+  }
+}

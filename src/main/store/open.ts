@@ -13,6 +13,7 @@ import { classifyOpenError, inspectProjectFile } from './inspect'
 import { LATEST_SCHEMA_VERSION } from './migrations/index'
 import { migrate } from './migrations/runner'
 import { initProjectMeta, recordWritingVersion } from './repos/meta'
+import { ownerAlive } from './owner'
 import { markInterruptedRuns } from './repos/runs'
 import {
   configureConnection,
@@ -42,7 +43,10 @@ export interface ProjectDb {
   readonly db: ReadableDb
   /** The connection for writing; throws ProjectFileError 'read-only' on a read-only open. */
   writable(): WritableDb
-  /** Runs found 'running' at open (left by a crash or kill) and now marked 'interrupted'. */
+  /**
+   * Runs found 'running' at open whose process is gone (a crash or kill), now marked
+   * 'interrupted'. Runs of a live process (CLI beside the window) are left alone.
+   */
   readonly interruptedRunIds: readonly number[]
   /** Schema versions applied by this open (empty when the file was current). */
   readonly migrated: readonly number[]
@@ -185,7 +189,7 @@ function openReadWrite(
     enableWal(db)
     const migrated = migrate(db)
     recordWritingVersion(db, options.appVersion ?? APP_VERSION)
-    const interrupted = markInterruptedRuns(db)
+    const interrupted = markInterruptedRuns(db, ownerAlive)
     return makeHandle(path, raw, db, db, interrupted, migrated)
   } catch (err) {
     raw.close()

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -25,10 +26,15 @@ function refusal(path: string, opts: { readonly?: boolean } = {}): ProjectFileEr
 }
 
 /** Opens (read-write and read-only) and expects refusal with `code`, leaving the file as it was. */
-function expectRefusedUnchanged(path: string, code: ProjectFileErrorCode, message: RegExp): void {
+function expectRefusedUnchanged(
+  path: string,
+  code: ProjectFileErrorCode,
+  message: RegExp,
+  modes: boolean[] = [false, true]
+): void {
   const before = sha256(path)
   const filesBefore = readdirSync(dir).sort()
-  for (const readonly of [false, true]) {
+  for (const readonly of modes) {
     const err = refusal(path, { readonly })
     expect(err.code).toBe(code)
     expect(err.path).toBe(path)
@@ -119,8 +125,16 @@ describe('createProject / openProject', () => {
     const path = makeProjectFile()
     const p = openProject(path)
     const w = p.writable()
-    const running = createRun(w, { kind: 'attack-sweep', config: { eps: [0.1] }, backend: 'cpu' })
-    // Simulate a crash: close the connection without finishing the run.
+    // A pid above any pid_max: the process that started it is gone, as after a crash.
+    const deadOwner = `${hostname()}:2000000000`
+    const running = createRun(w, {
+      kind: 'attack-sweep',
+      config: { eps: [0.1] },
+      backend: 'cpu',
+      owner: deadOwner
+    })
+    // This process is alive: as if the CLI were running it beside the window.
+    const live = createRun(w, { kind: 'training', config: {}, backend: 'cpu' })
     p.close()
 
     const ro = openProject(path, { readonly: true })
@@ -133,7 +147,27 @@ describe('createProject / openProject', () => {
     const run = getRun(q.db, running)!
     expect(run.status).toBe('interrupted')
     expect(run.error).toMatch(/stopped before this run finished/)
-    expect(listRuns(q.db, { status: 'running' })).toEqual([])
+    expect(listRuns(q.db, { status: 'running' }).map((r) => r.id)).toEqual([live])
+    q.close()
+  })
+})
+
+describe('an older schema', () => {
+  it('is refused read-only (needs-upgrade, unchanged) and migrated by a read-write open', () => {
+    // What an older Ortholens would have left: the application id, schema 0.
+    const path = join(dir, 'old.ortho')
+    const old = new Database(path)
+    old.pragma('application_id = 1330795596')
+    old.exec('CREATE TABLE legacy (x INTEGER)')
+    old.close()
+    expectRefusedUnchanged(path, 'needs-upgrade', /older version of Ortholens/, [true])
+    const p = openProject(path)
+    expect(p.migrated).toEqual([10])
+    expect(p.db.pragma('user_version', { simple: true })).toBe(10)
+    expect(listRuns(p.db)).toEqual([])
+    p.close()
+    const q = openProject(path)
+    expect(q.migrated).toEqual([])
     q.close()
   })
 })

@@ -97,7 +97,10 @@ CREATE TABLE runs (
   error TEXT,
   started_at TEXT NOT NULL,
   finished_at TEXT,
-  duration_ms INTEGER
+  duration_ms INTEGER,
+  -- 'host:pid' of the process running it, so an open can tell a crashed run from one that
+  -- another process (the CLI beside the window) is still running.
+  owner TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX runs_kind ON runs(kind, started_at);
 CREATE INDEX runs_status ON runs(status);

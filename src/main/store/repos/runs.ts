@@ -5,12 +5,15 @@
  */
 import { fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { currentOwner } from '../owner'
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 export type FinishedRunStatus = 'done' | 'failed' | 'cancelled'
 
 export interface NewRun {
   kind: string
+  /** 'host:pid' of the process running it; defaults to this process (owner.ts). */
+  owner?: string
   config: object
   seed?: number
   backend: string
@@ -96,8 +99,8 @@ export function createRun(db: WritableDb, run: NewRun): number {
   return inTransaction(db, () => {
     const info = db
       .prepare(
-        `INSERT INTO runs (kind, status, config, seed, backend, dataset_id, started_at)
-         VALUES (?, 'running', ?, ?, ?, ?, ?)`
+        `INSERT INTO runs (kind, status, config, seed, backend, dataset_id, started_at, owner)
+         VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`
       )
       .run(
         run.kind,
@@ -105,7 +108,8 @@ export function createRun(db: WritableDb, run: NewRun): number {
         run.seed ?? null,
         run.backend,
         run.datasetId ?? null,
-        new Date().toISOString()
+        new Date().toISOString(),
+        run.owner ?? currentOwner()
       )
     const id = Number(info.lastInsertRowid)
     const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
@@ -159,22 +163,26 @@ export function finishRun(
 }
 
 /**
- * Marks every run still 'running' as 'interrupted': called when a project is opened
- * read-write, since no run of this process can be running yet. Returns their ids.
+ * Marks runs still 'running' as 'interrupted' unless `ownerAlive` says the process that
+ * started them still runs (another window or the CLI on the same file). Called when a
+ * project is opened read-write. Returns the ids marked.
  */
-export function markInterruptedRuns(db: WritableDb): number[] {
+export function markInterruptedRuns(
+  db: WritableDb,
+  ownerAlive: (owner: string) => boolean = () => false
+): number[] {
   return inTransaction(db, () => {
-    const ids = (
-      db.prepare(`SELECT id FROM runs WHERE status = 'running' ORDER BY id`).all() as {
-        id: number
-      }[]
-    ).map((r) => r.id)
-    db.prepare(
+    const running = db
+      .prepare(`SELECT id, owner FROM runs WHERE status = 'running' ORDER BY id`)
+      .all() as { id: number; owner: string }[]
+    const dead = running.filter((r) => !ownerAlive(r.owner)).map((r) => r.id)
+    const mark = db.prepare(
       `UPDATE runs SET status = 'interrupted',
          error = coalesce(error, 'the program stopped before this run finished')
-       WHERE status = 'running'`
-    ).run()
-    return ids
+       WHERE id = ?`
+    )
+    for (const id of dead) mark.run(id)
+    return dead
   })
 }
 

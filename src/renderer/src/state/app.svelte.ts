@@ -1,0 +1,201 @@
+/**
+ * Shared application state (ARCHITECTURE pattern 9: thick services, thin components).
+ * Everything the screens show comes from the main side through lib/api; events keep it live.
+ */
+import { call, messageOf, on } from '../lib/api'
+import type {
+  DatasetSummary,
+  JobInfo,
+  ModelSummary,
+  ProjectInfo,
+  RecentProject,
+  RunSummary,
+  SystemInfo
+} from '../../../contract/entities'
+import type { ContractErrorData } from '../../../contract/errors'
+import type { PICK_PURPOSES } from '../../../contract/requests'
+
+export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'results'
+export type PickPurpose = (typeof PICK_PURPOSES)[number]
+
+/** One live sample of a running job's metrics (training curves). */
+export interface LiveSample {
+  fraction: number
+  loss?: number
+  accuracy?: number
+  delta?: number
+}
+
+class AppState {
+  screen = $state<Screen>('projects')
+  system = $state<SystemInfo | null>(null)
+  project = $state<ProjectInfo | null>(null)
+  recent = $state<RecentProject[]>([])
+  datasets = $state<DatasetSummary[]>([])
+  models = $state<ModelSummary[]>([])
+  runs = $state<RunSummary[]>([])
+  jobs = $state<JobInfo[]>([])
+  live = $state<Record<string, LiveSample[]>>({})
+  results = $state<Record<string, unknown>>({})
+  failures = $state<Record<string, ContractErrorData>>({})
+  notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null)
+  private started = false
+
+  /** Subscribes to events and loads the first view; called once by App. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    on('job.progress', ({ job, metrics }) => {
+      this.upsertJob(job)
+      if (metrics && Object.keys(metrics).length > 0) {
+        const series = this.live[job.id] ?? []
+        this.live[job.id] = [...series, { fraction: job.fraction, ...metrics }]
+      }
+    })
+    on('job.finished', ({ job, result }) => {
+      this.upsertJob(job)
+      this.results[job.id] = result
+      void this.refresh()
+    })
+    on('job.failed', ({ job, error }) => {
+      this.upsertJob(job)
+      this.failures[job.id] = error
+      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}` }
+      void this.refresh()
+    })
+    on('job.cancelled', ({ job }) => {
+      this.upsertJob(job)
+      void this.refresh()
+    })
+    on('project.changed', ({ project }) => {
+      this.project = project
+    })
+    try {
+      this.system = await call('system.info', {})
+      this.project = await call('projects.current', {})
+      await this.refresh()
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  private upsertJob(job: JobInfo): void {
+    const i = this.jobs.findIndex((j) => j.id === job.id)
+    if (i >= 0) this.jobs[i] = job
+    else this.jobs = [...this.jobs, job]
+  }
+
+  /** Reloads the lists of the open project (or the recent list when none is open). */
+  async refresh(): Promise<void> {
+    try {
+      this.recent = await call('projects.recent', {})
+      this.project = await call('projects.current', {})
+      if (!this.project) {
+        this.datasets = []
+        this.models = []
+        this.runs = []
+        return
+      }
+      const [datasets, models, runs] = await Promise.all([
+        call('datasets.list', {}),
+        call('models.list', {}),
+        call('results.list', {})
+      ])
+      this.datasets = datasets
+      this.models = models
+      this.runs = runs
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  fail(err: unknown): void {
+    this.notice = { kind: 'error', text: messageOf(err) }
+  }
+
+  info(text: string): void {
+    this.notice = { kind: 'info', text }
+  }
+
+  /**
+   * Asks for a path: a native dialog in Electron, or the path typed in the browser host.
+   * Either way the main side records it as picked: the only paths it will touch.
+   */
+  async pick(purpose: PickPurpose, typedPath?: string): Promise<string | null> {
+    const paths = await call('system.pickPath', { purpose, ...(typedPath ? { typedPath } : {}) })
+    return paths?.[0] ?? null
+  }
+
+  async pickMany(purpose: PickPurpose, typedPaths: string[]): Promise<string[] | null> {
+    if (this.system?.nativeDialogs) return call('system.pickPath', { purpose })
+    const out: string[] = []
+    for (const p of typedPaths) {
+      const picked = await this.pick(purpose, p)
+      if (picked) out.push(picked)
+    }
+    return out.length > 0 ? out : null
+  }
+
+  async openProject(path: string, create: boolean): Promise<void> {
+    try {
+      this.notice = null
+      this.project = await call(create ? 'projects.create' : 'projects.open', { path })
+      await this.refresh()
+      this.screen = 'data'
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  async closeProject(): Promise<void> {
+    await call('projects.close', {})
+    this.jobs = []
+    this.live = {}
+    this.screen = 'projects'
+    await this.refresh()
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    try {
+      await call('jobs.cancel', { jobId })
+    } catch (err) {
+      this.fail(err)
+    }
+  }
+
+  /** Waits for a job to end (events drive it); resolves with its status. */
+  waitFor(jobId: string): Promise<JobInfo> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const job = this.jobs.find((j) => j.id === jobId)
+        if (job && ['finished', 'failed', 'cancelled'].includes(job.status)) resolve(job)
+        else setTimeout(check, 100)
+      }
+      check()
+    })
+  }
+
+  modelName(id: string | null): string {
+    return this.models.find((m) => m.id === id)?.name ?? (id ? `#${id}` : '—')
+  }
+}
+
+export const app = new AppState()
+
+/** Human-readable byte count for the header. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
+  return `${(n / 1024 ** 3).toFixed(2)} GB`
+}
+
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return ''
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`
+  return `about ${Math.round(seconds / 60)} min left`
+}
+
+export function percent(x: number | null | undefined, digits = 1): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)} %`
+}

@@ -76,19 +76,31 @@ export function checkAttackConfig(def: AttackDefinition, config: AttackConfig): 
     throw new Error(`Attack "${def.id}": config must be an object`)
   }
   const byName = new Map(def.params.map((p) => [p.name, p]))
+  const declared: AttackConfig = { epsilon: config.epsilon }
+  const undeclared: [string, unknown][] = []
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue
     const spec = byName.get(key as AttackParamSpec['name'])
     if (!spec) {
-      const names = def.params.map((p) => p.name).join(', ')
-      throw new Error(`Attack "${def.id}" has no parameter "${key}" (parameters: ${names})`)
+      undeclared.push([key, value])
+      continue
     }
     checkValue(def.id, spec, value)
+    ;(declared as Record<string, unknown>)[key] = value
   }
   if (config.epsilon === undefined) {
     throw new Error(`Attack "${def.id}": parameter "epsilon" is required (a number in [0, 1])`)
   }
-  const resolved = def.resolve(config)
+  const resolved = def.resolve(declared)
+  // A recorded (resolved) config names every field; one the attack does not declare is
+  // accepted only if it is the value the attack fixes (FGSM: steps 1), so a run can be
+  // repeated from its record while a real mistake (decay for FGSM) is still reported.
+  for (const [key, value] of undeclared) {
+    if ((resolved as unknown as Record<string, unknown>)[key] !== value) {
+      const names = def.params.map((p) => p.name).join(', ')
+      throw new Error(`Attack "${def.id}" has no parameter "${key}" (parameters: ${names})`)
+    }
+  }
   // Derived defaults (α = ε/steps …) must also respect the declared ranges.
   for (const spec of def.params) checkValue(def.id, spec, resolved[spec.name])
   return resolved

@@ -163,3 +163,15 @@ describe('attack template', () => {
     }
   })
 })
+
+describe('recorded configs', () => {
+  it('a resolved config is accepted again and gives the same run', async () => {
+    for (const def of listAttacks()) {
+      const resolved = checkAttackConfig(def, { epsilon: 0.02 })
+      expect(checkAttackConfig(def, resolved)).toEqual(resolved)
+    }
+    expect(() => checkAttackConfig(getAttack('fgsm'), { epsilon: 0.02, steps: 5 })).toThrow(
+      /has no parameter "steps"/
+    )
+  })
+})

@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { selectCorrectSamples } from '../../../../src/main/engine/audit/sampling'
 import { classes, dataset, images, model } from './fixtures'
 
-beforeAll(async () => {
-  await initBackend('cpu')
-})
+// Top level, not beforeAll: the fixtures below are built while the suite is collected.
+await initBackend('cpu')
 
 describe('selectCorrectSamples', () => {
   const a = model(1, 'a')

@@ -1,13 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { runAttack } from '../../../../src/main/engine/attacks'
 import { foolingRatio, runTransfer } from '../../../../src/main/engine/audit/transfer'
 import { classes, dataset, images, model } from './fixtures'
 
-beforeAll(async () => {
-  await initBackend('cpu')
-})
+// Top level, not beforeAll: the fixtures below are built while the suite is collected.
+await initBackend('cpu')
 
 describe('runTransfer', () => {
   const source = model(1, 'source')

@@ -1,0 +1,202 @@
+/**
+ * The defense comparison of thesis §6.4.4 (Table 6.3): perturbations crafted on a source are
+ * fed to an ordinary target behind each input-transformation defense, and to the orthogonal
+ * target with no defense. Columns: the clean-sample fooling ratio (errors the defense itself
+ * causes on the drawn samples, all of which every model gets right undefended) and, per
+ * attack, the fooling ratio at ε1 = 0.03 and ε2 = 0.05. The best (lowest) value per column is
+ * marked, as the thesis sets it in bold.
+ */
+import { tf } from '../tf'
+import type { Tensor4D } from '../tf'
+import type { Classifier } from '../models/types'
+import type { ImageDataset } from '../data/types'
+import { abortError } from '../attacks/base'
+import { checkAttackConfig, getAttack, runAttack } from '../attacks'
+import { getDefense, tableVariants, type DefenseVariant } from '../defenses'
+import { predict, sampleBatch, selectCorrectSamples, type SampleSelection } from './sampling'
+import type { RunOptions, TransferAttackSpec } from './transfer'
+
+export const TABLE_EPSILONS: [number, number] = [0.03, 0.05]
+
+export interface DefenseTableConfig {
+  attacks: TransferAttackSpec[]
+  epsilons?: number[]
+  sampleCount?: number
+  seed?: number
+  batchSize?: number
+  /** Defense rows (default: the 16 variants of Table 6.3). */
+  variants?: DefenseVariant[]
+}
+
+export interface DefenseTableColumn {
+  key: string
+  label: string
+  attackId?: string
+  epsilon?: number
+}
+
+export interface DefenseTableRow {
+  label: string
+  kind: 'none' | 'defense' | 'orthogonal'
+  defenseId?: string
+  value?: number
+  /** Fooling ratios in [0, 1], one per column. */
+  values: number[]
+  /** Whether each value is the lowest in its column (ties all marked). */
+  best: boolean[]
+}
+
+export interface DefenseTable {
+  sourceId: string
+  targetId: string
+  orthogonalId: string
+  sampleCount: number
+  selection: SampleSelection
+  columns: DefenseTableColumn[]
+  rows: DefenseTableRow[]
+}
+
+/** Marks, per column, every row whose value equals the column minimum. Returns new rows. */
+export function markBest(rows: Omit<DefenseTableRow, 'best'>[]): DefenseTableRow[] {
+  const columns = rows[0]?.values.length ?? 0
+  const minima = Array.from({ length: columns }, (_, c) => Math.min(...rows.map((r) => r.values[c]!)))
+  return rows.map((r) => ({ ...r, best: r.values.map((v, c) => v === minima[c]) }))
+}
+
+function attackLabel(id: string): string {
+  return getAttack(id).name
+}
+
+/**
+ * Builds Table 6.3 for one architecture: `source` crafts, `target` is the ordinary retrained
+ * model the defenses protect, `orthogonal` is the orthogonal model (no defense).
+ */
+export async function buildDefenseTable(
+  dataset: ImageDataset,
+  models: { source: Classifier; target: Classifier; orthogonal: Classifier },
+  config: DefenseTableConfig,
+  options: RunOptions = {}
+): Promise<DefenseTable> {
+  const { source, target, orthogonal } = models
+  const { onProgress, signal } = options
+  const epsilons = config.epsilons ?? TABLE_EPSILONS
+  const batchSize = config.batchSize ?? 100
+  const variants = config.variants ?? tableVariants()
+  if (config.attacks.length === 0) throw new Error('Defense table: "attacks" must list at least one attack')
+  for (const v of variants) {
+    const def = getDefense(v.defenseId)
+    if (v.value < def.param.min || v.value > def.param.max) {
+      throw new Error(`Defense table: ${def.name} "${def.param.name}" must be in [${def.param.min}, ${def.param.max}], got ${v.value}`)
+    }
+  }
+  const attackCells = config.attacks.flatMap((a) =>
+    epsilons.map((epsilon) => ({
+      attackId: a.id,
+      epsilon,
+      config: checkAttackConfig(getAttack(a.id), { ...a.config, epsilon })
+    }))
+  )
+  const columns: DefenseTableColumn[] = [
+    { key: 'clean', label: 'Clean samples' },
+    ...attackCells.map((c) => ({
+      key: `${c.attackId}@${c.epsilon}`,
+      label: `${attackLabel(c.attackId)} ε=${c.epsilon}`,
+      attackId: c.attackId,
+      epsilon: c.epsilon
+    }))
+  ]
+
+  const selection = await selectCorrectSamples(dataset, [source, target, orthogonal], {
+    count: config.sampleCount ?? 1000,
+    seed: config.seed ?? 0,
+    batchSize,
+    signal
+  })
+  const n = selection.indices.length
+  // Row order as in Table 6.3: No defense, the defense variants, Orthogonal model.
+  const rowsSpec = [
+    { label: 'No defense', kind: 'none' as const },
+    ...variants.map((v) => ({ label: v.label, kind: 'defense' as const, defenseId: v.defenseId, value: v.value })),
+    { label: 'Orthogonal model', kind: 'orthogonal' as const }
+  ]
+  const fooled = rowsSpec.map(() => new Array<number>(columns.length).fill(0))
+  const batches = Math.ceil(n / batchSize)
+  const total = batches * (1 + attackCells.length)
+  let completed = 0
+
+  /** Counts, for column `col`, the samples each row misclassifies on input `input`. */
+  const score = (input: Tensor4D, labels: number[], col: number): void => {
+    rowsSpec.forEach((row, r) => {
+      let classes: Int32Array
+      if (row.kind === 'orthogonal') classes = predict(orthogonal, input).classes
+      else if (row.kind === 'none') classes = predict(target, input).classes
+      else {
+        const defended = getDefense(row.defenseId).apply(input, row.value)
+        classes = predict(target, defended).classes
+        defended.dispose()
+      }
+      // Every drawn sample is correct undefended, so "prediction changed" = "now wrong".
+      labels.forEach((label, k) => {
+        if (classes[k] !== label) fooled[r]![col]!++
+      })
+    })
+  }
+
+  for (let b = 0; b < batches; b++) {
+    const indices = selection.indices.slice(b * batchSize, (b + 1) * batchSize)
+    const labels = selection.labels.slice(b * batchSize, (b + 1) * batchSize)
+    const { x, y } = sampleBatch(dataset, indices)
+    try {
+      if (signal?.aborted) throw abortError()
+      score(x, labels, 0)
+      onProgress?.({ phase: 'attacking', completed: ++completed, total })
+      for (let c = 0; c < attackCells.length; c++) {
+        if (signal?.aborted) throw abortError()
+        const cell = attackCells[c]!
+        const adv = await runAttack(cell.attackId, source, x, y, cell.config, { signal })
+        try {
+          score(adv, labels, c + 1)
+        } finally {
+          adv.dispose()
+        }
+        onProgress?.({ phase: 'attacking', completed: ++completed, total })
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      tf.dispose([x, y])
+    }
+  }
+
+  const rows = markBest(
+    rowsSpec.map((spec, r) => ({ ...spec, values: fooled[r]!.map((f) => (n === 0 ? 0 : f / n)) }))
+  )
+  return {
+    sourceId: source.id,
+    targetId: target.id,
+    orthogonalId: orthogonal.id,
+    sampleCount: n,
+    selection,
+    columns,
+    rows
+  }
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+/**
+ * The table as CSV: fooling ratios in percent with one decimal, as Table 6.3 prints them.
+ * With `markBest` (default), the lowest value per column gets a trailing '*' (bold in the thesis).
+ */
+export function toCsv(table: DefenseTable, options: { markBest?: boolean } = {}): string {
+  const mark = options.markBest ?? true
+  const header = ['Defense', ...table.columns.map((c) => c.label)].map(csvField).join(',')
+  const lines = table.rows.map((row) =>
+    [
+      csvField(row.label),
+      ...row.values.map((v, c) => `${(v * 100).toFixed(1)}${mark && row.best[c] ? '*' : ''}`)
+    ].join(',')
+  )
+  return [header, ...lines].join('\n') + '\n'
+}

@@ -82,7 +82,11 @@ function checkScales(scales: number[]): void {
   }
 }
 
-function camerasTensors(model: StagedClassifier, x: Tensor4D, options: CamerasOptions): CamerasTensors {
+function camerasTensors(
+  model: StagedClassifier,
+  x: Tensor4D,
+  options: CamerasOptions
+): CamerasTensors {
   checkModel(model)
   const stage = resolveFeatureStage(model, options.stage)
   const [n, h, w] = x.shape
@@ -125,7 +129,12 @@ function camerasTensors(model: StagedClassifier, x: Tensor4D, options: CamerasOp
           const weight = tf.reshape(tf.slice(kept, [0, i], [n, 1]), [n, 1, 1, 1])
           const up = (t: Tensor4D): Tensor4D =>
             tf.mul(
-              tf.image.resizeBilinear(tf.slice(t, [0, 0, 0, c0], [-1, -1, -1, size]), [h, w], false, true),
+              tf.image.resizeBilinear(
+                tf.slice(t, [0, 0, 0, c0], [-1, -1, -1, size]),
+                [h, w],
+                false,
+                true
+              ),
               weight
             )
           const a = up(acts[i]!)
@@ -152,7 +161,11 @@ function camerasTensors(model: StagedClassifier, x: Tensor4D, options: CamerasOp
  * Throws SaliencyError for models that only accept their training input size.
  * The caller owns the returned tensor.
  */
-export function cameras(model: StagedClassifier, x: Tensor4D, options: CamerasOptions = {}): Tensor3D {
+export function cameras(
+  model: StagedClassifier,
+  x: Tensor4D,
+  options: CamerasOptions = {}
+): Tensor3D {
   const t = camerasTensors(model, x, options)
   t.classes.dispose()
   t.kept.dispose()

@@ -63,9 +63,10 @@ export async function explainModels(
     const maps: ModelExplanation['maps'] = {}
     for (const method of methods) {
       try {
-        const m = method === 'gradcam'
-          ? gradCam(model, x, { classIndex, stage })
-          : cameras(model, x, { classIndex, stage })
+        const m =
+          method === 'gradcam'
+            ? gradCam(model, x, { classIndex, stage })
+            : cameras(model, x, { classIndex, stage })
         maps[method] = await toArray(m)
         m.dispose()
       } catch (err) {
@@ -87,23 +88,38 @@ export async function explainAdversarial(
   original: Tensor4D,
   adversarial: Tensor4D,
   options: { methods?: SaliencyMethod[]; classIndex?: number[]; stage?: string } = {}
-): Promise<{ original: ModelExplanation; adversarial: ModelExplanation; images: ArrayData; adversarialImages: ArrayData }> {
+): Promise<{
+  original: ModelExplanation
+  adversarial: ModelExplanation
+  images: ArrayData
+  adversarialImages: ArrayData
+}> {
   let classIndex = options.classIndex
   if (!classIndex) {
     const p = tf.tidy(() => tf.argMax(model.predictLogits(original), 1))
     classIndex = Array.from(await p.data())
     p.dispose()
   }
-  const common = { methods: options.methods, classIndex, stages: options.stage ? { [model.id]: options.stage } : undefined }
+  const common = {
+    methods: options.methods,
+    classIndex,
+    stages: options.stage ? { [model.id]: options.stage } : undefined
+  }
   const a = await explainModels([model], original, common)
   const b = await explainModels([model], adversarial, common)
-  return { original: a.models[0]!, adversarial: b.models[0]!, images: a.images, adversarialImages: b.images }
+  return {
+    original: a.models[0]!,
+    adversarial: b.models[0]!,
+    images: a.images,
+    adversarialImages: b.images
+  }
 }
 
 /** Jet-like colour for v in [0, 1]: dark blue → blue → cyan → yellow → red → dark red. */
 export function jetColor(v: number): [number, number, number] {
   const t = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0))
-  const ch = (offset: number): number => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - offset))))
+  const ch = (offset: number): number =>
+    Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - offset))))
   return [ch(3), ch(2), ch(1)]
 }
 
@@ -121,7 +137,8 @@ export function renderHeatmap(
   if (h === undefined || w === undefined || c === undefined || (c !== 1 && c !== 3)) {
     throw new SaliencyError(`renderHeatmap needs an [H, W, 1|3] image, got [${image.shape}]`)
   }
-  if (map.length !== h * w) throw new SaliencyError(`map has ${map.length} values for a ${h}×${w} image`)
+  if (map.length !== h * w)
+    throw new SaliencyError(`map has ${map.length} values for a ${h}×${w} image`)
   const rgba = new Uint8Array(h * w * 4)
   for (let p = 0; p < h * w; p++) {
     const heat = jetColor(map[p]!)
@@ -137,7 +154,8 @@ export function renderHeatmap(
 /** One image of a batch [N, H, W, C] (or a map of [N, H, W]) as its own ArrayData. */
 export function pick(batch: ArrayData, index: number): ArrayData {
   const [n, ...rest] = batch.shape
-  if (n === undefined || index < 0 || index >= n) throw new SaliencyError(`index ${index} outside batch of ${n}`)
+  if (n === undefined || index < 0 || index >= n)
+    throw new SaliencyError(`index ${index} outside batch of ${n}`)
   const size = rest.reduce((a, b) => a * b, 1)
   return { data: batch.data.slice(index * size, (index + 1) * size), shape: rest }
 }

@@ -21,7 +21,11 @@ export interface GradCamOptions {
  * (bilinear upsampling, half-pixel centres). A map with no positive evidence is all zeros.
  * The caller owns the returned tensor.
  */
-export function gradCam(model: StagedClassifier, x: Tensor4D, options: GradCamOptions = {}): Tensor3D {
+export function gradCam(
+  model: StagedClassifier,
+  x: Tensor4D,
+  options: GradCamOptions = {}
+): Tensor3D {
   const stage = resolveFeatureStage(model, options.stage)
   const [n, h, w] = x.shape
   return tf.tidy(() => {

@@ -35,9 +35,11 @@ export interface PgdOptions {
 }
 
 function checkOptions(o: PgdOptions): Required<Omit<PgdOptions, 'labels'>> {
-  if (!(o.epsilon >= 0 && o.epsilon <= 1)) throw new SaliencyError(`epsilon must be in [0, 1], got ${o.epsilon}`)
+  if (!(o.epsilon >= 0 && o.epsilon <= 1))
+    throw new SaliencyError(`epsilon must be in [0, 1], got ${o.epsilon}`)
   const steps = o.steps ?? 10
-  if (!Number.isInteger(steps) || steps < 1) throw new SaliencyError(`steps must be ≥ 1, got ${steps}`)
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new SaliencyError(`steps must be ≥ 1, got ${steps}`)
   return {
     epsilon: o.epsilon,
     steps,
@@ -60,15 +62,29 @@ export function weightedPgd(
   const o = checkOptions(options)
   const [n] = x.shape
   const labels = tf.tidy(() =>
-    options.labels ? classTensor(options.labels, n, model.numClasses) : (tf.argMax(model.predictLogits(x), 1) as Tensor1D)
+    options.labels
+      ? classTensor(options.labels, n, model.numClasses)
+      : (tf.argMax(model.predictLogits(x), 1) as Tensor1D)
   )
   const weight = options.weight ? tf.expandDims(options.weight, 3) : undefined
   try {
     const target = tf.tidy(() => tf.oneHot(labels, model.numClasses).toFloat())
     const loss = (xa: Tensor): Tensor =>
-      tf.sum(tf.losses.softmaxCrossEntropy(target, model.predictLogits(xa as Tensor4D), undefined, undefined, tf.Reduction.NONE))
+      tf.sum(
+        tf.losses.softmaxCrossEntropy(
+          target,
+          model.predictLogits(xa as Tensor4D),
+          undefined,
+          undefined,
+          tf.Reduction.NONE
+        )
+      )
     const project = (xa: Tensor): Tensor4D =>
-      tf.clipByValue(tf.add(x, tf.clipByValue(tf.sub(xa, x), -o.epsilon, o.epsilon)), 0, 1) as Tensor4D
+      tf.clipByValue(
+        tf.add(x, tf.clipByValue(tf.sub(xa, x), -o.epsilon, o.epsilon)),
+        0,
+        1
+      ) as Tensor4D
     let adv = tf.tidy(() => {
       if (!o.randomStart) return tf.clone(x)
       let delta: Tensor = tf.randomUniform(x.shape, -o.epsilon, o.epsilon, 'float32', o.seed)
@@ -104,13 +120,21 @@ export interface SaliencyPgdOptions extends PgdOptions {
   stage?: string
 }
 
-function saliencyFor(model: StagedClassifier, x: Tensor4D, o: SaliencyPgdOptions): { map: Tensor3D; method: string } {
+function saliencyFor(
+  model: StagedClassifier,
+  x: Tensor4D,
+  o: SaliencyPgdOptions
+): { map: Tensor3D; method: string } {
   const source = o.saliency ?? (model.acceptsAnyInputSize() ? 'cameras' : 'gradcam')
-  if (source === 'cameras') return { map: cameras(model, x, { stage: o.stage, classIndex: o.labels }), method: 'cameras' }
-  if (source === 'gradcam') return { map: gradCam(model, x, { stage: o.stage, classIndex: o.labels }), method: 'gradcam' }
+  if (source === 'cameras')
+    return { map: cameras(model, x, { stage: o.stage, classIndex: o.labels }), method: 'cameras' }
+  if (source === 'gradcam')
+    return { map: gradCam(model, x, { stage: o.stage, classIndex: o.labels }), method: 'gradcam' }
   const [n, h, w] = x.shape
   if (source.shape[0] !== n || source.shape[1] !== h || source.shape[2] !== w) {
-    throw new SaliencyError(`saliency map shape [${source.shape}] does not match images [${n}, ${h}, ${w}]`)
+    throw new SaliencyError(
+      `saliency map shape [${source.shape}] does not match images [${n}, ${h}, ${w}]`
+    )
   }
   return { map: tf.clone(source), method: 'given' }
 }
@@ -137,7 +161,12 @@ export interface PgdReport {
 }
 
 /** Norms and fooling confidence of `adv` against `x` for the given labels. */
-export async function pgdReport(model: Classifier, x: Tensor4D, adv: Tensor4D, labels: number[]): Promise<PgdReport> {
+export async function pgdReport(
+  model: Classifier,
+  x: Tensor4D,
+  adv: Tensor4D,
+  labels: number[]
+): Promise<PgdReport> {
   const [n] = x.shape
   const t = tf.tidy(() => {
     const delta = tf.reshape(tf.sub(adv, x), [n, -1])

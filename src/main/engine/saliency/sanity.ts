@@ -65,7 +65,9 @@ export const DEFAULT_FRACTIONS: readonly number[] = Array.from({ length: 21 }, (
 function asSingleImage(image: Tensor3D | Tensor4D): Tensor4D {
   if (image.rank === 3) return tf.expandDims(image, 0) as Tensor4D
   if (image.shape[0] !== 1) {
-    throw new SaliencyError(`sanity score takes one image at a time, got a batch of ${image.shape[0]}`)
+    throw new SaliencyError(
+      `sanity score takes one image at a time, got a batch of ${image.shape[0]}`
+    )
   }
   return tf.clone(image) as Tensor4D
 }
@@ -139,7 +141,12 @@ export async function probabilityCurve(
       return m
     })
     return await probabilitiesWithMasks(
-      model, x, masks, classIndex, options.baseline ?? 'zero', options.batchSize ?? 32
+      model,
+      x,
+      masks,
+      classIndex,
+      options.baseline ?? 'zero',
+      options.batchSize ?? 32
     )
   } finally {
     x.dispose()
@@ -160,7 +167,8 @@ export async function pixelAblationEffects(
   try {
     const [, h, w] = x.shape
     const patch = options.patch ?? Math.ceil(Math.min(h, w) / 32)
-    if (!Number.isInteger(patch) || patch < 1) throw new SaliencyError(`patch must be ≥ 1, got ${patch}`)
+    if (!Number.isInteger(patch) || patch < 1)
+      throw new SaliencyError(`patch must be ≥ 1, got ${patch}`)
     const masks: Float32Array[] = [new Float32Array(h * w)]
     for (let i0 = 0; i0 < h; i0 += patch)
       for (let j0 = 0; j0 < w; j0 += patch) {
@@ -170,7 +178,12 @@ export async function pixelAblationEffects(
         masks.push(m)
       }
     const probs = await probabilitiesWithMasks(
-      model, x, masks, classIndex, options.baseline ?? 'zero', options.batchSize ?? 64
+      model,
+      x,
+      masks,
+      classIndex,
+      options.baseline ?? 'zero',
+      options.batchSize ?? 64
     )
     const effects = new Float32Array(h * w)
     for (let p = 1; p < masks.length; p++) {
@@ -191,7 +204,7 @@ export function normalisedArea(fractions: number[], curve: number[]): number {
     area += ((fractions[i]! - fractions[i - 1]!) * (curve[i]! + curve[i - 1]!)) / 2
   }
   const span = fractions[fractions.length - 1]! - fractions[0]!
-  return span > 0 ? area / span : curve[0] ?? 0
+  return span > 0 ? area / span : (curve[0] ?? 0)
 }
 
 async function mapToArray(map: Tensor | Float32Array, size: number): Promise<Float32Array> {
@@ -218,7 +231,8 @@ export async function sanityScore(
     const saliency = await mapToArray(map, h * w)
     const fractions = options.fractions ?? [...DEFAULT_FRACTIONS]
     for (let i = 1; i < fractions.length; i++) {
-      if (!(fractions[i]! > fractions[i - 1]!)) throw new SaliencyError('fractions must be ascending')
+      if (!(fractions[i]! > fractions[i - 1]!))
+        throw new SaliencyError('fractions must be ascending')
     }
     let classIndex = options.classIndex
     if (classIndex === undefined) {
@@ -234,7 +248,13 @@ export async function sanityScore(
     })
     const curve = await probabilityCurve(model, x, orderPixels(saliency), classIndex, common)
     const idealCurve = await probabilityCurve(model, x, orderPixels(effects), classIndex, common)
-    const worstCurve = await probabilityCurve(model, x, orderPixels(effects, false), classIndex, common)
+    const worstCurve = await probabilityCurve(
+      model,
+      x,
+      orderPixels(effects, false),
+      classIndex,
+      common
+    )
     const auc = normalisedArea(fractions, curve)
     const aucIdeal = normalisedArea(fractions, idealCurve)
     const aucWorst = normalisedArea(fractions, worstCurve)

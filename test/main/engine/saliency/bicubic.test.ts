@@ -2,7 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { tf } from '../../../../src/main/engine/tf'
 import type { Tensor4D } from '../../../../src/main/engine/tf'
-import { cubicMatrix, keysKernel, resizeBicubic } from '../../../../src/main/engine/saliency/bicubic'
+import {
+  cubicMatrix,
+  keysKernel,
+  resizeBicubic
+} from '../../../../src/main/engine/saliency/bicubic'
 
 beforeAll(async () => {
   await initBackend('cpu')
@@ -39,7 +43,10 @@ describe('bicubic resize (Keys a = -0.5)', () => {
   })
 
   it('reproduces a linear ramp in the interior and is the identity at the same size', () => {
-    const ramp = tf.tensor4d(Array.from({ length: 8 }, (_, j) => j / 10), [1, 1, 8, 1])
+    const ramp = tf.tensor4d(
+      Array.from({ length: 8 }, (_, j) => j / 10),
+      [1, 1, 8, 1]
+    )
     const out = resizeBicubic(ramp, [1, 16], false).dataSync()
     for (let o = 3; o <= 12; o++) expect(out[o]).toBeCloseTo(((o + 0.5) / 2 - 0.5) / 10, 5)
     const img = tf.randomUniform([2, 5, 6, 3], 0, 1, 'float32', 3) as Tensor4D

@@ -18,7 +18,13 @@ beforeAll(async () => {
 })
 
 /** ReLU(Σ_k up(A)_k ⊙ up(G)_k), min-max normalised, for one scale — computed without cameras.ts. */
-function singleScaleFusion(model: StagedClassifier, x: Tensor4D, stage: string, cls: number[], size: number): Tensor3D {
+function singleScaleFusion(
+  model: StagedClassifier,
+  x: Tensor4D,
+  stage: string,
+  cls: number[],
+  size: number
+): Tensor3D {
   return tf.tidy(() => {
     const [n, h, w] = x.shape
     const xs = size === h ? x : resizeBicubic(x, [size, size])
@@ -63,8 +69,13 @@ describe('cameras', () => {
       const parts = [16, 32].map((s) => {
         const xs = s === 16 ? x : resizeBicubic(x, [s, s])
         const a = model.forwardTo('relu', xs) as Tensor4D
-        const g = tf.grad((t) => tf.slice(model.forwardFrom('relu', t), [0, 0], [1, 1]).sum())(a) as Tensor4D
-        return [tf.image.resizeBilinear(a, [16, 16], false, true), tf.image.resizeBilinear(g, [16, 16], false, true)]
+        const g = tf.grad((t) => tf.slice(model.forwardFrom('relu', t), [0, 0], [1, 1]).sum())(
+          a
+        ) as Tensor4D
+        return [
+          tf.image.resizeBilinear(a, [16, 16], false, true),
+          tf.image.resizeBilinear(g, [16, 16], false, true)
+        ]
       })
       const meanA = parts[0]![0]!.add(parts[1]![0]!).div(2)
       const meanG = parts[0]![1]!.add(parts[1]![1]!).div(2)
@@ -73,7 +84,12 @@ describe('cameras', () => {
     })
     expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]).toBeLessThan(1e-5)
     // Chunked fusion (one channel at a time) gives the same map.
-    const chunked = cameras(model, x, { stage: 'relu', scales: [16, 32], classIndex: [0], maxBufferFloats: 256 })
+    const chunked = cameras(model, x, {
+      stage: 'relu',
+      scales: [16, 32],
+      classIndex: [0],
+      maxBufferFloats: 256
+    })
     expect(tf.max(tf.abs(tf.sub(got, chunked))).dataSync()[0]).toBeLessThan(1e-6)
     tf.dispose([x, got, want, chunked])
   })

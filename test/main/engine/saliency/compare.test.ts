@@ -41,7 +41,15 @@ describe('compare', () => {
   it('explains an adversarial image next to its original for the original class', async () => {
     const model = new RegionModel()
     const x = randomImages(1, 16, 13)
-    const adv = tf.tidy(() => tf.mul(x, tf.tensor4d(Array.from({ length: 256 }, (_, i) => (i % 16 < 10 && i < 160 ? 0 : 1)), [1, 16, 16, 1]))) as Tensor4D
+    const adv = tf.tidy(() =>
+      tf.mul(
+        x,
+        tf.tensor4d(
+          Array.from({ length: 256 }, (_, i) => (i % 16 < 10 && i < 160 ? 0 : 1)),
+          [1, 16, 16, 1]
+        )
+      )
+    ) as Tensor4D
     const res = await explainAdversarial(model, x, adv, { methods: ['gradcam'] })
     expect(res.original.classIndex).toEqual([0])
     expect(res.adversarial.classIndex).toEqual([0])
@@ -58,19 +66,29 @@ describe('compare', () => {
     expect(jetColor(0)).toEqual([0, 0, 128])
     expect(jetColor(1)).toEqual([128, 0, 0])
     expect(jetColor(0.5)).toEqual([128, 255, 128])
-    const image = { data: new Float32Array([0, 1, 0.5, 0.25, 0, 1, 1, 1, 1, 0, 0, 0]), shape: [2, 2, 3] }
+    const image = {
+      data: new Float32Array([0, 1, 0.5, 0.25, 0, 1, 1, 1, 1, 0, 0, 0]),
+      shape: [2, 2, 3]
+    }
     const map = new Float32Array([0, 1, 0.5, 0])
     const rgba = renderHeatmap(image, map, 0.5)
     // (1-α)·pixel + α·jet: [0, 127.5, 63.75 + 64] -> rounded.
     expect(Array.from(rgba.slice(0, 4))).toEqual([0, 128, 128, 255])
     expect(Array.from(rgba.slice(4, 8))).toEqual([96, 0, 128, 255])
-    const gray = renderHeatmap({ data: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] }, map, 0)
+    const gray = renderHeatmap(
+      { data: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] },
+      map,
+      0
+    )
     expect(Array.from(gray)).toEqual(new Array(16).fill(255))
     const png = encodePng(rgba, 2, 2)
     const back = PNG.sync.read(png)
     expect(back.width).toBe(2)
     expect(Array.from(back.data)).toEqual(Array.from(rgba))
     expect(() => encodePng(rgba, 3, 2)).toThrow(/RGBA/)
-    expect(pick({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] }, 1)).toEqual({ data: new Float32Array([3, 4]), shape: [2] })
+    expect(pick({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] }, 1)).toEqual({
+      data: new Float32Array([3, 4]),
+      shape: [2]
+    })
   })
 })

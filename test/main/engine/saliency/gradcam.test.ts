@@ -17,7 +17,8 @@ describe('gradCam', () => {
     const maps = gradCam(model, x)
     expect(maps.shape).toEqual([3, 16, 16])
     const d = maps.dataSync()
-    for (let n = 0; n < 3; n++) expect(quadrantMass(d.slice(n * 256, (n + 1) * 256), 16, 16)).toBeGreaterThan(0.8)
+    for (let n = 0; n < 3; n++)
+      expect(quadrantMass(d.slice(n * 256, (n + 1) * 256), 16, 16)).toBeGreaterThan(0.8)
     tf.dispose([x, maps])
   })
 
@@ -31,11 +32,25 @@ describe('gradCam', () => {
       for (let n = 0; n < 2; n++) {
         const xi = tf.slice(x, [n, 0, 0, 0], [1, -1, -1, -1]) as Tensor4D
         const a = model.forwardTo('pool', xi) as Tensor4D
-        const g = tf.grad((t) => tf.slice(model.forwardFrom('pool', t), [0, classes[n]!], [1, 1]).sum())(a)
+        const g = tf.grad((t) =>
+          tf.slice(model.forwardFrom('pool', t), [0, classes[n]!], [1, 1]).sum()
+        )(a)
         const w = g.mean([1, 2]).dataSync()
         const av = a.arraySync() as number[][][][]
-        const cam = av[0]!.map((row) => row.map((px) => Math.max(0, px.reduce((s, v, k) => s + v * w[k]!, 0))))
-        const up = tf.image.resizeBilinear(tf.tensor4d(cam.flat(), [1, 8, 8, 1]), [16, 16], false, true)
+        const cam = av[0]!.map((row) =>
+          row.map((px) =>
+            Math.max(
+              0,
+              px.reduce((s, v, k) => s + v * w[k]!, 0)
+            )
+          )
+        )
+        const up = tf.image.resizeBilinear(
+          tf.tensor4d(cam.flat(), [1, 8, 8, 1]),
+          [16, 16],
+          false,
+          true
+        )
         const u = up.squeeze([3]) as Tensor3D
         const lo = u.min()
         const hi = u.max()

@@ -20,7 +20,11 @@ describe('saliency-enhanced PGD', () => {
   it('stays in the ε-ball and [0, 1] and concentrates the perturbation where the model looks', () => {
     const model = new RegionModel()
     const x = randomImages(2, 16, 3)
-    const { adversarial, saliency, method } = saliencyPgd(model, x, { epsilon: EPS, steps: 8, seed: 1 })
+    const { adversarial, saliency, method } = saliencyPgd(model, x, {
+      epsilon: EPS,
+      steps: 8,
+      seed: 1
+    })
     expect(method).toBe('cameras')
     const d = tf.sub(adversarial, x)
     expect(tf.max(tf.abs(d)).dataSync()[0]).toBeLessThanOrEqual(EPS + 1e-6)
@@ -38,7 +42,12 @@ describe('saliency-enhanced PGD', () => {
     const model = new RegionModel()
     const x = randomImages(3, 16, 4)
     for (const randomStart of [true, false]) {
-      const cmp = await compareSaliencyPgd(model, x, { epsilon: EPS, steps: 10, randomStart, seed: 2 })
+      const cmp = await compareSaliencyPgd(model, x, {
+        epsilon: EPS,
+        steps: 10,
+        randomStart,
+        seed: 2
+      })
       expect(cmp.labels).toEqual([0, 0, 0])
       for (let n = 0; n < 3; n++) {
         expect(cmp.enhanced.l2[n]!).toBeLessThan(cmp.vanilla.l2[n]!)

@@ -43,7 +43,8 @@ describe('sanity score', () => {
     const effects = await pixelAblationEffects(model, x, 0)
     // Only the top-left quadrant (plus the conv's 1-pixel halo) can matter.
     let outside = 0
-    for (let i = 0; i < 16; i++) for (let j = 0; j < 16; j++) if (i > 8 || j > 8) outside += Math.abs(effects[i * 16 + j]!)
+    for (let i = 0; i < 16; i++)
+      for (let j = 0; j < 16; j++) if (i > 8 || j > 8) outside += Math.abs(effects[i * 16 + j]!)
     expect(outside).toBe(0)
 
     const ideal = await sanityScore(model, x, effects)
@@ -53,7 +54,11 @@ describe('sanity score', () => {
     expect(ideal.fractions).toHaveLength(21)
     expect(ideal.aucWorst).toBeGreaterThan(ideal.aucIdeal + 0.1)
 
-    const worst = await sanityScore(model, x, effects.map((v) => -v))
+    const worst = await sanityScore(
+      model,
+      x,
+      effects.map((v) => -v)
+    )
     expect(worst.score).toBe(1)
 
     const randomMap = tf.randomUniform([16, 16], 0, 1, 'float32', 123)
@@ -84,7 +89,9 @@ describe('sanity score', () => {
     })
     expect(tf.memory().numTensors).toBe(before)
     // Every pixel replaced by the per-channel mean: a flat image.
-    const flat = tf.tidy(() => tf.softmax(model.predictLogits(tf.onesLike(x).mul(x.mean()))).dataSync()[0]!)
+    const flat = tf.tidy(
+      () => tf.softmax(model.predictLogits(tf.onesLike(x).mul(x.mean()))).dataSync()[0]!
+    )
     expect(r.curve[2]).toBeCloseTo(flat, 5)
     expect(r.score).toBeGreaterThanOrEqual(0)
     expect(r.score).toBeLessThanOrEqual(1)

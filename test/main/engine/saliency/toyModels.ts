@@ -67,9 +67,7 @@ export class RegionModel implements StagedClassifier {
       case 'dense': {
         const logits = tf.matMul(t as Tensor2D, this.dense)
         const flip = this.opts.flipAtFeatureHeight
-        return logits
-          .add(tf.tensor2d([0, 0.5, 0], [1, 3]))
-          .add(this.flipBonus(flip))
+        return logits.add(tf.tensor2d([0, 0.5, 0], [1, 3])).add(this.flipBonus(flip))
       }
       default:
         throw new Error(stage)

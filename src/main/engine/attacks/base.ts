@@ -86,7 +86,7 @@ export function checkAttackConfig(def: AttackDefinition, config: AttackConfig): 
       continue
     }
     checkValue(def.id, spec, value)
-    ;(declared as Record<string, unknown>)[key] = value
+    ;(declared as unknown as Record<string, unknown>)[key] = value
   }
   if (config.epsilon === undefined) {
     throw new Error(`Attack "${def.id}": parameter "epsilon" is required (a number in [0, 1])`)

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest'
+import { tf } from '../../../../src/main/engine/tf'
+import { initBackend } from '../../../../src/main/engine/backend'
+import { applyDefense } from '../../../../src/main/engine/defenses'
+import {
+  buildDefenseTable,
+  markBest,
+  toCsv,
+  type DefenseTable
+} from '../../../../src/main/engine/audit/defenseTable'
+import { foolingRatio, runTransfer } from '../../../../src/main/engine/audit/transfer'
+import { classes, dataset, images, model } from './fixtures'
+
+// Top level, not beforeAll: the fixtures below are built while the suite is collected.
+await initBackend('cpu')
+
+describe('markBest', () => {
+  it('marks the minimum of every column, ties included', () => {
+    const rows = markBest([
+      { label: 'No defense', kind: 'none', values: [0, 0.7, 0.9] },
+      { label: 'JPEG', kind: 'defense', values: [0.02, 0.5, 0.95] },
+      { label: 'Orthogonal model', kind: 'orthogonal', values: [0, 0.1, 0.95] }
+    ])
+    expect(rows.map((r) => r.best)).toEqual([
+      [true, false, true],
+      [false, false, false],
+      [true, true, false]
+    ])
+  })
+})
+
+describe('buildDefenseTable', () => {
+  const source = model(1, 'source')
+  const target = model(2, 'target')
+  const ortho = model(3, 'ortho')
+  const ds = dataset(source, 60)
+  const variants = [
+    { defenseId: 'jpeg', value: 90, label: 'JPEG-Quality=90' },
+    { defenseId: 'tvm', value: 9, label: 'TVM-Weight=9' },
+    { defenseId: 'bitDepth', value: 1, label: 'Bit Reduction - Depth=1' },
+    { defenseId: 'bilateral', value: 3, label: 'Bilateral Filtering - Window=3' }
+  ]
+  const attacks = [{ id: 'fgsm' }, { id: 'mifgsm', config: { steps: 3 } }]
+  let table: DefenseTable
+
+  it('lays out Table 6.3 and agrees with the transfer protocol and a brute force', async () => {
+    const before = tf.memory().numTensors
+    table = await buildDefenseTable(ds, { source, target, orthogonal: ortho }, { attacks, variants, seed: 5, batchSize: 8 })
+    expect(tf.memory().numTensors).toBe(before)
+    expect(table.rows.map((r) => r.label)).toEqual([
+      'No defense',
+      ...variants.map((v) => v.label),
+      'Orthogonal model'
+    ])
+    expect(table.columns.map((c) => c.key)).toEqual(['clean', 'fgsm@0.03', 'fgsm@0.05', 'mifgsm@0.03', 'mifgsm@0.05'])
+    const none = table.rows[0]!
+    const orth = table.rows.at(-1)!
+    expect(none.values[0]).toBe(0)
+    expect(orth.values[0]).toBe(0)
+
+    // Same seed and models: the transfer protocol draws the same samples.
+    const transfer = await runTransfer(ds, source, [target, ortho], {
+      attacks,
+      epsilons: [0.03, 0.05],
+      seed: 5,
+      batchSize: 8,
+      galleryCount: 0
+    })
+    expect(transfer.selection.indices).toEqual(table.selection.indices)
+    table.columns.slice(1).forEach((col, c) => {
+      expect(none.values[c + 1]).toBeCloseTo(foolingRatio(transfer, col.attackId!, col.epsilon!, 'target'), 10)
+      expect(orth.values[c + 1]).toBeCloseTo(foolingRatio(transfer, col.attackId!, col.epsilon!, 'ortho'), 10)
+    })
+
+    // Clean column of a defense row = errors the defense itself causes.
+    const x = images(ds, table.selection.indices)
+    for (const [r, v] of variants.entries()) {
+      const defended = applyDefense(v.defenseId, x, v.value)
+      const wrong = classes(target, defended).filter((p, k) => p !== table.selection.labels[k]).length
+      expect(table.rows[r + 1]!.values[0], v.label).toBeCloseTo(wrong / table.sampleCount, 10)
+      defended.dispose()
+    }
+    // Depth 1 wrecks these random images: it must cause clean errors.
+    expect(table.rows[3]!.values[0]).toBeGreaterThan(0)
+
+    // Best marks are the column minima.
+    table.columns.forEach((_, c) => {
+      const min = Math.min(...table.rows.map((r) => r.values[c]!))
+      table.rows.forEach((r) => expect(r.best[c]).toBe(r.values[c] === min))
+    })
+  })
+
+  it('writes CSV in percent with the best value per column starred', () => {
+    const csv = toCsv(table).trim().split('\n')
+    expect(csv[0]).toBe('Defense,Clean samples,FGSM ε=0.03,FGSM ε=0.05,MI-FGSM ε=0.03,MI-FGSM ε=0.05')
+    expect(csv).toHaveLength(table.rows.length + 1)
+    expect(csv[1]!.split(',')[1]).toBe('0.0*')
+    table.rows.forEach((row, r) => {
+      const cells = csv[r + 1]!.split(',')
+      row.values.forEach((v, c) => expect(cells[c + 1]).toBe(`${(v * 100).toFixed(1)}${row.best[c] ? '*' : ''}`))
+    })
+    expect(toCsv(table, { markBest: false })).not.toContain('*')
+  })
+})

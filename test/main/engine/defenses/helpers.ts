@@ -7,7 +7,7 @@ export function randomBatch(shape: FloatImageBatch['shape'], seed: number): Floa
   return { data: Float32Array.from({ length: size }, () => rng()), shape }
 }
 
-/** Anisotropic-free isotropic TV on forward differences, summed over channels and images. */
+/** Isotropic TV on forward differences, summed over channels and images. */
 export function totalVariation(b: FloatImageBatch): number {
   const [n, h, w, c] = b.shape
   let tv = 0

@@ -30,7 +30,8 @@ export function readFashionMnistClass(label: number, dir = fashionMnistClothesDi
   parsed.data.forEach((row: unknown, i: number) => {
     // 0.json holds two empty rows (7,002 entries, 7,000 images): dropped, anything else fails.
     if (Array.isArray(row) && row.length === 0) return
-    if (!Array.isArray(row) || row.length !== 784) throw new Error(`${file}: image ${i} is not 784 values`)
+    if (!Array.isArray(row) || row.length !== 784)
+      throw new Error(`${file}: image ${i} is not 784 values`)
     const bytes = Uint8Array.from(row as number[])
     if (bytes.some((v, j) => v !== (row as number[])[j])) {
       throw new Error(`${file}: image ${i} has values outside 0..255`)

@@ -25,7 +25,10 @@ export interface BalancedSampleOptions {
  * order (class 0..K-1, then train, then validation), so the same pools and seed always give
  * the same bytes.
  */
-export function balancedSample(pools: readonly Uint8Array[][], opts: BalancedSampleOptions): ImageDataset {
+export function balancedSample(
+  pools: readonly Uint8Array[][],
+  opts: BalancedSampleOptions
+): ImageDataset {
   const size = opts.height * opts.width * opts.channels
   const need = opts.trainPerClass + opts.validationPerClass
   if (pools.length !== opts.classNames.length) {
@@ -36,14 +39,18 @@ export function balancedSample(pools: readonly Uint8Array[][], opts: BalancedSam
   const validation: { image: Uint8Array; label: number }[] = []
   pools.forEach((pool, label) => {
     if (pool.length < need) {
-      throw new RangeError(`class ${opts.classNames[label]} has ${pool.length} images, ${need} needed`)
+      throw new RangeError(
+        `class ${opts.classNames[label]} has ${pool.length} images, ${need} needed`
+      )
     }
     const order = seededShuffle(range(pool.length), rng)
     order.forEach((src, k) => {
       if (k >= need) return
       const image = pool[src] as Uint8Array
       if (image.length !== size) {
-        throw new RangeError(`class ${label} image ${src} has ${image.length} bytes, ${size} expected`)
+        throw new RangeError(
+          `class ${label} image ${src} has ${image.length} bytes, ${size} expected`
+        )
       }
       ;(k < opts.trainPerClass ? train : validation).push({ image, label })
     })

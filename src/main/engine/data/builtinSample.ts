@@ -62,9 +62,13 @@ export function loadBuiltinSample(path: string = builtinSamplePath()): ImageData
   try {
     bytes = readFileSync(path)
   } catch (err) {
-    throw new DatasetFileError(path, `cannot read the built-in sample (${(err as Error).message}); run \`npm run sample\``, {
-      cause: err
-    })
+    throw new DatasetFileError(
+      path,
+      `cannot read the built-in sample (${(err as Error).message}); run \`npm run sample\``,
+      {
+        cause: err
+      }
+    )
   }
   return decodeDatasetFile(bytes, path)
 }

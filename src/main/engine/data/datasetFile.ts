@@ -79,7 +79,10 @@ export function decodeDatasetFile(compressed: Uint8Array, file: string): ImageDa
     })
   }
   if (raw.length < PREAMBLE_BYTES || raw.toString('ascii', 0, 4) !== DATASET_FILE_MAGIC) {
-    throw new DatasetFileError(file, `not an Ortholens dataset file (magic is not ${DATASET_FILE_MAGIC})`)
+    throw new DatasetFileError(
+      file,
+      `not an Ortholens dataset file (magic is not ${DATASET_FILE_MAGIC})`
+    )
   }
   const version = raw.readUInt32LE(4)
   if (version !== DATASET_FILE_VERSION) {
@@ -90,7 +93,10 @@ export function decodeDatasetFile(compressed: Uint8Array, file: string): ImageDa
   }
   const headerLength = raw.readUInt32LE(8)
   if (headerLength > MAX_HEADER_BYTES || PREAMBLE_BYTES + headerLength > raw.length) {
-    throw new DatasetFileError(file, `header length ${headerLength} is out of range (file truncated?)`)
+    throw new DatasetFileError(
+      file,
+      `header length ${headerLength} is out of range (file truncated?)`
+    )
   }
   let parsed: unknown
   try {
@@ -158,7 +164,8 @@ function checkHeader(value: unknown, file: string): DatasetFileHeader {
     fail('classNames')
   }
   const isPositiveInt = (n: unknown): boolean => Number.isInteger(n) && (n as number) > 0
-  if (!Array.isArray(h.shape) || h.shape.length !== 3 || !h.shape.every(isPositiveInt)) fail('shape')
+  if (!Array.isArray(h.shape) || h.shape.length !== 3 || !h.shape.every(isPositiveInt))
+    fail('shape')
   const isCount = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0
   if (!h.counts || !isCount(h.counts.train) || !isCount(h.counts.validation)) fail('counts')
   if (typeof h.provenance !== 'object' || h.provenance === null) fail('provenance')

@@ -113,7 +113,10 @@ export function capPerClass(
 }
 
 /** Number of images of each class in a split. */
-export function classCounts(split: Pick<ImageSplit, 'labels' | 'count'>, numClasses: number): number[] {
+export function classCounts(
+  split: Pick<ImageSplit, 'labels' | 'count'>,
+  numClasses: number
+): number[] {
   const counts = new Array<number>(numClasses).fill(0)
   for (let i = 0; i < split.count; i++) {
     const label = split.labels[i] as number
@@ -135,7 +138,10 @@ export function gatherSplit(
   const outImages = new Uint8Array(indices.length * bytesPerImage)
   const outLabels = new Uint8Array(indices.length)
   indices.forEach((src, k) => {
-    outImages.set(images.subarray(src * bytesPerImage, (src + 1) * bytesPerImage), k * bytesPerImage)
+    outImages.set(
+      images.subarray(src * bytesPerImage, (src + 1) * bytesPerImage),
+      k * bytesPerImage
+    )
     outLabels[k] = labels[src] as number
   })
   return { images: outImages, labels: outLabels, count: indices.length }

@@ -41,7 +41,9 @@ describe('built-in Fashion-MNIST sample', () => {
     // Same bytes on a second load, and fresh (unshared) arrays.
     const again = loadBuiltinSample()
     expect(Buffer.from(again.train.images).equals(Buffer.from(ds.train.images))).toBe(true)
-    expect(Buffer.from(again.validation.labels).equals(Buffer.from(ds.validation.labels))).toBe(true)
+    expect(Buffer.from(again.validation.labels).equals(Buffer.from(ds.validation.labels))).toBe(
+      true
+    )
     expect(again.train.images === ds.train.images).toBe(false)
   })
 
@@ -115,6 +117,8 @@ describe('balancedSample', () => {
     const a = encodeDatasetFile(balancedSample(pools, opts))
     expect(encodeDatasetFile(balancedSample(pools, opts)).equals(a)).toBe(true)
     expect(encodeDatasetFile(balancedSample(pools, { ...opts, seed: 100 })).equals(a)).toBe(false)
-    expect(() => balancedSample(pools, { ...opts, trainPerClass: 8 })).toThrow(/9 images, 10 needed/)
+    expect(() => balancedSample(pools, { ...opts, trainPerClass: 8 })).toThrow(
+      /9 images, 10 needed/
+    )
   })
 })

@@ -10,8 +10,16 @@ const ds: ImageDataset = {
   height: 2,
   width: 2,
   channels: 1,
-  train: { images: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), labels: Uint8Array.from([0, 2, 1]), count: 3 },
-  validation: { images: Uint8Array.from([200, 201, 202, 203]), labels: Uint8Array.from([2]), count: 1 },
+  train: {
+    images: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+    labels: Uint8Array.from([0, 2, 1]),
+    count: 3
+  },
+  validation: {
+    images: Uint8Array.from([200, 201, 202, 203]),
+    labels: Uint8Array.from([2]),
+    count: 1
+  },
   provenance: { importer: 'test', source: 'here', splitSeed: 5 }
 }
 
@@ -28,7 +36,12 @@ describe('dataset file format', () => {
     const raw = gunzipSync(file)
     expect(raw.toString('ascii', 0, 4)).toBe('OLDS')
     const header = JSON.parse(raw.toString('utf8', 12, 12 + raw.readUInt32LE(8)))
-    expect(header).toMatchObject({ shape: [2, 2, 1], counts: { train: 3, validation: 1 }, splitSeed: 5, source: 'here' })
+    expect(header).toMatchObject({
+      shape: [2, 2, 1],
+      counts: { train: 3, validation: 1 },
+      splitSeed: 5,
+      source: 'here'
+    })
     expect(encodeDatasetFile(ds).equals(file)).toBe(true)
   })
 
@@ -41,7 +54,7 @@ describe('dataset file format', () => {
       [tamper(file, (r) => (r.writeUInt32LE(0xfffffff, 8), r)), /header length/],
       [tamper(file, (r) => r.subarray(0, r.length - 1)), /payload is/],
       [tamper(file, (r) => Buffer.concat([r, Buffer.from([0])])), /payload is/],
-      [tamper(file, (r) => (r[r.length - 1] = 3, r)), /validation label 3/],
+      [tamper(file, (r) => ((r[r.length - 1] = 3), r)), /validation label 3/],
       [tamper(file, (r) => (r.write('[', 12), r)), /JSON/]
     ]
     for (const [bytes, message] of cases) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { conformImage, decodeImage, resize, sniffImageFormat, toChannels } from '../../../../src/main/engine/data/imageOps'
+import {
+  conformImage,
+  decodeImage,
+  resize,
+  sniffImageFormat,
+  toChannels
+} from '../../../../src/main/engine/data/imageOps'
 import type { RawImage } from '../../../../src/main/engine/data/imageOps'
 import { jpegBytes, pngBytes } from './importers/fixtures'
 
@@ -26,7 +32,11 @@ describe('decodeImage', () => {
     let worst = 0
     for (let y = 0; y < 16; y++) {
       for (let x = 0; x < 16; x++) {
-        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs((img.data[(y * 16 + x) * 3 + c] as number) - px(x, y, c)))
+        for (let c = 0; c < 3; c++)
+          worst = Math.max(
+            worst,
+            Math.abs((img.data[(y * 16 + x) * 3 + c] as number) - px(x, y, c))
+          )
       }
     }
     expect(worst).toBeLessThanOrEqual(12)
@@ -46,10 +56,22 @@ describe('decodeImage', () => {
 
 describe('toChannels', () => {
   it('uses BT.601 luma for RGB -> gray and replicates gray -> RGB', () => {
-    const rgb: RawImage = { height: 1, width: 2, channels: 3, data: Uint8Array.from([255, 0, 0, 10, 200, 30]) }
+    const rgb: RawImage = {
+      height: 1,
+      width: 2,
+      channels: 3,
+      data: Uint8Array.from([255, 0, 0, 10, 200, 30])
+    }
     // 0.299*255 = 76.2; 0.299*10 + 0.587*200 + 0.114*30 = 123.81
     expect(Array.from(toChannels(rgb, 1).data)).toEqual([76, 124])
-    expect(Array.from(toChannels(gray(1, 2, (x) => 7 + x), 3).data)).toEqual([7, 7, 7, 8, 8, 8])
+    expect(
+      Array.from(
+        toChannels(
+          gray(1, 2, (x) => 7 + x),
+          3
+        ).data
+      )
+    ).toEqual([7, 7, 7, 8, 8, 8])
   })
 })
 
@@ -62,13 +84,23 @@ describe('resize', () => {
   })
 
   it('area-weights partial overlaps (3 -> 2)', () => {
-    const out = resize(gray(1, 3, (x) => [0, 90, 180][x] as number), 1, 2, 'area')
+    const out = resize(
+      gray(1, 3, (x) => [0, 90, 180][x] as number),
+      1,
+      2,
+      'area'
+    )
     // Output 0 covers [0, 1.5): (0*1 + 90*0.5) / 1.5 = 30; output 1: (90*0.5 + 180) / 1.5 = 150.
     expect(Array.from(out.data)).toEqual([30, 150])
   })
 
   it('bilinear samples at pixel centres (2 -> 4 along a row)', () => {
-    const out = resize(gray(1, 2, (x) => [0, 100][x] as number), 1, 4, 'bilinear')
+    const out = resize(
+      gray(1, 2, (x) => [0, 100][x] as number),
+      1,
+      4,
+      'bilinear'
+    )
     // Centres map to -0.25, 0.25, 0.75, 1.25 -> clamped 0, 0.25, 0.75, 1.
     expect(Array.from(out.data)).toEqual([0, 25, 75, 100])
   })
@@ -79,12 +111,16 @@ describe('resize', () => {
     for (const method of ['area', 'bilinear'] as const) {
       const out = resize(rgb, 3, 11, method)
       expect(out.data.length).toBe(99)
-      for (let p = 0; p < 33; p++) expect(Array.from(out.data.subarray(p * 3, p * 3 + 3))).toEqual([12, 130, 250])
+      for (let p = 0; p < 33; p++)
+        expect(Array.from(out.data.subarray(p * 3, p * 3 + 3))).toEqual([12, 130, 250])
     }
   })
 
   it('conformImage converts channels then size', () => {
-    const out = conformImage(gray(2, 2, () => 60), { height: 1, width: 1, channels: 3 })
+    const out = conformImage(
+      gray(2, 2, () => 60),
+      { height: 1, width: 1, channels: 3 }
+    )
     expect(Array.from(out)).toEqual([60, 60, 60])
   })
 })

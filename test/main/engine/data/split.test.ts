@@ -58,7 +58,8 @@ describe('seededShuffle', () => {
   it('puts each item in each position about equally often (no Fisher–Yates off-by-one bias)', () => {
     const counts = Array.from({ length: 4 }, () => new Array(4).fill(0))
     const rng = mulberry32(11)
-    for (let t = 0; t < 8000; t++) seededShuffle([0, 1, 2, 3], rng).forEach((v, pos) => counts[v][pos]++)
+    for (let t = 0; t < 8000; t++)
+      seededShuffle([0, 1, 2, 3], rng).forEach((v, pos) => counts[v][pos]++)
     for (const row of counts) for (const n of row) expect(Math.abs(n - 2000)).toBeLessThan(200)
   })
 })
@@ -80,7 +81,9 @@ describe('stratifiedSplit', () => {
 
   it('is a function of the seed', () => {
     expect(stratifiedSplit(labels, 3, 0.2, 5)).toEqual(stratifiedSplit(labels, 3, 0.2, 5))
-    expect(stratifiedSplit(labels, 3, 0.2, 6).validation).not.toEqual(stratifiedSplit(labels, 3, 0.2, 5).validation)
+    expect(stratifiedSplit(labels, 3, 0.2, 6).validation).not.toEqual(
+      stratifiedSplit(labels, 3, 0.2, 5).validation
+    )
   })
 
   it('keeps one validation item for a small class and rejects bad fractions and labels', () => {

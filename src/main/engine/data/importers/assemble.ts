@@ -4,7 +4,14 @@
  */
 import { basename } from 'node:path'
 import { ImportError } from '../errors'
-import { capPerClass, gatherSplit, mulberry32, range, seededShuffle, stratifiedSplit } from '../split'
+import {
+  capPerClass,
+  gatherSplit,
+  mulberry32,
+  range,
+  seededShuffle,
+  stratifiedSplit
+} from '../split'
 import type { ImageDataset, ImageSplit } from '../types'
 import type { ImportOptions, SkippedFile } from './types'
 
@@ -85,7 +92,9 @@ export function assembleDataset(input: AssembleInput): ImageDataset {
   const size = input.height * input.width * input.channels
   const cap = input.capApplied ? undefined : options.maxPerClass
   const capped = (split: ImageSplit): number[] =>
-    cap === undefined ? range(split.count) : capPerClass(split.labels.subarray(0, split.count), numClasses, cap, seed)
+    cap === undefined
+      ? range(split.count)
+      : capPerClass(split.labels.subarray(0, split.count), numClasses, cap, seed)
 
   const useSource = input.validation !== undefined && options.split !== 'seeded'
   let train: ImageSplit
@@ -95,14 +104,29 @@ export function assembleDataset(input: AssembleInput): ImageDataset {
     const order = (split: ImageSplit): number[] =>
       input.shuffleSourceSplit ? seededShuffle(capped(split), rng) : capped(split)
     train = gatherSplit(input.train.images, input.train.labels, order(input.train), size)
-    validation = gatherSplit(input.validation.images, input.validation.labels, order(input.validation), size)
+    validation = gatherSplit(
+      input.validation.images,
+      input.validation.labels,
+      order(input.validation),
+      size
+    )
   } else {
     const pool = input.validation ? concatSplits(input.train, input.validation, size) : input.train
     const kept = capped(pool)
     const keptLabels = kept.map((i) => pool.labels[i] as number)
     const parts = stratifiedSplit(keptLabels, numClasses, fraction, seed)
-    train = gatherSplit(pool.images, pool.labels, parts.train.map((k) => kept[k] as number), size)
-    validation = gatherSplit(pool.images, pool.labels, parts.validation.map((k) => kept[k] as number), size)
+    train = gatherSplit(
+      pool.images,
+      pool.labels,
+      parts.train.map((k) => kept[k] as number),
+      size
+    )
+    validation = gatherSplit(
+      pool.images,
+      pool.labels,
+      parts.validation.map((k) => kept[k] as number),
+      size
+    )
   }
   if (train.count === 0) throw new ImportError(input.source, 'no usable images left to train on')
 

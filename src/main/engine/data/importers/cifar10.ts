@@ -53,7 +53,12 @@ async function locate(path: string): Promise<CifarLayout | undefined> {
       .map((n) => join(dir, n))
     const test = entries.includes(TEST_FILE) ? join(dir, TEST_FILE) : undefined
     if (train.length > 0 || test) {
-      return { dir, train, test, meta: entries.includes(META_FILE) ? join(dir, META_FILE) : undefined }
+      return {
+        dir,
+        train,
+        test,
+        meta: entries.includes(META_FILE) ? join(dir, META_FILE) : undefined
+      }
     }
   }
   return undefined
@@ -101,7 +106,10 @@ function readBatch(
     const label = bytes[base] as number
     if (label >= classNames.length) {
       policy.handle(
-        new ImportError(file, `record ${r}: label ${label} is outside the ${classNames.length} classes`)
+        new ImportError(
+          file,
+          `record ${r}: label ${label} is outside the ${classNames.length} classes`
+        )
       )
       continue
     }

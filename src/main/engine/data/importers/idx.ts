@@ -101,7 +101,8 @@ interface IdxImages {
 }
 
 function parseImages(file: string, bytes: Uint8Array): IdxImages {
-  if (bytes.length < 16) throw new ImportError(file, `too short for an IDX image header (${bytes.length} bytes)`)
+  if (bytes.length < 16)
+    throw new ImportError(file, `too short for an IDX image header (${bytes.length} bytes)`)
   const magic = u32(bytes, 0)
   if (magic !== IDX_IMAGES_MAGIC) {
     throw new ImportError(
@@ -125,7 +126,8 @@ function parseImages(file: string, bytes: Uint8Array): IdxImages {
 }
 
 function parseLabels(file: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 8) throw new ImportError(file, `too short for an IDX label header (${bytes.length} bytes)`)
+  if (bytes.length < 8)
+    throw new ImportError(file, `too short for an IDX label header (${bytes.length} bytes)`)
   const magic = u32(bytes, 0)
   if (magic !== IDX_LABELS_MAGIC) {
     throw new ImportError(
@@ -191,7 +193,8 @@ export const idxImporter: DatasetImporter = {
     }
     let maxLabel = 0
     for (const p of parsed) for (const l of p.labels) maxLabel = Math.max(maxLabel, l)
-    const classNames = options.classNames?.slice() ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i))
+    const classNames =
+      options.classNames?.slice() ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i))
 
     const { rows, cols } = (parsed[0] as (typeof parsed)[number]).images
     const target = {
@@ -212,12 +215,18 @@ export const idxImporter: DatasetImporter = {
         const label = labels[k] as number
         if (label >= classNames.length) {
           policy.handle(
-            new ImportError(pair.labels, `label ${label} of image ${k} is outside the ${classNames.length} classes`)
+            new ImportError(
+              pair.labels,
+              `label ${label} of image ${k} is outside the ${classNames.length} classes`
+            )
           )
           continue
         }
         const raw = images.pixels.slice(k * pixels, (k + 1) * pixels)
-        out.push(same ? raw : conformImage({ height: rows, width: cols, channels: 1, data: raw }, target), label)
+        out.push(
+          same ? raw : conformImage({ height: rows, width: cols, channels: 1, data: raw }, target),
+          label
+        )
         if (k % 5000 === 4999) options.signal?.throwIfAborted()
       }
     }

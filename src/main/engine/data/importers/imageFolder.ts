@@ -10,7 +10,14 @@ import { ImportError } from '../errors'
 import { conformImage, decodeImage } from '../imageOps'
 import type { RawImage } from '../imageOps'
 import { capPerClass } from '../split'
-import { assembleDataset, BadFilePolicy, checkOptions, checkpoint, DEFAULT_SPLIT_SEED, PackedImages } from './assemble'
+import {
+  assembleDataset,
+  BadFilePolicy,
+  checkOptions,
+  checkpoint,
+  DEFAULT_SPLIT_SEED,
+  PackedImages
+} from './assemble'
 import { isDirectory, listDir } from './fsProbe'
 import type { DatasetImporter, ImportOptions } from './types'
 
@@ -54,7 +61,8 @@ async function detectLayout(root: string): Promise<FolderLayout | undefined> {
   const val = VALIDATION_FOLDERS.find((v) => subs.includes(v))
   if (subs.includes('train') && val) {
     const trainRoot = join(root, 'train')
-    if ((await classFolders(trainRoot)).length > 0) return { trainRoot, validationRoot: join(root, val) }
+    if ((await classFolders(trainRoot)).length > 0)
+      return { trainRoot, validationRoot: join(root, val) }
   }
   return { trainRoot: root }
 }
@@ -97,11 +105,15 @@ export const imageFolderImporter: DatasetImporter = {
     const labelOf = (name: string, where: string): number => {
       const label = classNames.indexOf(name)
       if (label < 0) {
-        throw new ImportError(where, `class folder "${name}" is not in the class list (${classNames.join(', ')})`)
+        throw new ImportError(
+          where,
+          `class folder "${name}" is not in the class list (${classNames.join(', ')})`
+        )
       }
       return label
     }
-    if (classNames.length > 256) throw new ImportError(root, `${classNames.length} classes; at most 256 are supported`)
+    if (classNames.length > 256)
+      throw new ImportError(root, `${classNames.length} classes; at most 256 are supported`)
 
     const items: FileItem[] = []
     const collect = async (splitRoot: string, split: FileItem['split']) => {
@@ -109,7 +121,8 @@ export const imageFolderImporter: DatasetImporter = {
         const folder = join(splitRoot, name)
         const label = labelOf(name, folder)
         const files = await listImages(folder, ignored)
-        if (files.length === 0) throw new ImportError(folder, 'empty class folder (no PNG or JPEG images)')
+        if (files.length === 0)
+          throw new ImportError(folder, 'empty class folder (no PNG or JPEG images)')
         for (const path of files) items.push({ path, label, split })
       }
     }
@@ -122,15 +135,25 @@ export const imageFolderImporter: DatasetImporter = {
     if (options.maxPerClass !== undefined) {
       const cap = options.maxPerClass
       const pick = (list: FileItem[]) =>
-        capPerClass(list.map((it) => it.label), classNames.length, cap, seed).map((i) => list[i] as FileItem)
+        capPerClass(
+          list.map((it) => it.label),
+          classNames.length,
+          cap,
+          seed
+        ).map((i) => list[i] as FileItem)
       selected = useSource
-        ? [...pick(items.filter((it) => it.split === 'train')), ...pick(items.filter((it) => it.split === 'validation'))]
+        ? [
+            ...pick(items.filter((it) => it.split === 'train')),
+            ...pick(items.filter((it) => it.split === 'validation'))
+          ]
         : pick(items)
     }
 
     const policy = new BadFilePolicy(options.onBadFile)
     const perClass = new Array<number>(classNames.length).fill(0)
-    let target: { height: number; width: number; channels: number; resample?: ImportOptions['resample'] } | undefined
+    let target:
+      | { height: number; width: number; channels: number; resample?: ImportOptions['resample'] }
+      | undefined
     let train: PackedImages | undefined
     let validation: PackedImages | undefined
     for (const [i, item] of selected.entries()) {
@@ -158,12 +181,16 @@ export const imageFolderImporter: DatasetImporter = {
       ;(item.split === 'validation' && useSource ? validation : train)?.push(pixels, item.label)
       perClass[item.label] = (perClass[item.label] ?? 0) + 1
     }
-    if (!target || !train || !validation) throw new ImportError(root, 'no readable image in the folder')
+    if (!target || !train || !validation)
+      throw new ImportError(root, 'no readable image in the folder')
     checkpoint(options, 1, root)
     // Even with onBadFile 'skip', a class that lost all its images would silently vanish.
     for (const [label, name] of classNames.entries()) {
       if (perClass[label] === 0) {
-        throw new ImportError(join(layout.trainRoot, name), 'no readable image left in this class folder')
+        throw new ImportError(
+          join(layout.trainRoot, name),
+          'no readable image left in this class folder'
+        )
       }
     }
 
@@ -181,7 +208,9 @@ export const imageFolderImporter: DatasetImporter = {
       extra: {
         fileCount: selected.length,
         ignoredFiles: ignored.count,
-        layout: layout.validationRoot ? [relative(root, layout.trainRoot), relative(root, layout.validationRoot)] : ['.']
+        layout: layout.validationRoot
+          ? [relative(root, layout.trainRoot), relative(root, layout.validationRoot)]
+          : ['.']
       }
     })
   }

@@ -55,7 +55,10 @@ export class ImporterRegistry {
    * Imports `path` with the importer named by `importer`, or the one that matches. Throws
    * ImportError for a missing path or an unknown format (listing the known ones).
    */
-  async open(path: string, options: ImportOptions & { importer?: string } = {}): Promise<ImageDataset> {
+  async open(
+    path: string,
+    options: ImportOptions & { importer?: string } = {}
+  ): Promise<ImageDataset> {
     const { importer: id, ...rest } = options
     try {
       await stat(path)
@@ -76,7 +79,11 @@ export class ImporterRegistry {
 }
 
 /** The built-in importers. */
-export const datasetImporters = new ImporterRegistry([cifar10Importer, idxImporter, imageFolderImporter])
+export const datasetImporters = new ImporterRegistry([
+  cifar10Importer,
+  idxImporter,
+  imageFolderImporter
+])
 
 /** Imports a dataset from `path` with the built-in importers (see ImporterRegistry.open). */
 export function importDataset(

@@ -5,7 +5,8 @@ import { classCounts } from '../../../../../src/main/engine/data/split'
 import { cifarRecord, concat, makeTempDir, writeFile } from './fixtures'
 
 /** Record k of a batch: R = k, G = 100 + x, B = 200 + y, so HWC order and identity are visible. */
-const rec = (label: number, k: number) => cifarRecord(label, (x, y, c) => (c === 0 ? k : c === 1 ? 100 + x : 200 + y))
+const rec = (label: number, k: number) =>
+  cifarRecord(label, (x, y, c) => (c === 0 ? k : c === 1 ? 100 + x : 200 + y))
 const names = ['plane', 'car', 'bird']
 
 describe('CIFAR-10 binary importer', () => {
@@ -25,7 +26,9 @@ describe('CIFAR-10 binary importer', () => {
     writeBatches()
     const ds = await cifar10Importer.open(dir)
     expect(ds.classNames).toEqual(names)
-    expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([32, 32, 3, 6, 2])
+    expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([
+      32, 32, 3, 6, 2
+    ])
     expect(Array.from(ds.train.labels)).toEqual([0, 1, 2, 0, 1, 2])
     expect(Array.from(ds.validation.labels)).toEqual([2, 0])
     // Image 4 (data_batch_2 record 0), pixel (x=5, y=7): R=10, G=105, B=207.
@@ -41,16 +44,26 @@ describe('CIFAR-10 binary importer', () => {
 
   it('can pool and split with a seed, cap per class, and convert to gray 16x16', async () => {
     writeBatches()
-    const ds = await cifar10Importer.open(dir, { split: 'seeded', validationFraction: 0.34, splitSeed: 3 })
+    const ds = await cifar10Importer.open(dir, {
+      split: 'seeded',
+      validationFraction: 0.34,
+      splitSeed: 3
+    })
     expect([ds.train.count, ds.validation.count]).toEqual([5, 3])
     expect(classCounts(ds.validation, 3)).toEqual([1, 1, 1])
-    const capped = await cifar10Importer.open(dir, { maxPerClass: 1, channels: 1, size: { height: 16, width: 16 } })
+    const capped = await cifar10Importer.open(dir, {
+      maxPerClass: 1,
+      channels: 1,
+      size: { height: 16, width: 16 }
+    })
     expect(classCounts(capped.train, 3)).toEqual([1, 1, 1])
     expect([capped.height, capped.width, capped.channels]).toEqual([16, 16, 1])
     // Output pixel (0,0) = mean of the luma of source pixels x, y in {0, 1}; the class-0 image
     // kept is record 0 (R = 0) or record 3 (R = 3) of data_batch_1.
-    const luma = (k: number, x: number, y: number) => Math.round(0.299 * k + 0.587 * (100 + x) + 0.114 * (200 + y))
-    const block = (k: number) => Math.round((luma(k, 0, 0) + luma(k, 1, 0) + luma(k, 0, 1) + luma(k, 1, 1)) / 4)
+    const luma = (k: number, x: number, y: number) =>
+      Math.round(0.299 * k + 0.587 * (100 + x) + 0.114 * (200 + y))
+    const block = (k: number) =>
+      Math.round((luma(k, 0, 0) + luma(k, 1, 0) + luma(k, 0, 1) + luma(k, 1, 1)) / 4)
     const i = capped.train.labels.indexOf(0)
     expect([block(0), block(3)]).toContain(capped.train.images[i * 256])
   })
@@ -68,9 +81,14 @@ describe('CIFAR-10 binary importer', () => {
 
   it('throws ImportError naming a truncated batch; skip mode keeps the full records', async () => {
     writeBatches()
-    const file = writeFile(join(dir, 'data_batch_2.bin'), concat([rec(1, 10), rec(2, 11)]).subarray(0, 3073 + 100))
+    const file = writeFile(
+      join(dir, 'data_batch_2.bin'),
+      concat([rec(1, 10), rec(2, 11)]).subarray(0, 3073 + 100)
+    )
     await expect(cifar10Importer.open(dir)).rejects.toMatchObject({ name: 'ImportError', file })
-    await expect(cifar10Importer.open(dir)).rejects.toThrow(/data_batch_2\.bin: truncated CIFAR-10 batch: 3173 bytes/)
+    await expect(cifar10Importer.open(dir)).rejects.toThrow(
+      /data_batch_2\.bin: truncated CIFAR-10 batch: 3173 bytes/
+    )
     const ds = await cifar10Importer.open(dir, { onBadFile: 'skip' })
     expect(ds.train.count).toBe(5)
     expect(ds.provenance.skipped).toEqual([{ file, reason: expect.stringMatching(/truncated/) }])
@@ -79,7 +97,9 @@ describe('CIFAR-10 binary importer', () => {
   it('rejects a label outside the class list, or skips that record', async () => {
     writeBatches()
     const file = writeFile(join(dir, 'test_batch.bin'), concat([rec(2, 20), rec(7, 21)]))
-    await expect(cifar10Importer.open(dir)).rejects.toThrow(/test_batch\.bin: record 1: label 7 is outside the 3 classes/)
+    await expect(cifar10Importer.open(dir)).rejects.toThrow(
+      /test_batch\.bin: record 1: label 7 is outside the 3 classes/
+    )
     const ds = await cifar10Importer.open(dir, { onBadFile: 'skip' })
     expect(ds.validation.count).toBe(1)
     expect((ds.provenance.skipped as unknown[]).length).toBe(1)

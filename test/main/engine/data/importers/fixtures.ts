@@ -24,7 +24,12 @@ export type PixelFn = (x: number, y: number, c: number) => number
  * A PNG: 'gray' (colour type 0), 'rgb' (2) or 'rgba' (6; alpha = 37 + x so it is neither
  * opaque nor constant, to catch an importer that reads it as a colour).
  */
-export function pngBytes(width: number, height: number, kind: 'gray' | 'rgb' | 'rgba', px: PixelFn): Buffer {
+export function pngBytes(
+  width: number,
+  height: number,
+  kind: 'gray' | 'rgb' | 'rgba',
+  px: PixelFn
+): Buffer {
   const png = new PNG({ width, height })
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -53,7 +58,8 @@ export function cifarRecord(label: number, px: PixelFn): Uint8Array {
   const rec = new Uint8Array(3073)
   rec[0] = label
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) rec[1 + c * 1024 + y * 32 + x] = px(x, y, c)
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) rec[1 + c * 1024 + y * 32 + x] = px(x, y, c)
   }
   return rec
 }
@@ -74,7 +80,10 @@ function be32(n: number): number[] {
 
 /** An IDX3 image file of `images` (each rows*cols bytes). */
 export function idxImages(images: Uint8Array[], rows: number, cols: number): Uint8Array {
-  return concat([Uint8Array.from([0, 0, 8, 3, ...be32(images.length), ...be32(rows), ...be32(cols)]), ...images])
+  return concat([
+    Uint8Array.from([0, 0, 8, 3, ...be32(images.length), ...be32(rows), ...be32(cols)]),
+    ...images
+  ])
 }
 
 export function idxLabels(labels: number[]): Uint8Array {

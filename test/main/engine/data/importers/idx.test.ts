@@ -6,7 +6,9 @@ import { gzip, idxImages, idxLabels, makeTempDir, writeFile } from './fixtures'
 
 /** Image k of a set: pixel p = (base + k + p) mod 256. */
 const images = (n: number, base: number, rows = 3, cols = 2) =>
-  Array.from({ length: n }, (_, k) => Uint8Array.from({ length: rows * cols }, (_, p) => (base + k + p) % 256))
+  Array.from({ length: n }, (_, k) =>
+    Uint8Array.from({ length: rows * cols }, (_, p) => (base + k + p) % 256)
+  )
 
 describe('IDX importer', () => {
   let dir: string
@@ -28,11 +30,15 @@ describe('IDX importer', () => {
       writeMnist(gzipped)
       expect(await idxImporter.match(dir)).toBe(true)
       const ds = await idxImporter.open(dir)
-      expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([3, 2, 1, 6, 3])
+      expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([
+        3, 2, 1, 6, 3
+      ])
       expect(ds.classNames).toEqual(['0', '1', '2'])
       expect(Array.from(ds.train.labels)).toEqual([0, 1, 2, 0, 1, 2])
       expect(Array.from(ds.train.images.subarray(6 * 4, 6 * 5))).toEqual([4, 5, 6, 7, 8, 9])
-      expect(Array.from(ds.validation.images.subarray(6, 12))).toEqual([101, 102, 103, 104, 105, 106])
+      expect(Array.from(ds.validation.images.subarray(6, 12))).toEqual([
+        101, 102, 103, 104, 105, 106
+      ])
       expect(ds.provenance).toMatchObject({ importer: 'idx', split: 'source' })
     })
   }
@@ -43,7 +49,9 @@ describe('IDX importer', () => {
     expect(await idxImporter.match(file)).toBe(true)
     const renamed = writeFile(join(dir, 'renamed.bin'), idxLabels([1]))
     expect(await idxImporter.match(renamed)).toBe(true)
-    expect(await idxImporter.match(writeFile(join(dir, 'other.bin'), Uint8Array.from([0, 0, 8, 9])))).toBe(false)
+    expect(
+      await idxImporter.match(writeFile(join(dir, 'other.bin'), Uint8Array.from([0, 0, 8, 9])))
+    ).toBe(false)
     const ds = await idxImporter.open(file, { classNames: ['a', 'b', 'c'] })
     expect(ds.classNames).toEqual(['a', 'b', 'c'])
     expect(ds.train.count).toBe(6)
@@ -52,8 +60,14 @@ describe('IDX importer', () => {
   it('splits a lone train pair with a seed and resizes on request', async () => {
     writeFile(join(dir, 'train-images-idx3-ubyte'), idxImages(images(10, 0, 4, 4), 4, 4))
     writeFile(join(dir, 'train-labels-idx1-ubyte'), idxLabels([0, 1, 0, 1, 0, 1, 0, 1, 0, 1]))
-    const ds = await idxImporter.open(dir, { validationFraction: 0.2, size: { height: 2, width: 2 }, channels: 3 })
-    expect([ds.train.count, ds.validation.count, ds.height, ds.width, ds.channels]).toEqual([8, 2, 2, 2, 3])
+    const ds = await idxImporter.open(dir, {
+      validationFraction: 0.2,
+      size: { height: 2, width: 2 },
+      channels: 3
+    })
+    expect([ds.train.count, ds.validation.count, ds.height, ds.width, ds.channels]).toEqual([
+      8, 2, 2, 2, 3
+    ])
     expect(classCounts(ds.validation, 2)).toEqual([1, 1])
     // Image k has pixel p = k + p on a 4x4 grid: its top-left 2x2 block (p = 0, 1, 4, 5) averages
     // k + 2.5, and its bottom-right one (10, 11, 14, 15) k + 12.5; gray is replicated to RGB.
@@ -78,13 +92,20 @@ describe('IDX importer', () => {
     const good = idxImages(images(6, 0), 3, 2)
 
     writeFile(imagesFile, Uint8Array.from([0, 0, 8, 1, ...good.subarray(4)]))
-    await expect(idxImporter.open(dir)).rejects.toMatchObject({ name: 'ImportError', file: imagesFile })
+    await expect(idxImporter.open(dir)).rejects.toMatchObject({
+      name: 'ImportError',
+      file: imagesFile
+    })
     await expect(idxImporter.open(dir)).rejects.toThrow(/magic 0x00000801 is not 0x00000803/)
 
     writeFile(imagesFile, good.subarray(0, good.length - 5))
-    await expect(idxImporter.open(dir)).rejects.toThrow(/train-images-idx3-ubyte: size mismatch.*\(truncated\)/)
+    await expect(idxImporter.open(dir)).rejects.toThrow(
+      /train-images-idx3-ubyte: size mismatch.*\(truncated\)/
+    )
     writeFile(imagesFile, Uint8Array.from([...good, 1, 2]))
-    await expect(idxImporter.open(dir)).rejects.toThrow(/size mismatch: header promises 6 images of 3x2/)
+    await expect(idxImporter.open(dir)).rejects.toThrow(
+      /size mismatch: header promises 6 images of 3x2/
+    )
 
     writeFile(imagesFile, good)
     writeFile(labelsFile, idxLabels([0, 1, 2]))
@@ -107,11 +128,17 @@ describe('IDX importer', () => {
   it('rejects a label outside given class names, or skips it', async () => {
     writeMnist(false)
     const labelsFile = writeFile(join(dir, 't10k-labels-idx1-ubyte'), idxLabels([2, 5, 0]))
-    await expect(idxImporter.open(dir, { classNames: ['a', 'b', 'c'] })).rejects.toMatchObject({ file: labelsFile })
-    await expect(idxImporter.open(dir, { classNames: ['a', 'b', 'c'] })).rejects.toThrow(/label 5 of image 1/)
+    await expect(idxImporter.open(dir, { classNames: ['a', 'b', 'c'] })).rejects.toMatchObject({
+      file: labelsFile
+    })
+    await expect(idxImporter.open(dir, { classNames: ['a', 'b', 'c'] })).rejects.toThrow(
+      /label 5 of image 1/
+    )
     const ds = await idxImporter.open(dir, { classNames: ['a', 'b', 'c'], onBadFile: 'skip' })
     expect(Array.from(ds.validation.labels)).toEqual([2, 0])
     expect(Array.from(ds.validation.images.subarray(6, 12))).toEqual([102, 103, 104, 105, 106, 107])
-    expect(ds.provenance.skipped).toEqual([{ file: labelsFile, reason: expect.stringMatching(/label 5/) }])
+    expect(ds.provenance.skipped).toEqual([
+      { file: labelsFile, reason: expect.stringMatching(/label 5/) }
+    ])
   })
 })

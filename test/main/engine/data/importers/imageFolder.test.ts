@@ -40,18 +40,38 @@ describe('ImageFolder importer', () => {
       }
     }
     expect(seen.size).toBe(15)
-    expect(ds.provenance).toMatchObject({ importer: 'image-folder', split: 'seeded', splitSeed: 42, ignoredFiles: 1 })
+    expect(ds.provenance).toMatchObject({
+      importer: 'image-folder',
+      split: 'seeded',
+      splitSeed: 42,
+      ignoredFiles: 1
+    })
     expect(progress[progress.length - 1]).toBe(1)
     expect(progress).toEqual([...progress].sort((a, b) => a - b))
   })
 
   it('resizes, converts channels (RGBA drops alpha, gray -> RGB) and reads JPEGs within tolerance', async () => {
-    writeFile(join(dir, 'a', '1.png'), pngBytes(4, 4, 'rgba', (_x, _y, c) => [200, 100, 50][c] as number))
+    writeFile(
+      join(dir, 'a', '1.png'),
+      pngBytes(4, 4, 'rgba', (_x, _y, c) => [200, 100, 50][c] as number)
+    )
     writeFile(join(dir, 'a', '2.png'), grayPng(0, 7, 8))
-    writeFile(join(dir, 'b', '1.jpg'), jpegBytes(16, 16, (_x, _y, c) => [20, 140, 230][c] as number))
-    writeFile(join(dir, 'b', '2.JPEG'), jpegBytes(16, 16, () => 90))
-    const ds = await imageFolderImporter.open(dir, { size: { height: 2, width: 3 }, channels: 3, validationFraction: 0 })
-    expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([2, 3, 3, 4, 0])
+    writeFile(
+      join(dir, 'b', '1.jpg'),
+      jpegBytes(16, 16, (_x, _y, c) => [20, 140, 230][c] as number)
+    )
+    writeFile(
+      join(dir, 'b', '2.JPEG'),
+      jpegBytes(16, 16, () => 90)
+    )
+    const ds = await imageFolderImporter.open(dir, {
+      size: { height: 2, width: 3 },
+      channels: 3,
+      validationFraction: 0
+    })
+    expect([ds.height, ds.width, ds.channels, ds.train.count, ds.validation.count]).toEqual([
+      2, 3, 3, 4, 0
+    ])
     const byFirst = new Map<string, number[]>()
     for (let k = 0; k < 4; k++) {
       const img = Array.from(ds.train.images.subarray(k * 18, (k + 1) * 18))
@@ -59,14 +79,21 @@ describe('ImageFolder importer', () => {
     }
     expect(byFirst.get('0:200')).toEqual(new Array(6).fill([200, 100, 50]).flat())
     expect(byFirst.get('0:7')).toEqual(new Array(18).fill(7))
-    const jpegColour = [...byFirst.entries()].find(([k, v]) => k.startsWith('1:') && v[2]! > 150)?.[1]
+    const jpegColour = [...byFirst.entries()].find(
+      ([k, v]) => k.startsWith('1:') && v[2]! > 150
+    )?.[1]
     expect(jpegColour).toBeDefined()
-    jpegColour!.forEach((v, i) => expect(Math.abs(v - ([20, 140, 230][i % 3] as number))).toBeLessThanOrEqual(6))
+    jpegColour!.forEach((v, i) =>
+      expect(Math.abs(v - ([20, 140, 230][i % 3] as number))).toBeLessThanOrEqual(6)
+    )
   })
 
   it('defaults to the first image size and channels, converting colour to gray by luma', async () => {
     writeFile(join(dir, 'a', '0.png'), grayPng(0, 1, 2))
-    writeFile(join(dir, 'b', '0.png'), pngBytes(4, 4, 'rgb', (_x, _y, c) => [100, 200, 0][c] as number))
+    writeFile(
+      join(dir, 'b', '0.png'),
+      pngBytes(4, 4, 'rgb', (_x, _y, c) => [100, 200, 0][c] as number)
+    )
     const ds = await imageFolderImporter.open(dir, { validationFraction: 0 })
     expect([ds.height, ds.width, ds.channels]).toEqual([2, 2, 1])
     const k = ds.train.labels.indexOf(1)
@@ -75,35 +102,52 @@ describe('ImageFolder importer', () => {
   })
 
   it('keeps a train/ + val/ layout as the split and caps per class', async () => {
-    for (const [split, n] of [['train', 6], ['val', 2]] as const) {
+    for (const [split, n] of [
+      ['train', 6],
+      ['val', 2]
+    ] as const) {
       for (const [c, name] of ['x', 'y'].entries()) {
-        for (let i = 0; i < n; i++) writeFile(join(dir, split, name, `${i}.png`), grayPng(c, i + (split === 'val' ? 50 : 0)))
+        for (let i = 0; i < n; i++)
+          writeFile(join(dir, split, name, `${i}.png`), grayPng(c, i + (split === 'val' ? 50 : 0)))
       }
     }
     const ds = await imageFolderImporter.open(dir)
     expect(ds.classNames).toEqual(['x', 'y'])
     expect([ds.train.count, ds.validation.count]).toEqual([12, 4])
     // Validation images are exactly those of val/ (pixel 10*c + 50 + i).
-    expect(Array.from({ length: 4 }, (_, k) => ds.validation.images[k * 16]!).sort()).toEqual([50, 51, 60, 61])
+    expect(Array.from({ length: 4 }, (_, k) => ds.validation.images[k * 16]!).sort()).toEqual([
+      50, 51, 60, 61
+    ])
     expect(ds.provenance.split).toBe('source')
     const capped = await imageFolderImporter.open(dir, { maxPerClass: 3 })
     expect(classCounts(capped.train, 2)).toEqual([3, 3])
     expect(classCounts(capped.validation, 2)).toEqual([2, 2])
-    const seeded = await imageFolderImporter.open(dir, { split: 'seeded', validationFraction: 0.25 })
+    const seeded = await imageFolderImporter.open(dir, {
+      split: 'seeded',
+      validationFraction: 0.25
+    })
     expect([seeded.train.count, seeded.validation.count]).toEqual([12, 4])
   })
 
   it('stops on a corrupt PNG or truncated JPEG with an ImportError naming the file', async () => {
     writeClasses(3)
     const bad = writeFile(join(dir, 'dog', 'img9.png'), grayPng(1, 9).subarray(0, 40))
-    await expect(imageFolderImporter.open(dir)).rejects.toMatchObject({ name: 'ImportError', file: bad })
+    await expect(imageFolderImporter.open(dir)).rejects.toMatchObject({
+      name: 'ImportError',
+      file: bad
+    })
     await expect(imageFolderImporter.open(dir)).rejects.toThrow(/img9\.png: corrupt PNG/)
     const jpg = jpegBytes(16, 16, (x, y) => (x * 16 + y) % 256)
     const badJpeg = writeFile(join(dir, 'eel', 'broken.jpg'), jpg.subarray(0, jpg.length >> 1))
     const skipped = await imageFolderImporter.open(dir, { onBadFile: 'skip' })
-    expect((skipped.provenance.skipped as { file: string }[]).map((s) => s.file)).toEqual([bad, badJpeg])
+    expect((skipped.provenance.skipped as { file: string }[]).map((s) => s.file)).toEqual([
+      bad,
+      badJpeg
+    ])
     expect(skipped.train.count + skipped.validation.count).toBe(9)
-    const err = await imageFolderImporter.open(join(dir, '..', basename(dir)), { maxPerClass: 100 }).catch((e: unknown) => e)
+    const err = await imageFolderImporter
+      .open(join(dir, '..', basename(dir)), { maxPerClass: 100 })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ImportError)
     expect((err as ImportError).message).toContain('dog')
   })
@@ -111,7 +155,10 @@ describe('ImageFolder importer', () => {
   it("with onBadFile 'skip' leaves bad files out and lists them with reasons", async () => {
     writeClasses(3)
     const bad = writeFile(join(dir, 'cat', 'zzz.png'), Buffer.from('definitely not an image'))
-    const fake = writeFile(join(dir, 'eel', 'fake.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]))
+    const fake = writeFile(
+      join(dir, 'eel', 'fake.jpg'),
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])
+    )
     const ds = await imageFolderImporter.open(dir, { onBadFile: 'skip', validationFraction: 0 })
     expect(ds.train.count).toBe(9)
     const skipped = ds.provenance.skipped as { file: string; reason: string }[]
@@ -126,14 +173,18 @@ describe('ImageFolder importer', () => {
     await expect(imageFolderImporter.open(dir)).rejects.toMatchObject({ file: join(dir, 'fox') })
     await expect(imageFolderImporter.open(dir)).rejects.toThrow(/empty class folder/)
     writeFile(join(dir, 'fox', 'x.png'), Buffer.from('broken'))
-    await expect(imageFolderImporter.open(dir, { onBadFile: 'skip' })).rejects.toThrow(/fox: no readable image/)
+    await expect(imageFolderImporter.open(dir, { onBadFile: 'skip' })).rejects.toThrow(
+      /fox: no readable image/
+    )
   })
 
   it('honours an AbortSignal', async () => {
     writeClasses(2)
     const controller = new AbortController()
     controller.abort()
-    await expect(imageFolderImporter.open(dir, { signal: controller.signal })).rejects.toThrow(/abort/i)
+    await expect(imageFolderImporter.open(dir, { signal: controller.signal })).rejects.toThrow(
+      /abort/i
+    )
   })
 
   it('matches a folder of image folders only', async () => {

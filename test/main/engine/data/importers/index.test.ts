@@ -16,19 +16,41 @@ describe('importer registry', () => {
   afterEach(() => cleanup())
 
   it('lists the three built-in importers and refuses a duplicate id', () => {
-    expect(datasetImporters.list().map((i) => i.id)).toEqual(['cifar10-binary', 'idx', 'image-folder'])
-    const fake: DatasetImporter = { id: 'idx', label: 'again', match: () => false, open: async () => { throw new Error() } }
-    expect(() => new ImporterRegistry(datasetImporters.list()).register(fake)).toThrow(/"idx" is already registered/)
+    expect(datasetImporters.list().map((i) => i.id)).toEqual([
+      'cifar10-binary',
+      'idx',
+      'image-folder'
+    ])
+    const fake: DatasetImporter = {
+      id: 'idx',
+      label: 'again',
+      match: () => false,
+      open: async () => {
+        throw new Error()
+      }
+    }
+    expect(() => new ImporterRegistry(datasetImporters.list()).register(fake)).toThrow(
+      /"idx" is already registered/
+    )
   })
 
   it('picks the importer whose match accepts the path, without touching the files', async () => {
     const cifar = join(dir, 'cifar')
-    writeFile(join(cifar, 'data_batch_1.bin'), cifarRecord(1, () => 9))
+    writeFile(
+      join(cifar, 'data_batch_1.bin'),
+      cifarRecord(1, () => 9)
+    )
     const mnist = join(dir, 'mnist')
-    writeFile(join(mnist, 'train-images-idx3-ubyte'), idxImages([Uint8Array.from([1, 2, 3, 4])], 2, 2))
+    writeFile(
+      join(mnist, 'train-images-idx3-ubyte'),
+      idxImages([Uint8Array.from([1, 2, 3, 4])], 2, 2)
+    )
     writeFile(join(mnist, 'train-labels-idx1-ubyte'), idxLabels([0]))
     const folder = join(dir, 'folder')
-    writeFile(join(folder, 'a', '1.png'), pngBytes(2, 2, 'gray', () => 5))
+    writeFile(
+      join(folder, 'a', '1.png'),
+      pngBytes(2, 2, 'gray', () => 5)
+    )
     writeFile(join(dir, 'other', 'notes.txt'), 'x')
 
     expect((await datasetImporters.find(cifar))?.id).toBe('cifar10-binary')
@@ -51,7 +73,9 @@ describe('importer registry', () => {
     expect((unknown as ImportError).file).toBe(join(dir, 'other'))
     expect((unknown as Error).message).toMatch(/unknown dataset format; expected one of: CIFAR-10/)
     await expect(importDataset(join(dir, 'nope'))).rejects.toThrow(/nope: no such file or folder/)
-    await expect(importDataset(dir, { importer: 'tfrecord' })).rejects.toThrow(/unknown importer "tfrecord"/)
+    await expect(importDataset(dir, { importer: 'tfrecord' })).rejects.toThrow(
+      /unknown importer "tfrecord"/
+    )
   })
 
   it('treats a match that throws as no match', async () => {
@@ -66,7 +90,10 @@ describe('importer registry', () => {
       }
     }
     const registry = new ImporterRegistry([throwing, ...datasetImporters.list()])
-    writeFile(join(dir, 'f', 'a', '1.png'), pngBytes(2, 2, 'gray', () => 5))
+    writeFile(
+      join(dir, 'f', 'a', '1.png'),
+      pngBytes(2, 2, 'gray', () => 5)
+    )
     expect((await registry.find(join(dir, 'f')))?.id).toBe('image-folder')
   })
 })

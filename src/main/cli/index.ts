@@ -32,7 +32,7 @@ Commands
                           one-command audit on the built-in Fashion-MNIST sample
   project create F [--name N]        create an empty project file
   project info F                     name, versions, datasets, models, runs
-  dataset import F --source builtin|imageFolder|cifar10|idx [--path P] [--name N]
+  dataset import F --source builtin|auto|imageFolder|cifar10|idx [--path P] [--name N]
   dataset list F
   model list F
   train F --dataset ID --arch ${ARCHITECTURES.map((a) => a.id).join('|')} --name N

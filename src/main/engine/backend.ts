@@ -54,7 +54,7 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
   const candidates = wanted === 'auto' ? BACKEND_ORDER : [wanted]
   const tried: BackendInfo['tried'] = []
   for (const name of candidates) {
-    let detail = name
+    let detail: string = name
     if (name === 'tensorflow') {
       const native = tryLoadNative()
       if (!native.ok) {

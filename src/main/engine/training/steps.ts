@@ -40,6 +40,56 @@ export function inputGradient(model: Classifier, x: Tensor4D, labels: Tensor1D):
   )
 }
 
+export interface ObjectiveTerms {
+  /** CE + λ·P: what the optimiser minimises. */
+  total: Scalar
+  crossEntropy: Scalar
+  /** P(δ) (undefined for ordinary training). */
+  penalty?: Scalar
+  /** δ_i per sample (undefined for ordinary training). */
+  delta?: Tensor1D
+  /** M's input gradient of the batch-mean CE (undefined for ordinary training). */
+  inputGradient?: Tensor4D
+  predictions: Tensor1D
+}
+
+/**
+ * The per-batch objective of Eq. 6.3 as a function of M's weights, for use inside
+ * tf.variableGrads. `g1` is the reference's input gradient (a constant); omit `ortho` (or
+ * give λ = 0) for ordinary training. Training-mode batch statistics go to `bnUpdates`.
+ */
+export function objective(
+  net: Network,
+  x: Tensor4D,
+  labels: Tensor1D,
+  bnUpdates: BatchNormUpdate[],
+  ortho?: OrthogonalSettings & { g1: Tensor4D }
+): ObjectiveTerms {
+  let predictions: Tensor1D | undefined
+  const forward = (xx: Tensor) => {
+    const logits = net.apply(xx as Tensor4D, { training: true, bnUpdates })
+    predictions = tf.argMax(logits, 1) as Tensor1D
+    return softmaxCrossEntropy(logits, labels, 'mean') as Scalar
+  }
+  if (!ortho || ortho.lambda === 0) {
+    const ce = forward(x)
+    return { total: ce, crossEntropy: ce, predictions: predictions! }
+  }
+  // Per-sample input gradients of M: the gradient of the batch-mean CE is the per-sample
+  // gradient scaled by 1/N, and the cosine is scale-invariant.
+  const { value: ce, grad: g2 } = tf.valueAndGrad(forward)(x)
+  const delta = cosinePerSample(ortho.g1, g2)
+  const penalty = penaltyOf(delta, ortho.form) as Scalar
+  return {
+    total: tf.add(ce, tf.mul(penalty, ortho.lambda)) as Scalar,
+    crossEntropy: ce as Scalar,
+    penalty,
+    delta,
+    inputGradient: g2 as Tensor4D,
+    predictions: predictions!
+  }
+}
+
 /**
  * Runs one step on (x, labels) and updates `net` in place. With `ortho` and λ > 0 the
  * objective is CE(M(x), y) + λ·P(δ); without it, plain cross-entropy.
@@ -54,49 +104,39 @@ export function trainStep(
   const bnUpdates: BatchNormUpdate[] = []
   const useOrtho = ortho !== undefined && ortho.lambda > 0
   const g1 = useOrtho ? inputGradient(ortho.reference, x, labels) : undefined
-  const kept: Record<string, Tensor> = {}
-  const keep = (name: string, t: Tensor) => {
-    kept[name] = tf.keep(t)
+  const kept: Tensor[] = []
+  let read: () => Omit<StepMetrics, 'loss'> = () => {
+    throw new Error('objective did not run')
   }
 
   const { value, grads } = tf.variableGrads(() => {
-    const forward = (xx: Tensor) => {
-      const logits = net.apply(xx as Tensor4D, { training: true, bnUpdates })
-      keep('predictions', tf.argMax(logits, 1))
-      return softmaxCrossEntropy(logits, labels, 'mean')
-    }
-    if (!useOrtho) {
-      const ce = forward(x)
-      keep('ce', ce)
-      return ce as Scalar
-    }
-    // Per-sample input gradients of M: the gradient of the batch-mean CE is the per-sample
-    // gradient scaled by 1/N, and the cosine is scale-invariant.
-    const { value: ce, grad: g2 } = tf.valueAndGrad(forward)(x)
-    const delta = cosinePerSample(g1!, g2)
-    const penalty = penaltyOf(delta, ortho.form)
-    keep('ce', ce)
-    keep('delta', tf.mean(delta))
-    keep('absDelta', tf.mean(tf.abs(delta)))
-    keep('penalty', penalty)
-    keep('gradNorm', tf.mean(tf.norm(tf.reshape(g2, [g2.shape[0], -1]), 2, 1)).mul(g2.shape[0]))
-    return tf.add(ce, tf.mul(penalty, ortho.lambda)) as Scalar
+    const t = objective(net, x, labels, bnUpdates, useOrtho ? { ...ortho, g1: g1! } : undefined)
+    const n = x.shape[0]
+    // Figures for progress, kept past the gradient scope and read after the update.
+    const ce = tf.keep(t.crossEntropy)
+    const correct = tf.keep(tf.sum(tf.cast(tf.equal(t.predictions, labels), 'float32')))
+    const delta = t.delta ? tf.keep(tf.mean(t.delta)) : undefined
+    const absDelta = t.delta ? tf.keep(tf.mean(tf.abs(t.delta))) : undefined
+    const penalty = t.penalty ? tf.keep(t.penalty) : undefined
+    const gradNorm = t.inputGradient
+      ? tf.keep(tf.mul(tf.mean(tf.norm(tf.reshape(t.inputGradient, [n, -1]), 2, 1)), n))
+      : undefined
+    kept.push(...[ce, correct, delta, absDelta, penalty, gradNorm].filter((k): k is Tensor => k !== undefined))
+    const scalar = (k: Tensor | undefined) => (k ? (k.dataSync()[0] as number) : NaN)
+    read = () => ({
+      crossEntropy: scalar(ce),
+      accuracy: scalar(correct) / n,
+      delta: scalar(delta),
+      absDelta: scalar(absDelta),
+      penalty: scalar(penalty),
+      inputGradNorm: scalar(gradNorm)
+    })
+    return t.total
   }, net.trainableVariables())
 
   optimizer.applyGradients(grads)
   net.applyBatchNormUpdates(bnUpdates)
-
-  const read = (name: string) => (kept[name] ? (kept[name].dataSync()[0] as number) : NaN)
-  const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(kept.predictions, labels), 'float32')).dataSync()[0])
-  const metrics: StepMetrics = {
-    loss: value.dataSync()[0],
-    crossEntropy: read('ce'),
-    delta: read('delta'),
-    absDelta: read('absDelta'),
-    penalty: read('penalty'),
-    accuracy: correct / labels.shape[0],
-    inputGradNorm: read('gradNorm')
-  }
-  tf.dispose([value, g1, ...Object.values(grads), ...Object.values(kept)])
+  const metrics: StepMetrics = { loss: value.dataSync()[0], ...read() }
+  tf.dispose([value, g1, ...Object.values(grads), ...kept])
   return metrics
 }

@@ -11,6 +11,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '../tf'
 import type { StagedClassifier } from '../models/types'
 import { resizeBicubic } from './bicubic'
 import { SaliencyError } from './errors'
+import { nativeGridClassifier } from './nativeGrid'
 import { normaliseMaps } from './normalise'
 import { classTensor, resolveFeatureStage, stageGradients } from './stageGradients'
 
@@ -29,6 +30,13 @@ export interface CamerasOptions {
    * channel chunks so that e.g. 2048 channels at 224² do not need gigabytes at once.
    */
   maxBufferFloats?: number
+  /**
+   * What to do with a model that only accepts its training input size (flatten + dense head):
+   * 'refuse' (default) throws a SaliencyError; 'adaptive-pool' runs the documented variant of
+   * nativeGrid.ts (the last feature map is adaptively average-pooled back to its native grid
+   * before the head, as torchvision's VGG does), at the last feature stage only.
+   */
+  fixedSizeHead?: 'refuse' | 'adaptive-pool'
 }
 
 /** How many scales the default rule produces. */
@@ -63,14 +71,15 @@ interface CamerasTensors {
   kept: Tensor2D
 }
 
-function checkModel(model: StagedClassifier): void {
-  if (!model.acceptsAnyInputSize()) {
-    throw new SaliencyError(
-      `CAMERAS cannot run on "${model.name}": it feeds the model upsampled inputs, which needs a ` +
-        'fully convolutional trunk with global pooling. This model has a fixed-size head ' +
-        '(e.g. flatten + dense); use Grad-CAM for it instead.'
-    )
-  }
+/** The model CAMERAS runs on: itself, its adaptive-pool view, or a clear refusal. */
+function usableModel(model: StagedClassifier, options: CamerasOptions): StagedClassifier {
+  if (model.acceptsAnyInputSize()) return model
+  if (options.fixedSizeHead === 'adaptive-pool') return nativeGridClassifier(model)
+  throw new SaliencyError(
+    `CAMERAS cannot run on "${model.name}": it feeds the model upsampled inputs, which needs a ` +
+      'fully convolutional trunk with global pooling. This model has a fixed-size head ' +
+      '(e.g. flatten + dense); use Grad-CAM for it, or the adaptive-pool variant of CAMERAS.'
+  )
 }
 
 function checkScales(scales: number[]): void {
@@ -83,11 +92,11 @@ function checkScales(scales: number[]): void {
 }
 
 function camerasTensors(
-  model: StagedClassifier,
+  original: StagedClassifier,
   x: Tensor4D,
   options: CamerasOptions
 ): CamerasTensors {
-  checkModel(model)
+  const model = usableModel(original, options)
   const stage = resolveFeatureStage(model, options.stage)
   const [n, h, w] = x.shape
   const scales = options.scales ?? defaultCamerasScales(h)

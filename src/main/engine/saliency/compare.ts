@@ -28,6 +28,8 @@ export interface ModelExplanation {
   classIndex: number[]
   /** Maps [N, H, W] in [0, 1] per method, or the reason the method could not run (e.g. CAMERAS on a fixed-size head). */
   maps: Partial<Record<SaliencyMethod, ArrayData | { error: string }>>
+  /** Set when CAMERAS ran as the adaptive-pool variant (nativeGrid.ts) on a fixed-size model. */
+  camerasVariant?: 'adaptive-pool'
 }
 
 export interface ExplainOptions {
@@ -36,6 +38,8 @@ export interface ExplainOptions {
   classIndex?: number[]
   /** Feature stage per model id; default: each model's last feature stage. */
   stages?: Record<string, string>
+  /** CAMERAS on fixed-size (flatten-head) models: refuse (default) or the adaptive-pool variant. */
+  fixedSizeHead?: 'refuse' | 'adaptive-pool'
 }
 
 async function toArray(t: Tensor3D | Tensor4D): Promise<ArrayData> {
@@ -66,7 +70,7 @@ export async function explainModels(
         const m =
           method === 'gradcam'
             ? gradCam(model, x, { classIndex, stage })
-            : cameras(model, x, { classIndex, stage })
+            : cameras(model, x, { classIndex, stage, fixedSizeHead: options.fixedSizeHead })
         maps[method] = await toArray(m)
         m.dispose()
       } catch (err) {
@@ -74,7 +78,19 @@ export async function explainModels(
         maps[method] = { error: err.message }
       }
     }
-    out.push({ modelId: model.id, modelName: model.name, predicted, classIndex, maps })
+    const variant =
+      methods.includes('cameras') &&
+      !model.acceptsAnyInputSize() &&
+      options.fixedSizeHead === 'adaptive-pool' &&
+      !('error' in (maps.cameras ?? {}))
+    out.push({
+      modelId: model.id,
+      modelName: model.name,
+      predicted,
+      classIndex,
+      maps,
+      ...(variant ? { camerasVariant: 'adaptive-pool' as const } : {})
+    })
   }
   return { images: await toArray(x), models: out }
 }
@@ -87,7 +103,12 @@ export async function explainAdversarial(
   model: StagedClassifier,
   original: Tensor4D,
   adversarial: Tensor4D,
-  options: { methods?: SaliencyMethod[]; classIndex?: number[]; stage?: string } = {}
+  options: {
+    methods?: SaliencyMethod[]
+    classIndex?: number[]
+    stage?: string
+    fixedSizeHead?: 'refuse' | 'adaptive-pool'
+  } = {}
 ): Promise<{
   original: ModelExplanation
   adversarial: ModelExplanation
@@ -103,7 +124,8 @@ export async function explainAdversarial(
   const common = {
     methods: options.methods,
     classIndex,
-    stages: options.stage ? { [model.id]: options.stage } : undefined
+    stages: options.stage ? { [model.id]: options.stage } : undefined,
+    fixedSizeHead: options.fixedSizeHead
   }
   const a = await explainModels([model], original, common)
   const b = await explainModels([model], adversarial, common)

@@ -9,8 +9,10 @@ export {
   type CamerasOptions
 } from './cameras'
 export { resizeBicubic } from './bicubic'
+export { adaptiveAvgPool, adaptivePoolMatrix, nativeGridClassifier } from './nativeGrid'
 export {
   sanityScore,
+  sanityScores,
   probabilityCurve,
   pixelAblationEffects,
   orderPixels,

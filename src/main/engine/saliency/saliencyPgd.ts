@@ -118,6 +118,8 @@ export interface SaliencyPgdOptions extends PgdOptions {
   saliency?: SaliencySource
   /** Feature stage for the saliency method. */
   stage?: string
+  /** CAMERAS on a fixed-size (flatten-head) model: see CamerasOptions.fixedSizeHead. */
+  fixedSizeHead?: 'refuse' | 'adaptive-pool'
 }
 
 function saliencyFor(
@@ -125,9 +127,16 @@ function saliencyFor(
   x: Tensor4D,
   o: SaliencyPgdOptions
 ): { map: Tensor3D; method: string } {
-  const source = o.saliency ?? (model.acceptsAnyInputSize() ? 'cameras' : 'gradcam')
-  if (source === 'cameras')
-    return { map: cameras(model, x, { stage: o.stage, classIndex: o.labels }), method: 'cameras' }
+  const camerasRuns = model.acceptsAnyInputSize() || o.fixedSizeHead === 'adaptive-pool'
+  const source = o.saliency ?? (camerasRuns ? 'cameras' : 'gradcam')
+  if (source === 'cameras') {
+    const map = cameras(model, x, {
+      stage: o.stage,
+      classIndex: o.labels,
+      fixedSizeHead: o.fixedSizeHead
+    })
+    return { map, method: model.acceptsAnyInputSize() ? 'cameras' : 'cameras (adaptive-pool)' }
+  }
   if (source === 'gradcam')
     return { map: gradCam(model, x, { stage: o.stage, classIndex: o.labels }), method: 'gradcam' }
   const [n, h, w] = x.shape

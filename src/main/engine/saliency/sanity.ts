@@ -225,10 +225,25 @@ export async function sanityScore(
   map: Tensor | Float32Array,
   options: SanityOptions = {}
 ): Promise<SanityResult> {
+  return (await sanityScores(model, image, [map], options))[0]!
+}
+
+/**
+ * Sanity scores of several maps of the same image (e.g. Grad-CAM and CAMERAS), sharing the
+ * ideal and worst orderings: the per-pixel ablation behind them is most of the cost (one
+ * forward pass per pixel or patch), so comparing methods this way costs little more than one.
+ */
+export async function sanityScores(
+  model: Classifier,
+  image: Tensor3D | Tensor4D,
+  maps: (Tensor | Float32Array)[],
+  options: SanityOptions = {}
+): Promise<SanityResult[]> {
   const x = asSingleImage(image)
   try {
     const [, h, w] = x.shape
-    const saliency = await mapToArray(map, h * w)
+    const saliencies: Float32Array[] = []
+    for (const map of maps) saliencies.push(await mapToArray(map, h * w))
     const fractions = options.fractions ?? [...DEFAULT_FRACTIONS]
     for (let i = 1; i < fractions.length; i++) {
       if (!(fractions[i]! > fractions[i - 1]!))
@@ -246,7 +261,6 @@ export async function sanityScore(
       baseline: options.baseline,
       batchSize: options.batchSize
     })
-    const curve = await probabilityCurve(model, x, orderPixels(saliency), classIndex, common)
     const idealCurve = await probabilityCurve(model, x, orderPixels(effects), classIndex, common)
     const worstCurve = await probabilityCurve(
       model,
@@ -255,12 +269,27 @@ export async function sanityScore(
       classIndex,
       common
     )
-    const auc = normalisedArea(fractions, curve)
     const aucIdeal = normalisedArea(fractions, idealCurve)
     const aucWorst = normalisedArea(fractions, worstCurve)
     const span = aucWorst - aucIdeal
-    const score = span > 1e-9 ? Math.min(1, Math.max(0, (auc - aucIdeal) / span)) : 0
-    return { score, classIndex, fractions, curve, idealCurve, worstCurve, auc, aucIdeal, aucWorst }
+    const out: SanityResult[] = []
+    for (const saliency of saliencies) {
+      const curve = await probabilityCurve(model, x, orderPixels(saliency), classIndex, common)
+      const auc = normalisedArea(fractions, curve)
+      const score = span > 1e-9 ? Math.min(1, Math.max(0, (auc - aucIdeal) / span)) : 0
+      out.push({
+        score,
+        classIndex,
+        fractions,
+        curve,
+        idealCurve,
+        worstCurve,
+        auc,
+        aucIdeal,
+        aucWorst
+      })
+    }
+    return out
   } finally {
     x.dispose()
   }

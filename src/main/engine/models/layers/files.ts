@@ -1,0 +1,177 @@
+/**
+ * The files of a TensorFlow.js Layers model: `model.json` (topology + weights manifest) and
+ * its binary weight shards. Reading validates everything a damaged or hand-edited export can
+ * get wrong, and every message names the file at fault. Writing uses node:fs directly because
+ * the `file://` IO handlers of TensorFlow.js live in tfjs-node, which Ortholens does not need.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { tf } from '../../tf'
+
+export class LayersFormatError extends Error {}
+
+/** One entry of a weights manifest group, as TensorFlow.js writes it. */
+export interface LayersWeightSpec {
+  name: string
+  shape: number[]
+  dtype: string
+  quantization?: { dtype: string; scale?: number; min?: number }
+}
+
+export interface LayersModelJson {
+  format?: string
+  generatedBy?: string
+  convertedBy?: string | null
+  modelTopology: unknown
+  weightsManifest: { paths: string[]; weights: LayersWeightSpec[] }[]
+  userDefinedMetadata?: Record<string, unknown>
+}
+
+/** A decoded weight: float32 values in row-major order. */
+export interface DecodedWeight {
+  name: string
+  shape: number[]
+  data: Float32Array
+}
+
+export interface LayersModelFiles {
+  modelJsonPath: string
+  weightFiles: string[]
+  json: LayersModelJson
+  weights: DecodedWeight[]
+}
+
+export const MODEL_JSON = 'model.json'
+export const SHARD_NAME = 'group1-shard1of1.bin'
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
+
+/** `path` may be the model's folder or its model.json. */
+export function resolveModelJson(path: string): string {
+  const full = resolve(path)
+  if (!existsSync(full)) throw new LayersFormatError(`${full} does not exist`)
+  if (statSync(full).isDirectory()) {
+    const inside = join(full, MODEL_JSON)
+    if (!existsSync(inside)) throw new LayersFormatError(`${full} holds no ${MODEL_JSON}`)
+    return inside
+  }
+  return full
+}
+
+/** Reads and validates model.json and all its weight shards. */
+export function readLayersModelFiles(path: string): LayersModelFiles {
+  const modelJsonPath = resolveModelJson(path)
+  let json: LayersModelJson
+  try {
+    json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as LayersModelJson
+  } catch (err) {
+    throw new LayersFormatError(`${modelJsonPath} is not valid JSON: ${(err as Error).message}`)
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new LayersFormatError(`${modelJsonPath} is not a TensorFlow.js model (not a JSON object)`)
+  }
+  if (json.format === 'graph-model') {
+    throw new LayersFormatError(
+      `${modelJsonPath} is a TensorFlow.js graph model (a converted SavedModel); only Layers models (Keras) can be imported`
+    )
+  }
+  if (json.format !== undefined && json.format !== 'layers-model') {
+    throw new LayersFormatError(`${modelJsonPath} has format "${String(json.format)}", expected "layers-model"`)
+  }
+  if (!json.modelTopology || typeof json.modelTopology !== 'object') {
+    throw new LayersFormatError(`${modelJsonPath} has no modelTopology`)
+  }
+  const manifest = json.weightsManifest ?? []
+  if (!Array.isArray(manifest)) throw new LayersFormatError(`${modelJsonPath}: weightsManifest is not a list`)
+  const dir = dirname(modelJsonPath)
+  const weightFiles: string[] = []
+  const weights: DecodedWeight[] = []
+  manifest.forEach((group, g) => {
+    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new LayersFormatError(`${modelJsonPath}: weightsManifest group ${g + 1} needs "paths" and "weights" lists`)
+    }
+    const files = group.paths.map((p) => join(dir, p))
+    const buffers = files.map((file) => {
+      if (!existsSync(file)) {
+        throw new LayersFormatError(`Weight file ${file} (listed in ${modelJsonPath}) is missing`)
+      }
+      return readFileSync(file)
+    })
+    weightFiles.push(...files)
+    const specs = group.weights
+    let expected = 0
+    for (const spec of specs) {
+      const dtype = spec.quantization?.dtype ?? spec.dtype
+      const per = BYTES[dtype]
+      if (per === undefined || dtype === 'string') {
+        throw new LayersFormatError(`${modelJsonPath}: weight "${spec.name}" has unsupported dtype "${dtype}"`)
+      }
+      if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        throw new LayersFormatError(`${modelJsonPath}: weight "${spec.name}" has an invalid shape`)
+      }
+      expected += sizeOf(spec.shape) * per
+    }
+    const actual = buffers.reduce((n, b) => n + b.length, 0)
+    if (actual !== expected) {
+      throw new LayersFormatError(
+        `Weight file${files.length > 1 ? 's' : ''} ${files.join(', ')} hold${files.length > 1 ? '' : 's'} ${actual} bytes, ` +
+          `but ${basename(modelJsonPath)} describes ${expected} bytes (${actual < expected ? 'truncated' : 'too long'})`
+      )
+    }
+    const bytes = new Uint8Array(actual)
+    let at = 0
+    for (const b of buffers) {
+      bytes.set(b, at)
+      at += b.length
+    }
+    const ends = buffers.map((_, i) => buffers.slice(0, i + 1).reduce((n, b) => n + b.length, 0))
+    const decoded = tf.io.decodeWeights(bytes.buffer, specs as tf.io.WeightsManifestEntry[])
+    try {
+      let offset = 0
+      for (const spec of specs) {
+        const data = Float32Array.from(decoded[spec.name]!.dataSync())
+        const bad = data.findIndex((v) => !Number.isFinite(v))
+        if (bad >= 0) {
+          const per = BYTES[spec.quantization?.dtype ?? spec.dtype]!
+          const byte = offset + bad * per
+          const file = files[ends.findIndex((end) => byte < end)] ?? files[files.length - 1]
+          throw new LayersFormatError(
+            `Weight "${spec.name}" in ${file} holds a non-finite value (NaN or Inf) at element ${bad}`
+          )
+        }
+        weights.push({ name: spec.name, shape: [...spec.shape], data })
+        offset += sizeOf(spec.shape) * BYTES[spec.quantization?.dtype ?? spec.dtype]!
+      }
+    } finally {
+      tf.dispose(Object.values(decoded))
+    }
+  })
+  return { modelJsonPath, weightFiles, json, weights }
+}
+
+/** Writes model.json and a single weight shard into `dir` (created if needed). */
+export function writeLayersModelFiles(
+  dir: string,
+  artifacts: { modelTopology: unknown; weightSpecs: LayersWeightSpec[]; weightData: Uint8Array },
+  extra: { generatedBy: string; userDefinedMetadata?: Record<string, unknown> }
+): { modelJson: string; weightFiles: string[] } {
+  const out = resolve(dir)
+  mkdirSync(out, { recursive: true })
+  const json: LayersModelJson = {
+    format: 'layers-model',
+    generatedBy: extra.generatedBy,
+    convertedBy: null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [SHARD_NAME], weights: artifacts.weightSpecs }],
+    ...(extra.userDefinedMetadata ? { userDefinedMetadata: extra.userDefinedMetadata } : {})
+  }
+  const modelJson = join(out, MODEL_JSON)
+  const shard = join(out, SHARD_NAME)
+  writeFileSync(shard, artifacts.weightData)
+  writeFileSync(modelJson, JSON.stringify(json))
+  return { modelJson, weightFiles: [shard] }
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1)
+}

@@ -1,0 +1,428 @@
+/**
+ * The self-contained HTML audit report (SPEC §2.8): data in, one HTML string out — no store,
+ * no network. Images are PNG data URIs, curves inline SVG, styles inline; no script and no
+ * external URL, so the file opens offline and passes a strict CSP.
+ *
+ * The report is a list of sections, so other parts (e.g. the saliency "Explanations") can add
+ * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
+ */
+
+/** One part of the report: an anchor id, a heading, and its body as trusted HTML. */
+export interface ReportSection {
+  id: string
+  title: string
+  html: string
+}
+
+/** A model as the report lists it. */
+export interface ReportModel {
+  id: string
+  name: string
+  architecture: string
+  status: string
+  /** ordinary / orthogonal / reference — colours the curves like Figure 6.5. */
+  kind: 'reference' | 'ordinary' | 'orthogonal' | 'other'
+  lambda: number | null
+  referenceId: string | null
+  accuracy: number | null
+  /** Mean cosine δ of input gradients to its reference (Eq. 6.3). */
+  delta: number | null
+}
+
+/** A Table 6.1-style row: δ between two models. */
+export interface ReportSimilarity {
+  modelA: string
+  modelB: string
+  mean: number
+  std: number
+  count: number
+  accuracyA: number | null
+  accuracyB: number | null
+}
+
+export interface ReportCurve {
+  attack: string
+  modelId: string
+  modelName: string
+  /** 'source' draws red, 'orthogonal' green, anything else black (Figure 6.5). */
+  role: string
+  points: { epsilon: number; foolingRatio: number }[]
+}
+
+export interface ReportSweep {
+  runId: string
+  sampleCount: number
+  epsilons: number[]
+  attacks: string[]
+  curves: ReportCurve[]
+}
+
+export interface ReportDefenseTable {
+  runId: string
+  sampleCount: number
+  columns: { key: string; label: string }[]
+  rows: { key: string; label: string; values: Record<string, number | null>; best?: Record<string, boolean> }[]
+}
+
+export interface ReportPrediction {
+  modelName: string
+  className: string
+  confidence: number
+  fooled?: boolean
+  fooledRounded?: boolean
+}
+
+export interface ReportGalleryItem {
+  runId: string
+  attack: string
+  epsilon: number
+  trueClassName: string
+  /** PNG data URIs. */
+  original: string
+  adversarial: string
+  perturbation: string
+  clean: ReportPrediction[]
+  adversarialPredictions: ReportPrediction[]
+}
+
+/** A run's settings as recorded: shown verbatim so the audit can be repeated. */
+export interface ReportRunInfo {
+  runId: string
+  kind: string
+  status: string
+  backend: string
+  seed: number | null
+  startedAt: string
+  durationMs: number | null
+  config: object
+}
+
+export interface ReportData {
+  title: string
+  projectName: string
+  generatedAt: string
+  appVersion?: string
+  models: ReportModel[]
+  similarity: ReportSimilarity[]
+  sweeps: ReportSweep[]
+  defenseTables: ReportDefenseTable[]
+  gallery: ReportGalleryItem[]
+  runs: ReportRunInfo[]
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: unknown): string {
+  return String(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+}
+
+/** A ratio in [0, 1] as the thesis prints it: percent with one decimal. */
+export function percent(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : (100 * v).toFixed(digits)
+}
+
+function fixed(v: number | null | undefined, digits = 4): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits)
+}
+
+function htmlTable(headers: string[], rows: string[][], caption?: string): string {
+  const head = headers.map((h) => `<th>${h}</th>`).join('')
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n')
+  return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`
+}
+
+// ---- CSV ------------------------------------------------------------------------------------
+
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'number' && !Number.isFinite(v) ? '' : String(v)
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** RFC 4180 CSV: a header line, then one line per row; fields quoted when needed. */
+export function toCsv(headers: string[], rows: unknown[][]): string {
+  return [headers, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n'
+}
+
+/** Parses CSV written by `toCsv` (quoted fields, doubled quotes, embedded newlines). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (ch === '"') quoted = false
+      else field += ch
+    } else if (ch === '"') quoted = true
+    else if (ch === ',') {
+      row.push(field)
+      field = ''
+    } else if (ch === '\n') {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+    } else if (ch !== '\r') field += ch
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field)
+    rows.push(row)
+  }
+  return rows
+}
+
+/** Models table as CSV (accuracy and δ as raw numbers). */
+export function modelsCsv(models: ReportModel[]): string {
+  return toCsv(
+    ['id', 'name', 'architecture', 'kind', 'lambda', 'reference', 'status', 'accuracy', 'delta'],
+    models.map((m) => [m.id, m.name, m.architecture, m.kind, m.lambda, m.referenceId, m.status, m.accuracy, m.delta])
+  )
+}
+
+/** Similarity (Table 6.1) as CSV. */
+export function similarityCsv(rows: ReportSimilarity[]): string {
+  return toCsv(
+    ['model_1', 'model_2', 'delta_mean', 'delta_std', 'count', 'accuracy_1', 'accuracy_2'],
+    rows.map((r) => [r.modelA, r.modelB, r.mean, r.std, r.count, r.accuracyA, r.accuracyB])
+  )
+}
+
+/** A sweep as CSV: one row per (attack, model, ε). */
+export function sweepCsv(sweep: ReportSweep): string {
+  return toCsv(
+    ['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'],
+    sweep.curves.flatMap((c) => c.points.map((p) => [c.attack, c.modelId, c.modelName, c.role, p.epsilon, p.foolingRatio]))
+  )
+}
+
+/** A defense table as CSV: ratios in [0, 1], one column per table column. */
+export function defenseCsv(table: ReportDefenseTable): string {
+  return toCsv(
+    ['defense', ...table.columns.map((c) => c.label)],
+    table.rows.map((r) => [r.label, ...table.columns.map((c) => r.values[c.key] ?? null)])
+  )
+}
+
+// ---- SVG curves -----------------------------------------------------------------------------
+
+/** Figure 6.5's colours: source red, ordinary black, orthogonal green. */
+export function curveColour(role: string): string {
+  if (role === 'source' || role === 'reference') return '#d62728'
+  if (role === 'orthogonal') return '#2ca02c'
+  return '#111111'
+}
+
+const DASHES = ['', '6 3', '2 3', '8 3 2 3']
+
+/** Fooling ratio (%) vs ε (%) for one attack, one polyline per model, as inline SVG. */
+export function curvesSvg(title: string, curves: ReportCurve[], width = 420, height = 280): string {
+  const m = { left: 48, right: 12, top: 26, bottom: 40 }
+  const eps = curves.flatMap((c) => c.points.map((p) => p.epsilon))
+  const maxE = Math.max(1e-9, ...eps)
+  const pw = width - m.left - m.right
+  const ph = height - m.top - m.bottom
+  const sx = (e: number) => m.left + (e / maxE) * pw
+  const sy = (r: number) => m.top + (1 - r) * ph
+  const parts: string[] = []
+  parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`)
+  for (let t = 0; t <= 100; t += 20) {
+    const y = sy(t / 100)
+    parts.push(`<line x1="${m.left}" y1="${y}" x2="${width - m.right}" y2="${y}" stroke="#ddd"/>`)
+    parts.push(`<text x="${m.left - 6}" y="${y + 4}" text-anchor="end" font-size="10">${t}</text>`)
+  }
+  for (const e of [...new Set(eps)].sort((a, b) => a - b)) {
+    const x = sx(e)
+    parts.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 4}" stroke="#333"/>`)
+    parts.push(`<text x="${x}" y="${m.top + ph + 15}" text-anchor="middle" font-size="10">${+(e * 100).toFixed(2)}</text>`)
+  }
+  parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`)
+  parts.push(`<text x="${m.left + pw / 2}" y="${height - 6}" text-anchor="middle" font-size="11">ε (% of the dynamic range)</text>`)
+  parts.push(`<text x="12" y="${m.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${m.top + ph / 2})">fooling ratio (%)</text>`)
+  const roleCount = new Map<string, number>()
+  curves.forEach((c, i) => {
+    const colour = curveColour(c.role)
+    const k = roleCount.get(colour) ?? 0
+    roleCount.set(colour, k + 1)
+    const pts = [...c.points].sort((a, b) => a.epsilon - b.epsilon)
+    const d = pts.map((p) => `${sx(p.epsilon).toFixed(1)},${sy(p.foolingRatio).toFixed(1)}`).join(' ')
+    const dash = DASHES[k % DASHES.length] ? ` stroke-dasharray="${DASHES[k % DASHES.length]}"` : ''
+    parts.push(`<polyline points="${d}" fill="none" stroke="${colour}" stroke-width="2"${dash}><title>${escapeHtml(c.modelName)}</title></polyline>`)
+    for (const p of pts) parts.push(`<circle cx="${sx(p.epsilon).toFixed(1)}" cy="${sy(p.foolingRatio).toFixed(1)}" r="2.5" fill="${colour}"/>`)
+    const ly = m.top + 12 + i * 14
+    parts.push(`<line x1="${m.left + 8}" y1="${ly - 4}" x2="${m.left + 28}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"${dash}/>`)
+    parts.push(`<text x="${m.left + 32}" y="${ly}" font-size="10">${escapeHtml(c.modelName)} (${escapeHtml(c.role)})</text>`)
+  })
+  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`
+}
+
+// ---- Sections -------------------------------------------------------------------------------
+
+function modelsSection(data: ReportData): ReportSection {
+  const rows = data.models.map((m) => [
+    escapeHtml(m.id),
+    escapeHtml(m.name),
+    escapeHtml(m.architecture),
+    escapeHtml(m.kind),
+    m.lambda === null ? '—' : escapeHtml(m.lambda),
+    m.referenceId === null ? '—' : escapeHtml(m.referenceId),
+    escapeHtml(m.status),
+    percent(m.accuracy),
+    fixed(m.delta)
+  ])
+  return {
+    id: 'models',
+    title: 'Models',
+    html: htmlTable(['id', 'name', 'architecture', 'kind', 'λ', 'reference', 'status', 'validation accuracy (%)', 'δ to reference'], rows)
+  }
+}
+
+function similaritySection(data: ReportData): ReportSection {
+  const rows = data.similarity.map((s) => [
+    escapeHtml(s.modelA),
+    escapeHtml(s.modelB),
+    `${fixed(s.mean)} ± ${fixed(s.std)}`,
+    escapeHtml(s.count),
+    percent(s.accuracyA),
+    percent(s.accuracyB)
+  ])
+  return {
+    id: 'similarity',
+    title: 'Similarity of input gradients (Table 6.1)',
+    html:
+      '<p>δ: mean cosine similarity of the input gradients of the two models (thesis Eq. 6.3); near 0 means orthogonal.</p>' +
+      htmlTable(['Model-1', 'Model-2', 'Similarity δ (mean ± std)', 'images', 'accuracy 1 (%)', 'accuracy 2 (%)'], rows)
+  }
+}
+
+function sweepSection(data: ReportData): ReportSection {
+  const html = data.sweeps
+    .map((sw) => {
+      const figures = sw.attacks
+        .map((a) => curvesSvg(`${a.toUpperCase()} (run ${sw.runId})`, sw.curves.filter((c) => c.attack === a)))
+        .join('\n')
+      const tables = sw.attacks
+        .map((a) => {
+          const curves = sw.curves.filter((c) => c.attack === a)
+          const rows = sw.epsilons.map((e) => [
+            `${+(e * 100).toFixed(2)}`,
+            ...curves.map((c) => percent(c.points.find((p) => p.epsilon === e)?.foolingRatio))
+          ])
+          return htmlTable(['ε (%)', ...curves.map((c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})`)], rows, `${escapeHtml(a.toUpperCase())}: fooling ratio (%)`)
+        })
+        .join('\n')
+      return `<h3>Run ${escapeHtml(sw.runId)}: ${sw.sampleCount} samples correct on every model</h3><div class="figs">${figures}</div>${tables}`
+    })
+    .join('\n')
+  return {
+    id: 'transfer',
+    title: 'Transfer attacks: fooling ratio vs ε (Figures 6.5–6.7)',
+    html:
+      '<p>Perturbations crafted on the source, evaluated on the source (red), ordinary targets (black) and orthogonal targets (green). Fooling ratio: share of samples whose prediction changes.</p>' +
+      (html || '<p>No attack sweep in this audit.</p>')
+  }
+}
+
+function defenseSection(data: ReportData): ReportSection {
+  const html = data.defenseTables
+    .map((t) => {
+      const rows = t.rows.map((r) => [
+        escapeHtml(r.label),
+        ...t.columns.map((c) => {
+          const v = percent(r.values[c.key])
+          return r.best?.[c.key] ? `<b>${v}</b>` : v
+        })
+      ])
+      return htmlTable(['Defense', ...t.columns.map((c) => escapeHtml(c.label))], rows, `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; best per column in bold`)
+    })
+    .join('\n')
+  return {
+    id: 'defenses',
+    title: 'Defenses compared (Table 6.3)',
+    html: html || '<p>No defense table in this audit.</p>'
+  }
+}
+
+function predictionList(preds: ReportPrediction[]): string {
+  return preds
+    .map((p) => {
+      const flags = p.fooled === undefined ? '' : p.fooled ? (p.fooledRounded === false ? ' — fooled (not after 8-bit rounding)' : ' — fooled') : ''
+      return `${escapeHtml(p.modelName)}: ${escapeHtml(p.className)} ${percent(p.confidence)} %${flags}`
+    })
+    .join('<br>')
+}
+
+function gallerySection(data: ReportData): ReportSection {
+  const rows = data.gallery.map((g) => [
+    `${escapeHtml(g.attack.toUpperCase())}<br>ε = ${+(g.epsilon * 100).toFixed(2)} %<br>true: ${escapeHtml(g.trueClassName)}`,
+    `<img src="${g.original}" alt="original"><br>${predictionList(g.clean)}`,
+    `<img src="${g.adversarial}" alt="adversarial"><br>${predictionList(g.adversarialPredictions)}`,
+    `<img src="${g.perturbation}" alt="amplified perturbation">`
+  ])
+  return {
+    id: 'gallery',
+    title: 'Gallery',
+    html: rows.length
+      ? htmlTable(['sample', 'original', 'adversarial', 'amplified perturbation'], rows)
+      : '<p>No gallery items.</p>'
+  }
+}
+
+function settingsSection(data: ReportData): ReportSection {
+  const html = data.runs
+    .map(
+      (r) =>
+        `<h3>Run ${escapeHtml(r.runId)} — ${escapeHtml(r.kind)} (${escapeHtml(r.status)})</h3>` +
+        `<p>backend ${escapeHtml(r.backend)}, seed ${escapeHtml(r.seed ?? '—')}, started ${escapeHtml(r.startedAt)}, ` +
+        `duration ${r.durationMs === null ? '—' : (r.durationMs / 1000).toFixed(1) + ' s'}</p>` +
+        `<pre>${escapeHtml(JSON.stringify(r.config, null, 2))}</pre>`
+    )
+    .join('\n')
+  return { id: 'settings', title: 'Settings, seeds, backend and durations', html: html || '<p>No runs.</p>' }
+}
+
+/** The standard sections, in report order (Explanations etc. go before the settings). */
+export function standardSections(data: ReportData): { body: ReportSection[]; settings: ReportSection } {
+  return {
+    body: [modelsSection(data), similaritySection(data), sweepSection(data), defenseSection(data), gallerySection(data)],
+    settings: settingsSection(data)
+  }
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#111}
+table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;vertical-align:top}
+th{background:#f0f0f0}caption{text-align:left;font-style:italic;padding:4px 0}
+td:first-child,th:first-child{text-align:left}img{width:112px;image-rendering:pixelated}
+pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.figs svg{margin:4px}nav a{margin-right:1em}`
+
+/** The whole report as one HTML document; `extraSections` are inserted before the settings. */
+export function renderReport(data: ReportData, extraSections: ReportSection[] = []): string {
+  const { body, settings } = standardSections(data)
+  const sections = [...body, ...extraSections, settings]
+  const ids = new Set<string>()
+  for (const s of sections) {
+    if (ids.has(s.id)) throw new Error(`Report: two sections have the id "${s.id}"`)
+    ids.add(s.id)
+  }
+  const nav = sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join('')
+  const content = sections
+    .map((s) => `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`)
+    .join('\n')
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${escapeHtml(data.title)}</title><style>${STYLE}</style></head>
+<body><h1>${escapeHtml(data.title)}</h1>
+<p>Project “${escapeHtml(data.projectName)}”, report generated ${escapeHtml(data.generatedAt)}${data.appVersion ? ` by Ortholens ${escapeHtml(data.appVersion)}` : ''}.</p>
+<nav>${nav}</nav>
+${content}
+</body></html>
+`
+}

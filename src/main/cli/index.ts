@@ -21,6 +21,7 @@ import { importDataset } from '../services/datasets'
 import { similarityReport, trainModel } from '../services/models'
 import { defined, optionalInt, optionalNumber, requireInt, requireString, UsageError } from './args'
 import { DEMO_DEFAULTS, runDemo } from './demo'
+import { EXPLAIN_HELP, EXPLAIN_OPTIONS, runExplainCommand } from './explain'
 import { pct, progressPrinter, table } from './output'
 
 const HELP = `Ortholens — audit and harden image classifiers against adversarial examples
@@ -40,6 +41,7 @@ Commands
           [--epochs N --batch N --lr X --seed N --train-samples N --eval-every N --patience N]
   similarity F --a ID --b ID --dataset ID [--samples N]
   runs F [--kind K]
+${EXPLAIN_HELP}
 
 Global options
   --json            print the result as JSON on stdout
@@ -71,7 +73,8 @@ const options = {
   samples: { type: 'string' },
   kind: { type: 'string' },
   a: { type: 'string' },
-  b: { type: 'string' }
+  b: { type: 'string' },
+  ...EXPLAIN_OPTIONS
 } as const
 
 type Values = Record<string, string | boolean | undefined>
@@ -273,6 +276,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       })
     }
+    case 'explain':
+    case 'sanity':
+    case 'saliency-pgd':
+      return withProject(sub, true, (p) => runExplainCommand(command, p, { values: v, json, progress, emit }))
     default:
       throw new UsageError(`unknown command "${command}"; run with --help`)
   }

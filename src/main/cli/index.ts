@@ -19,6 +19,7 @@ import {
 } from '../store'
 import { importDataset } from '../services/datasets'
 import { similarityReport, trainModel } from '../services/models'
+import { exportModelFiles, importModelFiles } from '../services/modelFiles'
 import { defined, optionalInt, optionalNumber, requireInt, requireString, UsageError } from './args'
 import { DEMO_DEFAULTS, runDemo } from './demo'
 import { EXPLAIN_HELP, EXPLAIN_OPTIONS, runExplainCommand } from './explain'
@@ -36,6 +37,9 @@ Commands
   dataset import F --source builtin|auto|imageFolder|cifar10|idx [--path P] [--name N]
   dataset list F
   model list F
+  model export F --model ID --out DIR   write a TensorFlow.js Layers model (model.json + weights)
+  model import F --path DIR|model.json --name N [--dataset ID]
+                                     import a TensorFlow.js Layers model as a ready model
   train F --dataset ID --arch ${ARCHITECTURES.map((a) => a.id).join('|')} --name N
           [--reference ID --lambda L --penalty ${PENALTY_FORMS.join('|')}]
           [--epochs N --batch N --lr X --seed N --train-samples N --eval-every N --patience N]
@@ -217,7 +221,27 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown model command "${sub ?? ''}" (list)`)
+      if (sub === 'export') {
+        return withProject(file, true, async (p) => {
+          const r = await exportModelFiles(p, requireInt(v, 'model'), requireString(v, 'out'))
+          emit(json, r, () => `Wrote ${r.modelJson} and ${r.weightFiles.length} weight file(s) (max |logit difference| ${r.maxAbsDiff.toExponential(1)})`)
+          return 0
+        })
+      }
+      if (sub === 'import') {
+        return withProject(file, true, async (p) => {
+          const r = await importModelFiles(p, {
+            path: requireString(v, 'path'),
+            name: requireString(v, 'name'),
+            datasetId: optionalInt(v, 'dataset')
+          })
+          emit(json, r, () =>
+            [`Imported model ${r.modelId}: ${r.inputShape.join('x')} images, ${r.numClasses} classes, ${r.parameterCount} parameters`, ...r.warnings.map((w) => `  note: ${w}`)].join('\n')
+          )
+          return 0
+        })
+      }
+      throw new UsageError(`unknown model command "${sub ?? ''}" (list, export, import)`)
     }
     case 'train': {
       const file = sub

@@ -1,0 +1,197 @@
+/**
+ * The audit report of a project (SPEC §2.8): collects its models, similarity runs, attack
+ * sweeps, defense tables and a gallery from the store into the pure report generator
+ * (engine/audit/report), and writes the HTML plus CSVs of every table and a gallery PNG.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  defenseCsv,
+  modelsCsv,
+  renderReport,
+  similarityCsv,
+  sweepCsv,
+  type ReportData,
+  type ReportDefenseTable,
+  type ReportGalleryItem,
+  type ReportModel,
+  type ReportSection,
+  type ReportSimilarity,
+  type ReportSweep
+} from '../engine/audit/report'
+import { amplifiedPerturbation, floatPngDataUrl, galleryGridPng } from '../engine/audit/reportImages'
+import { getProjectMeta, getRun, listModels, listRuns, type ModelSummary, type ProjectDb, type RunRecord } from '../store'
+import { galleryOf, kindOf, type Prediction, type SweepCurve } from './audits'
+
+export interface ReportOptions {
+  /** Runs to include; default: every finished sweep, defense table and similarity run. */
+  runIds?: number[]
+  /** Gallery: samples per sweep (default 4) … */
+  gallerySamples?: number
+  /** … each shown at the recorded ε nearest to this (default 0.03, Table 6.3's ε1). */
+  galleryEpsilon?: number
+  /** Further sections (e.g. Explanations), placed before the settings. */
+  sections?: ReportSection[]
+  title?: string
+}
+
+function modelRow(m: ModelSummary): ReportModel {
+  const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
+  const lambda = (m.trainingConfig as { lambda?: number } | undefined)?.lambda
+  const kind: ReportModel['kind'] =
+    m.referenceModelId === null ? (lambda === undefined || lambda === 0 ? 'reference' : 'other') : (lambda ?? 0) > 0 ? 'orthogonal' : 'ordinary'
+  return {
+    id: String(m.id),
+    name: m.name,
+    architecture: String((m.architecture as { arch?: string }).arch ?? 'unknown'),
+    status: m.status,
+    kind,
+    lambda: lambda ?? null,
+    referenceId: m.referenceModelId === null ? null : String(m.referenceModelId),
+    accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
+    delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null
+  }
+}
+
+function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const ids = runIds ?? listRuns(project.db, { status: 'done' }).filter((r) => ['attack-sweep', 'defense-table', 'similarity'].includes(r.kind)).map((r) => r.id).reverse()
+  return ids.map((id) => {
+    const run = getRun(project.db, id)
+    if (!run) throw new RangeError(`No run with id ${id} in this project`)
+    if (run.status !== 'done') throw new RangeError(`Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`)
+    return run
+  })
+}
+
+/** Everything the report shows, read from the project (no computation beyond encoding). */
+export function collectReport(project: ProjectDb, options: ReportOptions = {}): ReportData {
+  const runs = runsOf(project, options.runIds)
+  const models = listModels(project.db)
+  const nameOf = (id: unknown) => models.find((m) => m.id === Number(id))?.name ?? `model ${String(id)}`
+  const gallerySamples = options.gallerySamples ?? 4
+  const galleryEpsilon = options.galleryEpsilon ?? 0.03
+
+  const similarity: ReportSimilarity[] = runs
+    .filter((r) => r.kind === 'similarity')
+    .map((r) => {
+      const c = r.config as { modelA: number; modelB: number }
+      const res = r.results as { mean: number; std: number; count: number; accuracyA?: number; accuracyB?: number }
+      return { modelA: nameOf(c.modelA), modelB: nameOf(c.modelB), mean: res.mean, std: res.std, count: res.count, accuracyA: res.accuracyA ?? null, accuracyB: res.accuracyB ?? null }
+    })
+
+  const sweeps: ReportSweep[] = []
+  const gallery: ReportGalleryItem[] = []
+  for (const r of runs.filter((x) => x.kind === 'attack-sweep')) {
+    const res = r.results as { sampleCount: number; epsilons: number[]; attacks: string[]; curves: SweepCurve[] }
+    const source = Number((r.config as { sourceModelId: number }).sourceModelId)
+    sweeps.push({
+      runId: String(r.id),
+      sampleCount: res.sampleCount,
+      epsilons: res.epsilons,
+      attacks: res.attacks,
+      // Colour by what the model is (source / ordinary / orthogonal), as Figure 6.5 does.
+      curves: res.curves.map((c) => {
+        const m = models.find((x) => x.id === Number(c.modelId))
+        return { ...c, role: c.kind ?? (m ? kindOf(m, source) : c.role) }
+      })
+    })
+    const items = galleryOf(project, r.id)
+    const samples = [...new Set(items.map((i) => i.sampleIndex))].slice(0, gallerySamples)
+    for (const sample of samples) {
+      for (const attack of res.attacks) {
+        const candidates = items.filter((i) => i.sampleIndex === sample && i.attack === attack)
+        if (candidates.length === 0) continue
+        const item = candidates.reduce((a, b) => (Math.abs(b.epsilon - galleryEpsilon) < Math.abs(a.epsilon - galleryEpsilon) ? b : a))
+        const pred = (p: Prediction) => ({ modelName: p.modelName, className: p.className, confidence: p.confidence, fooled: p.fooled, fooledRounded: p.fooledRounded })
+        gallery.push({
+          runId: String(r.id),
+          attack,
+          epsilon: item.epsilon,
+          trueClassName: item.className,
+          original: floatPngDataUrl(item.original, item.shape),
+          adversarial: floatPngDataUrl(item.adversarial, item.shape),
+          perturbation: floatPngDataUrl(amplifiedPerturbation(item.original, item.adversarial), item.shape),
+          clean: item.predictions.clean.map(pred),
+          adversarialPredictions: item.predictions.adversarial.map(pred)
+        })
+      }
+    }
+  }
+
+  const defenseTables: ReportDefenseTable[] = runs
+    .filter((r) => r.kind === 'defense-table')
+    .map((r) => {
+      const res = r.results as Omit<ReportDefenseTable, 'runId'>
+      return { runId: String(r.id), sampleCount: res.sampleCount, columns: res.columns, rows: res.rows }
+    })
+
+  const meta = getProjectMeta(project.db)
+  return {
+    title: options.title ?? `Ortholens audit — ${meta.name}`,
+    projectName: meta.name,
+    generatedAt: new Date().toISOString(),
+    models: models.map(modelRow),
+    similarity,
+    sweeps,
+    defenseTables,
+    gallery,
+    runs: runs.map((r) => ({
+      runId: String(r.id),
+      kind: r.kind,
+      status: r.status,
+      backend: r.backend,
+      seed: r.seed,
+      startedAt: r.startedAt,
+      durationMs: r.durationMs,
+      config: r.config
+    }))
+  }
+}
+
+/** The report as one self-contained HTML string. */
+export function buildReportHtml(project: ProjectDb, options: ReportOptions = {}): string {
+  return renderReport(collectReport(project, options), options.sections ?? [])
+}
+
+/** Every table of a report as CSV text, keyed by file name. */
+export function reportCsvFiles(data: ReportData): Record<string, string> {
+  const files: Record<string, string> = { 'models.csv': modelsCsv(data.models) }
+  if (data.similarity.length) files['similarity.csv'] = similarityCsv(data.similarity)
+  for (const s of data.sweeps) files[`attack-sweep-${s.runId}.csv`] = sweepCsv(s)
+  for (const t of data.defenseTables) files[`defense-table-${t.runId}.csv`] = defenseCsv(t)
+  return files
+}
+
+export interface WrittenReport {
+  htmlPath: string
+  /** CSVs and gallery PNGs written into `csvDir`. */
+  files: string[]
+}
+
+/**
+ * Writes the HTML report to `out` and, with `csvDir`, a CSV of every table and a PNG of each
+ * sweep's gallery grid (original / adversarial / amplified perturbation per row).
+ */
+export function writeReport(project: ProjectDb, out: string, options: ReportOptions & { csvDir?: string } = {}): WrittenReport {
+  const data = collectReport(project, options)
+  writeFileSync(out, renderReport(data, options.sections ?? []))
+  const files: string[] = []
+  if (options.csvDir) {
+    mkdirSync(options.csvDir, { recursive: true })
+    for (const [name, text] of Object.entries(reportCsvFiles(data))) {
+      const p = join(options.csvDir, name)
+      writeFileSync(p, text)
+      files.push(p)
+    }
+    for (const s of data.sweeps) {
+      const items = galleryOf(project, Number(s.runId))
+      if (items.length === 0) continue
+      const chosen = items.filter((i) => data.gallery.some((g) => g.runId === s.runId && g.attack === i.attack && g.epsilon === i.epsilon))
+      const rows = (chosen.length ? chosen : items).slice(0, 32)
+      const p = join(options.csvDir, `gallery-${s.runId}.png`)
+      writeFileSync(p, galleryGridPng(rows, rows[0]!.shape))
+      files.push(p)
+    }
+  }
+  return { htmlPath: out, files }
+}

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { networkFromArchitecture } from '../../../../src/main/engine/models'
-import { importLayersModel } from '../../../../src/main/engine/models/layersFormat'
+import { buildModel, networkFromArchitecture } from '../../../../src/main/engine/models'
+import { exportLayersModel, importLayersModel } from '../../../../src/main/engine/models/layersFormat'
 import { tf } from '../../../../src/main/engine/tf'
 
 let root: string
@@ -256,5 +256,42 @@ describe('importLayersModel: damaged or unsupported files', () => {
     )
     model.dispose()
     await expect(importLayersModel(dir)).rejects.toThrow(/cat \(Concatenate\)/)
+  })
+})
+
+describe('importLayersModel: the Keras 3 topology dialect', () => {
+  it('reads Functional graphs wrapped in model_config, with keras_history inbound nodes and batch_shape', async () => {
+    const net = buildModel('resnet20', [8, 8, 3], 3, { seed: 8 })
+    const dir = join(root, 'keras3')
+    const { modelJson } = await exportLayersModel(net, dir)
+    const json = JSON.parse(readFileSync(modelJson, 'utf8'))
+    const topo = json.modelTopology
+    const tensor = (e: unknown[]) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [e[0], e[1], e[2]] } })
+    for (const l of topo.config.layers) {
+      l.inbound_nodes = l.inbound_nodes.map((node: unknown[][]) => ({
+        args: node.length === 1 ? [tensor(node[0]!)] : [node.map(tensor)],
+        kwargs: {}
+      }))
+      if (l.class_name === 'InputLayer') {
+        l.config.batch_shape = l.config.batch_input_shape
+        delete l.config.batch_input_shape
+      }
+    }
+    topo.config.input_layers = topo.config.input_layers[0]
+    topo.config.output_layers = topo.config.output_layers[0]
+    json.modelTopology = { model_config: { class_name: 'Functional', config: topo.config }, keras_version: '3.4.1' }
+    writeFileSync(modelJson, JSON.stringify(json))
+
+    const imported = await importLayersModel(dir)
+    expect(imported.architecture.layers.filter((l) => l.kind === 'residual')).toHaveLength(9)
+    const back = networkFromArchitecture(imported.architecture, { id: 'k3', name: 'k3' })
+    back.loadWeights(imported.weights)
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D
+    const a = net.predictLogits(x)
+    const b = back.predictLogits(x)
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4)
+    tf.dispose([x, a, b])
+    back.dispose()
+    net.dispose()
   })
 })

@@ -6,7 +6,14 @@
 import { backendInfo } from '../engine/backend'
 import { networkFromArchitecture } from '../engine/models'
 import { exportLayersModel, importLayersModel } from '../engine/models/layersFormat'
-import { createRun, finishRun, getDatasetSummary, loadModel, saveModel, type ProjectDb } from '../store'
+import {
+  createRun,
+  finishRun,
+  getDatasetSummary,
+  loadModel,
+  saveModel,
+  type ProjectDb
+} from '../store'
 import { loadNetwork } from './models'
 
 export interface ModelExportResult {
@@ -35,7 +42,11 @@ export interface ModelImportResult {
 }
 
 /** Writes a stored model as model.json + weights into `dir`. */
-export async function exportModelFiles(project: ProjectDb, modelId: number, dir: string): Promise<ModelExportResult> {
+export async function exportModelFiles(
+  project: ProjectDb,
+  modelId: number,
+  dir: string
+): Promise<ModelExportResult> {
   const db = project.writable()
   const record = loadModel(project.db, modelId)
   const runId = createRun(db, {
@@ -64,14 +75,19 @@ export async function exportModelFiles(project: ProjectDb, modelId: number, dir:
  * Imports a Layers model as a ready model of the project. With a dataset, open input sizes
  * are taken from it and a model for other images or another class count is refused.
  */
-export async function importModelFiles(project: ProjectDb, req: ModelImportRequest): Promise<ModelImportResult> {
+export async function importModelFiles(
+  project: ProjectDb,
+  req: ModelImportRequest
+): Promise<ModelImportResult> {
   const db = project.writable()
   if (req.name.trim() === '') throw new RangeError('An imported model needs a name')
   const backend = (await backendInfo()).name
   const config = { path: req.path, name: req.name, datasetId: req.datasetId ?? null }
   try {
-    const ds = req.datasetId !== undefined ? getDatasetSummary(project.db, req.datasetId) : undefined
-    if (req.datasetId !== undefined && !ds) throw new RangeError(`No dataset with id ${req.datasetId}`)
+    const ds =
+      req.datasetId !== undefined ? getDatasetSummary(project.db, req.datasetId) : undefined
+    if (req.datasetId !== undefined && !ds)
+      throw new RangeError(`No dataset with id ${req.datasetId}`)
     const imported = await importLayersModel(req.path, ds ? { inputShape: ds.shape } : {})
     const { architecture, weights, warnings } = imported
     if (ds) {
@@ -97,7 +113,13 @@ export async function importModelFiles(project: ProjectDb, req: ModelImportReque
       trainingConfig: { imported: imported.modelJson, weightFiles: imported.weightFiles, warnings },
       status: 'ready'
     })
-    const runId = createRun(db, { kind: 'model-import', config, backend, datasetId: req.datasetId, modelIds: [modelId] })
+    const runId = createRun(db, {
+      kind: 'model-import',
+      config,
+      backend,
+      datasetId: req.datasetId,
+      modelIds: [modelId]
+    })
     const result: ModelImportResult = {
       modelId,
       runId,

@@ -7,7 +7,15 @@ import { buildModel } from '../../../src/main/engine/models'
 import { tf } from '../../../src/main/engine/tf'
 import { exportModelFiles, importModelFiles } from '../../../src/main/services/modelFiles'
 import { loadNetwork } from '../../../src/main/services/models'
-import { createProject, getRun, listRuns, loadModel, saveDataset, saveModel, type ProjectDb } from '../../../src/main/store'
+import {
+  createProject,
+  getRun,
+  listRuns,
+  loadModel,
+  saveDataset,
+  saveModel,
+  type ProjectDb
+} from '../../../src/main/store'
 import { makeDataset } from '../store/helpers'
 
 let dir: string
@@ -24,7 +32,13 @@ beforeAll(async () => {
   datasetId = saveDataset(w, makeDataset(4, 4, [8, 8, 3], 1)) // 3 classes
   otherDatasetId = saveDataset(w, makeDataset(4, 4, [6, 6, 3], 2))
   const net = buildModel('resnet20', [8, 8, 3], 3, { seed: 4, name: 'res' })
-  modelId = saveModel(w, { name: 'res', architecture: net.architecture, weights: net.exportWeights(), datasetId, status: 'ready' })
+  modelId = saveModel(w, {
+    name: 'res',
+    architecture: net.architecture,
+    weights: net.exportWeights(),
+    datasetId,
+    status: 'ready'
+  })
   net.dispose()
 })
 afterAll(() => {
@@ -43,7 +57,11 @@ describe('exportModelFiles / importModelFiles', () => {
     const exportRun = getRun(project.db, exported.runId)!
     expect(exportRun).toMatchObject({ kind: 'model-export', status: 'done', modelIds: [modelId] })
 
-    const imported = await importModelFiles(project, { path: out, name: 'res (imported)', datasetId })
+    const imported = await importModelFiles(project, {
+      path: out,
+      name: 'res (imported)',
+      datasetId
+    })
     expect(imported.inputShape).toEqual([8, 8, 3])
     expect(imported.numClasses).toBe(3)
     const record = loadModel(project.db, imported.modelId)
@@ -51,13 +69,19 @@ describe('exportModelFiles / importModelFiles', () => {
     expect(record.datasetId).toBe(datasetId)
     expect(record.trainingConfig).toMatchObject({ imported: exported.modelJson })
     expect((record.architecture as { arch: string }).arch).toBe('imported')
-    expect(getRun(project.db, imported.runId)).toMatchObject({ kind: 'model-import', status: 'done', modelIds: [imported.modelId] })
+    expect(getRun(project.db, imported.runId)).toMatchObject({
+      kind: 'model-import',
+      status: 'done',
+      modelIds: [imported.modelId]
+    })
 
     const a = loadNetwork(project, modelId)
     const b = loadNetwork(project, imported.modelId)
     expect(b.parameterCount()).toBe(a.parameterCount())
     const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a.predictLogits(x), b.predictLogits(x)))).dataSync()[0]!)
+    const diff = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(a.predictLogits(x), b.predictLogits(x)))).dataSync()[0]!
+    )
     expect(diff).toBeLessThan(1e-4)
     x.dispose()
     a.dispose()
@@ -68,9 +92,9 @@ describe('exportModelFiles / importModelFiles', () => {
     const out = join(dir, 'export2')
     await exportModelFiles(project, modelId, out)
     const before = listRuns(project.db, { kind: 'model-import' }).length
-    await expect(importModelFiles(project, { path: out, name: 'bad', datasetId: otherDatasetId })).rejects.toThrow(
-      /takes 8x8x3 images, dataset "ds-2" has 6x6x3/
-    )
+    await expect(
+      importModelFiles(project, { path: out, name: 'bad', datasetId: otherDatasetId })
+    ).rejects.toThrow(/takes 8x8x3 images, dataset "ds-2" has 6x6x3/)
     const runs = listRuns(project.db, { kind: 'model-import' })
     expect(runs.length).toBe(before + 1)
     expect(runs.find((r) => r.status === 'failed')?.error).toMatch(/8x8x3/)

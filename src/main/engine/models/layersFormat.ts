@@ -8,7 +8,12 @@ import { tf } from '../tf'
 import type { ModelArchitecture } from './architecture'
 import { Network, type SerializedWeights } from './network'
 import { convertTopology } from './layers/fromKeras'
-import { LayersFormatError, readLayersModelFiles, writeLayersModelFiles, type LayersWeightSpec } from './layers/files'
+import {
+  LayersFormatError,
+  readLayersModelFiles,
+  writeLayersModelFiles,
+  type LayersWeightSpec
+} from './layers/files'
 import { toLayersModel } from './layers/toKeras'
 
 export { LayersFormatError } from './layers/files'
@@ -52,7 +57,9 @@ export async function exportLayersModel(
       const scale = tf.max(tf.abs(ours)).dataSync()[0]!
       const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!
       if (!(diff <= EXPORT_TOLERANCE * Math.max(1, scale))) {
-        throw new LayersFormatError(`Exported model disagrees with "${net.name}" (max |logit difference| ${diff})`)
+        throw new LayersFormatError(
+          `Exported model disagrees with "${net.name}" (max |logit difference| ${diff})`
+        )
       }
       return diff
     })

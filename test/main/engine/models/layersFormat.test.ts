@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { buildModel, networkFromArchitecture, type ArchitectureId } from '../../../../src/main/engine/models'
-import { exportLayersModel, importLayersModel } from '../../../../src/main/engine/models/layersFormat'
+import {
+  buildModel,
+  networkFromArchitecture,
+  type ArchitectureId
+} from '../../../../src/main/engine/models'
+import {
+  exportLayersModel,
+  importLayersModel
+} from '../../../../src/main/engine/models/layersFormat'
 import { tf } from '../../../../src/main/engine/tf'
 
 let root: string
@@ -42,7 +49,8 @@ function perturbBatchNorm(net: ReturnType<typeof buildModel>, seed: number): voi
     for (let j = 0; j < size; j++) {
       const r = Math.sin(seed * 31 + i * 7 + j * 13) // deterministic, in [-1, 1]
       if (kind === 'moving_variance') w.data[offset + j] = 0.5 + Math.abs(r)
-      else if (kind === 'moving_mean' || kind === 'beta' || kind === 'bias') w.data[offset + j] = 0.2 * r
+      else if (kind === 'moving_mean' || kind === 'beta' || kind === 'bias')
+        w.data[offset + j] = 0.2 * r
       else if (kind === 'gamma') w.data[offset + j] = 1 + 0.3 * r
     }
     offset += size
@@ -66,7 +74,8 @@ describe('exportLayersModel / importLayersModel round trip', () => {
       expect(existsSync(out.modelJson)).toBe(true)
       const json = JSON.parse(readFileSync(out.modelJson, 'utf8'))
       expect(json.format).toBe('layers-model')
-      for (const g of json.weightsManifest) for (const p of g.paths) expect(existsSync(join(dir, p))).toBe(true)
+      for (const g of json.weightsManifest)
+        for (const p of g.paths) expect(existsSync(join(dir, p))).toBe(true)
       const classes2 = JSON.stringify(json.modelTopology)
       if (arch === 'resnet20') expect(classes2).toContain('"class_name":"Add"')
       if (arch !== 'cnn') expect(classes2).toContain('"class_name":"BatchNormalization"')

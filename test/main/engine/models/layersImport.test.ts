@@ -4,7 +4,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { buildModel, networkFromArchitecture } from '../../../../src/main/engine/models'
-import { exportLayersModel, importLayersModel } from '../../../../src/main/engine/models/layersFormat'
+import {
+  exportLayersModel,
+  importLayersModel
+} from '../../../../src/main/engine/models/layersFormat'
 import { tf } from '../../../../src/main/engine/tf'
 
 let root: string
@@ -27,7 +30,11 @@ const WEIGHTS: { name: string; shape: number[]; data: Float32Array }[] = [
   { name: 'c1/bias', shape: [4], data: values(4, 2) },
   { name: 'bn/gamma', shape: [4], data: values(4, 3, 1) },
   { name: 'bn/moving_mean', shape: [4], data: values(4, 4) },
-  { name: 'bn/moving_variance', shape: [4], data: Float32Array.from(values(4, 5), (v) => 0.6 + Math.abs(v)) },
+  {
+    name: 'bn/moving_variance',
+    shape: [4],
+    data: Float32Array.from(values(4, 5), (v) => 0.6 + Math.abs(v))
+  },
   { name: 'out/kernel', shape: [16, 3], data: values(48, 6) },
   { name: 'out/bias', shape: [3], data: values(3, 7) }
 ]
@@ -45,29 +52,65 @@ function sequentialJson(): Record<string, unknown> {
           {
             class_name: 'Conv2D',
             config: {
-              name: 'c1', filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'valid',
-              data_format: 'channels_last', dilation_rate: [1, 1], activation: 'relu', use_bias: true,
-              batch_input_shape: [null, 6, 6, 2], dtype: 'float32'
+              name: 'c1',
+              filters: 4,
+              kernel_size: [3, 3],
+              strides: [1, 1],
+              padding: 'valid',
+              data_format: 'channels_last',
+              dilation_rate: [1, 1],
+              activation: 'relu',
+              use_bias: true,
+              batch_input_shape: [null, 6, 6, 2],
+              dtype: 'float32'
             }
           },
-          { class_name: 'BatchNormalization', config: { name: 'bn', axis: -1, momentum: 0.99, epsilon: 0.001, center: false, scale: true } },
-          { class_name: 'MaxPooling2D', config: { name: 'pool', pool_size: [2, 2], strides: [2, 2], padding: 'valid', data_format: 'channels_last' } },
+          {
+            class_name: 'BatchNormalization',
+            config: {
+              name: 'bn',
+              axis: -1,
+              momentum: 0.99,
+              epsilon: 0.001,
+              center: false,
+              scale: true
+            }
+          },
+          {
+            class_name: 'MaxPooling2D',
+            config: {
+              name: 'pool',
+              pool_size: [2, 2],
+              strides: [2, 2],
+              padding: 'valid',
+              data_format: 'channels_last'
+            }
+          },
           { class_name: 'Flatten', config: { name: 'flat' } },
           { class_name: 'Dropout', config: { name: 'drop', rate: 0.5 } },
-          { class_name: 'Dense', config: { name: 'out', units: 3, activation: 'softmax', use_bias: true } }
+          {
+            class_name: 'Dense',
+            config: { name: 'out', units: 3, activation: 'softmax', use_bias: true }
+          }
         ]
       },
       keras_version: 'tfjs-layers 4.22.0',
       backend: 'tensor_flow.js'
     },
     weightsManifest: [
-      { paths: ['group1-shard1of1.bin'], weights: WEIGHTS.map(({ name, shape }) => ({ name, shape, dtype: 'float32' })) }
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: WEIGHTS.map(({ name, shape }) => ({ name, shape, dtype: 'float32' }))
+      }
     ]
   }
 }
 
 /** Writes the hand-made model into a fresh folder; `edit` may damage it. */
-function writeTiny(name: string, edit?: (json: Record<string, unknown>, bin: Float32Array) => void): string {
+function writeTiny(
+  name: string,
+  edit?: (json: Record<string, unknown>, bin: Float32Array) => void
+): string {
   const dir = join(root, name)
   mkdirSync(dir, { recursive: true })
   const json = sequentialJson()
@@ -87,7 +130,14 @@ function writeTiny(name: string, edit?: (json: Record<string, unknown>, bin: Flo
 function tinyWithTfLayers(activation: 'softmax' | 'linear'): tf.LayersModel {
   const m = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'c1' }),
+      tf.layers.conv2d({
+        inputShape: [6, 6, 2],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'valid',
+        activation: 'relu',
+        name: 'c1'
+      }),
       tf.layers.batchNormalization({ center: false, epsilon: 0.001, name: 'bn' }),
       tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool' }),
       tf.layers.flatten({ name: 'flat' }),
@@ -96,7 +146,11 @@ function tinyWithTfLayers(activation: 'softmax' | 'linear'): tf.LayersModel {
     ]
   })
   const t = (i: number) => tf.tensor(WEIGHTS[i]!.data, WEIGHTS[i]!.shape)
-  const ws = [[t(0), t(1)], [t(2), t(3), t(4)], [t(5), t(6)]]
+  const ws = [
+    [t(0), t(1)],
+    [t(2), t(3), t(4)],
+    [t(5), t(6)]
+  ]
   m.getLayer('c1').setWeights(ws[0]!)
   m.getLayer('bn').setWeights(ws[1]!)
   m.getLayer('out').setWeights(ws[2]!)
@@ -115,7 +169,14 @@ describe('importLayersModel: a hand-written Sequential model.json', () => {
     expect(imported.architecture.arch).toBe('imported')
     expect(imported.architecture.inputShape).toEqual([6, 6, 2])
     expect(imported.architecture.numClasses).toBe(3)
-    expect(imported.architecture.layers.map((l) => l.kind)).toEqual(['conv', 'relu', 'batchnorm', 'maxpool', 'flatten', 'dense'])
+    expect(imported.architecture.layers.map((l) => l.kind)).toEqual([
+      'conv',
+      'relu',
+      'batchnorm',
+      'maxpool',
+      'flatten',
+      'dense'
+    ])
     expect(imported.warnings.join('\n')).toMatch(/softmax/)
     expect(imported.warnings.join('\n')).toMatch(/beta = 0/)
     expect(imported.warnings.join('\n')).toMatch(/drop: Dropout/)
@@ -157,7 +218,9 @@ describe('importLayersModel: a hand-written Sequential model.json', () => {
 
   it('fills an open input size from the given shape, and refuses to guess without one', async () => {
     const dir = writeTiny('open', (json) => {
-      const layers = ((json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config.layers)
+      const layers = (
+        json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }
+      ).config.layers
       layers[0]!.config.batch_input_shape = [null, null, null, 2]
     })
     await expect(importLayersModel(dir)).rejects.toThrow(/input size is open.*against a dataset/)
@@ -170,13 +233,17 @@ describe('importLayersModel: damaged or unsupported files', () => {
   it('names the model.json that is not JSON', async () => {
     const dir = writeTiny('corrupt')
     writeFileSync(join(dir, 'model.json'), '{"format": "layers-model", "modelTopology": ')
-    await expect(importLayersModel(dir)).rejects.toThrow(new RegExp(`${join(dir, 'model.json')} is not valid JSON`))
+    await expect(importLayersModel(dir)).rejects.toThrow(
+      new RegExp(`${join(dir, 'model.json')} is not valid JSON`)
+    )
   })
 
   it('names the missing weight shard', async () => {
     const dir = writeTiny('missing')
     unlinkSync(join(dir, 'group1-shard1of1.bin'))
-    await expect(importLayersModel(dir)).rejects.toThrow(/Weight file .*missing\/group1-shard1of1\.bin .*is missing/)
+    await expect(importLayersModel(dir)).rejects.toThrow(
+      /Weight file .*missing\/group1-shard1of1\.bin .*is missing/
+    )
   })
 
   it('names the truncated shard and both byte counts', async () => {
@@ -185,7 +252,9 @@ describe('importLayersModel: damaged or unsupported files', () => {
     writeFileSync(join(dir, 'group1-shard1of1.bin'), bin.subarray(0, bin.length - 8))
     const total = WEIGHTS.reduce((n, w) => n + w.data.length, 0) * 4
     await expect(importLayersModel(dir)).rejects.toThrow(
-      new RegExp(`truncated/group1-shard1of1\\.bin holds ${total - 8} bytes, but model\\.json describes ${total} bytes \\(truncated\\)`)
+      new RegExp(
+        `truncated/group1-shard1of1\\.bin holds ${total - 8} bytes, but model\\.json describes ${total} bytes \\(truncated\\)`
+      )
     )
   })
 
@@ -201,13 +270,21 @@ describe('importLayersModel: damaged or unsupported files', () => {
   it('lists every unsupported layer with its class', async () => {
     const dir = writeTiny('unsupported', (json) => {
       const layers = (json.modelTopology as { config: { layers: unknown[] } }).config.layers
-      layers.splice(2, 0,
-        { class_name: 'AveragePooling2D', config: { name: 'avg', pool_size: [2, 2], padding: 'same' } },
+      layers.splice(
+        2,
+        0,
+        {
+          class_name: 'AveragePooling2D',
+          config: { name: 'avg', pool_size: [2, 2], padding: 'same' }
+        },
         { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3] } },
         { class_name: 'Activation', config: { name: 'act', activation: 'tanh' } }
       )
     })
-    const err = await importLayersModel(dir).then(() => undefined, (e: Error) => e)
+    const err = await importLayersModel(dir).then(
+      () => undefined,
+      (e: Error) => e
+    )
     expect(err?.message).toMatch(/cannot import/)
     expect(err?.message).toMatch(/avg \(AveragePooling2D\)/)
     expect(err?.message).toMatch(/dw \(DepthwiseConv2D\)/)
@@ -221,14 +298,19 @@ describe('importLayersModel: damaged or unsupported files', () => {
     })
     await expect(importLayersModel(graph)).rejects.toThrow(/graph model/)
     const addRescaling = (scale: number, offset: number) => (json: Record<string, unknown>) => {
-      const layers = (json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config.layers
+      const layers = (
+        json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }
+      ).config.layers
       const shape = layers[0]!.config.batch_input_shape
       delete layers[0]!.config.batch_input_shape
-      layers.unshift({ class_name: 'Rescaling', config: { name: 'rescale', scale, offset, batch_input_shape: shape } } as never)
+      layers.unshift({
+        class_name: 'Rescaling',
+        config: { name: 'rescale', scale, offset, batch_input_shape: shape }
+      } as never)
     }
-    await expect(importLayersModel(writeTiny('rescale-bad', addRescaling(1 / 127.5, -1)))).rejects.toThrow(
-      /rescale \(Rescaling\): Rescaling\(scale=0\.00784.*offset=-1\)/
-    )
+    await expect(
+      importLayersModel(writeTiny('rescale-bad', addRescaling(1 / 127.5, -1)))
+    ).rejects.toThrow(/rescale \(Rescaling\): Rescaling\(scale=0\.00784.*offset=-1\)/)
     const ok = await importLayersModel(writeTiny('rescale-ok', addRescaling(1 / 255, 0)))
     expect(ok.architecture.layers[0]!.kind).toBe('conv')
     expect(ok.architecture.inputShape).toEqual([6, 6, 2])
@@ -239,17 +321,28 @@ describe('importLayersModel: damaged or unsupported files', () => {
     const dir = join(root, 'concat')
     mkdirSync(dir, { recursive: true })
     const inp = tf.input({ shape: [4, 4, 1], name: 'in' })
-    const a = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'a' }).apply(inp) as tf.SymbolicTensor
-    const b = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'b' }).apply(inp) as tf.SymbolicTensor
+    const a = tf.layers
+      .conv2d({ filters: 2, kernelSize: 1, name: 'a' })
+      .apply(inp) as tf.SymbolicTensor
+    const b = tf.layers
+      .conv2d({ filters: 2, kernelSize: 1, name: 'b' })
+      .apply(inp) as tf.SymbolicTensor
     const cat = tf.layers.concatenate({ name: 'cat' }).apply([a, b]) as tf.SymbolicTensor
-    const out = tf.layers.dense({ units: 2, name: 'd' }).apply(tf.layers.flatten({ name: 'f' }).apply(cat)) as tf.SymbolicTensor
+    const out = tf.layers
+      .dense({ units: 2, name: 'd' })
+      .apply(tf.layers.flatten({ name: 'f' }).apply(cat)) as tf.SymbolicTensor
     const model = tf.model({ inputs: inp, outputs: out })
     await model.save(
       tf.io.withSaveHandler(async (art) => {
         const data = art.weightData as ArrayBuffer
-        writeFileSync(join(dir, 'model.json'), JSON.stringify({
-          format: 'layers-model', modelTopology: art.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: art.weightSpecs }]
-        }))
+        writeFileSync(
+          join(dir, 'model.json'),
+          JSON.stringify({
+            format: 'layers-model',
+            modelTopology: art.modelTopology,
+            weightsManifest: [{ paths: ['w.bin'], weights: art.weightSpecs }]
+          })
+        )
         writeFileSync(join(dir, 'w.bin'), Buffer.from(data))
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
       })
@@ -266,7 +359,10 @@ describe('importLayersModel: the Keras 3 topology dialect', () => {
     const { modelJson } = await exportLayersModel(net, dir)
     const json = JSON.parse(readFileSync(modelJson, 'utf8'))
     const topo = json.modelTopology
-    const tensor = (e: unknown[]) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [e[0], e[1], e[2]] } })
+    const tensor = (e: unknown[]) => ({
+      class_name: '__keras_tensor__',
+      config: { shape: null, dtype: 'float32', keras_history: [e[0], e[1], e[2]] }
+    })
     for (const l of topo.config.layers) {
       l.inbound_nodes = l.inbound_nodes.map((node: unknown[][]) => ({
         args: node.length === 1 ? [tensor(node[0]!)] : [node.map(tensor)],
@@ -279,7 +375,10 @@ describe('importLayersModel: the Keras 3 topology dialect', () => {
     }
     topo.config.input_layers = topo.config.input_layers[0]
     topo.config.output_layers = topo.config.output_layers[0]
-    json.modelTopology = { model_config: { class_name: 'Functional', config: topo.config }, keras_version: '3.4.1' }
+    json.modelTopology = {
+      model_config: { class_name: 'Functional', config: topo.config },
+      keras_version: '3.4.1'
+    }
     writeFileSync(modelJson, JSON.stringify(json))
 
     const imported = await importLayersModel(dir)

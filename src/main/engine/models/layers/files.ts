@@ -44,7 +44,14 @@ export interface LayersModelFiles {
 export const MODEL_JSON = 'model.json'
 export const SHARD_NAME = 'group1-shard1of1.bin'
 
-const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
+const BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2
+}
 
 /** `path` may be the model's folder or its model.json. */
 export function resolveModelJson(path: string): string {
@@ -76,19 +83,24 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
     )
   }
   if (json.format !== undefined && json.format !== 'layers-model') {
-    throw new LayersFormatError(`${modelJsonPath} has format "${String(json.format)}", expected "layers-model"`)
+    throw new LayersFormatError(
+      `${modelJsonPath} has format "${String(json.format)}", expected "layers-model"`
+    )
   }
   if (!json.modelTopology || typeof json.modelTopology !== 'object') {
     throw new LayersFormatError(`${modelJsonPath} has no modelTopology`)
   }
   const manifest = json.weightsManifest ?? []
-  if (!Array.isArray(manifest)) throw new LayersFormatError(`${modelJsonPath}: weightsManifest is not a list`)
+  if (!Array.isArray(manifest))
+    throw new LayersFormatError(`${modelJsonPath}: weightsManifest is not a list`)
   const dir = dirname(modelJsonPath)
   const weightFiles: string[] = []
   const weights: DecodedWeight[] = []
   manifest.forEach((group, g) => {
     if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new LayersFormatError(`${modelJsonPath}: weightsManifest group ${g + 1} needs "paths" and "weights" lists`)
+      throw new LayersFormatError(
+        `${modelJsonPath}: weightsManifest group ${g + 1} needs "paths" and "weights" lists`
+      )
     }
     const files = group.paths.map((p) => join(dir, p))
     const buffers = files.map((file) => {
@@ -104,7 +116,9 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
       const dtype = spec.quantization?.dtype ?? spec.dtype
       const per = BYTES[dtype]
       if (per === undefined || dtype === 'string') {
-        throw new LayersFormatError(`${modelJsonPath}: weight "${spec.name}" has unsupported dtype "${dtype}"`)
+        throw new LayersFormatError(
+          `${modelJsonPath}: weight "${spec.name}" has unsupported dtype "${dtype}"`
+        )
       }
       if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
         throw new LayersFormatError(`${modelJsonPath}: weight "${spec.name}" has an invalid shape`)

@@ -32,7 +32,13 @@ export interface Converted {
   warnings: string[]
 }
 
-const SKIPPED = new Set(['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'])
+const SKIPPED = new Set([
+  'Dropout',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout'
+])
 
 const HINTS: Record<string, string> = {
   AveragePooling2D:
@@ -47,7 +53,11 @@ const HINTS: Record<string, string> = {
 }
 
 /** Converts a parsed model.json topology and its decoded weights. */
-export function convertTopology(topology: unknown, decoded: DecodedWeight[], options: ConvertOptions): Converted {
+export function convertTopology(
+  topology: unknown,
+  decoded: DecodedWeight[],
+  options: ConvertOptions
+): Converted {
   const where = options.source
   const { layers, input, output, sequential } = parseTopology(topology, where)
   const warnings: string[] = []
@@ -55,7 +65,9 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
   const inputLayer = layers.find((l) => l.name === input)
   const inputShape = resolveInputShape(inputLayer?.config ?? {}, options.inputShape, where)
 
-  const items = sequential ? layers.filter((l) => l.className !== 'InputLayer') : chainItems(layers, input, output, where)
+  const items = sequential
+    ? layers.filter((l) => l.className !== 'InputLayer')
+    : chainItems(layers, input, output, where)
 
   const bnFlags = new Map<string, { center: boolean; scale: boolean }>()
   const samePools = new Set<string>()
@@ -74,7 +86,12 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
       const isLast = top && i === list.length - 1
       if ('add' in item) {
         first = false
-        out.push({ kind: 'residual', name: item.add.name, body: convert(item.body, false), shortcut: convert(item.shortcut, false) })
+        out.push({
+          kind: 'residual',
+          name: item.add.name,
+          body: convert(item.body, false),
+          shortcut: convert(item.shortcut, false)
+        })
         return
       }
       const defs = convertLayer(item, isLast, first)
@@ -100,46 +117,76 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
       }
       return `activation "${String(a)}" is not supported (only relu, linear, and softmax on the output)`
     }
-    const channelsLast = c.data_format === undefined || c.data_format === null || c.data_format === 'channels_last'
+    const channelsLast =
+      c.data_format === undefined || c.data_format === null || c.data_format === 'channels_last'
     if (!channelsLast) return 'only data_format "channels_last" is supported'
     switch (k.className) {
       case 'Conv2D': {
         const kernel = square(c.kernel_size)
         const stride = square(c.strides ?? 1)
-        if (kernel === undefined) return `kernel_size ${JSON.stringify(c.kernel_size)} is not square`
+        if (kernel === undefined)
+          return `kernel_size ${JSON.stringify(c.kernel_size)} is not square`
         if (stride === undefined) return `strides ${JSON.stringify(c.strides)} are not equal`
         if (square(c.dilation_rate ?? 1) !== 1) return 'dilated convolutions are not supported'
-        if (c.groups !== undefined && c.groups !== 1) return 'grouped convolutions are not supported'
-        if (c.padding !== 'same' && c.padding !== 'valid') return `padding "${String(c.padding)}" is not supported`
+        if (c.groups !== undefined && c.groups !== 1)
+          return 'grouped convolutions are not supported'
+        if (c.padding !== 'same' && c.padding !== 'valid')
+          return `padding "${String(c.padding)}" is not supported`
         const act = activation(c.activation)
         if (typeof act === 'string') return act
         return [
-          { kind: 'conv', name: k.name, filters: Number(c.filters), kernel, stride, padding: c.padding, bias: c.use_bias !== false },
+          {
+            kind: 'conv',
+            name: k.name,
+            filters: Number(c.filters),
+            kernel,
+            stride,
+            padding: c.padding,
+            bias: c.use_bias !== false
+          },
           ...act
         ]
       }
       case 'Dense': {
         const act = activation(c.activation)
         if (typeof act === 'string') return act
-        return [{ kind: 'dense', name: k.name, units: Number(c.units), bias: c.use_bias !== false }, ...act]
+        return [
+          { kind: 'dense', name: k.name, units: Number(c.units), bias: c.use_bias !== false },
+          ...act
+        ]
       }
       case 'BatchNormalization': {
-        const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : undefined) : (c.axis ?? -1)
-        if (axis !== -1 && axis !== 3) return `axis ${JSON.stringify(c.axis)}: only the channel axis (-1) is supported`
+        const axis = Array.isArray(c.axis)
+          ? c.axis.length === 1
+            ? c.axis[0]
+            : undefined
+          : (c.axis ?? -1)
+        if (axis !== -1 && axis !== 3)
+          return `axis ${JSON.stringify(c.axis)}: only the channel axis (-1) is supported`
         const center = c.center !== false
         const scale = c.scale !== false
         bnFlags.set(k.name, { center, scale })
         if (!center || !scale) {
           warnings.push(
             `${k.name}: batch norm without ${[center ? '' : 'beta (center)', scale ? '' : 'gamma (scale)'].filter(Boolean).join(' or ')}` +
-              ' gets constant ' + [center ? '' : 'beta = 0', scale ? '' : 'gamma = 1'].filter(Boolean).join(', ')
+              ' gets constant ' +
+              [center ? '' : 'beta = 0', scale ? '' : 'gamma = 1'].filter(Boolean).join(', ')
           )
         }
-        return [{ kind: 'batchnorm', name: k.name, epsilon: num(c.epsilon, 1e-3), momentum: num(c.momentum, 0.99) }]
+        return [
+          {
+            kind: 'batchnorm',
+            name: k.name,
+            epsilon: num(c.epsilon, 1e-3),
+            momentum: num(c.momentum, 0.99)
+          }
+        ]
       }
       case 'ReLU': {
-        if ((c.max_value ?? null) !== null) return 'a capped ReLU (max_value, e.g. ReLU6) is not supported'
-        if (num(c.negative_slope, 0) !== 0 || num(c.threshold, 0) !== 0) return 'leaky or thresholded ReLU is not supported'
+        if ((c.max_value ?? null) !== null)
+          return 'a capped ReLU (max_value, e.g. ReLU6) is not supported'
+        if (num(c.negative_slope, 0) !== 0 || num(c.threshold, 0) !== 0)
+          return 'leaky or thresholded ReLU is not supported'
         return [{ kind: 'relu', name: k.name }]
       }
       case 'Activation': {
@@ -148,15 +195,19 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
       }
       case 'Softmax': {
         if (!isLast) return 'a softmax before the output is not supported'
-        warnings.push(`${k.name}: the final softmax is dropped; Ortholens uses the logits before the softmax`)
+        warnings.push(
+          `${k.name}: the final softmax is dropped; Ortholens uses the logits before the softmax`
+        )
         return []
       }
       case 'MaxPooling2D': {
         const size = square(c.pool_size ?? 2)
         const stride = square(c.strides ?? c.pool_size ?? 2)
-        if (size === undefined || stride === undefined) return 'only square pools with equal strides are supported'
+        if (size === undefined || stride === undefined)
+          return 'only square pools with equal strides are supported'
         if (c.padding === 'same') samePools.add(k.name)
-        else if (c.padding !== undefined && c.padding !== 'valid') return `padding "${String(c.padding)}" is not supported`
+        else if (c.padding !== undefined && c.padding !== 'valid')
+          return `padding "${String(c.padding)}" is not supported`
         return [{ kind: 'maxpool', name: k.name, size, stride }]
       }
       case 'GlobalAveragePooling2D':
@@ -169,7 +220,9 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
         const offset = num(c.offset, 0)
         if (!isFirst) return 'a Rescaling layer is only supported right after the input'
         if (offset === 0 && Math.abs(scale - 1 / 255) < 1e-6) {
-          warnings.push(`${k.name}: Rescaling(1/255) dropped; the model expects pixels in [0, 255] and Ortholens feeds [0, 1] already`)
+          warnings.push(
+            `${k.name}: Rescaling(1/255) dropped; the model expects pixels in [0, 255] and Ortholens feeds [0, 1] already`
+          )
           return []
         }
         if (offset === 0 && scale === 1) return []
@@ -195,11 +248,22 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
   if (defs.length === 0) throw new LayersFormatError(`${where} has no layers to import`)
   const outShape = checkShapes(defs, inputShape, samePools, where)
   if (outShape.length !== 1) {
-    throw new LayersFormatError(`${where}: the model outputs shape [${outShape.join(', ')}], expected a vector of class scores`)
+    throw new LayersFormatError(
+      `${where}: the model outputs shape [${outShape.join(', ')}], expected a vector of class scores`
+    )
   }
   const numClasses = outShape[0]!
-  if (numClasses < 2) throw new LayersFormatError(`${where}: the model has ${numClasses} output; a classifier needs >= 2`)
-  const architecture: ModelArchitecture = { format: 1, arch: 'imported', inputShape, numClasses, layers: defs }
+  if (numClasses < 2)
+    throw new LayersFormatError(
+      `${where}: the model has ${numClasses} output; a classifier needs >= 2`
+    )
+  const architecture: ModelArchitecture = {
+    format: 1,
+    arch: 'imported',
+    inputShape,
+    numClasses,
+    layers: defs
+  }
   const weights = collectWeights(defs, decoded, bnFlags, where, warnings)
   return { architecture, weights, warnings }
 }
@@ -210,29 +274,47 @@ function parseTopology(
   where: string
 ): { layers: KLayer[]; input: string; output: string; sequential: boolean } {
   let top = topology as Record<string, unknown>
-  if (top && typeof top === 'object' && 'model_config' in top) top = top.model_config as Record<string, unknown>
+  if (top && typeof top === 'object' && 'model_config' in top)
+    top = top.model_config as Record<string, unknown>
   const className = top?.class_name
   const config = top?.config as Record<string, unknown> | unknown[] | undefined
-  if (typeof className !== 'string' || !config) throw new LayersFormatError(`${where}: modelTopology has no class_name/config`)
-  const rawLayers = (Array.isArray(config) ? config : config.layers) as Record<string, unknown>[] | undefined
-  if (!Array.isArray(rawLayers)) throw new LayersFormatError(`${where}: modelTopology lists no layers`)
+  if (typeof className !== 'string' || !config)
+    throw new LayersFormatError(`${where}: modelTopology has no class_name/config`)
+  const rawLayers = (Array.isArray(config) ? config : config.layers) as
+    Record<string, unknown>[] | undefined
+  if (!Array.isArray(rawLayers))
+    throw new LayersFormatError(`${where}: modelTopology lists no layers`)
   if (className === 'Sequential') {
     const layers: KLayer[] = rawLayers.map((l, i) => {
       const cfg = (l.config ?? {}) as Record<string, unknown>
-      return { className: String(l.class_name), name: String(cfg.name ?? `layer_${i}`), config: cfg, inbound: [] }
+      return {
+        className: String(l.class_name),
+        name: String(cfg.name ?? `layer_${i}`),
+        config: cfg,
+        inbound: []
+      }
     })
     const firstWithShape = layers.find((l) => l.config.batch_input_shape || l.config.batch_shape)
-    return { layers, input: firstWithShape?.name ?? '', output: layers[layers.length - 1]?.name ?? '', sequential: true }
+    return {
+      layers,
+      input: firstWithShape?.name ?? '',
+      output: layers[layers.length - 1]?.name ?? '',
+      sequential: true
+    }
   }
   if (className !== 'Model' && className !== 'Functional') {
-    throw new LayersFormatError(`${where}: model class "${className}" is not supported (Sequential or functional Model)`)
+    throw new LayersFormatError(
+      `${where}: model class "${className}" is not supported (Sequential or functional Model)`
+    )
   }
   const cfg = config as Record<string, unknown>
   const layers: KLayer[] = rawLayers.map((l) => {
     const nodes = (l.inbound_nodes ?? []) as unknown[]
     const name = String(l.name ?? (l.config as Record<string, unknown>)?.name)
     if (nodes.length > 1) {
-      throw new LayersFormatError(`${where}: layer ${name} is used ${nodes.length} times (shared layers are not supported)`)
+      throw new LayersFormatError(
+        `${where}: layer ${name} is used ${nodes.length} times (shared layers are not supported)`
+      )
     }
     return {
       className: String(l.class_name),
@@ -241,14 +323,21 @@ function parseTopology(
       inbound: nodes.length === 0 ? [] : nodeInputs(nodes[0])
     }
   })
-  const ends = (key: string): string[] => ((cfg[key] ?? []) as unknown[]).map((e) => (Array.isArray(e) ? String(e[0]) : String(e)))
+  const ends = (key: string): string[] =>
+    ((cfg[key] ?? []) as unknown[]).map((e) => (Array.isArray(e) ? String(e[0]) : String(e)))
   const inputs = ends('input_layers')
   let outputs = ends('output_layers')
   // Keras 3 writes a single output as ["name", 0, 0] instead of [["name", 0, 0]].
-  if (outputs.length === 3 && !Array.isArray((cfg.output_layers as unknown[])[0])) outputs = [outputs[0]!]
-  const inputsFixed = inputs.length === 3 && !Array.isArray((cfg.input_layers as unknown[])[0]) ? [inputs[0]!] : inputs
+  if (outputs.length === 3 && !Array.isArray((cfg.output_layers as unknown[])[0]))
+    outputs = [outputs[0]!]
+  const inputsFixed =
+    inputs.length === 3 && !Array.isArray((cfg.input_layers as unknown[])[0])
+      ? [inputs[0]!]
+      : inputs
   if (inputsFixed.length !== 1 || outputs.length !== 1) {
-    throw new LayersFormatError(`${where}: models with ${inputsFixed.length} inputs and ${outputs.length} outputs are not supported (one each)`)
+    throw new LayersFormatError(
+      `${where}: models with ${inputsFixed.length} inputs and ${outputs.length} outputs are not supported (one each)`
+    )
   }
   return { layers, input: inputsFixed[0]!, output: outputs[0]!, sequential: false }
 }
@@ -261,7 +350,8 @@ function nodeInputs(node: unknown): string[] {
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(visit)
     else if (v && typeof v === 'object') {
-      const history = ((v as Record<string, unknown>).config as Record<string, unknown> | undefined)?.keras_history
+      const history = ((v as Record<string, unknown>).config as Record<string, unknown> | undefined)
+        ?.keras_history
       if (Array.isArray(history)) names.push(String(history[0]))
     }
   }
@@ -306,7 +396,9 @@ function chainItems(layers: KLayer[], input: string, output: string, where: stri
         const [a, b] = k.inbound as [string, string]
         const common = [...ancestors(a)].filter((x) => ancestors(b).has(x))
         if (common.length === 0) throw notChain(`the branches of ${n} never meet`)
-        const fork = common.reduce((best, x) => (ancestors(x).size > ancestors(best).size ? x : best))
+        const fork = common.reduce((best, x) =>
+          ancestors(x).size > ancestors(best).size ? x : best
+        )
         forks.set(fork, (forks.get(fork) ?? 0) + 2)
         const ia = walk(a, fork)
         const ib = walk(b, fork)
@@ -345,7 +437,9 @@ function resolveInputShape(
   const raw = (config.batch_input_shape ?? config.batch_shape) as (number | null)[] | undefined
   if (!Array.isArray(raw)) {
     if (given) return given
-    throw new LayersFormatError(`${where}: the model does not declare its input shape; import it against a dataset`)
+    throw new LayersFormatError(
+      `${where}: the model does not declare its input shape; import it against a dataset`
+    )
   }
   const dims = raw.slice(1)
   if (dims.length !== 3) {
@@ -355,7 +449,10 @@ function resolveInputShape(
   }
   const shape = dims.map((d, i) => {
     if (d === null || d === undefined || d < 0) {
-      if (!given) throw new LayersFormatError(`${where}: the model input size is open ([${dims.map((x) => x ?? '?').join(', ')}]); import it against a dataset`)
+      if (!given)
+        throw new LayersFormatError(
+          `${where}: the model input size is open ([${dims.map((x) => x ?? '?').join(', ')}]); import it against a dataset`
+        )
       return given[i]!
     }
     return d
@@ -364,7 +461,12 @@ function resolveInputShape(
 }
 
 /** Output shape after `layers`, checking what only shapes can tell (pools, dense inputs). */
-function checkShapes(layers: LayerDef[], input: number[], samePools: Set<string>, where: string): number[] {
+function checkShapes(
+  layers: LayerDef[],
+  input: number[],
+  samePools: Set<string>,
+  where: string
+): number[] {
   let shape = [...input]
   for (const l of layers) {
     const fail = (why: string): never => {
@@ -373,13 +475,15 @@ function checkShapes(layers: LayerDef[], input: number[], samePools: Set<string>
     switch (l.kind) {
       case 'conv': {
         if (shape.length !== 3) fail('a convolution needs a feature map')
-        const o = (n: number) => (l.padding === 'same' ? Math.ceil(n / l.stride) : Math.floor((n - l.kernel) / l.stride) + 1)
+        const o = (n: number) =>
+          l.padding === 'same' ? Math.ceil(n / l.stride) : Math.floor((n - l.kernel) / l.stride) + 1
         if (o(shape[0]!) < 1 || o(shape[1]!) < 1) fail('the input is smaller than the kernel')
         shape = [o(shape[0]!), o(shape[1]!), l.filters]
         break
       }
       case 'dense':
-        if (shape.length !== 1) fail('Dense on a feature map (without Flatten or global pooling) is not supported')
+        if (shape.length !== 1)
+          fail('Dense on a feature map (without Flatten or global pooling) is not supported')
         shape = [l.units]
         break
       case 'maxpool': {
@@ -387,7 +491,8 @@ function checkShapes(layers: LayerDef[], input: number[], samePools: Set<string>
         if (samePools.has(l.name)) {
           // 'same' equals 'valid' exactly when TF would add no padding.
           const pad = (n: number) => (Math.ceil(n / l.stride) - 1) * l.stride + l.size - n
-          if (pad(shape[0]!) > 0 || pad(shape[1]!) > 0) fail('max pooling with "same" padding that pads is not supported')
+          if (pad(shape[0]!) > 0 || pad(shape[1]!) > 0)
+            fail('max pooling with "same" padding that pads is not supported')
         }
         const o = (n: number) => Math.floor((n - l.size) / l.stride) + 1
         if (o(shape[0]!) < 1 || o(shape[1]!) < 1) fail('the input is smaller than the pool')
@@ -404,7 +509,8 @@ function checkShapes(layers: LayerDef[], input: number[], samePools: Set<string>
       case 'residual': {
         const body = checkShapes(l.body, shape, samePools, where)
         const short = checkShapes(l.shortcut, shape, samePools, where)
-        if (body.join('x') !== short.join('x')) fail(`the branches give [${body.join(', ')}] and [${short.join(', ')}]`)
+        if (body.join('x') !== short.join('x'))
+          fail(`the branches give [${body.join(', ')}] and [${short.join(', ')}]`)
         shape = body
         break
       }
@@ -467,9 +573,11 @@ function collectWeights(
     }
   }
   visit(layers)
-  if (missing.length > 0) throw new LayersFormatError(`${where}: the weights manifest lacks ${missing.join(', ')}`)
+  if (missing.length > 0)
+    throw new LayersFormatError(`${where}: the weights manifest lacks ${missing.join(', ')}`)
   const unused = decoded.filter((w) => !used.has(w)).map((w) => w.name)
-  if (unused.length > 0) warnings.push(`weights not used by any imported layer: ${unused.join(', ')}`)
+  if (unused.length > 0)
+    warnings.push(`weights not used by any imported layer: ${unused.join(', ')}`)
   const data = new Float32Array(entries.reduce((n, e) => n + e.data.length, 0))
   let offset = 0
   for (const e of entries) {
@@ -481,7 +589,8 @@ function collectWeights(
 
 function square(v: unknown): number | undefined {
   if (typeof v === 'number') return v
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) && typeof v[0] === 'number') return v[0]
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) && typeof v[0] === 'number')
+    return v[0]
   return undefined
 }
 

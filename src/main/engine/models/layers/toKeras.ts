@@ -45,13 +45,28 @@ export function toLayersModel(net: Network): tf.LayersModel {
             kernelInitializer: 'zeros'
           })
         case 'dense':
-          return tf.layers.dense({ name: layer.name, units: layer.units, useBias: layer.bias, kernelInitializer: 'zeros' })
+          return tf.layers.dense({
+            name: layer.name,
+            units: layer.units,
+            useBias: layer.bias,
+            kernelInitializer: 'zeros'
+          })
         case 'relu':
           return tf.layers.activation({ name: layer.name, activation: 'relu' })
         case 'batchnorm':
-          return tf.layers.batchNormalization({ name: layer.name, axis: -1, epsilon: layer.epsilon, momentum: layer.momentum })
+          return tf.layers.batchNormalization({
+            name: layer.name,
+            axis: -1,
+            epsilon: layer.epsilon,
+            momentum: layer.momentum
+          })
         case 'maxpool':
-          return tf.layers.maxPooling2d({ name: layer.name, poolSize: layer.size, strides: layer.stride, padding: 'valid' })
+          return tf.layers.maxPooling2d({
+            name: layer.name,
+            poolSize: layer.size,
+            strides: layer.stride,
+            padding: 'valid'
+          })
         case 'gap':
           return tf.layers.globalAveragePooling2d({ name: layer.name })
         case 'flatten':

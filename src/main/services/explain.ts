@@ -391,7 +391,7 @@ export function explanationGridPng(e: Explanation, options: { scale?: number; al
     const y0 = row * (ch + gap)
     for (let y = 0; y < ch; y++) out.set(big.subarray(y * cw * 4, (y + 1) * cw * 4), ((y0 + y) * width + x0) * 4)
   }
-  const grey = new Uint8Array(w * h * 4).fill(160)
+  const grey = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : 160))
   for (let i = 0; i < n; i++) {
     const image: ArrayData = { data: slice(e.images, i), shape: [h, w, c] }
     place(imageRgba(image), i, 0)

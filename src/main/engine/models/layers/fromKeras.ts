@@ -167,10 +167,10 @@ export function convertTopology(
         const scale = c.scale !== false
         bnFlags.set(k.name, { center, scale })
         if (!center || !scale) {
+          const constants = [center ? '' : 'beta = 0', scale ? '' : 'gamma = 1'].filter(Boolean)
           warnings.push(
-            `${k.name}: batch norm without ${[center ? '' : 'beta (center)', scale ? '' : 'gamma (scale)'].filter(Boolean).join(' or ')}` +
-              ' gets constant ' +
-              [center ? '' : 'beta = 0', scale ? '' : 'gamma = 1'].filter(Boolean).join(', ')
+            `${k.name}: BatchNormalization(center: ${center}, scale: ${scale}) runs with constant ` +
+              `${constants.join(' and ')} (Ortholens' own batch norm, which can be differentiated)`
           )
         }
         return [

@@ -2,16 +2,21 @@
  * `ortholens demo`: the one-command audit on the built-in sample (SPEC §2.9). It trains a
  * reference, an ordinary retrained model (another seed) and an orthogonal model (λ = 30)
  * against the reference, and prints a Table 6.1-style table: δ to the reference and
- * validation accuracy for each.
+ * validation accuracy for each; then the audit: the four attacks over the ε sweep (reference as
+ * source, ordinary and orthogonal as targets), the defense table and the HTML report.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { backendInfo } from '../engine/backend'
 import type { ArchitectureId } from '../engine/models'
 import type { TrainConfig } from '../engine/training/train'
+import { DEFAULT_EPSILONS } from '../engine/audit/transfer'
 import { createProject, type ProjectDb } from '../store'
 import { importDataset } from '../services/datasets'
 import { similarityReport, trainModel, type TrainResult } from '../services/models'
+import { runAttackSweep, runDefenseTable, type DefenseTableOutcome } from '../services/audits'
+import { writeReport } from '../services/report'
+import { defenseText, sweepTables, THESIS_ATTACKS } from './audit'
 import { log, pct, progressPrinter, table } from './output'
 
 export interface DemoOptions {
@@ -23,6 +28,8 @@ export interface DemoOptions {
   penalty: TrainConfig['penalty']
   /** Validation images for the δ / accuracy table. */
   samples: number
+  /** Samples of the transfer sweep and the defense table (correct on all three models). */
+  auditSamples: number
   json: boolean
   quiet: boolean
 }
@@ -33,8 +40,18 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'json' | 'quiet'> = {
   trainSamples: 20_000,
   lambda: 30,
   penalty: 'squared',
-  samples: 1000
+  samples: 1000,
+  // Measured on the 2-core machine (wasm, small CNN, batch 100): one gradient pass costs
+  // ~0.5 s per 100 images, and the sweep needs 9 ε × (1 + 3 × 10) = 279 of them, so 1000
+  // samples take ~23 min and 100 about 2.5 min; the defense table adds ~1 min per 100.
+  auditSamples: 100
 }
+
+/**
+ * The defense rows the demo computes. JPEG is left out: jpeg-js sets its encoder up for every
+ * image (~0.27 s per 28x28 image here), which alone would take ~15 min for 100 samples.
+ */
+export const DEMO_DEFENSES = ['tvm', 'bitDepth', 'bilateral']
 
 export interface DemoModelRow {
   role: 'reference' | 'ordinary' | 'orthogonal'
@@ -55,6 +72,14 @@ export interface DemoSummary {
   arch: ArchitectureId
   config: Omit<DemoOptions, 'json' | 'quiet' | 'projectPath'>
   models: DemoModelRow[]
+  /** Fooling ratio per attack, ε and role (source / ordinary / orthogonal). */
+  fooling: Record<string, Record<string, Record<string, number>>>
+  /** Table 6.3 layout: columns, and per row the fooling ratio per column plus best marks. */
+  defenseTable: { runId: number; sampleCount: number; columns: { key: string; label: string }[]; rows: DefenseTableOutcome['rows'] }
+  reportPath: string
+  /** CSVs (and the gallery PNG) written beside the report. */
+  reportFiles: string[]
+  auditSeconds: number
   seconds: number
 }
 
@@ -143,6 +168,64 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         )
       )
     }
+    // The audit (thesis §6.4): the reference crafts, the ordinary and orthogonal models are the
+    // targets; then Table 6.3 and the HTML report.
+    const auditStarted = performance.now()
+    const say = (text: string) => {
+      if (!opts.json) console.log(text)
+      else log(opts.quiet, text)
+    }
+    say(
+      `\nTransfer attacks: ${THESIS_ATTACKS.map((a) => a.toUpperCase()).join(', ')} over ε = ${DEFAULT_EPSILONS.map((e) => +(e * 100).toFixed(2)).join(', ')} %, ` +
+        `${opts.auditSamples} samples (--audit-samples; ${DEMO_DEFAULTS.auditSamples} by default to stay within a few minutes on a 2-core CPU)`
+    )
+    const sweep = await runAttackSweep(
+      project,
+      {
+        datasetId,
+        sourceModelId: reference.modelId,
+        targetModelIds: [ordinary.modelId, orthogonal.modelId],
+        attacks: THESIS_ATTACKS,
+        epsilons: DEFAULT_EPSILONS,
+        sampleCount: opts.auditSamples,
+        seed: 1
+      },
+      { onProgress: progress }
+    )
+    say(`\nSweep run ${sweep.runId}: ${sweep.sampleCount} samples correct on all three models (${sweep.seconds.toFixed(0)} s)\n`)
+    say(sweepTables(sweep))
+    const roleOf = (modelId: string) =>
+      Number(modelId) === reference.modelId ? 'source' : Number(modelId) === orthogonal.modelId ? 'orthogonal' : 'ordinary'
+    const fooling: DemoSummary['fooling'] = {}
+    for (const c of sweep.curves) {
+      const byEps = (fooling[c.attack] ??= {})
+      for (const p of c.points) (byEps[String(p.epsilon)] ??= {})[roleOf(c.modelId)] = p.foolingRatio
+    }
+
+    say(`\nDefense table (Table 6.3) at ε = 3 % and 5 %, defenses ${DEMO_DEFENSES.join(', ')} (JPEG skipped: jpeg-js costs ~0.27 s per image here; add it with \`ortholens defense … --defenses jpeg\`)`)
+    const defense = await runDefenseTable(
+      project,
+      {
+        datasetId,
+        sourceModelId: reference.modelId,
+        ordinaryModelId: ordinary.modelId,
+        orthogonalModelId: orthogonal.modelId,
+        attacks: THESIS_ATTACKS,
+        epsilons: [0.03, 0.05],
+        sampleCount: opts.auditSamples,
+        seed: 1,
+        defenses: DEMO_DEFENSES
+      },
+      { onProgress: progress }
+    )
+    say(`\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} samples, * = best per column (${defense.seconds.toFixed(0)} s)\n`)
+    say(defenseText(defense))
+
+    const reportPath = path.replace(/\.[^./\\]+$/, '') + '.report.html'
+    const csvDir = path.replace(/\.[^./\\]+$/, '') + '.report-files'
+    const written = writeReport(project, reportPath, { csvDir })
+    say(`\nHTML report: ${written.htmlPath}\nCSV tables and gallery PNG: ${csvDir}`)
+
     const { json: _j, quiet: _q, projectPath: _p, ...config } = opts
     return {
       project: path,
@@ -150,6 +233,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       arch: opts.arch,
       config,
       models: rows,
+      fooling,
+      defenseTable: { runId: defense.runId, sampleCount: defense.sampleCount, columns: defense.columns, rows: defense.rows },
+      reportPath: written.htmlPath,
+      reportFiles: written.files,
+      auditSeconds: (performance.now() - auditStarted) / 1000,
       seconds: (performance.now() - started) / 1000
     }
   } finally {

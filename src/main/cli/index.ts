@@ -21,6 +21,7 @@ import { importDataset } from '../services/datasets'
 import { similarityReport, trainModel } from '../services/models'
 import { exportModelFiles, importModelFiles } from '../services/modelFiles'
 import { defined, optionalInt, optionalNumber, requireInt, requireString, UsageError } from './args'
+import { attackCommand, defenseCommand, reportCommand } from './audit'
 import { DEMO_DEFAULTS, runDemo } from './demo'
 import { EXPLAIN_HELP, EXPLAIN_OPTIONS, runExplainCommand } from './explain'
 import { pct, progressPrinter, table } from './output'
@@ -31,6 +32,7 @@ Usage: ortholens <command> [project file] [options]      (npm run cli -- <comman
 
 Commands
   demo [--project F] [--epochs N] [--train-samples N] [--lambda L] [--penalty P] [--arch A]
+       [--audit-samples N]
                           one-command audit on the built-in Fashion-MNIST sample
   project create F [--name N]        create an empty project file
   project info F                     name, versions, datasets, models, runs
@@ -45,6 +47,14 @@ Commands
           [--epochs N --batch N --lr X --seed N --train-samples N --eval-every N --patience N]
   similarity F --a ID --b ID --dataset ID [--samples N]
   runs F [--kind K]
+  attack F --dataset ID --source ID --targets ID,ID [--attacks fgsm,ifgsm,mifgsm,pgd]
+          [--epsilons 0,0.5,1,2,3,4,5,6,8 (percent)] [--samples N] [--seed N] [--gallery N]
+                          transfer ε sweep: fooling ratio per attack, ε and model
+  defense F --dataset ID --source ID --ordinary ID --orthogonal ID [--attacks …]
+          [--epsilons 3,5 (percent)] [--defenses jpeg,tvm,bitDepth,bilateral] [--samples N]
+                          Table 6.3: defenses on the ordinary target vs the orthogonal model
+  report F [--out report.html] [--csv-dir DIR]
+                          self-contained HTML audit report (+ CSV of every table)
 ${EXPLAIN_HELP}
 
 Global options
@@ -76,6 +86,14 @@ const options = {
   patience: { type: 'string' },
   samples: { type: 'string' },
   kind: { type: 'string' },
+  attacks: { type: 'string' },
+  epsilons: { type: 'string' },
+  ordinary: { type: 'string' },
+  orthogonal: { type: 'string' },
+  defenses: { type: 'string' },
+  gallery: { type: 'string' },
+  'csv-dir': { type: 'string' },
+  'audit-samples': { type: 'string' },
   a: { type: 'string' },
   b: { type: 'string' },
   ...EXPLAIN_OPTIONS
@@ -134,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
           trainSamples: optionalInt(v, 'train-samples'),
           lambda: optionalNumber(v, 'lambda'),
           penalty: penaltyOf(v),
-          samples: optionalInt(v, 'samples')
+          samples: optionalInt(v, 'samples'),
+          auditSamples: optionalInt(v, 'audit-samples')
         }),
         json,
         quiet
@@ -304,6 +323,24 @@ export async function main(argv: string[]): Promise<number> {
     case 'sanity':
     case 'saliency-pgd':
       return withProject(sub, true, (p) => runExplainCommand(command, p, { values: v, json, progress, emit }))
+    case 'attack':
+      return withProject(sub, true, async (p) => {
+        const r = await attackCommand(p, v, progress)
+        emit(json, r.outcome, () => r.text)
+        return 0
+      })
+    case 'defense':
+      return withProject(sub, true, async (p) => {
+        const r = await defenseCommand(p, v, progress)
+        emit(json, r.outcome, () => r.text)
+        return 0
+      })
+    case 'report':
+      return withProject(sub, false, (p) => {
+        const r = reportCommand(p, sub!, v)
+        emit(json, { htmlPath: r.htmlPath, files: r.files }, () => r.text)
+        return 0
+      })
     default:
       throw new UsageError(`unknown command "${command}"; run with --help`)
   }

@@ -205,6 +205,7 @@ export async function runExplainCommand(command: string, project: ProjectDb, ctx
         const rows = [r.source, ...r.targets].flatMap((o) =>
           (['vanilla', 'enhanced'] as const).map((k) => [
             o.modelName,
+            pct(o.cleanErrorRate),
             k === 'vanilla' ? 'PGD' : 'saliency PGD',
             f3(o[k].meanL2),
             `${(o[k].meanLinf * 255).toFixed(1)}/255`,
@@ -214,7 +215,7 @@ export async function runExplainCommand(command: string, project: ProjectDb, ctx
         )
         return (
           `Saliency-PGD run ${r.runId}: ε = ${(r.epsilon * 255).toFixed(1)}/255, ${r.steps} steps, ${r.method} weighting, ${r.sampleIndices.length} of ${r.drawn} drawn images correct on the source\n` +
-          table(['model', 'attack', 'mean L2', 'mean L∞', 'fooling rate', 'fooling conf.'], rows)
+          table(['model', 'clean error', 'attack', 'mean L2', 'mean L∞', 'fooling rate', 'fooling conf.'], rows)
         )
       })
       return 0

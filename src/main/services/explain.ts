@@ -596,6 +596,11 @@ export interface PgdSummary {
 export interface ModelPgdOutcome {
   modelId: number
   modelName: string
+  /**
+   * Share of the attacked (clean) images this model already gets wrong: 0 for the source by
+   * construction; for a target its fooling rates include these, so read them against it.
+   */
+  cleanErrorRate: number
   vanilla: PgdSummary
   enhanced: PgdSummary
 }
@@ -675,7 +680,11 @@ export async function saliencyPgdStudy(
     (_runId, progress) =>
       withNetworks(project, [req.sourceModelId, ...targets], async ([source, ...others]) => {
         const indices = await correctOnes(source!, ds, drawn, batch)
-        const reports = [source!, ...others].map(() => ({ vanilla: [] as PgdReport[], enhanced: [] as PgdReport[] }))
+        const reports = [source!, ...others].map(() => ({
+          vanilla: [] as PgdReport[],
+          enhanced: [] as PgdReport[],
+          cleanErrors: 0
+        }))
         let method: string = req.saliency ?? 'cameras'
         for (let s = 0; s < indices.length; s += batch) {
           checkCancel(hooks)
@@ -693,6 +702,8 @@ export async function saliencyPgdStudy(
             map = r.saliency
             method = r.method
             for (const [k, net] of [source!, ...others].entries()) {
+              const clean = await pgdReport(net, x, x, labels)
+              reports[k]!.cleanErrors += clean.fooled.filter(Boolean).length
               reports[k]!.vanilla.push(await pgdReport(net, x, vanilla, labels))
               reports[k]!.enhanced.push(await pgdReport(net, x, enhanced, labels))
             }
@@ -706,6 +717,7 @@ export async function saliencyPgdStudy(
         const outcome = (k: number, net: Network, id: number): ModelPgdOutcome => ({
           modelId: id,
           modelName: net.name,
+          cleanErrorRate: indices.length ? reports[k]!.cleanErrors / indices.length : NaN,
           vanilla: summarise(reports[k]!.vanilla),
           enhanced: summarise(reports[k]!.enhanced)
         })
@@ -885,7 +897,7 @@ ${legend.join('\n')}
 
 function pgdRows(o: ModelPgdOutcome): string {
   const row = (label: string, s: PgdSummary): string =>
-    `<tr><td>${esc(o.modelName)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${fmt(s.meanLinf * 255, 1)}/255</td><td>${pctf(s.foolingRate)}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
+    `<tr><td>${esc(o.modelName)}</td><td>${pctf(o.cleanErrorRate)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${fmt(s.meanLinf * 255, 1)}/255</td><td>${pctf(s.foolingRate)}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
   return row('PGD', o.vanilla) + row('saliency-enhanced PGD', o.enhanced)
 }
 
@@ -929,7 +941,7 @@ ${curvesSvg(s.fractions, [
     const p = data.pgd
     parts.push(
       `<h3>Saliency-enhanced PGD vs PGD at ε = ${fmt(p.epsilon * 255, 1)}/255, ${p.steps} steps (${esc(p.method)} weighting; Figure 5.13)</h3>
-<table><tr><th>Model</th><th>Attack</th><th>mean ‖δ‖₂</th><th>mean ‖δ‖∞</th><th>fooling rate</th><th>fooling confidence</th></tr>${[p.source, ...p.targets].map(pgdRows).join('')}</table>
+<table><tr><th>Model</th><th>clean error</th><th>Attack</th><th>mean ‖δ‖₂</th><th>mean ‖δ‖∞</th><th>fooling rate</th><th>fooling confidence</th></tr>${[p.source, ...p.targets].map(pgdRows).join('')}</table>
 <p>${p.sampleIndices.length} of ${p.drawn} drawn validation images were correct on the source model and attacked; the first row pair is the source (white box), the others transfer.</p>`
     )
   }

@@ -200,11 +200,11 @@ describe('saliencyPgdStudy and the adversarial view', () => {
       datasetId: greyId,
       sourceModelId: cnn[0]!,
       targetModelIds: [cnn[1]!],
-      count: 6,
-      steps: 5
+      count: 4,
+      steps: 3
     })
     // Labels come from the source, so every drawn image is attacked.
-    expect(r.sampleIndices).toHaveLength(6)
+    expect(r.sampleIndices).toHaveLength(4)
     expect(r.method).toBe('cameras (adaptive-pool)')
     for (const o of [r.source, ...r.targets]) {
       for (const s of [o.vanilla, o.enhanced]) {
@@ -217,6 +217,9 @@ describe('saliencyPgdStudy and the adversarial view', () => {
     // The saliency weighting leaves low-saliency pixels (nearly) untouched: a smaller L2.
     expect(r.source.enhanced.meanL2).toBeLessThan(r.source.vanilla.meanL2)
     expect(r.targets[0]!.modelId).toBe(cnn[1])
+    expect(r.source.cleanErrorRate).toBe(0)
+    expect(r.targets[0]!.cleanErrorRate).toBeGreaterThanOrEqual(0)
+    expect(r.targets[0]!.cleanErrorRate).toBeLessThanOrEqual(1)
     // Same perturbations judged by two models: norms agree.
     expect(r.targets[0]!.vanilla.meanL2).toBeCloseTo(r.source.vanilla.meanL2, 10)
     expect(getRun(project.db, r.runId)!.kind).toBe('saliency-pgd')

@@ -88,6 +88,10 @@ export interface HistoryPoint {
 }
 
 export type RunKind =
+  | 'explain'
+  | 'explain-adversarial'
+  | 'sanity'
+  | 'saliency-pgd'
   | 'import'
   | 'train'
   | 'attack-sweep'
@@ -175,6 +179,12 @@ export type JobKind =
   | 'attack-preview'
   | 'defense-table'
   | 'similarity'
+  | 'explain'
+  | 'explain-adversarial'
+  | 'sanity'
+  | 'saliency-pgd'
+  | 'model-import'
+  | 'model-export'
 
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled'
 
@@ -187,4 +197,87 @@ export interface JobInfo {
   stage: string
   etaSeconds: number | null
   queuedAt: string
+}
+
+export type SaliencyMethodName = 'gradcam' | 'cameras'
+
+/** One saliency map drawn over its image, or why the method could not run on that model. */
+export interface SaliencyCell {
+  method: SaliencyMethodName
+  /** data:image/png heat map over the image; null when the method was refused. */
+  src: string | null
+  error?: string
+}
+
+/** One model's view of one image: what it predicts, which class is explained, the maps. */
+export interface ExplainCell {
+  modelId: string
+  modelName: string
+  predictedClassName: string
+  explainedClassName: string
+  maps: SaliencyCell[]
+}
+
+export interface ExplainRow {
+  sampleIndex: number
+  trueClassName: string
+  /** data:image/png of the image itself. */
+  image: string
+  cells: ExplainCell[]
+}
+
+/** Figure 6.3: maps of several models for the same images, side by side. */
+export interface ExplainGrid {
+  runId: string
+  methods: SaliencyMethodName[]
+  models: { modelId: string; modelName: string; note?: string }[]
+  rows: ExplainRow[]
+}
+
+/** An adversarial image next to its original, with one model's maps of both (true class explained). */
+export interface AdversarialExplainView {
+  runId: string
+  attack: string
+  epsilon: number
+  steps: number
+  original: ExplainGrid
+  adversarial: ExplainGrid
+}
+
+/** Sanity scores of Grad-CAM vs CAMERAS (lower is saner) over a set of images. */
+export interface SanityView {
+  runId: string
+  modelId: string
+  modelName: string
+  sampleCount: number
+  fractions: number[]
+  methods: {
+    method: SaliencyMethodName
+    mean: number | null
+    std: number | null
+    median: number | null
+    meanCurve: number[]
+    error?: string
+  }[]
+  idealCurve: number[]
+  worstCurve: number[]
+  wins?: { gradcam: number; cameras: number; ties: number }
+}
+
+export interface PgdSummaryView {
+  meanL2: number
+  meanLinf: number
+  foolingRate: number
+  meanFoolingConfidence: number
+}
+
+/** Vanilla vs saliency-enhanced PGD at the same ε and steps (Figure 5.13). */
+export interface SaliencyPgdView {
+  runId: string
+  epsilon: number
+  steps: number
+  method: string
+  sampleCount: number
+  drawn: number
+  models: { modelId: string; modelName: string; role: 'source' | 'target'; vanilla: PgdSummaryView; enhanced: PgdSummaryView }[]
 }

@@ -14,7 +14,11 @@ import type {
   ProjectInfo,
   RecentProject,
   RunSummary,
-  SystemInfo
+  SystemInfo,
+  AdversarialExplainView,
+  ExplainGrid,
+  SaliencyPgdView,
+  SanityView
 } from './entities'
 import { s, type Infer } from './validate'
 
@@ -26,6 +30,7 @@ export const ATTACK_NAMES = ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'] as con
 export const ARCHITECTURES = ['cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
 export const PENALTY_FORMS = ['signed', 'absolute', 'squared'] as const
 export const DEFENSE_NAMES = ['jpeg', 'tvm', 'bitdepth', 'bilateral'] as const
+export const SALIENCY_METHODS = ['gradcam', 'cameras'] as const
 export const PICK_PURPOSES = [
   'project-new',
   'project-open',
@@ -61,6 +66,8 @@ export const trainArgs = s.object({
   learningRate: s.optional(s.number({ min: 1e-7, max: 1 })),
   validateEvery: s.optional(s.number({ int: true, min: 1, max: 1000 })),
   trainLimit: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
+  /** Validation images used at each check (accuracy; δ on at most as many); default 2000 / 500. */
+  valLimit: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
   seed: s.optional(seed)
 })
 
@@ -85,6 +92,50 @@ export const defenseTableArgs = s.object({
   epsilons: s.array(epsilon, { min: 1, max: 4 }),
   defenses: s.optional(s.array(s.literal(...DEFENSE_NAMES), { min: 1, max: 4 })),
   sampleCount: s.number({ int: true, min: 1, max: 100_000 }),
+  seed: s.optional(seed)
+})
+
+const sampleIndex = s.number({ int: true, min: 0 })
+const methods = s.optional(s.array(s.literal(...SALIENCY_METHODS), { min: 1, max: 2 }))
+
+export const explainArgs = s.object({
+  datasetId: id,
+  /** Figure 6.3: the reference, the ordinary retrained and the orthogonal model. */
+  modelIds: s.array(id, { min: 1, max: 4 }),
+  /** Validation images; when absent, a seeded draw of `count`. */
+  sampleIndices: s.optional(s.array(sampleIndex, { min: 1, max: 8 })),
+  count: s.optional(s.number({ int: true, min: 1, max: 8 })),
+  methods,
+  seed: s.optional(seed)
+})
+
+export const explainAdversarialArgs = s.object({
+  datasetId: id,
+  modelId: id,
+  sampleIndex,
+  attack: s.literal('pgd', 'saliency-pgd'),
+  epsilon: s.number({ min: 0, max: 1 }),
+  steps: s.optional(s.number({ int: true, min: 1, max: 200 })),
+  methods,
+  seed: s.optional(seed)
+})
+
+export const sanityArgs = s.object({
+  datasetId: id,
+  modelId: id,
+  count: s.number({ int: true, min: 1, max: 1000 }),
+  methods,
+  seed: s.optional(seed)
+})
+
+export const saliencyPgdArgs = s.object({
+  datasetId: id,
+  sourceId: id,
+  targetIds: s.array(id, { max: 8 }),
+  epsilon: s.number({ min: 0, max: 1 }),
+  steps: s.optional(s.number({ int: true, min: 1, max: 200 })),
+  count: s.number({ int: true, min: 1, max: 10_000 }),
+  saliency: s.optional(s.literal(...SALIENCY_METHODS)),
   seed: s.optional(seed)
 })
 
@@ -137,7 +188,13 @@ export const requestSchemas = {
     datasetId: id,
     limit: s.optional(s.number({ int: true, min: 1, max: 100_000 }))
   }),
-  'models.import': s.object({ path: filePath, name: s.optional(s.string({ min: 1, max: 200 })) }),
+  /** A TF.js Layers model (its folder or model.json); with a dataset, its images and classes must fit. */
+  'models.import': s.object({
+    path: filePath,
+    name: s.optional(s.string({ min: 1, max: 200 })),
+    datasetId: s.optional(id)
+  }),
+  /** Writes model.json + weights into the picked folder. */
   'models.export': s.object({ modelId: id, path: filePath }),
 
   'attacks.sweep': attackSweepArgs,
@@ -165,6 +222,17 @@ export const requestSchemas = {
   'results.exportCsv': s.object({ runId: id, path: filePath }),
   'results.exportReport': s.object({ runIds: s.optional(s.array(id, { max: 1000 })), path: filePath }),
 
+  'explain.samples': explainArgs,
+  'explain.adversarial': explainAdversarialArgs,
+  'explain.sanity': sanityArgs,
+  'explain.saliencyPgd': saliencyPgdArgs,
+  'explain.samplesResult': s.object({ runId: id }),
+  'explain.adversarialResult': s.object({ runId: id }),
+  'explain.sanityResult': s.object({ runId: id }),
+  'explain.saliencyPgdResult': s.object({ runId: id }),
+  /** The maps of an explain or explain-adversarial run as one PNG grid. */
+  'explain.exportPng': s.object({ runId: id, path: filePath }),
+
   'jobs.list': s.object({}),
   'jobs.cancel': s.object({ jobId: id })
 } as const
@@ -176,6 +244,10 @@ export type TrainArgs = Infer<typeof trainArgs>
 export type AttackSweepArgs = Infer<typeof attackSweepArgs>
 export type DefenseTableArgs = Infer<typeof defenseTableArgs>
 export type AttackName = (typeof ATTACK_NAMES)[number]
+export type ExplainArgs = Infer<typeof explainArgs>
+export type ExplainAdversarialArgs = Infer<typeof explainAdversarialArgs>
+export type SanityArgs = Infer<typeof sanityArgs>
+export type SaliencyPgdArgs = Infer<typeof saliencyPgdArgs>
 
 /** What each channel answers. */
 export interface Results {
@@ -207,6 +279,15 @@ export interface Results {
   'results.rerun': JobInfo
   'results.exportCsv': { path: string }
   'results.exportReport': { path: string }
+  'explain.samples': JobInfo
+  'explain.adversarial': JobInfo
+  'explain.sanity': JobInfo
+  'explain.saliencyPgd': JobInfo
+  'explain.samplesResult': ExplainGrid
+  'explain.adversarialResult': AdversarialExplainView
+  'explain.sanityResult': SanityView
+  'explain.saliencyPgdResult': SaliencyPgdView
+  'explain.exportPng': { path: string }
   'jobs.list': JobInfo[]
   'jobs.cancel': boolean
 }

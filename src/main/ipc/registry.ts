@@ -14,6 +14,7 @@ import { attackHandlers } from './attacks'
 import { defenseHandlers } from './defenses'
 import { resultHandlers } from './results'
 import { systemHandlers } from './system'
+import { explainHandlers } from './explain'
 import { toErrorData } from '../jobs/workerLoop'
 
 export const handlers: Handlers<Channel> = {
@@ -23,6 +24,7 @@ export const handlers: Handlers<Channel> = {
   ...attackHandlers,
   ...defenseHandlers,
   ...resultHandlers,
+  ...explainHandlers,
   ...systemHandlers
 }
 

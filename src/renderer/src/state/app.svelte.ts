@@ -15,7 +15,7 @@ import type {
 import type { ContractErrorData } from '../../../contract/errors'
 import type { PICK_PURPOSES } from '../../../contract/requests'
 
-export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'results'
+export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'explain' | 'results'
 export type PickPurpose = (typeof PICK_PURPOSES)[number]
 
 /** One live sample of a running job's metrics (training curves). */

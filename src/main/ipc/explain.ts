@@ -1,0 +1,58 @@
+/**
+ * Explanations (SPEC §2.7): side-by-side maps (Figure 6.3), an adversarial image next to its
+ * original, the Grad-CAM vs CAMERAS sanity study and saliency-enhanced vs vanilla PGD. Each
+ * study is a job (the worker computes and stores a run); the views read the run back.
+ */
+import { writeFileSync } from 'node:fs'
+import { ContractError } from '../../contract/errors'
+import { requireJobs, requireProject } from './context'
+import { adversarialView, explainGridView, explanationPng, saliencyPgdView, sanityView } from './explainViews'
+import { requireRun } from './runResults'
+import type { Handlers } from './types'
+
+export const explainHandlers: Handlers<
+  | 'explain.samples'
+  | 'explain.adversarial'
+  | 'explain.sanity'
+  | 'explain.saliencyPgd'
+  | 'explain.samplesResult'
+  | 'explain.adversarialResult'
+  | 'explain.sanityResult'
+  | 'explain.saliencyPgdResult'
+  | 'explain.exportPng'
+> = {
+  'explain.samples': (args, ctx) =>
+    requireJobs(ctx).enqueue('explain', args, `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`),
+
+  'explain.adversarial': (args, ctx) =>
+    requireJobs(ctx).enqueue(
+      'explain-adversarial',
+      args,
+      `Explain image #${args.sampleIndex} under ${args.attack === 'pgd' ? 'PGD' : 'saliency-enhanced PGD'}`
+    ),
+
+  'explain.sanity': (args, ctx) =>
+    requireJobs(ctx).enqueue('sanity', args, `Sanity scores of Grad-CAM and CAMERAS over ${args.count} image(s)`),
+
+  'explain.saliencyPgd': (args, ctx) => {
+    if (args.targetIds.includes(args.sourceId)) {
+      throw new ContractError('invalid-args', 'The source is always evaluated; do not list it among the targets', 'targetIds')
+    }
+    return requireJobs(ctx).enqueue('saliency-pgd', args, `Vanilla vs saliency-enhanced PGD over ${args.count} image(s)`)
+  },
+
+  'explain.samplesResult': ({ runId }, ctx) => explainGridView(requireRun(requireProject(ctx), runId)),
+  'explain.adversarialResult': ({ runId }, ctx) => adversarialView(requireRun(requireProject(ctx), runId)),
+  'explain.sanityResult': ({ runId }, ctx) => sanityView(requireRun(requireProject(ctx), runId)),
+  'explain.saliencyPgdResult': ({ runId }, ctx) => saliencyPgdView(requireRun(requireProject(ctx), runId)),
+
+  'explain.exportPng': ({ runId, path }, ctx) => {
+    const target = ctx.session.requirePicked(path)
+    const run = requireRun(requireProject(ctx), runId)
+    if (run.kind !== 'explain' && run.kind !== 'explain-adversarial') {
+      throw new ContractError('invalid-args', `Run ${runId} is a ${run.kind} run: only explanation maps export as PNG`, 'runId')
+    }
+    writeFileSync(target, explanationPng(run))
+    return { path: target }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Stored explanation runs → the contract's views: heat maps drawn over their images as PNG
+ * data URLs (the CSP allows `data:` images only), numbers passed through, NaN as null.
+ */
+import type {
+  AdversarialExplainView,
+  ExplainGrid,
+  SaliencyMethodName,
+  SaliencyPgdView,
+  SanityView
+} from '../../contract/entities'
+import { ContractError } from '../../contract/errors'
+import { floatPngDataUrl } from '../engine/audit/reportImages'
+import type { ArrayData } from '../engine/saliency'
+import {
+  decodeExplanation,
+  explanationGridPng,
+  heatmapPng,
+  type Explanation,
+  type PgdSummary,
+  type SaliencyPgdStudyResult,
+  type SanityStudyResult,
+  type StoredExplanation
+} from '../services/explain'
+import type { RunRecord } from '../store'
+
+const finite = (x: number | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
+
+function doneResults<T>(run: RunRecord, kind: string): T {
+  if (run.kind !== kind) throw new ContractError('not-found', `Run ${run.id} is a ${run.kind} run, not ${kind}`)
+  if (run.status === 'running') throw new ContractError('busy', `Run ${run.id} is still running`)
+  if (run.status !== 'done' || !run.results) {
+    throw new ContractError('not-found', `Run ${run.id} has no results (${run.status}${run.error ? `: ${run.error}` : ''})`)
+  }
+  return run.results as T
+}
+
+function imageOf(e: Explanation, i: number): ArrayData {
+  const [, h, w, c] = e.images.shape as [number, number, number, number]
+  const size = h * w * c
+  return { data: e.images.data.subarray(i * size, (i + 1) * size), shape: [h, w, c] }
+}
+
+/** An explanation as rows of images and, per model, a heat map per method. */
+export function gridOf(runId: number, e: Explanation): ExplainGrid {
+  const [, h, w, c] = e.images.shape as [number, number, number, number]
+  const name = (k: number | undefined) => (k === undefined ? '—' : (e.classNames[k] ?? String(k)))
+  return {
+    runId: String(runId),
+    methods: e.methods as SaliencyMethodName[],
+    models: e.models.map((m) => ({
+      modelId: String(m.modelId),
+      modelName: m.modelName,
+      ...(m.camerasVariant ? { note: 'CAMERAS as the adaptive-pool variant (the model has a fixed-size head)' } : {})
+    })),
+    rows: e.sampleIndices.map((sampleIndex, i) => {
+      const image = imageOf(e, i)
+      return {
+        sampleIndex,
+        trueClassName: name(e.labels[i]),
+        image: floatPngDataUrl(image.data, [h, w, c]),
+        cells: e.models.map((m) => ({
+          modelId: String(m.modelId),
+          modelName: m.modelName,
+          predictedClassName: name(m.predicted[i]),
+          explainedClassName: name(m.classIndex[i]),
+          maps: e.methods.map((method) => {
+            const map = m.maps[method]
+            if (!map) return { method: method as SaliencyMethodName, src: null, error: 'not computed' }
+            if ('error' in map) return { method: method as SaliencyMethodName, src: null, error: map.error }
+            const png = heatmapPng(image, map.data.subarray(i * h * w, (i + 1) * h * w))
+            return { method: method as SaliencyMethodName, src: `data:image/png;base64,${png.toString('base64')}` }
+          })
+        }))
+      }
+    })
+  }
+}
+
+export function explainGridView(run: RunRecord): ExplainGrid {
+  return gridOf(run.id, decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
+}
+
+type StoredAdversarial = { original: StoredExplanation; adversarial: StoredExplanation }
+
+export function adversarialView(run: RunRecord): AdversarialExplainView {
+  const r = doneResults<StoredAdversarial>(run, 'explain-adversarial')
+  const c = run.config as { attack?: string; epsilon?: number; steps?: number }
+  return {
+    runId: String(run.id),
+    attack: c.attack ?? 'pgd',
+    epsilon: c.epsilon ?? 0,
+    steps: c.steps ?? 0,
+    original: gridOf(run.id, decodeExplanation(r.original)),
+    adversarial: gridOf(run.id, decodeExplanation(r.adversarial))
+  }
+}
+
+export function sanityView(run: RunRecord): SanityView {
+  const r = doneResults<SanityStudyResult>(run, 'sanity')
+  return {
+    runId: String(run.id),
+    modelId: String(r.modelId),
+    modelName: r.modelName,
+    sampleCount: r.sampleIndices.length,
+    fractions: r.fractions,
+    methods: Object.entries(r.methods).map(([method, m]) => ({
+      method: method as SaliencyMethodName,
+      mean: finite(m?.mean),
+      std: finite(m?.std),
+      median: finite(m?.median),
+      meanCurve: m?.meanCurve ?? [],
+      ...(m?.error ? { error: m.error } : {})
+    })),
+    idealCurve: r.meanIdealCurve,
+    worstCurve: r.meanWorstCurve,
+    ...(r.wins ? { wins: r.wins } : {})
+  }
+}
+
+function summary(s: PgdSummary) {
+  return {
+    meanL2: finite(s.meanL2) ?? 0,
+    meanLinf: finite(s.meanLinf) ?? 0,
+    foolingRate: finite(s.foolingRate) ?? 0,
+    meanFoolingConfidence: finite(s.meanFoolingConfidence) ?? 0
+  }
+}
+
+export function saliencyPgdView(run: RunRecord): SaliencyPgdView {
+  const r = doneResults<SaliencyPgdStudyResult>(run, 'saliency-pgd')
+  const row = (o: SaliencyPgdStudyResult['source'], role: 'source' | 'target') => ({
+    modelId: String(o.modelId),
+    modelName: o.modelName,
+    role,
+    vanilla: summary(o.vanilla),
+    enhanced: summary(o.enhanced)
+  })
+  return {
+    runId: String(run.id),
+    epsilon: r.epsilon,
+    steps: r.steps,
+    method: r.method,
+    sampleCount: r.sampleIndices.length,
+    drawn: r.drawn,
+    models: [row(r.source, 'source'), ...r.targets.map((t) => row(t, 'target'))]
+  }
+}
+
+/**
+ * One PNG of an explanation run's maps (rows: images; columns: the image, then each model's
+ * map per method). For an adversarial run the original's row comes first, the adversarial's
+ * second, so the two read as a before/after pair.
+ */
+export function explanationPng(run: RunRecord): Buffer {
+  if (run.kind === 'explain') return explanationGridPng(decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
+  const r = doneResults<StoredAdversarial>(run, 'explain-adversarial')
+  const a = decodeExplanation(r.original)
+  const b = decodeExplanation(r.adversarial)
+  const [n, h, w, c] = a.images.shape as [number, number, number, number]
+  const images = new Float32Array(a.images.data.length * 2)
+  images.set(a.images.data)
+  images.set(b.images.data, a.images.data.length)
+  const both: Explanation = {
+    ...a,
+    sampleIndices: [...a.sampleIndices, ...b.sampleIndices],
+    labels: [...a.labels, ...b.labels],
+    images: { data: images, shape: [2 * n, h, w, c] },
+    models: a.models.map((m, k) => ({
+      ...m,
+      predicted: [...m.predicted, ...b.models[k]!.predicted],
+      classIndex: [...m.classIndex, ...b.models[k]!.classIndex],
+      maps: Object.fromEntries(
+        Object.entries(m.maps).map(([method, v]) => {
+          const other = b.models[k]!.maps[method as SaliencyMethodName]
+          if (!v || 'error' in v || !other || 'error' in other) return [method, v]
+          const data = new Float32Array(v.data.length * 2)
+          data.set(v.data)
+          data.set(other.data, v.data.length)
+          return [method, { data, shape: [2 * n, h, w] }]
+        })
+      )
+    }))
+  }
+  return explanationGridPng(both)
+}

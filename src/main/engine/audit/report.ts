@@ -370,7 +370,7 @@ function gallerySection(data: ReportData): ReportSection {
     id: 'gallery',
     title: 'Gallery',
     html: rows.length
-      ? htmlTable(['sample', 'original', 'adversarial', 'amplified perturbation'], rows)
+      ? `<div class="gallery">${htmlTable(['sample', 'original', 'adversarial', 'amplified perturbation'], rows)}</div>`
       : '<p>No gallery items.</p>'
   }
 }
@@ -400,7 +400,8 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1
 table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;vertical-align:top}
 th{background:#f0f0f0}caption{text-align:left;font-style:italic;padding:4px 0}
 td:first-child,th:first-child{text-align:left}img{width:112px;image-rendering:pixelated}
-pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.figs svg{margin:4px}nav a{margin-right:1em}`
+pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.figs svg{margin:4px}nav a{margin-right:1em}
+.gallery td{text-align:center}.gallery td:first-child{text-align:left}`
 
 /** The whole report as one HTML document; `extraSections` are inserted before the settings. */
 export function renderReport(data: ReportData, extraSections: ReportSection[] = []): string {

@@ -10,6 +10,7 @@ import {
   runDefenseTable,
   type AttackSweepOutcome
 } from '../../../src/main/services/audits'
+import { JobCancelledError } from '../../../src/main/services/hooks'
 import { tinyProject, type TinyProject } from './fixtures'
 
 await initBackend('cpu')
@@ -98,6 +99,21 @@ describe('audit services on a tiny project', () => {
       runAttackSweep(t.project, { datasetId: t.datasetId, sourceModelId: t.sourceId, targetModelIds: [t.collapsedId], attacks: ['fgsm'] })
     ).rejects.toThrow(/"collapsed".*collapsed/)
     expect(listRuns(t.project.db).length).toBe(before)
+  })
+
+  it('records a cancelled run when the signal fires', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    await expect(
+      runAttackSweep(
+        t.project,
+        { datasetId: t.datasetId, sourceModelId: t.sourceId, targetModelIds: [t.ordinaryId], attacks: ['fgsm'], sampleCount: 10 },
+        { signal: controller.signal }
+      )
+    ).rejects.toBeInstanceOf(JobCancelledError)
+    const last = listRuns(t.project.db, { kind: 'attack-sweep' })[0]!
+    expect(last.status).toBe('cancelled')
+    expect(last.error).toBeNull()
   })
 
   it('the job adapter stores the contract request verbatim for re-runs', async () => {

@@ -40,6 +40,7 @@ class AppState {
   failures = $state<Record<string, ContractErrorData>>({})
   notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null)
   private started = false
+  private readonly listed = new Set<string>()
 
   /** Subscribes to events and loads the first view; called once by App. */
   async start(): Promise<void> {
@@ -47,6 +48,11 @@ class AppState {
     this.started = true
     on('job.progress', ({ job, metrics }) => {
       this.upsertJob(job)
+      // A training's model (status "training") is listed once its first step has run.
+      if (job.kind === 'train' && job.status === 'running' && /epoch/.test(job.stage) && !this.listed.has(job.id)) {
+        this.listed.add(job.id)
+        void this.refresh()
+      }
       if (metrics && Object.keys(metrics).length > 0) {
         const series = this.live[job.id] ?? []
         this.live[job.id] = [...series, { fraction: job.fraction, ...metrics }]

@@ -1,0 +1,117 @@
+/**
+ * The orthogonal penalty's gradient with respect to M's weights is second order (double
+ * backprop). These tests compare it, for every built-in architecture, with central finite
+ * differences of the penalty itself: a wrong second-order gradient anywhere on the path
+ * (softmax cross-entropy, batch norm, pooling, strided conv, residual add) makes them fail.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from '../../../../src/main/engine/backend'
+import { tf } from '../../../../src/main/engine/tf'
+import { buildModel, type ArchitectureId, type Network } from '../../../../src/main/engine/models'
+import { inputGradient, objective } from '../../../../src/main/engine/training/steps'
+import type { BatchNormUpdate } from '../../../../src/main/engine/models/network'
+import type { PenaltyForm } from '../../../../src/main/engine/training/penalty'
+
+beforeAll(async () => {
+  await initBackend('cpu')
+})
+
+interface Case {
+  arch: ArchitectureId
+  shape: [number, number, number]
+  batch: number
+  /** Parameters probed: first conv, a batch-norm scale where there is one, the logits layer. */
+  params: string[]
+}
+
+const cases: Case[] = [
+  { arch: 'cnn', shape: [10, 10, 1], batch: 4, params: ['conv1/kernel', 'conv2/kernel', 'conv4/bias', 'fc1/kernel', 'logits/kernel'] },
+  { arch: 'vgg11', shape: [8, 8, 3], batch: 4, params: ['conv1/kernel', 'bn1/gamma', 'conv3/kernel', 'bn2/beta', 'logits/kernel'] },
+  { arch: 'vgg16', shape: [4, 4, 2], batch: 3, params: ['conv1/kernel', 'bn2/gamma', 'conv5/kernel', 'logits/kernel'] },
+  { arch: 'resnet20', shape: [8, 8, 3], batch: 4, params: ['stem_conv/kernel', 'stem_bn/gamma', 'stage2_block1_proj/kernel', 'stage3_block3_conv2/kernel', 'logits/kernel'] },
+  { arch: 'resnet32', shape: [6, 6, 2], batch: 3, params: ['stem_conv/kernel', 'stage1_block5_bn2/gamma', 'stage3_block1_conv1/kernel', 'logits/bias'] }
+]
+
+/** P(δ) of the current weights, with the reference gradient g1 held fixed. */
+function penaltyOf(net: Network, x: tf.Tensor4D, y: tf.Tensor1D, g1: tf.Tensor4D, form: PenaltyForm): tf.Scalar {
+  const updates: BatchNormUpdate[] = []
+  const t = objective(net, x, y, updates, { reference: net, lambda: 1, form, g1 })
+  updates.forEach((u) => tf.dispose([u.mean, u.variance]))
+  return t.penalty!
+}
+
+function coordsFor(size: number, count: number): number[] {
+  const out = new Set<number>()
+  let s = 12345
+  while (out.size < Math.min(count, size)) {
+    s = (s * 1103515245 + 12345) % 2147483648
+    out.add(s % size)
+  }
+  return [...out]
+}
+
+describe.each(cases)('penalty gradient of $arch', ({ arch, shape, batch, params }) => {
+  const forms: PenaltyForm[] = arch === 'cnn' || arch === 'resnet20' ? ['signed', 'squared'] : ['squared']
+  it.each(forms)('matches finite differences (%s form)', (form) => {
+    const reference = buildModel(arch, shape, 3, { seed: 11 })
+    const net = buildModel(arch, shape, 3, { seed: 12 })
+    const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 5) as tf.Tensor4D
+    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 3), 'int32')
+    const g1 = inputGradient(reference, x, y)
+    const before = tf.memory().numTensors
+
+    const vars = params.map((p) => net.param(p))
+    const { value, grads } = tf.variableGrads(() => penaltyOf(net, x, y, g1, form), vars)
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true)
+
+    // ReLU networks have input gradients that JUMP when a unit changes sign, so a finite
+    // difference across such a kink is meaningless (it grows like 1/eps). Each coordinate is
+    // differenced at two step sizes; where they disagree a kink lies within eps and the
+    // coordinate is set aside. A wrong second-order gradient still fails on the others.
+    const analytic: number[] = []
+    const numeric: number[] = []
+    let kinked = 0
+    const eps = 1e-3
+    for (const v of vars) {
+      const g = grads[v.name].dataSync()
+      const original = v.dataSync().slice()
+      for (const i of coordsFor(v.size, 8)) {
+        const at = (d: number) => {
+          const values = original.slice()
+          values[i] += d
+          tf.tidy(() => v.assign(tf.tensor(values, v.shape)))
+          return tf.tidy(() => penaltyOf(net, x, y, g1, form).dataSync()[0])
+        }
+        const wide = (at(eps) - at(-eps)) / (2 * eps)
+        const narrow = (at(eps / 2) - at(-eps / 2)) / eps
+        tf.tidy(() => v.assign(tf.tensor(original, v.shape)))
+        if (Math.abs(wide - narrow) > 2e-4 + 0.03 * Math.abs(narrow)) {
+          kinked++
+          continue
+        }
+        analytic.push(g[i])
+        numeric.push(narrow)
+      }
+    }
+    tf.dispose([value, ...Object.values(grads)])
+    if (process.env.FD_DEBUG) {
+      console.log(arch, form, kinked, analytic.map((a, i) => `${a.toExponential(3)}/${numeric[i].toExponential(3)}`).join(' '))
+    }
+
+    // Enough smooth, informative coordinates must remain for the check to mean something.
+    expect(analytic.length / (analytic.length + kinked)).toBeGreaterThanOrEqual(0.25)
+    expect(numeric.filter((n) => Math.abs(n) > 1e-4).length).toBeGreaterThanOrEqual(4)
+    const nn = Math.hypot(...numeric)
+    expect(nn).toBeGreaterThan(1e-4)
+    const dot = analytic.reduce((s, a, i) => s + a * numeric[i], 0)
+    expect(dot / (Math.hypot(...analytic) * nn)).toBeGreaterThan(0.995)
+    analytic.forEach((a, i) => {
+      expect(Math.abs(a - numeric[i])).toBeLessThanOrEqual(3e-4 + 0.05 * Math.abs(numeric[i]))
+    })
+
+    expect(tf.memory().numTensors).toBe(before)
+    tf.dispose([x, y, g1])
+    net.dispose()
+    reference.dispose()
+  })
+})

@@ -12,6 +12,8 @@
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  */
 import { registerOurGradient } from './registry'
+// The fast wasm kernels and their switch install alongside the gradients (engine/kernels).
+import '../kernels'
 import { expGradConfig } from './Exp_grad'
 import { tanhGradConfig } from './Tanh_grad'
 import { sigmoidGradConfig } from './Sigmoid_grad'

@@ -66,18 +66,25 @@ export function objective(
   ortho?: OrthogonalSettings & { g1: Tensor4D }
 ): ObjectiveTerms {
   let predictions: Tensor1D | undefined
+  const plain = !ortho || ortho.lambda === 0
   const forward = (xx: Tensor) => {
     const logits = net.apply(xx as Tensor4D, { training: true, bnUpdates })
-    predictions = tf.argMax(logits, 1) as Tensor1D
+    const p = tf.argMax(logits, 1) as Tensor1D
+    // Inside valueAndGrad the forward runs in its own tidy, which would dispose p: keep it
+    // and hand a clone tracked by the caller's scope back below.
+    predictions = plain ? p : tf.keep(p)
     return softmaxCrossEntropy(logits, labels, 'mean') as Scalar
   }
-  if (!ortho || ortho.lambda === 0) {
+  if (plain) {
     const ce = forward(x)
     return { total: ce, crossEntropy: ce, predictions: predictions! }
   }
   // Per-sample input gradients of M: the gradient of the batch-mean CE is the per-sample
   // gradient scaled by 1/N, and the cosine is scale-invariant.
   const { value: ce, grad: g2 } = tf.valueAndGrad(forward)(x)
+  const keptPredictions = predictions!
+  predictions = tf.clone(keptPredictions)
+  keptPredictions.dispose()
   const delta = cosinePerSample(ortho.g1, g2)
   const penalty = penaltyOf(delta, ortho.form) as Scalar
   return {

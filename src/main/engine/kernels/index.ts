@@ -1,0 +1,23 @@
+/**
+ * The project's fast paths for training and attacks, and their one switch. On by default;
+ * ORTHOLENS_FAST_KERNELS=0 (read at start) or setFastKernels(false) restores stock tfjs
+ * behaviour everywhere, so the benchmark and the kernel tests can compare the two.
+ *  - conv gradients as forward convolutions (convGradOps, on wasm and cpu);
+ *  - replacement wasm kernels for Slice, Identity, Transpose, BatchMatMul (wasmKernels).
+ */
+import { fastConvGradientsActive, setFastConvGradients } from './fastConvSwitch'
+import { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
+
+/** Turns every fast path on or off. */
+export function setFastKernels(on: boolean): void {
+  setFastConvGradients(on)
+  installWasmKernels(on)
+}
+
+/** What is active now (for reports and the benchmark). */
+export function fastKernelState(): { convGradients: boolean; wasmKernels: boolean } {
+  return { convGradients: fastConvGradientsActive(), wasmKernels: wasmKernelsInstalled() }
+}
+
+export { setFastConvGradients, fastConvGradientsActive } from './fastConvSwitch'
+export { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'

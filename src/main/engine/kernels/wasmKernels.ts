@@ -1,0 +1,325 @@
+/**
+ * Faster wasm implementations of kernels that the training and attack paths hit constantly,
+ * measured in tfjs-backend-wasm 4.22 (batch 64, the `cnn` of the reference benchmark):
+ *  - Slice: a JS kernel that copies one innermost row per `subarray().set()` call (rank <= 4)
+ *    or one element at a time through generic index arithmetic (rank >= 5): 335 ms for the
+ *    6-D phase slice [64,14,2,14,2,32] the gradient of a zero-dilation produces, 50 ms for a
+ *    4-D crop of [64,28,28,32]. Ours collapses the slice to its fewest dimensions and copies
+ *    contiguous runs with plain loops: about 1 ms for either.
+ *  - Identity: copies the whole buffer, and the tape clones every saved tensor through it; ours
+ *    shares the buffer by reference count, as the cpu backend does (tensors are immutable).
+ *  - BatchMatMul with transposeA/transposeB: the C++ kernel only uses XNNPACK without the
+ *    flags (1.7 ms for [64,3136]x[3136,128], 20-24 ms transposed); every dense layer's
+ *    gradient uses them. Ours transposes the operand explicitly (fast 2-D transpose below),
+ *    then runs the plain kernel.
+ *  - Transpose: the C++ kernel's naive loops take 58-124 ms for the 6-D depth-to-space of a
+ *    [64,14,14,2,2,32] tensor and ~6 ms for a [3136,128] matrix. Ours merges axes that stay
+ *    adjacent, copies contiguous runs, and blocks the 2-D case: a few ms at most.
+ * Each replacement falls back to the stock kernel for anything it does not cover (string
+ * dtype, unusual ranks), and `installWasmKernels(false)` puts the stock ones back.
+ */
+import { tf } from '../tf'
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
+type TypedArray = Float32Array | Int32Array | Uint8Array
+
+/** The parts of the wasm backend (tfjs-backend-wasm's BackendWasm) these kernels use. */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
+  typedArrayFromHeap(t: TensorInfo): TypedArray
+  incRef(dataId: object): void
+  disposeData(dataId: object): boolean
+}
+
+type KernelArgs = {
+  inputs: Record<string, TensorInfo>
+  attrs: Record<string, unknown>
+  backend: WasmBackend
+}
+type KernelFn = (args: KernelArgs) => TensorInfo
+
+const BACKEND = 'wasm'
+const stock = new Map<string, tf.KernelConfig>()
+let installed = false
+
+function stockKernel(name: string): KernelFn {
+  const config = stock.get(name) ?? tf.getKernel(name, BACKEND)
+  if (!config) throw new Error(`wasm backend has no ${name} kernel`)
+  return config.kernelFunc as unknown as KernelFn
+}
+
+/**
+ * Collapses a slice to the fewest dimensions: an axis that the slice takes whole can merge
+ * into the axis before it. Returns the merged input shape, begin and size.
+ */
+export function collapseSlice(
+  shape: number[],
+  begin: number[],
+  size: number[]
+): { shape: number[]; begin: number[]; size: number[] } {
+  const s: number[] = []
+  const b: number[] = []
+  const z: number[] = []
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue
+    const last = s.length - 1
+    // Merging axis i into the previous one needs axis i taken whole.
+    if (last >= 0 && begin[i] === 0 && size[i] === shape[i]) {
+      s[last] *= shape[i]!
+      b[last] *= shape[i]!
+      z[last] *= shape[i]!
+    } else {
+      s.push(shape[i]!)
+      b.push(begin[i]!)
+      z.push(size[i]!)
+    }
+  }
+  if (s.length === 0) return { shape: [1], begin: [0], size: [1] }
+  return { shape: s, begin: b, size: z }
+}
+
+/** Copies the slice (shape/begin/size already collapsed) from src to dst, row by row. */
+export function copySlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
+  const rank = shape.length
+  const strides = new Array<number>(rank)
+  strides[rank - 1] = 1
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * shape[i + 1]!
+  const run = size[rank - 1]!
+  const rows = size.slice(0, -1).reduce((a, c) => a * c, 1)
+  const index = new Array<number>(Math.max(rank - 1, 0)).fill(0)
+  let base = 0
+  for (let i = 0; i < rank; i++) base += begin[i]! * strides[i]!
+  let out = 0
+  for (let r = 0; r < rows; r++) {
+    let from = base
+    for (let i = 0; i < rank - 1; i++) from += index[i]! * strides[i]!
+    if (run >= 64) {
+      dst.set(src.subarray(from, from + run), out)
+    } else {
+      for (let k = 0; k < run; k++) dst[out + k] = src[from + k]!
+    }
+    out += run
+    // Odometer over the outer axes.
+    for (let i = rank - 2; i >= 0; i--) {
+      if (++index[i]! < size[i]!) break
+      index[i] = 0
+    }
+  }
+}
+
+const slice: KernelFn = (args) => {
+  const { inputs, attrs, backend } = args
+  const x = inputs.x!
+  if (x.dtype === 'string') return stockKernel(tf.Slice)(args)
+  const [begin, size] = tf.slice_util.parseSliceParams(
+    { shape: x.shape } as tf.TensorInfo as unknown as tf.Tensor,
+    attrs.begin as number[],
+    attrs.size as number[]
+  )
+  const out = backend.makeOutput(size, x.dtype)
+  if (size.some((d) => d === 0)) return out
+  const c = collapseSlice(x.shape, begin, size)
+  // Views are taken after makeOutput: allocating may grow (and detach) the wasm heap.
+  copySlice(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.begin, c.size)
+  return out
+}
+
+const identity: KernelFn = ({ inputs, backend }) => {
+  const x = inputs.x!
+  if (x.dtype === 'string') return stockKernel(tf.Identity)({ inputs, attrs: {}, backend })
+  backend.incRef(x.dataId)
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+}
+
+/** Blocked transpose of a rows x cols matrix (src row-major) into dst (cols x rows). */
+export function transpose2d(src: TypedArray, dst: TypedArray, rows: number, cols: number): void {
+  const B = 32
+  for (let i0 = 0; i0 < rows; i0 += B) {
+    const i1 = Math.min(i0 + B, rows)
+    for (let j0 = 0; j0 < cols; j0 += B) {
+      const j1 = Math.min(j0 + B, cols)
+      for (let i = i0; i < i1; i++) {
+        const row = i * cols
+        for (let j = j0; j < j1; j++) dst[j * rows + i] = src[row + j]!
+      }
+    }
+  }
+}
+
+/**
+ * Drops size-one axes and merges input axes that stay adjacent and in order in the output,
+ * so that e.g. the depth-to-space perm [0,1,3,2,4,5] on [64,14,14,2,2,32] becomes
+ * [0,2,1,3] on [896,14,2,64] with contiguous runs of 64.
+ */
+export function collapseTranspose(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const keptPerm = perm.filter((p) => shape[p] !== 1)
+  // Groups of input axes, in output order, each a run p, p+1, ... of consecutive axes.
+  const groups: number[][] = []
+  for (const p of keptPerm) {
+    const g = groups[groups.length - 1]
+    if (g && g[g.length - 1]! + 1 === p) g.push(p)
+    else groups.push([p])
+  }
+  // Groups sorted by their first input axis give the collapsed input shape.
+  const order = groups.map((g, i) => i).sort((a, b) => groups[a]![0]! - groups[b]![0]!)
+  const newShape = order.map((gi) => groups[gi]!.reduce((acc, ax) => acc * shape[ax]!, 1))
+  const position = new Array<number>(groups.length)
+  order.forEach((gi, k) => (position[gi] = k))
+  const newPerm = groups.map((_, gi) => position[gi]!)
+  return newShape.length ? { shape: newShape, perm: newPerm } : { shape: [1], perm: [0] }
+}
+
+/**
+ * Transposes src (collapsed shape) into dst. When the output's last axis is the input's last
+ * (contiguous runs), runs are copied; otherwise each (j, last) plane, where j is the output
+ * axis that reads the input's last axis, is transposed as a small matrix so that reads and
+ * writes both stay within a few cache lines.
+ */
+export function transposeInto(src: TypedArray, dst: TypedArray, shape: number[], perm: number[]): void {
+  const rank = shape.length
+  if (rank === 2 && perm[0] === 1) return transpose2d(src, dst, shape[0]!, shape[1]!)
+  const inStrides = new Array<number>(rank)
+  inStrides[rank - 1] = 1
+  for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * shape[i + 1]!
+  const outShape = perm.map((p) => shape[p]!)
+  const outStrides = new Array<number>(rank)
+  outStrides[rank - 1] = 1
+  for (let i = rank - 2; i >= 0; i--) outStrides[i] = outStrides[i + 1]! * outShape[i + 1]!
+  const step = perm.map((p) => inStrides[p]!)
+  const n = outShape[rank - 1]!
+  const st = step[rank - 1]!
+  const total = outShape.reduce((a, b) => a * b, 1)
+  if (st === 1) {
+    const index = new Array<number>(rank).fill(0)
+    let base = 0
+    for (let o = 0; o < total; o += n) {
+      if (n >= 64) dst.set(src.subarray(base, base + n), o)
+      else for (let k = 0; k < n; k++) dst[o + k] = src[base + k]!
+      for (let i = rank - 2; i >= 0; i--) {
+        base += step[i]!
+        if (++index[i]! < outShape[i]!) break
+        base -= step[i]! * outShape[i]!
+        index[i] = 0
+      }
+    }
+    return
+  }
+  const j = step.indexOf(1)
+  const m = outShape[j]!
+  const oj = outStrides[j]!
+  const outer = perm.map((_, i) => i).filter((i) => i !== j && i !== rank - 1)
+  const count = outer.reduce((a, i) => a * outShape[i]!, 1)
+  const index = new Array<number>(outer.length).fill(0)
+  let from = 0
+  let to = 0
+  for (let t = 0; t < count; t++) {
+    for (let a = 0; a < m; a++) {
+      const d0 = to + a * oj
+      for (let b = 0, f = from + a; b < n; b++, f += st) dst[d0 + b] = src[f]!
+    }
+    for (let q = outer.length - 1; q >= 0; q--) {
+      const i = outer[q]!
+      from += step[i]!
+      to += outStrides[i]!
+      if (++index[q]! < outShape[i]!) break
+      from -= step[i]! * outShape[i]!
+      to -= outStrides[i]! * outShape[i]!
+      index[q] = 0
+    }
+  }
+}
+
+const transpose: KernelFn = (args) => {
+  const { inputs, attrs, backend } = args
+  const x = inputs.x!
+  const perm = attrs.perm as number[]
+  if (x.dtype === 'string' || x.dtype === 'complex64') return stockKernel(tf.Transpose)(args)
+  const out = backend.makeOutput(
+    perm.map((p) => x.shape[p]!),
+    x.dtype
+  )
+  const c = collapseTranspose(x.shape, perm)
+  transposeInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.perm)
+  return out
+}
+
+/** Swaps the last two axes of a tensor (a batch of matrices), as a new tensor. */
+function swapLastTwo(t: TensorInfo, backend: WasmBackend): TensorInfo {
+  const rank = t.shape.length
+  const perm = [...Array(rank).keys()]
+  perm[rank - 2] = rank - 1
+  perm[rank - 1] = rank - 2
+  return transpose({ inputs: { x: t }, attrs: { perm }, backend })
+}
+
+const batchMatMul: KernelFn = (args) => {
+  const { inputs, attrs, backend } = args
+  const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean }
+  if (!transposeA && !transposeB) return stockKernel(tf.BatchMatMul)(args)
+  const temps: TensorInfo[] = []
+  const a = transposeA ? swapLastTwo(inputs.a!, backend) : inputs.a!
+  const b = transposeB ? swapLastTwo(inputs.b!, backend) : inputs.b!
+  if (transposeA) temps.push(a)
+  if (transposeB) temps.push(b)
+  try {
+    return stockKernel(tf.BatchMatMul)({
+      inputs: { a, b },
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+      backend
+    })
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId)
+  }
+}
+
+const replacements: Record<string, KernelFn> = {
+  [tf.Slice]: slice,
+  [tf.Identity]: identity,
+  [tf.Transpose]: transpose,
+  [tf.BatchMatMul]: batchMatMul
+}
+
+/** Kernel names this module replaces on the wasm backend. */
+export function wasmKernelNames(): string[] {
+  return Object.keys(replacements)
+}
+
+/**
+ * Installs (on = true) or removes (false) the replacements on the wasm backend; idempotent.
+ * The stock kernel configs are kept, so removing restores tfjs exactly.
+ */
+export function installWasmKernels(on: boolean): void {
+  if (on === installed) return
+  const warn = console.warn
+  // tfjs warns "The kernel ... is already registered" on a replacement, which is our intent.
+  console.warn = () => {}
+  try {
+    for (const [name, fn] of Object.entries(replacements)) {
+      const current = tf.getKernel(name, BACKEND)
+      if (!current) continue
+      if (on) {
+        stock.set(name, current)
+        tf.unregisterKernel(name, BACKEND)
+        tf.registerKernel({ ...current, kernelFunc: fn as unknown as tf.KernelFunc })
+      } else {
+        const original = stock.get(name)
+        if (!original) continue
+        tf.unregisterKernel(name, BACKEND)
+        tf.registerKernel(original)
+      }
+    }
+  } finally {
+    console.warn = warn
+  }
+  installed = on
+}
+
+/** Whether the wasm replacements are installed. */
+export function wasmKernelsInstalled(): boolean {
+  return installed
+}
+
+// Installed when this module first loads (engine/tf.ts loads it through engine/gradients), here
+// rather than in kernels/index.ts: a caller inside the tf <-> gradients import cycle would
+// otherwise run before this module's bindings exist.
+installWasmKernels(process.env.ORTHOLENS_FAST_KERNELS !== '0')

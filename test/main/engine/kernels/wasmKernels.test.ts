@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tf } from '../../../../src/main/engine/tf'
+import { initBackend } from '../../../../src/main/engine/backend'
+import {
+  collapseSlice,
+  collapseTranspose,
+  installWasmKernels,
+  wasmKernelNames,
+  wasmKernelsInstalled
+} from '../../../../src/main/engine/kernels/wasmKernels'
+
+/** Deterministic pseudo-random integers, so failures repeat. */
+function rng(seed: number): () => number {
+  let s = seed
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648
+  }
+}
+
+/** Runs fn with the stock kernels and with ours; returns both outputs' values. */
+function both(fn: () => tf.Tensor): [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[], number[]] {
+  installWasmKernels(false)
+  const stock = fn()
+  installWasmKernels(true)
+  const ours = fn()
+  const out: [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[], number[]] = [
+    stock.dataSync() as Float32Array,
+    ours.dataSync() as Float32Array,
+    stock.shape,
+    ours.shape
+  ]
+  tf.dispose([stock, ours])
+  return out
+}
+
+beforeAll(async () => {
+  await initBackend('wasm')
+})
+
+afterAll(() => {
+  installWasmKernels(true)
+})
+
+describe('wasm replacement kernels', () => {
+  it('are installed by default and can be switched off and on', () => {
+    expect(wasmKernelsInstalled()).toBe(true)
+    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'Slice', 'Transpose'])
+    const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
+    installWasmKernels(false)
+    const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
+    expect(restored).not.toBe(stockSlice)
+    installWasmKernels(true)
+    expect(tf.getKernel('Slice', 'wasm')!.kernelFunc).toBe(stockSlice)
+  })
+
+  it('collapse slices and transposes to their fewest axes', () => {
+    expect(collapseSlice([64, 28, 28, 32], [0, 0, 0, 0], [64, 27, 27, 32])).toEqual({
+      shape: [64, 28, 896],
+      begin: [0, 0, 0],
+      size: [64, 27, 864]
+    })
+    expect(collapseTranspose([64, 14, 14, 2, 2, 32], [0, 1, 3, 2, 4, 5])).toEqual({
+      shape: [896, 14, 2, 64],
+      perm: [0, 2, 1, 3]
+    })
+    expect(collapseTranspose([64, 28, 28, 32], [3, 1, 2, 0])).toEqual({ shape: [64, 784, 32], perm: [2, 1, 0] })
+    expect(collapseTranspose([1, 5, 1], [2, 1, 0])).toEqual({ shape: [5], perm: [0] })
+  })
+
+  it('Slice equals the stock kernel on 200 random slices of rank 1 to 6 (float, int, bool)', () => {
+    const r = rng(7)
+    for (let t = 0; t < 200; t++) {
+      const rank = 1 + Math.floor(r() * 6)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 5))
+      const begin = shape.map((d) => Math.floor(r() * d))
+      const size = shape.map((d, i) => (r() < 0.3 ? -1 : 1 + Math.floor(r() * (d - begin[i]!))))
+      const dtype = (['float32', 'int32', 'bool'] as const)[t % 3]!
+      const x = tf.tidy(() => tf.cast(tf.mul(tf.randomUniform(shape, 0, 10, 'float32', t), 1), dtype))
+      const [a, b, sa, sb] = both(() => tf.slice(x, begin, size))
+      expect(sb).toEqual(sa)
+      expect(Array.from(b)).toEqual(Array.from(a))
+      x.dispose()
+    }
+  })
+
+  it('Transpose equals the stock kernel on 150 random permutations of rank 1 to 6', () => {
+    const r = rng(11)
+    for (let t = 0; t < 150; t++) {
+      const rank = 1 + Math.floor(r() * 6)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
+      const perm = [...Array(rank).keys()].sort(() => r() - 0.5)
+      const dtype = t % 4 === 0 ? 'int32' : 'float32'
+      const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), dtype))
+      const [a, b, sa, sb] = both(() => tf.transpose(x, perm))
+      expect(sb).toEqual(sa)
+      expect(Array.from(b)).toEqual(Array.from(a))
+      x.dispose()
+    }
+    // The layouts the training path produces, at full size.
+    for (const [shape, perm] of [
+      [[64, 14, 14, 2, 2, 32], [0, 1, 3, 2, 4, 5]],
+      [[64, 28, 28, 32], [3, 1, 2, 0]],
+      [[3136, 128], [1, 0]]
+    ] as [number[], number[]][]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 3)
+      const [a, b] = both(() => tf.transpose(x, perm))
+      // (vitest's deep equality is too slow for 1.6M elements: count mismatches instead)
+      let mismatches = 0
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) mismatches++
+      expect(b.length).toBe(a.length)
+      expect(mismatches).toBe(0)
+      x.dispose()
+    }
+  })
+
+  it('BatchMatMul with transposed operands equals the stock kernel', () => {
+    const r = rng(5)
+    for (let t = 0; t < 40; t++) {
+      const [m, k, n] = [1 + Math.floor(r() * 40), 1 + Math.floor(r() * 40), 1 + Math.floor(r() * 40)]
+      const batch = t % 3 === 0 ? [2] : []
+      const ta = r() < 0.5
+      const tb = r() < 0.5
+      const a = tf.randomNormal([...batch, ...(ta ? [k, m] : [m, k])], 0, 1, 'float32', t)
+      const b = tf.randomNormal([...batch, ...(tb ? [n, k] : [k, n])], 0, 1, 'float32', t + 100)
+      const [x, y, sx, sy] = both(() => tf.matMul(a, b, ta, tb))
+      expect(sy).toEqual(sx)
+      const worst = Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i]!) / (1 + Math.abs(v))))
+      expect(worst).toBeLessThan(1e-5)
+      tf.dispose([a, b])
+    }
+  })
+
+  it('Identity shares the buffer without leaking it', () => {
+    const x = tf.randomNormal([5, 7])
+    const before = tf.memory().numTensors
+    const c = tf.clone(x)
+    expect(Array.from(c.dataSync())).toEqual(Array.from(x.dataSync()))
+    x.dispose()
+    // The clone still reads its values after the original is gone.
+    expect(c.dataSync().length).toBe(35)
+    c.dispose()
+    expect(tf.memory().numTensors).toBe(before - 1)
+  })
+})

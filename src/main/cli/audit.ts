@@ -6,7 +6,12 @@ import { resolve } from 'node:path'
 import { DEFAULT_EPSILONS } from '../engine/audit/transfer'
 import { listAttacks } from '../engine/attacks'
 import type { ProjectDb } from '../store'
-import { runAttackSweep, runDefenseTable, type AttackSweepOutcome, type DefenseTableOutcome } from '../services/audits'
+import {
+  runAttackSweep,
+  runDefenseTable,
+  type AttackSweepOutcome,
+  type DefenseTableOutcome
+} from '../services/audits'
 import { writeReport } from '../services/report'
 import type { JobProgress } from '../services/hooks'
 import { optionalInt, requireInt, UsageError } from './args'
@@ -19,7 +24,8 @@ export const THESIS_ATTACKS = ['fgsm', 'ifgsm', 'mifgsm', 'pgd']
 
 function idList(v: Values, name: string): number[] {
   const raw = v[name]
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--${name} is required (comma-separated model ids)`)
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw new UsageError(`--${name} is required (comma-separated model ids)`)
   return raw.split(',').map((s) => {
     const n = Number(s.trim())
     if (!Number.isInteger(n)) throw new UsageError(`--${name}: "${s}" is not a model id`)
@@ -31,8 +37,12 @@ function attacksOf(v: Values): string[] {
   const raw = v.attacks
   if (raw === undefined) return THESIS_ATTACKS
   const known = listAttacks().map((a) => a.id)
-  const list = String(raw).split(',').map((s) => s.trim().toLowerCase())
-  for (const a of list) if (!known.includes(a)) throw new UsageError(`--attacks: unknown attack "${a}" (known: ${known.join(', ')})`)
+  const list = String(raw)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+  for (const a of list)
+    if (!known.includes(a))
+      throw new UsageError(`--attacks: unknown attack "${a}" (known: ${known.join(', ')})`)
   return list
 }
 
@@ -44,7 +54,8 @@ export function epsilonsOf(v: Values, fallback: number[] = DEFAULT_EPSILONS): nu
     .split(',')
     .map((s) => {
       const pct = Number(s.trim())
-      if (!Number.isFinite(pct) || pct < 0 || pct > 100) throw new UsageError(`--epsilons: "${s}" is not a percentage in [0, 100]`)
+      if (!Number.isFinite(pct) || pct < 0 || pct > 100)
+        throw new UsageError(`--epsilons: "${s}" is not a percentage in [0, 100]`)
       return +(pct / 100).toFixed(6)
     })
 }
@@ -53,7 +64,9 @@ const pct1 = (r: number | undefined) => (r === undefined ? '—' : (100 * r).toF
 const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
 
 /** One compact table per attack: rows ε (%), columns each model's fooling ratio (%). */
-export function sweepTables(r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'>): string {
+export function sweepTables(
+  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'>
+): string {
   return r.attacks
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
@@ -61,7 +74,10 @@ export function sweepTables(r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' |
         `${attack.toUpperCase()}: fooling ratio (%)\n` +
         table(
           ['ε (%)', ...curves.map((c) => `${c.kind} (${c.modelName})`)],
-          r.epsilons.map((e) => [epsPct(e), ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))])
+          r.epsilons.map((e) => [
+            epsPct(e),
+            ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))
+          ])
         )
       )
     })
@@ -72,7 +88,10 @@ export function sweepTables(r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' |
 export function defenseText(r: Pick<DefenseTableOutcome, 'columns' | 'rows'>): string {
   return table(
     ['Defense', ...r.columns.map((c) => c.label)],
-    r.rows.map((row) => [row.label, ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)])
+    r.rows.map((row) => [
+      row.label,
+      ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)
+    ])
   )
 }
 
@@ -89,7 +108,12 @@ export async function attackCommand(
       targetModelIds: v.targets === undefined ? [] : idList(v, 'targets'),
       attacks: attacksOf(v),
       epsilons: epsilonsOf(v),
-      ...defined({ sampleCount: optionalInt(v, 'samples'), seed: optionalInt(v, 'seed'), galleryCount: optionalInt(v, 'gallery'), batchSize: optionalInt(v, 'batch') })
+      ...defined({
+        sampleCount: optionalInt(v, 'samples'),
+        seed: optionalInt(v, 'seed'),
+        galleryCount: optionalInt(v, 'gallery'),
+        batchSize: optionalInt(v, 'batch')
+      })
     },
     { onProgress: progress }
   )
@@ -102,7 +126,8 @@ export async function defenseCommand(
   v: Values,
   progress: (p: JobProgress) => void
 ): Promise<{ outcome: DefenseTableOutcome; text: string }> {
-  const defenses = typeof v.defenses === 'string' ? v.defenses.split(',').map((s) => s.trim()) : undefined
+  const defenses =
+    typeof v.defenses === 'string' ? v.defenses.split(',').map((s) => s.trim()) : undefined
   const outcome = await runDefenseTable(
     project,
     {
@@ -112,7 +137,12 @@ export async function defenseCommand(
       orthogonalModelId: requireInt(v, 'orthogonal'),
       attacks: attacksOf(v),
       epsilons: epsilonsOf(v, [0.03, 0.05]),
-      ...defined({ sampleCount: optionalInt(v, 'samples'), seed: optionalInt(v, 'seed'), batchSize: optionalInt(v, 'batch'), defenses })
+      ...defined({
+        sampleCount: optionalInt(v, 'samples'),
+        seed: optionalInt(v, 'seed'),
+        batchSize: optionalInt(v, 'batch'),
+        defenses
+      })
     },
     { onProgress: progress }
   )
@@ -120,11 +150,20 @@ export async function defenseCommand(
   return { outcome, text }
 }
 
-export function reportCommand(project: ProjectDb, file: string, v: Values): { htmlPath: string; files: string[]; text: string } {
-  const out = resolve(typeof v.out === 'string' ? v.out : file.replace(/\.[^./\\]+$/, '') + '.report.html')
+export function reportCommand(
+  project: ProjectDb,
+  file: string,
+  v: Values
+): { htmlPath: string; files: string[]; text: string } {
+  const out = resolve(
+    typeof v.out === 'string' ? v.out : file.replace(/\.[^./\\]+$/, '') + '.report.html'
+  )
   const csvDir = typeof v['csv-dir'] === 'string' ? resolve(v['csv-dir']) : undefined
   const written = writeReport(project, out, { ...(csvDir ? { csvDir } : {}) })
-  const text = [`Report written to ${written.htmlPath}`, ...written.files.map((f) => `  ${f}`)].join('\n')
+  const text = [
+    `Report written to ${written.htmlPath}`,
+    ...written.files.map((f) => `  ${f}`)
+  ].join('\n')
   return { ...written, text }
 }
 

@@ -6,11 +6,26 @@
  */
 import { tf } from '../engine/tf'
 import { backendInfo } from '../engine/backend'
-import { checkAttackConfig, getAttack, runAttack, type AttackConfig, type ResolvedAttackConfig } from '../engine/attacks'
+import {
+  checkAttackConfig,
+  getAttack,
+  runAttack,
+  type AttackConfig,
+  type ResolvedAttackConfig
+} from '../engine/attacks'
 import { getDefense, listDefenses, tableVariants } from '../engine/defenses'
 import { predict, sampleBatch } from '../engine/audit/sampling'
-import { DEFAULT_EPSILONS, runTransfer, type TransferProgress, type TransferResult } from '../engine/audit/transfer'
-import { buildDefenseTable, TABLE_EPSILONS, toCsv as defenseTableCsv } from '../engine/audit/defenseTable'
+import {
+  DEFAULT_EPSILONS,
+  runTransfer,
+  type TransferProgress,
+  type TransferResult
+} from '../engine/audit/transfer'
+import {
+  buildDefenseTable,
+  TABLE_EPSILONS,
+  toCsv as defenseTableCsv
+} from '../engine/audit/defenseTable'
 import { amplifiedPerturbation, floatPngDataUrl } from '../engine/audit/reportImages'
 import type { Network } from '../engine/models'
 import {
@@ -106,7 +121,12 @@ export interface DefenseTableOutcome {
   runId: number
   sampleCount: number
   columns: { key: string; label: string }[]
-  rows: { key: string; label: string; values: Record<string, number>; best: Record<string, boolean> }[]
+  rows: {
+    key: string
+    label: string
+    values: Record<string, number>
+    best: Record<string, boolean>
+  }[]
   csv: string
   seconds: number
 }
@@ -123,7 +143,9 @@ function requireUsable(project: ProjectDb, id: number, role: string): ModelSumma
   if (UNUSABLE.has(m.status)) {
     throw new RangeError(
       `Model "${m.name}" (id ${id}) is ${m.status} and cannot be used as the ${role}` +
-        (m.status === 'collapsed' ? ': its training collapsed, so its predictions mean nothing' : '')
+        (m.status === 'collapsed'
+          ? ': its training collapsed, so its predictions mean nothing'
+          : '')
     )
   }
   return m
@@ -151,7 +173,11 @@ function resolvedSettings(
       a,
       epsilons.map((epsilon) => ({
         epsilon,
-        config: checkAttackConfig(getAttack(a), { ...settings[a], epsilon, batchSize: settings[a]?.batchSize ?? batchSize })
+        config: checkAttackConfig(getAttack(a), {
+          ...settings[a],
+          epsilon,
+          batchSize: settings[a]?.batchSize ?? batchSize
+        })
       }))
     ])
   )
@@ -216,20 +242,36 @@ export async function runAttackSweep(
     attackSettings: resolved,
     backend
   }
-  const runId = createRun(db, { kind: 'attack-sweep', config, seed, backend, datasetId: req.datasetId, modelIds: all.map((m) => m.id) })
+  const runId = createRun(db, {
+    kind: 'attack-sweep',
+    config,
+    seed,
+    backend,
+    datasetId: req.datasetId,
+    modelIds: all.map((m) => m.id)
+  })
   const nets: Network[] = []
   try {
     for (const m of all) nets.push(loadNetwork(project, m.id))
-    const cellNames = req.attacks.flatMap((a) => epsilons.map((e) => `${getAttack(a).name} at ε = ${epsLabel(e)}`))
+    const cellNames = req.attacks.flatMap((a) =>
+      epsilons.map((e) => `${getAttack(a).name} at ε = ${epsLabel(e)}`)
+    )
     let lastWrite = 0
     const onProgress = (p: TransferProgress) => {
-      const fraction = p.phase === 'sampling' ? 0.05 * (p.completed / Math.max(1, p.total)) : 0.05 + 0.95 * (p.completed / Math.max(1, p.total))
+      const fraction =
+        p.phase === 'sampling'
+          ? 0.05 * (p.completed / Math.max(1, p.total))
+          : 0.05 + 0.95 * (p.completed / Math.max(1, p.total))
       const stage =
         p.phase === 'sampling'
           ? `Drawing samples correct on every model: ${p.completed}/${p.total}`
           : `${cellNames[(p.completed - 1) % cellNames.length]} (${p.completed}/${p.total})`
       const elapsed = (performance.now() - started) / 1000
-      hooks.onProgress?.({ fraction, stage, ...(fraction > 0.1 ? { etaSeconds: (elapsed * (1 - fraction)) / fraction } : {}) })
+      hooks.onProgress?.({
+        fraction,
+        stage,
+        ...(fraction > 0.1 ? { etaSeconds: (elapsed * (1 - fraction)) / fraction } : {})
+      })
       const now = Date.now()
       if (now - lastWrite > 1000) {
         updateRunProgress(db, runId, { fraction, stage })
@@ -260,13 +302,21 @@ export async function runAttackSweep(
         kind: kindOf(m, req.sourceModelId),
         points: result.cells
           .filter((c) => c.attackId === attack)
-          .map((c) => ({ epsilon: c.epsilon, foolingRatio: c.fooling.find((f) => f.modelId === nets[j]!.id)!.ratio }))
+          .map((c) => ({
+            epsilon: c.epsilon,
+            foolingRatio: c.fooling.find((f) => f.modelId === nets[j]!.id)!.ratio
+          }))
       }))
     )
     const items = galleryItems(result, idOf, ds.classNames)
     saveGalleryItems(db, runId, items)
     const n = result.selection.indices.length
-    const models = all.map((m, j) => ({ id: String(m.id), name: m.name, role: j === 0 ? ('source' as const) : ('target' as const), kind: kindOf(m, req.sourceModelId) }))
+    const models = all.map((m, j) => ({
+      id: String(m.id),
+      name: m.name,
+      role: j === 0 ? ('source' as const) : ('target' as const),
+      kind: kindOf(m, req.sourceModelId)
+    }))
     const seconds = (performance.now() - started) / 1000
     finishRun(db, runId, {
       status: 'done',
@@ -283,10 +333,23 @@ export async function runAttackSweep(
       }
     })
     hooks.onProgress?.({ fraction: 1, stage: `Sweep done over ${n} samples` })
-    return { runId, sampleCount: n, epsilons, attacks: req.attacks, curves, models, galleryItems: items.length, seconds }
+    return {
+      runId,
+      sampleCount: n,
+      epsilons,
+      attacks: req.attacks,
+      curves,
+      models,
+      galleryItems: items.length,
+      seconds
+    }
   } catch (err) {
     const cancelled = isAbort(err, hooks.signal)
-    finishRun(db, runId, { status: cancelled ? 'cancelled' : 'failed', results: {}, error: cancelled ? undefined : (err as Error).message })
+    finishRun(db, runId, {
+      status: cancelled ? 'cancelled' : 'failed',
+      results: {},
+      error: cancelled ? undefined : (err as Error).message
+    })
     throw cancelled ? new JobCancelledError() : err
   } finally {
     for (const n of nets) n.dispose()
@@ -294,7 +357,11 @@ export async function runAttackSweep(
 }
 
 /** Gallery items for the store: one per (sample, attack, ε > 0), predictions as the UI reads them. */
-function galleryItems(result: TransferResult, models: Map<string, ModelSummary>, classNames: string[]): StoredGalleryItem[] {
+function galleryItems(
+  result: TransferResult,
+  models: Map<string, ModelSummary>,
+  classNames: string[]
+): StoredGalleryItem[] {
   const name = (k: number) => classNames[k] ?? String(k)
   const modelOf = (netId: string) => models.get(netId)!
   return result.gallery.flatMap((g) => {
@@ -346,7 +413,8 @@ export async function runDefenseTable(
   const started = performance.now()
   const db = project.writable()
   const ids = [req.sourceModelId, req.ordinaryModelId, req.orthogonalModelId]
-  if (new Set(ids).size !== 3) throw new RangeError('Source, ordinary and orthogonal models must be three different models')
+  if (new Set(ids).size !== 3)
+    throw new RangeError('Source, ordinary and orthogonal models must be three different models')
   const source = requireUsable(project, req.sourceModelId, 'source')
   const ordinary = requireUsable(project, req.ordinaryModelId, 'ordinary target')
   const orthogonal = requireUsable(project, req.orthogonalModelId, 'orthogonal target')
@@ -387,11 +455,20 @@ export async function runDefenseTable(
     batchSize,
     defenses: variants.map((v) => ({ id: v.defenseId, value: v.value, label: v.label })),
     // How each defense is implemented (rounding, σ, border mode …): needed to reproduce it.
-    defenseNotes: Object.fromEntries([...new Set(variants.map((v) => v.defenseId))].map((d) => [d, getDefense(d).notes])),
+    defenseNotes: Object.fromEntries(
+      [...new Set(variants.map((v) => v.defenseId))].map((d) => [d, getDefense(d).notes])
+    ),
     attackSettings: resolved,
     backend
   }
-  const runId = createRun(db, { kind: 'defense-table', config, seed, backend, datasetId: req.datasetId, modelIds: ids })
+  const runId = createRun(db, {
+    kind: 'defense-table',
+    config,
+    seed,
+    backend,
+    datasetId: req.datasetId,
+    modelIds: ids
+  })
   const nets: Network[] = []
   try {
     for (const id of ids) nets.push(loadNetwork(project, id))
@@ -399,7 +476,14 @@ export async function runDefenseTable(
     const table = await buildDefenseTable(
       ds,
       { source: nets[0]!, target: nets[1]!, orthogonal: nets[2]! },
-      { attacks: req.attacks.map((id) => ({ id, config: settings[id] })), epsilons, sampleCount, seed, batchSize, variants },
+      {
+        attacks: req.attacks.map((id) => ({ id, config: settings[id] })),
+        epsilons,
+        sampleCount,
+        seed,
+        batchSize,
+        variants
+      },
       {
         signal: hooks.signal,
         onProgress: (p) => {
@@ -442,7 +526,11 @@ export async function runDefenseTable(
     return { runId, sampleCount: table.sampleCount, columns, rows, csv, seconds }
   } catch (err) {
     const cancelled = isAbort(err, hooks.signal)
-    finishRun(db, runId, { status: cancelled ? 'cancelled' : 'failed', results: {}, error: cancelled ? undefined : (err as Error).message })
+    finishRun(db, runId, {
+      status: cancelled ? 'cancelled' : 'failed',
+      results: {},
+      error: cancelled ? undefined : (err as Error).message
+    })
     throw cancelled ? new JobCancelledError() : err
   } finally {
     for (const n of nets) n.dispose()
@@ -484,16 +572,28 @@ export interface AttackPreview {
  */
 export async function attackPreview(
   project: ProjectDb,
-  req: AttackPreviewRequest | { runId: number; epsilon: number; attack?: string; sampleIndex?: number }
+  req:
+    AttackPreviewRequest | { runId: number; epsilon: number; attack?: string; sampleIndex?: number }
 ): Promise<AttackPreview> {
   const full = 'runId' in req ? previewFromRun(project, req) : req
   const source = requireUsable(project, full.sourceModelId, 'source')
-  const targets = full.targetModelIds.filter((id) => id !== full.sourceModelId).map((id) => requireUsable(project, id, 'target'))
+  const targets = full.targetModelIds
+    .filter((id) => id !== full.sourceModelId)
+    .map((id) => requireUsable(project, id, 'target'))
   const ds = datasetOf(project, full.datasetId)
-  if (!Number.isInteger(full.sampleIndex) || full.sampleIndex < 0 || full.sampleIndex >= ds.validation.count) {
-    throw new RangeError(`sampleIndex must be in [0, ${ds.validation.count - 1}], got ${full.sampleIndex}`)
+  if (
+    !Number.isInteger(full.sampleIndex) ||
+    full.sampleIndex < 0 ||
+    full.sampleIndex >= ds.validation.count
+  ) {
+    throw new RangeError(
+      `sampleIndex must be in [0, ${ds.validation.count - 1}], got ${full.sampleIndex}`
+    )
   }
-  const config = checkAttackConfig(getAttack(full.attack), { ...full.attackSettings, epsilon: full.epsilon })
+  const config = checkAttackConfig(getAttack(full.attack), {
+    ...full.attackSettings,
+    epsilon: full.epsilon
+  })
   const all = [source, ...targets]
   const nets = all.map((m) => loadNetwork(project, m.id))
   const { x, y } = sampleBatch(ds, [full.sampleIndex])
@@ -516,7 +616,13 @@ export async function attackPreview(
       original,
       adversarial,
       perturbation: amplifiedPerturbation(original, adversarial),
-      clean: all.map((m, j) => ({ modelId: String(m.id), modelName: m.name, label: cleanP[j]!.classes[0]!, className: name(cleanP[j]!.classes[0]!), confidence: cleanP[j]!.confidences[0]! })),
+      clean: all.map((m, j) => ({
+        modelId: String(m.id),
+        modelName: m.name,
+        label: cleanP[j]!.classes[0]!,
+        className: name(cleanP[j]!.classes[0]!),
+        confidence: cleanP[j]!.confidences[0]!
+      })),
       adversarialPredictions: all.map((m, j) => ({
         modelId: String(m.id),
         modelName: m.name,
@@ -538,8 +644,15 @@ function previewFromRun(
   req: { runId: number; epsilon: number; attack?: string; sampleIndex?: number }
 ): AttackPreviewRequest {
   const run = getRun(project.db, req.runId)
-  if (!run || run.kind !== 'attack-sweep') throw new RangeError(`No attack-sweep run with id ${req.runId}`)
-  const c = run.config as { datasetId: number; sourceModelId: number; targetModelIds: number[]; attacks: string[]; attackSettings?: Record<string, { config: AttackConfig }[]> }
+  if (!run || run.kind !== 'attack-sweep')
+    throw new RangeError(`No attack-sweep run with id ${req.runId}`)
+  const c = run.config as {
+    datasetId: number
+    sourceModelId: number
+    targetModelIds: number[]
+    attacks: string[]
+    attackSettings?: Record<string, { config: AttackConfig }[]>
+  }
   const attack = req.attack ?? c.attacks[0]!
   const recorded = c.attackSettings?.[attack]?.[0]?.config
   const { epsilon: _e, stepSize: _s, ...settings } = recorded ?? { epsilon: 0 }
@@ -587,7 +700,11 @@ export interface AttackSweepJobArgs {
 }
 
 /** The 'attack-sweep' job body: runs the sweep, records `args` as config.request. */
-export async function attackSweepJob(project: ProjectDb, args: AttackSweepJobArgs, hooks: JobHooks = {}) {
+export async function attackSweepJob(
+  project: ProjectDb,
+  args: AttackSweepJobArgs,
+  hooks: JobHooks = {}
+) {
   const r = await runAttackSweep(
     project,
     {
@@ -623,7 +740,11 @@ export interface DefenseTableJobArgs {
  * The 'defense-table' job body. The ordinary target is the first of `targetIds` that is not
  * the orthogonal one; the orthogonal model is `orthogonalId`, else the second target.
  */
-export async function defenseTableJob(project: ProjectDb, args: DefenseTableJobArgs, hooks: JobHooks = {}) {
+export async function defenseTableJob(
+  project: ProjectDb,
+  args: DefenseTableJobArgs,
+  hooks: JobHooks = {}
+) {
   const ordinary = args.targetIds.find((t) => t !== args.orthogonalId)
   const orthogonal = args.orthogonalId ?? args.targetIds.find((t) => t !== ordinary)
   if (ordinary === undefined || orthogonal === undefined) {
@@ -651,7 +772,14 @@ export async function defenseTableJob(project: ProjectDb, args: DefenseTableJobA
 /** The 'attack-preview' job body: one sample at one ε, as the contract's GalleryItem. */
 export async function attackPreviewJob(
   project: ProjectDb,
-  args: { datasetId: string; sourceId: string; targetIds: string[]; attack: string; epsilon: number; sampleIndex: number }
+  args: {
+    datasetId: string
+    sourceId: string
+    targetIds: string[]
+    attack: string
+    epsilon: number
+    sampleIndex: number
+  }
 ) {
   const p = await attackPreview(project, {
     datasetId: Number(args.datasetId),

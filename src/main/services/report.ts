@@ -19,8 +19,20 @@ import {
   type ReportSimilarity,
   type ReportSweep
 } from '../engine/audit/report'
-import { amplifiedPerturbation, floatPngDataUrl, galleryGridPng } from '../engine/audit/reportImages'
-import { getProjectMeta, getRun, listModels, listRuns, type ModelSummary, type ProjectDb, type RunRecord } from '../store'
+import {
+  amplifiedPerturbation,
+  floatPngDataUrl,
+  galleryGridPng
+} from '../engine/audit/reportImages'
+import {
+  getProjectMeta,
+  getRun,
+  listModels,
+  listRuns,
+  type ModelSummary,
+  type ProjectDb,
+  type RunRecord
+} from '../store'
 import { galleryOf, kindOf, type Prediction, type SweepCurve } from './audits'
 
 export interface ReportOptions {
@@ -39,7 +51,13 @@ function modelRow(m: ModelSummary): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
   const lambda = (m.trainingConfig as { lambda?: number } | undefined)?.lambda
   const kind: ReportModel['kind'] =
-    m.referenceModelId === null ? (lambda === undefined || lambda === 0 ? 'reference' : 'other') : (lambda ?? 0) > 0 ? 'orthogonal' : 'ordinary'
+    m.referenceModelId === null
+      ? lambda === undefined || lambda === 0
+        ? 'reference'
+        : 'other'
+      : (lambda ?? 0) > 0
+        ? 'orthogonal'
+        : 'ordinary'
   return {
     id: String(m.id),
     name: m.name,
@@ -54,11 +72,19 @@ function modelRow(m: ModelSummary): ReportModel {
 }
 
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
-  const ids = runIds ?? listRuns(project.db, { status: 'done' }).filter((r) => ['attack-sweep', 'defense-table', 'similarity'].includes(r.kind)).map((r) => r.id).reverse()
+  const ids =
+    runIds ??
+    listRuns(project.db, { status: 'done' })
+      .filter((r) => ['attack-sweep', 'defense-table', 'similarity'].includes(r.kind))
+      .map((r) => r.id)
+      .reverse()
   return ids.map((id) => {
     const run = getRun(project.db, id)
     if (!run) throw new RangeError(`No run with id ${id} in this project`)
-    if (run.status !== 'done') throw new RangeError(`Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`)
+    if (run.status !== 'done')
+      throw new RangeError(
+        `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
+      )
     return run
   })
 }
@@ -67,7 +93,8 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
 export function collectReport(project: ProjectDb, options: ReportOptions = {}): ReportData {
   const runs = runsOf(project, options.runIds)
   const models = listModels(project.db)
-  const nameOf = (id: unknown) => models.find((m) => m.id === Number(id))?.name ?? `model ${String(id)}`
+  const nameOf = (id: unknown) =>
+    models.find((m) => m.id === Number(id))?.name ?? `model ${String(id)}`
   const gallerySamples = options.gallerySamples ?? 4
   const galleryEpsilon = options.galleryEpsilon ?? 0.03
 
@@ -75,14 +102,33 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     .filter((r) => r.kind === 'similarity')
     .map((r) => {
       const c = r.config as { modelA: number; modelB: number }
-      const res = r.results as { mean: number; std: number; count: number; accuracyA?: number; accuracyB?: number }
-      return { modelA: nameOf(c.modelA), modelB: nameOf(c.modelB), mean: res.mean, std: res.std, count: res.count, accuracyA: res.accuracyA ?? null, accuracyB: res.accuracyB ?? null }
+      const res = r.results as {
+        mean: number
+        std: number
+        count: number
+        accuracyA?: number
+        accuracyB?: number
+      }
+      return {
+        modelA: nameOf(c.modelA),
+        modelB: nameOf(c.modelB),
+        mean: res.mean,
+        std: res.std,
+        count: res.count,
+        accuracyA: res.accuracyA ?? null,
+        accuracyB: res.accuracyB ?? null
+      }
     })
 
   const sweeps: ReportSweep[] = []
   const gallery: ReportGalleryItem[] = []
   for (const r of runs.filter((x) => x.kind === 'attack-sweep')) {
-    const res = r.results as { sampleCount: number; epsilons: number[]; attacks: string[]; curves: SweepCurve[] }
+    const res = r.results as {
+      sampleCount: number
+      epsilons: number[]
+      attacks: string[]
+      curves: SweepCurve[]
+    }
     const source = Number((r.config as { sourceModelId: number }).sourceModelId)
     sweeps.push({
       runId: String(r.id),
@@ -101,8 +147,16 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
       for (const attack of res.attacks) {
         const candidates = items.filter((i) => i.sampleIndex === sample && i.attack === attack)
         if (candidates.length === 0) continue
-        const item = candidates.reduce((a, b) => (Math.abs(b.epsilon - galleryEpsilon) < Math.abs(a.epsilon - galleryEpsilon) ? b : a))
-        const pred = (p: Prediction) => ({ modelName: p.modelName, className: p.className, confidence: p.confidence, fooled: p.fooled, fooledRounded: p.fooledRounded })
+        const item = candidates.reduce((a, b) =>
+          Math.abs(b.epsilon - galleryEpsilon) < Math.abs(a.epsilon - galleryEpsilon) ? b : a
+        )
+        const pred = (p: Prediction) => ({
+          modelName: p.modelName,
+          className: p.className,
+          confidence: p.confidence,
+          fooled: p.fooled,
+          fooledRounded: p.fooledRounded
+        })
         gallery.push({
           runId: String(r.id),
           attack,
@@ -110,7 +164,10 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
           trueClassName: item.className,
           original: floatPngDataUrl(item.original, item.shape),
           adversarial: floatPngDataUrl(item.adversarial, item.shape),
-          perturbation: floatPngDataUrl(amplifiedPerturbation(item.original, item.adversarial), item.shape),
+          perturbation: floatPngDataUrl(
+            amplifiedPerturbation(item.original, item.adversarial),
+            item.shape
+          ),
           clean: item.predictions.clean.map(pred),
           adversarialPredictions: item.predictions.adversarial.map(pred)
         })
@@ -122,7 +179,12 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     .filter((r) => r.kind === 'defense-table')
     .map((r) => {
       const res = r.results as Omit<ReportDefenseTable, 'runId'>
-      return { runId: String(r.id), sampleCount: res.sampleCount, columns: res.columns, rows: res.rows }
+      return {
+        runId: String(r.id),
+        sampleCount: res.sampleCount,
+        columns: res.columns,
+        rows: res.rows
+      }
     })
 
   const meta = getProjectMeta(project.db)
@@ -172,7 +234,11 @@ export interface WrittenReport {
  * Writes the HTML report to `out` and, with `csvDir`, a CSV of every table and a PNG of each
  * sweep's gallery grid (original / adversarial / amplified perturbation per row).
  */
-export function writeReport(project: ProjectDb, out: string, options: ReportOptions & { csvDir?: string } = {}): WrittenReport {
+export function writeReport(
+  project: ProjectDb,
+  out: string,
+  options: ReportOptions & { csvDir?: string } = {}
+): WrittenReport {
   const data = collectReport(project, options)
   writeFileSync(out, renderReport(data, options.sections ?? []))
   const files: string[] = []
@@ -186,7 +252,11 @@ export function writeReport(project: ProjectDb, out: string, options: ReportOpti
     for (const s of data.sweeps) {
       const items = galleryOf(project, Number(s.runId))
       if (items.length === 0) continue
-      const chosen = items.filter((i) => data.gallery.some((g) => g.runId === s.runId && g.attack === i.attack && g.epsilon === i.epsilon))
+      const chosen = items.filter((i) =>
+        data.gallery.some(
+          (g) => g.runId === s.runId && g.attack === i.attack && g.epsilon === i.epsilon
+        )
+      )
       const rows = (chosen.length ? chosen : items).slice(0, 32)
       const p = join(options.csvDir, `gallery-${s.runId}.png`)
       writeFileSync(p, galleryGridPng(rows, rows[0]!.shape))

@@ -12,7 +12,9 @@ await initBackend('cpu')
 /** Runs the CLI and returns what it printed on stdout. */
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
+  const spy = vi
+    .spyOn(console, 'log')
+    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
   try {
     const code = await main([...args, '--backend', 'cpu', '--quiet'])
     return { code, out: lines.join('\n') }
@@ -35,24 +37,93 @@ describe('ortholens attack | defense | report', () => {
   })
 
   it('runs a sweep, a defense table and writes the report, all with --json', async () => {
-    const ids = { ds: String(t.datasetId), src: String(t.sourceId), ord: String(t.ordinaryId), orth: String(t.orthogonalId) }
-    const sweep = await cli(['attack', t.path, '--dataset', ids.ds, '--source', ids.src, '--targets', `${ids.ord},${ids.orth}`, '--attacks', 'fgsm', '--epsilons', '0,30', '--samples', '20', '--seed', '4', '--json'])
+    const ids = {
+      ds: String(t.datasetId),
+      src: String(t.sourceId),
+      ord: String(t.ordinaryId),
+      orth: String(t.orthogonalId)
+    }
+    const sweep = await cli([
+      'attack',
+      t.path,
+      '--dataset',
+      ids.ds,
+      '--source',
+      ids.src,
+      '--targets',
+      `${ids.ord},${ids.orth}`,
+      '--attacks',
+      'fgsm',
+      '--epsilons',
+      '0,30',
+      '--samples',
+      '20',
+      '--seed',
+      '4',
+      '--json'
+    ])
     expect(sweep.code).toBe(0)
-    const s = JSON.parse(sweep.out) as { runId: number; curves: { role: string; points: { epsilon: number; foolingRatio: number }[] }[] }
+    const s = JSON.parse(sweep.out) as {
+      runId: number
+      curves: { role: string; points: { epsilon: number; foolingRatio: number }[] }[]
+    }
     expect(s.curves).toHaveLength(3)
     expect(s.curves[0]!.points.map((p) => p.epsilon)).toEqual([0, 0.3])
     expect(s.curves[0]!.points[1]!.foolingRatio).toBeGreaterThan(0)
 
-    const human = await cli(['attack', t.path, '--dataset', ids.ds, '--source', ids.src, '--targets', ids.ord, '--attacks', 'fgsm', '--epsilons', '0,30', '--samples', '20', '--seed', '4'])
+    const human = await cli([
+      'attack',
+      t.path,
+      '--dataset',
+      ids.ds,
+      '--source',
+      ids.src,
+      '--targets',
+      ids.ord,
+      '--attacks',
+      'fgsm',
+      '--epsilons',
+      '0,30',
+      '--samples',
+      '20',
+      '--seed',
+      '4'
+    ])
     expect(human.out).toMatch(/FGSM: fooling ratio/)
     expect(human.out).toMatch(/^30 +\d+\.\d +\d+\.\d$/m)
 
-    const table = await cli(['defense', t.path, '--dataset', ids.ds, '--source', ids.src, '--ordinary', ids.ord, '--orthogonal', ids.orth, '--attacks', 'fgsm', '--defenses', 'bitdepth', '--samples', '10', '--json'])
+    const table = await cli([
+      'defense',
+      t.path,
+      '--dataset',
+      ids.ds,
+      '--source',
+      ids.src,
+      '--ordinary',
+      ids.ord,
+      '--orthogonal',
+      ids.orth,
+      '--attacks',
+      'fgsm',
+      '--defenses',
+      'bitdepth',
+      '--samples',
+      '10',
+      '--json'
+    ])
     const d = JSON.parse(table.out) as { runId: number; rows: { label: string }[] }
     expect(d.rows.map((r) => r.label)).toContain('Orthogonal model')
 
     const out = join(t.dir, 'audit.html')
-    const report = await cli(['report', t.path, '--out', out, '--csv-dir', join(t.dir, 'csv'), '--json'])
+    const report = await cli([
+      'report',
+      t.path,
+      '--out',
+      out,
+      '--csv-dir',
+      join(t.dir, 'csv'),
+      '--json'
+    ])
     const r = JSON.parse(report.out) as { htmlPath: string; files: string[] }
     expect(r.htmlPath).toBe(out)
     expect(readFileSync(out, 'utf8')).toContain('Defenses compared')
@@ -66,7 +137,18 @@ describe('ortholens attack | defense | report', () => {
 
   it('refuses a collapsed target with a message naming it', async () => {
     await expect(
-      cli(['attack', t.path, '--dataset', String(t.datasetId), '--source', String(t.sourceId), '--targets', String(t.collapsedId), '--samples', '5'])
+      cli([
+        'attack',
+        t.path,
+        '--dataset',
+        String(t.datasetId),
+        '--source',
+        String(t.sourceId),
+        '--targets',
+        String(t.collapsedId),
+        '--samples',
+        '5'
+      ])
     ).rejects.toThrow(/collapsed/)
   })
 })

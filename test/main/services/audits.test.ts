@@ -61,7 +61,13 @@ describe('audit services on a tiny project', () => {
       const results = run.results as { curves: unknown; sampleCount: number }
       expect(results.curves).toEqual(JSON.parse(JSON.stringify(sweep.curves)))
       expect(results.sampleCount).toBe(sweep.sampleCount)
-      const config = run.config as { request: { sourceId: string; targetIds: string[] }; attackSettings: Record<string, { epsilon: number; config: { steps: number; stepSize: number } }[]> }
+      const config = run.config as {
+        request: { sourceId: string; targetIds: string[] }
+        attackSettings: Record<
+          string,
+          { epsilon: number; config: { steps: number; stepSize: number } }[]
+        >
+      }
       expect(config.request.sourceId).toBe(String(t.sourceId))
       expect(config.request.targetIds).toEqual([String(t.ordinaryId), String(t.orthogonalId)])
       // Resolved settings: PGD α = 2.5 ε / steps at each ε, steps as asked.
@@ -77,9 +83,13 @@ describe('audit services on a tiny project', () => {
         expect(g.epsilon).toBeGreaterThan(0)
         expect(g.adversarial).toBeInstanceOf(Float32Array)
         let maxDelta = 0
-        g.adversarial.forEach((v, i) => (maxDelta = Math.max(maxDelta, Math.abs(v - g.original[i]!))))
+        g.adversarial.forEach(
+          (v, i) => (maxDelta = Math.max(maxDelta, Math.abs(v - g.original[i]!)))
+        )
         expect(maxDelta).toBeLessThanOrEqual(g.epsilon + 1e-6)
-        expect(g.predictions.clean.map((x) => x.modelId)).toEqual([t.sourceId, t.ordinaryId, t.orthogonalId].map(String))
+        expect(g.predictions.clean.map((x) => x.modelId)).toEqual(
+          [t.sourceId, t.ordinaryId, t.orthogonalId].map(String)
+        )
         for (const c of g.predictions.clean) expect(c.label).toBe(g.label)
         for (const a of g.predictions.adversarial) {
           expect(a.fooled).toBe(a.label !== g.label)
@@ -96,7 +106,12 @@ describe('audit services on a tiny project', () => {
   it('refuses a collapsed target, naming it, and records nothing', async () => {
     const before = listRuns(t.project.db).length
     await expect(
-      runAttackSweep(t.project, { datasetId: t.datasetId, sourceModelId: t.sourceId, targetModelIds: [t.collapsedId], attacks: ['fgsm'] })
+      runAttackSweep(t.project, {
+        datasetId: t.datasetId,
+        sourceModelId: t.sourceId,
+        targetModelIds: [t.collapsedId],
+        attacks: ['fgsm']
+      })
     ).rejects.toThrow(/"collapsed".*collapsed/)
     expect(listRuns(t.project.db).length).toBe(before)
   })
@@ -107,7 +122,13 @@ describe('audit services on a tiny project', () => {
     await expect(
       runAttackSweep(
         t.project,
-        { datasetId: t.datasetId, sourceModelId: t.sourceId, targetModelIds: [t.ordinaryId], attacks: ['fgsm'], sampleCount: 10 },
+        {
+          datasetId: t.datasetId,
+          sourceModelId: t.sourceId,
+          targetModelIds: [t.ordinaryId],
+          attacks: ['fgsm'],
+          sampleCount: 10
+        },
         { signal: controller.signal }
       )
     ).rejects.toBeInstanceOf(JobCancelledError)
@@ -117,7 +138,15 @@ describe('audit services on a tiny project', () => {
   })
 
   it('the job adapter stores the contract request verbatim for re-runs', async () => {
-    const args = { datasetId: String(t.datasetId), sourceId: String(t.sourceId), targetIds: [String(t.ordinaryId)], attacks: ['fgsm'], epsilons: [0, 0.3], sampleCount: 10, seed: 1 }
+    const args = {
+      datasetId: String(t.datasetId),
+      sourceId: String(t.sourceId),
+      targetIds: [String(t.ordinaryId)],
+      attacks: ['fgsm'],
+      epsilons: [0, 0.3],
+      sampleCount: 10,
+      seed: 1
+    }
     const r = await attackSweepJob(t.project, args)
     const run = getRun(t.project.db, Number(r.runId))!
     expect((run.config as { request: unknown }).request).toEqual(args)
@@ -153,7 +182,14 @@ describe('audit services on a tiny project', () => {
       defenses: ['bitdepth']
     })
     expect(r.columns.map((c) => c.key)).toEqual(['clean', 'fgsm@0.03', 'fgsm@0.3'])
-    expect(r.rows.map((x) => x.key)).toEqual(['none', 'bitDepth:1', 'bitDepth:2', 'bitDepth:3', 'bitDepth:4', 'orthogonal'])
+    expect(r.rows.map((x) => x.key)).toEqual([
+      'none',
+      'bitDepth:1',
+      'bitDepth:2',
+      'bitDepth:3',
+      'bitDepth:4',
+      'orthogonal'
+    ])
     expect(r.rows[0]!.values.clean).toBe(0)
     for (const c of r.columns) {
       const min = Math.min(...r.rows.map((x) => x.values[c.key]!))
@@ -164,7 +200,13 @@ describe('audit services on a tiny project', () => {
     expect(run.kind).toBe('defense-table')
     expect((run.results as { csv: string }).csv).toBe(r.csv)
     await expect(
-      runDefenseTable(t.project, { datasetId: t.datasetId, sourceModelId: t.sourceId, ordinaryModelId: t.ordinaryId, orthogonalModelId: t.collapsedId, attacks: ['fgsm'] })
+      runDefenseTable(t.project, {
+        datasetId: t.datasetId,
+        sourceModelId: t.sourceId,
+        ordinaryModelId: t.ordinaryId,
+        orthogonalModelId: t.collapsedId,
+        attacks: ['fgsm']
+      })
     ).rejects.toThrow(/collapsed/)
   })
 })

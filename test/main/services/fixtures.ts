@@ -10,7 +10,13 @@ import { tf } from '../../../src/main/engine/tf'
 import { Network, type ModelArchitecture } from '../../../src/main/engine/models'
 import type { ImageDataset } from '../../../src/main/engine/data/types'
 import { createRng } from '../../../src/main/engine/attacks/random'
-import { createProject, saveDataset, saveModel, type ModelStatus, type ProjectDb } from '../../../src/main/store'
+import {
+  createProject,
+  saveDataset,
+  saveModel,
+  type ModelStatus,
+  type ProjectDb
+} from '../../../src/main/store'
 
 export const SHAPE: [number, number, number] = [8, 8, 1]
 const D = 64
@@ -65,7 +71,11 @@ export function tinyProject(count = 80): TinyProject {
   }
   const db = project.writable()
   const datasetId = saveDataset(db, ds)
-  const store = (net: Network, status: ModelStatus, extra: { lambda?: number; referenceModelId?: number } = {}) =>
+  const store = (
+    net: Network,
+    status: ModelStatus,
+    extra: { lambda?: number; referenceModelId?: number } = {}
+  ) =>
     saveModel(db, {
       name: net.name,
       architecture: LINEAR,

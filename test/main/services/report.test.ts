@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PNG } from 'pngjs'
 import { initBackend } from '../../../src/main/engine/backend'
 import { parseCsv, percent } from '../../../src/main/engine/audit/report'
-import { runAttackSweep, runDefenseTable, type AttackSweepOutcome, type DefenseTableOutcome } from '../../../src/main/services/audits'
+import {
+  runAttackSweep,
+  runDefenseTable,
+  type AttackSweepOutcome,
+  type DefenseTableOutcome
+} from '../../../src/main/services/audits'
 import { similarityReport } from '../../../src/main/services/models'
 import { collectReport, writeReport } from '../../../src/main/services/report'
 import { tinyProject, type TinyProject } from './fixtures'
@@ -38,7 +43,12 @@ describe('the project audit report', () => {
       sampleCount: 20,
       defenses: ['bitdepth']
     })
-    await similarityReport(t.project, { modelA: t.sourceId, modelB: t.orthogonalId, datasetId: t.datasetId, samples: 20 })
+    await similarityReport(t.project, {
+      modelA: t.sourceId,
+      modelB: t.orthogonalId,
+      datasetId: t.datasetId,
+      samples: 20
+    })
   })
   afterAll(() => t.cleanup())
 
@@ -48,7 +58,8 @@ describe('the project audit report', () => {
     const html = readFileSync(written.htmlPath, 'utf8')
     expect(html).not.toMatch(/https?:\/\//)
     expect(html).not.toMatch(/<script/i)
-    for (const c of sweep.curves) for (const p of c.points) expect(html).toContain(`<td>${percent(p.foolingRatio)}</td>`)
+    for (const c of sweep.curves)
+      for (const p of c.points) expect(html).toContain(`<td>${percent(p.foolingRatio)}</td>`)
     for (const r of table.rows) {
       for (const c of table.columns) {
         const v = percent(r.values[c.key])
@@ -62,24 +73,36 @@ describe('the project audit report', () => {
     expect(html.match(/alt="amplified perturbation"/g)).toHaveLength(4)
     const data = collectReport(t.project)
     expect(data.similarity).toHaveLength(1)
-    expect(data.sweeps[0]!.curves.find((c) => c.modelId === String(t.orthogonalId))!.role).toBe('orthogonal')
+    expect(data.sweeps[0]!.curves.find((c) => c.modelId === String(t.orthogonalId))!.role).toBe(
+      'orthogonal'
+    )
   })
 
   it('writes CSVs that read back to the stored numbers, and a gallery PNG', () => {
     const dir = join(t.dir, 'csv2')
     const { files } = writeReport(t.project, join(t.dir, 'r2.html'), { csvDir: dir })
     const names = files.map((f) => f.slice(dir.length + 1)).sort()
-    expect(names).toEqual([`attack-sweep-${sweep.runId}.csv`, `defense-table-${table.runId}.csv`, `gallery-${sweep.runId}.png`, 'models.csv', 'similarity.csv'])
+    expect(names).toEqual([
+      `attack-sweep-${sweep.runId}.csv`,
+      `defense-table-${table.runId}.csv`,
+      `gallery-${sweep.runId}.png`,
+      'models.csv',
+      'similarity.csv'
+    ])
     const rows = parseCsv(readFileSync(join(dir, `attack-sweep-${sweep.runId}.csv`), 'utf8'))
     for (const c of sweep.curves) {
       for (const p of c.points) {
-        const row = rows.find((r) => r[0] === c.attack && r[1] === c.modelId && Number(r[4]) === p.epsilon)!
+        const row = rows.find(
+          (r) => r[0] === c.attack && r[1] === c.modelId && Number(r[4]) === p.epsilon
+        )!
         expect(Number(row[5])).toBe(p.foolingRatio)
       }
     }
     const grid = parseCsv(readFileSync(join(dir, `defense-table-${table.runId}.csv`), 'utf8'))
     expect(grid[0]).toEqual(['defense', ...table.columns.map((c) => c.label)])
-    table.rows.forEach((r, i) => expect(grid[i + 1]!.slice(1).map(Number)).toEqual(table.columns.map((c) => r.values[c.key])))
+    table.rows.forEach((r, i) =>
+      expect(grid[i + 1]!.slice(1).map(Number)).toEqual(table.columns.map((c) => r.values[c.key]))
+    )
     const png = PNG.sync.read(readFileSync(join(dir, `gallery-${sweep.runId}.png`)))
     expect(png.width).toBeGreaterThan(3 * 8)
   })

@@ -61,7 +61,12 @@ export interface ReportDefenseTable {
   runId: string
   sampleCount: number
   columns: { key: string; label: string }[]
-  rows: { key: string; label: string; values: Record<string, number | null>; best?: Record<string, boolean> }[]
+  rows: {
+    key: string
+    label: string
+    values: Record<string, number | null>
+    best?: Record<string, boolean>
+  }[]
 }
 
 export interface ReportPrediction {
@@ -138,7 +143,12 @@ function htmlTable(headers: string[], rows: string[][], caption?: string): strin
 // ---- CSV ------------------------------------------------------------------------------------
 
 function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'number' && !Number.isFinite(v) ? '' : String(v)
+  const s =
+    v === null || v === undefined
+      ? ''
+      : typeof v === 'number' && !Number.isFinite(v)
+        ? ''
+        : String(v)
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
@@ -183,7 +193,17 @@ export function parseCsv(text: string): string[][] {
 export function modelsCsv(models: ReportModel[]): string {
   return toCsv(
     ['id', 'name', 'architecture', 'kind', 'lambda', 'reference', 'status', 'accuracy', 'delta'],
-    models.map((m) => [m.id, m.name, m.architecture, m.kind, m.lambda, m.referenceId, m.status, m.accuracy, m.delta])
+    models.map((m) => [
+      m.id,
+      m.name,
+      m.architecture,
+      m.kind,
+      m.lambda,
+      m.referenceId,
+      m.status,
+      m.accuracy,
+      m.delta
+    ])
   )
 }
 
@@ -199,7 +219,9 @@ export function similarityCsv(rows: ReportSimilarity[]): string {
 export function sweepCsv(sweep: ReportSweep): string {
   return toCsv(
     ['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'],
-    sweep.curves.flatMap((c) => c.points.map((p) => [c.attack, c.modelId, c.modelName, c.role, p.epsilon, p.foolingRatio]))
+    sweep.curves.flatMap((c) =>
+      c.points.map((p) => [c.attack, c.modelId, c.modelName, c.role, p.epsilon, p.foolingRatio])
+    )
   )
 }
 
@@ -232,7 +254,9 @@ export function curvesSvg(title: string, curves: ReportCurve[], width = 420, hei
   const sx = (e: number) => m.left + (e / maxE) * pw
   const sy = (r: number) => m.top + (1 - r) * ph
   const parts: string[] = []
-  parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`)
+  parts.push(
+    `<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`
+  )
   for (let t = 0; t <= 100; t += 20) {
     const y = sy(t / 100)
     parts.push(`<line x1="${m.left}" y1="${y}" x2="${width - m.right}" y2="${y}" stroke="#ddd"/>`)
@@ -240,25 +264,46 @@ export function curvesSvg(title: string, curves: ReportCurve[], width = 420, hei
   }
   for (const e of [...new Set(eps)].sort((a, b) => a - b)) {
     const x = sx(e)
-    parts.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 4}" stroke="#333"/>`)
-    parts.push(`<text x="${x}" y="${m.top + ph + 15}" text-anchor="middle" font-size="10">${+(e * 100).toFixed(2)}</text>`)
+    parts.push(
+      `<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 4}" stroke="#333"/>`
+    )
+    parts.push(
+      `<text x="${x}" y="${m.top + ph + 15}" text-anchor="middle" font-size="10">${+(e * 100).toFixed(2)}</text>`
+    )
   }
-  parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`)
-  parts.push(`<text x="${m.left + pw / 2}" y="${height - 6}" text-anchor="middle" font-size="11">ε (% of the dynamic range)</text>`)
-  parts.push(`<text x="12" y="${m.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${m.top + ph / 2})">fooling ratio (%)</text>`)
+  parts.push(
+    `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`
+  )
+  parts.push(
+    `<text x="${m.left + pw / 2}" y="${height - 6}" text-anchor="middle" font-size="11">ε (% of the dynamic range)</text>`
+  )
+  parts.push(
+    `<text x="12" y="${m.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${m.top + ph / 2})">fooling ratio (%)</text>`
+  )
   const roleCount = new Map<string, number>()
   curves.forEach((c, i) => {
     const colour = curveColour(c.role)
     const k = roleCount.get(colour) ?? 0
     roleCount.set(colour, k + 1)
     const pts = [...c.points].sort((a, b) => a.epsilon - b.epsilon)
-    const d = pts.map((p) => `${sx(p.epsilon).toFixed(1)},${sy(p.foolingRatio).toFixed(1)}`).join(' ')
+    const d = pts
+      .map((p) => `${sx(p.epsilon).toFixed(1)},${sy(p.foolingRatio).toFixed(1)}`)
+      .join(' ')
     const dash = DASHES[k % DASHES.length] ? ` stroke-dasharray="${DASHES[k % DASHES.length]}"` : ''
-    parts.push(`<polyline points="${d}" fill="none" stroke="${colour}" stroke-width="2"${dash}><title>${escapeHtml(c.modelName)}</title></polyline>`)
-    for (const p of pts) parts.push(`<circle cx="${sx(p.epsilon).toFixed(1)}" cy="${sy(p.foolingRatio).toFixed(1)}" r="2.5" fill="${colour}"/>`)
+    parts.push(
+      `<polyline points="${d}" fill="none" stroke="${colour}" stroke-width="2"${dash}><title>${escapeHtml(c.modelName)}</title></polyline>`
+    )
+    for (const p of pts)
+      parts.push(
+        `<circle cx="${sx(p.epsilon).toFixed(1)}" cy="${sy(p.foolingRatio).toFixed(1)}" r="2.5" fill="${colour}"/>`
+      )
     const ly = m.top + 12 + i * 14
-    parts.push(`<line x1="${m.left + 8}" y1="${ly - 4}" x2="${m.left + 28}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"${dash}/>`)
-    parts.push(`<text x="${m.left + 32}" y="${ly}" font-size="10">${escapeHtml(c.modelName)} (${escapeHtml(c.role)})</text>`)
+    parts.push(
+      `<line x1="${m.left + 8}" y1="${ly - 4}" x2="${m.left + 28}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"${dash}/>`
+    )
+    parts.push(
+      `<text x="${m.left + 32}" y="${ly}" font-size="10">${escapeHtml(c.modelName)} (${escapeHtml(c.role)})</text>`
+    )
   })
   return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`
 }
@@ -280,7 +325,20 @@ function modelsSection(data: ReportData): ReportSection {
   return {
     id: 'models',
     title: 'Models',
-    html: htmlTable(['id', 'name', 'architecture', 'kind', 'λ', 'reference', 'status', 'validation accuracy (%)', 'δ to reference'], rows)
+    html: htmlTable(
+      [
+        'id',
+        'name',
+        'architecture',
+        'kind',
+        'λ',
+        'reference',
+        'status',
+        'validation accuracy (%)',
+        'δ to reference'
+      ],
+      rows
+    )
   }
 }
 
@@ -298,7 +356,17 @@ function similaritySection(data: ReportData): ReportSection {
     title: 'Similarity of input gradients (Table 6.1)',
     html:
       '<p>δ: mean cosine similarity of the input gradients of the two models (thesis Eq. 6.3); near 0 means orthogonal.</p>' +
-      htmlTable(['Model-1', 'Model-2', 'Similarity δ (mean ± std)', 'images', 'accuracy 1 (%)', 'accuracy 2 (%)'], rows)
+      htmlTable(
+        [
+          'Model-1',
+          'Model-2',
+          'Similarity δ (mean ± std)',
+          'images',
+          'accuracy 1 (%)',
+          'accuracy 2 (%)'
+        ],
+        rows
+      )
   }
 }
 
@@ -306,7 +374,12 @@ function sweepSection(data: ReportData): ReportSection {
   const html = data.sweeps
     .map((sw) => {
       const figures = sw.attacks
-        .map((a) => curvesSvg(`${a.toUpperCase()} (run ${sw.runId})`, sw.curves.filter((c) => c.attack === a)))
+        .map((a) =>
+          curvesSvg(
+            `${a.toUpperCase()} (run ${sw.runId})`,
+            sw.curves.filter((c) => c.attack === a)
+          )
+        )
         .join('\n')
       const tables = sw.attacks
         .map((a) => {
@@ -315,7 +388,11 @@ function sweepSection(data: ReportData): ReportSection {
             `${+(e * 100).toFixed(2)}`,
             ...curves.map((c) => percent(c.points.find((p) => p.epsilon === e)?.foolingRatio))
           ])
-          return htmlTable(['ε (%)', ...curves.map((c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})`)], rows, `${escapeHtml(a.toUpperCase())}: fooling ratio (%)`)
+          return htmlTable(
+            ['ε (%)', ...curves.map((c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})`)],
+            rows,
+            `${escapeHtml(a.toUpperCase())}: fooling ratio (%)`
+          )
         })
         .join('\n')
       return `<h3>Run ${escapeHtml(sw.runId)}: ${sw.sampleCount} samples correct on every model</h3><div class="figs">${figures}</div>${tables}`
@@ -340,7 +417,11 @@ function defenseSection(data: ReportData): ReportSection {
           return r.best?.[c.key] ? `<b>${v}</b>` : v
         })
       ])
-      return htmlTable(['Defense', ...t.columns.map((c) => escapeHtml(c.label))], rows, `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; best per column in bold`)
+      return htmlTable(
+        ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
+        rows,
+        `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; best per column in bold`
+      )
     })
     .join('\n')
   return {
@@ -353,7 +434,14 @@ function defenseSection(data: ReportData): ReportSection {
 function predictionList(preds: ReportPrediction[]): string {
   return preds
     .map((p) => {
-      const flags = p.fooled === undefined ? '' : p.fooled ? (p.fooledRounded === false ? ' — fooled (not after 8-bit rounding)' : ' — fooled') : ''
+      const flags =
+        p.fooled === undefined
+          ? ''
+          : p.fooled
+            ? p.fooledRounded === false
+              ? ' — fooled (not after 8-bit rounding)'
+              : ' — fooled'
+            : ''
       return `${escapeHtml(p.modelName)}: ${escapeHtml(p.className)} ${percent(p.confidence)} %${flags}`
     })
     .join('<br>')
@@ -385,13 +473,26 @@ function settingsSection(data: ReportData): ReportSection {
         `<pre>${escapeHtml(JSON.stringify(r.config, null, 2))}</pre>`
     )
     .join('\n')
-  return { id: 'settings', title: 'Settings, seeds, backend and durations', html: html || '<p>No runs.</p>' }
+  return {
+    id: 'settings',
+    title: 'Settings, seeds, backend and durations',
+    html: html || '<p>No runs.</p>'
+  }
 }
 
 /** The standard sections, in report order (Explanations etc. go before the settings). */
-export function standardSections(data: ReportData): { body: ReportSection[]; settings: ReportSection } {
+export function standardSections(data: ReportData): {
+  body: ReportSection[]
+  settings: ReportSection
+} {
   return {
-    body: [modelsSection(data), similaritySection(data), sweepSection(data), defenseSection(data), gallerySection(data)],
+    body: [
+      modelsSection(data),
+      similaritySection(data),
+      sweepSection(data),
+      defenseSection(data),
+      gallerySection(data)
+    ],
     settings: settingsSection(data)
   }
 }
@@ -412,9 +513,14 @@ export function renderReport(data: ReportData, extraSections: ReportSection[] = 
     if (ids.has(s.id)) throw new Error(`Report: two sections have the id "${s.id}"`)
     ids.add(s.id)
   }
-  const nav = sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join('')
+  const nav = sections
+    .map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`)
+    .join('')
   const content = sections
-    .map((s) => `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`)
+    .map(
+      (s) =>
+        `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`
+    )
     .join('\n')
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -8,7 +8,8 @@ import { PNG } from 'pngjs'
 /** Float pixels in [0, 1] → 8-bit, rounding (as tf.browser.toPixels does), clamped. */
 export function toBytes(data: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(data.length)
-  for (let i = 0; i < data.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, data[i]!)) * 255)
+  for (let i = 0; i < data.length; i++)
+    out[i] = Math.round(Math.min(1, Math.max(0, data[i]!)) * 255)
   return out
 }
 
@@ -17,9 +18,13 @@ export function toBytes(data: ArrayLike<number>): Uint8Array {
  * the largest |δ| reaches full scale. An all-zero perturbation (ε = 0) stays flat grey instead
  * of dividing by zero.
  */
-export function amplifiedPerturbation(original: ArrayLike<number>, adversarial: ArrayLike<number>): Float32Array {
+export function amplifiedPerturbation(
+  original: ArrayLike<number>,
+  adversarial: ArrayLike<number>
+): Float32Array {
   let max = 0
-  for (let i = 0; i < original.length; i++) max = Math.max(max, Math.abs(adversarial[i]! - original[i]!))
+  for (let i = 0; i < original.length; i++)
+    max = Math.max(max, Math.abs(adversarial[i]! - original[i]!))
   const out = new Float32Array(original.length)
   for (let i = 0; i < original.length; i++) {
     out[i] = max === 0 ? 0.5 : 0.5 + (0.5 * (adversarial[i]! - original[i]!)) / max
@@ -28,8 +33,14 @@ export function amplifiedPerturbation(original: ArrayLike<number>, adversarial: 
 }
 
 /** Encodes one 8-bit HWC image (1 or 3 channels) as PNG bytes. */
-export function encodePng(pixels: ArrayLike<number>, height: number, width: number, channels: number): Buffer {
-  if (channels !== 1 && channels !== 3) throw new Error(`PNG: 1 or 3 channels expected, got ${channels}`)
+export function encodePng(
+  pixels: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: number
+): Buffer {
+  if (channels !== 1 && channels !== 3)
+    throw new Error(`PNG: 1 or 3 channels expected, got ${channels}`)
   if (pixels.length !== height * width * channels) {
     throw new Error(`PNG: ${pixels.length} values for a ${height}x${width}x${channels} image`)
   }
@@ -65,7 +76,11 @@ export function galleryGridPng(
   const height = Math.max(1, items.length * (cellH + gap) + gap)
   const out = new Uint8Array(height * width * 3).fill(255)
   items.forEach((item, row) => {
-    const cells = [toBytes(item.original), toBytes(item.adversarial), toBytes(amplifiedPerturbation(item.original, item.adversarial))]
+    const cells = [
+      toBytes(item.original),
+      toBytes(item.adversarial),
+      toBytes(amplifiedPerturbation(item.original, item.adversarial))
+    ]
     cells.forEach((px, col) => {
       const x0 = gap + col * (cellW + gap)
       const y0 = gap + row * (cellH + gap)

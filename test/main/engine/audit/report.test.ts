@@ -10,7 +10,12 @@ import {
   toCsv,
   type ReportData
 } from '../../../../src/main/engine/audit/report'
-import { amplifiedPerturbation, floatPngDataUrl, galleryGridPng, toBytes } from '../../../../src/main/engine/audit/reportImages'
+import {
+  amplifiedPerturbation,
+  floatPngDataUrl,
+  galleryGridPng,
+  toBytes
+} from '../../../../src/main/engine/audit/reportImages'
 
 const png = floatPngDataUrl(new Float32Array([0, 0.5, 1, 0.25]), [2, 2, 1])
 
@@ -19,10 +24,40 @@ const data: ReportData = {
   projectName: 'toy',
   generatedAt: '2026-11-28T00:00:00.000Z',
   models: [
-    { id: '1', name: 'ref', architecture: 'cnn', status: 'ready', kind: 'reference', lambda: 0, referenceId: null, accuracy: 0.9123, delta: null },
-    { id: '3', name: 'ortho', architecture: 'cnn', status: 'ready', kind: 'orthogonal', lambda: 30, referenceId: '1', accuracy: 0.8876, delta: 0.0421 }
+    {
+      id: '1',
+      name: 'ref',
+      architecture: 'cnn',
+      status: 'ready',
+      kind: 'reference',
+      lambda: 0,
+      referenceId: null,
+      accuracy: 0.9123,
+      delta: null
+    },
+    {
+      id: '3',
+      name: 'ortho',
+      architecture: 'cnn',
+      status: 'ready',
+      kind: 'orthogonal',
+      lambda: 30,
+      referenceId: '1',
+      accuracy: 0.8876,
+      delta: 0.0421
+    }
   ],
-  similarity: [{ modelA: 'ref', modelB: 'ortho', mean: 0.0421, std: 0.1177, count: 1000, accuracyA: 0.9123, accuracyB: 0.8876 }],
+  similarity: [
+    {
+      modelA: 'ref',
+      modelB: 'ortho',
+      mean: 0.0421,
+      std: 0.1177,
+      count: 1000,
+      accuracyA: 0.9123,
+      accuracyB: 0.8876
+    }
+  ],
   sweeps: [
     {
       runId: '7',
@@ -30,8 +65,26 @@ const data: ReportData = {
       epsilons: [0, 0.03],
       attacks: ['fgsm'],
       curves: [
-        { attack: 'fgsm', modelId: '1', modelName: 'ref', role: 'source', points: [{ epsilon: 0, foolingRatio: 0 }, { epsilon: 0.03, foolingRatio: 0.6543 }] },
-        { attack: 'fgsm', modelId: '3', modelName: 'ortho', role: 'orthogonal', points: [{ epsilon: 0, foolingRatio: 0 }, { epsilon: 0.03, foolingRatio: 0.1234 }] }
+        {
+          attack: 'fgsm',
+          modelId: '1',
+          modelName: 'ref',
+          role: 'source',
+          points: [
+            { epsilon: 0, foolingRatio: 0 },
+            { epsilon: 0.03, foolingRatio: 0.6543 }
+          ]
+        },
+        {
+          attack: 'fgsm',
+          modelId: '3',
+          modelName: 'ortho',
+          role: 'orthogonal',
+          points: [
+            { epsilon: 0, foolingRatio: 0 },
+            { epsilon: 0.03, foolingRatio: 0.1234 }
+          ]
+        }
       ]
     }
   ],
@@ -39,28 +92,79 @@ const data: ReportData = {
     {
       runId: '8',
       sampleCount: 500,
-      columns: [{ key: 'clean', label: 'Clean samples' }, { key: 'fgsm@0.03', label: 'FGSM ε=0.03' }],
+      columns: [
+        { key: 'clean', label: 'Clean samples' },
+        { key: 'fgsm@0.03', label: 'FGSM ε=0.03' }
+      ],
       rows: [
-        { key: 'none', label: 'No defense', values: { clean: 0, 'fgsm@0.03': 0.4567 }, best: { clean: true, 'fgsm@0.03': false } },
-        { key: 'orthogonal', label: 'Orthogonal model', values: { clean: 0.011, 'fgsm@0.03': 0.2222 }, best: { clean: false, 'fgsm@0.03': true } }
+        {
+          key: 'none',
+          label: 'No defense',
+          values: { clean: 0, 'fgsm@0.03': 0.4567 },
+          best: { clean: true, 'fgsm@0.03': false }
+        },
+        {
+          key: 'orthogonal',
+          label: 'Orthogonal model',
+          values: { clean: 0.011, 'fgsm@0.03': 0.2222 },
+          best: { clean: false, 'fgsm@0.03': true }
+        }
       ]
     }
   ],
   gallery: [
     {
-      runId: '7', attack: 'fgsm', epsilon: 0.03, trueClassName: 'Boot', original: png, adversarial: png, perturbation: png,
+      runId: '7',
+      attack: 'fgsm',
+      epsilon: 0.03,
+      trueClassName: 'Boot',
+      original: png,
+      adversarial: png,
+      perturbation: png,
       clean: [{ modelName: 'ref', className: 'Boot', confidence: 0.99 }],
-      adversarialPredictions: [{ modelName: 'ref', className: 'Sneaker', confidence: 0.61, fooled: true, fooledRounded: false }]
+      adversarialPredictions: [
+        {
+          modelName: 'ref',
+          className: 'Sneaker',
+          confidence: 0.61,
+          fooled: true,
+          fooledRounded: false
+        }
+      ]
     }
   ],
-  runs: [{ runId: '7', kind: 'attack-sweep', status: 'done', backend: 'wasm', seed: 42, startedAt: '2026-11-28T00:00:00Z', durationMs: 12345, config: { stepSize: 0.00375 } }]
+  runs: [
+    {
+      runId: '7',
+      kind: 'attack-sweep',
+      status: 'done',
+      backend: 'wasm',
+      seed: 42,
+      startedAt: '2026-11-28T00:00:00Z',
+      durationMs: 12345,
+      config: { stepSize: 0.00375 }
+    }
+  ]
 }
 
 describe('renderReport', () => {
-  const html = renderReport(data, [{ id: 'explanations', title: 'Explanations', html: '<p>saliency here</p>' }])
+  const html = renderReport(data, [
+    { id: 'explanations', title: 'Explanations', html: '<p>saliency here</p>' }
+  ])
 
   it('contains every table value, best cells bold, settings, seeds, backend and durations', () => {
-    for (const v of ['91.2', '88.8', '0.0421', '0.0421 ± 0.1177', '65.4', '12.3', '<b>0.0</b>', '45.7', '<b>22.2</b>', '1.1']) {
+    for (const v of [
+      '91.2',
+      '88.8',
+      '0.0421',
+      '0.0421 ± 0.1177',
+      '65.4',
+      '12.3',
+      '<b>0.0</b>',
+      '45.7',
+      '<b>22.2</b>',
+      '1.1'
+    ]) {
       expect(html).toContain(v)
     }
     expect(html).toContain('Sneaker 61.0 % — fooled (not after 8-bit rounding)')
@@ -82,8 +186,12 @@ describe('renderReport', () => {
   })
 
   it('draws source red and orthogonal green polylines', () => {
-    expect(html).toMatch(new RegExp(`<polyline points="[^"]+" fill="none" stroke="${curveColour('source')}"`))
-    expect(html).toMatch(new RegExp(`<polyline points="[^"]+" fill="none" stroke="${curveColour('orthogonal')}"`))
+    expect(html).toMatch(
+      new RegExp(`<polyline points="[^"]+" fill="none" stroke="${curveColour('source')}"`)
+    )
+    expect(html).toMatch(
+      new RegExp(`<polyline points="[^"]+" fill="none" stroke="${curveColour('orthogonal')}"`)
+    )
     expect(curveColour('ordinary')).toBe('#111111')
   })
 
@@ -94,9 +202,16 @@ describe('renderReport', () => {
 
 describe('CSV', () => {
   it('round-trips awkward fields', () => {
-    const rows = [['a,b', 'say "hi"', 'two\nlines'], [1.5, null, -0]]
+    const rows = [
+      ['a,b', 'say "hi"', 'two\nlines'],
+      [1.5, null, -0]
+    ]
     const parsed = parseCsv(toCsv(['x', 'y', 'z'], rows))
-    expect(parsed).toEqual([['x', 'y', 'z'], ['a,b', 'say "hi"', 'two\nlines'], ['1.5', '', '0']])
+    expect(parsed).toEqual([
+      ['x', 'y', 'z'],
+      ['a,b', 'say "hi"', 'two\nlines'],
+      ['1.5', '', '0']
+    ])
   })
 
   it('writes sweeps and defense tables with the exact values', () => {
@@ -104,19 +219,29 @@ describe('CSV', () => {
     expect(sweep[0]).toEqual(['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'])
     expect(sweep).toContainEqual(['fgsm', '1', 'ref', 'source', '0.03', '0.6543'])
     const table = parseCsv(defenseCsv(data.defenseTables[0]!))
-    expect(table).toEqual([['defense', 'Clean samples', 'FGSM ε=0.03'], ['No defense', '0', '0.4567'], ['Orthogonal model', '0.011', '0.2222']])
+    expect(table).toEqual([
+      ['defense', 'Clean samples', 'FGSM ε=0.03'],
+      ['No defense', '0', '0.4567'],
+      ['Orthogonal model', '0.011', '0.2222']
+    ])
   })
 })
 
 describe('report images', () => {
   it('rounds to 8 bits, amplifies the perturbation to full scale, encodes PNGs', () => {
     expect(Array.from(toBytes([0, 0.5, 1, 1.2, -1]))).toEqual([0, 128, 255, 255, 0])
-    expect(Array.from(amplifiedPerturbation([0.5, 0.5, 0.5], [0.52, 0.49, 0.5]))).toEqual([1, 0.25, 0.5].map((v) => expect.closeTo(v, 5)))
+    expect(Array.from(amplifiedPerturbation([0.5, 0.5, 0.5], [0.52, 0.49, 0.5]))).toEqual(
+      [1, 0.25, 0.5].map((v) => expect.closeTo(v, 5))
+    )
     expect(Array.from(amplifiedPerturbation([0.2], [0.2]))).toEqual([0.5])
     const decoded = PNG.sync.read(Buffer.from(png.split(',')[1]!, 'base64'))
     expect([decoded.width, decoded.height]).toEqual([2, 2])
-    expect([decoded.data[0], decoded.data[4], decoded.data[8], decoded.data[12]]).toEqual([0, 128, 255, 64])
-    const grid = PNG.sync.read(galleryGridPng([{ original: [0, 1, 1, 0], adversarial: [0.1, 0.9, 1, 0] }], [2, 2, 1], 2, 1))
+    expect([decoded.data[0], decoded.data[4], decoded.data[8], decoded.data[12]]).toEqual([
+      0, 128, 255, 64
+    ])
+    const grid = PNG.sync.read(
+      galleryGridPng([{ original: [0, 1, 1, 0], adversarial: [0.1, 0.9, 1, 0] }], [2, 2, 1], 2, 1)
+    )
     // 3 cells of 4 px plus 4 gaps of 1 px; one row of 4 px plus 2 gaps.
     expect([grid.width, grid.height]).toEqual([16, 6])
     expect(grid.data[(1 * 16 + 1) * 4]).toBe(0) // original's top-left pixel

@@ -1,3 +1,4 @@
+import { jpegRoundTrip } from '../../../../src/main/engine/defenses/jpeg'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
@@ -61,6 +62,18 @@ describe('JPEG', () => {
     }
     expect(err(95)).toBeGreaterThan(1 / 255)
     expect(err(80)).toBeGreaterThan(err(95))
+  })
+
+  it('encodes a batch as a mosaic exactly as each image alone (odd sizes, gray and RGB)', () => {
+    for (const [h, w, c] of [[28, 28, 1], [13, 21, 3]] as const) {
+      const batch = randomBatch([20, h, w, c], 7)
+      const together = jpegRoundTrip(batch, 85).data
+      const per = h * w * c
+      for (const i of [0, 7, 16, 19]) {
+        const alone = jpegRoundTrip({ data: batch.data.slice(i * per, (i + 1) * per), shape: [1, h, w, c] }, 85).data
+        expect(Array.from(together.slice(i * per, (i + 1) * per))).toEqual(Array.from(alone))
+      }
+    }
   })
 
   it('rounds floats to 8 bits (0.502 → 128, not 127)', () => {

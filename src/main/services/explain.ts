@@ -34,7 +34,7 @@ import {
 import { SaliencyError } from '../engine/saliency/errors'
 import { tf } from '../engine/tf'
 import type { Tensor3D, Tensor4D } from '../engine/tf'
-import { createRun, finishRun, getRun, updateRunProgress, type NewRun, type ProjectDb } from '../store'
+import { createRun, finishRun, getRun, listRuns, updateRunProgress, type NewRun, type ProjectDb } from '../store'
 import { datasetOf } from './datasets'
 import { JobCancelledError, type JobHooks } from './hooks'
 import { loadNetwork } from './models'
@@ -948,4 +948,30 @@ ${curvesSvg(s.fractions, [
   const style =
     '<style>table.saliency img{image-rendering:pixelated;width:96px;height:96px}table.saliency td{text-align:center;font-size:11px;vertical-align:top}td.refused{max-width:140px;font-size:11px;color:#8a2b2b}</style>'
   return { id: 'explanations', title: 'Explanations (Grad-CAM, CAMERAS)', html: style + parts.join('\n') }
+}
+
+/**
+ * The explanations section built from the newest finished 'explain', 'explain-adversarial',
+ * 'sanity' and 'saliency-pgd' runs of the project, or undefined when there are none. The audit
+ * report adds it by default, so `ortholens report` and the window's export include it.
+ */
+export function latestExplanationsSection(project: ProjectDb): ReportSection | undefined {
+  const newest = (kind: string) => listRuns(project.db, { kind, status: 'done' })[0]
+  const data: ExplanationsReportData = {}
+  const explain = newest('explain')
+  if (explain) data.explanation = loadExplanation(project, explain.id)
+  const adversarial = newest('explain-adversarial')
+  if (adversarial) {
+    const stored = getRun(project.db, adversarial.id)?.results as
+      | { original: StoredExplanation; adversarial: StoredExplanation }
+      | undefined
+    if (stored?.original && stored.adversarial) {
+      data.adversarial = { original: decodeExplanation(stored.original), adversarial: decodeExplanation(stored.adversarial) }
+    }
+  }
+  const sanity = newest('sanity')
+  if (sanity) data.sanity = getRun(project.db, sanity.id)?.results as SanityStudyResult
+  const pgd = newest('saliency-pgd')
+  if (pgd) data.pgd = getRun(project.db, pgd.id)?.results as SaliencyPgdStudyResult
+  return Object.keys(data).length > 0 ? explanationsReportSection(data) : undefined
 }

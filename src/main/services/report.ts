@@ -34,6 +34,7 @@ import {
   type RunRecord
 } from '../store'
 import { galleryOf, kindOf, type Prediction, type SweepCurve } from './audits'
+import { latestExplanationsSection } from './explain'
 
 export interface ReportOptions {
   /** Runs to include; default: every finished sweep, defense table and similarity run. */
@@ -87,6 +88,13 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       )
     return run
   })
+}
+
+/** The extra sections: the ones given, else the project's latest explanations (if any). */
+function sectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
+  if (options.sections) return options.sections
+  const explanations = latestExplanationsSection(project)
+  return explanations ? [explanations] : []
 }
 
 /** Everything the report shows, read from the project (no computation beyond encoding). */
@@ -212,7 +220,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
 
 /** The report as one self-contained HTML string. */
 export function buildReportHtml(project: ProjectDb, options: ReportOptions = {}): string {
-  return renderReport(collectReport(project, options), options.sections ?? [])
+  return renderReport(collectReport(project, options), sectionsFor(project, options))
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
@@ -240,7 +248,7 @@ export function writeReport(
   options: ReportOptions & { csvDir?: string } = {}
 ): WrittenReport {
   const data = collectReport(project, options)
-  writeFileSync(out, renderReport(data, options.sections ?? []))
+  writeFileSync(out, renderReport(data, sectionsFor(project, options)))
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })

@@ -21,7 +21,19 @@ afterAll(async () => {
   await h?.close()
 })
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+/** Screenshots a screen after checking that every control on it has a name a person can read. */
+async function shot(page: Page, name: string): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const e = el as HTMLInputElement
+        return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim()))
+      })
+      .map((el) => el.outerHTML.slice(0, 100))
+  )
+  expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+}
 const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 /** Fills the Models form and presses Train. */

@@ -45,7 +45,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'Slice', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'PadV2', 'Slice', 'Sum', 'Transpose'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -112,6 +112,48 @@ describe('wasm replacement kernels', () => {
       expect(mismatches).toBe(0)
       x.dispose()
     }
+  })
+
+  it('PadV2 equals the stock kernel on 150 random paddings of rank 1 to 5', () => {
+    const r = rng(13)
+    for (let t = 0; t < 150; t++) {
+      const rank = 1 + Math.floor(r() * 5)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
+      const paddings = shape.map(() => [Math.floor(r() * 3), Math.floor(r() * 3)] as [number, number])
+      const fill = t % 2 ? 0 : -3.5
+      const dtype = t % 5 === 0 ? 'int32' : 'float32'
+      const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), dtype))
+      const [a, b, sa, sb] = both(() => tf.pad(x, paddings, fill))
+      expect(sb).toEqual(sa)
+      expect(Array.from(b)).toEqual(Array.from(a))
+      x.dispose()
+    }
+  })
+
+  it('Sum equals the stock kernel over leading, trailing and mixed axes', () => {
+    const r = rng(17)
+    for (let t = 0; t < 60; t++) {
+      const rank = 1 + Math.floor(r() * 4)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 6))
+      const axes = [...Array(rank).keys()].filter(() => r() < 0.5)
+      const prefix = [...Array(Math.floor(r() * rank)).keys()]
+      const x = tf.randomNormal(shape, 0, 1, 'float32', t)
+      for (const ax of [axes, prefix]) {
+        const keep = r() < 0.5
+        const [a, b, sa, sb] = both(() => tf.sum(x, ax.length ? ax : undefined, keep))
+        expect(sb).toEqual(sa)
+        const worst = Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(v))))
+        expect(worst).toBeLessThan(1e-5)
+      }
+      x.dispose()
+    }
+    // The bias gradient of the cnn's first convolution, at full size.
+    const dy = tf.randomNormal([64, 28, 28, 32], 0, 1, 'float32', 1)
+    const [a, b] = both(() => tf.sum(dy, [0, 1, 2]))
+    const worst = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)))
+    expect(worst).toBeLessThan(1e-2)
+    expect(b.length).toBe(32)
+    dy.dispose()
   })
 
   it('BatchMatMul with transposed operands equals the stock kernel', () => {

@@ -11,8 +11,10 @@
  *
  * Environment: BENCH_ROUNDS (default 3), BENCH_STEPS (timed steps per round, default 3),
  * BENCH_BACKENDS (default "wasm,cpu,tensorflow"), BENCH_ARCHS (default "cnn,resnet20"),
- * BENCH_LEAK_STEPS (default 200), BENCH_CPU_STEPS (steps per round on the slow cpu backend,
- * default 1), ORTHOLENS_FAST_KERNELS=0 for stock kernels.
+ * BENCH_LEAK_STEPS (orthogonal steps of the leak check for cnn, default 200; resnet20 runs
+ * BENCH_LEAK_STEPS_RESNET, default 20, as each of its steps takes seconds), BENCH_CPU_ARCHS
+ * (default "cnn": the cpu backend is ~10x slower), BENCH_CPU_STEPS (default 1),
+ * BENCH_CPU_ROUNDS (default 1), ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -35,6 +37,9 @@ const rounds = Number(env('BENCH_ROUNDS', '3'))
 const steps = Number(env('BENCH_STEPS', '3'))
 const cpuSteps = Number(env('BENCH_CPU_STEPS', '1'))
 const leakSteps = Number(env('BENCH_LEAK_STEPS', '200'))
+const leakStepsResnet = Number(env('BENCH_LEAK_STEPS_RESNET', '20'))
+const cpuArchs = env('BENCH_CPU_ARCHS', 'cnn').split(',') as ArchitectureId[]
+const cpuRounds = Number(env('BENCH_CPU_ROUNDS', '1'))
 const backends = env('BENCH_BACKENDS', 'wasm,cpu,tensorflow').split(',') as BackendName[]
 const archs = env('BENCH_ARCHS', 'cnn,resnet20').split(',') as ArchitectureId[]
 const PYTHON = '/usr/bin/python3'
@@ -126,13 +131,17 @@ const ratioOf = (a: number | undefined, b: number | undefined): number | undefin
   a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined
 
 /** Live tensors and resident memory before and after `leakSteps` orthogonal steps. */
-function leakCheck(w: Workload): { tensorsBefore: number; tensorsAfter: number; rssBeforeMB: number; rssAfterMB: number } {
+function leakCheck(
+  w: Workload,
+  leakSteps: number
+): { steps: number; tensorsBefore: number; tensorsAfter: number; rssBeforeMB: number; rssAfterMB: number } {
   // Warm up so that allocator growth and optimizer slots are already in place.
   for (let i = 0; i < 3; i++) w.run.ortho()
   const tensorsBefore = tf.memory().numTensors
   const rssBeforeMB = process.memoryUsage().rss / 2 ** 20
   for (let i = 0; i < leakSteps; i++) w.run.ortho()
   return {
+    steps: leakSteps,
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,
     rssBeforeMB: Math.round(rssBeforeMB),
@@ -160,13 +169,13 @@ async function main(): Promise<void> {
       continue
     }
     console.log(`backend ${name}: ${JSON.stringify(fastKernelState())}`)
-    for (const arch of archs) {
+    for (const arch of name === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
       const w = workload(arch)
       const n = name === 'cpu' ? cpuSteps : steps
       const best: Partial<Record<Path, number>> = {}
       const tBest = (torchTimes[arch] ??= {})
       for (const p of PATHS) w.run[p]() // warm-up: XNNPACK operators, heap growth
-      for (let r = 0; r < rounds; r++) {
+      for (let r = 0; r < (name === 'cpu' ? cpuRounds : rounds); r++) {
         // Interleaved: one round of ours, then one of the reference, so both see the same load.
         for (const p of PATHS) best[p] = Math.min(best[p] ?? Infinity, timeMin(w.run[p], n))
         if (torch) {
@@ -178,10 +187,10 @@ async function main(): Promise<void> {
             PATHS.map((p) => `${p} ${fmt(best[p])} (torch ${fmt(tBest[p])})`).join(', ')
         )
       }
-      const leak = name === 'cpu' ? undefined : leakCheck(w)
+      const leak = name === 'cpu' ? undefined : leakCheck(w, arch === 'cnn' ? leakSteps : leakStepsResnet)
       if (leak) {
         console.log(
-          `  ${name} ${arch} after ${leakSteps} ortho steps: tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, ` +
+          `  ${name} ${arch} after ${leak.steps} ortho steps: tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, ` +
             `rss ${leak.rssBeforeMB} -> ${leak.rssAfterMB} MB`
         )
       }

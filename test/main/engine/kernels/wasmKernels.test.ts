@@ -45,7 +45,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'PadV2', 'Slice', 'Sum', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'PadV2', 'Reverse', 'Slice', 'Sum', 'Transpose'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -124,6 +124,20 @@ describe('wasm replacement kernels', () => {
       const dtype = t % 5 === 0 ? 'int32' : 'float32'
       const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), dtype))
       const [a, b, sa, sb] = both(() => tf.pad(x, paddings, fill))
+      expect(sb).toEqual(sa)
+      expect(Array.from(b)).toEqual(Array.from(a))
+      x.dispose()
+    }
+  })
+
+  it('Reverse equals the stock kernel on 100 random axis sets of rank 1 to 6', () => {
+    const r = rng(19)
+    for (let t = 0; t < 100; t++) {
+      const rank = 1 + Math.floor(r() * 6)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
+      const axes = [...Array(rank).keys()].filter(() => r() < 0.5)
+      const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), t % 3 ? 'float32' : 'int32'))
+      const [a, b, sa, sb] = both(() => tf.reverse(x, axes))
       expect(sb).toEqual(sa)
       expect(Array.from(b)).toEqual(Array.from(a))
       x.dispose()

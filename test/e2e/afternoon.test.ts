@@ -242,6 +242,19 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     }
     const runCount = runTexts.length
     await shot(page, '14-results')
+    // The HTML audit report and a sweep's CSV, written where the analyst said.
+    const report = join(dir, 'audit.html')
+    await page.getByLabel('Export to').fill(report)
+    await page.getByRole('button', { name: 'HTML report' }).click()
+    await page.getByTestId('notice').getByText(`Saved ${report}`).waitFor({ timeout: 60_000 })
+    expect(readFileSync(report, 'utf8')).toMatch(/<html[\s\S]*Reference[\s\S]*Orthogonal/)
+    const csv = join(dir, 'sweep.csv')
+    await page.getByLabel('Export to').fill(csv)
+    const sweepRun = /^(\d+)/.exec(runTexts.find((t) => t.includes('attack-sweep'))!.replace(/^\s+/, ''))![1]
+    await page.getByRole('button', { name: `Export run ${sweepRun} as CSV` }).click()
+    await page.getByTestId('notice').getByText(`Saved ${csv}`).waitFor()
+    // Header plus one line per (attack, model, ε): 2 × 3 × 2.
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(1 + 12)
 
     // Save as, close, reopen the copy from the recent list.
     const copy = join(dir, 'afternoon-copy.ortholens')

@@ -73,7 +73,8 @@ export function toModelSummary(m: StoreModel): ModelSummary {
         ? (collapse?.message ?? 'Training collapsed (accuracy near chance or vanishing gradients)')
         : null,
     status: m.status,
-    origin: config ? 'trained' : 'imported',
+    // An imported model's trainingConfig records where it came from (modelFiles.ts), not a training.
+    origin: !config || 'imported' in config ? 'imported' : 'trained',
     createdAt: m.createdAt
   }
 }

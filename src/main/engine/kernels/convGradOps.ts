@@ -149,6 +149,21 @@ export function conv2dBackpropFilterOps(
   pad: Pad,
   dilations: number | Pair = 1
 ): tf.Tensor4D {
+  // Measured (batch 16, cnn layers): on cpu the GEMM route is 3-6x slower than the
+  // convolution route (its Slice and matMul are plain JS); on wasm it is the faster one.
+  return tf.getBackend() === 'wasm'
+    ? filterGradAsGemm(x, dy, filterShape, strides, pad, dilations)
+    : filterGradAsConv(x, dy, filterShape, strides, pad, dilations)
+}
+
+function filterGradAsGemm(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: number[],
+  strides: number | Pair,
+  pad: Pad,
+  dilations: number | Pair = 1
+): tf.Tensor4D {
   return tf.tidy(() => {
     const info = convInfo(x.shape, filterShape, strides, pad, dilations)
     const [sh, sw] = [info.strideHeight, info.strideWidth]
@@ -190,6 +205,52 @@ export function conv2dBackpropFilterOps(
       }
     }
     return tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 0), [kh, kw, ci, co]) as tf.Tensor4D
+  })
+}
+
+/**
+ * dL/dW of y = conv2d(x, W): dW[a,b,c,o] = sum_{n,i,j} xp[n, i*s + a*d, j*s + b*d, c] dy[n,i,j,o].
+ * Swapping the batch and channel axes of x (X' = [Ci,H,W,N]) and using dy as a filter
+ * (F' = [Ho,Wo,N,Co]) makes this a forward convolution of X' with F' at dilation s and
+ * stride d: out[c,a,b,o] = sum_{i,j,n} X'p[c, a*d + i*s, b*d + j*s, n] F'[i,j,n,o].
+ * Padding X' to exactly (k-1)d + (Ho-1)s + 1 rows makes the output exactly k rows.
+ * The route for the cpu backend, whose convolution is faster than its matrix product here.
+ */
+function filterGradAsConv(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: number[],
+  strides: number | Pair,
+  pad: Pad,
+  dilations: number | Pair = 1
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = convInfo(x.shape, filterShape, strides, pad, dilations)
+    const [sh, sw] = [info.strideHeight, info.strideWidth]
+    const [dh, dw] = [info.dilationHeight, info.dilationWidth]
+    const [kh, kw] = [info.filterHeight, info.filterWidth]
+    const needH = (kh - 1) * dh + (info.outHeight - 1) * sh + 1
+    const needW = (kw - 1) * dw + (info.outWidth - 1) * sw + 1
+    const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D
+    const top = info.padInfo.top
+    const left = info.padInfo.left
+    const bottom = needH - top - info.inHeight
+    const right = needW - left - info.inWidth
+    let out: tf.Tensor4D
+    if (bottom >= 0 && right >= 0) {
+      const explicit: tf.backend_util.ExplicitPadding = [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0]
+      ]
+      out = tf.conv2d(xt, dyt, [dh, dw], explicit, 'NHWC', [sh, sw])
+    } else {
+      // Rows past the last one any output reads (valid padding with leftovers): crop.
+      out = tf.conv2d(windowOf(xt, -top, -left, needH, needW), dyt, [dh, dw], 'valid', 'NHWC', [sh, sw])
+    }
+    return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D
   })
 }
 

@@ -247,7 +247,10 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.getByLabel('Export to').fill(report)
     await page.getByRole('button', { name: 'HTML report' }).click()
     await page.getByTestId('notice').getByText(`Saved ${report}`).waitFor({ timeout: 60_000 })
-    expect(readFileSync(report, 'utf8')).toMatch(/<html[\s\S]*Reference[\s\S]*Orthogonal/)
+    const html = readFileSync(report, 'utf8')
+    expect(html).toMatch(/<html[\s\S]*Reference[\s\S]*Orthogonal/)
+    // The explanation studies ride along as their own section.
+    expect(html).toMatch(/Grad-CAM[\s\S]*CAMERAS/)
     const csv = join(dir, 'sweep.csv')
     await page.getByLabel('Export to').fill(csv)
     const sweepRun = /^(\d+)/.exec(runTexts.find((t) => t.includes('attack-sweep'))!.replace(/^\s+/, ''))![1]

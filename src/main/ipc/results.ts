@@ -6,6 +6,7 @@ import type { JobKind } from '../../contract/entities'
 import { listModels, listRuns, type ProjectDb, type RunRecord, type RunStatus } from '../store'
 import { dbId, requireJobs, requireProject } from './context'
 import { writeReport } from '../services/report'
+import { explanationsSection } from './explainViews'
 import { toRunSummary } from './mappers'
 import { requireRun, runCsv } from './runResults'
 import type { Handlers } from './types'
@@ -83,7 +84,8 @@ export const resultHandlers: Handlers<
     const target = ctx.session.requirePicked(path)
     const runs = runIds?.map((r) => dbId(r, 'run'))
     try {
-      writeReport(project, target, runs ? { runIds: runs } : {})
+      const explanations = explanationsSection(project)
+      writeReport(project, target, { ...(runs ? { runIds: runs } : {}), ...(explanations ? { sections: [explanations] } : {}) })
     } catch (err) {
       if (err instanceof RangeError) throw new ContractError('invalid-args', err.message, 'runIds')
       throw err

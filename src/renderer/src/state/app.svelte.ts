@@ -76,6 +76,15 @@ class AppState {
     on('project.changed', ({ project }) => {
       this.project = project
     })
+    on('log', ({ level, message }) => {
+      // The Electron menu opens screens through a 'menu:<screen>' log line (src/main/index.ts).
+      if (message.startsWith('menu:')) {
+        const screen = message.slice(5) as Screen
+        if (screen === 'projects' || this.project) this.screen = screen
+      } else if (level !== 'info') {
+        this.notice = { kind: level === 'error' ? 'error' : 'info', text: message }
+      }
+    })
     try {
       this.system = await call('system.info', {})
       this.project = await call('projects.current', {})

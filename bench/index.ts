@@ -11,7 +11,7 @@
  *
  * Environment: BENCH_ROUNDS (default 3), BENCH_STEPS (timed steps per round, default 3),
  * BENCH_BACKENDS (default "wasm,cpu,tensorflow"), BENCH_ARCHS (default "cnn,resnet20"),
- * BENCH_LEAK_STEPS (orthogonal steps of the leak check for cnn, default 200; resnet20 runs
+ * BENCH_LEAK_STEPS (training steps of the leak check for cnn, default 200; resnet20 runs
  * BENCH_LEAK_STEPS_RESNET, default 20, as each of its steps takes seconds), BENCH_CPU_ARCHS
  * (default "cnn": the cpu backend is ~10x slower), BENCH_CPU_STEPS (default 1),
  * BENCH_CPU_ROUNDS (default 1), ORTHOLENS_FAST_KERNELS=0 for stock kernels.
@@ -130,16 +130,20 @@ const fmt = (v: number | undefined): string => (v === undefined || !Number.isFin
 const ratioOf = (a: number | undefined, b: number | undefined): number | undefined =>
   a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined
 
-/** Live tensors and resident memory before and after `leakSteps` orthogonal steps. */
+/** Live tensors and resident memory before and after `leakSteps` training steps (alternating). */
 function leakCheck(
   w: Workload,
   leakSteps: number
 ): { steps: number; tensorsBefore: number; tensorsAfter: number; rssBeforeMB: number; rssAfterMB: number } {
   // Warm up so that allocator growth and optimizer slots are already in place.
-  for (let i = 0; i < 3; i++) w.run.ortho()
+  for (let i = 0; i < 2; i++) {
+    w.run.ortho()
+    w.run.plain()
+  }
   const tensorsBefore = tf.memory().numTensors
   const rssBeforeMB = process.memoryUsage().rss / 2 ** 20
-  for (let i = 0; i < leakSteps; i++) w.run.ortho()
+  // Orthogonal and ordinary steps alternate, as when a run mixes both.
+  for (let i = 0; i < leakSteps; i++) (i % 2 ? w.run.plain : w.run.ortho)()
   return {
     steps: leakSteps,
     tensorsBefore,
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
       const leak = name === 'cpu' ? undefined : leakCheck(w, arch === 'cnn' ? leakSteps : leakStepsResnet)
       if (leak) {
         console.log(
-          `  ${name} ${arch} after ${leak.steps} ortho steps: tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, ` +
+          `  ${name} ${arch} after ${leak.steps} steps (ortho/plain alternating): tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, ` +
             `rss ${leak.rssBeforeMB} -> ${leak.rssAfterMB} MB`
         )
       }

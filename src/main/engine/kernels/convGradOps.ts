@@ -132,14 +132,8 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
 }
 
 /**
- * dL/dW of y = conv2d(x, W): for each filter tap (a, b),
- *     dW[a,b] = X_ab^T . DY,   X_ab[(n,i,j), c] = xp[n, i*s + a*d, j*s + b*d, c]
- * with DY = dy as [M, Co], M = N*Ho*Wo: k*k matrix products whose inner dimension is the
- * whole batch. x is transposed once to [Ci, N, H, W] (a plain matrix transpose), so each
- * X_ab^T is a window of it and no product needs a transposed operand. DY is the same right
- * operand for all k*k products: XNNPACK packs a right operand (~10 ms for 400k floats on
- * wasm) once per distinct tensor, so it must not be the one that changes. The earlier route
- * (a forward convolution of x^T with dy as a 14x14 filter) ran ~3x slower than forward.
+ * dL/dW of y = conv2d(x, W), by the route that is fast on the current backend: k*k GEMMs
+ * (filterGradAsGemm) on wasm, one forward convolution (filterGradAsConv) elsewhere.
  */
 export function conv2dBackpropFilterOps(
   x: tf.Tensor4D,
@@ -156,6 +150,16 @@ export function conv2dBackpropFilterOps(
     : filterGradAsConv(x, dy, filterShape, strides, pad, dilations)
 }
 
+/**
+ * dL/dW as GEMMs: for each filter tap (a, b),
+ *     dW[a,b] = X_ab^T . DY,   X_ab[(n,i,j), c] = xp[n, i*s + a*d, j*s + b*d, c]
+ * with DY = dy as [M, Co], M = N*Ho*Wo: k*k matrix products whose inner dimension is the
+ * whole batch. x is transposed once to [Ci, N, H, W] (a plain matrix transpose), so each
+ * X_ab^T is a window of it and no product needs a transposed operand. DY is the same right
+ * operand for all k*k products: XNNPACK packs a right operand (~10 ms for 400k floats on
+ * wasm) once per distinct tensor, so it must not be the one that changes. The earlier route
+ * (a forward convolution of x^T with dy as a 14x14 filter) ran ~3x slower than forward.
+ */
 function filterGradAsGemm(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,

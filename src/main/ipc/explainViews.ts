@@ -15,17 +15,14 @@ import type { ArrayData } from '../engine/saliency'
 import {
   decodeExplanation,
   explanationGridPng,
-  explanationsReportSection,
   heatmapPng,
-  type ExplanationsReportData,
-  type ReportSection,
   type Explanation,
   type PgdSummary,
   type SaliencyPgdStudyResult,
   type SanityStudyResult,
   type StoredExplanation
 } from '../services/explain'
-import { getRun, listRuns, type ProjectDb, type RunRecord } from '../store'
+import type { RunRecord } from '../store'
 
 const finite = (x: number | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
 
@@ -188,26 +185,3 @@ export function explanationPng(run: RunRecord): Buffer {
   return explanationGridPng(both)
 }
 
-/**
- * The newest explanation studies of the project as the report's Explanations section, or
- * nothing when none was run: the report then stays the audit alone.
- */
-export function explanationsSection(project: ProjectDb): ReportSection | undefined {
-  const newest = (kind: string): RunRecord | undefined => {
-    const s = listRuns(project.db, { kind, status: 'done' }).sort((a, b) => b.id - a.id)[0]
-    return s ? getRun(project.db, s.id) : undefined
-  }
-  const data: ExplanationsReportData = {}
-  const e = newest('explain')
-  if (e) data.explanation = decodeExplanation(e.results as StoredExplanation)
-  const a = newest('explain-adversarial')
-  if (a) {
-    const r = a.results as StoredAdversarial
-    data.adversarial = { original: decodeExplanation(r.original), adversarial: decodeExplanation(r.adversarial) }
-  }
-  const s = newest('sanity')
-  if (s) data.sanity = s.results as SanityStudyResult
-  const p = newest('saliency-pgd')
-  if (p) data.pgd = p.results as SaliencyPgdStudyResult
-  return Object.keys(data).length > 0 ? explanationsReportSection(data) : undefined
-}

@@ -6,7 +6,6 @@ import type { JobKind } from '../../contract/entities'
 import { listModels, listRuns, type ProjectDb, type RunRecord, type RunStatus } from '../store'
 import { dbId, requireJobs, requireProject } from './context'
 import { writeReport } from '../services/report'
-import { explanationsSection } from './explainViews'
 import { toRunSummary } from './mappers'
 import { requireRun, runCsv } from './runResults'
 import type { Handlers } from './types'
@@ -84,8 +83,8 @@ export const resultHandlers: Handlers<
     const target = ctx.session.requirePicked(path)
     const runs = runIds?.map((r) => dbId(r, 'run'))
     try {
-      const explanations = explanationsSection(project)
-      writeReport(project, target, { ...(runs ? { runIds: runs } : {}), ...(explanations ? { sections: [explanations] } : {}) })
+      // The service adds the project's latest explanation studies as their own section.
+      writeReport(project, target, runs ? { runIds: runs } : {})
     } catch (err) {
       if (err instanceof RangeError) throw new ContractError('invalid-args', err.message, 'runIds')
       throw err

@@ -5,7 +5,17 @@
 import { loadBuiltinSample } from '../engine/data/builtinSample'
 import { classCounts } from '../engine/data/split'
 import type { ImageDataset } from '../engine/data/types'
-import { saveDataset, listDatasets, loadDataset, type DatasetSummary, type ProjectDb } from '../store'
+import { backendInfo } from '../engine/backend'
+import {
+  createRun,
+  finishRun,
+  inTransaction,
+  listDatasets,
+  loadDataset,
+  saveDataset,
+  type DatasetSummary,
+  type ProjectDb
+} from '../store'
 import type { JobHooks } from './hooks'
 
 export interface ImportRequest {
@@ -36,15 +46,22 @@ export async function importDataset(project: ProjectDb, req: ImportRequest, hook
   }
   if (req.name) ds = { ...ds, name: req.name }
   hooks.onProgress?.({ fraction: 0.9, stage: 'Saving into the project' })
-  const datasetId = saveDataset(db, ds)
-  const summary = listDatasets(project.db).find((d) => d.id === datasetId)!
-  hooks.onProgress?.({ fraction: 1, stage: 'Imported' })
-  return {
-    datasetId,
-    summary,
+  const counts = {
     trainClassCounts: classCounts(ds.train, ds.classNames.length),
     validationClassCounts: classCounts(ds.validation, ds.classNames.length)
   }
+  const backend = (await backendInfo()).name
+  // The dataset and the run that records its import land together or not at all; a failed
+  // import (which throws before this point) leaves the project untouched.
+  const datasetId = inTransaction(db, () => {
+    const id = saveDataset(db, ds)
+    const runId = createRun(db, { kind: 'import', config: { request: req }, backend, datasetId: id })
+    finishRun(db, runId, { status: 'done', results: { datasetId: id, name: ds.name, ...counts, provenance: ds.provenance } })
+    return id
+  })
+  const summary = listDatasets(project.db).find((d) => d.id === datasetId)!
+  hooks.onProgress?.({ fraction: 1, stage: 'Imported' })
+  return { datasetId, summary, ...counts }
 }
 
 const cache = new Map<string, ImageDataset>()

@@ -131,6 +131,9 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
   return windowOf(interleaved, pt - q0h * sh, pl - q0w * sw, h, w)
 }
 
+/** Largest k*k*|x| (floats) whose tap windows the GEMM route may leave on a recording tape. */
+const SECOND_ORDER_GEMM_FLOATS = 16 * 2 ** 20
+
 /**
  * dL/dW of y = conv2d(x, W), by the route that is fast on the current backend: k*k GEMMs
  * (filterGradAsGemm) on wasm, one forward convolution (filterGradAsConv) elsewhere.
@@ -145,7 +148,13 @@ export function conv2dBackpropFilterOps(
 ): tf.Tensor4D {
   // Measured (batch 16, cnn layers): on cpu the GEMM route is 3-6x slower than the
   // convolution route (its Slice and matMul are plain JS); on wasm it is the faster one.
-  return tf.getBackend() === 'wasm'
+  // Under double backprop the outer tape keeps every tap's window (k*k copies of x) alive
+  // until the step ends: ResNet-20 at batch 128 then exhausts the wasm heap (XNNPACK
+  // out-of-memory abort). Large layers recorded at second order take the lean route.
+  const [kh, kw] = typeof filterShape[0] === 'number' ? [filterShape[0], filterShape[1]!] : [1, 1]
+  const recorded = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0
+  const gemm = tf.getBackend() === 'wasm' && (!recorded || x.size * kh * kw <= SECOND_ORDER_GEMM_FLOATS)
+  return gemm
     ? filterGradAsGemm(x, dy, filterShape, strides, pad, dilations)
     : filterGradAsConv(x, dy, filterShape, strides, pad, dilations)
 }

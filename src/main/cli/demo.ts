@@ -36,8 +36,8 @@ export interface DemoOptions {
 
 export const DEMO_DEFAULTS: Omit<DemoOptions, 'json' | 'quiet'> = {
   arch: 'cnn',
-  epochs: 6,
-  trainSamples: 20_000,
+  epochs: 4,
+  trainSamples: 12_000,
   lambda: 30,
   penalty: 'squared',
   samples: 1000,

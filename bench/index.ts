@@ -16,6 +16,7 @@
  * (default "cnn": the cpu backend is ~10x slower), BENCH_CPU_STEPS (default 1),
  * BENCH_CPU_ROUNDS (default 1), ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
+import { benchSaliency } from './saliency'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { tf } from '../src/main/engine/tf'
@@ -212,14 +213,30 @@ async function main(): Promise<void> {
         entry[`torch_${p}_ms`] = tBest[p]
         entry[`ratio_${p}`] = ratioOf(best[p], tBest[p])
       }
+      // Attack throughput: images through 10 PGD iterations per second.
+      const perSec = (ms: number | undefined) => (ms ? Math.round((BATCH[arch] / ms) * 1000 * 10) / 10 : undefined)
+      entry.pgd10_images_per_s = perSec(best.pgd10)
+      entry.torch_pgd10_images_per_s = perSec(tBest.pgd10)
       ;(result.results as unknown[]).push(entry)
     }
   }
-  console.log('\nratio project / PyTorch (1 thread, minimum over rounds):')
-  console.log('backend     arch       ortho   plain   pgd10')
+  console.log('\nratio project / PyTorch (1 thread, minimum over rounds); PGD-10 throughput in images/s:')
+  console.log('backend     arch       ortho   plain   pgd10   pgd10 img/s (torch)')
   for (const e of result.results as Record<string, number | string | undefined>[]) {
     const r = (p: Path) => { const v = e[`ratio_${p}`] as number | undefined; return (v === undefined ? '-' : v.toFixed(2)).padStart(8) }
-    console.log(`${String(e.backend).padEnd(12)}${String(e.arch).padEnd(9)}${r('ortho')}${r('plain')}${r('pgd10')}`)
+    const ips = `${e.pgd10_images_per_s ?? '-'} (${e.torch_pgd10_images_per_s ?? '-'})`.padStart(18)
+    console.log(`${String(e.backend).padEnd(12)}${String(e.arch).padEnd(9)}${r('ortho')}${r('plain')}${r('pgd10')}${ips}`)
+  }
+  if (process.env.BENCH_SALIENCY !== '0') {
+    // CAMERAS / Grad-CAM maps per second (issue "Explanations"), on the fastest backend here.
+    await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
+    const saliency = await benchSaliency()
+    result.saliency = saliency
+    const line = (name: string, t: { gradcamPerSec: number; camerasPerSec: number | null; note: string }) =>
+      `  ${name.padEnd(9)} Grad-CAM ${t.gradcamPerSec.toFixed(1)} maps/s, CAMERAS ${t.camerasPerSec === null ? '—' : t.camerasPerSec.toFixed(1)} maps/s (${t.note})`
+    console.log(`\nsaliency throughput on ${saliency.backend}, batch ${saliency.batch}:`)
+    console.log(line('cnn', saliency.cnn))
+    console.log(line('resnet20', saliency.resnet20))
   }
   console.log(JSON.stringify(result))
 }

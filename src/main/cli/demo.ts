@@ -37,7 +37,7 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS: Omit<DemoOptions, 'json' | 'quiet'> = {
   arch: 'cnn',
   epochs: 4,
-  trainSamples: 12_000,
+  trainSamples: 9_000,
   lambda: 30,
   penalty: 'squared',
   samples: 1000,

@@ -48,16 +48,18 @@ export interface ReportOptions {
   title?: string
 }
 
-function modelRow(m: ModelSummary): ReportModel {
+/**
+ * A model's role: orthogonal when trained with λ > 0 against a reference; reference when
+ * another model of the project was trained against it; otherwise an ordinary model.
+ */
+function modelRow(m: ModelSummary, referencedIds: Set<number>): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
   const lambda = (m.trainingConfig as { lambda?: number } | undefined)?.lambda
   const kind: ReportModel['kind'] =
-    m.referenceModelId === null
-      ? lambda === undefined || lambda === 0
+    (lambda ?? 0) > 0 && m.referenceModelId !== null
+      ? 'orthogonal'
+      : referencedIds.has(m.id)
         ? 'reference'
-        : 'other'
-      : (lambda ?? 0) > 0
-        ? 'orthogonal'
         : 'ordinary'
   return {
     id: String(m.id),
@@ -200,7 +202,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     title: options.title ?? `Ortholens audit — ${meta.name}`,
     projectName: meta.name,
     generatedAt: new Date().toISOString(),
-    models: models.map(modelRow),
+    models: models.map((m) => modelRow(m, new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null)))),
     similarity,
     sweeps,
     defenseTables,

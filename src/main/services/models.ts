@@ -85,14 +85,6 @@ export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: J
     name: req.name
   })
   const fullConfig = { arch: req.arch, datasetId: req.datasetId, referenceModelId: req.referenceModelId ?? null, ...config }
-  const runId = createRun(db, {
-    kind: 'train',
-    config: fullConfig,
-    seed: config.seed,
-    backend,
-    datasetId: req.datasetId,
-    modelIds: req.referenceModelId !== undefined ? [req.referenceModelId] : []
-  })
   const modelId = saveModel(db, {
     name: req.name,
     architecture: net.architecture,
@@ -101,6 +93,16 @@ export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: J
     referenceModelId: req.referenceModelId,
     trainingConfig: fullConfig,
     status: 'training'
+  })
+  // The run names the reference (if any) and the model it trains, so that a run interrupted
+  // by a crash releases the model from 'training' when the project is next opened.
+  const runId = createRun(db, {
+    kind: 'train',
+    config: fullConfig,
+    seed: config.seed,
+    backend,
+    datasetId: req.datasetId,
+    modelIds: [...(req.referenceModelId !== undefined ? [req.referenceModelId] : []), modelId]
   })
   let lastProgressWrite = 0
   try {

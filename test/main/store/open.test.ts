@@ -8,6 +8,7 @@ import { createProject, openProject } from '../../../src/main/store/open'
 import { getProjectMeta, getSetting, setSetting } from '../../../src/main/store/repos/meta'
 import { createRun, getRun, listRuns } from '../../../src/main/store/repos/runs'
 import { saveDataset } from '../../../src/main/store/repos/datasets'
+import { listModels, saveModel } from '../../../src/main/store/repos/models'
 import { bytes, makeDataset, sha256, sidecars, tempDir } from './helpers'
 
 let dir: string
@@ -148,6 +149,34 @@ describe('createProject / openProject', () => {
     expect(run.status).toBe('interrupted')
     expect(run.error).toMatch(/stopped before this run finished/)
     expect(listRuns(q.db, { status: 'running' }).map((r) => r.id)).toEqual([live])
+    q.close()
+  })
+})
+
+describe('a training interrupted by a crash', () => {
+  it("releases its model from 'training' (to 'cancelled') and leaves other models alone", () => {
+    const path = makeProjectFile()
+    const p = openProject(path)
+    const w = p.writable()
+    const weights = { manifest: [{ name: 'w', shape: [2] }], data: new Float32Array([1, 2]) }
+    const reference = saveModel(w, { name: 'ref', architecture: {}, weights, status: 'ready' })
+    const crashed = saveModel(w, { name: 'crashed', architecture: {}, weights, status: 'training' })
+    const liveModel = saveModel(w, { name: 'live', architecture: {}, weights, status: 'training' })
+    createRun(w, {
+      kind: 'train',
+      config: {},
+      backend: 'cpu',
+      modelIds: [reference, crashed],
+      owner: `${hostname()}:2000000000`
+    })
+    createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [liveModel] })
+    p.close()
+
+    const q = openProject(path)
+    const status = (id: number) => listModels(q.db).find((m) => m.id === id)!.status
+    expect(status(crashed)).toBe('cancelled')
+    expect(status(reference)).toBe('ready')
+    expect(status(liveModel)).toBe('training')
     q.close()
   })
 })

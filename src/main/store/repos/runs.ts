@@ -181,7 +181,16 @@ export function markInterruptedRuns(
          error = coalesce(error, 'the program stopped before this run finished')
        WHERE id = ?`
     )
-    for (const id of dead) mark.run(id)
+    // A model that an interrupted training run was still training is left with the weights
+    // of its last checkpoint; it must not stay 'training' forever.
+    const release = db.prepare(
+      `UPDATE models SET status = 'cancelled'
+       WHERE status = 'training' AND id IN (SELECT model_id FROM run_models WHERE run_id = ?)`
+    )
+    for (const id of dead) {
+      mark.run(id)
+      release.run(id)
+    }
     return dead
   })
 }

@@ -32,8 +32,10 @@ export interface AttackRunOptions {
   onProgress?: (progress: AttackProgress) => void
   signal?: AbortSignal
   /**
-   * Element-wise multiplier of the loss gradient at every step (saliency-enhanced PGD focuses
-   * the perturbation with it). Shape [N, H, W, C] matching x, or broadcastable with batch 1.
+   * Element-wise multiplier of every step (saliency-enhanced PGD focuses the perturbation with
+   * it). It scales the step direction, not the raw gradient: the sign-based steps would
+   * cancel any positive weight on the gradient. Shape [N, H, W, C] matching x, or
+   * broadcastable with batch 1.
    */
   gradientWeight?: Tensor4D
 }
@@ -204,9 +206,10 @@ async function attackBatch(
       await nextTick()
       const current: Tensor4D = xAdv
       const next = tf.tidy(() => {
-        let g = gradOf(current) as Tensor4D
-        if (weight) g = tf.mul(g, weight)
-        const moved = tf.add(current, tf.mul(stepper.direction(g), cfg.stepSize)) as Tensor4D
+        const g = gradOf(current) as Tensor4D
+        let direction = stepper.direction(g)
+        if (weight) direction = tf.mul(direction, weight)
+        const moved = tf.add(current, tf.mul(direction, cfg.stepSize)) as Tensor4D
         return projectToBall(moved, x0, cfg.epsilon)
       })
       current.dispose()

@@ -8,8 +8,8 @@
  * The random start is weighted the same way, otherwise uniform noise would cover the whole
  * image and undo the point of the method.
  *
- * TODO: reuse the shared PGD in src/main/engine/attacks (its `gradientWeight` hook) once it
- * lands; this small loop keeps the saliency module independent until then.
+ * The shared attacks (engine/attacks, `gradientWeight`) scale their steps the same way, but
+ * their PGD's random start is not weighted; this loop keeps the weighted start of the method.
  */
 import { tf } from '../tf'
 import type { Tensor, Tensor1D, Tensor3D, Tensor4D } from '../tf'

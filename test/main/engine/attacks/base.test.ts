@@ -154,6 +154,17 @@ describe('attack template', () => {
     expect(freeDiffers).toBe(48) // weighted pixels follow the unweighted attack exactly
   })
 
+  it('scales the step, not the raw gradient (a half weight moves FGSM by ε/2, not ε)', async () => {
+    // On the raw gradient a positive weight would vanish in the sign; on the step it halves it.
+    const m = linearClassifier(shape, seededValues(48 * 4, 78), new Float32Array(4))
+    const x = tf.fill([1, ...shape], 0.5) as tf.Tensor4D
+    const y = tf.tensor1d([0], 'int32')
+    const half = tf.fill([1, ...shape], 0.5) as tf.Tensor4D
+    const adv = (await runWeightedAttack('fgsm', m, x, y, half, { epsilon: 0.04 })).dataSync()
+    for (const v of adv) expect(Math.abs(v - 0.5)).toBeCloseTo(0.02, 6)
+    tf.dispose([x, y, half])
+  })
+
   it('registry refuses a duplicate id and lists parameters for forms', () => {
     expect(() => registerAttack(getAttack('fgsm'))).toThrow(/already registered/)
     expect(listAttacks().map((a) => a.id)).toEqual(['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'])

@@ -81,8 +81,19 @@ export function collapseSlice(
   return { shape: s, begin: b, size: z }
 }
 
-/** Copies the slice (shape/begin/size already collapsed) from src to dst, row by row. */
-export function copySlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
+/**
+ * Moves a window (shape/begin/size already collapsed) between a full array and a packed one,
+ * row by row: 'gather' reads the window of `full` into `packed` (Slice), 'scatter' writes
+ * `packed` into the window of `full` (Pad).
+ */
+function moveWindow(
+  full: TypedArray,
+  packed: TypedArray,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  direction: 'gather' | 'scatter'
+): void {
   const rank = shape.length
   const strides = new Array<number>(rank)
   strides[rank - 1] = 1
@@ -92,29 +103,40 @@ export function copySlice(src: TypedArray, dst: TypedArray, shape: number[], beg
   const index = new Array<number>(Math.max(rank - 1, 0)).fill(0)
   let base = 0
   for (let i = 0; i < rank; i++) base += begin[i]! * strides[i]!
-  let out = 0
   // Both views usually lie on the one wasm heap: then each run is a native memmove.
-  const heap = src.buffer === dst.buffer ? new Uint8Array(src.buffer) : undefined
-  const bpe = src.BYTES_PER_ELEMENT
+  const heap = full.buffer === packed.buffer ? new Uint8Array(full.buffer) : undefined
+  let offset = 0
   for (let r = 0; r < rows; r++) {
-    let from = base
-    for (let i = 0; i < rank - 1; i++) from += index[i]! * strides[i]!
-    if (run < 16) {
-      // A native call per element of a narrow run costs more than the loop.
-      for (let k = 0; k < run; k++) dst[out + k] = src[from + k]!
-    } else if (heap) {
-      const at = src.byteOffset + from * bpe
-      heap.copyWithin(dst.byteOffset + out * bpe, at, at + run * bpe)
-    } else {
-      dst.set(src.subarray(from, from + run), out)
-    }
-    out += run
+    let inWindow = base
+    for (let i = 0; i < rank - 1; i++) inWindow += index[i]! * strides[i]!
+    if (direction === 'gather') copyRun(full, inWindow, packed, offset, run, heap)
+    else copyRun(packed, offset, full, inWindow, run, heap)
+    offset += run
     // Odometer over the outer axes.
     for (let i = rank - 2; i >= 0; i--) {
       if (++index[i]! < size[i]!) break
       index[i] = 0
     }
   }
+}
+
+/** Copies `run` elements src[from…] to dst[to…]. */
+function copyRun(src: TypedArray, from: number, dst: TypedArray, to: number, run: number, heap: Uint8Array | undefined): void {
+  if (run < 16) {
+    // A native call per element of a narrow run costs more than the loop.
+    for (let k = 0; k < run; k++) dst[to + k] = src[from + k]!
+  } else if (heap) {
+    const bpe = src.BYTES_PER_ELEMENT
+    const at = src.byteOffset + from * bpe
+    heap.copyWithin(dst.byteOffset + to * bpe, at, at + run * bpe)
+  } else {
+    dst.set(src.subarray(from, from + run), to)
+  }
+}
+
+/** Copies the slice (shape/begin/size already collapsed) from src to dst, row by row. */
+export function copySlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
+  moveWindow(src, dst, shape, begin, size, 'gather')
 }
 
 const slice: KernelFn = (args) => {
@@ -319,35 +341,7 @@ const padV2: KernelFn = (args) => {
 
 /** The inverse of copySlice: writes src (the slice's values, in order) into dst's window. */
 export function scatterSlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
-  const rank = shape.length
-  const strides = new Array<number>(rank)
-  strides[rank - 1] = 1
-  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * shape[i + 1]!
-  const run = size[rank - 1]!
-  const rows = size.slice(0, -1).reduce((a, c) => a * c, 1)
-  const index = new Array<number>(Math.max(rank - 1, 0)).fill(0)
-  let base = 0
-  for (let i = 0; i < rank; i++) base += begin[i]! * strides[i]!
-  const heap = src.buffer === dst.buffer ? new Uint8Array(src.buffer) : undefined
-  const bpe = src.BYTES_PER_ELEMENT
-  let from = 0
-  for (let r = 0; r < rows; r++) {
-    let to = base
-    for (let i = 0; i < rank - 1; i++) to += index[i]! * strides[i]!
-    if (run < 16) {
-      for (let k = 0; k < run; k++) dst[to + k] = src[from + k]!
-    } else if (heap) {
-      const at = src.byteOffset + from * bpe
-      heap.copyWithin(dst.byteOffset + to * bpe, at, at + run * bpe)
-    } else {
-      dst.set(src.subarray(from, from + run), to)
-    }
-    from += run
-    for (let i = rank - 2; i >= 0; i--) {
-      if (++index[i]! < size[i]!) break
-      index[i] = 0
-    }
-  }
+  moveWindow(dst, src, shape, begin, size, 'scatter')
 }
 
 /**

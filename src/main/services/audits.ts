@@ -42,7 +42,8 @@ import {
 } from '../store'
 import { datasetOf } from './datasets'
 import { loadNetwork } from './models'
-import { JobCancelledError, type JobHooks } from './hooks'
+import type { JobHooks } from './hooks'
+import { closeFailedRun } from './runFailure'
 
 /** Statuses whose weights must not be attacked or evaluated (training unfinished, broken). */
 const UNUSABLE = new Set(['collapsed', 'failed', 'training'])
@@ -181,10 +182,6 @@ function resolvedSettings(
       }))
     ])
   )
-}
-
-function isAbort(err: unknown, signal?: AbortSignal): boolean {
-  return Boolean(signal?.aborted) || (err instanceof Error && err.name === 'AbortError')
 }
 
 function epsLabel(e: number): string {
@@ -344,13 +341,7 @@ export async function runAttackSweep(
       seconds
     }
   } catch (err) {
-    const cancelled = isAbort(err, hooks.signal)
-    finishRun(db, runId, {
-      status: cancelled ? 'cancelled' : 'failed',
-      results: {},
-      error: cancelled ? undefined : (err as Error).message
-    })
-    throw cancelled ? new JobCancelledError() : err
+    throw closeFailedRun(db, runId, err, hooks.signal)
   } finally {
     for (const n of nets) n.dispose()
   }
@@ -525,13 +516,7 @@ export async function runDefenseTable(
     })
     return { runId, sampleCount: table.sampleCount, columns, rows, csv, seconds }
   } catch (err) {
-    const cancelled = isAbort(err, hooks.signal)
-    finishRun(db, runId, {
-      status: cancelled ? 'cancelled' : 'failed',
-      results: {},
-      error: cancelled ? undefined : (err as Error).message
-    })
-    throw cancelled ? new JobCancelledError() : err
+    throw closeFailedRun(db, runId, err, hooks.signal)
   } finally {
     for (const n of nets) n.dispose()
   }

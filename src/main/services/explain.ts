@@ -37,6 +37,7 @@ import type { Tensor3D, Tensor4D } from '../engine/tf'
 import { createRun, finishRun, getRun, listRuns, updateRunProgress, type NewRun, type ProjectDb } from '../store'
 import { datasetOf } from './datasets'
 import { JobCancelledError, type JobHooks } from './hooks'
+import { closeFailedRun } from './runFailure'
 import { loadNetwork } from './models'
 
 export type FixedSizeHead = 'refuse' | 'adaptive-pool'
@@ -97,13 +98,7 @@ async function asRun<T>(
     hooks.onProgress?.({ fraction: 1, stage: 'Done' })
     return { ...value, runId }
   } catch (err) {
-    const cancelled = err instanceof JobCancelledError
-    finishRun(db, runId, {
-      status: cancelled ? 'cancelled' : 'failed',
-      results: {},
-      error: (err as Error).message
-    })
-    throw err
+    throw closeFailedRun(db, runId, err, hooks.signal)
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type ProjectDb
 } from '../store'
 import { loadNetwork } from './models'
+import { closeFailedRun } from './runFailure'
 
 export interface ModelExportResult {
   runId: number
@@ -66,8 +67,7 @@ export async function exportModelFiles(
       net.dispose()
     }
   } catch (err) {
-    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
-    throw err
+    throw closeFailedRun(db, runId, err)
   }
 }
 
@@ -133,7 +133,6 @@ export async function importModelFiles(
   } catch (err) {
     // A refused import still leaves a trace of what was tried and why it failed.
     const runId = createRun(db, { kind: 'model-import', config, backend, datasetId: req.datasetId })
-    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
-    throw err
+    throw closeFailedRun(db, runId, err)
   }
 }

@@ -23,6 +23,7 @@ import {
 } from '../store'
 import { datasetOf } from './datasets'
 import type { JobHooks } from './hooks'
+import { closeFailedRun } from './runFailure'
 
 export interface TrainRequest {
   name: string
@@ -183,8 +184,7 @@ export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: J
     }
   } catch (err) {
     updateModelStatus(db, modelId, 'failed')
-    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
-    throw err
+    throw closeFailedRun(db, runId, err)
   } finally {
     net.dispose()
     reference?.dispose()
@@ -233,8 +233,7 @@ export async function similarityReport(project: ProjectDb, req: SimilarityReques
     finishRun(db, runId, { status: 'done', results: result })
     return result
   } catch (err) {
-    finishRun(db, runId, { status: 'failed', results: {}, error: (err as Error).message })
-    throw err
+    throw closeFailedRun(db, runId, err)
   } finally {
     a.dispose()
     b.dispose()

@@ -12,6 +12,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One compute thread per test worker: two workers with two threads each would fight over
+    // the two cores (wasmThreads.test.ts asks for two threads itself).
+    env: { ORTHOLENS_THREADS: '1' },
     // Two cores: more workers only fight over them.
     maxWorkers: 2
   }

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const path = process.argv[4] ?? 'ortho'
   await initBackend(backend)
   const shape: [number, number, number] = arch === 'cnn' ? [28, 28, 1] : [32, 32, 3]
-  const batch = arch === 'cnn' ? 64 : 128
+  const batch = Number(process.env.PROFILE_BATCH ?? (arch === "cnn" ? 64 : 128))
   const net = buildModel(arch, shape, 10, { seed: 1 })
   const ref = buildModel(arch, shape, 10, { seed: 2 })
   const x = tf.randomUniform([batch, ...shape]) as tf.Tensor4D

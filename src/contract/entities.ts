@@ -26,6 +26,8 @@ export interface SystemInfo {
   /** Compute backend the engine runs on: tensorflow, wasm or cpu. */
   backend: string
   backendDetail: string
+  /** CPU threads the backend computes with (1 where it cannot use more). */
+  threads: number
   platform: string
   /** Whether the host shows native file dialogs (Electron) or asks for typed paths (browser). */
   nativeDialogs: boolean

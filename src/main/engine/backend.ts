@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module'
 import { tf } from './tf'
+import { defaultThreadCount, registerThreadedWasm, wasmThreadCount } from './wasmThreads'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -13,10 +14,13 @@ export interface BackendInfo {
   name: BackendName
   /** Which package supplied the `tensorflow` backend, or why it was not used. */
   detail: string
+  /** Threads the backend computes with (wasm: XNNPACK's pool; ORTHOLENS_THREADS sets it). */
+  threads: number
   tried: { name: BackendName; ok: boolean; reason?: string }[]
 }
 
 let current: BackendInfo | undefined
+let threadedRequested = false
 
 const nativePackages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']
 
@@ -63,12 +67,17 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
       }
       detail = native.detail
     }
+    if (name === 'wasm' && !threadedRequested) {
+      threadedRequested = true
+      registerThreadedWasm(defaultThreadCount())
+    }
     try {
       const ok = await tf.setBackend(name)
       await tf.ready()
       if (!ok || tf.getBackend() !== name) throw new Error('backend did not initialise')
       tried.push({ name, ok: true })
-      current = { name, detail, tried }
+      const threads = name === 'wasm' ? wasmThreadCount() : name === 'cpu' ? 1 : defaultThreadCount()
+      current = { name, detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail, threads, tried }
       return current
     } catch (err) {
       tried.push({ name, ok: false, reason: firstLine(err) })

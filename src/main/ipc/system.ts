@@ -14,6 +14,7 @@ export const systemHandlers: Handlers<'system.info' | 'system.pickPath' | 'jobs.
       appVersion: APP_VERSION,
       backend: info.name,
       backendDetail: info.detail,
+      threads: info.threads,
       platform: `${process.platform}-${process.arch}`,
       nativeDialogs: ctx.host.nativeDialogs
     }

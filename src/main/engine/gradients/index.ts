@@ -10,6 +10,7 @@
  *  - Max: stock mask uses `equal`, which has no gradient (double backprop throws).
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
+ *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
 import { registerOurGradient } from './registry'
 // The fast wasm kernels and their switch install alongside the gradients (engine/kernels).
@@ -24,6 +25,7 @@ import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
 import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
+import { meanGradConfig, sumGradConfig } from './Reduce_grad'
 
 for (const config of [
   expGradConfig,
@@ -35,6 +37,8 @@ for (const config of [
   avgPoolGradConfig,
   conv2DGradConfig,
   maxGradConfig,
+  sumGradConfig,
+  meanGradConfig,
   ...comparisonGradConfigs
 ]) {
   registerOurGradient(config)

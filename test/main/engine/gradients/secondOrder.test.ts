@@ -53,6 +53,18 @@ const cases: Case[] = [
   elementwise('add/sub/mul/div', (z) => tf.div(tf.sub(tf.mul(z, z), 1), tf.add(tf.square(z), 2))),
   elementwise('sum/mean', (z) => tf.concat([tf.square(tf.sum(z, 1)), tf.square(tf.mean(z, 0))])),
   elementwise('max', (z) => tf.square(tf.max(z, 1))),
+  {
+    // Batch norm's statistics: Mean and Sum over N, H, W with keepDims (Reduce_grad.ts).
+    name: 'batch-norm moments',
+    xShape: [2, 3, 3, 2],
+    wShape: [2, 3, 3, 2],
+    f: (x, w) => {
+      const z = tf.mul(x, w)
+      const centred = tf.sub(z, tf.mean(z, [0, 1, 2], true))
+      const variance = tf.div(tf.sum(tf.square(centred), [0, 1, 2], true), 18)
+      return weighted(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-3))))
+    }
+  },
   elementwise('reshape/transpose', (z) => tf.square(tf.transpose(tf.reshape(z, [2, 6])))),
   elementwise('pad/slice', (z) => tf.square(tf.slice(tf.pad(z, [[1, 0], [0, 2]]), [1, 1], [2, 4]))),
   {

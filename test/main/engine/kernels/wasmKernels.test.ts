@@ -45,7 +45,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Identity', 'PadV2', 'Reverse', 'Slice', 'Sum', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Cast', 'Identity', 'PadV2', 'Reverse', 'Slice', 'Sum', 'Transpose'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -197,5 +197,19 @@ describe('wasm replacement kernels', () => {
     expect(c.dataSync().length).toBe(35)
     c.dispose()
     expect(tf.memory().numTensors).toBe(before - 1)
+  })
+
+  it('Cast to the same dtype shares the buffer; a real cast still converts', () => {
+    const x = tf.tensor1d([1.5, -2.25, 3])
+    const before = tf.memory().numDataBuffers
+    const same = tf.cast(x, 'float32')
+    // No second buffer: the two tensors share x's.
+    expect(tf.memory().numDataBuffers).toBe(before)
+    x.dispose()
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3])
+    const ints = tf.cast(same, 'int32')
+    expect(ints.dtype).toBe('int32')
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3])
+    tf.dispose([same, ints])
   })
 })

@@ -1,24 +1,45 @@
 /**
  * `npm run bench`: the three hot paths of the workbench (orthogonal step, ordinary step,
- * 10 PGD iterations) for the `cnn` (batch 64) and `resnet20` (batch 64, see RESNET_BATCH) architectures of
- * /work/shared/reference/torch_step_bench.py, on every TensorFlow.js backend that loads,
- * side by side with the PyTorch reference when /usr/bin/python3 has torch.
+ * 10 PGD iterations) for the `cnn` (batch 64) and `resnet20` (batch 128, the reference's)
+ * architectures of /work/shared/reference/torch_step_bench.py, on every TensorFlow.js backend
+ * that loads, side by side with the PyTorch reference when /usr/bin/python3 has torch, at each
+ * thread count of BENCH_THREADS.
  *
- * The machines are shared and noisy (SPEC §1): project and reference runs are interleaved
- * in rounds and each figure is the minimum over all rounds; ratios project/PyTorch are the
- * result, not times. After the timed runs, 200 more orthogonal steps check that the live
- * tensor count and resident memory do not grow. The last line is one JSON object.
+ * The wasm backend fixes its thread count once per process (ORTHOLENS_THREADS), and a wasm
+ * heap exhausted inside XNNPACK aborts the module for good, so the parent process measures
+ * nothing itself: every (threads, backend, arch) workload runs in a child process of this file
+ * (BENCH_CHILD set) that writes its progress to a state file after every stage. A child that
+ * dies while warming up or in its first round names the path that killed it: that path is
+ * reported failed at that batch ("out of memory (4 GB wasm heap)" on wasm: resnet20's
+ * orthogonal step needs more than 4 GB at batch 128; 3.0 GB measured at 64), the other paths are rerun at the
+ * same batch in a fresh child, and the failed path is measured again at BENCH_FALLBACK_BATCH
+ * (64) on both sides, so a ratio is still printed, on its own row labelled with that batch.
  *
- * Environment: BENCH_ROUNDS (default 3), BENCH_STEPS (timed steps per round, default 3),
+ * The machines are shared and noisy (SPEC §1): inside each child, project and reference runs
+ * are interleaved in rounds (the reference with --threads T) and each figure is the minimum
+ * over all rounds; ratios project/PyTorch are the result, not times. After the timed runs,
+ * more orthogonal and ordinary steps check that the live tensor count and resident memory do
+ * not grow. The parent prints one ratio table over all thread counts (a `2→1` in the threads
+ * column means a child asked for 2 threads but the backend started with 1), and the last
+ * line is one JSON object with every time and ratio.
+ *
+ * Environment: BENCH_THREADS (thread counts, default "1,2"; the cpu backend is single-threaded
+ * and runs only at 1), BENCH_ROUNDS (default 3), BENCH_STEPS (timed steps per round, default 3),
  * BENCH_BACKENDS (default "wasm,cpu,tensorflow"), BENCH_ARCHS (default "cnn,resnet20"),
+ * BENCH_RESNET_BATCH (default 128), BENCH_RESNET_ROUNDS (default 2) and BENCH_RESNET_STEPS
+ * (default 1): each resnet20 step takes seconds, BENCH_FALLBACK_BATCH (default 64),
  * BENCH_LEAK_STEPS (training steps of the leak check for cnn, default 200; resnet20 runs
- * BENCH_LEAK_STEPS_RESNET, default 20, as each of its steps takes seconds), BENCH_CPU_ARCHS
- * (default "cnn": the cpu backend is ~10x slower), BENCH_CPU_STEPS (default 1),
- * BENCH_CPU_ROUNDS (default 1), ORTHOLENS_FAST_KERNELS=0 for stock kernels.
+ * BENCH_LEAK_STEPS_RESNET, default 20), BENCH_CPU_ARCHS (default "cnn": the cpu backend is
+ * ~10x slower), BENCH_CPU_STEPS (default 1), BENCH_CPU_ROUNDS (default 1), BENCH_SALIENCY=0
+ * skips the saliency throughput (run once, in the parent, at the first thread count),
+ * ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
 import { benchSaliency } from './saliency'
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { tf } from '../src/main/engine/tf'
 import { initBackend, type BackendName } from '../src/main/engine/backend'
 import { buildModel, type ArchitectureId, type Network } from '../src/main/engine/models'
@@ -29,27 +50,26 @@ import { fastKernelState } from '../src/main/engine/kernels'
 
 type Path = 'ortho' | 'plain' | 'pgd10'
 const PATHS: Path[] = ['ortho', 'plain', 'pgd10']
-/**
- * resnet20's reference batch is 128, but its orthogonal step at 128 needs more than the 4 GB
- * wasm heap (measured: 1.5 GB at batch 32, 3.0 GB at 64; XNNPACK then aborts the module), so
- * the default here is 64 for both sides; BENCH_RESNET_BATCH=128 runs the reference batch
- * (fine on cpu/tensorflow, aborts on wasm).
- */
-const RESNET_BATCH = Number(process.env.BENCH_RESNET_BATCH ?? '64')
-const BATCH: Record<string, number> = { cnn: 64, resnet20: RESNET_BATCH }
 const SHAPE: Record<string, [number, number, number]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] }
 const TORCH_SHAPE_NOTE = 'PyTorch NCHW, project NHWC: same maths'
+const OOM = 'out of memory (4 GB wasm heap)'
 
 const env = (k: string, d: string): string => process.env[k] ?? d
+const list = (k: string, d: string): string[] => env(k, d).split(',').filter(Boolean)
 const rounds = Number(env('BENCH_ROUNDS', '3'))
 const steps = Number(env('BENCH_STEPS', '3'))
+const resnetRounds = Number(env('BENCH_RESNET_ROUNDS', '2'))
+const resnetSteps = Number(env('BENCH_RESNET_STEPS', '1'))
 const cpuSteps = Number(env('BENCH_CPU_STEPS', '1'))
+const cpuRounds = Number(env('BENCH_CPU_ROUNDS', '1'))
 const leakSteps = Number(env('BENCH_LEAK_STEPS', '200'))
 const leakStepsResnet = Number(env('BENCH_LEAK_STEPS_RESNET', '20'))
-const cpuArchs = env('BENCH_CPU_ARCHS', 'cnn').split(',') as ArchitectureId[]
-const cpuRounds = Number(env('BENCH_CPU_ROUNDS', '1'))
-const backends = env('BENCH_BACKENDS', 'wasm,cpu,tensorflow').split(',') as BackendName[]
-const archs = env('BENCH_ARCHS', 'cnn,resnet20').split(',') as ArchitectureId[]
+const fallbackBatch = Number(env('BENCH_FALLBACK_BATCH', '64'))
+const BATCH: Record<string, number> = { cnn: 64, resnet20: Number(env('BENCH_RESNET_BATCH', '128')) }
+const cpuArchs = list('BENCH_CPU_ARCHS', 'cnn') as ArchitectureId[]
+const backends = list('BENCH_BACKENDS', 'wasm,cpu,tensorflow') as BackendName[]
+const archs = list('BENCH_ARCHS', 'cnn,resnet20') as ArchitectureId[]
+const threadCounts = list('BENCH_THREADS', '1,2').map(Number)
 const PYTHON = '/usr/bin/python3'
 const REFERENCE = new URL('../../shared/reference/torch_step_bench.py', import.meta.url).pathname
 
@@ -59,9 +79,8 @@ interface Workload {
   dispose: () => void
 }
 
-function workload(arch: ArchitectureId): Workload {
+function workload(arch: ArchitectureId, batch: number): Workload {
   const shape = SHAPE[arch]!
-  const batch = BATCH[arch]!
   const net: Network = buildModel(arch, shape, 10, { seed: 1 })
   const ref: Network = buildModel(arch, shape, 10, { seed: 2 })
   const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 3) as tf.Tensor4D
@@ -110,11 +129,11 @@ function timeMin(fn: () => void, n: number): number {
 }
 
 /** Runs the PyTorch reference once (all three paths); undefined when torch is missing. */
-function torchOnce(arch: string, threads: number, n: number): Record<Path, number> | undefined {
+function torchOnce(arch: string, batch: number, threads: number, n: number): Record<Path, number> | undefined {
   try {
     const out = execFileSync(
       PYTHON,
-      [REFERENCE, '--arch', arch, '--batch', String(BATCH[arch]), '--threads', String(threads), '--steps', String(n)],
+      [REFERENCE, '--arch', arch, '--batch', String(batch), '--threads', String(threads), '--steps', String(n)],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 }
     )
     const j = JSON.parse(out.trim().split('\n').pop()!)
@@ -135,14 +154,20 @@ function torchAvailable(): boolean {
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1))
-const ratioOf = (a: number | undefined, b: number | undefined): number | undefined =>
-  a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : undefined
+const ratioOf = (a: number | undefined, b: number | undefined): number | null =>
+  a !== undefined && b !== undefined && Number.isFinite(a) && b > 0 ? Math.round((a / b) * 100) / 100 : null
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!
+
+interface Leak {
+  steps: number
+  tensorsBefore: number
+  tensorsAfter: number
+  rssBeforeMB: number
+  rssAfterMB: number
+}
 
 /** Live tensors and resident memory before and after `leakSteps` training steps (alternating). */
-function leakCheck(
-  w: Workload,
-  leakSteps: number
-): { steps: number; tensorsBefore: number; tensorsAfter: number; rssBeforeMB: number; rssAfterMB: number } {
+function leakCheck(w: Workload, leakSteps: number): Leak {
   // Warm up so that allocator growth and optimizer slots are already in place.
   for (let i = 0; i < 2; i++) {
     w.run.ortho()
@@ -161,87 +186,301 @@ function leakCheck(
   }
 }
 
+/** What the parent asks one child to measure. */
+interface ChildSpec {
+  backend: BackendName
+  arch: ArchitectureId
+  batch: number
+  threads: number
+  paths: Path[]
+  leak: boolean
+  torch: boolean
+}
+
+/**
+ * A child's progress, rewritten after every stage, so that the parent still learns where it
+ * was (and what it had measured) when an abort kills it without a word.
+ */
+interface ChildState {
+  stage: 'init' | 'warmup' | 'rounds' | 'leak' | 'done'
+  path?: Path
+  roundsDone: number
+  unavailable?: boolean
+  error?: string
+  threads?: number
+  kernels?: unknown
+  best: Partial<Record<Path, number>>
+  torch: Partial<Record<Path, number>>
+  leak?: Leak
+}
+
+async function child(spec: ChildSpec, stateFile: string): Promise<void> {
+  const state: ChildState = { stage: 'init', roundsDone: 0, best: {}, torch: {} }
+  const save = () => writeFileSync(stateFile, JSON.stringify(state))
+  save()
+  const label = `  [${spec.threads}t] ${spec.backend} ${spec.arch} batch ${spec.batch}`
+  try {
+    state.threads = (await initBackend(spec.backend)).threads
+  } catch (err) {
+    state.unavailable = true
+    state.error = firstLine(err)
+    save()
+    return
+  }
+  state.kernels = fastKernelState()
+  const cpu = spec.backend === 'cpu'
+  const resnet = spec.arch === 'resnet20'
+  const n = cpu ? cpuSteps : resnet ? resnetSteps : steps
+  const nRounds = cpu ? cpuRounds : resnet ? resnetRounds : rounds
+  const { best, torch: tBest } = state
+  try {
+    const w = workload(spec.arch, spec.batch)
+    state.stage = 'warmup'
+    for (const p of spec.paths) {
+      state.path = p
+      save()
+      w.run[p]() // XNNPACK operators, heap growth
+    }
+    state.stage = 'rounds'
+    for (let r = 0; r < nRounds; r++) {
+      // Interleaved: one round of ours, then one of the reference, so both see the same load.
+      for (const p of spec.paths) {
+        state.path = p
+        save()
+        best[p] = Math.min(best[p] ?? Infinity, timeMin(w.run[p], n))
+      }
+      state.path = undefined
+      if (spec.torch) {
+        const t = torchOnce(spec.arch, spec.batch, spec.threads, Math.max(n, resnet ? 2 : 3))
+        if (t) for (const p of PATHS) tBest[p] = Math.min(tBest[p] ?? Infinity, t[p])
+      }
+      state.roundsDone = r + 1
+      save()
+      console.log(
+        `${label} round ${r + 1}: ` + spec.paths.map((p) => `${p} ${fmt(best[p])} (torch ${fmt(tBest[p])})`).join(', ')
+      )
+    }
+    if (spec.leak) {
+      state.stage = 'leak'
+      save()
+      const leak = (state.leak = leakCheck(w, resnet ? leakStepsResnet : leakSteps))
+      console.log(
+        `${label} after ${leak.steps} steps (ortho/plain alternating): tensors ${leak.tensorsBefore} -> ` +
+          `${leak.tensorsAfter}, rss ${leak.rssBeforeMB} -> ${leak.rssAfterMB} MB`
+      )
+    }
+    w.dispose()
+    state.stage = 'done'
+  } catch (err) {
+    state.error = firstLine(err)
+  }
+  save()
+}
+
+/** Runs one spec in a child process of this file; the tsx loader travels in execArgv. */
+function runChild(spec: ChildSpec, dir: string): { state: ChildState; status: string } {
+  const stateFile = join(dir, `child-${Date.now()}-${Math.random().toString(36).slice(2)}.json`)
+  const t0 = performance.now()
+  const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      ORTHOLENS_THREADS: String(spec.threads),
+      BENCH_CHILD: JSON.stringify(spec),
+      BENCH_CHILD_STATE: stateFile
+    },
+    timeout: 3_600_000
+  })
+  const status = res.error ? firstLine(res.error) : res.signal ? `killed by ${res.signal}` : `exit ${res.status}`
+  let state: ChildState = { stage: 'init', roundsDone: 0, best: {}, torch: {} }
+  try {
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as ChildState
+  } catch {
+    // No state file: the child died before its first write; `init` with no error says so.
+  }
+  const secs = ((performance.now() - t0) / 1000).toFixed(0)
+  if (!state.unavailable) console.log(
+    `  [${spec.threads}t] ${spec.backend} ${spec.arch} batch ${spec.batch} [${spec.paths.join(',')}]: ` +
+      `${state.stage === 'done' ? 'done' : `died in ${state.stage}${state.path ? ` (${state.path})` : ''}, ${status}`}` +
+      `${state.error ? `: ${state.error}` : ''} (${secs} s)`
+  )
+  return { state, status }
+}
+
+/** One row of the table and of the JSON: a thread count, backend, architecture and batch. */
+type Entry = Record<string, unknown> & { errors: Partial<Record<Path, string>>; notes: string[] }
+
+/** Why a path died: on wasm, an abort (or a death with no message) is the exhausted heap. */
+function failure(backend: BackendName, state: ChildState, status: string): string {
+  const why = state.error ?? status
+  if (backend === 'wasm' && (!state.error || /memory|OOM|abort/i.test(state.error))) return OOM
+  return `failed: ${why}`
+}
+
+/**
+ * Measures every path of one (threads, backend, arch) in children, retrying around a path
+ * that kills its child (see the header). Returns false when the backend does not load.
+ */
+function measure(
+  base: Omit<ChildSpec, 'batch' | 'paths' | 'leak'>,
+  dir: string,
+  rows: Map<string, Entry>
+): boolean {
+  const queue: { batch: number; paths: Path[] }[] = [{ batch: BATCH[base.arch]!, paths: [...PATHS] }]
+  while (queue.length) {
+    const job = queue.shift()!
+    const leak = base.backend !== 'cpu' && job.paths.includes('ortho')
+    const { state, status } = runChild({ ...base, ...job, leak }, dir)
+    if (state.unavailable) {
+      console.log(`backend ${base.backend}: not available (${state.error})`)
+      return false
+    }
+    const key = `${base.threads}|${base.backend}|${base.arch}|${job.batch}`
+    if (!rows.has(key)) {
+      rows.set(key, {
+        threads: base.threads,
+        threadsActual: state.threads ?? null,
+        backend: base.backend,
+        arch: base.arch,
+        batch: job.batch,
+        kernels: state.kernels,
+        errors: {},
+        notes: []
+      })
+    }
+    const row = rows.get(key)!
+    row.threadsActual ??= state.threads ?? null
+    for (const [p, v] of Object.entries(state.torch) as [Path, number][]) {
+      row[`torch_${p}_ms`] = Math.min((row[`torch_${p}_ms`] as number | undefined) ?? Infinity, v)
+    }
+    if (state.leak) row.leak = state.leak
+    const early = state.stage === 'init' || state.stage === 'warmup' || (state.stage === 'rounds' && !state.roundsDone)
+    if (state.stage !== 'done' && early) {
+      // Nothing timed: the path it died in failed at this batch, the others get a fresh child.
+      const dead = state.path ? [state.path] : job.paths
+      const why = failure(base.backend, state, status)
+      for (const p of dead) row.errors[p] = why
+      const rest = job.paths.filter((p) => !dead.includes(p))
+      if (state.path && rest.length) queue.unshift({ batch: job.batch, paths: rest })
+      if (job.batch > fallbackBatch) {
+        queue.push({ batch: fallbackBatch, paths: dead })
+        row.notes.push(`${dead.join(', ')} at batch ${job.batch}: ${why}; measured at batch ${fallbackBatch} instead`)
+      } else {
+        row.notes.push(`${dead.join(', ')} at batch ${job.batch}: ${why}`)
+      }
+      continue
+    }
+    if (state.stage !== 'done') {
+      // Died after some rounds: keep what was timed, and say so.
+      row.notes.push(
+        `child died in ${state.stage}${state.path ? ` (${state.path})` : ''} after ${state.roundsDone} round(s): ` +
+          `${state.error ?? status}; times are from the rounds before`
+      )
+    }
+    for (const p of job.paths) if (state.best[p] !== undefined) row[`${p}_ms`] = Math.round(state.best[p]! * 10) / 10
+  }
+  return true
+}
+
+/** Ratios, throughput and nulls for the paths a row has no time for. */
+function finish(row: Entry): void {
+  for (const p of PATHS) {
+    row[`${p}_ms`] ??= null
+    row[`torch_${p}_ms`] ??= null
+    row[`ratio_${p}`] = ratioOf(row[`${p}_ms`] as number | undefined, row[`torch_${p}_ms`] as number | undefined)
+  }
+  // Attack throughput: images through 10 PGD iterations per second.
+  const perSec = (ms: unknown) =>
+    typeof ms === 'number' && ms > 0 ? Math.round(((row.batch as number) / ms) * 1000 * 10) / 10 : null
+  row.pgd10_images_per_s = perSec(row.pgd10_ms)
+  row.torch_pgd10_images_per_s = perSec(row.torch_pgd10_ms)
+  row.note = row.notes.length ? row.notes.join('; ') : undefined
+}
+
+function printTable(rows: Entry[]): void {
+  console.log('\nratio project / PyTorch at the same thread count (minimum over rounds); PGD-10 throughput in images/s:')
+  console.log('threads  backend     arch       batch   ortho   plain   pgd10   pgd10 img/s (torch)')
+  for (const e of rows) {
+    const r = (p: Path) => {
+      const v = e[`ratio_${p}`] as number | null
+      return (e.errors[p] === OOM ? 'OOM' : e.errors[p] ? 'failed' : v === null ? '-' : v.toFixed(2)).padStart(8)
+    }
+    const t = e.threadsActual !== null && e.threadsActual !== e.threads ? `${e.threads}→${e.threadsActual}` : `${e.threads}`
+    const ips = `${e.pgd10_images_per_s ?? '-'} (${e.torch_pgd10_images_per_s ?? '-'})`.padStart(22)
+    console.log(
+      `${t.padEnd(9)}${String(e.backend).padEnd(12)}${String(e.arch).padEnd(9)}${String(e.batch).padStart(7)}` +
+        `${r('ortho')}${r('plain')}${r('pgd10')}${ips}`
+    )
+  }
+  const notes = rows.filter((e) => e.note)
+  if (notes.length) console.log('notes:')
+  for (const e of notes) console.log(`  ${e.threads}t ${e.backend} ${e.arch} batch ${e.batch}: ${e.note}`)
+  const short = rows.filter((e) => e.threadsActual !== null && e.threadsActual !== e.threads)
+  for (const e of short) console.log(`  ${e.backend} asked for ${e.threads} threads and started with ${e.threadsActual}`)
+}
+
 async function main(): Promise<void> {
   const torch = torchAvailable()
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
     fastKernels: process.env.ORTHOLENS_FAST_KERNELS !== '0',
     torch,
+    threads: threadCounts,
     rounds,
-    note: TORCH_SHAPE_NOTE,
-    results: [] as unknown[]
+    steps,
+    resnetRounds,
+    resnetSteps,
+    note: TORCH_SHAPE_NOTE
   }
-  console.log(`bench: rounds ${rounds}, steps/round ${steps}, torch ${torch ? 'yes' : 'no'}`)
-  const torchTimes: Record<string, Partial<Record<Path, number>>> = {}
-  for (const name of backends) {
-    try {
-      await initBackend(name)
-    } catch (err) {
-      console.log(`backend ${name}: not available (${err instanceof Error ? err.message.split('\n')[0] : err})`)
-      continue
-    }
-    console.log(`backend ${name}: ${JSON.stringify(fastKernelState())}`)
-    for (const arch of name === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
-      const w = workload(arch)
-      const n = name === 'cpu' ? cpuSteps : steps
-      const best: Partial<Record<Path, number>> = {}
-      const tBest = (torchTimes[arch] ??= {})
-      for (const p of PATHS) w.run[p]() // warm-up: XNNPACK operators, heap growth
-      for (let r = 0; r < (name === 'cpu' ? cpuRounds : rounds); r++) {
-        // Interleaved: one round of ours, then one of the reference, so both see the same load.
-        for (const p of PATHS) best[p] = Math.min(best[p] ?? Infinity, timeMin(w.run[p], n))
-        if (torch) {
-          const t = torchOnce(arch, 1, Math.max(steps, 3))
-          if (t) for (const p of PATHS) tBest[p] = Math.min(tBest[p] ?? Infinity, t[p])
+  console.log(
+    `bench: threads ${threadCounts.join(',')}, rounds ${rounds}, steps/round ${steps} ` +
+      `(resnet20 ${resnetRounds} x ${resnetSteps}), torch ${torch ? 'yes' : 'no'}`
+  )
+  const dir = mkdtempSync(join(tmpdir(), 'ortholens-bench-'))
+  const rows = new Map<string, Entry>()
+  try {
+    const missing = new Set<BackendName>()
+    for (const threads of threadCounts) {
+      for (const backend of backends) {
+        // The cpu backend is single-threaded: another thread count would time the same thing.
+        if (missing.has(backend) || (backend === 'cpu' && threads !== 1)) continue
+        for (const arch of backend === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
+          if (!measure({ backend, arch, threads, torch }, dir, rows)) {
+            missing.add(backend)
+            break
+          }
         }
-        console.log(
-          `  ${name} ${arch} round ${r + 1}: ` +
-            PATHS.map((p) => `${p} ${fmt(best[p])} (torch ${fmt(tBest[p])})`).join(', ')
-        )
       }
-      const leak = name === 'cpu' ? undefined : leakCheck(w, arch === 'cnn' ? leakSteps : leakStepsResnet)
-      if (leak) {
-        console.log(
-          `  ${name} ${arch} after ${leak.steps} steps (ortho/plain alternating): tensors ${leak.tensorsBefore} -> ${leak.tensorsAfter}, ` +
-            `rss ${leak.rssBeforeMB} -> ${leak.rssAfterMB} MB`
-        )
-      }
-      w.dispose()
-      const entry: Record<string, unknown> = { backend: name, arch, batch: BATCH[arch], threads: 1, leak }
-      for (const p of PATHS) {
-        entry[`${p}_ms`] = best[p] !== undefined ? Math.round(best[p]! * 10) / 10 : undefined
-        entry[`torch_${p}_ms`] = tBest[p]
-        entry[`ratio_${p}`] = ratioOf(best[p], tBest[p])
-      }
-      // Attack throughput: images through 10 PGD iterations per second.
-      const perSec = (ms: number | undefined) => (ms ? Math.round((BATCH[arch] / ms) * 1000 * 10) / 10 : undefined)
-      entry.pgd10_images_per_s = perSec(best.pgd10)
-      entry.torch_pgd10_images_per_s = perSec(tBest.pgd10)
-      ;(result.results as unknown[]).push(entry)
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  console.log('\nratio project / PyTorch (1 thread, minimum over rounds); PGD-10 throughput in images/s:')
-  console.log('backend     arch       ortho   plain   pgd10   pgd10 img/s (torch)')
-  for (const e of result.results as Record<string, number | string | undefined>[]) {
-    const r = (p: Path) => { const v = e[`ratio_${p}`] as number | undefined; return (v === undefined ? '-' : v.toFixed(2)).padStart(8) }
-    const ips = `${e.pgd10_images_per_s ?? '-'} (${e.torch_pgd10_images_per_s ?? '-'})`.padStart(18)
-    console.log(`${String(e.backend).padEnd(12)}${String(e.arch).padEnd(9)}${r('ortho')}${r('plain')}${r('pgd10')}${ips}`)
-  }
+  const all = [...rows.values()]
+  for (const row of all) finish(row)
+  result.results = all.map(({ notes: _notes, ...rest }) => rest)
+  printTable(all)
   if (process.env.BENCH_SALIENCY !== '0') {
-    // CAMERAS / Grad-CAM maps per second (issue "Explanations"), on the fastest backend here.
-    await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
+    // CAMERAS / Grad-CAM maps per second (issue "Explanations"), on the fastest backend here,
+    // once, at the first thread count (this process has measured nothing, so it may choose).
+    process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
+    const info = await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
     const saliency = await benchSaliency()
-    result.saliency = saliency
+    result.saliency = { ...saliency, threads: info.threads }
     const line = (name: string, t: { gradcamPerSec: number; camerasPerSec: number | null; note: string }) =>
       `  ${name.padEnd(9)} Grad-CAM ${t.gradcamPerSec.toFixed(1)} maps/s, CAMERAS ${t.camerasPerSec === null ? '—' : t.camerasPerSec.toFixed(1)} maps/s (${t.note})`
-    console.log(`\nsaliency throughput on ${saliency.backend}, batch ${saliency.batch}:`)
+    console.log(`\nsaliency throughput on ${saliency.backend} (${info.threads} thread(s)), batch ${saliency.batch}:`)
     console.log(line('cnn', saliency.cnn))
     console.log(line('resnet20', saliency.resnet20))
   }
   console.log(JSON.stringify(result))
 }
 
-main().catch((err) => {
+const childSpec = process.env.BENCH_CHILD
+const run = childSpec
+  ? // Exit explicitly: the threaded wasm backend's workers must not keep a finished child alive.
+    child(JSON.parse(childSpec) as ChildSpec, process.env.BENCH_CHILD_STATE!).then(() => process.exit(0))
+  : main()
+run.catch((err) => {
   console.error(err)
   process.exit(1)
 })

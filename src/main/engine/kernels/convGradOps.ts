@@ -185,37 +185,45 @@ function filterGradAsGemm(
     const [kh, kw] = [info.filterHeight, info.filterWidth]
     const [n, , , ci] = x.shape
     const [ho, wo, co] = [info.outHeight, info.outWidth, info.outChannels]
-    const m = n * ho * wo
     // [Ci*N, H, W, 1], padded (or cropped) so that every tap's strided window lies inside.
     const xt = tf.reshape(tf.transpose(x, [3, 0, 1, 2]), [ci * n, info.inHeight, info.inWidth, 1]) as tf.Tensor4D
-    // Rounded up to whole stride periods, so the input splits into its sh*sw phases.
-    const needH = Math.ceil(((kh - 1) * dh + ho * sh) / sh) * sh
+    // Rounded up to whole stride periods, so the input splits into its sh*sw phases, plus one
+    // spare period of zeros: a flat window (below) may run past its last row into it.
+    const needH = Math.ceil(((kh - 1) * dh + ho * sh) / sh) * sh + sh
     const needW = Math.ceil(((kw - 1) * dw + wo * sw) / sw) * sw
     const xp = windowOf(xt, -info.padInfo.top, -info.padInfo.left, needH, needW)
+    const [hp, wp] = [needH / sh, needW / sw]
     // Phase (rh, rw) holds rows rh, rh+sh, ...: tap (a, b) reads phase (a*dh mod sh, b*dw mod sw)
-    // from offset (floor(a*dh/sh), floor(b*dw/sw)), a slice with runs of Wo. Splitting once
-    // costs one pass over x; per-tap strided slices would copy element by element k*k times.
-    const phases = new Map<string, tf.Tensor4D>()
-    const phase = (rh: number, rw: number): tf.Tensor4D => {
-      if (sh === 1 && sw === 1) return xp
+    // from offset (floor(a*dh/sh), floor(b*dw/sw)). Splitting once costs one pass over x;
+    // per-tap strided slices would copy element by element k*k times.
+    const phases = new Map<string, tf.Tensor2D>()
+    const phase = (rh: number, rw: number): tf.Tensor2D => {
       const key = `${rh},${rw}`
       let p = phases.get(key)
       if (!p) {
-        const [hp, wp] = [needH / sh, needW / sw]
-        const x5 = tf.reshape(xp, [ci * n, hp, sh, wp, sw])
-        p = tf.reshape(tf.slice(x5, [0, 0, rh, 0, rw], [ci * n, hp, 1, wp, 1]), [ci * n, hp, wp, 1]) as tf.Tensor4D
+        const split =
+          sh === 1 && sw === 1
+            ? xp
+            : tf.slice(tf.reshape(xp, [ci * n, hp, sh, wp, sw]), [0, 0, rh, 0, rw], [ci * n, hp, 1, wp, 1])
+        p = tf.reshape(split, [ci * n, hp * wp]) as tf.Tensor2D
         phases.set(key, p)
       }
       return p
     }
-    const dy2 = tf.reshape(dy, [m, co]) as tf.Tensor2D
+    // Flat windows: with dy zero-padded from Wo to the phase width wp, the window of tap
+    // (a, b) is ONE contiguous run of Ho*wp values per (channel, image) plane, starting at
+    // oy*wp + ox; the wp - Wo columns it reads past each row meet dy's zeros. A copy of
+    // long runs is ~8x faster than Ho runs of Wo (0.09 vs 0.71 ms for a ResNet-20 tap),
+    // for (wp/Wo - 1) more multiply-adds in the product.
+    const dyFlat = tf.reshape(wp > wo ? tf.pad(dy, [[0, 0], [0, 0], [0, wp - wo], [0, 0]]) : dy, [n * ho * wp, co]) as tf.Tensor2D
     const taps: tf.Tensor[] = []
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
         const [ah, bw] = [a * dh, b * dw]
         const src = phase(ah % sh, bw % sw)
-        const win = tf.slice(src, [0, Math.floor(ah / sh), Math.floor(bw / sw), 0], [ci * n, ho, wo, 1])
-        taps.push(tf.matMul(tf.reshape(win, [ci, m]) as tf.Tensor2D, dy2))
+        const start = Math.floor(ah / sh) * wp + Math.floor(bw / sw)
+        const win = tf.slice(src, [0, start], [ci * n, ho * wp])
+        taps.push(tf.matMul(tf.reshape(win, [ci, n * ho * wp]) as tf.Tensor2D, dyFlat))
       }
     }
     return tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 0), [kh, kw, ci, co]) as tf.Tensor4D

@@ -386,6 +386,8 @@ function measure(
 function finish(row: Entry): void {
   for (const p of PATHS) {
     row[`${p}_ms`] ??= null
+    // A fallback child's reference also timed the paths it was not asked about: drop those.
+    if (row[`${p}_ms`] === null && !row.errors[p]) row[`torch_${p}_ms`] = null
     row[`torch_${p}_ms`] ??= null
     row[`ratio_${p}`] = ratioOf(row[`${p}_ms`] as number | undefined, row[`torch_${p}_ms`] as number | undefined)
   }

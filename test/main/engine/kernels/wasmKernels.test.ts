@@ -45,7 +45,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['BatchMatMul', 'Cast', 'Identity', 'PadV2', 'Reverse', 'Slice', 'Sum', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -211,5 +211,40 @@ describe('wasm replacement kernels', () => {
     expect(ints.dtype).toBe('int32')
     expect(Array.from(ints.dataSync())).toEqual([1, -2, 3])
     tf.dispose([same, ints])
+  })
+
+  it('binary ops broadcasting a small operand give the stock results, both operand orders', () => {
+    const pairs: [number[], number[]][] = [
+      [[4, 6, 6, 16], [16]],
+      [[4, 6, 6, 16], [1, 1, 1, 16]],
+      [[3, 5, 7, 3], [7, 3]],
+      [[2, 9, 9, 64], [64]],
+      [[129, 10], [10]],
+      [[6, 7], [1, 7]],
+      // Not a trailing broadcast, or nothing to gain: the stock kernel answers.
+      [[6, 7], [6, 1]],
+      [[6, 7], []],
+      [[5, 5], [5, 5]]
+    ]
+    const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['mul', tf.mul],
+      ['add', tf.add],
+      ['sub', tf.sub],
+      ['div', tf.div]
+    ]
+    let seed = 40
+    for (const [bigShape, smallShape] of pairs) {
+      const big = tf.randomNormal(bigShape, 0, 1, 'float32', seed++)
+      // Away from zero, so division is well defined.
+      const small = tf.add(tf.randomUniform(smallShape, 0.5, 2, 'float32', seed++), 0)
+      for (const [name, op] of ops) {
+        for (const [a, b] of [[big, small], [small, big]] as const) {
+          const [stock, ours, s1, s2] = both(() => op(a, b))
+          expect(s2, `${name} ${a.shape} ${b.shape}`).toEqual(s1)
+          expect(Array.from(ours), `${name} ${a.shape} ${b.shape}`).toEqual(Array.from(stock))
+        }
+      }
+      tf.dispose([big, small])
+    }
   })
 })

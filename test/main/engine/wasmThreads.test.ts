@@ -4,6 +4,7 @@ import { initBackend } from '../../../src/main/engine/backend'
 import { wasmThreadCount } from '../../../src/main/engine/wasmThreads'
 import { buildModel } from '../../../src/main/engine/models'
 import { trainStep } from '../../../src/main/engine/training/steps'
+import { simdKernelsFor } from '../../../src/main/engine/kernels/simdKernels'
 
 /** Values of fn's result on the cpu backend, the reference for the threaded wasm one. */
 function onCpu(fn: () => tf.Tensor): Float32Array {
@@ -48,7 +49,12 @@ describe('threaded wasm backend', () => {
     const b = tf.randomUniform([300, 70], -1, 1, 'float32', 4) as tf.Tensor2D
     const conv = (): tf.Tensor => tf.conv2d(x, w, 2, 'same')
     const mm = (): tf.Tensor => tf.matMul(a, b)
-    for (const f of [conv, mm]) {
+    // The project's SIMD kernels, built for a shared memory here.
+    expect(simdKernelsFor(tf.backend())).toBeDefined()
+    const rowSum = (): tf.Tensor => tf.sum(x, [0, 1, 2])
+    const window = (): tf.Tensor => tf.slice(x, [1, 2, 3, 0], [10, 15, 12, 8])
+    const flip = (): tf.Tensor => tf.transpose(a)
+    for (const f of [conv, mm, rowSum, window, flip]) {
       const ours = f()
       expect(maxRelErr(ours.dataSync() as Float32Array, onCpu(f))).toBeLessThan(1e-5)
       ours.dispose()

@@ -25,6 +25,7 @@
  * dtype, unusual ranks), and `installWasmKernels(false)` puts the stock ones back.
  */
 import { tf } from '../tf'
+import { simdKernelsFor, type SimdKernels } from './simdKernels'
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
 type TypedArray = Float32Array | Int32Array | Uint8Array
@@ -95,9 +96,17 @@ function moveWindow(
   shape: number[],
   begin: number[],
   size: number[],
-  direction: 'gather' | 'scatter'
+  direction: 'gather' | 'scatter',
+  simd?: SimdKernels
 ): void {
   const rank = shape.length
+  if (simd && full.buffer === packed.buffer && full.BYTES_PER_ELEMENT === 4 && rank <= 4) {
+    const lead = 4 - rank
+    const at = (arr: number[], fill: number) => (i: number) => (i < lead ? fill : arr[i - lead]!)
+    const [s, b, z] = [at(shape, 1), at(begin, 0), at(size, 1)]
+    simd.move_window4(full.byteOffset, packed.byteOffset, s(1), s(2), s(3), b(0), b(1), b(2), b(3), z(0), z(1), z(2), z(3), direction === 'scatter' ? 1 : 0)
+    return
+  }
   const strides = new Array<number>(rank)
   strides[rank - 1] = 1
   for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * shape[i + 1]!
@@ -138,8 +147,15 @@ function copyRun(src: TypedArray, from: number, dst: TypedArray, to: number, run
 }
 
 /** Copies the slice (shape/begin/size already collapsed) from src to dst, row by row. */
-export function copySlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
-  moveWindow(src, dst, shape, begin, size, 'gather')
+export function copySlice(
+  src: TypedArray,
+  dst: TypedArray,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  simd?: SimdKernels
+): void {
+  moveWindow(src, dst, shape, begin, size, 'gather', simd)
 }
 
 const slice: KernelFn = (args) => {
@@ -155,7 +171,7 @@ const slice: KernelFn = (args) => {
   if (size.some((d) => d === 0)) return out
   const c = collapseSlice(x.shape, begin, size)
   // Views are taken after makeOutput: allocating may grow (and detach) the wasm heap.
-  copySlice(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.begin, c.size)
+  copySlice(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.begin, c.size, simdKernelsFor(backend))
   return out
 }
 
@@ -223,9 +239,20 @@ export function collapseTranspose(shape: number[], perm: number[]): { shape: num
  * axis that reads the input's last axis, is transposed as a small matrix so that reads and
  * writes both stay within a few cache lines.
  */
-export function transposeInto(src: TypedArray, dst: TypedArray, shape: number[], perm: number[]): void {
+export function transposeInto(
+  src: TypedArray,
+  dst: TypedArray,
+  shape: number[],
+  perm: number[],
+  simd?: SimdKernels
+): void {
   const rank = shape.length
-  if (rank === 2 && perm[0] === 1) return transpose2d(src, dst, shape[0]!, shape[1]!)
+  if (rank === 2 && perm[0] === 1) {
+    if (simd && src.buffer === dst.buffer && src.BYTES_PER_ELEMENT === 4) {
+      return simd.transpose2d(src.byteOffset, dst.byteOffset, shape[0]!, shape[1]!)
+    }
+    return transpose2d(src, dst, shape[0]!, shape[1]!)
+  }
   const inStrides = new Array<number>(rank)
   inStrides[rank - 1] = 1
   for (let i = rank - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * shape[i + 1]!
@@ -295,7 +322,7 @@ const transpose: KernelFn = (args) => {
     x.dtype
   )
   const c = collapseTranspose(x.shape, perm)
-  transposeInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.perm)
+  transposeInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.perm, simdKernelsFor(backend))
   return out
 }
 
@@ -401,13 +428,20 @@ const padV2: KernelFn = (args) => {
     paddings.map((p) => p[0]),
     x.shape
   )
-  scatterSlice(src, dst, c.shape, c.begin, c.size)
+  scatterSlice(src, dst, c.shape, c.begin, c.size, simdKernelsFor(backend))
   return out
 }
 
 /** The inverse of copySlice: writes src (the slice's values, in order) into dst's window. */
-export function scatterSlice(src: TypedArray, dst: TypedArray, shape: number[], begin: number[], size: number[]): void {
-  moveWindow(dst, src, shape, begin, size, 'scatter')
+export function scatterSlice(
+  src: TypedArray,
+  dst: TypedArray,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  simd?: SimdKernels
+): void {
+  moveWindow(dst, src, shape, begin, size, 'scatter', simd)
 }
 
 /**
@@ -428,6 +462,15 @@ const sum: KernelFn = (args) => {
   const cols = rest.reduce((a, b) => a * b, 1)
   const outShape = attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest
   const out = backend.makeOutput(outShape, 'float32')
+  const simd = simdKernelsFor(backend)
+  if (simd) {
+    // Scratch for the float64 accumulators (cols doubles), allocated like a tensor.
+    const scratch = backend.makeOutput([cols * 2], 'float32')
+    const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset
+    simd.sum_rows(at(x), rows, cols, at(out), at(scratch))
+    backend.disposeData(scratch.dataId)
+    return out
+  }
   const src = backend.typedArrayFromHeap(x)
   const acc = new Float64Array(cols)
   for (let r = 0, o = 0; r < rows; r++, o += cols) {

@@ -8,6 +8,7 @@ import {
   wasmKernelNames,
   wasmKernelsInstalled
 } from '../../../../src/main/engine/kernels/wasmKernels'
+import { setSimdKernels, simdKernelsFor } from '../../../../src/main/engine/kernels/simdKernels'
 
 /** Deterministic pseudo-random integers, so failures repeat. */
 function rng(seed: number): () => number {
@@ -246,5 +247,52 @@ describe('wasm replacement kernels', () => {
       }
       tf.dispose([big, small])
     }
+  })
+
+  it('the SIMD kernels load on the backend memory and agree with the JavaScript loops', () => {
+    expect(simdKernelsFor(tf.backend())).toBeDefined()
+    /** fn's values with the SIMD kernels, then with the JavaScript loops. */
+    const simdAndJs = (fn: () => tf.Tensor): [Float32Array, Float32Array] => {
+      const out: Float32Array[] = []
+      for (const on of [true, false]) {
+        setSimdKernels(on)
+        const t = fn()
+        out.push(t.dataSync() as Float32Array)
+        t.dispose()
+      }
+      setSimdKernels(true)
+      return [out[0]!, out[1]!]
+    }
+    const mismatches = (a: Float32Array, b: Float32Array): number => {
+      let n = a.length === b.length ? 0 : 1
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++
+      return n
+    }
+    const r = rng(23)
+    // Windows, pads and transposes of random shapes, and the training path's own at full size.
+    for (let t = 0; t < 60; t++) {
+      const rank = 1 + Math.floor(r() * 4)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 12))
+      const begin = shape.map((d) => Math.floor(r() * d))
+      const size = shape.map((d, i) => 1 + Math.floor(r() * (d - begin[i]!)))
+      const x = tf.randomNormal(shape, 0, 1, 'float32', t)
+      expect(mismatches(...simdAndJs(() => tf.slice(x, begin, size)))).toBe(0)
+      expect(mismatches(...simdAndJs(() => tf.pad(x, shape.map(() => [1 + (t % 2), t % 3] as [number, number]), 0.5)))).toBe(0)
+      if (rank === 2) expect(mismatches(...simdAndJs(() => tf.transpose(x)))).toBe(0)
+      x.dispose()
+    }
+    const big = tf.randomNormal([512, 34, 34, 1], 0, 1, 'float32', 5)
+    expect(mismatches(...simdAndJs(() => tf.slice(big, [0, 1, 2, 0], [512, 32, 32, 1])))).toBe(0)
+    expect(mismatches(...simdAndJs(() => tf.pad(big, [[0, 0], [1, 1], [0, 3], [0, 0]])))).toBe(0)
+    for (const [rows, cols] of [[32768, 16], [1023, 37], [5, 3], [4096, 64], [70000, 10]]) {
+      const m = tf.randomNormal([rows!, cols!], 0, 1, 'float32', rows)
+      expect(mismatches(...simdAndJs(() => tf.transpose(m)))).toBe(0)
+      // Sums: same float64 accumulation, different order of float32 partial sums.
+      const [a, b] = simdAndJs(() => tf.sum(m, 0))
+      const worst = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(b[i]!))))
+      expect(worst).toBeLessThan(1e-5)
+      m.dispose()
+    }
+    big.dispose()
   })
 })

@@ -16,7 +16,8 @@
  *    [64,14,14,2,2,32] tensor and ~6 ms for a [3136,128] matrix. Ours merges axes that stay
  *    adjacent, copies contiguous runs, and blocks the 2-D case: a few ms at most.
  *  - PadV2: element-wise in C++ when the innermost axis is narrow; ours fills, then copies runs.
- *  - Sum over leading axes (bias gradients): one accumulation pass instead of transpose + reduce.
+ *  - Sum and Mean over leading axes (bias gradients, batch-norm statistics): one accumulation
+ *    pass (SIMD, simdKernels.ts) instead of the stock transpose + reduce.
  *  - Reverse: per-element index arithmetic in C++; ours copies runs (filter flips).
  *  - Cast to the same dtype: a copy in the stock kernel; ours shares the buffer.
  *  - Multiply/Add/Sub/RealDiv broadcasting a small operand along leading axes (batch norm,
@@ -445,40 +446,47 @@ export function scatterSlice(
 }
 
 /**
- * Sum over leading axes (the bias gradient: dy summed over N, H, W). The C++ kernel first
- * transposes the reduced axes innermost with its slow transpose (16 ms for [64,28,28,32]);
- * ours accumulates rows into a float64 vector in one pass. Other reductions go to stock.
+ * Sum (mean = false) or Mean (true) over leading axes: bias gradients (dy summed over N, H,
+ * W) and batch-norm statistics. The C++ kernels first transpose the reduced axes innermost
+ * with their slow transpose (16 ms for [64,28,28,32]); ours accumulate rows into float64 in
+ * one pass. Other reductions go to stock.
  */
-const sum: KernelFn = (args) => {
-  const { inputs, attrs, backend } = args
-  const x = inputs.x!
-  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b)
-  const prefix = axes.every((a, i) => a === i)
-  if (x.dtype !== 'float32' || !prefix || axes.length === 0 || axes.length === x.shape.length) {
-    return stockKernel(tf.Sum)(args)
-  }
-  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1)
-  const rest = x.shape.slice(axes.length)
-  const cols = rest.reduce((a, b) => a * b, 1)
-  const outShape = attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest
-  const out = backend.makeOutput(outShape, 'float32')
-  const simd = simdKernelsFor(backend)
-  if (simd) {
-    // Scratch for the float64 accumulators (cols doubles), allocated like a tensor.
-    const scratch = backend.makeOutput([cols * 2], 'float32')
-    const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset
-    simd.sum_rows(at(x), rows, cols, at(out), at(scratch))
-    backend.disposeData(scratch.dataId)
+function leadingReduction(name: string, mean: boolean): KernelFn {
+  return (args) => {
+    const { inputs, attrs, backend } = args
+    const x = inputs.x!
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b)
+    const prefix = axes.every((a, i) => a === i)
+    if (x.dtype !== 'float32' || !prefix || axes.length === 0 || axes.length === x.shape.length) {
+      return stockKernel(name)(args)
+    }
+    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1)
+    const rest = x.shape.slice(axes.length)
+    const cols = rest.reduce((a, b) => a * b, 1)
+    const outShape = attrs.keepDims ? [...axes.map(() => 1), ...rest] : rest
+    const out = backend.makeOutput(outShape, 'float32')
+    const simd = simdKernelsFor(backend)
+    if (simd) {
+      // Scratch for the float64 accumulators (cols doubles), allocated like a tensor.
+      const scratch = backend.makeOutput([cols * 2], 'float32')
+      const at = (t: TensorInfo) => backend.typedArrayFromHeap(t).byteOffset
+      simd.sum_rows(at(x), rows, cols, at(out), at(scratch))
+      backend.disposeData(scratch.dataId)
+      if (mean) {
+        const dst = backend.typedArrayFromHeap(out)
+        for (let c = 0; c < cols; c++) dst[c] = dst[c]! / rows
+      }
+      return out
+    }
+    const src = backend.typedArrayFromHeap(x)
+    const acc = new Float64Array(cols)
+    for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      for (let c = 0; c < cols; c++) acc[c] += src[o + c]!
+    }
+    const dst = backend.typedArrayFromHeap(out)
+    for (let c = 0; c < cols; c++) dst[c] = mean ? acc[c]! / rows : acc[c]!
     return out
   }
-  const src = backend.typedArrayFromHeap(x)
-  const acc = new Float64Array(cols)
-  for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    for (let c = 0; c < cols; c++) acc[c] += src[o + c]!
-  }
-  const dst = backend.typedArrayFromHeap(out)
-  for (let c = 0; c < cols; c++) dst[c] = acc[c]!
-  return out
 }
 
 /**
@@ -521,7 +529,8 @@ const reverse: KernelFn = (args) => {
 
 const replacements: Record<string, KernelFn> = {
   [tf.Reverse]: reverse,
-  [tf.Sum]: sum,
+  [tf.Sum]: leadingReduction(tf.Sum, false),
+  [tf.Mean]: leadingReduction(tf.Mean, true),
   [tf.PadV2]: padV2,
   [tf.Slice]: slice,
   [tf.Identity]: identity,

@@ -46,7 +46,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Mean', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -145,7 +145,7 @@ describe('wasm replacement kernels', () => {
     }
   })
 
-  it('Sum equals the stock kernel over leading, trailing and mixed axes', () => {
+  it('Sum and Mean equal the stock kernels over leading, trailing and mixed axes', () => {
     const r = rng(17)
     for (let t = 0; t < 60; t++) {
       const rank = 1 + Math.floor(r() * 4)
@@ -155,10 +155,12 @@ describe('wasm replacement kernels', () => {
       const x = tf.randomNormal(shape, 0, 1, 'float32', t)
       for (const ax of [axes, prefix]) {
         const keep = r() < 0.5
-        const [a, b, sa, sb] = both(() => tf.sum(x, ax.length ? ax : undefined, keep))
-        expect(sb).toEqual(sa)
-        const worst = Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(v))))
-        expect(worst).toBeLessThan(1e-5)
+        for (const reduce of [tf.sum, tf.mean]) {
+          const [a, b, sa, sb] = both(() => reduce(x, ax.length ? ax : undefined, keep))
+          expect(sb).toEqual(sa)
+          const worst = Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(v))))
+          expect(worst).toBeLessThan(1e-5)
+        }
       }
       x.dispose()
     }

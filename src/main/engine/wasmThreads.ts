@@ -4,8 +4,8 @@
  * false there, tfjs issue #3830) and, even when forced, hands Emscripten Blob URLs that Node's
  * worker_threads cannot start. Emscripten's own glue does support Node workers, so this
  * module registers a `wasm` backend factory that starts the threaded build the Node way:
- *  - the pthread worker script and the main script the workers import are written once to
- *    a folder under the OS temp directory (Node workers need files, not Blobs);
+ *  - the pthread worker script and the main script the workers import are written to a
+ *    private temporary folder (Node workers need files, not Blobs);
  *  - `emscripten_num_logical_cores` is answered by us: tfjs sizes its pool from it
  *    (halved, as if every core were hyper-threaded), so on a 2-core machine it would
  *    otherwise pick 1 thread whatever setThreadsCount asks;
@@ -16,7 +16,7 @@
  * matMul 13.7 -> 6.9 ms with 2 threads. Any failure leaves the stock single-thread backend.
  */
 import { createRequire } from 'node:module'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { tf } from './tf'
@@ -51,25 +51,23 @@ const HEAP_VIEWS: [string, new (b: ArrayBufferLike) => ArrayBufferView][] = [
   ['HEAPF64', Float64Array]
 ]
 
-/** Writes (once per tfjs version) the two scripts Node's pthread workers load. */
+/**
+ * Writes the two scripts Node's pthread workers load into a fresh private folder (mkdtemp,
+ * mode 0700), removed when the process exits. A fixed shared path would let another user of
+ * the machine plant a script that our workers then execute.
+ */
 function workerScripts(wasmOut: string, factory: Factory): { worker: string; main: string } {
-  const dir = join(tmpdir(), `ortholens-wasm-threads-${version_wasm}`)
+  const dir = mkdtempSync(join(tmpdir(), `ortholens-wasm-threads-${version_wasm}-`))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   const worker = join(dir, 'pthread-worker.cjs')
   const main = join(dir, 'module.cjs')
-  if (!existsSync(worker) || !existsSync(main)) {
-    mkdirSync(dir, { recursive: true })
-    const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
-      wasmWorkerContents: string
-    }
-    // The contents were a template literal: its "\n" escapes became real newlines inside
-    // string literals, which would not parse (tfjs escapes them back the same way).
-    const pid = `${process.pid}-${Date.now()}`
-    writeFileSync(`${worker}.${pid}`, wasmWorkerContents.replace(/\n/g, '\\n'))
-    writeFileSync(`${main}.${pid}`, `var WasmBackendModuleThreadedSimd = ${factory.toString()}`)
-    // Rename into place, so a concurrent start never reads a half-written file.
-    renameSync(`${worker}.${pid}`, worker)
-    renameSync(`${main}.${pid}`, main)
+  const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string
   }
+  // The contents were a template literal: its "\n" escapes became real newlines inside
+  // string literals, which would not parse (tfjs escapes them back the same way).
+  writeFileSync(worker, wasmWorkerContents.replace(/\n/g, '\\n'))
+  writeFileSync(main, `var WasmBackendModuleThreadedSimd = ${factory.toString()}`)
   return { worker, main }
 }
 

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module'
 import { tf } from './tf'
 import { defaultThreadCount, registerThreadedWasm, wasmThreadCount } from './wasmThreads'
+import { guardWasmHeap } from './wasmHeap'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -75,6 +76,7 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
       const ok = await tf.setBackend(name)
       await tf.ready()
       if (!ok || tf.getBackend() !== name) throw new Error('backend did not initialise')
+      if (name === 'wasm') guardWasmHeap((tf.backend() as unknown as { wasm: unknown }).wasm)
       tried.push({ name, ok: true })
       const threads = name === 'wasm' ? wasmThreadCount() : name === 'cpu' ? 1 : defaultThreadCount()
       current = { name, detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail, threads, tried }

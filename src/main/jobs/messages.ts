@@ -23,7 +23,8 @@ export type FromWorker =
       point?: HistoryPoint
     }
   | { type: 'finished'; jobId: string; result: unknown }
-  | { type: 'failed'; jobId: string; error: ContractErrorData }
+  /** retire: the worker's engine is unusable (its wasm heap ran out); end it, start afresh. */
+  | { type: 'failed'; jobId: string; error: ContractErrorData; retire?: boolean }
   | { type: 'cancelled'; jobId: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
 

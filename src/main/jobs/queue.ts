@@ -248,6 +248,12 @@ export class JobQueue {
         if (m.type === 'finished') this.settle(record, 'finished', m.result)
         else if (m.type === 'failed') this.settle(record, 'failed', undefined, m.error)
         else this.settle(record, 'cancelled')
+        if (m.type === 'failed' && m.retire && lane.worker) {
+          // Detached first, so its exit is not taken for a crash of the next job.
+          const spent = lane.worker
+          lane.worker = undefined
+          void spent.terminate()
+        }
         this.pump(laneName)
         return
       }

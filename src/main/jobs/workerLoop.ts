@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads'
 import { ContractError, type ContractErrorData } from '../../contract/errors'
 import type { FromWorker, JobRunners, ProgressReport, ToWorker } from './messages'
+import { HEAP_EXHAUSTED } from '../engine/wasmHeap'
 
 /** Progress messages are throttled to this interval unless they carry a curve point. */
 const PROGRESS_INTERVAL_MS = 80
@@ -53,8 +54,11 @@ export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): voi
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
       else send({ type: 'finished', jobId: m.jobId, result })
     } catch (err) {
+      // The step that ran out of memory left its tensors on the engine's tape: this thread's
+      // heap stays full, so the queue is asked to end it and start a fresh one.
+      const retire = err instanceof Error && err.message.includes(HEAP_EXHAUSTED)
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
-      else send({ type: 'failed', jobId: m.jobId, error: toErrorData(err) })
+      else send({ type: 'failed', jobId: m.jobId, error: toErrorData(err), ...(retire ? { retire } : {}) })
     } finally {
       controllers.delete(m.jobId)
     }

@@ -5,6 +5,8 @@ import { wasmThreadCount } from '../../../src/main/engine/wasmThreads'
 import { buildModel } from '../../../src/main/engine/models'
 import { trainStep } from '../../../src/main/engine/training/steps'
 import { simdKernelsFor } from '../../../src/main/engine/kernels/simdKernels'
+import { HEAP_EXHAUSTED } from '../../../src/main/engine/wasmHeap'
+import { exhaustHeap } from './heapExhaustion'
 
 /** Values of fn's result on the cpu backend, the reference for the threaded wasm one. */
 function onCpu(fn: () => tf.Tensor): Float32Array {
@@ -100,5 +102,15 @@ describe('threaded wasm backend', () => {
     net.dispose()
     ref.dispose()
     opt.dispose()
+  })
+
+  it('fails an allocation past the 4 GB heap with a clear error instead of hanging', () => {
+    // Unguarded, the threaded build hangs here: malloc returns 0, a pool thread traps on the
+    // bad address and the main thread waits for it forever.
+    const { error, count, sample } = exhaustHeap()
+    expect((error as Error).message).toContain(HEAP_EXHAUSTED)
+    expect(sample).toBe(count)
+    const y = tf.conv2d(tf.ones([2, 8, 8, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'valid')
+    expect(y.dataSync()[0]).toBe(36)
   })
 })

@@ -75,6 +75,14 @@ describe('JobQueue over worker_threads', () => {
     await expect(queue.run('train', { steps: 1 }, 'after')).resolves.toEqual({ projectPath: '/p', counted: 1 })
   })
 
+  it('replaces a worker whose wasm heap ran out, after failing that job with the message', async () => {
+    queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
+    const before = (await queue.run('explain', {}, 'id')) as { threadId: number }
+    await expect(queue.run('sanity', {}, 'oom')).rejects.toMatchObject({ message: /wasm heap\) is full/ })
+    const after = (await queue.run('explain', {}, 'id')) as { threadId: number }
+    expect(after.threadId).not.toBe(before.threadId)
+  })
+
   it('answers not-available-yet for a kind the worker has no body for', async () => {
     queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
     await expect(queue.run('defense-table', {}, 'x')).rejects.toMatchObject({ code: 'not-available-yet' })

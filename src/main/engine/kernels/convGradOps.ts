@@ -92,12 +92,12 @@ export function conv2dBackpropInputOps(
 /**
  * dL/dx of a strided convolution (dilation 1) without multiplying zeros: the sub-pixel
  * (phase) decomposition of the transposed convolution. Writing p = s*q + r (0 <= r < s),
- *     dxp[s*q + r] = sum_t dy[q - t] W[r + s*t],   t = 0..T-1, T = ceil(k/s),
- * so each output phase r is a stride-1 correlation of dy with the flipped sub-filter
- * W[r + s*(T-1-u)] (taps past k are zero). All s*s phases run as ONE forward convolution
- * with s*s*Ci output channels (channel (rh*s + rw)*Ci + ci), then an interleave (reshape,
- * transpose, reshape: depth-to-space) and a crop place them. MACs: (sT/k)^2 x forward (16/9
- * for 3x3/2) instead of s^2 x for the zero-dilated dy; the convolution is 1/s^2 the size.
+ *     dxp[s*q + r] = sum_t dy[q - t] W[r + s*t],   t = 0..T_r-1, T_r = ceil((k - r)/s),
+ * so each output phase r is a stride-1 correlation of dy with its own flipped sub-filter
+ * W[r + s*(T_r-1-u)]. Each phase runs as its own forward convolution with exactly its taps
+ * (3x3/2: phases of 2x2, 2x1, 1x2 and 1x1 taps, 9/9 of the forward multiply-adds; one
+ * convolution over zero-padded 2x2 sub-filters did 16/9, and was the slowest convolution of
+ * a PGD step), then an interleave (stack, transpose: depth-to-space) and a crop place them.
  */
 function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
   const [sh, sw] = [info.strideHeight, info.strideWidth]
@@ -106,28 +106,40 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
   const n = dy.shape[0]
   const th = Math.ceil(kh / sh)
   const tw = Math.ceil(kw / sw)
-  // Fc[u, v, o, rh, rw, c] = W[rh + sh*(th-1-u), rw + sw*(tw-1-v), c, o]
+  // split[u, rh, v, rw, c, o] = W[rh + sh*u, rw + sw*v, c, o] (zero past the filter's end).
   const padded = tf.pad(filter, [
     [0, sh * th - kh],
     [0, sw * tw - kw],
     [0, 0],
     [0, 0]
   ])
-  const split = tf.reverse(tf.reshape(padded, [th, sh, tw, sw, ci, co]), [0, 2])
-  const fc = tf.reshape(tf.transpose(split, [0, 2, 5, 1, 3, 4]), [th, tw, co, sh * sw * ci]) as tf.Tensor4D
+  const split = tf.reshape(padded, [th, sh, tw, sw, ci, co])
   // Phase rows q cover padded-input rows p = s*q + r from P (x row 0) to P + H - 1.
   const [pt, pl] = [info.padInfo.top, info.padInfo.left]
   const q0h = Math.floor(pt / sh)
   const q0w = Math.floor(pl / sw)
   const qh = Math.floor((pt + h - 1) / sh) - q0h + 1
   const qw = Math.floor((pl + w - 1) / sw) - q0w + 1
-  // Output row q reads dy rows q - (T-1) .. q: a window of dy starting at q0 - (T-1).
-  const src = windowOf(dy, q0h - (th - 1), q0w - (tw - 1), qh + th - 1, qw + tw - 1)
-  const phases = tf.conv2d(src, fc, 1, 'valid')
-  const interleaved = tf.reshape(
-    tf.transpose(tf.reshape(phases, [n, qh, qw, sh, sw, ci]), [0, 1, 3, 2, 4, 5]),
-    [n, qh * sh, qw * sw, ci]
-  ) as tf.Tensor4D
+  const phases: tf.Tensor4D[] = []
+  for (let rh = 0; rh < sh; rh++) {
+    for (let rw = 0; rw < sw; rw++) {
+      const [tr, tc] = [Math.ceil((kh - rh) / sh), Math.ceil((kw - rw) / sw)]
+      if (tr <= 0 || tc <= 0) {
+        // A phase no tap reaches (k < s): its rows get nothing from dy.
+        phases.push(tf.zeros([n, qh, qw, ci]))
+        continue
+      }
+      // Fr[u, v, o, c] = W[rh + sh*(tr-1-u), rw + sw*(tc-1-v), c, o]
+      const taps = tf.reshape(tf.slice(split, [0, rh, 0, rw, 0, 0], [tr, 1, tc, 1, ci, co]), [tr, tc, ci, co])
+      const fr = tf.transpose(tf.reverse(taps, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D
+      // Output row q reads dy rows q - (tr-1) .. q: a window of dy starting at q0 - (tr-1).
+      const src = windowOf(dy, q0h - (tr - 1), q0w - (tc - 1), qh + tr - 1, qw + tc - 1)
+      phases.push(tf.conv2d(src, fr, 1, 'valid'))
+    }
+  }
+  // [sh, sw, n, qh, qw, ci] -> [n, qh, sh, qw, sw, ci]: row s*q + rh, column s*q' + rw.
+  const stacked = tf.reshape(tf.stack(phases), [sh, sw, n, qh, qw, ci])
+  const interleaved = tf.reshape(tf.transpose(stacked, [2, 3, 0, 4, 1, 5]), [n, qh * sh, qw * sw, ci]) as tf.Tensor4D
   return windowOf(interleaved, pt - q0h * sh, pl - q0w * sw, h, w)
 }
 

@@ -7,18 +7,31 @@ interface Allocator {
 }
 
 /**
- * Allocates 1 GB outputs the way every wasm kernel does (makeOutput, untouched, so the test
- * stays fast) until the heap refuses one; then frees them. 4 GB is the limit: the 4th can
- * never fit. `sample` is a value written into the last buffer that fit and read back.
+ * Allocates outputs the way every wasm kernel does (makeOutput, untouched, so the test stays
+ * fast) until the heap refuses one: 1 GB blocks (4 GB is the limit, the 4th can never fit),
+ * then ever smaller ones, down to 1 MB, to reach the very top of the heap, where the
+ * allocator has handed out blocks ending past the memory. Then frees them all.
+ * `sample` is a value written into the last block that fit and read back; `outside` counts
+ * blocks that do not lie inside the memory (must be 0).
  */
-export function exhaustHeap(): { error: unknown; count: number; sample: number | undefined } {
+export function exhaustHeap(): { error: unknown; count: number; sample: number | undefined; outside: number } {
   const backend = tf.backend() as unknown as Allocator
   const held: ReturnType<Allocator['makeOutput']>[] = []
   let error: unknown
-  try {
-    for (let i = 0; i < 5; i++) held.push(backend.makeOutput([2 ** 28], 'float32'))
-  } catch (err) {
-    error = err
+  for (const floats of [2 ** 28, 2 ** 26, 2 ** 24, 2 ** 21, 2 ** 18]) {
+    try {
+      for (let i = 0; i < 64; i++) held.push(backend.makeOutput([floats], 'float32'))
+    } catch (err) {
+      error ??= err
+    }
+  }
+  let outside = 0
+  for (const t of held) {
+    try {
+      backend.typedArrayFromHeap(t)
+    } catch {
+      outside++
+    }
   }
   let sample: number | undefined
   const last = held[held.length - 1]
@@ -28,5 +41,5 @@ export function exhaustHeap(): { error: unknown; count: number; sample: number |
     sample = backend.typedArrayFromHeap(last)[view.length - 1]
   }
   for (const t of held) backend.disposeData(t.dataId)
-  return { error, count: held.length, sample }
+  return { error, count: held.length, sample, outside }
 }

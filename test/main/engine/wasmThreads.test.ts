@@ -107,9 +107,10 @@ describe('threaded wasm backend', () => {
   it('fails an allocation past the 4 GB heap with a clear error instead of hanging', () => {
     // Unguarded, the threaded build hangs here: malloc returns 0, a pool thread traps on the
     // bad address and the main thread waits for it forever.
-    const { error, count, sample } = exhaustHeap()
+    const { error, count, sample, outside } = exhaustHeap()
     expect((error as Error).message).toContain(HEAP_EXHAUSTED)
     expect(sample).toBe(count)
+    expect(outside).toBe(0)
     const y = tf.conv2d(tf.ones([2, 8, 8, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'valid')
     expect(y.dataSync()[0]).toBe(36)
   })

@@ -35,7 +35,7 @@ export function defaultThreadCount(): number {
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number
   wasmMemory: WebAssembly.Memory
-  PThread: { unusedWorkers: { terminate(): void }[]; runningWorkers: unknown[] }
+  PThread: { unusedWorkers: { terminate(): void }[] }
   [heap: string]: unknown
 }
 type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModule>

@@ -3,9 +3,9 @@
  * feature without importing anything. The file is made by `npm run sample`
  * (scripts/build-sample.ts) and committed under resources/.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { resourcesDir } from '../resources'
 import { decodeDatasetFile } from './datasetFile'
 import { DatasetFileError } from './errors'
 import type { ImageDataset } from './types'
@@ -25,27 +25,6 @@ export const FASHION_MNIST_CLASSES = [
   'Bag',
   'Ankle boot'
 ] as const
-
-/**
- * The resources/ folder: $ORTHOLENS_RESOURCES when set, else `resources/` beside the nearest
- * package.json above this module. Walking up (rather than a fixed `../../..`) keeps it right
- * both from src/ under tsx and vitest and from the bundled out/main/ of electron-vite.
- */
-export function resourcesDir(): string {
-  const override = process.env.ORTHOLENS_RESOURCES
-  if (override) return resolve(override)
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'resources')
-    const parent = dirname(dir)
-    if (parent === dir) {
-      throw new Error(
-        `cannot find the project root (no package.json above ${fileURLToPath(import.meta.url)}); set ORTHOLENS_RESOURCES`
-      )
-    }
-    dir = parent
-  }
-}
 
 /** Path of the built-in sample file. */
 export function builtinSamplePath(): string {

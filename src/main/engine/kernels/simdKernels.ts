@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { resourcesDir } from '../data/builtinSample'
+import { resourcesDir } from '../resources'
 
 /** Addresses are byte offsets into the backend's heap; lengths count 4-byte elements. */
 export interface SimdKernels {

@@ -226,7 +226,7 @@ export function collapseTranspose(shape: number[], perm: number[]): { shape: num
     else groups.push([p])
   }
   // Groups sorted by their first input axis give the collapsed input shape.
-  const order = groups.map((g, i) => i).sort((a, b) => groups[a]![0]! - groups[b]![0]!)
+  const order = groups.map((_, i) => i).sort((a, b) => groups[a]![0]! - groups[b]![0]!)
   const newShape = order.map((gi) => groups[gi]!.reduce((acc, ax) => acc * shape[ax]!, 1))
   const position = new Array<number>(groups.length)
   order.forEach((gi, k) => (position[gi] = k))
@@ -498,7 +498,6 @@ const reverse: KernelFn = (args) => {
   const { inputs, attrs, backend } = args
   const x = inputs.x!
   if (x.dtype === 'string' || x.dtype === 'complex64' || x.shape.length === 0) return stockKernel(tf.Reverse)(args)
-  const rank = x.shape.length
   const flip = new Set(tf.util.parseAxisParam(attrs.dims as number | number[], x.shape))
   const out = backend.makeOutput(x.shape, x.dtype)
   const src = backend.typedArrayFromHeap(x)

@@ -5,9 +5,9 @@ import { balancedSample } from '../../../../src/main/engine/data/balancedSample'
 import {
   builtinSamplePath,
   FASHION_MNIST_CLASSES,
-  loadBuiltinSample,
-  resourcesDir
+  loadBuiltinSample
 } from '../../../../src/main/engine/data/builtinSample'
+import { resourcesDir } from '../../../../src/main/engine/resources'
 import { encodeDatasetFile } from '../../../../src/main/engine/data/datasetFile'
 import { DatasetFileError } from '../../../../src/main/engine/data/errors'
 import { classCounts } from '../../../../src/main/engine/data/split'

@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    globalSetup: ['test/setup/nativeKernels.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

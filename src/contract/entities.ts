@@ -28,6 +28,13 @@ export interface SystemInfo {
   backendDetail: string
   /** CPU threads the backend computes with (1 where it cannot use more). */
   threads: number
+  /**
+   * Instruction set of the native convolution kernels in use ('avx512', 'avx2', 'base'), or
+   * null where they are not built or not loaded (the backend's own kernels run then).
+   */
+  nativeKernels: string | null
+  /** Why the native kernels are not in use, when they are not. */
+  nativeKernelsReason?: string
   platform: string
   /** Whether the host shows native file dialogs (Electron) or asks for typed paths (browser). */
   nativeDialogs: boolean

@@ -1,19 +1,17 @@
-/** Where the engine's bundled files (built-in sample, SIMD kernels) are found. */
+/** Where the engine's bundled and built files (built-in sample, SIMD and native kernels) are found. */
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * The resources/ folder: $ORTHOLENS_RESOURCES when set, else `resources/` beside the nearest
- * package.json above this module. Walking up (rather than a fixed `../../..`) keeps it right
- * both from src/ under tsx and vitest and from the bundled out/main/ of electron-vite.
+ * The project root: the folder of the nearest package.json above this module. Walking up
+ * (rather than a fixed `../../..`) keeps it right both from src/ under tsx and vitest and
+ * from the bundled out/main/ of electron-vite.
  */
-export function resourcesDir(): string {
-  const override = process.env.ORTHOLENS_RESOURCES
-  if (override) return resolve(override)
+export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'resources')
+    if (existsSync(join(dir, 'package.json'))) return dir
     const parent = dirname(dir)
     if (parent === dir) {
       throw new Error(
@@ -22,4 +20,11 @@ export function resourcesDir(): string {
     }
     dir = parent
   }
+}
+
+/** The resources/ folder: $ORTHOLENS_RESOURCES when set, else `resources/` in the project root. */
+export function resourcesDir(): string {
+  const override = process.env.ORTHOLENS_RESOURCES
+  if (override) return resolve(override)
+  return join(projectRoot(), 'resources')
 }

@@ -17,20 +17,15 @@
  */
 import { createRequire } from 'node:module'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { tf } from './tf'
 import { BackendWasm, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm'
+import { defaultThreadCount } from './threads'
+
+export { defaultThreadCount }
 
 const require = createRequire(import.meta.url)
-const MAX_THREADS = 16
-
-/** Threads the engine should use: ORTHOLENS_THREADS, else one per available CPU (capped). */
-export function defaultThreadCount(): number {
-  const asked = Number(process.env.ORTHOLENS_THREADS)
-  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, MAX_THREADS)
-  return Math.max(1, Math.min(availableParallelism(), MAX_THREADS))
-}
 
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number

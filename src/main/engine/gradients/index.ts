@@ -9,6 +9,7 @@
  *    at 'same' borders); ours are ops.
  *  - Max: stock mask uses `equal`, which has no gradient (double backprop throws).
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
+ *  - Conv2DBackpropFilter: tfjs has none; the native filter gradient needs one at second order.
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
@@ -23,6 +24,7 @@ import { logSoftmaxGradConfig } from './LogSoftmax_grad'
 import { maxPoolGradConfig } from './MaxPool_grad'
 import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
+import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
 import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
 import { meanGradConfig, sumGradConfig } from './Reduce_grad'
@@ -36,6 +38,7 @@ for (const config of [
   maxPoolGradConfig,
   avgPoolGradConfig,
   conv2DGradConfig,
+  conv2DBackpropFilterGradConfig,
   maxGradConfig,
   sumGradConfig,
   meanGradConfig,

@@ -15,6 +15,7 @@
  */
 import { tf } from '../tf'
 import { windowOf, zeroDilate } from './spatial'
+import { nativeConvActive, type FilterGradAttrs } from './nativeKernels'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Pair = [number, number]
@@ -147,8 +148,9 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
 const SECOND_ORDER_GEMM_FLOATS = 16 * 2 ** 20
 
 /**
- * dL/dW of y = conv2d(x, W), by the route that is fast on the current backend: k*k GEMMs
- * (filterGradAsGemm) on wasm, one forward convolution (filterGradAsConv) elsewhere.
+ * dL/dW of y = conv2d(x, W), by the route that is fast on the current backend: the native
+ * kernel where it is loaded (nativeKernels), else k*k GEMMs (filterGradAsGemm) on wasm and
+ * one forward convolution (filterGradAsConv) elsewhere.
  */
 export function conv2dBackpropFilterOps(
   x: tf.Tensor4D,
@@ -164,6 +166,18 @@ export function conv2dBackpropFilterOps(
   // until the step ends, so very large layers recorded at second order take the lean route.
   // (ResNet-20's orthogonal step at batch 128 exceeds the 4 GB wasm heap either way: the
   // heap peak measured the same with this route forced everywhere.)
+  if (nativeConvActive()) {
+    // One native kernel: no tap windows to copy, and none kept on a recording tape (its
+    // second-order gradient, gradients/Conv2DBackpropFilter_grad, is two convolutions).
+    const attrs: FilterGradAttrs = {
+      strides,
+      pad: pad as FilterGradAttrs['pad'],
+      dataFormat: 'NHWC',
+      filterShape: filterShape as FilterGradAttrs['filterShape'],
+      dilations
+    }
+    return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D
+  }
   const [kh, kw] = typeof filterShape[0] === 'number' ? [filterShape[0], filterShape[1]!] : [1, 1]
   const recorded = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0
   const gemm = tf.getBackend() === 'wasm' && (!recorded || x.size * kh * kw <= SECOND_ORDER_GEMM_FLOATS)

@@ -3,21 +3,25 @@
  * ORTHOLENS_FAST_KERNELS=0 (read at start) or setFastKernels(false) restores stock tfjs
  * behaviour everywhere, so the benchmark and the kernel tests can compare the two.
  *  - conv gradients as forward convolutions (convGradOps, on wasm and cpu);
- *  - replacement wasm kernels for Slice, Identity, Transpose, BatchMatMul (wasmKernels).
+ *  - replacement wasm kernels for Slice, Identity, Transpose, BatchMatMul (wasmKernels);
+ *  - native Conv2D / Conv2DBackpropFilter on wasm and cpu, where built (nativeKernels).
  */
 import { fastConvGradientsActive, setFastConvGradients } from './fastConvSwitch'
 import { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
+import { nativeKernelStatus, setNativeKernels } from './nativeKernels'
 
 /** Turns every fast path on or off. */
 export function setFastKernels(on: boolean): void {
   setFastConvGradients(on)
   installWasmKernels(on)
+  setNativeKernels(on)
 }
 
 /** What is active now (for reports and the benchmark). */
-export function fastKernelState(): { convGradients: boolean; wasmKernels: boolean } {
-  return { convGradients: fastConvGradientsActive(), wasmKernels: wasmKernelsInstalled() }
+export function fastKernelState(): { convGradients: boolean; wasmKernels: boolean; nativeKernels: boolean } {
+  return { convGradients: fastConvGradientsActive(), wasmKernels: wasmKernelsInstalled(), nativeKernels: nativeKernelStatus().active }
 }
 
 export { setFastConvGradients, fastConvGradientsActive } from './fastConvSwitch'
 export { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
+export { nativeKernelStatus, nativeConvActive, setNativeKernels } from './nativeKernels'

@@ -2,6 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { conv2dBackpropFilterOps, conv2dBackpropInputOps } from '../../../../src/main/engine/kernels/convGradOps'
+import { nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import { maxRelError } from '../../../helpers/compare'
+
+/** The native kernels' settings to test under: off always, on where they are built. */
+const nativeModes = nativeKernelStatus().active ? [false, true] : [false]
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
 interface Shape {
@@ -41,8 +46,17 @@ interface Data {
   dw: Float32Array
 }
 
-/** Reference gradients from the cpu backend's stock kernels. */
+/** Reference gradients from the cpu backend's stock kernels (native kernels off). */
 function reference(sh: Shape, seed: number): Data {
+  setNativeKernels(false)
+  try {
+    return referenceData(sh, seed)
+  } finally {
+    setNativeKernels(true)
+  }
+}
+
+function referenceData(sh: Shape, seed: number): Data {
   return tf.tidy(() => {
     const x = tf.randomNormal([sh.n, sh.h, sh.w, sh.ci], 0, 1, 'float32', seed) as tf.Tensor4D
     const f = tf.randomNormal([sh.k, sh.k, sh.ci, sh.co], 0, 1, 'float32', seed + 1) as tf.Tensor4D
@@ -66,15 +80,6 @@ function reference(sh: Shape, seed: number): Data {
       dw: dw.dataSync() as Float32Array
     }
   })
-}
-
-function maxRelError(a: Float32Array, b: Float32Array): number {
-  let scale = 1e-6
-  let worst = 0
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!))
-  expect(a.length).toBe(b.length)
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
-  return worst / scale
 }
 
 function ours(sh: Shape, d: Data): { dx: Float32Array; dw: Float32Array } {
@@ -103,13 +108,18 @@ describe('conv gradients as forward convolutions equal the stock cpu kernels', (
     const refs = shapes.map((sh, i) => reference(sh, 100 + i))
     for (const backend of ['cpu', 'wasm'] as const) {
       await initBackend(backend)
-      const before = tf.memory().numTensors
-      shapes.forEach((sh, i) => {
-        const got = ours(sh, refs[i]!)
-        expect(maxRelError(got.dx, refs[i]!.dx), `dx ${backend} ${label(sh)}`).toBeLessThan(1e-5)
-        expect(maxRelError(got.dw, refs[i]!.dw), `dW ${backend} ${label(sh)}`).toBeLessThan(1e-5)
-      })
-      expect(tf.memory().numTensors).toBe(before)
+      for (const native of nativeModes) {
+        setNativeKernels(native)
+        const before = tf.memory().numTensors
+        shapes.forEach((sh, i) => {
+          const got = ours(sh, refs[i]!)
+          const what = `${backend}${native ? ' native' : ''} ${label(sh)}`
+          expect(maxRelError(got.dx, refs[i]!.dx), `dx ${what}`).toBeLessThan(1e-5)
+          expect(maxRelError(got.dw, refs[i]!.dw), `dW ${what}`).toBeLessThan(1e-5)
+        })
+        expect(tf.memory().numTensors).toBe(before)
+      }
+      setNativeKernels(true)
     }
   })
 

@@ -33,7 +33,9 @@ interface Case {
 const cases: Case[] = [
   { arch: 'cnn', shape: [10, 10, 1], batch: 4, coords: 8, eps: 1e-3, params: ['conv1/kernel', 'conv2/kernel', 'conv4/bias', 'fc1/kernel', 'logits/kernel'] },
   { arch: 'vgg11', shape: [8, 8, 1], batch: 4, coords: 10, eps: 4e-4, params: ['bn1/gamma', 'conv3/kernel', 'bn5/beta'] },
-  { arch: 'vgg16', shape: [8, 8, 1], batch: 4, coords: 8, eps: 4e-4, params: ['bn2/gamma', 'conv5/kernel', 'bn9/gamma'] },
+  // bn2/gamma was dropped from VGG-16's probes: at 8x8 its coordinates sit on ReLU kinks that
+  // both step sizes cross alike, so they failed or passed with the last bit of a convolution.
+  { arch: 'vgg16', shape: [8, 8, 1], batch: 4, coords: 8, eps: 4e-4, params: ['bn7/gamma', 'conv5/kernel', 'bn9/gamma'] },
   { arch: 'resnet20', shape: [8, 8, 3], batch: 4, coords: 6, eps: 1e-3, params: ['stem_conv/kernel', 'stem_bn/gamma', 'stage2_block1_proj/kernel', 'stage3_block3_conv2/kernel', 'logits/kernel'] },
   { arch: 'resnet32', shape: [6, 6, 2], batch: 3, coords: 6, eps: 5e-4, params: ['stem_conv/kernel', 'stage1_block5_bn2/gamma', 'stage3_block1_conv1/kernel', 'logits/bias'] }
 ]

@@ -1,0 +1,468 @@
+/*
+ * Convolution kernels (NHWC, float32) for one instruction set. Included by conv_avx512.cc,
+ * conv_avx2.cc and conv_base.cc, each compiled with its own -m flags and ISA_NS namespace,
+ * so one binary carries all three and picks one at load time (ortholens_native.cc).
+ *
+ * Both kernels work image by image on a "phase-split" copy of the zero-padded input:
+ * with stride s, padded pixel (Y, X) goes to plane (Y mod sh, X mod sw) at (Y/sh, X/sw).
+ * Tap (a, b) of output (oy, ox) then reads plane (a*dh mod sh, b*dw mod sw) at
+ * (oy + a*dh/sh, ox + b*dw/sw): unit stride in ox. Numbering outputs on the plane's grid,
+ * q = oy*Wq + ox, makes every tap's input a fixed offset from q, so a block of R
+ * consecutive q is one register tile whatever the row boundaries; the few q with ox >= Wo
+ * are computed and dropped (forward) or meet zeros in dy (filter gradient).
+ *
+ * Register tiles: R output pixels x CB vectors of output channels (forward), R input
+ * channels x CB vectors of output channels (filter gradient); the accumulators stay in
+ * registers for a whole tap loop (forward) or a whole image (filter gradient).
+ */
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "conv_shape.h"
+
+namespace ISA_NS {
+
+typedef float vf __attribute__((vector_size(VW * 4), aligned(4)));
+
+/* The register tiles only stay in registers when their loops are unrolled completely. */
+#define UNROLL _Pragma("GCC unroll 32")
+
+static inline vf load(const float *p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void store(float *p, vf v) { std::memcpy(p, &v, sizeof v); }
+static inline vf splat(float s) { return vf{} + s; }
+
+/* Accumulator tiles that fit the register file with room for the weights. */
+#if VW == 16
+static constexpr int ACC_REGS = 24;
+#else
+static constexpr int ACC_REGS = 12;
+#endif
+static constexpr int MAX_CB = 4;
+static constexpr int rowsFor(int cb) { return ACC_REGS / cb; }
+
+struct Layout {
+  int hq, wq, planes, ci; /* phase planes of hq x wq pixels, ci floats per pixel (>= s.ci) */
+  int ho, wo;
+  size_t planeFloats() const { return (size_t)hq * wq * ci; }
+  size_t floats() const { return planeFloats() * planes; }
+};
+
+static Layout layoutFor(const ConvShape &s, int slackPixels, int channelStride) {
+  Layout l;
+  int maxUa = ((s.kh - 1) * s.dh) / s.sh, maxUb = ((s.kw - 1) * s.dw) / s.sw;
+  l.wq = std::max(s.wo + maxUb, (s.padLeft + s.w + s.sw - 1) / s.sw);
+  int hq = std::max(s.ho + maxUa, (s.padTop + s.h + s.sh - 1) / s.sh);
+  /* Spare rows: the last pixel tile may run past Ho*Wq by up to slackPixels. */
+  l.hq = hq + (slackPixels + l.wq - 1) / l.wq + 1;
+  l.planes = s.sh * s.sw;
+  l.ci = channelStride;
+  l.ho = s.ho;
+  l.wo = s.wo;
+  return l;
+}
+
+/* Writes image x (h x w x ci) into its zero-padded phase planes. */
+static void splitPhases(const ConvShape &s, const Layout &l, const float *x, float *buf) {
+  std::memset(buf, 0, l.floats() * sizeof(float));
+  const size_t rowBytes = (size_t)s.ci * sizeof(float);
+  for (int y = 0; y < s.h; y++) {
+    int Y = y + s.padTop;
+    int ry = Y % s.sh, yq = Y / s.sh;
+    const float *src = x + (size_t)y * s.w * s.ci;
+    if (s.sw == 1 && l.ci == s.ci) {
+      float *dst = buf + (size_t)ry * l.planeFloats() + ((size_t)yq * l.wq + s.padLeft) * s.ci;
+      std::memcpy(dst, src, rowBytes * s.w);
+      continue;
+    }
+    for (int xx = 0; xx < s.w; xx++) {
+      int X = xx + s.padLeft;  /* pixel by pixel: strided phases, or padded channels */
+      int plane = ry * s.sw + X % s.sw;
+      float *dst = buf + (size_t)plane * l.planeFloats() + ((size_t)yq * l.wq + X / s.sw) * l.ci;
+      std::memcpy(dst, src + (size_t)xx * s.ci, rowBytes);
+    }
+  }
+}
+
+/* Offset (floats) of tap (a, b)'s input for q = 0, in the phase-split buffer. */
+static size_t tapOffset(const ConvShape &s, const Layout &l, int a, int b) {
+  int A = a * s.dh, B = b * s.dw;
+  int plane = (A % s.sh) * s.sw + (B % s.sw);
+  return (size_t)plane * l.planeFloats() + ((size_t)(A / s.sh) * l.wq + B / s.sw) * l.ci;
+}
+
+static std::vector<size_t> tapOffsets(const ConvShape &s, const Layout &l) {
+  std::vector<size_t> taps((size_t)s.kh * s.kw);
+  for (int a = 0; a < s.kh; a++)
+    for (int b = 0; b < s.kw; b++) taps[(size_t)a * s.kw + b] = tapOffset(s, l, a, b);
+  return taps;
+}
+
+/* dy of one image on the plane grid (row pitch wq pixels, cp floats per pixel), zeros elsewhere. */
+static void spreadDy(const ConvShape &s, const Layout &l, const float *dy, int cp, float *dyq) {
+  const size_t floats = (size_t)s.ho * l.wq * cp;
+  std::memset(dyq, 0, floats * sizeof(float));
+  for (int oy = 0; oy < s.ho; oy++) {
+    if (cp == s.co) {
+      std::memcpy(dyq + (size_t)oy * l.wq * cp, dy + (size_t)oy * s.wo * s.co, (size_t)s.wo * s.co * sizeof(float));
+      continue;
+    }
+    for (int ox = 0; ox < s.wo; ox++)
+      std::memcpy(dyq + ((size_t)oy * l.wq + ox) * cp, dy + ((size_t)oy * s.wo + ox) * s.co, s.co * sizeof(float));
+  }
+}
+
+/* ---------------------------------------------------------------- forward ---------- */
+
+/*
+ * y[q, c0 .. c0 + CB*VW) for q in [q0, q0 + R), all taps. w is packed [taps][ci][coP].
+ * CI > 0 fixes the channel count at compile time (the common 16/32/64), which turns every
+ * input read into a constant offset from one pointer, folded into the multiply-add.
+ */
+template <int R, int CB, int CI>
+static void forwardTile(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                        const float *w, int coP, int q0, int c0, float *y) {
+  vf acc[R][CB];
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) acc[r][j] = vf{};
+  const int ci = CI > 0 ? CI : s.ci, nTaps = s.kh * s.kw;
+  for (int t = 0; t < nTaps; t++) {
+    const float *in = buf + taps[t] + (size_t)q0 * ci;
+    const float *wt = w + (size_t)t * ci * coP + c0;
+    for (int c = 0; c < ci; c++) {
+      vf wv[CB];
+      UNROLL for (int j = 0; j < CB; j++) wv[j] = load(wt + (size_t)c * coP + j * VW);
+      UNROLL for (int r = 0; r < R; r++) {
+        vf xv = splat(in[(size_t)r * ci + c]);
+        UNROLL for (int j = 0; j < CB; j++) acc[r][j] += xv * wv[j];
+      }
+    }
+  }
+  const int Q = l.ho * l.wq;
+  for (int r = 0; r < R; r++) {
+    int q = q0 + r;
+    if (q >= Q) break;
+    int oy = q / l.wq, ox = q - oy * l.wq;
+    if (ox >= l.wo) continue;
+    float *dst = y + ((size_t)oy * l.wo + ox) * s.co + c0;
+    for (int j = 0; j < CB; j++) {
+      int lanes = std::min(VW, s.co - c0 - j * VW);
+      if (lanes == VW) {
+        store(dst + j * VW, acc[r][j]);
+      } else if (lanes > 0) {
+        float tmp[VW];
+        store(tmp, acc[r][j]);
+        std::memcpy(dst + j * VW, tmp, lanes * sizeof(float));
+      }
+    }
+  }
+}
+
+template <int CB, int CI>
+static void forwardImageCB(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                           const float *w, int coP, int c0, float *y) {
+  constexpr int R = rowsFor(CB);
+  const int Q = l.ho * l.wq;
+  for (int q0 = 0; q0 < Q; q0 += R) forwardTile<R, CB, CI>(s, l, buf, taps, w, coP, q0, c0, y);
+}
+
+template <int CB>
+static void forwardImageCI(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                           const float *w, int coP, int c0, float *y) {
+  switch (s.ci) {
+    case 16: forwardImageCB<CB, 16>(s, l, buf, taps, w, coP, c0, y); break;
+    case 32: forwardImageCB<CB, 32>(s, l, buf, taps, w, coP, c0, y); break;
+    case 64: forwardImageCB<CB, 64>(s, l, buf, taps, w, coP, c0, y); break;
+    default: forwardImageCB<CB, 0>(s, l, buf, taps, w, coP, c0, y); break;
+  }
+}
+
+static void forwardImage(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                         const float *w, int coP, float *y) {
+  const int vecs = coP / VW;
+  for (int v = 0; v < vecs;) {
+    int cb = std::min(MAX_CB, vecs - v);
+    if (cb == 3 && vecs - v > 4) cb = 2; /* keep 4/2-wide tiles where the count allows */
+    int c0 = v * VW;
+    switch (cb) {
+      case 1: forwardImageCI<1>(s, l, buf, taps, w, coP, c0, y); break;
+      case 2: forwardImageCI<2>(s, l, buf, taps, w, coP, c0, y); break;
+      case 3: forwardImageCI<3>(s, l, buf, taps, w, coP, c0, y); break;
+      default: forwardImageCI<4>(s, l, buf, taps, w, coP, c0, y); break;
+    }
+    v += cb;
+  }
+}
+
+/* ---------------------------------------------------------------- filter gradient ---- */
+
+/*
+ * dw[tap][c0 .. c0+R)[o0 .. o0 + CB*VW) += sum over q of in[q][c] * dy[q][o], for one image;
+ * dyq holds dy on the plane grid (zeros where ox >= Wo), coP channels per pixel.
+ */
+template <int R, int CB>
+static void filterTile(const float *in, int ci, const float *dyq, int coP, int Q, int o0, float *acc_out) {
+  vf acc[R][CB];
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) acc[r][j] = load(acc_out + (size_t)r * coP + j * VW);
+  const float *d = dyq + o0;
+  for (int q = 0; q < Q; q++, in += ci, d += coP) {
+    vf dv[CB];
+    UNROLL for (int j = 0; j < CB; j++) dv[j] = load(d + j * VW);
+    UNROLL for (int r = 0; r < R; r++) {
+      vf xv = splat(in[r]);
+      UNROLL for (int j = 0; j < CB; j++) acc[r][j] += xv * dv[j];
+    }
+  }
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) store(acc_out + (size_t)r * coP + j * VW, acc[r][j]);
+}
+
+template <int CB>
+static void filterRows(const float *in, int ci, int rows, const float *dyq, int coP, int Q, int o0, float *acc) {
+  constexpr int R = rowsFor(CB);
+  int c = 0;
+  for (; c + R <= rows; c += R) filterTile<R, CB>(in + c, ci, dyq, coP, Q, o0, acc + (size_t)c * coP);
+  /* Remaining input channels: a narrower tile, chosen at run time among the instances. */
+  int left = rows - c;
+  if (left <= 0) return;
+  in += c;
+  acc += (size_t)c * coP;
+  switch (left) {
+#define TAIL(n) \
+  case n: if constexpr (n < R) filterTile<n, CB>(in, ci, dyq, coP, Q, o0, acc); break;
+    TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7) TAIL(8) TAIL(9) TAIL(10) TAIL(11)
+    TAIL(12) TAIL(13) TAIL(14) TAIL(15) TAIL(16) TAIL(17) TAIL(18) TAIL(19) TAIL(20) TAIL(21) TAIL(22)
+    TAIL(23)
+#undef TAIL
+  }
+}
+
+/* Adds one image's filter gradient to acc ([taps][ci][coP]). */
+static void filterImage(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                        const float *dyq, int coP, float *acc) {
+  const int Q = l.ho * l.wq, vecs = coP / VW, nTaps = s.kh * s.kw;
+  for (int t = 0; t < nTaps; t++) {
+    const float *in = buf + taps[t];
+    float *at = acc + (size_t)t * s.ci * coP;
+    for (int v = 0; v < vecs;) {
+      int cb = std::min(MAX_CB, vecs - v);
+      if (cb == 3 && vecs - v > 4) cb = 2;
+      int o0 = v * VW;
+      switch (cb) {
+        case 1: filterRows<1>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
+        case 2: filterRows<2>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
+        case 3: filterRows<3>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
+        default: filterRows<4>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
+      }
+      v += cb;
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- narrow outputs ---- */
+/*
+ * When the output channels fill a small part of a vector (the input gradient of a first
+ * layer has 1 or 3), the tiles above would mostly multiply padding. These kernels vectorise
+ * over the input channels instead, which the buffer pads to V whole vectors (cs = V*VW).
+ */
+
+/* y[q][o] for q in [q0, q0 + R), every o: dot products over taps and channels. wT is [taps][co][cs]. */
+template <int R, int V>
+static void dotTile(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps, const float *wT,
+                    int q0, float *y) {
+  constexpr int cs = V * VW;
+  const int nTaps = s.kh * s.kw, Q = l.ho * l.wq;
+  for (int o = 0; o < s.co; o++) {
+    vf acc[R];
+    UNROLL for (int r = 0; r < R; r++) acc[r] = vf{};
+    for (int t = 0; t < nTaps; t++) {
+      const float *in = buf + taps[t] + (size_t)q0 * cs;
+      const float *wt = wT + ((size_t)t * s.co + o) * cs;
+      UNROLL for (int v = 0; v < V; v++) {
+        vf wv = load(wt + v * VW);
+        UNROLL for (int r = 0; r < R; r++) acc[r] += load(in + (size_t)r * cs + v * VW) * wv;
+      }
+    }
+    for (int r = 0; r < R; r++) {
+      int q = q0 + r;
+      if (q >= Q) break;
+      int oy = q / l.wq, ox = q - oy * l.wq;
+      if (ox >= l.wo) continue;
+      float sum = 0;
+      for (int k = 0; k < VW; k++) sum += acc[r][k];
+      y[((size_t)oy * l.wo + ox) * s.co + o] = sum;
+    }
+  }
+}
+
+template <int V>
+static void dotImage(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps, const float *wT, float *y) {
+  constexpr int R = 8;
+  const int Q = l.ho * l.wq;
+  for (int q0 = 0; q0 < Q; q0 += R) dotTile<R, V>(s, l, buf, taps, wT, q0, y);
+}
+
+/*
+ * accT[t][o][c] += sum over q of in_t[q][c] dy[q][o] for one tap, vectorised over c; four
+ * pixels at a time into separate accumulators, so the additions do not wait on each other.
+ */
+template <int V>
+static void filterDotTap(const float *in, const float *dyq, int co, int Q, float *accT) {
+  constexpr int cs = V * VW, U = 4;
+  for (int o = 0; o < co; o++) {
+    vf a[U][V];
+    UNROLL for (int u = 0; u < U; u++)
+      UNROLL for (int v = 0; v < V; v++) a[u][v] = vf{};
+    int q = 0;
+    for (; q + U <= Q; q += U) {
+      UNROLL for (int u = 0; u < U; u++) {
+        vf d = splat(dyq[(size_t)(q + u) * co + o]);
+        UNROLL for (int v = 0; v < V; v++) a[u][v] += load(in + (size_t)(q + u) * cs + v * VW) * d;
+      }
+    }
+    for (; q < Q; q++) {
+      vf d = splat(dyq[(size_t)q * co + o]);
+      UNROLL for (int v = 0; v < V; v++) a[0][v] += load(in + (size_t)q * cs + v * VW) * d;
+    }
+    float *dst = accT + (size_t)o * cs;
+    UNROLL for (int v = 0; v < V; v++) store(dst + v * VW, load(dst + v * VW) + ((a[0][v] + a[1][v]) + (a[2][v] + a[3][v])));
+  }
+}
+
+template <int V>
+static void filterDotImage(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps, const float *dyq,
+                           float *accT) {
+  const int nTaps = s.kh * s.kw, Q = l.ho * l.wq;
+  for (int t = 0; t < nTaps; t++) filterDotTap<V>(buf + taps[t], dyq, s.co, Q, accT + (size_t)t * s.co * V * VW);
+}
+
+/*
+ * Whether the dot-product kernels waste less: the broadcast tiles use co of coP lanes, the
+ * dot kernels ci of cs (and pay a horizontal sum per output); only up to 4 vectors of channels.
+ */
+static bool preferDot(const ConvShape &s) {
+  const int coP = (s.co + VW - 1) / VW * VW, cs = (s.ci + VW - 1) / VW * VW;
+  return cs / VW <= 4 && 2.0 * s.co / coP < (double)s.ci / cs;
+}
+
+#define DISPATCH_V(V, call)             \
+  switch (V) {                          \
+    case 1: call(1); break;             \
+    case 2: call(2); break;             \
+    case 3: call(3); break;             \
+    default: call(4); break;            \
+  }
+
+static void conv2dDot(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
+  const int nTaps = s.kh * s.kw, cs = (s.ci + VW - 1) / VW * VW, V = cs / VW;
+  const Layout l = layoutFor(s, 8, cs);
+  std::vector<float> wT((size_t)nTaps * s.co * cs, 0.f);
+  for (int t = 0; t < nTaps; t++)
+    for (int c = 0; c < s.ci; c++)
+      for (int o = 0; o < s.co; o++) wT[((size_t)t * s.co + o) * cs + c] = w[((size_t)t * s.ci + c) * s.co + o];
+  const std::vector<size_t> taps = tapOffsets(s, l);
+  const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
+  pool.run(s.n, [&](int n, Scratch &scratch) {
+    float *buf = scratch.floats(0, l.floats());
+    splitPhases(s, l, x + n * inImage, buf);
+#define RUN(v) dotImage<v>(s, l, buf, taps.data(), wT.data(), y + n * outImage)
+    DISPATCH_V(V, RUN)
+#undef RUN
+  });
+}
+
+static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
+  const int nTaps = s.kh * s.kw, cs = (s.ci + VW - 1) / VW * VW, V = cs / VW;
+  const Layout l = layoutFor(s, 0, cs);
+  const std::vector<size_t> taps = tapOffsets(s, l);
+  const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
+  const size_t accFloats = (size_t)nTaps * s.co * cs, dyqFloats = (size_t)s.ho * l.wq * s.co;
+  std::vector<std::vector<float>> partial(pool.size());
+  pool.run(s.n, [&](int n, Scratch &scratch) {
+    std::vector<float> &acc = partial[scratch.id];
+    if (acc.empty()) acc.assign(accFloats, 0.f);
+    float *buf = scratch.floats(0, l.floats());
+    splitPhases(s, l, x + n * inImage, buf);
+    float *dyq = scratch.floats(1, dyqFloats);
+    spreadDy(s, l, dy + n * outImage, s.co, dyq);
+#define RUN(v) filterDotImage<v>(s, l, buf, taps.data(), dyq, acc.data())
+    DISPATCH_V(V, RUN)
+#undef RUN
+  });
+  /* dw[t][c][o] = sum over workers of accT[t][o][c]. */
+  for (int t = 0; t < nTaps; t++)
+    for (int c = 0; c < s.ci; c++)
+      for (int o = 0; o < s.co; o++) {
+        float sum = 0;
+        for (auto &acc : partial)
+          if (!acc.empty()) sum += acc[((size_t)t * s.co + o) * cs + c];
+        dw[((size_t)t * s.ci + c) * s.co + o] = sum;
+      }
+}
+
+/* ---------------------------------------------------------------- entry points ------ */
+
+static int paddedChannels(int co) { return (co + VW - 1) / VW * VW; }
+
+void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
+  if (preferDot(s)) return conv2dDot(s, x, w, y, pool);
+  const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
+  const Layout l = layoutFor(s, rowsFor(1), s.ci);
+  std::vector<float> packed;
+  const float *wp = w;
+  if (coP != s.co) {
+    packed.assign((size_t)nTaps * s.ci * coP, 0.f);
+    for (size_t k = 0; k < (size_t)nTaps * s.ci; k++)
+      std::memcpy(&packed[k * coP], w + k * s.co, s.co * sizeof(float));
+    wp = packed.data();
+  }
+  const std::vector<size_t> taps = tapOffsets(s, l);
+  const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
+  pool.run(s.n, [&](int n, Scratch &scratch) {
+    float *buf = scratch.floats(0, l.floats());
+    splitPhases(s, l, x + n * inImage, buf);
+    forwardImage(s, l, buf, taps.data(), wp, coP, y + n * outImage);
+  });
+}
+
+void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
+  if (preferDot(s)) return conv2dFilterGradDot(s, x, dy, dw, pool);
+  const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
+  const Layout l = layoutFor(s, 0, s.ci);
+  const std::vector<size_t> taps = tapOffsets(s, l);
+  const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
+  const size_t accFloats = (size_t)nTaps * s.ci * coP;
+  const size_t dyqFloats = (size_t)s.ho * l.wq * coP;
+  const int workers = pool.size();
+  std::vector<std::vector<float>> partial(workers);
+  pool.run(s.n, [&](int n, Scratch &scratch) {
+    std::vector<float> &acc = partial[scratch.id];
+    if (acc.empty()) acc.assign(accFloats, 0.f);
+    float *buf = scratch.floats(0, l.floats());
+    splitPhases(s, l, x + n * inImage, buf);
+    float *dyq = scratch.floats(1, dyqFloats);
+    spreadDy(s, l, dy + n * outImage, coP, dyq);
+    filterImage(s, l, buf, taps.data(), dyq, coP, acc.data());
+  });
+  /* Sum the workers' partial gradients, dropping the padded output channels. */
+  for (size_t k = 0; k < (size_t)nTaps * s.ci; k++) {
+    float *dst = dw + k * s.co;
+    bool first = true;
+    for (auto &acc : partial) {
+      if (acc.empty()) continue;
+      const float *src = acc.data() + k * coP;
+      if (first) std::memcpy(dst, src, s.co * sizeof(float));
+      else
+        for (int o = 0; o < s.co; o++) dst[o] += src[o];
+      first = false;
+    }
+    if (first) std::memset(dst, 0, s.co * sizeof(float));
+  }
+}
+
+}  // namespace ISA_NS

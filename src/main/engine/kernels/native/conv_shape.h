@@ -1,0 +1,116 @@
+/*
+ * What the per-ISA convolution kernels share: the shape of one convolution, and the small
+ * thread pool that runs them (one task per image; each worker has its own scratch).
+ */
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+/* One NHWC convolution: x [n, h, w, ci], filter [kh, kw, ci, co], y [n, ho, wo, co]. */
+struct ConvShape {
+  int n, h, w, ci;
+  int kh, kw, co;
+  int sh, sw, dh, dw;
+  int padTop, padLeft;
+  int ho, wo;
+};
+
+/* A worker's reusable buffers (they grow, never shrink, so steady state allocates nothing). */
+struct Scratch {
+  int id = 0;
+  std::vector<float> slot[2];
+  float *floats(int which, size_t count) {
+    if (slot[which].size() < count) slot[which].resize(count);
+    return slot[which].data();
+  }
+};
+
+/*
+ * Runs fn(item, scratch) for item in [0, count) on the calling thread and size()-1 workers,
+ * handing out items one at a time (images are equal work, so this balances).
+ */
+class Pool {
+ public:
+  explicit Pool(int threads) { resize(threads); }
+  ~Pool() { stop(); }
+
+  int size() const { return (int)scratch_.size(); }
+
+  void resize(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads == size()) return;
+    stop();
+    scratch_.clear();
+    scratch_.resize(threads);
+    for (int i = 0; i < threads; i++) scratch_[i].id = i;
+    quit_ = false;
+    for (int i = 1; i < threads; i++) workers_.emplace_back([this, i] { loop(i); });
+  }
+
+  void run(int count, const std::function<void(int, Scratch &)> &fn) {
+    if (size() == 1 || count == 1) {
+      for (int i = 0; i < count; i++) fn(i, scratch_[0]);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      task_ = &fn;
+      count_ = count;
+      next_.store(0);
+      busy_ = size() - 1;
+      generation_++;
+    }
+    wake_.notify_all();
+    drain(0);
+    std::unique_lock<std::mutex> lock(m_);
+    done_.wait(lock, [this] { return busy_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void drain(int id) {
+    for (int i; (i = next_.fetch_add(1)) < count_;) (*task_)(i, scratch_[id]);
+  }
+
+  void loop(int id) {
+    unsigned seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+      }
+      drain(id);
+      {
+        std::lock_guard<std::mutex> lock(m_);
+        if (--busy_ == 0) done_.notify_one();
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto &t : workers_) t.join();
+    workers_.clear();
+  }
+
+  std::vector<Scratch> scratch_;
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int, Scratch &)> *task_ = nullptr;
+  std::atomic<int> next_{0};
+  int count_ = 0, busy_ = 0;
+  unsigned generation_ = 0;
+  bool quit_ = false;
+};

@@ -1,0 +1,197 @@
+/*
+ * Node-API binding of the native convolution kernels. The engine calls them from tfjs
+ * kernels registered on the wasm backend, passing Float32Array views of the wasm heap, so
+ * they read and write tensors where they lie (the heap's ArrayBuffer, or SharedArrayBuffer
+ * with the threaded build, is ordinary process memory).
+ *
+ *   conv2d(x, filter, y, shape)            y = conv2d(x, filter)       (NHWC)
+ *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
+ *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
+ *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
+ *   info()                                 { isa, isas, threads }
+ *
+ * Node-API is ABI-stable, so one build serves Node and Electron alike. Each JavaScript
+ * environment (main thread, each worker thread) gets its own thread pool.
+ */
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "isa.h"
+
+namespace {
+
+typedef void (*ConvFn)(const ConvShape &, const float *, const float *, float *, Pool &);
+
+struct Isa {
+  const char *name;
+  ConvFn conv2d;
+  ConvFn filterGrad;
+};
+
+std::vector<Isa> supportedIsas() {
+  std::vector<Isa> out;
+#if defined(ORTHOLENS_X86)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    out.push_back({"avx512", isa_avx512::conv2d, isa_avx512::conv2dFilterGrad});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    out.push_back({"avx2", isa_avx2::conv2d, isa_avx2::conv2dFilterGrad});
+#endif
+  out.push_back({"base", isa_base::conv2d, isa_base::conv2dFilterGrad});
+  return out;
+}
+
+struct Instance {
+  std::vector<Isa> isas = supportedIsas();
+  Isa isa = isas.front();
+  std::unique_ptr<Pool> pool = std::make_unique<Pool>(1);
+};
+
+#define CHECK(call)                                                  \
+  do {                                                               \
+    if ((call) != napi_ok) {                                         \
+      napi_throw_error(env, nullptr, "ortholens native: " #call);    \
+      return nullptr;                                                \
+    }                                                                \
+  } while (0)
+
+bool floatArray(napi_env env, napi_value v, float **data, size_t *length, const char *what) {
+  bool is = false;
+  napi_typedarray_type type;
+  void *ptr = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, (std::string(what) + " must be a Float32Array").c_str());
+    return false;
+  }
+  *data = static_cast<float *>(ptr);
+  return true;
+}
+
+bool readShape(napi_env env, napi_value v, ConvShape *s) {
+  bool is = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *ptr = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || length != 15) {
+    napi_throw_type_error(env, nullptr, "shape must be an Int32Array of 15 values");
+    return false;
+  }
+  const int32_t *d = static_cast<const int32_t *>(ptr);
+  *s = ConvShape{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  bool ok = s->n > 0 && s->h > 0 && s->w > 0 && s->ci > 0 && s->kh > 0 && s->kw > 0 && s->co > 0 && s->sh > 0 &&
+            s->sw > 0 && s->dh > 0 && s->dw > 0 && s->padTop >= 0 && s->padLeft >= 0 && s->ho > 0 && s->wo > 0;
+  /* Any positive shape is memory-safe: the kernels size their padded copies from it. */
+  if (!ok) napi_throw_range_error(env, nullptr, "invalid convolution shape");
+  return ok;
+}
+
+/* Shared by both entry points: args (a, b, out, shape) with a/b/out sizes checked. */
+napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
+  size_t argc = 4;
+  napi_value argv[4];
+  Instance *inst = nullptr;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  if (argc < 4) {
+    napi_throw_type_error(env, nullptr, "expected (x, filter|dy, out, shape)");
+    return nullptr;
+  }
+  float *a, *b, *out;
+  size_t na, nb, nout;
+  ConvShape s;
+  if (!floatArray(env, argv[0], &a, &na, "x") || !floatArray(env, argv[1], &b, &nb, filterGrad ? "dy" : "filter") ||
+      !floatArray(env, argv[2], &out, &nout, "out") || !readShape(env, argv[3], &s))
+    return nullptr;
+  const size_t xSize = (size_t)s.n * s.h * s.w * s.ci;
+  const size_t wSize = (size_t)s.kh * s.kw * s.ci * s.co;
+  const size_t ySize = (size_t)s.n * s.ho * s.wo * s.co;
+  const size_t bWant = filterGrad ? ySize : wSize, outWant = filterGrad ? wSize : ySize;
+  if (na != xSize || nb != bWant || nout != outWant) {
+    napi_throw_range_error(env, nullptr, "array sizes do not match the convolution shape");
+    return nullptr;
+  }
+  if (filterGrad) inst->isa.filterGrad(s, a, b, out, *inst->pool);
+  else inst->isa.conv2d(s, a, b, out, *inst->pool);
+  return nullptr;
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) { return runConv(env, info, false); }
+napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) { return runConv(env, info, true); }
+
+napi_value Configure(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value opts;
+  Instance *inst = nullptr;
+  CHECK(napi_get_cb_info(env, info, &argc, &opts, nullptr, nullptr));
+  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  if (argc < 1) return nullptr;
+  bool has = false;
+  CHECK(napi_has_named_property(env, opts, "threads", &has));
+  if (has) {
+    napi_value v;
+    int32_t threads = 1;
+    CHECK(napi_get_named_property(env, opts, "threads", &v));
+    CHECK(napi_get_value_int32(env, v, &threads));
+    inst->pool->resize(threads < 1 ? 1 : threads > 64 ? 64 : threads);
+  }
+  CHECK(napi_has_named_property(env, opts, "isa", &has));
+  if (has) {
+    napi_value v;
+    char name[32] = {0};
+    size_t len = 0;
+    CHECK(napi_get_named_property(env, opts, "isa", &v));
+    CHECK(napi_get_value_string_utf8(env, v, name, sizeof name, &len));
+    for (const Isa &isa : inst->isas)
+      if (std::strcmp(isa.name, name) == 0) {
+        inst->isa = isa;
+        return nullptr;
+      }
+    napi_throw_range_error(env, nullptr, (std::string("instruction set not available here: ") + name).c_str());
+  }
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info info) {
+  Instance *inst = nullptr;
+  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  napi_value out, isa, isas, threads;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_string_utf8(env, inst->isa.name, NAPI_AUTO_LENGTH, &isa));
+  CHECK(napi_create_array_with_length(env, inst->isas.size(), &isas));
+  for (size_t i = 0; i < inst->isas.size(); i++) {
+    napi_value name;
+    CHECK(napi_create_string_utf8(env, inst->isas[i].name, NAPI_AUTO_LENGTH, &name));
+    CHECK(napi_set_element(env, isas, (uint32_t)i, name));
+  }
+  CHECK(napi_create_int32(env, inst->pool->size(), &threads));
+  CHECK(napi_set_named_property(env, out, "isa", isa));
+  CHECK(napi_set_named_property(env, out, "isas", isas));
+  CHECK(napi_set_named_property(env, out, "threads", threads));
+  return out;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  Instance *inst = new Instance();
+  if (napi_set_instance_data(
+          env, inst, [](napi_env, void *data, void *) { delete static_cast<Instance *>(data); }, nullptr) != napi_ok)
+    return nullptr;
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  return exports;
+}

@@ -1,0 +1,255 @@
+/**
+ * Native convolution kernels (kernels/native/*.cc, built at install by
+ * scripts/build-native-kernels.mjs into build/native/ortholens_native.node) behind tfjs's
+ * Conv2D and Conv2DBackpropFilter on the `wasm` and `cpu` backends.
+ *
+ * Why: convolutions are most of a training step and of an attack, and WebAssembly gives
+ * XNNPACK 128-bit vectors without fused multiply-add: 13-17 GMAC/s per core here, against
+ * 70-80 for the same loops compiled for the CPU (AVX-512 or AVX2+FMA, picked at load time).
+ * The native code works on the tensors where they lie (the wasm heap, or the cpu backend's
+ * typed arrays), so nothing is copied in or out.
+ *
+ * Optional: when the binary is missing (no compiler at install), fails to load, or
+ * ORTHOLENS_NATIVE_KERNELS=0, every kernel here hands over to the stock one, and the
+ * conv gradients keep their forward-convolution decomposition (convGradOps).
+ */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { tf } from '../tf'
+import { projectRoot } from '../resources'
+import { defaultThreadCount } from '../threads'
+
+/** The binding's interface (ortholens_native.cc). */
+export interface NativeModule {
+  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void
+  conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
+  configure(options: { threads?: number; isa?: string }): void
+  info(): { isa: string; isas: string[]; threads: number }
+}
+
+export interface NativeKernelStatus {
+  active: boolean
+  /** Instruction set in use (avx512, avx2, base) when loaded. */
+  isa?: string
+  threads?: number
+  /** Why the kernels are not in use. */
+  reason?: string
+}
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
+type KernelFn = (args: KernelArgs) => TensorInfo
+
+/** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
+  typedArrayFromHeap(t: TensorInfo): Float32Array
+}
+interface CpuBackendLike {
+  data: { get(id: object): { values?: unknown } }
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
+}
+
+const BACKENDS = ['wasm', 'cpu'] as const
+let module: NativeModule | null | undefined
+let loadError: string | undefined
+let enabled = process.env.ORTHOLENS_NATIVE_KERNELS !== '0'
+
+/** Where the built binding is looked for (ORTHOLENS_NATIVE_PATH overrides). */
+export function nativeBinaryPath(): string {
+  return process.env.ORTHOLENS_NATIVE_PATH ?? join(projectRoot(), 'build', 'native', 'ortholens_native.node')
+}
+
+/** The loaded binding, or undefined when it is not built or cannot load (reason in the status). */
+export function loadNativeKernels(): NativeModule | undefined {
+  if (module === undefined) {
+    const file = nativeBinaryPath()
+    if (!existsSync(file)) {
+      module = null
+      loadError = `not built (${file} is missing: run npm run build:native)`
+    } else {
+      try {
+        module = createRequire(import.meta.url)(file) as NativeModule
+        module.configure({ threads: defaultThreadCount() })
+      } catch (err) {
+        module = null
+        loadError = `failed to load ${file}: ${err instanceof Error ? err.message : String(err)}`
+        process.emitWarning(`Native kernels not loaded: ${loadError}`)
+      }
+    }
+  }
+  return module ?? undefined
+}
+
+/** Turns the native kernels on or off (the stock kernels run when off). */
+export function setNativeKernels(on: boolean): void {
+  enabled = on
+}
+
+/** The binding when it is switched on and loaded. */
+function active(): NativeModule | undefined {
+  return enabled ? loadNativeKernels() : undefined
+}
+
+/** Whether Conv2D and Conv2DBackpropFilter run natively on the current backend. */
+export function nativeConvActive(): boolean {
+  return (BACKENDS as readonly string[]).includes(tf.getBackend()) && active() !== undefined
+}
+
+/** What the header, the bench and the reports show. */
+export function nativeKernelStatus(): NativeKernelStatus {
+  if (!enabled) return { active: false, reason: 'switched off (ORTHOLENS_NATIVE_KERNELS=0)' }
+  const m = loadNativeKernels()
+  if (!m) return { active: false, reason: loadError }
+  const { isa, threads } = m.info()
+  return { active: true, isa, threads }
+}
+
+function convShape(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.of(
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth
+  )
+}
+
+/**
+ * Allocates the output on `backend`, then runs fn with float views of the inputs and output
+ * (taken after the allocation, which may grow and detach the wasm heap).
+ */
+function compute(
+  backendName: (typeof BACKENDS)[number],
+  backend: unknown,
+  inputs: TensorInfo[],
+  outShape: number[],
+  fn: (views: Float32Array[], out: Float32Array) => void
+): TensorInfo {
+  const size = outShape.reduce((a, b) => a * b, 1)
+  if (backendName === 'wasm') {
+    const b = backend as WasmBackendLike
+    const out = b.makeOutput(outShape, 'float32')
+    if (size > 0) fn(inputs.map((t) => b.typedArrayFromHeap(t)), b.typedArrayFromHeap(out))
+    return out
+  }
+  const b = backend as CpuBackendLike
+  const values = new Float32Array(size)
+  if (size > 0) fn(inputs.map((t) => b.data.get(t.dataId).values as Float32Array), values)
+  return b.makeTensorInfo(outShape, 'float32', values)
+}
+
+function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): boolean {
+  if (!tensors.every((t) => t.dtype === 'float32')) return false
+  if (backendName === 'cpu') {
+    const b = backend as CpuBackendLike
+    return tensors.every((t) => b.data.get(t.dataId).values instanceof Float32Array)
+  }
+  return true
+}
+
+function conv2dKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
+  return (args) => {
+    const native = active()
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
+    const a = args.attrs as unknown as tf.Conv2DAttrs
+    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, filter])) return stock(args)
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode
+    )
+    if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
+    const shape = convShape(info)
+    return compute(backendName, args.backend, [x, filter], [info.batchSize, info.outHeight, info.outWidth, info.outChannels], ([xv, fv], out) =>
+      native.conv2d(xv!, fv!, out, shape)
+    )
+  }
+}
+
+/**
+ * Attributes of Conv2DBackpropFilter as the engine calls it: tfjs's, plus `dilations`
+ * (tfjs's kernel has none; ours honours it, so dilated layers take this route too).
+ */
+export interface FilterGradAttrs {
+  strides: number | [number, number]
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+  dataFormat: 'NHWC' | 'NCHW'
+  dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  filterShape: [number, number, number, number]
+  dilations?: number | [number, number]
+}
+
+function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn | undefined): KernelFn {
+  return (args) => {
+    const native = active()
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
+    const a = args.attrs as unknown as FilterGradAttrs
+    const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations.every((d) => d === 1))
+    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, dy])) {
+      if (stock && !dilated) return stock(args)
+      throw new Error(`Conv2DBackpropFilter on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode
+    )
+    const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
+    if (dy.shape.join() !== expected.join()) {
+      throw new Error(`Conv2DBackpropFilter: dy is [${dy.shape}], the convolution gives [${expected}]`)
+    }
+    if (info.padInfo.top < 0 || info.padInfo.left < 0) {
+      if (stock && !dilated) return stock(args)
+      throw new Error('Conv2DBackpropFilter: negative padding is not supported')
+    }
+    const shape = convShape(info)
+    return compute(backendName, args.backend, [x, dy], [...a.filterShape], ([xv, dyv], out) =>
+      native.conv2dFilterGrad(xv!, dyv!, out, shape)
+    )
+  }
+}
+
+/** Registers the native-first kernels on both backends (each falls back to the stock one). */
+function install(): void {
+  const warn = console.warn
+  // tfjs warns "The kernel ... is already registered" on a replacement, which is our intent.
+  console.warn = () => {}
+  try {
+    for (const backendName of BACKENDS) {
+      const conv = tf.getKernel(tf.Conv2D, backendName)
+      if (conv) {
+        tf.unregisterKernel(tf.Conv2D, backendName)
+        tf.registerKernel({ ...conv, kernelFunc: conv2dKernel(backendName, conv.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc })
+      }
+      const grad = tf.getKernel(tf.Conv2DBackpropFilter, backendName)
+      if (grad) tf.unregisterKernel(tf.Conv2DBackpropFilter, backendName)
+      tf.registerKernel({
+        kernelName: tf.Conv2DBackpropFilter,
+        backendName,
+        kernelFunc: filterGradKernel(backendName, grad?.kernelFunc as unknown as KernelFn | undefined) as unknown as tf.KernelFunc
+      })
+    }
+  } finally {
+    console.warn = warn
+  }
+}
+
+install()

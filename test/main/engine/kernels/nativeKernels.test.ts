@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tf } from '../../../../src/main/engine/tf'
+import { initBackend } from '../../../../src/main/engine/backend'
+import {
+  loadNativeKernels,
+  nativeKernelStatus,
+  setNativeKernels,
+  type FilterGradAttrs
+} from '../../../../src/main/engine/kernels/nativeKernels'
+import { conv2dBackpropFilterOps } from '../../../../src/main/engine/kernels/convGradOps'
+import { maxRelError } from '../../../helpers/compare'
+
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
+interface Case {
+  n: number
+  h: number
+  w: number
+  ci: number
+  co: number
+  k: number
+  s: number
+  d?: number
+  pad: Pad
+}
+
+// Strides 1-2, same/valid/explicit padding, odd sizes, 1-70 channels (tails of every vector
+// width), 1x1 to 5x5 filters, dilation 2: every tile shape and tail path of the kernels.
+const cases: Case[] = [
+  { n: 2, h: 5, w: 5, ci: 1, co: 3, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 7, w: 9, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
+  { n: 3, h: 8, w: 8, ci: 4, co: 17, k: 3, s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 7, ci: 2, co: 33, k: 3, s: 2, pad: 'valid' },
+  { n: 1, h: 11, w: 10, ci: 13, co: 70, k: 5, s: 2, pad: 'same' },
+  { n: 2, h: 9, w: 9, ci: 5, co: 16, k: 3, s: 1, d: 2, pad: 'same' },
+  { n: 1, h: 6, w: 6, ci: 64, co: 8, k: 3, s: 1, pad: 'same' },
+  { n: 1, h: 5, w: 5, ci: 8, co: 64, k: 1, s: 2, pad: 'valid' },
+  { n: 2, h: 5, w: 5, ci: 32, co: 1, k: 3, s: 1, pad: 'same' },
+  // Few output channels: the dot-product kernels (channels padded to whole vectors).
+  { n: 2, h: 7, w: 6, ci: 20, co: 3, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 9, w: 8, ci: 13, co: 2, k: 3, s: 2, pad: 'valid' },
+  { n: 1, h: 6, w: 6, ci: 64, co: 1, k: 3, s: 2, pad: 'same' },
+  { n: 1, h: 8, w: 6, ci: 2, co: 5, k: 4, s: 2, pad: 'same' },
+  { n: 1, h: 7, w: 6, ci: 2, co: 3, k: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { n: 3, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, s: 2, pad: 'same' },
+  { n: 2, h: 16, w: 16, ci: 48, co: 48, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
+  // VGG's deep end: 1x1 and 2x2 maps, hundreds of channels.
+  { n: 2, h: 1, w: 1, ci: 256, co: 256, k: 3, s: 1, pad: 'same' },
+  { n: 2, h: 2, w: 2, ci: 128, co: 256, k: 3, s: 1, pad: 'same' }
+]
+const label = (c: Case): string =>
+  `${c.n}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.k} s${c.s} d${c.d ?? 1} ${JSON.stringify(c.pad)}`
+
+interface Data {
+  x: tf.Tensor4D
+  f: tf.Tensor4D
+  dy: tf.Tensor4D
+}
+
+function data(c: Case, seed: number): Data {
+  const x = tf.randomNormal([c.n, c.h, c.w, c.ci], 0, 1, 'float32', seed) as tf.Tensor4D
+  const f = tf.randomNormal([c.k, c.k, c.ci, c.co], 0, 1, 'float32', seed + 1) as tf.Tensor4D
+  const y = tf.conv2d(x, f, c.s, c.pad, 'NHWC', c.d ?? 1)
+  const dy = tf.randomNormal(y.shape, 0, 1, 'float32', seed + 2) as tf.Tensor4D
+  y.dispose()
+  return { x, f, dy }
+}
+
+function forward(c: Case, d: Data): Float32Array {
+  return tf.tidy(() => tf.conv2d(d.x, d.f, c.s, c.pad, 'NHWC', c.d ?? 1).dataSync() as Float32Array)
+}
+
+function filterGrad(c: Case, d: Data): Float32Array {
+  return tf.tidy(() => conv2dBackpropFilterOps(d.x, d.dy, d.f.shape, c.s, c.pad, c.d ?? 1).dataSync() as Float32Array)
+}
+
+/** Results of the stock kernels (native off) on the cpu backend. */
+function stock<T>(fn: () => T): T {
+  setNativeKernels(false)
+  try {
+    return fn()
+  } finally {
+    setNativeKernels(true)
+  }
+}
+
+const hasCompiler = spawnSync('c++', ['--version'], { stdio: 'ignore' }).status === 0
+
+describe('native convolution kernels', () => {
+  it('are built and loaded wherever a C++ compiler is available', () => {
+    const status = nativeKernelStatus()
+    if (hasCompiler && process.env.ORTHOLENS_NATIVE_KERNELS !== '0') {
+      expect(status, status.reason).toMatchObject({ active: true })
+      expect(['avx512', 'avx2', 'base']).toContain(status.isa)
+    } else {
+      expect(status.active).toBe(false)
+      expect(status.reason).toBeTruthy()
+    }
+  })
+})
+
+describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stock ones', () => {
+  const native = loadNativeKernels()!
+  const isas = native.info().isas
+  const initial = native.info()
+
+  beforeAll(async () => {
+    await initBackend('cpu')
+  })
+  afterAll(async () => {
+    native.configure({ isa: initial.isa, threads: initial.threads })
+    setNativeKernels(true)
+    await initBackend('cpu')
+  })
+
+  it('conv2d and its filter gradient, on every instruction set, on cpu and wasm', async () => {
+    // References on the cpu backend with native off: its stock Conv2D (naive loops), and the
+    // forward-convolution decomposition of the filter gradient (convGradOps.test checks it
+    // against the stock Conv2DBackpropFilter, which has no dilation).
+    const inputs = cases.map((c, i) => data(c, 10 + 3 * i))
+    const refs = stock(() => cases.map((c, i) => ({ y: forward(c, inputs[i]!), dw: filterGrad(c, inputs[i]!) })))
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend)
+      const moved = inputs.map((d) => ({
+        x: tf.tensor4d(d.x.dataSync(), d.x.shape),
+        f: tf.tensor4d(d.f.dataSync(), d.f.shape),
+        dy: tf.tensor4d(d.dy.dataSync(), d.dy.shape)
+      }))
+      for (const isa of isas) {
+        native.configure({ isa })
+        const before = tf.memory().numTensors
+        cases.forEach((c, i) => {
+          const what = `${backend} ${isa} ${label(c)}`
+          expect(maxRelError(forward(c, moved[i]!), refs[i]!.y), `y ${what}`).toBeLessThan(2e-6)
+          expect(maxRelError(filterGrad(c, moved[i]!), refs[i]!.dw), `dW ${what}`).toBeLessThan(2e-6)
+        })
+        expect(tf.memory().numTensors).toBe(before)
+      }
+      moved.forEach((d) => tf.dispose([d.x, d.f, d.dy]))
+      await initBackend('cpu')
+    }
+    inputs.forEach((d) => tf.dispose([d.x, d.f, d.dy]))
+  })
+
+  it('give the same results on 1 and 3 threads', async () => {
+    await initBackend('wasm')
+    const c: Case = { n: 7, h: 12, w: 12, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }
+    const d = data(c, 5)
+    native.configure({ threads: 1 })
+    const one = [forward(c, d), filterGrad(c, d)]
+    native.configure({ threads: 3 })
+    const three = [forward(c, d), filterGrad(c, d)]
+    expect(native.info().threads).toBe(3)
+    expect(three[0]).toEqual(one[0])
+    // The filter gradient sums per-thread partials: the order of additions differs.
+    expect(maxRelError(three[1]!, one[1]!)).toBeLessThan(1e-6)
+    native.configure({ threads: initial.threads })
+    tf.dispose([d.x, d.f, d.dy])
+  })
+
+  it('differentiate at second order (double backprop through the native filter gradient)', async () => {
+    // penalty(x, t) = sum((dL/dW)^2) with L = <conv2d(x, W), t>: its gradients w.r.t. x and t
+    // run through Conv2DBackpropFilter's own gradient. Compared with the all-ops route
+    // (native off), which the finite-difference tests cover.
+    await initBackend('wasm')
+    const c: Case = { n: 2, h: 9, w: 9, ci: 3, co: 5, k: 3, s: 2, pad: 'same' }
+    const d = data(c, 21)
+    const penaltyGrads = (): Float32Array[] =>
+      tf.tidy(() => {
+        const g = tf.grads((x: tf.Tensor, t: tf.Tensor) => {
+          const dW = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad), t)))(d.f)
+          return tf.sum(tf.square(dW))
+        })([d.x, d.dy])
+        return g.map((t) => t.dataSync() as Float32Array)
+      })
+    const viaNative = penaltyGrads()
+    const viaOps = stock(penaltyGrads)
+    expect(maxRelError(viaNative[0]!, viaOps[0]!)).toBeLessThan(1e-5)
+    expect(maxRelError(viaNative[1]!, viaOps[1]!)).toBeLessThan(1e-5)
+    // Neither gradient is zero: the checks above are not vacuous.
+    expect(Math.max(...viaNative[0]!.map(Math.abs))).toBeGreaterThan(1e-2)
+    expect(Math.max(...viaNative[1]!.map(Math.abs))).toBeGreaterThan(1e-2)
+    tf.dispose([d.x, d.f, d.dy])
+  })
+
+  it('refuse arrays that do not match the shape, and dy of the wrong shape', async () => {
+    const shape = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
+    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(47), shape)).toThrow(
+      /sizes do not match/
+    )
+    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(48), new Int32Array(3))).toThrow(
+      /15 values/
+    )
+    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(48), shape.map((v, i) => (i === 7 ? 0 : v)))).toThrow(
+      /invalid convolution shape/
+    )
+    await initBackend('wasm')
+    const x = tf.zeros([1, 4, 4, 2])
+    const dy = tf.zeros([1, 3, 3, 3])
+    const attrs: FilterGradAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] }
+    expect(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap)).toThrow(
+      /dy is \[1,3,3,3\], the convolution gives \[1,4,4,3\]/
+    )
+    tf.dispose([x, dy])
+  })
+})

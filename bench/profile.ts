@@ -1,7 +1,8 @@
 /**
  * Per-kernel time of one training step or PGD iteration (tf.profile), to find where the time
  * goes. Run: npx tsx bench/profile.ts [wasm|cpu] [cnn|resnet20] [ortho|plain|pgd]
- * (PROFILE_BATCH overrides the batch: 64 for cnn, 128 for resnet20)
+ * (PROFILE_BATCH overrides the batch: 64 for cnn, 128 for resnet20; PROFILE_SHAPES=1 splits
+ * every kernel by its input shapes)
  */
 import { tf } from '../src/main/engine/tf'
 import { initBackend } from '../src/main/engine/backend'
@@ -38,14 +39,18 @@ async function main(): Promise<void> {
     run()
     best = Math.min(best, performance.now() - t)
   }
-  console.log("timed", best)
   const info = await tf.profile(run)
   const byKernel = new Map<string, { ms: number; n: number }>()
   let total = 0
   for (const k of info.kernels) {
     const ms = Number(k.kernelTimeMs) || 0
     total += ms
-    const key = `${k.name} ${k.name.startsWith('Conv') || k.name.startsWith('Fused') || ['Slice','BatchMatMul','Transpose','PadV2'].includes(k.name) ? JSON.stringify(k.inputShapes) : ''}`
+    const withShapes =
+      process.env.PROFILE_SHAPES === '1' ||
+      k.name.startsWith('Conv') ||
+      k.name.startsWith('Fused') ||
+      ['Slice', 'BatchMatMul', 'Transpose', 'PadV2'].includes(k.name)
+    const key = `${k.name} ${withShapes ? JSON.stringify(k.inputShapes) : ''}`
     const e = byKernel.get(key) ?? { ms: 0, n: 0 }
     e.ms += ms
     e.n++

@@ -46,7 +46,7 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Mean', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose'])
+    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Mean', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose', 'Unpack'])
     const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
     installWasmKernels(false)
     const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
@@ -187,6 +187,23 @@ describe('wasm replacement kernels', () => {
       const worst = Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i]!) / (1 + Math.abs(v))))
       expect(worst).toBeLessThan(1e-5)
       tf.dispose([a, b])
+    }
+  })
+
+  it('Unpack equals the stock kernel along every axis of random shapes', () => {
+    const r = rng(17)
+    for (let k = 0; k < 40; k++) {
+      const rank = 1 + Math.floor(r() * 5)
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
+      const axis = Math.floor(r() * rank) - (r() < 0.3 ? rank : 0)
+      const x = tf.randomNormal(shape, 0, 1, 'float32', k)
+      // Each piece, shifted by its index, so a piece in the wrong place changes the result.
+      const [stock, ours, s1, s2] = both(() =>
+        tf.tidy(() => tf.stack(tf.unstack(x, axis).map((t, i) => tf.add(t, i * 100)), 0))
+      )
+      expect(s2, `shape ${shape} axis ${axis}`).toEqual(s1)
+      expect(Array.from(ours), `shape ${shape} axis ${axis}`).toEqual(Array.from(stock))
+      x.dispose()
     }
   })
 

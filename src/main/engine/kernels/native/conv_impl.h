@@ -118,6 +118,29 @@ static void spreadDy(const ConvShape &s, const Layout &l, const float *dy, int c
 
 /* ---------------------------------------------------------------- forward ---------- */
 
+/* Writes a tile's outputs that lie inside the image (ox < Wo, q < Ho*Wq), lanes < co. */
+template <int R, int CB>
+static void storeTile(const ConvShape &s, const Layout &l, const vf (&acc)[R][CB], int q0, int c0, float *y) {
+  const int Q = l.ho * l.wq;
+  for (int r = 0; r < R; r++) {
+    int q = q0 + r;
+    if (q >= Q) break;
+    int oy = q / l.wq, ox = q - oy * l.wq;
+    if (ox >= l.wo) continue;
+    float *dst = y + ((size_t)oy * l.wo + ox) * s.co + c0;
+    for (int j = 0; j < CB; j++) {
+      int lanes = std::min(VW, s.co - c0 - j * VW);
+      if (lanes == VW) {
+        store(dst + j * VW, acc[r][j]);
+      } else if (lanes > 0) {
+        float tmp[VW];
+        store(tmp, acc[r][j]);
+        std::memcpy(dst + j * VW, tmp, lanes * sizeof(float));
+      }
+    }
+  }
+}
+
 /*
  * y[q, c0 .. c0 + CB*VW) for q in [q0, q0 + R), all taps. w is packed [taps][ci][coP].
  * CI > 0 fixes the channel count at compile time (the common 16/32/64), which turns every
@@ -142,31 +165,62 @@ static void forwardTile(const ConvShape &s, const Layout &l, const float *buf, c
       }
     }
   }
-  const int Q = l.ho * l.wq;
-  for (int r = 0; r < R; r++) {
-    int q = q0 + r;
-    if (q >= Q) break;
-    int oy = q / l.wq, ox = q - oy * l.wq;
-    if (ox >= l.wo) continue;
-    float *dst = y + ((size_t)oy * l.wo + ox) * s.co + c0;
-    for (int j = 0; j < CB; j++) {
-      int lanes = std::min(VW, s.co - c0 - j * VW);
-      if (lanes == VW) {
-        store(dst + j * VW, acc[r][j]);
-      } else if (lanes > 0) {
-        float tmp[VW];
-        store(tmp, acc[r][j]);
-        std::memcpy(dst + j * VW, tmp, lanes * sizeof(float));
+  storeTile<R, CB>(s, l, acc, q0, c0, y);
+}
+
+/*
+ * The same tile for stride 1, dilation 1 and three taps per row, the shape of nearly every
+ * ResNet layer: taps (a, 0..2) read pixels q, q+1, q+2 of one row, so each broadcast input
+ * value feeds three multiply-adds (into three neighbouring outputs) instead of one. With
+ * few output channels (CB = 1, every input read a broadcast) this halves the loads.
+ */
+template <int R, int CB, int CI>
+static void forwardTileRow3(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
+                            const float *w, int coP, int q0, int c0, float *y) {
+  vf acc[R][CB];
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) acc[r][j] = vf{};
+  const int ci = CI > 0 ? CI : s.ci;
+  for (int a = 0; a < s.kh; a++) {
+    const float *in = buf + taps[a * 3] + (size_t)q0 * ci;
+    const float *wa = w + (size_t)a * 3 * ci * coP + c0;
+    for (int c = 0; c < ci; c++) {
+      vf w0[CB], w1[CB], w2[CB];
+      UNROLL for (int j = 0; j < CB; j++) {
+        w0[j] = load(wa + (size_t)c * coP + j * VW);
+        w1[j] = load(wa + (size_t)(ci + c) * coP + j * VW);
+        w2[j] = load(wa + (size_t)(2 * ci + c) * coP + j * VW);
+      }
+      UNROLL for (int p = 0; p < R + 2; p++) {
+        vf xv = splat(in[(size_t)p * ci + c]);
+        UNROLL for (int j = 0; j < CB; j++) {
+          if (p < R) acc[p][j] += xv * w0[j];
+          if (p >= 1 && p - 1 < R) acc[p - 1][j] += xv * w1[j];
+          if (p >= 2) acc[p - 2][j] += xv * w2[j];
+        }
       }
     }
   }
+  storeTile<R, CB>(s, l, acc, q0, c0, y);
 }
+
+#if VW == 16
+static constexpr int VECTOR_REGS = 32;
+#else
+static constexpr int VECTOR_REGS = 16;
+#endif
 
 template <int CB, int CI>
 static void forwardImageCB(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
                            const float *w, int coP, int c0, float *y) {
   constexpr int R = rowsFor(CB);
   const int Q = l.ho * l.wq;
+  /* The row form needs its three weight vectors per tile column in registers too. */
+  constexpr bool rowFits = R * CB + 3 * CB + 1 <= VECTOR_REGS;
+  if (rowFits && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1) {
+    for (int q0 = 0; q0 < Q; q0 += R) forwardTileRow3<R, CB, CI>(s, l, buf, taps, w, coP, q0, c0, y);
+    return;
+  }
   for (int q0 = 0; q0 < Q; q0 += R) forwardTile<R, CB, CI>(s, l, buf, taps, w, coP, q0, c0, y);
 }
 
@@ -412,7 +466,7 @@ static int paddedChannels(int co) { return (co + VW - 1) / VW * VW; }
 void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
   if (preferDot(s)) return conv2dDot(s, x, w, y, pool);
   const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
-  const Layout l = layoutFor(s, rowsFor(1), s.ci);
+  const Layout l = layoutFor(s, rowsFor(1) + 2, s.ci);
   std::vector<float> packed;
   const float *wp = w;
   if (coP != s.co) {

@@ -46,7 +46,7 @@ import { buildModel, type ArchitectureId, type Network } from '../src/main/engin
 import { trainStep } from '../src/main/engine/training/steps'
 import { attackLoss } from '../src/main/engine/attacks/loss'
 import { projectToBall } from '../src/main/engine/attacks/base'
-import { fastKernelState } from '../src/main/engine/kernels'
+import { fastKernelState, nativeKernelStatus } from '../src/main/engine/kernels'
 
 type Path = 'ortho' | 'plain' | 'pgd10'
 const PATHS: Path[] = ['ortho', 'plain', 'pgd10']
@@ -423,6 +423,7 @@ function printTable(rows: Entry[]): void {
 
 async function main(): Promise<void> {
   const torch = torchAvailable()
+  const native = nativeKernelStatus()
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
     fastKernels: process.env.ORTHOLENS_FAST_KERNELS !== '0',
@@ -432,11 +433,13 @@ async function main(): Promise<void> {
     steps,
     resnetRounds,
     resnetSteps,
-    note: TORCH_SHAPE_NOTE
+    note: TORCH_SHAPE_NOTE,
+    nativeKernels: native.active ? native.isa : null
   }
   console.log(
     `bench: threads ${threadCounts.join(',')}, rounds ${rounds}, steps/round ${steps} ` +
-      `(resnet20 ${resnetRounds} x ${resnetSteps}), torch ${torch ? 'yes' : 'no'}`
+      `(resnet20 ${resnetRounds} x ${resnetSteps}), torch ${torch ? 'yes' : 'no'}, ` +
+      `native kernels ${native.active ? native.isa : `no (${native.reason})`}`
   )
   const dir = mkdtempSync(join(tmpdir(), 'ortholens-bench-'))
   const rows = new Map<string, Entry>()

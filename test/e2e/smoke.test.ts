@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOTS, startHarness, type Harness } from './harness'
+import { nativeKernelStatus } from '../../src/main/engine/kernels/nativeKernels'
 
 let h: Harness
 
@@ -16,6 +17,11 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
   it('shows the compute backend and an empty-state hint before any project', async () => {
     const { page } = h
     await page.getByTestId('backend').getByText(/tensorflow|wasm|cpu/).waitFor()
+    // The header names the native kernels exactly when the host (this process) runs them.
+    const header = await page.getByTestId('backend').innerText()
+    const native = nativeKernelStatus()
+    if (native.active) expect(header).toMatch(/native convolutions \((AVX-512|AVX2|SIMD)\)/)
+    else expect(header).not.toMatch(/native/)
     expect(await page.getByRole('heading', { name: 'Projects', exact: true }).isVisible()).toBe(true)
     expect(await page.getByText('No recent projects yet').isVisible()).toBe(true)
     await page.screenshot({ path: join(SHOTS, '01-projects-empty.png') })

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -67,14 +68,29 @@ class Pool {
     }
     wake_.notify_all();
     drain(0);
-    std::unique_lock<std::mutex> lock(m_);
-    done_.wait(lock, [this] { return busy_ == 0; });
-    task_ = nullptr;
+    std::exception_ptr error;
+    {
+      std::unique_lock<std::mutex> lock(m_);
+      done_.wait(lock, [this] { return busy_ == 0; });
+      task_ = nullptr;
+      std::swap(error, error_);
+    }
+    if (error) std::rethrow_exception(error);
   }
 
  private:
+  /* Runs items until none are left; a failing item (a failed allocation) stops the hand-out
+     and its exception is rethrown on the calling thread, never on a worker. */
   void drain(int id) {
-    for (int i; (i = next_.fetch_add(1)) < count_;) (*task_)(i, scratch_[id]);
+    for (int i; (i = next_.fetch_add(1)) < count_;) {
+      try {
+        (*task_)(i, scratch_[id]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(m_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(count_);
+      }
+    }
   }
 
   void loop(int id) {
@@ -110,6 +126,7 @@ class Pool {
   std::condition_variable wake_, done_;
   const std::function<void(int, Scratch &)> *task_ = nullptr;
   std::atomic<int> next_{0};
+  std::exception_ptr error_;
   int count_ = 0, busy_ = 0;
   unsigned generation_ = 0;
   bool quit_ = false;

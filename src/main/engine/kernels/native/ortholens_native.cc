@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -119,8 +120,13 @@ napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
     napi_throw_range_error(env, nullptr, "array sizes do not match the convolution shape");
     return nullptr;
   }
-  if (filterGrad) inst->isa.filterGrad(s, a, b, out, *inst->pool);
-  else inst->isa.conv2d(s, a, b, out, *inst->pool);
+  try {
+    if (filterGrad) inst->isa.filterGrad(s, a, b, out, *inst->pool);
+    else inst->isa.conv2d(s, a, b, out, *inst->pool);
+  } catch (const std::exception &e) {
+    /* Scratch allocation failed (std::bad_alloc): a JavaScript error, not an abort. */
+    napi_throw_error(env, nullptr, (std::string("ortholens native convolution failed: ") + e.what()).c_str());
+  }
   return nullptr;
 }
 

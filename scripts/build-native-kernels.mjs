@@ -82,12 +82,12 @@ async function main() {
   mkdirSync(objDir, { recursive: true })
   const common = ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', '-I', srcDir, '-I', headers]
   const units = [
-    { file: 'isa_base.cc', flags: [] },
+    { file: 'conv_base.cc', flags: [] },
     { file: 'ortholens_native.cc', flags: x86 ? ['-DORTHOLENS_X86', '-DNAPI_VERSION=8'] : ['-DNAPI_VERSION=8'] }
   ]
   if (x86) {
-    units.push({ file: 'isa_avx2.cc', flags: ['-mavx2', '-mfma'] })
-    units.push({ file: 'isa_avx512.cc', flags: ['-mavx512f', '-mavx512vl', '-mavx512dq', '-mavx2', '-mfma'] })
+    units.push({ file: 'conv_avx2.cc', flags: ['-mavx2', '-mfma'] })
+    units.push({ file: 'conv_avx512.cc', flags: ['-mavx512f', '-mavx512vl', '-mavx512dq', '-mavx2', '-mfma'] })
   }
   const started = Date.now()
   const results = await Promise.all(

@@ -24,8 +24,6 @@ import { defaultThreadCount } from '../threads'
 export interface NativeModule {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
-  /** out = a op b (0 add, 1 sub, 2 mul, 3 div); one operand may repeat along leading axes. */
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void
   configure(options: { threads?: number; isa?: string }): void
   info(): { isa: string; isas: string[]; threads: number }
 }
@@ -90,10 +88,6 @@ export function setNativeKernels(on: boolean): void {
 }
 
 /** The binding when it is switched on and loaded. */
-export function activeNativeKernels(): NativeModule | undefined {
-  return active()
-}
-
 function active(): NativeModule | undefined {
   return enabled ? loadNativeKernels() : undefined
 }

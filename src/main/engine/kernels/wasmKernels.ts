@@ -22,14 +22,12 @@
  *  - Cast to the same dtype: a copy in the stock kernel; ours shares the buffer.
  *  - Unpack: the stock one slices through the stock Slice; ours through the one above.
  *  - Multiply/Add/Sub/RealDiv broadcasting a small operand along leading axes (batch norm,
- *    biases): ~5x faster on long tiled rows (trailingBroadcast); large equal-shape float32
- *    ones run on the native kernels' threads where built (the stock kernel uses one).
+ *    biases): ~5x faster on long tiled rows (trailingBroadcast).
  * Each replacement falls back to the stock kernel for anything it does not cover (string
  * dtype, unusual ranks), and `installWasmKernels(false)` puts the stock ones back.
  */
 import { tf } from '../tf'
 import { simdKernelsFor, type SimdKernels } from './simdKernels'
-import { activeNativeKernels } from './nativeKernels'
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
 type TypedArray = Float32Array | Int32Array | Uint8Array
@@ -410,42 +408,6 @@ function trailingBroadcast(name: string): KernelFn {
   }
 }
 
-/** Native op codes of the binary kernels (ortholens_native.cc). */
-const NATIVE_BINARY_OP: Record<string, number> = { [tf.Add]: 0, [tf.Sub]: 1, [tf.Multiply]: 2, [tf.RealDiv]: 3 }
-/** Below this many outputs a thread hand-off costs more than it saves. */
-const NATIVE_BINARY_MIN = 1 << 17
-
-/**
- * A binary op of two float32 tensors of one shape on the native kernels' threads. Measured on
- * [128,32,32,16] (2 cores): 0.32 ms against the stock kernel's 0.48 ms, which runs equal
- * shapes on one thread. On one thread the stock kernel is the faster (0.46 vs 0.71 ms: its
- * 16-byte vectors never straddle a cache line), and with a broadcast operand the tiled route
- * below keeps XNNPACK's own threads (0.16 ms): both keep the WebAssembly route. Undefined when
- * it does not apply.
- */
-function nativeBinary(name: string, args: KernelArgs): TensorInfo | undefined {
-  const native = activeNativeKernels()
-  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo }
-  if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined
-  if (tf.util.sizeFromShape(a.shape) < NATIVE_BINARY_MIN || a.shape.join() !== b.shape.join()) return undefined
-  if (native.info().threads < 2) return undefined
-  const { backend } = args
-  const out = backend.makeOutput(a.shape.slice(), 'float32')
-  native.binary(
-    NATIVE_BINARY_OP[name]!,
-    backend.typedArrayFromHeap(a) as Float32Array,
-    backend.typedArrayFromHeap(b) as Float32Array,
-    backend.typedArrayFromHeap(out) as Float32Array
-  )
-  return out
-}
-
-/** Multiply/Add/Sub/RealDiv: native where it applies, else the tiled WebAssembly route. */
-function binaryKernel(name: string): KernelFn {
-  const wasm = trailingBroadcast(name)
-  return (args) => nativeBinary(name, args) ?? wasm(args)
-}
-
 const batchMatMul: KernelFn = (args) => {
   const { inputs, attrs, backend } = args
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean }
@@ -597,10 +559,10 @@ const replacements: Record<string, KernelFn> = {
   [tf.Cast]: cast,
   [tf.Transpose]: transpose,
   [tf.BatchMatMul]: batchMatMul,
-  [tf.Multiply]: binaryKernel(tf.Multiply),
-  [tf.Add]: binaryKernel(tf.Add),
-  [tf.Sub]: binaryKernel(tf.Sub),
-  [tf.RealDiv]: binaryKernel(tf.RealDiv)
+  [tf.Multiply]: trailingBroadcast(tf.Multiply),
+  [tf.Add]: trailingBroadcast(tf.Add),
+  [tf.Sub]: trailingBroadcast(tf.Sub),
+  [tf.RealDiv]: trailingBroadcast(tf.RealDiv)
 }
 
 /** Kernel names this module replaces on the wasm backend. */

@@ -9,7 +9,6 @@ import {
   type FilterGradAttrs
 } from '../../../../src/main/engine/kernels/nativeKernels'
 import { conv2dBackpropFilterOps } from '../../../../src/main/engine/kernels/convGradOps'
-import { installWasmKernels } from '../../../../src/main/engine/kernels/wasmKernels'
 import { maxRelError } from '../../../helpers/compare'
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
@@ -193,54 +192,6 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     expect(Math.max(...viaNative[0]!.map(Math.abs))).toBeGreaterThan(1e-2)
     expect(Math.max(...viaNative[1]!.map(Math.abs))).toBeGreaterThan(1e-2)
     tf.dispose([d.x, d.f, d.dy])
-  })
-
-  it('binary ops equal the stock wasm kernels exactly, on one and two threads', async () => {
-    await initBackend('wasm')
-    // Above and below the size where the native route starts (equal shapes only; broadcasts
-    // stay on the WebAssembly route, checked too); an odd length (vector tails).
-    const pairs: [number[], number[]][] = [
-      [[64, 32, 32, 16], [64, 32, 32, 16]],
-      [[64, 32, 32, 16], [16]],
-      [[1, 1, 1, 32], [40, 20, 20, 32]],
-      [[3, 70001], [3, 70001]],
-      [[8, 8], [8, 8]],
-      [[96, 24, 24, 4], [24, 4]]
-    ]
-    const ops = [tf.add, tf.sub, tf.mul, tf.div] as const
-    for (const threads of [1, 2]) {
-      native.configure({ threads })
-      pairs.forEach(([sa, sb], i) => {
-        const a = tf.randomNormal(sa, 0, 1, 'float32', 40 + i)
-        // Away from zero, so division is well defined.
-        const b = tf.randomUniform(sb, 0.5, 2, 'float32', 60 + i)
-        for (const op of ops) {
-          const ours = values(() => op(a, b))
-          installWasmKernels(false)
-          const stockOut = values(() => op(a, b))
-          installWasmKernels(true)
-          // Single IEEE operations: the two routes must agree to the bit.
-          const what = `${op.name} [${sa}] [${sb}] ${threads} thread(s)`
-          expect(ours.length, what).toBe(stockOut.length)
-          expect(Buffer.from(ours.buffer).equals(Buffer.from(stockOut.buffer)), what).toBe(true)
-        }
-        tf.dispose([a, b])
-      })
-    }
-    native.configure({ threads: initial.threads })
-    // The binding also repeats a short operand along the long one, either side.
-    const long = Float32Array.from({ length: 4 * 37 }, (_, i) => Math.sin(i) * 3)
-    const short = Float32Array.from({ length: 37 }, (_, i) => 0.5 + (i % 7) / 3)
-    const f = [(x: number, y: number) => x + y, (x: number, y: number) => x - y, (x: number, y: number) => x * y, (x: number, y: number) => x / y]
-    for (let op = 0; op < 4; op++) {
-      const out1 = new Float32Array(long.length)
-      const out2 = new Float32Array(long.length)
-      native.binary(op, long, short, out1)
-      native.binary(op, short, long, out2)
-      expect(Array.from(out1)).toEqual(Array.from(long, (v, i) => Math.fround(f[op]!(v, short[i % 37]!))))
-      expect(Array.from(out2)).toEqual(Array.from(long, (v, i) => Math.fround(f[op]!(short[i % 37]!, v))))
-    }
-    expect(() => native.binary(2, new Float32Array(5), new Float32Array(3), new Float32Array(5))).toThrow(/divide/)
   })
 
   it('refuse arrays that do not match the shape, and dy of the wrong shape', async () => {

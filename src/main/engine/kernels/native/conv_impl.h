@@ -1,6 +1,6 @@
 /*
- * Convolution kernels (NHWC, float32) for one instruction set. Included by isa_avx512.cc,
- * isa_avx2.cc and isa_base.cc, each compiled with its own -m flags and ISA_NS namespace,
+ * Convolution kernels (NHWC, float32) for one instruction set. Included by conv_avx512.cc,
+ * conv_avx2.cc and conv_base.cc, each compiled with its own -m flags and ISA_NS namespace,
  * so one binary carries all three and picks one at load time (ortholens_native.cc).
  *
  * Both kernels work image by image on a "phase-split" copy of the zero-padded input:

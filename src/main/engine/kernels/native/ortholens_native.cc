@@ -1,5 +1,5 @@
 /*
- * Node-API binding of the native kernels (convolutions, element-wise ops). The engine calls them from tfjs
+ * Node-API binding of the native convolution kernels. The engine calls them from tfjs
  * kernels registered on the wasm backend, passing Float32Array views of the wasm heap, so
  * they read and write tensors where they lie (the heap's ArrayBuffer, or SharedArrayBuffer
  * with the threaded build, is ordinary process memory).
@@ -7,7 +7,6 @@
  *   conv2d(x, filter, y, shape)            y = conv2d(x, filter)       (NHWC)
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
- *   binary(op, a, b, out)                 out = a op b (add, sub, mul, div), one operand may repeat
  *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
  *   info()                                 { isa, isas, threads }
  *
@@ -28,13 +27,11 @@
 namespace {
 
 typedef void (*ConvFn)(const ConvShape &, const float *, const float *, float *, Pool &);
-typedef void (*BinaryFn)(int, const float *, size_t, const float *, size_t, float *, size_t, Pool &);
 
 struct Isa {
   const char *name;
   ConvFn conv2d;
   ConvFn filterGrad;
-  BinaryFn binary;
 };
 
 std::vector<Isa> supportedIsas() {
@@ -42,11 +39,11 @@ std::vector<Isa> supportedIsas() {
 #if defined(ORTHOLENS_X86)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    out.push_back({"avx512", isa_avx512::conv2d, isa_avx512::conv2dFilterGrad, isa_avx512::binary});
+    out.push_back({"avx512", isa_avx512::conv2d, isa_avx512::conv2dFilterGrad});
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    out.push_back({"avx2", isa_avx2::conv2d, isa_avx2::conv2dFilterGrad, isa_avx2::binary});
+    out.push_back({"avx2", isa_avx2::conv2d, isa_avx2::conv2dFilterGrad});
 #endif
-  out.push_back({"base", isa_base::conv2d, isa_base::conv2dFilterGrad, isa_base::binary});
+  out.push_back({"base", isa_base::conv2d, isa_base::conv2dFilterGrad});
   return out;
 }
 
@@ -133,38 +130,6 @@ napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
   return nullptr;
 }
 
-/*
- * binary(op, a, b, out): out[i] = a[i mod |a|] op b[i mod |b|], op 0 add, 1 sub, 2 mul, 3 div.
- * One operand has out's length; the other's divides it (it repeats along leading axes).
- */
-napi_value Binary(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  Instance *inst = nullptr;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
-  int32_t op = -1;
-  if (argc < 4 || napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3) {
-    napi_throw_type_error(env, nullptr, "expected (op 0-3, a, b, out)");
-    return nullptr;
-  }
-  float *a, *b, *out;
-  size_t na, nb, n;
-  if (!floatArray(env, argv[1], &a, &na, "a") || !floatArray(env, argv[2], &b, &nb, "b") ||
-      !floatArray(env, argv[3], &out, &n, "out"))
-    return nullptr;
-  if (n == 0 || na == 0 || nb == 0 || (na != n && nb != n) || n % na != 0 || n % nb != 0) {
-    napi_throw_range_error(env, nullptr, "operand sizes must equal the output's or divide it");
-    return nullptr;
-  }
-  try {
-    inst->isa.binary(op, a, na, b, nb, out, n, *inst->pool);
-  } catch (const std::exception &e) {
-    napi_throw_error(env, nullptr, (std::string("ortholens native binary op failed: ") + e.what()).c_str());
-  }
-  return nullptr;
-}
-
 napi_value Conv2d(napi_env env, napi_callback_info info) { return runConv(env, info, false); }
 napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) { return runConv(env, info, true); }
 
@@ -230,7 +195,6 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -95,7 +95,10 @@ function stock<T>(fn: () => T): T {
   }
 }
 
-const hasCompiler = spawnSync('c++', ['--version'], { stdio: 'ignore' }).status === 0
+// The same compilers, in the same order, as scripts/build-native-kernels.mjs tries.
+const hasCompiler = [process.env.CXX, 'c++', 'g++', 'clang++']
+  .filter((c): c is string => Boolean(c))
+  .some((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0)
 
 describe('native convolution kernels', () => {
   it('are built and loaded wherever a C++ compiler is available', () => {

@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module'
 import { tf } from './tf'
-import { defaultThreadCount, registerThreadedWasm, wasmThreadCount } from './wasmThreads'
+import { registerThreadedWasm, wasmThreadCount } from './wasmThreads'
+import { defaultThreadCount } from './threads'
 import { guardWasmHeap } from './wasmHeap'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'

@@ -21,9 +21,6 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { tf } from './tf'
 import { BackendWasm, setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm'
-import { defaultThreadCount } from './threads'
-
-export { defaultThreadCount }
 
 const require = createRequire(import.meta.url)
 

@@ -4,23 +4,12 @@ import { initBackend } from '../../../../src/main/engine/backend'
 import { conv2dBackpropFilterOps, conv2dBackpropInputOps } from '../../../../src/main/engine/kernels/convGradOps'
 import { nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { maxRelError } from '../../../helpers/compare'
+import { convLabel, type ConvCase } from '../../../helpers/convCases'
 
 /** The native kernels' settings to test under: off always, on where they are built. */
 const nativeModes = nativeKernelStatus().active ? [false, true] : [false]
 
-type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
-interface Shape {
-  n: number
-  h: number
-  w: number
-  ci: number
-  co: number
-  k: number
-  s: number
-  pad: Pad
-}
-
-const shapes: Shape[] = [
+const shapes: ConvCase[] = [
   { n: 2, h: 5, w: 5, ci: 1, co: 3, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 7, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: 'same' },
   { n: 1, h: 8, w: 8, ci: 2, co: 2, k: 3, s: 2, pad: 'same' },
@@ -47,7 +36,7 @@ interface Data {
 }
 
 /** Reference gradients from the cpu backend's stock kernels (native kernels off). */
-function reference(sh: Shape, seed: number): Data {
+function reference(sh: ConvCase, seed: number): Data {
   setNativeKernels(false)
   try {
     return referenceData(sh, seed)
@@ -56,7 +45,7 @@ function reference(sh: Shape, seed: number): Data {
   }
 }
 
-function referenceData(sh: Shape, seed: number): Data {
+function referenceData(sh: ConvCase, seed: number): Data {
   return tf.tidy(() => {
     const x = tf.randomNormal([sh.n, sh.h, sh.w, sh.ci], 0, 1, 'float32', seed) as tf.Tensor4D
     const f = tf.randomNormal([sh.k, sh.k, sh.ci, sh.co], 0, 1, 'float32', seed + 1) as tf.Tensor4D
@@ -82,7 +71,7 @@ function referenceData(sh: Shape, seed: number): Data {
   })
 }
 
-function ours(sh: Shape, d: Data): { dx: Float32Array; dw: Float32Array } {
+function ours(sh: ConvCase, d: Data): { dx: Float32Array; dw: Float32Array } {
   return tf.tidy(() => {
     const x = tf.tensor4d(d.x, [sh.n, sh.h, sh.w, sh.ci])
     const f = tf.tensor4d(d.f, [sh.k, sh.k, sh.ci, sh.co])
@@ -95,8 +84,6 @@ function ours(sh: Shape, d: Data): { dx: Float32Array; dw: Float32Array } {
   })
 }
 
-const label = (sh: Shape): string =>
-  `${sh.n}x${sh.h}x${sh.w}x${sh.ci} -> ${sh.co}, k${sh.k} s${sh.s} ${JSON.stringify(sh.pad)}`
 
 describe('conv gradients as forward convolutions equal the stock cpu kernels', () => {
   afterAll(async () => {
@@ -113,7 +100,7 @@ describe('conv gradients as forward convolutions equal the stock cpu kernels', (
         const before = tf.memory().numTensors
         shapes.forEach((sh, i) => {
           const got = ours(sh, refs[i]!)
-          const what = `${backend}${native ? ' native' : ''} ${label(sh)}`
+          const what = `${backend}${native ? ' native' : ''} ${convLabel(sh)}`
           expect(maxRelError(got.dx, refs[i]!.dx), `dx ${what}`).toBeLessThan(1e-5)
           expect(maxRelError(got.dw, refs[i]!.dw), `dW ${what}`).toBeLessThan(1e-5)
         })

@@ -10,23 +10,11 @@ import {
 } from '../../../../src/main/engine/kernels/nativeKernels'
 import { conv2dBackpropFilterOps } from '../../../../src/main/engine/kernels/convGradOps'
 import { maxRelError } from '../../../helpers/compare'
-
-type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
-interface Case {
-  n: number
-  h: number
-  w: number
-  ci: number
-  co: number
-  k: number
-  s: number
-  d?: number
-  pad: Pad
-}
+import { convLabel, type ConvCase } from '../../../helpers/convCases'
 
 // Strides 1-2, same/valid/explicit padding, odd sizes, 1-70 channels (tails of every vector
 // width), 1x1 to 5x5 filters, dilation 2: every tile shape and tail path of the kernels.
-const cases: Case[] = [
+const cases: ConvCase[] = [
   { n: 2, h: 5, w: 5, ci: 1, co: 3, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 7, w: 9, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
   { n: 3, h: 8, w: 8, ci: 4, co: 17, k: 3, s: 2, pad: 'same' },
@@ -50,8 +38,6 @@ const cases: Case[] = [
   { n: 2, h: 1, w: 1, ci: 256, co: 256, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 2, w: 2, ci: 128, co: 256, k: 3, s: 1, pad: 'same' }
 ]
-const label = (c: Case): string =>
-  `${c.n}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.k} s${c.s} d${c.d ?? 1} ${JSON.stringify(c.pad)}`
 
 interface Data {
   x: tf.Tensor4D
@@ -59,7 +45,7 @@ interface Data {
   dy: tf.Tensor4D
 }
 
-function data(c: Case, seed: number): Data {
+function data(c: ConvCase, seed: number): Data {
   const x = tf.randomNormal([c.n, c.h, c.w, c.ci], 0, 1, 'float32', seed) as tf.Tensor4D
   const f = tf.randomNormal([c.k, c.k, c.ci, c.co], 0, 1, 'float32', seed + 1) as tf.Tensor4D
   const y = tf.conv2d(x, f, c.s, c.pad, 'NHWC', c.d ?? 1)
@@ -77,11 +63,11 @@ function values(fn: () => tf.Tensor): Float32Array {
   return v
 }
 
-function forward(c: Case, d: Data): Float32Array {
+function forward(c: ConvCase, d: Data): Float32Array {
   return values(() => tf.conv2d(d.x, d.f, c.s, c.pad, 'NHWC', c.d ?? 1))
 }
 
-function filterGrad(c: Case, d: Data): Float32Array {
+function filterGrad(c: ConvCase, d: Data): Float32Array {
   return values(() => conv2dBackpropFilterOps(d.x, d.dy, d.f.shape, c.s, c.pad, c.d ?? 1))
 }
 
@@ -144,7 +130,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
         native.configure({ isa })
         const before = tf.memory().numTensors
         cases.forEach((c, i) => {
-          const what = `${backend} ${isa} ${label(c)}`
+          const what = `${backend} ${isa} ${convLabel(c)}`
           expect(maxRelError(forward(c, moved[i]!), refs[i]!.y), `y ${what}`).toBeLessThan(2e-6)
           expect(maxRelError(filterGrad(c, moved[i]!), refs[i]!.dw), `dW ${what}`).toBeLessThan(2e-6)
         })
@@ -158,7 +144,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
 
   it('give the same results on 1 and 3 threads', async () => {
     await initBackend('wasm')
-    const c: Case = { n: 7, h: 12, w: 12, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }
+    const c: ConvCase = { n: 7, h: 12, w: 12, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }
     const d = data(c, 5)
     native.configure({ threads: 1 })
     const one = [forward(c, d), filterGrad(c, d)]
@@ -177,7 +163,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     // run through Conv2DBackpropFilter's own gradient. Compared with the all-ops route
     // (native off), which the finite-difference tests cover.
     await initBackend('wasm')
-    const c: Case = { n: 2, h: 9, w: 9, ci: 3, co: 5, k: 3, s: 2, pad: 'same' }
+    const c: ConvCase = { n: 2, h: 9, w: 9, ci: 3, co: 5, k: 3, s: 2, pad: 'same' }
     const d = data(c, 21)
     const penaltyGrads = (): Float32Array[] =>
       tf.tidy(() => {

@@ -95,6 +95,9 @@ static size_t tapOffset(const ConvShape &s, const Layout &l, int a, int b) {
   return (size_t)plane * l.planeFloats() + ((size_t)(A / s.sh) * l.wq + B / s.sw) * l.ci;
 }
 
+/* A channel count rounded up to whole vectors. */
+static int paddedChannels(int c) { return (c + VW - 1) / VW * VW; }
+
 static std::vector<size_t> tapOffsets(const ConvShape &s, const Layout &l) {
   std::vector<size_t> taps((size_t)s.kh * s.kw);
   for (int a = 0; a < s.kh; a++)
@@ -400,7 +403,7 @@ static void filterDotImage(const ConvShape &s, const Layout &l, const float *buf
  * dot kernels ci of cs (and pay a horizontal sum per output); only up to 4 vectors of channels.
  */
 static bool preferDot(const ConvShape &s) {
-  const int coP = (s.co + VW - 1) / VW * VW, cs = (s.ci + VW - 1) / VW * VW;
+  const int coP = paddedChannels(s.co), cs = paddedChannels(s.ci);
   return cs / VW <= 4 && 2.0 * s.co / coP < (double)s.ci / cs;
 }
 
@@ -413,7 +416,7 @@ static bool preferDot(const ConvShape &s) {
   }
 
 static void conv2dDot(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
-  const int nTaps = s.kh * s.kw, cs = (s.ci + VW - 1) / VW * VW, V = cs / VW;
+  const int nTaps = s.kh * s.kw, cs = paddedChannels(s.ci), V = cs / VW;
   const Layout l = layoutFor(s, 8, cs);
   std::vector<float> wT((size_t)nTaps * s.co * cs, 0.f);
   for (int t = 0; t < nTaps; t++)
@@ -431,7 +434,7 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
 }
 
 static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
-  const int nTaps = s.kh * s.kw, cs = (s.ci + VW - 1) / VW * VW, V = cs / VW;
+  const int nTaps = s.kh * s.kw, cs = paddedChannels(s.ci), V = cs / VW;
   const Layout l = layoutFor(s, 0, cs);
   const std::vector<size_t> taps = tapOffsets(s, l);
   const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
@@ -460,8 +463,6 @@ static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float 
 }
 
 /* ---------------------------------------------------------------- entry points ------ */
-
-static int paddedChannels(int co) { return (co + VW - 1) / VW * VW; }
 
 void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
   if (preferDot(s)) return conv2dDot(s, x, w, y, pool);

@@ -83,6 +83,7 @@ async function main() {
   const common = ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', '-I', srcDir, '-I', headers]
   const units = [
     { file: 'conv_base.cc', flags: [] },
+    { file: 'batchnorm.cc', flags: [] },
     { file: 'ortholens_native.cc', flags: x86 ? ['-DORTHOLENS_X86', '-DNAPI_VERSION=8'] : ['-DNAPI_VERSION=8'] }
   ]
   if (x86) {

@@ -10,6 +10,7 @@
  *  - Max: stock mask uses `equal`, which has no gradient (double backprop throws).
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
  *  - Conv2DBackpropFilter: tfjs has none; the native filter gradient needs one at second order.
+ *  - BatchNormTrain, BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
@@ -25,6 +26,7 @@ import { maxPoolGradConfig } from './MaxPool_grad'
 import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
+import { batchNormTrainGradConfig, batchNormTrainGradGradConfig } from './BatchNormTrain_grad'
 import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
 import { meanGradConfig, sumGradConfig } from './Reduce_grad'
@@ -39,6 +41,8 @@ for (const config of [
   avgPoolGradConfig,
   conv2DGradConfig,
   conv2DBackpropFilterGradConfig,
+  batchNormTrainGradConfig,
+  batchNormTrainGradGradConfig,
   maxGradConfig,
   sumGradConfig,
   meanGradConfig,

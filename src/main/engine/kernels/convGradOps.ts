@@ -15,7 +15,7 @@
  */
 import { tf } from '../tf'
 import { windowOf, zeroDilate } from './spatial'
-import { nativeConvActive, type FilterGradAttrs } from './nativeKernels'
+import { nativeKernelsActive, type FilterGradAttrs } from './nativeKernels'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Pair = [number, number]
@@ -166,7 +166,7 @@ export function conv2dBackpropFilterOps(
   // until the step ends, so very large layers recorded at second order take the lean route.
   // (ResNet-20's orthogonal step at batch 128 exceeds the 4 GB wasm heap either way: the
   // heap peak measured the same with this route forced everywhere.)
-  if (nativeConvActive()) {
+  if (nativeKernelsActive()) {
     // One native kernel: no tap windows to copy, and none kept on a recording tape (its
     // second-order gradient, gradients/Conv2DBackpropFilter_grad, is two convolutions).
     const attrs: FilterGradAttrs = {

@@ -24,4 +24,4 @@ export function fastKernelState(): { convGradients: boolean; wasmKernels: boolea
 
 export { setFastConvGradients, fastConvGradientsActive } from './fastConvSwitch'
 export { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
-export { nativeKernelStatus, nativeConvActive, setNativeKernels } from './nativeKernels'
+export { nativeKernelStatus, nativeKernelsActive, setNativeKernels } from './nativeKernels'

@@ -1,7 +1,8 @@
 /**
- * Native convolution kernels (kernels/native/*.cc, built at install by
- * scripts/build-native-kernels.mjs into build/native/ortholens_native.node) behind tfjs's
- * Conv2D and Conv2DBackpropFilter on the `wasm` and `cpu` backends.
+ * Native kernels (kernels/native/*.cc, built at install by scripts/build-native-kernels.mjs
+ * into build/native/ortholens_native.node) behind tfjs's Conv2D and Conv2DBackpropFilter on
+ * the `wasm` and `cpu` backends, and two of our own: training-mode batch norm forward and
+ * backward (ops/batchNorm picks them when they are active).
  *
  * Why: convolutions are most of a training step and of an attack, and WebAssembly gives
  * XNNPACK 128-bit vectors without fused multiply-add: 13-17 GMAC/s per core here, against
@@ -24,6 +25,28 @@ import { defaultThreadCount } from '../threads'
 export interface NativeModule {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
+  batchNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dims: Int32Array,
+    epsilon: number
+  ): void
+  batchNormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dims: Int32Array,
+    epsilon: number
+  ): void
   configure(options: { threads?: number; isa?: string }): void
   info(): { isa: string; isas: string[]; threads: number }
 }
@@ -40,6 +63,12 @@ export interface NativeKernelStatus {
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
 type KernelFn = (args: KernelArgs) => TensorInfo
+type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
+
+/** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
+export const BatchNormTrain = 'OrthoLensBatchNormTrain'
+/** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
+export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
 
 /** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
 interface WasmBackendLike {
@@ -92,8 +121,8 @@ function active(): NativeModule | undefined {
   return enabled ? loadNativeKernels() : undefined
 }
 
-/** Whether Conv2D and Conv2DBackpropFilter run natively on the current backend. */
-export function nativeConvActive(): boolean {
+/** Whether the native kernels (convolutions, batch norm) run on the current backend. */
+export function nativeKernelsActive(): boolean {
   return (BACKENDS as readonly string[]).includes(tf.getBackend()) && active() !== undefined
 }
 
@@ -127,9 +156,29 @@ function convShape(info: tf.backend_util.Conv2DInfo): Int32Array {
 }
 
 /**
- * Allocates the output on `backend`, then runs fn with float views of the inputs and output
- * (taken after the allocation, which may grow and detach the wasm heap).
+ * Allocates the outputs on `backend`, then runs fn with float views of the inputs and outputs
+ * (taken after the allocations, which may grow and detach the wasm heap).
  */
+function computeMany(
+  backendName: (typeof BACKENDS)[number],
+  backend: unknown,
+  inputs: TensorInfo[],
+  outShapes: number[][],
+  fn: (views: Float32Array[], outs: Float32Array[]) => void
+): TensorInfo[] {
+  const empty = outShapes.some((shape) => shape.reduce((a, b) => a * b, 1) === 0)
+  if (backendName === 'wasm') {
+    const b = backend as WasmBackendLike
+    const outs = outShapes.map((shape) => b.makeOutput(shape, 'float32'))
+    if (!empty) fn(inputs.map((t) => b.typedArrayFromHeap(t)), outs.map((t) => b.typedArrayFromHeap(t)))
+    return outs
+  }
+  const b = backend as CpuBackendLike
+  const values = outShapes.map((shape) => new Float32Array(shape.reduce((a, c) => a * c, 1)))
+  if (!empty) fn(inputs.map((t) => b.data.get(t.dataId).values as Float32Array), values)
+  return outShapes.map((shape, i) => b.makeTensorInfo(shape, 'float32', values[i]!))
+}
+
 function compute(
   backendName: (typeof BACKENDS)[number],
   backend: unknown,
@@ -137,17 +186,7 @@ function compute(
   outShape: number[],
   fn: (views: Float32Array[], out: Float32Array) => void
 ): TensorInfo {
-  const size = outShape.reduce((a, b) => a * b, 1)
-  if (backendName === 'wasm') {
-    const b = backend as WasmBackendLike
-    const out = b.makeOutput(outShape, 'float32')
-    if (size > 0) fn(inputs.map((t) => b.typedArrayFromHeap(t)), b.typedArrayFromHeap(out))
-    return out
-  }
-  const b = backend as CpuBackendLike
-  const values = new Float32Array(size)
-  if (size > 0) fn(inputs.map((t) => b.data.get(t.dataId).values as Float32Array), values)
-  return b.makeTensorInfo(outShape, 'float32', values)
+  return computeMany(backendName, backend, inputs, [outShape], (views, [out]) => fn(views, out!))[0]!
 }
 
 function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): boolean {
@@ -227,6 +266,54 @@ function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelF
   }
 }
 
+/** The batch-norm kernels have no stock fallback: ops/batchNorm calls them only when active. */
+function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
+  const native = active()
+  if (!native || !usable(backendName, backend, tensors)) {
+    throw new Error(`${kernel} on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
+  }
+  return native
+}
+
+/** [rows, channels] of a channels-last tensor whose per-channel arrays have `channels` values. */
+function batchNormDims(x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
+  const channels = x.shape[x.shape.length - 1] ?? 0
+  if (x.shape.length < 2 || channelWide.some((t) => t.shape.length !== 1 || t.shape[0] !== channels)) {
+    throw new Error(`batch norm: x is [${x.shape}], per-channel inputs must be [${channels}]`)
+  }
+  return Int32Array.of(x.shape.slice(0, -1).reduce((a, b) => a * b, 1), channels)
+}
+
+function batchNormTrainKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
+  return ({ inputs, attrs, backend }) => {
+    const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
+    const native = needNative(backendName, backend, BatchNormTrain, [x, gamma, beta])
+    const dims = batchNormDims(x, [gamma, beta])
+    const c = [dims[1]!]
+    return computeMany(backendName, backend, [x, gamma, beta], [x.shape, c, c], ([xv, gv, bv], [y, mean, variance]) =>
+      native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
+    )
+  }
+}
+
+function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
+  return ({ inputs, attrs, backend }) => {
+    const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', TensorInfo>
+    const native = needNative(backendName, backend, BatchNormTrainGrad, [dy, x, gamma, mean, variance])
+    if (dy.shape.join() !== x.shape.join()) throw new Error(`batch norm gradient: dy is [${dy.shape}], x is [${x.shape}]`)
+    const dims = batchNormDims(x, [gamma, mean, variance])
+    const c = [dims[1]!]
+    return computeMany(
+      backendName,
+      backend,
+      [dy, x, gamma, mean, variance],
+      [x.shape, c, c],
+      ([dyv, xv, gv, mv, vv], [dx, dgamma, dbeta]) =>
+        native.batchNormBackward(dyv!, xv!, gv!, mv!, vv!, dx!, dgamma!, dbeta!, dims, attrs.epsilon as number)
+    )
+  }
+}
+
 /** Registers the native-first kernels on both backends (each falls back to the stock one). */
 function install(): void {
   const warn = console.warn
@@ -246,6 +333,13 @@ function install(): void {
         backendName,
         kernelFunc: filterGradKernel(backendName, grad?.kernelFunc as unknown as KernelFn | undefined) as unknown as tf.KernelFunc
       })
+      for (const [kernelName, make] of [
+        [BatchNormTrain, batchNormTrainKernel],
+        [BatchNormTrainGrad, batchNormTrainGradKernel]
+      ] as const) {
+        if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
+        tf.registerKernel({ kernelName, backendName, kernelFunc: make(backendName) as unknown as tf.KernelFunc })
+      }
     }
   } finally {
     console.warn = warn

@@ -5,6 +5,7 @@
  */
 import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '../tf'
 import type { LayerDef, ModelArchitecture } from './architecture'
+import { batchNormTrain } from '../ops/batchNorm'
 import type { StagedClassifier } from './types'
 
 export interface WeightManifestEntry {
@@ -252,29 +253,17 @@ export class Network implements StagedClassifier {
   }
 
   /**
-   * Batch norm written with mean/rsqrt ops rather than tf.batchNorm: the fused kernel's
-   * gradient is not second-order correct, these ops are (and are checked by the FD tests).
-   * Training: the centred input is computed once and serves both the variance and the output
-   * (tf.moments would subtract the mean a second time). Inference: folded to x*scale + shift,
-   * two full-size ops, as PGD and the audits run it hundreds of times per layer.
+   * Training: ops/batchNorm (the native kernels when active, else mean/rsqrt ops; both are
+   * second-order correct, unlike tf.batchNorm's fused kernel). Inference: folded to
+   * x*scale + shift, two full-size ops, as PGD and the audits run it hundreds of times per layer.
    */
   private batchNorm(layer: Extract<LayerDef, { kind: 'batchnorm' }>, x: Tensor, options: ApplyOptions): Tensor {
     const gamma = this.param(`${layer.name}/gamma`)
     const beta = this.param(`${layer.name}/beta`)
     if (options.training) {
-      const axes = x.rank === 4 ? [0, 1, 2] : [0]
-      const channels = x.shape[x.rank - 1]!
-      const mean = tf.mean(x, axes, true)
-      const centred = tf.sub(x, mean)
-      const variance = tf.mean(tf.square(centred), axes, true)
-      options.bnUpdates?.push({
-        layer: layer.name,
-        mean: tf.keep(tf.reshape(mean, [channels])),
-        variance: tf.keep(tf.reshape(variance, [channels])),
-        momentum: layer.momentum
-      })
-      const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), gamma)
-      return tf.add(tf.mul(centred, scale), beta)
+      const { y, mean, variance } = batchNormTrain(x, gamma, beta, layer.epsilon)
+      options.bnUpdates?.push({ layer: layer.name, mean: tf.keep(mean), variance: tf.keep(variance), momentum: layer.momentum })
+      return y
     }
     const mean = this.param(`${layer.name}/moving_mean`)
     const variance = this.param(`${layer.name}/moving_variance`)

@@ -7,6 +7,9 @@
  *   conv2d(x, filter, y, shape)            y = conv2d(x, filter)       (NHWC)
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
+ *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon)
+ *   batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, dims, epsilon)
+ *                                          training-mode batch norm (batchnorm.h); dims [rows, channels]
  *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
  *   info()                                 { isa, isas, threads }
  *
@@ -22,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "batchnorm.h"
 #include "isa.h"
 
 namespace {
@@ -130,6 +134,86 @@ napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
   return nullptr;
 }
 
+/*
+ * Shared by both batch-norm entry points: argv holds `count` Float32Arrays, then dims
+ * (Int32Array [rows, channels]) and epsilon. `channelWide[i]` says whether array i has one
+ * value per channel (else rows * channels).
+ */
+bool readBatchNormArgs(napi_env env, napi_callback_info info, size_t count, const bool *channelWide,
+                       float **arrays, BatchNormShape *s, Instance **inst) {
+  napi_value argv[12];
+  size_t argc = 12;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok ||
+      napi_get_instance_data(env, reinterpret_cast<void **>(inst)) != napi_ok) {
+    napi_throw_error(env, nullptr, "ortholens native: bad call");
+    return false;
+  }
+  if (argc < count + 2) {
+    napi_throw_type_error(env, nullptr, "expected the arrays, dims and epsilon");
+    return false;
+  }
+  bool is = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *ptr = nullptr;
+  if (napi_is_typedarray(env, argv[count], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[count], &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || length != 2) {
+    napi_throw_type_error(env, nullptr, "dims must be an Int32Array [rows, channels]");
+    return false;
+  }
+  const int32_t *dims = static_cast<const int32_t *>(ptr);
+  double epsilon = 0;
+  if (napi_get_value_double(env, argv[count + 1], &epsilon) != napi_ok || !(epsilon >= 0)) {
+    napi_throw_type_error(env, nullptr, "epsilon must be a number >= 0");
+    return false;
+  }
+  *s = BatchNormShape{dims[0], dims[1], (float)epsilon};
+  if (s->rows <= 0 || s->channels <= 0) {
+    napi_throw_range_error(env, nullptr, "invalid batch-norm shape");
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    size_t n = 0;
+    if (!floatArray(env, argv[i], &arrays[i], &n, "a batch-norm argument")) return false;
+    const size_t want = channelWide[i] ? (size_t)s->channels : (size_t)s->rows * s->channels;
+    if (n != want) {
+      napi_throw_range_error(env, nullptr, "array sizes do not match the batch-norm shape");
+      return false;
+    }
+  }
+  return true;
+}
+
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  static const bool channelWide[] = {false, true, true, false, true, true};  // x gamma beta y mean variance
+  float *a[6];
+  BatchNormShape s;
+  Instance *inst = nullptr;
+  if (!readBatchNormArgs(env, info, 6, channelWide, a, &s, &inst)) return nullptr;
+  try {
+    batchNormForward(s, a[0], a[1], a[2], a[3], a[4], a[5], *inst->pool);
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
+  }
+  return nullptr;
+}
+
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  // dy x gamma mean variance dx dgamma dbeta
+  static const bool channelWide[] = {false, false, true, true, true, false, true, true};
+  float *a[8];
+  BatchNormShape s;
+  Instance *inst = nullptr;
+  if (!readBatchNormArgs(env, info, 8, channelWide, a, &s, &inst)) return nullptr;
+  try {
+    batchNormBackward(s, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], *inst->pool);
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
+  }
+  return nullptr;
+}
+
 napi_value Conv2d(napi_env env, napi_callback_info info) { return runConv(env, info, false); }
 napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) { return runConv(env, info, true); }
 
@@ -195,6 +279,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -11,6 +11,8 @@
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
  *  - Conv2DBackpropFilter: tfjs has none; the native filter gradient needs one at second order.
  *  - BatchNormTrain, BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
+ *  - ChannelAffine, ChannelAffineGrad: our native inference batch norm (+ ReLU) (ops/channelAffine).
+ *  - Relu: one native pass when active; its native kernel's own gradient.
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
@@ -27,6 +29,8 @@ import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
 import { batchNormTrainGradConfig, batchNormTrainGradGradConfig } from './BatchNormTrain_grad'
+import { channelAffineGradConfig, channelAffineGradGradConfig } from './ChannelAffine_grad'
+import { reluGradConfig, reluGradGradConfig } from './Relu_grad'
 import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
 import { meanGradConfig, sumGradConfig } from './Reduce_grad'
@@ -43,6 +47,10 @@ for (const config of [
   conv2DBackpropFilterGradConfig,
   batchNormTrainGradConfig,
   batchNormTrainGradGradConfig,
+  channelAffineGradConfig,
+  channelAffineGradGradConfig,
+  reluGradConfig,
+  reluGradGradConfig,
   maxGradConfig,
   sumGradConfig,
   meanGradConfig,

@@ -1,8 +1,10 @@
 /**
  * Native kernels (kernels/native/*.cc, built at install by scripts/build-native-kernels.mjs
  * into build/native/ortholens_native.node) behind tfjs's Conv2D and Conv2DBackpropFilter on
- * the `wasm` and `cpu` backends, and two of our own: training-mode batch norm forward and
- * backward (ops/batchNorm picks them when they are active).
+ * the `wasm` and `cpu` backends, and some of our own: training-mode batch norm forward and
+ * backward, per-channel affine maps with an optional ReLU (inference-mode batch norm) and
+ * their gradient, and ReLU's gradient (ops/batchNorm, ops/channelAffine and
+ * gradients/Relu_grad pick them when they are active).
  *
  * Why: convolutions are most of a training step and of an attack, and WebAssembly gives
  * XNNPACK 128-bit vectors without fused multiply-add: 13-17 GMAC/s per core here, against
@@ -47,6 +49,8 @@ export interface NativeModule {
     dims: Int32Array,
     epsilon: number
   ): void
+  channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, dims: Int32Array, relu: boolean): void
+  maskedScale(dy: Float32Array, mask: Float32Array | null, scale: Float32Array | null, dx: Float32Array, dims: Int32Array): void
   configure(options: { threads?: number; isa?: string }): void
   info(): { isa: string; isas: string[]; threads: number }
 }
@@ -69,6 +73,12 @@ type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
 export const BatchNormTrain = 'OrthoLensBatchNormTrain'
 /** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
 export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
+/** y = x * scale + shift per channel, then ReLU when attr relu: inputs x, scale, shift. */
+export const ChannelAffine = 'OrthoLensChannelAffine'
+/** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */
+export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
+/** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */
+export const ReluGrad = 'OrthoLensReluGrad'
 
 /** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
 interface WasmBackendLike {
@@ -276,10 +286,10 @@ function needNative(backendName: string, backend: unknown, kernel: string, tenso
 }
 
 /** [rows, channels] of a channels-last tensor whose per-channel arrays have `channels` values. */
-function batchNormDims(x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
+function channelDims(kernel: string, x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
   const channels = x.shape[x.shape.length - 1] ?? 0
   if (x.shape.length < 2 || channelWide.some((t) => t.shape.length !== 1 || t.shape[0] !== channels)) {
-    throw new Error(`batch norm: x is [${x.shape}], per-channel inputs must be [${channels}]`)
+    throw new Error(`${kernel}: x is [${x.shape}], per-channel inputs must be [${channels}]`)
   }
   return Int32Array.of(x.shape.slice(0, -1).reduce((a, b) => a * b, 1), channels)
 }
@@ -288,7 +298,7 @@ function batchNormTrainKernel(backendName: (typeof BACKENDS)[number]): MultiKern
   return ({ inputs, attrs, backend }) => {
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
     const native = needNative(backendName, backend, BatchNormTrain, [x, gamma, beta])
-    const dims = batchNormDims(x, [gamma, beta])
+    const dims = channelDims(BatchNormTrain, x, [gamma, beta])
     const c = [dims[1]!]
     return computeMany(backendName, backend, [x, gamma, beta], [x.shape, c, c], ([xv, gv, bv], [y, mean, variance]) =>
       native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
@@ -301,7 +311,7 @@ function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): Multi
     const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', TensorInfo>
     const native = needNative(backendName, backend, BatchNormTrainGrad, [dy, x, gamma, mean, variance])
     if (dy.shape.join() !== x.shape.join()) throw new Error(`batch norm gradient: dy is [${dy.shape}], x is [${x.shape}]`)
-    const dims = batchNormDims(x, [gamma, mean, variance])
+    const dims = channelDims(BatchNormTrainGrad, x, [gamma, mean, variance])
     const c = [dims[1]!]
     return computeMany(
       backendName,
@@ -311,6 +321,46 @@ function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): Multi
       ([dyv, xv, gv, mv, vv], [dx, dgamma, dbeta]) =>
         native.batchNormBackward(dyv!, xv!, gv!, mv!, vv!, dx!, dgamma!, dbeta!, dims, attrs.epsilon as number)
     )
+  }
+}
+
+/** [rows, channels] of a channels-last tensor (a scalar or vector counts as one row). */
+function rowsDims(t: TensorInfo): Int32Array {
+  const channels = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1]!
+  const size = t.shape.reduce((a, b) => a * b, 1)
+  return Int32Array.of(channels === 0 ? 0 : size / channels, channels)
+}
+
+function channelAffineKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
+  return ({ inputs, attrs, backend }) => {
+    const { x, scale, shift } = inputs as Record<'x' | 'scale' | 'shift', TensorInfo>
+    const native = needNative(backendName, backend, ChannelAffine, [x, scale, shift])
+    const dims = channelDims(ChannelAffine, x, [scale, shift])
+    return compute(backendName, backend, [x, scale, shift], x.shape, ([xv, sv, hv], y) =>
+      native.channelAffine(xv!, sv!, hv!, y, dims, Boolean(attrs.relu))
+    )
+  }
+}
+
+function channelAffineGradKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
+  return ({ inputs, attrs, backend }) => {
+    const { dy, y, scale } = inputs as Record<'dy' | 'y' | 'scale', TensorInfo>
+    const native = needNative(backendName, backend, ChannelAffineGrad, [dy, y, scale])
+    const dims = channelDims(ChannelAffineGrad, dy, [scale])
+    if (dy.shape.join() !== y.shape.join()) throw new Error(`${ChannelAffineGrad}: dy is [${dy.shape}], y is [${y.shape}]`)
+    const relu = Boolean(attrs.relu)
+    return compute(backendName, backend, [dy, y, scale], dy.shape, ([dyv, yv, sv], dx) =>
+      native.maskedScale(dyv!, relu ? yv! : null, sv!, dx, dims)
+    )
+  }
+}
+
+function reluGradKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>
+    const native = needNative(backendName, backend, ReluGrad, [dy, x])
+    if (dy.shape.join() !== x.shape.join()) throw new Error(`ReLU gradient: dy is [${dy.shape}], x is [${x.shape}]`)
+    return compute(backendName, backend, [dy, x], dy.shape, ([dyv, xv], dx) => native.maskedScale(dyv!, xv!, null, dx, rowsDims(dy)))
   }
 }
 
@@ -333,10 +383,13 @@ function install(): void {
         backendName,
         kernelFunc: filterGradKernel(backendName, grad?.kernelFunc as unknown as KernelFn | undefined) as unknown as tf.KernelFunc
       })
-      for (const [kernelName, make] of [
+      for (const [kernelName, make] of <[string, (b: (typeof BACKENDS)[number]) => KernelFn | MultiKernelFn][]>[
         [BatchNormTrain, batchNormTrainKernel],
-        [BatchNormTrainGrad, batchNormTrainGradKernel]
-      ] as const) {
+        [BatchNormTrainGrad, batchNormTrainGradKernel],
+        [ChannelAffine, channelAffineKernel],
+        [ChannelAffineGrad, channelAffineGradKernel],
+        [ReluGrad, reluGradKernel]
+      ]) {
         if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
         tf.registerKernel({ kernelName, backendName, kernelFunc: make(backendName) as unknown as tf.KernelFunc })
       }

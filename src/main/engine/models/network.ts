@@ -6,6 +6,7 @@
 import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '../tf'
 import type { LayerDef, ModelArchitecture } from './architecture'
 import { batchNormTrain } from '../ops/batchNorm'
+import { channelAffine } from '../ops/channelAffine'
 import type { StagedClassifier } from './types'
 
 export interface WeightManifestEntry {
@@ -34,6 +35,7 @@ export interface ApplyOptions {
 }
 
 type Shape = number[] // without the batch axis
+type BatchNormLayer = Extract<LayerDef, { kind: 'batchnorm' }>
 
 interface ParamSpec {
   name: string
@@ -93,9 +95,7 @@ export class Network implements StagedClassifier {
 
   /** Logits for images in [0, 1]; inference mode unless options.training. */
   apply(x: Tensor4D, options: ApplyOptions = { training: false }): Tensor2D {
-    let out: Tensor = x
-    for (const layer of this.architecture.layers) out = this.runLayer(layer, out, options)
-    return out as Tensor2D
+    return this.runLayers(this.architecture.layers, x, options) as Tensor2D
   }
 
   predictLogits(x: Tensor4D): Tensor2D {
@@ -114,20 +114,12 @@ export class Network implements StagedClassifier {
 
   forwardTo(stage: string, x: Tensor4D): Tensor {
     const end = this.stageIndex(stage)
-    let out: Tensor = x
-    for (const layer of this.architecture.layers.slice(0, end + 1)) {
-      out = this.runLayer(layer, out, { training: false })
-    }
-    return out
+    return this.runLayers(this.architecture.layers.slice(0, end + 1), x, { training: false })
   }
 
   forwardFrom(stage: string, activation: Tensor): Tensor2D {
     const start = this.stageIndex(stage)
-    let out: Tensor = activation
-    for (const layer of this.architecture.layers.slice(start + 1)) {
-      out = this.runLayer(layer, out, { training: false })
-    }
-    return out as Tensor2D
+    return this.runLayers(this.architecture.layers.slice(start + 1), activation, { training: false }) as Tensor2D
   }
 
   acceptsAnyInputSize(): boolean {
@@ -220,6 +212,24 @@ export class Network implements StagedClassifier {
     return i
   }
 
+  /**
+   * Runs layers in order. In inference, a batch norm followed by a ReLU runs as one fused
+   * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with.
+   */
+  private runLayers(layers: LayerDef[], x: Tensor, options: ApplyOptions): Tensor {
+    let out = x
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i]!
+      if (layer.kind === 'batchnorm' && !options.training && layers[i + 1]?.kind === 'relu') {
+        out = this.batchNormInference(layer, out, true)
+        i++
+      } else {
+        out = this.runLayer(layer, out, options)
+      }
+    }
+    return out
+  }
+
   private runLayer(layer: LayerDef, x: Tensor, options: ApplyOptions): Tensor {
     switch (layer.kind) {
       case 'conv': {
@@ -243,33 +253,32 @@ export class Network implements StagedClassifier {
       case 'flatten':
         return tf.reshape(x, [x.shape[0], -1])
       case 'residual': {
-        let body: Tensor = x
-        for (const l of layer.body) body = this.runLayer(l, body, options)
-        let shortcut: Tensor = x
-        for (const l of layer.shortcut) shortcut = this.runLayer(l, shortcut, options)
-        return tf.add(body, shortcut)
+        return tf.add(this.runLayers(layer.body, x, options), this.runLayers(layer.shortcut, x, options))
       }
     }
   }
 
   /**
    * Training: ops/batchNorm (the native kernels when active, else mean/rsqrt ops; both are
-   * second-order correct, unlike tf.batchNorm's fused kernel). Inference: folded to
-   * x*scale + shift, two full-size ops, as PGD and the audits run it hundreds of times per layer.
+   * second-order correct, unlike tf.batchNorm's fused kernel). Inference: batchNormInference.
    */
-  private batchNorm(layer: Extract<LayerDef, { kind: 'batchnorm' }>, x: Tensor, options: ApplyOptions): Tensor {
-    const gamma = this.param(`${layer.name}/gamma`)
-    const beta = this.param(`${layer.name}/beta`)
-    if (options.training) {
-      const { y, mean, variance } = batchNormTrain(x, gamma, beta, layer.epsilon)
-      options.bnUpdates?.push({ layer: layer.name, mean: tf.keep(mean), variance: tf.keep(variance), momentum: layer.momentum })
-      return y
-    }
+  private batchNorm(layer: BatchNormLayer, x: Tensor, options: ApplyOptions): Tensor {
+    if (!options.training) return this.batchNormInference(layer, x, false)
+    const { y, mean, variance } = batchNormTrain(x, this.param(`${layer.name}/gamma`), this.param(`${layer.name}/beta`), layer.epsilon)
+    options.bnUpdates?.push({ layer: layer.name, mean: tf.keep(mean), variance: tf.keep(variance), momentum: layer.momentum })
+    return y
+  }
+
+  /**
+   * Folded to x*scale + shift per channel (then ReLU when fused with the next layer), one
+   * native pass: PGD and the audits run it hundreds of times per layer.
+   */
+  private batchNormInference(layer: BatchNormLayer, x: Tensor, relu: boolean): Tensor {
     const mean = this.param(`${layer.name}/moving_mean`)
     const variance = this.param(`${layer.name}/moving_variance`)
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), gamma)
-    const shift = tf.sub(beta, tf.mul(mean, scale))
-    return tf.add(tf.mul(x, scale), shift)
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), this.param(`${layer.name}/gamma`))
+    const shift = tf.sub(this.param(`${layer.name}/beta`), tf.mul(mean, scale))
+    return channelAffine(x, scale, shift, relu)
   }
 }
 

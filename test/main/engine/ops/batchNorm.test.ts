@@ -129,13 +129,13 @@ describe.skipIf(!loadNativeKernels())('native batch norm equals the ops route', 
     const native = loadNativeKernels()!
     const f = (n: number): Float32Array => new Float32Array(n)
     expect(() => native.batchNormForward(f(12), f(3), f(3), f(11), f(3), f(3), Int32Array.of(4, 3), EPS)).toThrow(
-      /sizes do not match/
+      /size does not match the shape/
     )
     expect(() => native.batchNormForward(f(12), f(3), f(3), f(12), f(3), f(3), Int32Array.of(4, 0), EPS)).toThrow(
-      /invalid batch-norm shape/
+      /invalid \[rows, channels\] shape/
     )
     expect(() => native.batchNormBackward(f(12), f(12), f(3), f(3), f(3), f(12), f(3), f(2), Int32Array.of(4, 3), EPS)).toThrow(
-      /sizes do not match/
+      /size does not match the shape/
     )
     x.dispose()
   })

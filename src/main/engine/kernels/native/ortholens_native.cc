@@ -10,6 +10,10 @@
  *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon)
  *   batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, dims, epsilon)
  *                                          training-mode batch norm (batchnorm.h); dims [rows, channels]
+ *   channelAffine(x, scale, shift, y, dims, relu)
+ *                                          y = x * scale + shift per channel (then ReLU) (affine.h)
+ *   maskedScale(dy, mask | null, scale | null, dx, dims)
+ *                                          dx = dy * scale * [mask > 0], the gradient of the above
  *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
  *   info()                                 { isa, isas, threads }
  *
@@ -25,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "affine.h"
 #include "batchnorm.h"
 #include "isa.h"
 
@@ -134,6 +139,45 @@ napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
   return nullptr;
 }
 
+/* dims: an Int32Array [rows, channels] of positive values. */
+bool readRows(napi_env env, napi_value v, RowsShape *s) {
+  bool is = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *ptr = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
+      type != napi_int32_array || length != 2) {
+    napi_throw_type_error(env, nullptr, "dims must be an Int32Array [rows, channels]");
+    return false;
+  }
+  const int32_t *d = static_cast<const int32_t *>(ptr);
+  *s = RowsShape{d[0], d[1]};
+  if (s->rows <= 0 || s->channels <= 0) {
+    napi_throw_range_error(env, nullptr, "invalid [rows, channels] shape");
+    return false;
+  }
+  return true;
+}
+
+/* A Float32Array of exactly `want` floats, or (when allowed) null for "none". */
+bool sizedFloatArray(napi_env env, napi_value v, size_t want, bool nullable, float **data, const char *what) {
+  if (nullable) {
+    napi_valuetype type;
+    if (napi_typeof(env, v, &type) == napi_ok && type == napi_null) {
+      *data = nullptr;
+      return true;
+    }
+  }
+  size_t n = 0;
+  if (!floatArray(env, v, data, &n, what)) return false;
+  if (n != want) {
+    napi_throw_range_error(env, nullptr, (std::string(what) + ": array size does not match the shape").c_str());
+    return false;
+  }
+  return true;
+}
+
 /*
  * Shared by both batch-norm entry points: argv holds `count` Float32Arrays, then dims
  * (Int32Array [rows, channels]) and epsilon. `channelWide[i]` says whether array i has one
@@ -152,35 +196,17 @@ bool readBatchNormArgs(napi_env env, napi_callback_info info, size_t count, cons
     napi_throw_type_error(env, nullptr, "expected the arrays, dims and epsilon");
     return false;
   }
-  bool is = false;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *ptr = nullptr;
-  if (napi_is_typedarray(env, argv[count], &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, argv[count], &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length != 2) {
-    napi_throw_type_error(env, nullptr, "dims must be an Int32Array [rows, channels]");
-    return false;
-  }
-  const int32_t *dims = static_cast<const int32_t *>(ptr);
+  RowsShape dims;
+  if (!readRows(env, argv[count], &dims)) return false;
   double epsilon = 0;
   if (napi_get_value_double(env, argv[count + 1], &epsilon) != napi_ok || !(epsilon >= 0)) {
     napi_throw_type_error(env, nullptr, "epsilon must be a number >= 0");
     return false;
   }
-  *s = BatchNormShape{dims[0], dims[1], (float)epsilon};
-  if (s->rows <= 0 || s->channels <= 0) {
-    napi_throw_range_error(env, nullptr, "invalid batch-norm shape");
-    return false;
-  }
+  *s = BatchNormShape{dims.rows, dims.channels, (float)epsilon};
   for (size_t i = 0; i < count; i++) {
-    size_t n = 0;
-    if (!floatArray(env, argv[i], &arrays[i], &n, "a batch-norm argument")) return false;
     const size_t want = channelWide[i] ? (size_t)s->channels : (size_t)s->rows * s->channels;
-    if (n != want) {
-      napi_throw_range_error(env, nullptr, "array sizes do not match the batch-norm shape");
-      return false;
-    }
+    if (!sizedFloatArray(env, argv[i], want, false, &arrays[i], "batch norm")) return false;
   }
   return true;
 }
@@ -211,6 +237,50 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   } catch (const std::exception &e) {
     napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
   }
+  return nullptr;
+}
+
+napi_value ChannelAffine(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  size_t argc = 6;
+  Instance *inst = nullptr;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  RowsShape s;
+  float *x, *scale, *shift, *y;
+  bool relu = false;
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "expected (x, scale, shift, y, dims, relu)");
+    return nullptr;
+  }
+  if (!readRows(env, argv[4], &s)) return nullptr;
+  const size_t all = (size_t)s.rows * s.channels;
+  if (!sizedFloatArray(env, argv[0], all, false, &x, "x") || !sizedFloatArray(env, argv[1], s.channels, false, &scale, "scale") ||
+      !sizedFloatArray(env, argv[2], s.channels, false, &shift, "shift") || !sizedFloatArray(env, argv[3], all, false, &y, "y"))
+    return nullptr;
+  CHECK(napi_get_value_bool(env, argv[5], &relu));
+  channelAffine(s, x, scale, shift, relu, y, *inst->pool);
+  return nullptr;
+}
+
+napi_value MaskedScale(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  size_t argc = 5;
+  Instance *inst = nullptr;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  RowsShape s;
+  float *dy, *mask, *scale, *dx;
+  if (argc < 5) {
+    napi_throw_type_error(env, nullptr, "expected (dy, mask, scale, dx, dims)");
+    return nullptr;
+  }
+  if (!readRows(env, argv[4], &s)) return nullptr;
+  const size_t all = (size_t)s.rows * s.channels;
+  if (!sizedFloatArray(env, argv[0], all, false, &dy, "dy") || !sizedFloatArray(env, argv[1], all, true, &mask, "mask") ||
+      !sizedFloatArray(env, argv[2], s.channels, true, &scale, "scale") || !sizedFloatArray(env, argv[3], all, false, &dx, "dx"))
+    return nullptr;
+  maskedScale(s, dy, mask, scale, dx, *inst->pool);
   return nullptr;
 }
 
@@ -281,6 +351,8 @@ NAPI_MODULE_INIT() {
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelAffine", nullptr, ChannelAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maskedScale", nullptr, MaskedScale, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

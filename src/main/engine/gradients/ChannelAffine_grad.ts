@@ -1,0 +1,54 @@
+/**
+ * Gradients of the native per-channel affine kernel (ops/channelAffine) and of its input
+ * gradient, so attacks (first order) and anything differentiating twice both work.
+ *
+ * y = relu?(x * scale + shift):    dx = dy * scale * m,  dscale = sum(dy * m * x),  dshift = sum(dy * m)
+ * with m = [y > 0] under ReLU, else 1. dx is linear in dy and m is piecewise constant, so
+ * dx's own gradient is the same kernel applied to the upstream gradient, zero for y, and
+ * sum(a * dy * m) for scale. y is a saved output, which tfjs keeps off the tape at second
+ * order; it only ever serves as the mask m, whose gradient is zero anyway.
+ */
+import { tf, type Tensor } from '../tf'
+import { ChannelAffine, ChannelAffineGrad } from '../kernels/nativeKernels'
+
+interface ReluAttr {
+  relu: boolean
+}
+
+const allButLast = (t: Tensor): number[] => [...Array(t.rank - 1).keys()]
+
+/** dy * m: the upstream gradient through the ReLU (if any). */
+function throughRelu(dy: Tensor, y: Tensor, relu: boolean): Tensor {
+  return relu ? tf.mul(dy, tf.step(y)) : dy
+}
+
+export const channelAffineGradConfig: tf.GradConfig = {
+  kernelName: ChannelAffine,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, scale, y] = saved as Tensor[]
+    const { relu } = attrs as unknown as ReluAttr
+    const g = dy as Tensor
+    return {
+      x: () => tf.engine().runKernel(ChannelAffineGrad, { dy: g, y: y!, scale: scale! }, { relu }) as Tensor,
+      scale: () => tf.sum(tf.mul(throughRelu(g, y!, relu), x!), allButLast(x!)),
+      shift: () => tf.sum(throughRelu(g, y!, relu), allButLast(x!))
+    }
+  }
+}
+
+export const channelAffineGradGradConfig: tf.GradConfig = {
+  kernelName: ChannelAffineGrad,
+  inputsToSave: ['dy', 'y', 'scale'],
+  gradFunc: (a, saved, attrs) => {
+    const [dy, y, scale] = saved as Tensor[]
+    const { relu } = attrs as unknown as ReluAttr
+    const upstream = a as Tensor
+    return {
+      dy: () => tf.engine().runKernel(ChannelAffineGrad, { dy: upstream, y: y!, scale: scale! }, { relu }) as Tensor,
+      y: () => tf.zerosLike(y!),
+      scale: () => tf.sum(tf.mul(throughRelu(upstream, y!, relu), dy!), allButLast(dy!))
+    }
+  }
+}

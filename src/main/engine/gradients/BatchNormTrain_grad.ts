@@ -20,7 +20,7 @@
  * counted twice. Checked against the ops route at second order in test/.../batchNorm.test.ts.
  */
 import { tf, type Tensor } from '../tf'
-import { BatchNormTrain, BatchNormTrainGrad } from '../kernels/nativeKernels'
+import { BatchNormTrain, BatchNormTrainGrad } from '../kernels/nativeKernelNames'
 
 interface EpsilonAttr {
   epsilon: number

@@ -9,7 +9,7 @@
  * order; it only ever serves as the mask m, whose gradient is zero anyway.
  */
 import { tf, type Tensor } from '../tf'
-import { ChannelAffine, ChannelAffineGrad } from '../kernels/nativeKernels'
+import { ChannelAffine, ChannelAffineGrad } from '../kernels/nativeKernelNames'
 
 interface ReluAttr {
   relu: boolean

@@ -5,7 +5,8 @@
  * (and zero for x): second order stays exact.
  */
 import { tf, type Tensor } from '../tf'
-import { nativeKernelsActive, ReluGrad } from '../kernels/nativeKernels'
+import { nativeKernelsActive } from '../kernels/nativeKernels'
+import { ReluGrad } from '../kernels/nativeKernelNames'
 
 function reluGrad(dy: Tensor, x: Tensor): Tensor {
   if (nativeKernelsActive() && dy.dtype === 'float32' && x.dtype === 'float32') {

@@ -22,6 +22,9 @@ import { join } from 'node:path'
 import { tf } from '../tf'
 import { projectRoot } from '../resources'
 import { defaultThreadCount } from '../threads'
+import { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, ReluGrad } from './nativeKernelNames'
+
+export { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, ReluGrad }
 
 /** The binding's interface (ortholens_native.cc). */
 export interface NativeModule {
@@ -69,16 +72,6 @@ type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, un
 type KernelFn = (args: KernelArgs) => TensorInfo
 type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
 
-/** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
-export const BatchNormTrain = 'OrthoLensBatchNormTrain'
-/** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
-export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
-/** y = x * scale + shift per channel, then ReLU when attr relu: inputs x, scale, shift. */
-export const ChannelAffine = 'OrthoLensChannelAffine'
-/** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */
-export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
-/** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */
-export const ReluGrad = 'OrthoLensReluGrad'
 
 /** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
 interface WasmBackendLike {

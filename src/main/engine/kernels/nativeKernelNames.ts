@@ -1,0 +1,15 @@
+/**
+ * Names of this project's own native kernels. A module without imports, so the gradient
+ * files can name them at load time whichever of tf.ts and nativeKernels.ts loads first
+ * (tf.ts installs the gradients, and nativeKernels imports tf.ts).
+ */
+/** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
+export const BatchNormTrain = 'OrthoLensBatchNormTrain'
+/** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
+export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
+/** y = x * scale + shift per channel, then ReLU when attr relu: inputs x, scale, shift. */
+export const ChannelAffine = 'OrthoLensChannelAffine'
+/** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */
+export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
+/** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */
+export const ReluGrad = 'OrthoLensReluGrad'

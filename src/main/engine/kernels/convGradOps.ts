@@ -61,6 +61,17 @@ export function conv2dBackpropInputOps(
     const [sh, sw] = [info.strideHeight, info.strideWidth]
     const [dh, dw] = [info.dilationHeight, info.dilationWidth]
     const [h, w] = [info.inHeight, info.inWidth]
+    if ((sh > 1 || sw > 1) && dh === 1 && dw === 1 && nativeKernelsActive()) {
+      // One native scatter kernel instead of spreading dy with zeros or splitting it into
+      // sub-pixel phases and interleaving them back (stack + transpose). tfjs's gradient of
+      // Conv2DBackpropInput (a conv2d and a filter gradient, both ours) covers second order.
+      return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
+        strides: [sh, sw],
+        pad,
+        dataFormat: 'NHWC',
+        inputShape: xShape
+      } as unknown as tf.NamedAttrMap) as tf.Tensor4D
+    }
     if ((sh > 1 || sw > 1) && info.filterHeight * info.filterWidth > 1) {
       return subPixelBackpropInput(info, dy, filter)
     }

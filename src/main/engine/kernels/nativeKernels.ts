@@ -1,7 +1,7 @@
 /**
  * Native kernels (kernels/native/*.cc, built at install by scripts/build-native-kernels.mjs
- * into build/native/ortholens_native.node) behind tfjs's Conv2D and Conv2DBackpropFilter on
- * the `wasm` and `cpu` backends, and some of our own: training-mode batch norm forward and
+ * into build/native/ortholens_native.node) behind tfjs's Conv2D, Conv2DBackpropFilter and
+ * Conv2DBackpropInput on the `wasm` and `cpu` backends, and some of our own: training-mode batch norm forward and
  * backward, per-channel affine maps with an optional ReLU (inference-mode batch norm) and
  * their gradient, and ReLU's gradient (ops/batchNorm, ops/channelAffine and
  * gradients/Relu_grad pick them when they are active).
@@ -30,6 +30,7 @@ export { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, R
 export interface NativeModule {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
+  conv2dInputGrad(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void
   batchNormForward(
     x: Float32Array,
     gamma: Float32Array,
@@ -224,6 +225,38 @@ function conv2dKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): 
 }
 
 /**
+ * Conv2DBackpropInput, natively for NHWC without dilation (tfjs's own gradient of this kernel,
+ * which second order runs through, knows no dilation); anything else goes to the stock kernel.
+ */
+function inputGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
+  return (args) => {
+    const native = active()
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
+    const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: unknown }
+    if (!native || a.dataFormat === 'NCHW' || a.dilations !== undefined || !usable(backendName, args.backend, [dy, filter])) {
+      return stock(args)
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode
+    )
+    const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
+    if (dy.shape.join() !== expected.join()) {
+      throw new Error(`Conv2DBackpropInput: dy is [${dy.shape}], the convolution gives [${expected}]`)
+    }
+    if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
+    const shape = convShape(info)
+    return compute(backendName, args.backend, [dy, filter], [...a.inputShape], ([dyv, fv], out) =>
+      native.conv2dInputGrad(dyv!, fv!, out, shape)
+    )
+  }
+}
+
+/**
  * Attributes of Conv2DBackpropFilter as the engine calls it: tfjs's, plus `dilations`
  * (tfjs's kernel has none; ours honours it, so dilated layers take this route too).
  */
@@ -368,6 +401,14 @@ function install(): void {
       if (conv) {
         tf.unregisterKernel(tf.Conv2D, backendName)
         tf.registerKernel({ ...conv, kernelFunc: conv2dKernel(backendName, conv.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc })
+      }
+      const inputGrad = tf.getKernel(tf.Conv2DBackpropInput, backendName)
+      if (inputGrad) {
+        tf.unregisterKernel(tf.Conv2DBackpropInput, backendName)
+        tf.registerKernel({
+          ...inputGrad,
+          kernelFunc: inputGradKernel(backendName, inputGrad.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc
+        })
       }
       const grad = tf.getKernel(tf.Conv2DBackpropFilter, backendName)
       if (grad) tf.unregisterKernel(tf.Conv2DBackpropFilter, backendName)

@@ -71,6 +71,19 @@ function filterGrad(c: ConvCase, d: Data): Float32Array {
   return values(() => conv2dBackpropFilterOps(d.x, d.dy, d.f.shape, c.s, c.pad, c.d ?? 1))
 }
 
+/** dL/dx through the Conv2DBackpropInput kernel (native when on, for undilated layers). */
+function inputGrad(c: ConvCase, d: Data): Float32Array {
+  return values(
+    () =>
+      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: d.dy, filter: d.f }, {
+        strides: c.s,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        inputShape: d.x.shape
+      } as unknown as tf.NamedAttrMap) as tf.Tensor
+  )
+}
+
 /** Results of the stock kernels (native off) on the cpu backend. */
 function stock<T>(fn: () => T): T {
   setNativeKernels(false)
@@ -113,12 +126,18 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     await initBackend('cpu')
   })
 
-  it('conv2d and its filter gradient, on every instruction set, on cpu and wasm', async () => {
+  it('conv2d and its filter and input gradients, on every instruction set, on cpu and wasm', async () => {
     // References on the cpu backend with native off: its stock Conv2D (naive loops), and the
     // forward-convolution decomposition of the filter gradient (convGradOps.test checks it
     // against the stock Conv2DBackpropFilter, which has no dilation).
     const inputs = cases.map((c, i) => data(c, 10 + 3 * i))
-    const refs = stock(() => cases.map((c, i) => ({ y: forward(c, inputs[i]!), dw: filterGrad(c, inputs[i]!) })))
+    const refs = stock(() =>
+      cases.map((c, i) => ({
+        y: forward(c, inputs[i]!),
+        dw: filterGrad(c, inputs[i]!),
+        dx: c.d === undefined ? inputGrad(c, inputs[i]!) : undefined
+      }))
+    )
     for (const backend of ['cpu', 'wasm'] as const) {
       await initBackend(backend)
       const moved = inputs.map((d) => ({
@@ -133,6 +152,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
           const what = `${backend} ${isa} ${convLabel(c)}`
           expect(maxRelError(forward(c, moved[i]!), refs[i]!.y), `y ${what}`).toBeLessThan(2e-6)
           expect(maxRelError(filterGrad(c, moved[i]!), refs[i]!.dw), `dW ${what}`).toBeLessThan(2e-6)
+          if (refs[i]!.dx) expect(maxRelError(inputGrad(c, moved[i]!), refs[i]!.dx!), `dx ${what}`).toBeLessThan(2e-6)
         })
         expect(tf.memory().numTensors).toBe(before)
       }

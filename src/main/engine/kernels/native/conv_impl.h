@@ -462,6 +462,87 @@ static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float 
       }
 }
 
+/* ---------------------------------------------------------------- input gradient ----- */
+
+/*
+ * dx of y = conv2d(x, w), by scattering: every dy pixel adds w[a][b] . dy[oy][ox] to the
+ * padded input pixel (oy*sh + a*dh, ox*sw + b*dw) it came from. The engine uses it for
+ * strides above 1, where a forward convolution of dy would need dy spread out with zeros
+ * or split into sub-pixel phases and interleaved back. Vectorised over the input channels
+ * (padded to ciP); a tile is R neighbouring dy pixels of one row for one tap, with CB
+ * vectors of channels: the accumulators are read from and written back to the padded image,
+ * since the taps of neighbouring pixels overlap. wT is [taps][co][ciP].
+ */
+template <int R, int CB>
+static void inputGradTile(const ConvShape &s, const float *dyRow, const float *wt, int ciP, int c0, float *dst,
+                          int pixelStep) {
+  vf acc[R][CB];
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) acc[r][j] = load(dst + (size_t)r * pixelStep + c0 + j * VW);
+  for (int o = 0; o < s.co; o++) {
+    vf wv[CB];
+    UNROLL for (int j = 0; j < CB; j++) wv[j] = load(wt + (size_t)o * ciP + c0 + j * VW);
+    UNROLL for (int r = 0; r < R; r++) {
+      vf g = splat(dyRow[(size_t)r * s.co + o]);
+      UNROLL for (int j = 0; j < CB; j++) acc[r][j] += g * wv[j];
+    }
+  }
+  UNROLL for (int r = 0; r < R; r++)
+    UNROLL for (int j = 0; j < CB; j++) store(dst + (size_t)r * pixelStep + c0 + j * VW, acc[r][j]);
+}
+
+template <int CB>
+static void inputGradImage(const ConvShape &s, const float *dy, const float *wT, int ciP, int c0, int wp,
+                           float *dxp) {
+  constexpr int R = rowsFor(CB);
+  const int pixelStep = s.sw * ciP;
+  for (int oy = 0; oy < s.ho; oy++) {
+    const float *dyRow = dy + (size_t)oy * s.wo * s.co;
+    for (int a = 0; a < s.kh; a++)
+      for (int b = 0; b < s.kw; b++) {
+        const float *wt = wT + (size_t)(a * s.kw + b) * s.co * ciP;
+        float *row = dxp + ((size_t)(oy * s.sh + a * s.dh) * wp + b * s.dw) * ciP;
+        int ox = 0;
+        for (; ox + R <= s.wo; ox += R)
+          inputGradTile<R, CB>(s, dyRow + (size_t)ox * s.co, wt, ciP, c0, row + (size_t)ox * pixelStep, pixelStep);
+        for (; ox < s.wo; ox++)
+          inputGradTile<1, CB>(s, dyRow + (size_t)ox * s.co, wt, ciP, c0, row + (size_t)ox * pixelStep, pixelStep);
+      }
+  }
+}
+
+void conv2dInputGrad(const ConvShape &s, const float *dy, const float *w, float *dx, Pool &pool) {
+  const int ciP = paddedChannels(s.ci), nTaps = s.kh * s.kw;
+  std::vector<float> wT((size_t)nTaps * s.co * ciP, 0.f);
+  for (int t = 0; t < nTaps; t++)
+    for (int c = 0; c < s.ci; c++)
+      for (int o = 0; o < s.co; o++) wT[((size_t)t * s.co + o) * ciP + c] = w[((size_t)t * s.ci + c) * s.co + o];
+  /* The padded image every tap of every dy pixel lands in (and at least x's extent). */
+  const int hp = std::max((s.ho - 1) * s.sh + (s.kh - 1) * s.dh + 1, s.padTop + s.h);
+  const int wp = std::max((s.wo - 1) * s.sw + (s.kw - 1) * s.dw + 1, s.padLeft + s.w);
+  const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
+  pool.run(s.n, [&](int n, Scratch &scratch) {
+    float *dxp = scratch.floats(0, (size_t)hp * wp * ciP);
+    std::memset(dxp, 0, (size_t)hp * wp * ciP * sizeof(float));
+    const int vecs = ciP / VW;
+    for (int v = 0; v < vecs;) {
+      int cb = std::min(MAX_CB, vecs - v);
+      switch (cb) {
+        case 1: inputGradImage<1>(s, dy + n * outImage, wT.data(), ciP, v * VW, wp, dxp); break;
+        case 2: inputGradImage<2>(s, dy + n * outImage, wT.data(), ciP, v * VW, wp, dxp); break;
+        case 3: inputGradImage<3>(s, dy + n * outImage, wT.data(), ciP, v * VW, wp, dxp); break;
+        default: inputGradImage<4>(s, dy + n * outImage, wT.data(), ciP, v * VW, wp, dxp); break;
+      }
+      v += cb;
+    }
+    float *out = dx + n * inImage;
+    for (int y = 0; y < s.h; y++)
+      for (int xx = 0; xx < s.w; xx++)
+        std::memcpy(out + ((size_t)y * s.w + xx) * s.ci, dxp + ((size_t)(y + s.padTop) * wp + xx + s.padLeft) * ciP,
+                    s.ci * sizeof(float));
+  });
+}
+
 /* ---------------------------------------------------------------- entry points ------ */
 
 void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {

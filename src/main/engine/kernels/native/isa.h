@@ -5,6 +5,7 @@
   namespace ns {                                                                               \
   void conv2d(const ConvShape &, const float *x, const float *w, float *y, Pool &);           \
   void conv2dFilterGrad(const ConvShape &, const float *x, const float *dy, float *dw, Pool &); \
+  void conv2dInputGrad(const ConvShape &, const float *dy, const float *w, float *dx, Pool &);   \
   }
 ORTHOLENS_DECLARE_ISA(isa_avx512)
 ORTHOLENS_DECLARE_ISA(isa_avx2)

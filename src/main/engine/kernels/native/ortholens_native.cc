@@ -6,6 +6,7 @@
  *
  *   conv2d(x, filter, y, shape)            y = conv2d(x, filter)       (NHWC)
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
+ *   conv2dInputGrad(dy, filter, dx, shape) dx = dL/dx of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
  *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon)
  *   batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, dims, epsilon)
@@ -41,6 +42,7 @@ struct Isa {
   const char *name;
   ConvFn conv2d;
   ConvFn filterGrad;
+  ConvFn inputGrad;
 };
 
 std::vector<Isa> supportedIsas() {
@@ -48,11 +50,11 @@ std::vector<Isa> supportedIsas() {
 #if defined(ORTHOLENS_X86)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    out.push_back({"avx512", isa_avx512::conv2d, isa_avx512::conv2dFilterGrad});
+    out.push_back({"avx512", isa_avx512::conv2d, isa_avx512::conv2dFilterGrad, isa_avx512::conv2dInputGrad});
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    out.push_back({"avx2", isa_avx2::conv2d, isa_avx2::conv2dFilterGrad});
+    out.push_back({"avx2", isa_avx2::conv2d, isa_avx2::conv2dFilterGrad, isa_avx2::conv2dInputGrad});
 #endif
-  out.push_back({"base", isa_base::conv2d, isa_base::conv2dFilterGrad});
+  out.push_back({"base", isa_base::conv2d, isa_base::conv2dFilterGrad, isa_base::conv2dInputGrad});
   return out;
 }
 
@@ -104,34 +106,41 @@ bool readShape(napi_env env, napi_value v, ConvShape *s) {
   return ok;
 }
 
-/* Shared by both entry points: args (a, b, out, shape) with a/b/out sizes checked. */
-napi_value runConv(napi_env env, napi_callback_info info, bool filterGrad) {
+enum class ConvOp { Forward, FilterGrad, InputGrad };
+
+/* Shared by the three entry points: args (a, b, out, shape) with a/b/out sizes checked. */
+napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
   size_t argc = 4;
   napi_value argv[4];
   Instance *inst = nullptr;
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
   if (argc < 4) {
-    napi_throw_type_error(env, nullptr, "expected (x, filter|dy, out, shape)");
+    napi_throw_type_error(env, nullptr, "expected (x|dy, filter|dy, out, shape)");
     return nullptr;
   }
   float *a, *b, *out;
   size_t na, nb, nout;
   ConvShape s;
-  if (!floatArray(env, argv[0], &a, &na, "x") || !floatArray(env, argv[1], &b, &nb, filterGrad ? "dy" : "filter") ||
-      !floatArray(env, argv[2], &out, &nout, "out") || !readShape(env, argv[3], &s))
+  static const char *names[3][3] = {{"x", "filter", "y"}, {"x", "dy", "dw"}, {"dy", "filter", "dx"}};
+  const char *const *name = names[(int)op];
+  if (!floatArray(env, argv[0], &a, &na, name[0]) || !floatArray(env, argv[1], &b, &nb, name[1]) ||
+      !floatArray(env, argv[2], &out, &nout, name[2]) || !readShape(env, argv[3], &s))
     return nullptr;
   const size_t xSize = (size_t)s.n * s.h * s.w * s.ci;
   const size_t wSize = (size_t)s.kh * s.kw * s.ci * s.co;
   const size_t ySize = (size_t)s.n * s.ho * s.wo * s.co;
-  const size_t bWant = filterGrad ? ySize : wSize, outWant = filterGrad ? wSize : ySize;
-  if (na != xSize || nb != bWant || nout != outWant) {
+  const size_t want[3][3] = {{xSize, wSize, ySize}, {xSize, ySize, wSize}, {ySize, wSize, xSize}};
+  if (na != want[(int)op][0] || nb != want[(int)op][1] || nout != want[(int)op][2]) {
     napi_throw_range_error(env, nullptr, "array sizes do not match the convolution shape");
     return nullptr;
   }
   try {
-    if (filterGrad) inst->isa.filterGrad(s, a, b, out, *inst->pool);
-    else inst->isa.conv2d(s, a, b, out, *inst->pool);
+    switch (op) {
+      case ConvOp::Forward: inst->isa.conv2d(s, a, b, out, *inst->pool); break;
+      case ConvOp::FilterGrad: inst->isa.filterGrad(s, a, b, out, *inst->pool); break;
+      case ConvOp::InputGrad: inst->isa.inputGrad(s, a, b, out, *inst->pool); break;
+    }
   } catch (const std::exception &e) {
     /* Scratch allocation failed (std::bad_alloc): a JavaScript error, not an abort. */
     napi_throw_error(env, nullptr, (std::string("ortholens native convolution failed: ") + e.what()).c_str());
@@ -284,8 +293,9 @@ napi_value MaskedScale(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value Conv2d(napi_env env, napi_callback_info info) { return runConv(env, info, false); }
-napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) { return runConv(env, info, true); }
+napi_value Conv2d(napi_env env, napi_callback_info info) { return runConv(env, info, ConvOp::Forward); }
+napi_value Conv2dFilterGrad(napi_env env, napi_callback_info info) { return runConv(env, info, ConvOp::FilterGrad); }
+napi_value Conv2dInputGrad(napi_env env, napi_callback_info info) { return runConv(env, info, ConvOp::InputGrad); }
 
 napi_value Configure(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -349,6 +359,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dFilterGrad", nullptr, Conv2dFilterGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, ChannelAffine, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -85,6 +85,7 @@ async function main() {
     { file: 'conv_base.cc', flags: [] },
     { file: 'batchnorm.cc', flags: [] },
     { file: 'affine.cc', flags: [] },
+    { file: 'elementwise.cc', flags: [] },
     { file: 'ortholens_native.cc', flags: x86 ? ['-DORTHOLENS_X86', '-DNAPI_VERSION=8'] : ['-DNAPI_VERSION=8'] }
   ]
   if (x86) {

@@ -4,6 +4,7 @@
  * be an invisible bug; here a second claim throws instead.
  */
 import { tf } from '../tf'
+import { withoutReregistrationWarnings } from '../quietRegistration'
 
 const ours = new Map<string, tf.GradConfig>()
 
@@ -16,15 +17,9 @@ export function registerOurGradient(config: tf.GradConfig): void {
     throw new Error(`Gradient for kernel "${config.kernelName}" is registered twice`)
   }
   ours.set(config.kernelName, config)
-  // tfjs warns "Overriding the gradient for ..." on every replacement; that override is
-  // exactly our intent, so the warning is muted for this one call.
-  const warn = console.warn
-  console.warn = () => {}
-  try {
+  withoutReregistrationWarnings(() => {
     tf.registerGradient(config)
-  } finally {
-    console.warn = warn
-  }
+  })
 }
 
 /** Kernel names whose gradient this project replaced (for reports and tests). */

@@ -61,10 +61,16 @@ export function conv2dBackpropInputOps(
     const [sh, sw] = [info.strideHeight, info.strideWidth]
     const [dh, dw] = [info.dilationHeight, info.dilationWidth]
     const [h, w] = [info.inHeight, info.inWidth]
-    if ((sh > 1 || sw > 1) && dh === 1 && dw === 1 && nativeKernelsActive()) {
+    const strided = sh > 1 || sw > 1
+    // The scatter kernel vectorises over x's channels: with few of them (a first layer) most
+    // lanes idle, and the flipped-filter convolution below is faster.
+    const cpuScatter = tf.getBackend() === 'cpu' && info.inChannels >= 8
+    if ((strided || cpuScatter) && dh === 1 && dw === 1 && nativeKernelsActive()) {
       // One native scatter kernel instead of spreading dy with zeros or splitting it into
-      // sub-pixel phases and interleaving them back (stack + transpose). tfjs's gradient of
-      // Conv2DBackpropInput (a conv2d and a filter gradient, both ours) covers second order.
+      // sub-pixel phases and interleaving them back (stack + transpose); on cpu also for
+      // stride 1, where flipping a large filter (Reverse, Transpose) is slow JavaScript.
+      // tfjs's gradient of Conv2DBackpropInput (a conv2d and a filter gradient, both ours)
+      // covers second order.
       return tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, {
         strides: [sh, sw],
         pad,

@@ -4,11 +4,14 @@
  * behaviour everywhere, so the benchmark and the kernel tests can compare the two.
  *  - conv gradients as forward convolutions (convGradOps, on wasm and cpu);
  *  - replacement wasm kernels for Slice, Identity, Transpose, BatchMatMul (wasmKernels);
- *  - native Conv2D / Conv2DBackpropFilter on wasm and cpu, where built (nativeKernels).
+ *  - native convolutions and their gradients, batch norm and ReLU on wasm and cpu, and the
+ *    cpu backend's element-wise, sum and matrix kernels, where built (nativeKernels,
+ *    nativeCpuKernels).
  */
 import { fastConvGradientsActive, setFastConvGradients } from './fastConvSwitch'
 import { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
 import { nativeKernelStatus, setNativeKernels } from './nativeKernels'
+import './nativeCpuKernels'
 
 /** Turns every fast path on or off. */
 export function setFastKernels(on: boolean): void {

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { tf } from '../tf'
+import { withoutReregistrationWarnings } from '../quietRegistration'
 import { projectRoot } from '../resources'
 import { defaultThreadCount } from '../threads'
 import { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, ReluGrad } from './nativeKernelNames'
@@ -53,6 +54,9 @@ export interface NativeModule {
     dims: Int32Array,
     epsilon: number
   ): void
+  channelSum(x: Float32Array, out: Float32Array, dims: Int32Array): void
+  /** op: 0 add, 1 subtract, 2 multiply; a, b and out of one length. */
+  binaryOp(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array): void
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, dims: Int32Array, relu: boolean): void
   maskedScale(dy: Float32Array, mask: Float32Array | null, scale: Float32Array | null, dx: Float32Array, dims: Int32Array): void
   configure(options: { threads?: number; isa?: string }): void
@@ -68,11 +72,10 @@ export interface NativeKernelStatus {
   reason?: string
 }
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
-type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
-type KernelFn = (args: KernelArgs) => TensorInfo
+export type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
+export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
+export type KernelFn = (args: KernelArgs) => TensorInfo
 type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
-
 
 /** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
 interface WasmBackendLike {
@@ -121,13 +124,13 @@ export function setNativeKernels(on: boolean): void {
 }
 
 /** The binding when it is switched on and loaded. */
-function active(): NativeModule | undefined {
+export function activeNativeModule(): NativeModule | undefined {
   return enabled ? loadNativeKernels() : undefined
 }
 
-/** Whether the native kernels (convolutions, batch norm) run on the current backend. */
+/** Whether the native kernels run on the current backend (switched on, built, wasm or cpu). */
 export function nativeKernelsActive(): boolean {
-  return (BACKENDS as readonly string[]).includes(tf.getBackend()) && active() !== undefined
+  return (BACKENDS as readonly string[]).includes(tf.getBackend()) && activeNativeModule() !== undefined
 }
 
 /** What the header, the bench and the reports show. */
@@ -183,7 +186,7 @@ function computeMany(
   return outShapes.map((shape, i) => b.makeTensorInfo(shape, 'float32', values[i]!))
 }
 
-function compute(
+export function compute(
   backendName: (typeof BACKENDS)[number],
   backend: unknown,
   inputs: TensorInfo[],
@@ -193,7 +196,7 @@ function compute(
   return computeMany(backendName, backend, inputs, [outShape], (views, [out]) => fn(views, out!))[0]!
 }
 
-function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): boolean {
+export function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): boolean {
   if (!tensors.every((t) => t.dtype === 'float32')) return false
   if (backendName === 'cpu') {
     const b = backend as CpuBackendLike
@@ -204,7 +207,7 @@ function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): b
 
 function conv2dKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
   return (args) => {
-    const native = active()
+    const native = activeNativeModule()
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
     const a = args.attrs as unknown as tf.Conv2DAttrs
     if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, filter])) return stock(args)
@@ -230,7 +233,7 @@ function conv2dKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): 
  */
 function inputGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
   return (args) => {
-    const native = active()
+    const native = activeNativeModule()
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
     const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: unknown }
     if (!native || a.dataFormat === 'NCHW' || a.dilations !== undefined || !usable(backendName, args.backend, [dy, filter])) {
@@ -271,7 +274,7 @@ export interface FilterGradAttrs {
 
 function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn | undefined): KernelFn {
   return (args) => {
-    const native = active()
+    const native = activeNativeModule()
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
     const a = args.attrs as unknown as FilterGradAttrs
     const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations.every((d) => d === 1))
@@ -304,7 +307,7 @@ function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelF
 
 /** The batch-norm kernels have no stock fallback: ops/batchNorm calls them only when active. */
 function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
-  const native = active()
+  const native = activeNativeModule()
   if (!native || !usable(backendName, backend, tensors)) {
     throw new Error(`${kernel} on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
   }
@@ -351,7 +354,7 @@ function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): Multi
 }
 
 /** [rows, channels] of a channels-last tensor (a scalar or vector counts as one row). */
-function rowsDims(t: TensorInfo): Int32Array {
+export function rowsDims(t: TensorInfo): Int32Array {
   const channels = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1]!
   const size = t.shape.reduce((a, b) => a * b, 1)
   return Int32Array.of(channels === 0 ? 0 : size / channels, channels)
@@ -392,10 +395,7 @@ function reluGradKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
 
 /** Registers the native-first kernels on both backends (each falls back to the stock one). */
 function install(): void {
-  const warn = console.warn
-  // tfjs warns "The kernel ... is already registered" on a replacement, which is our intent.
-  console.warn = () => {}
-  try {
+  withoutReregistrationWarnings(() => {
     for (const backendName of BACKENDS) {
       const conv = tf.getKernel(tf.Conv2D, backendName)
       if (conv) {
@@ -428,9 +428,7 @@ function install(): void {
         tf.registerKernel({ kernelName, backendName, kernelFunc: make(backendName) as unknown as tf.KernelFunc })
       }
     }
-  } finally {
-    console.warn = warn
-  }
+  })
 }
 
 install()

@@ -27,6 +27,7 @@
  * dtype, unusual ranks), and `installWasmKernels(false)` puts the stock ones back.
  */
 import { tf } from '../tf'
+import { withoutReregistrationWarnings } from '../quietRegistration'
 import { simdKernelsFor, type SimdKernels } from './simdKernels'
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
@@ -576,10 +577,7 @@ export function wasmKernelNames(): string[] {
  */
 export function installWasmKernels(on: boolean): void {
   if (on === installed) return
-  const warn = console.warn
-  // tfjs warns "The kernel ... is already registered" on a replacement, which is our intent.
-  console.warn = () => {}
-  try {
+  withoutReregistrationWarnings(() => {
     for (const [name, fn] of Object.entries(replacements)) {
       const current = tf.getKernel(name, BACKEND)
       if (!current) continue
@@ -594,9 +592,7 @@ export function installWasmKernels(on: boolean): void {
         tf.registerKernel(original)
       }
     }
-  } finally {
-    console.warn = warn
-  }
+  })
   installed = on
 }
 

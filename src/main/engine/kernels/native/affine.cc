@@ -5,27 +5,10 @@
 #include <cstdint>
 #include <cstring>
 
-namespace {
-
-/* About 128 KB of each array per task: enough work to amortise a hand-out, many tasks to balance. */
-constexpr long kChunkFloats = 32768;
-
-template <typename Fn>
-void forRowChunks(const RowsShape &s, Pool &pool, Fn fn) {
-  const int rowsPerChunk = (int)std::max(1L, kChunkFloats / s.channels);
-  const int chunks = (s.rows + rowsPerChunk - 1) / rowsPerChunk;
-  pool.run(chunks, [&](int chunk, Scratch &) {
-    const int r0 = chunk * rowsPerChunk;
-    fn((size_t)r0 * s.channels, (size_t)std::min(s.rows, r0 + rowsPerChunk) * s.channels);
-  });
-}
-
-}  // namespace
-
 void channelAffine(const RowsShape &s, const float *x, const float *scale, const float *shift, bool relu, float *y,
                    Pool &pool) {
   const int C = s.channels;
-  forRowChunks(s, pool, [&](size_t begin, size_t end) {
+  rows::forChunks(s, pool, [&](size_t begin, size_t end) {
     for (size_t at = begin; at < end; at += C) {
       const float *__restrict in = x + at;
       float *__restrict out = y + at;
@@ -61,7 +44,7 @@ static inline float maskPositive1(float g, float m) { return m > 0.f ? g : 0.f; 
 
 void maskedScale(const RowsShape &s, const float *dy, const float *mask, const float *scale, float *dx, Pool &pool) {
   const int C = s.channels;
-  forRowChunks(s, pool, [&](size_t begin, size_t end) {
+  rows::forChunks(s, pool, [&](size_t begin, size_t end) {
     const float *__restrict g = dy, *__restrict m = mask, *__restrict sc = scale;
     float *__restrict out = dx;
     if (scale && mask) {

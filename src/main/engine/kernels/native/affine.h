@@ -5,11 +5,7 @@
  * on one thread (mul, add, relu; step, mul, mul), here one pass on the kernels' pool.
  */
 #pragma once
-#include "conv_shape.h"
-
-struct RowsShape {
-  int rows, channels;
-};
+#include "rows.h"
 
 /* y = x * scale + shift per channel, then max(., 0) when relu. */
 void channelAffine(const RowsShape &, const float *x, const float *scale, const float *shift, bool relu, float *y,

@@ -5,49 +5,7 @@
 #include <cmath>
 #include <vector>
 
-namespace {
-
-constexpr int kChunkRows = 512;
-
-int chunkCount(int rows) { return (rows + kChunkRows - 1) / kChunkRows; }
-
-/*
- * Per-channel sums of a(row, c) and b(row, c) over all rows, in double: each chunk adds its
- * rows in float (512 terms at most), then the chunks are added in order.
- */
-template <typename Terms>
-void channelSums(const BatchNormShape &s, Pool &pool, double *sumA, double *sumB, Terms terms) {
-  const int C = s.channels, chunks = chunkCount(s.rows);
-  std::vector<double> partial((size_t)chunks * 2 * C);
-  pool.run(chunks, [&](int chunk, Scratch &scratch) {
-    float *acc = scratch.floats(0, 2 * (size_t)C);
-    std::fill(acc, acc + 2 * C, 0.f);
-    const int r0 = chunk * kChunkRows, r1 = std::min(s.rows, r0 + kChunkRows);
-    for (int r = r0; r < r1; r++) terms((size_t)r * C, acc, acc + C);
-    double *out = &partial[(size_t)chunk * 2 * C];
-    for (int c = 0; c < 2 * C; c++) out[c] = acc[c];
-  });
-  std::fill(sumA, sumA + C, 0.0);
-  std::fill(sumB, sumB + C, 0.0);
-  for (int chunk = 0; chunk < chunks; chunk++) {
-    const double *p = &partial[(size_t)chunk * 2 * C];
-    for (int c = 0; c < C; c++) {
-      sumA[c] += p[c];
-      sumB[c] += p[C + c];
-    }
-  }
-}
-
-/* Runs fn(rowBegin, rowEnd) over the rows in chunks on the pool. */
-template <typename Fn>
-void forRows(const BatchNormShape &s, Pool &pool, Fn fn) {
-  pool.run(chunkCount(s.rows), [&](int chunk, Scratch &) {
-    const int r0 = chunk * kChunkRows;
-    fn(r0, std::min(s.rows, r0 + kChunkRows));
-  });
-}
-
-}  // namespace
+#include "rows.h"
 
 void batchNormForward(const BatchNormShape &s, const float *x, const float *gamma, const float *beta, float *y,
                       float *mean, float *variance, Pool &pool) {
@@ -58,7 +16,9 @@ void batchNormForward(const BatchNormShape &s, const float *x, const float *gamm
   std::vector<float> shift(x, x + C);
   std::vector<double> sum(C), sumSq(C);
   const float *k = shift.data();
-  channelSums(s, pool, sum.data(), sumSq.data(), [&](size_t at, float *__restrict a, float *__restrict b) {
+  const RowsShape shape{s.rows, s.channels};
+  rows::channelSums<2>(shape, pool, {sum.data(), sumSq.data()}, [&](size_t at, float *acc) {
+    float *__restrict a = acc, *__restrict b = acc + C;
     const float *__restrict row = x + at;
     for (int c = 0; c < C; c++) {
       const float d = row[c] - k[c];
@@ -76,10 +36,10 @@ void batchNormForward(const BatchNormShape &s, const float *x, const float *gamm
   }
   /* (x - mean) * scale rather than x * scale + folded shift: no cancellation when |mean| is large. */
   const float *__restrict sc = scale.data(), *__restrict mu = mean, *__restrict be = beta;
-  forRows(s, pool, [&](int r0, int r1) {
-    for (int r = r0; r < r1; r++) {
-      const float *__restrict in = x + (size_t)r * C;
-      float *__restrict out = y + (size_t)r * C;
+  rows::forChunks(shape, pool, [&](size_t begin, size_t end) {
+    for (size_t at = begin; at < end; at += C) {
+      const float *__restrict in = x + at;
+      float *__restrict out = y + at;
       for (int c = 0; c < C; c++) out[c] = (in[c] - mu[c]) * sc[c] + be[c];
     }
   });
@@ -90,7 +50,9 @@ void batchNormBackward(const BatchNormShape &s, const float *dy, const float *x,
   const int C = s.channels;
   const double n = s.rows;
   std::vector<double> sumDy(C), sumDyXc(C);
-  channelSums(s, pool, sumDy.data(), sumDyXc.data(), [&](size_t at, float *__restrict a, float *__restrict b) {
+  const RowsShape shape{s.rows, s.channels};
+  rows::channelSums<2>(shape, pool, {sumDy.data(), sumDyXc.data()}, [&](size_t at, float *acc) {
+    float *__restrict a = acc, *__restrict b = acc + C;
     const float *__restrict g = dy + at, *__restrict in = x + at;
     for (int c = 0; c < C; c++) {
       a[c] += g[c];
@@ -110,9 +72,8 @@ void batchNormBackward(const BatchNormShape &s, const float *dy, const float *x,
     D[c] = (float)(-gr * sumDy[c] / n);
   }
   const float *__restrict a = A.data(), *__restrict b = B.data(), *__restrict d = D.data(), *__restrict mu = mean;
-  forRows(s, pool, [&](int r0, int r1) {
-    for (int r = r0; r < r1; r++) {
-      const size_t at = (size_t)r * C;
+  rows::forChunks(shape, pool, [&](size_t begin, size_t end) {
+    for (size_t at = begin; at < end; at += C) {
       const float *__restrict g = dy + at, *__restrict in = x + at;
       float *__restrict out = dx + at;
       for (int c = 0; c < C; c++) out[c] = a[c] * g[c] + b[c] * (in[c] - mu[c]) + d[c];

@@ -15,6 +15,8 @@
  *                                          y = x * scale + shift per channel (then ReLU) (affine.h)
  *   maskedScale(dy, mask | null, scale | null, dx, dims)
  *                                          dx = dy * scale * [mask > 0], the gradient of the above
+ *   channelSum(x, out, dims)              out[c] = sum over rows of x (elementwise.h)
+ *   binaryOp(op, a, b, out)               out = a + b | a - b | a * b (op 0 | 1 | 2), equal sizes
  *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
  *   info()                                 { isa, isas, threads }
  *
@@ -32,6 +34,7 @@
 
 #include "affine.h"
 #include "batchnorm.h"
+#include "elementwise.h"
 #include "isa.h"
 
 namespace {
@@ -106,19 +109,29 @@ bool readShape(napi_env env, napi_value v, ConvShape *s) {
   return ok;
 }
 
+/* The call's first `want` arguments and this environment's instance; false (with a JavaScript
+   error thrown) when there are fewer arguments. `usage` names them for that error. */
+bool callArgs(napi_env env, napi_callback_info info, size_t want, napi_value *argv, Instance **inst, const char *usage) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok ||
+      napi_get_instance_data(env, reinterpret_cast<void **>(inst)) != napi_ok) {
+    napi_throw_error(env, nullptr, "ortholens native: bad call");
+    return false;
+  }
+  if (argc < want) {
+    napi_throw_type_error(env, nullptr, (std::string("expected ") + usage).c_str());
+    return false;
+  }
+  return true;
+}
+
 enum class ConvOp { Forward, FilterGrad, InputGrad };
 
 /* Shared by the three entry points: args (a, b, out, shape) with a/b/out sizes checked. */
 napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
-  size_t argc = 4;
   napi_value argv[4];
   Instance *inst = nullptr;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
-  if (argc < 4) {
-    napi_throw_type_error(env, nullptr, "expected (x|dy, filter|dy, out, shape)");
-    return nullptr;
-  }
+  if (!callArgs(env, info, 4, argv, &inst, "(x|dy, filter|dy, out, shape)")) return nullptr;
   float *a, *b, *out;
   size_t na, nb, nout;
   ConvShape s;
@@ -195,16 +208,7 @@ bool sizedFloatArray(napi_env env, napi_value v, size_t want, bool nullable, flo
 bool readBatchNormArgs(napi_env env, napi_callback_info info, size_t count, const bool *channelWide,
                        float **arrays, BatchNormShape *s, Instance **inst) {
   napi_value argv[12];
-  size_t argc = 12;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok ||
-      napi_get_instance_data(env, reinterpret_cast<void **>(inst)) != napi_ok) {
-    napi_throw_error(env, nullptr, "ortholens native: bad call");
-    return false;
-  }
-  if (argc < count + 2) {
-    napi_throw_type_error(env, nullptr, "expected the arrays, dims and epsilon");
-    return false;
-  }
+  if (!callArgs(env, info, count + 2, argv, inst, "the arrays, dims and epsilon")) return false;
   RowsShape dims;
   if (!readRows(env, argv[count], &dims)) return false;
   double epsilon = 0;
@@ -251,17 +255,11 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
 
 napi_value ChannelAffine(napi_env env, napi_callback_info info) {
   napi_value argv[6];
-  size_t argc = 6;
   Instance *inst = nullptr;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  if (!callArgs(env, info, 6, argv, &inst, "(x, scale, shift, y, dims, relu)")) return nullptr;
   RowsShape s;
   float *x, *scale, *shift, *y;
   bool relu = false;
-  if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "expected (x, scale, shift, y, dims, relu)");
-    return nullptr;
-  }
   if (!readRows(env, argv[4], &s)) return nullptr;
   const size_t all = (size_t)s.rows * s.channels;
   if (!sizedFloatArray(env, argv[0], all, false, &x, "x") || !sizedFloatArray(env, argv[1], s.channels, false, &scale, "scale") ||
@@ -274,22 +272,51 @@ napi_value ChannelAffine(napi_env env, napi_callback_info info) {
 
 napi_value MaskedScale(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  size_t argc = 5;
   Instance *inst = nullptr;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  CHECK(napi_get_instance_data(env, reinterpret_cast<void **>(&inst)));
+  if (!callArgs(env, info, 5, argv, &inst, "(dy, mask, scale, dx, dims)")) return nullptr;
   RowsShape s;
   float *dy, *mask, *scale, *dx;
-  if (argc < 5) {
-    napi_throw_type_error(env, nullptr, "expected (dy, mask, scale, dx, dims)");
-    return nullptr;
-  }
   if (!readRows(env, argv[4], &s)) return nullptr;
   const size_t all = (size_t)s.rows * s.channels;
   if (!sizedFloatArray(env, argv[0], all, false, &dy, "dy") || !sizedFloatArray(env, argv[1], all, true, &mask, "mask") ||
       !sizedFloatArray(env, argv[2], s.channels, true, &scale, "scale") || !sizedFloatArray(env, argv[3], all, false, &dx, "dx"))
     return nullptr;
   maskedScale(s, dy, mask, scale, dx, *inst->pool);
+  return nullptr;
+}
+
+napi_value ChannelSum(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Instance *inst = nullptr;
+  if (!callArgs(env, info, 3, argv, &inst, "(x, out, dims)")) return nullptr;
+  RowsShape s;
+  float *x, *out;
+  if (!readRows(env, argv[2], &s) || !sizedFloatArray(env, argv[0], (size_t)s.rows * s.channels, false, &x, "x") ||
+      !sizedFloatArray(env, argv[1], s.channels, false, &out, "out"))
+    return nullptr;
+  try {
+    channelSum(s, x, out, *inst->pool);
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("ortholens native sum failed: ") + e.what()).c_str());
+  }
+  return nullptr;
+}
+
+napi_value BinaryOpFn(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  Instance *inst = nullptr;
+  if (!callArgs(env, info, 4, argv, &inst, "(op, a, b, out)")) return nullptr;
+  int32_t op = -1;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 2) {
+    napi_throw_range_error(env, nullptr, "op must be 0 (add), 1 (sub) or 2 (mul)");
+    return nullptr;
+  }
+  float *a, *b, *out;
+  size_t n = 0;
+  if (!floatArray(env, argv[1], &a, &n, "a") || !sizedFloatArray(env, argv[2], n, false, &b, "b") ||
+      !sizedFloatArray(env, argv[3], n, false, &out, "out"))
+    return nullptr;
+  binaryOp((BinaryOp)op, a, b, out, n, *inst->pool);
   return nullptr;
 }
 
@@ -364,6 +391,8 @@ NAPI_MODULE_INIT() {
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, ChannelAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maskedScale", nullptr, MaskedScale, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelSum", nullptr, ChannelSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryOp", nullptr, BinaryOpFn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

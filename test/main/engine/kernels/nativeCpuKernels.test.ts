@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tf } from '../../../../src/main/engine/tf'
+import { initBackend } from '../../../../src/main/engine/backend'
+import { loadNativeKernels, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import { maxRelError } from '../../../helpers/compare'
+
+/** fn's result with the native kernels on and off (the stock cpu kernels), as arrays. */
+function bothWays(fn: () => tf.Tensor): { native: Float32Array; stock: Float32Array; shape: number[] } {
+  const run = (): { v: Float32Array; shape: number[] } => {
+    const t = tf.tidy(fn)
+    const v = t.dataSync() as Float32Array
+    const shape = t.shape
+    t.dispose()
+    return { v, shape }
+  }
+  const native = run()
+  setNativeKernels(false)
+  try {
+    const stock = run()
+    expect(native.shape).toEqual(stock.shape)
+    return { native: native.v, stock: stock.v, shape: native.shape }
+  } finally {
+    setNativeKernels(true)
+  }
+}
+
+// Seeds start at 1: tfjs takes a seed of 0 as none (a fresh random draw).
+const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed)
+
+describe.skipIf(!loadNativeKernels())('native cpu kernels equal the stock cpu kernels', () => {
+  beforeAll(async () => {
+    await initBackend('cpu')
+  })
+  afterAll(() => {
+    setNativeKernels(true)
+  })
+
+  it('add, subtract, multiply: equal shapes, per-channel operands either side, and other broadcasts', () => {
+    const pairs: [number[], number[]][] = [
+      [[2, 5, 7, 3], [2, 5, 7, 3]],
+      [[1031], [1031]],
+      [[4, 6, 6, 16], [16]],
+      [[16], [4, 6, 6, 16]],
+      [[3, 5, 33], [1, 1, 33]],
+      [[5, 4], [5, 1]],
+      [[6, 7], []],
+      [[], [3, 4, 2]],
+      [[1, 1], [2, 9]],
+      [[2, 1, 3], [2, 4, 3]]
+    ]
+    pairs.forEach(([sa, sb], i) => {
+      for (const op of [tf.add, tf.sub, tf.mul]) {
+        const r = bothWays(() => op(rnd(sa, 10 * i + 1), rnd(sb, 10 * i + 2)))
+        expect(maxRelError(r.native, r.stock), `${op.name} [${sa}] [${sb}]`).toBeLessThan(1e-6)
+      }
+    })
+  })
+
+  it('sum over every axis but the last (keepDims or not), and over other axes', () => {
+    const cases: [number[], number | number[], boolean][] = [
+      [[2, 700, 5], [0, 1], false],
+      [[3, 6, 6, 16], [2, 0, 1], true],
+      [[4, 9], 0, false],
+      [[3, 6, 6, 16], [1, 2], false],
+      [[3, 4], -1, false]
+    ]
+    cases.forEach(([shape, axis, keepDims], i) => {
+      const r = bothWays(() => tf.sum(rnd(shape, 50 + i), axis, keepDims))
+      expect(maxRelError(r.native, r.stock), `sum [${shape}] axis ${String(axis)}`).toBeLessThan(1e-5)
+    })
+  })
+
+  it('relu, NaN included', () => {
+    const r = bothWays(() => tf.relu(tf.concat([rnd([2, 3, 5], 7).reshape([30]), tf.tensor1d([NaN, -0, 0, 2])])))
+    expect(Array.from(r.native.slice(30))).toEqual([NaN, 0, 0, 2])
+    expect(maxRelError(r.native.slice(0, 30), r.stock.slice(0, 30))).toBe(0)
+  })
+
+  it('matMul with and without transposes, on rows that do and do not split across threads', () => {
+    const native = loadNativeKernels()!
+    const initial = native.info().threads
+    for (const threads of [1, 2]) {
+      native.configure({ threads })
+      const dims: [number, number, number][] = [
+        [64, 300, 40],
+        [7, 5, 3],
+        [33, 17, 10],
+        // Square: a mix-up of rows and columns keeps the shapes valid, so only values catch it.
+        [16, 16, 16]
+      ]
+      dims.forEach(([m, k, n], i) => {
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true]
+        ] as const) {
+          const r = bothWays(() => tf.matMul(rnd(ta ? [k, m] : [m, k], 70 + i), rnd(tb ? [n, k] : [k, n], 80 + i), ta, tb))
+          expect(r.shape).toEqual([m, n])
+          expect(maxRelError(r.native, r.stock), `matMul ${m}x${k}x${n} ${ta} ${tb} on ${threads}`).toBeLessThan(1e-5)
+        }
+      })
+    }
+    native.configure({ threads: initial })
+  })
+})

@@ -7,6 +7,11 @@
 export const BatchNormTrain = 'OrthoLensBatchNormTrain'
 /** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
 export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
+/**
+ * The gradient of BatchNormTrainGrad (second order): inputs a, p, q (upstream gradients of
+ * dx, dgamma, dbeta), dy, x, gamma, mean, variance; outputs the gradients of dy, x, gamma.
+ */
+export const BatchNormTrainGradGrad = 'OrthoLensBatchNormTrainGradGrad'
 /** y = x * scale + shift per channel, then ReLU when attr relu: inputs x, scale, shift. */
 export const ChannelAffine = 'OrthoLensChannelAffine'
 /** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */

@@ -23,9 +23,16 @@ import { tf } from '../tf'
 import { withoutReregistrationWarnings } from '../quietRegistration'
 import { projectRoot } from '../resources'
 import { defaultThreadCount } from '../threads'
-import { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, ReluGrad } from './nativeKernelNames'
+import {
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  BatchNormTrainGradGrad,
+  ChannelAffine,
+  ChannelAffineGrad,
+  ReluGrad
+} from './nativeKernelNames'
 
-export { BatchNormTrain, BatchNormTrainGrad, ChannelAffine, ChannelAffineGrad, ReluGrad }
+export { BatchNormTrain, BatchNormTrainGrad, BatchNormTrainGradGrad, ChannelAffine, ChannelAffineGrad, ReluGrad }
 
 /** The binding's interface (ortholens_native.cc). */
 export interface NativeModule {
@@ -51,6 +58,21 @@ export interface NativeModule {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    dims: Int32Array,
+    epsilon: number
+  ): void
+  batchNormDoubleBackward(
+    a: Float32Array,
+    p: Float32Array,
+    q: Float32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    ddy: Float32Array,
+    ddx: Float32Array,
+    ddgamma: Float32Array,
     dims: Int32Array,
     epsilon: number
   ): void
@@ -353,6 +375,23 @@ function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): Multi
   }
 }
 
+function batchNormTrainGradGradKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
+  return ({ inputs, attrs, backend }) => {
+    const names = ['a', 'p', 'q', 'dy', 'x', 'gamma', 'mean', 'variance'] as const
+    const t = names.map((name) => (inputs as Record<string, TensorInfo>)[name]!)
+    const [a, p, q, dy, x, gamma, mean, variance] = t as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo]
+    const native = needNative(backendName, backend, BatchNormTrainGradGrad, t)
+    if (dy.shape.join() !== x.shape.join() || a.shape.join() !== x.shape.join()) {
+      throw new Error(`${BatchNormTrainGradGrad}: a is [${a.shape}], dy [${dy.shape}], x [${x.shape}]`)
+    }
+    const dims = channelDims(BatchNormTrainGradGrad, x, [p, q, gamma, mean, variance])
+    const c = [dims[1]!]
+    return computeMany(backendName, backend, t, [x.shape, x.shape, c], (v, [ddy, ddx, ddgamma]) =>
+      native.batchNormDoubleBackward(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, ddy!, ddx!, ddgamma!, dims, attrs.epsilon as number)
+    )
+  }
+}
+
 /** [rows, channels] of a channels-last tensor (a scalar or vector counts as one row). */
 export function rowsDims(t: TensorInfo): Int32Array {
   const channels = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1]!
@@ -420,6 +459,7 @@ function install(): void {
       for (const [kernelName, make] of <[string, (b: (typeof BACKENDS)[number]) => KernelFn | MultiKernelFn][]>[
         [BatchNormTrain, batchNormTrainKernel],
         [BatchNormTrainGrad, batchNormTrainGradKernel],
+        [BatchNormTrainGradGrad, batchNormTrainGradGradKernel],
         [ChannelAffine, channelAffineKernel],
         [ChannelAffineGrad, channelAffineGradKernel],
         [ReluGrad, reluGradKernel]

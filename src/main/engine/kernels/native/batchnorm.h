@@ -26,3 +26,14 @@ void batchNormForward(const BatchNormShape &, const float *x, const float *gamma
  */
 void batchNormBackward(const BatchNormShape &, const float *dy, const float *x, const float *gamma,
                        const float *mean, const float *variance, float *dx, float *dgamma, float *dbeta, Pool &);
+
+/*
+ * The gradient of batchNormBackward itself (orthogonal training differentiates the input
+ * gradient): for upstream gradients a (of dx), p and q (of dgamma and dbeta, per channel) it
+ * writes dg (of dy), dxx (of x, through xhat, the mean and the variance) and dgammaOut (of
+ * gamma). The formulas are in gradients/BatchNormTrain_grad.ts; here they are folded into
+ * per-channel coefficients after one pass of sums, so it is two passes in all.
+ */
+void batchNormDoubleBackward(const BatchNormShape &, const float *a, const float *p, const float *q, const float *g,
+                             const float *x, const float *gamma, const float *mean, const float *variance, float *dg,
+                             float *dxx, float *dgammaOut, Pool &);

@@ -10,6 +10,7 @@
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
  *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon)
  *   batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, dims, epsilon)
+ *   batchNormDoubleBackward(a, p, q, dy, x, gamma, mean, variance, ddy, ddx, ddgamma, dims, epsilon)
  *                                          training-mode batch norm (batchnorm.h); dims [rows, channels]
  *   channelAffine(x, scale, shift, y, dims, relu)
  *                                          y = x * scale + shift per channel (then ReLU) (affine.h)
@@ -207,7 +208,11 @@ bool sizedFloatArray(napi_env env, napi_value v, size_t want, bool nullable, flo
  */
 bool readBatchNormArgs(napi_env env, napi_callback_info info, size_t count, const bool *channelWide,
                        float **arrays, BatchNormShape *s, Instance **inst) {
-  napi_value argv[12];
+  napi_value argv[16];
+  if (count + 2 > 16) {
+    napi_throw_error(env, nullptr, "ortholens native: too many batch-norm arguments");
+    return false;
+  }
   if (!callArgs(env, info, count + 2, argv, inst, "the arrays, dims and epsilon")) return false;
   RowsShape dims;
   if (!readRows(env, argv[count], &dims)) return false;
@@ -247,6 +252,21 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   if (!readBatchNormArgs(env, info, 8, channelWide, a, &s, &inst)) return nullptr;
   try {
     batchNormBackward(s, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], *inst->pool);
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
+  }
+  return nullptr;
+}
+
+napi_value BatchNormDoubleBackward(napi_env env, napi_callback_info info) {
+  // a p q dy x gamma mean variance ddy ddx ddgamma
+  static const bool channelWide[] = {false, true, true, false, false, true, true, true, false, false, true};
+  float *v[11];
+  BatchNormShape s;
+  Instance *inst = nullptr;
+  if (!readBatchNormArgs(env, info, 11, channelWide, v, &s, &inst)) return nullptr;
+  try {
+    batchNormDoubleBackward(s, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], *inst->pool);
   } catch (const std::exception &e) {
     napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
   }
@@ -389,6 +409,7 @@ NAPI_MODULE_INIT() {
       {"conv2dInputGrad", nullptr, Conv2dInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormDoubleBackward", nullptr, BatchNormDoubleBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, ChannelAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maskedScale", nullptr, MaskedScale, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelSum", nullptr, ChannelSum, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -20,7 +20,7 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     // The header names the native kernels exactly when the host (this process) runs them.
     const header = await page.getByTestId('backend').innerText()
     const native = nativeKernelStatus()
-    if (native.active) expect(header).toMatch(/native convolutions \((AVX-512|AVX2|SIMD)\)/)
+    if (native.active) expect(header).toMatch(/native kernels \((AVX-512|AVX2|SIMD)\)/)
     else expect(header).not.toMatch(/native/)
     expect(await page.getByRole('heading', { name: 'Projects', exact: true }).isVisible()).toBe(true)
     expect(await page.getByText('No recent projects yet').isVisible()).toBe(true)

@@ -13,6 +13,7 @@
  *  - BatchNormTrain, BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
  *  - ChannelAffine, ChannelAffineGrad: our native inference batch norm (+ ReLU) (ops/channelAffine).
  *  - Relu: one native pass when active; its native kernel's own gradient.
+ *  - FlipFilter: our filter flip for input gradients, its own inverse.
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
@@ -31,6 +32,7 @@ import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
 import { batchNormTrainGradConfig, batchNormTrainGradGradConfig } from './BatchNormTrain_grad'
 import { channelAffineGradConfig, channelAffineGradGradConfig } from './ChannelAffine_grad'
 import { reluGradConfig, reluGradGradConfig } from './Relu_grad'
+import { flipFilterGradConfig } from './FlipFilter_grad'
 import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
 import { meanGradConfig, sumGradConfig } from './Reduce_grad'
@@ -51,6 +53,7 @@ for (const config of [
   channelAffineGradGradConfig,
   reluGradConfig,
   reluGradGradConfig,
+  flipFilterGradConfig,
   maxGradConfig,
   sumGradConfig,
   meanGradConfig,

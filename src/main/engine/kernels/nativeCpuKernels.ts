@@ -45,6 +45,22 @@ function perChannel(big: TensorInfo, small: TensorInfo): boolean {
   return small.shape[small.shape.length - 1] === c && sizeOf(small) === c
 }
 
+/**
+ * Whether `small` is one value per image and channel of `big` ([N, 1, …, 1, C] against
+ * [N, …, C]): global average pooling's gradient spreads such a tensor over the feature map.
+ */
+function perImageChannel(big: TensorInfo, small: TensorInfo): boolean {
+  const r = big.shape.length
+  return (
+    r >= 3 &&
+    small.shape.length === r &&
+    small.shape[0] === big.shape[0] &&
+    small.shape[r - 1] === big.shape[r - 1] &&
+    small.shape.slice(1, -1).every((d) => d === 1) &&
+    sizeOf(big) > sizeOf(small)
+  )
+}
+
 type Op = 'add' | 'sub' | 'mul'
 const OP_CODE: Record<Op, 0 | 1 | 2> = { add: 0, sub: 1, mul: 2 }
 
@@ -60,6 +76,7 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     if (a.shape.join() === b.shape.join()) {
       return compute(BACKEND, args.backend, [a, b], a.shape, ([av, bv], out) => native.binaryOp(OP_CODE[op], av!, bv!, out))
     }
+    if (perImageChannel(a, b) || perImageChannel(b, a)) return perImageKernel(op, args, native)
     const bSmall = perChannel(a, b)
     if (!bSmall && !perChannel(b, a)) return stock(args)
     const [big, small] = bSmall ? [a, b] : [b, a]
@@ -67,14 +84,40 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     const c = dims[1]!
     return compute(BACKEND, args.backend, [big, small], big.shape, ([xv, sv], out) => {
       const v = sv!.length === c ? sv! : new Float32Array(c).fill(sv![0]!)
-      const ones = new Float32Array(c).fill(1)
-      const zeros = new Float32Array(c)
-      // big is a: a + v, a - v, a * v;  big is b: v + b, v - b = b * -1 + v, v * b.
-      const [scale, shift] =
-        op === 'mul' ? [v, zeros] : op === 'add' ? [ones, v] : bSmall ? [ones, v.map((t) => -t)] : [ones.fill(-1), v]
-      native.channelAffine(xv!, scale, shift, out, dims, false)
+      affineFor(op, bSmall, v, (scale, shift) => native.channelAffine(xv!, scale, shift, out, dims, false))
     })
   }
+}
+
+/**
+ * big op small (or small op big, when !smallIsB) as big * scale + shift with per-channel
+ * scale and shift: a + v, a - v, a * v;  v + b, v - b = b * -1 + v, v * b.
+ */
+function affineFor(op: Op, smallIsB: boolean, v: Float32Array, run: (scale: Float32Array, shift: Float32Array) => void): void {
+  const c = v.length
+  const ones = new Float32Array(c).fill(1)
+  if (op === 'mul') run(v, new Float32Array(c))
+  else if (op === 'add') run(ones, v)
+  else if (smallIsB) run(ones, v.map((t) => -t))
+  else run(ones.fill(-1), v)
+}
+
+/** The per-image case: one affine map per image, on views of that image's rows. */
+function perImageKernel(op: Op, args: KernelArgs, native: NativeModule): TensorInfo {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo }
+  const bSmall = perImageChannel(a, b)
+  const [big, small] = bSmall ? [a, b] : [b, a]
+  const n = big.shape[0]!
+  const c = big.shape[big.shape.length - 1]!
+  const perImage = sizeOf(big) / n
+  const dims = Int32Array.of(perImage / c, c)
+  return compute(BACKEND, args.backend, [big, small], big.shape, ([xv, sv], out) => {
+    for (let i = 0; i < n; i++) {
+      const x = xv!.subarray(i * perImage, (i + 1) * perImage)
+      const y = out.subarray(i * perImage, (i + 1) * perImage)
+      affineFor(op, bSmall, sv!.slice(i * c, (i + 1) * c), (scale, shift) => native.channelAffine(x, scale, shift, y, dims, false))
+    }
+  })
 }
 
 /** Sum over every axis but the last (bias and batch-norm gradients); other axes go to stock. */
@@ -89,6 +132,39 @@ function sumKernel(stock: KernelFn): KernelFn {
     const c = x.shape[rank - 1]!
     const outShape = keepDims ? [...Array(rank - 1).fill(1), c] : [c]
     return compute(BACKEND, args.backend, [x], outShape, ([xv], out) => native.channelSum(xv!, out, rowsDims(x)))
+  }
+}
+
+/**
+ * Mean over every axis but the last (statistics), or over the spatial axes of an NHWC tensor
+ * (global average pooling): per-channel sums of each image's rows, then divided.
+ */
+function meanKernel(stock: KernelFn): KernelFn {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo }
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
+    const native = ready(args, [x])
+    const rank = x.shape.length
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
+    const inner = [...Array(rank - 1).keys()]
+    const spatial = inner.slice(1)
+    const overRows = axes.join() === inner.join()
+    const overSpatial = rank >= 3 && axes.join() === spatial.join()
+    if (!native || rank < 2 || sizeOf(x) === 0 || (!overRows && !overSpatial)) return stock(args)
+    const c = x.shape[rank - 1]!
+    const images = overRows ? 1 : x.shape[0]!
+    const perImage = sizeOf(x) / images
+    const count = perImage / c
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i))
+    return compute(BACKEND, args.backend, [x], outShape, ([xv], out) => {
+      const dims = Int32Array.of(count, c)
+      for (let i = 0; i < images; i++) {
+        native.channelSum(xv!.subarray(i * perImage, (i + 1) * perImage), out.subarray(i * c, (i + 1) * c), dims)
+      }
+      for (let k = 0; k < out.length; k++) out[k] = out[k]! / count
+    })
   }
 }
 
@@ -155,6 +231,7 @@ const replacements: Record<string, (stock: KernelFn) => KernelFn> = {
   [tf.Sub]: (stock) => binaryKernel('sub', stock),
   [tf.Multiply]: (stock) => binaryKernel('mul', stock),
   [tf.Sum]: sumKernel,
+  [tf.Mean]: meanKernel,
   [tf.Relu]: reluKernel,
   [tf.BatchMatMul]: batchMatMulKernel
 }

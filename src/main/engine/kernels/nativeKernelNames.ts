@@ -1,5 +1,5 @@
 /**
- * Names of this project's own native kernels. A module without imports, so the gradient
+ * Names of this project's own kernels (all native but FlipFilter, a plain permutation). A module without imports, so the gradient
  * files can name them at load time whichever of tf.ts and nativeKernels.ts loads first
  * (tf.ts installs the gradients, and nativeKernels imports tf.ts).
  */
@@ -18,3 +18,5 @@ export const ChannelAffine = 'OrthoLensChannelAffine'
 export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
 /** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */
 export const ReluGrad = 'OrthoLensReluGrad'
+/** A filter [kh, kw, ci, co] flipped in space with its channel axes swapped: [kh, kw, co, ci]. */
+export const FlipFilter = 'OrthoLensFlipFilter'

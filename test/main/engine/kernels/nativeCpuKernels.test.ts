@@ -46,7 +46,11 @@ describe.skipIf(!loadNativeKernels())('native cpu kernels equal the stock cpu ke
       [[6, 7], []],
       [[], [3, 4, 2]],
       [[1, 1], [2, 9]],
-      [[2, 1, 3], [2, 4, 3]]
+      [[2, 1, 3], [2, 4, 3]],
+      // Per image and channel (global average pooling's gradient), either side.
+      [[3, 1, 1, 16], [3, 5, 4, 16]],
+      [[4, 6, 6, 8], [4, 1, 1, 8]],
+      [[2, 7, 5], [2, 1, 5]]
     ]
     pairs.forEach(([sa, sb], i) => {
       for (const op of [tf.add, tf.sub, tf.mul]) {
@@ -67,6 +71,21 @@ describe.skipIf(!loadNativeKernels())('native cpu kernels equal the stock cpu ke
     cases.forEach(([shape, axis, keepDims], i) => {
       const r = bothWays(() => tf.sum(rnd(shape, 50 + i), axis, keepDims))
       expect(maxRelError(r.native, r.stock), `sum [${shape}] axis ${String(axis)}`).toBeLessThan(1e-5)
+    })
+  })
+
+  it('mean over every axis but the last and over the spatial axes (keepDims or not), and others', () => {
+    const cases: [number[], number | number[], boolean][] = [
+      [[3, 6, 5, 16], [1, 2], false],
+      [[3, 6, 5, 16], [2, 1], true],
+      [[2, 9, 7], 1, false],
+      [[4, 300, 6], [0, 1], false],
+      [[3, 6, 5, 16], [0, 1, 2], true],
+      [[3, 6, 5, 16], [0, 3], false]
+    ]
+    cases.forEach(([shape, axis, keepDims], i) => {
+      const r = bothWays(() => tf.mean(rnd(shape, 90 + i), axis, keepDims))
+      expect(maxRelError(r.native, r.stock), `mean [${shape}] axis ${String(axis)}`).toBeLessThan(1e-5)
     })
   })
 

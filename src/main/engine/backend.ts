@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { tf } from './tf'
 import { registerThreadedWasm, wasmThreadCount } from './wasmThreads'
 import { defaultThreadCount } from './threads'
+import { nativeKernelsActive, nativeKernelStatus } from './kernels/nativeKernels'
 import { guardWasmHeap } from './wasmHeap'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -79,7 +80,9 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
       if (!ok || tf.getBackend() !== name) throw new Error('backend did not initialise')
       if (name === 'wasm') guardWasmHeap((tf.backend() as unknown as { wasm: unknown }).wasm)
       tried.push({ name, ok: true })
-      const threads = name === 'wasm' ? wasmThreadCount() : name === 'cpu' ? 1 : defaultThreadCount()
+      // The cpu backend's own kernels are single-threaded; the native ones use the pool.
+      const cpuThreads = nativeKernelsActive() ? (nativeKernelStatus().threads ?? 1) : 1
+      const threads = name === 'wasm' ? wasmThreadCount() : name === 'cpu' ? cpuThreads : defaultThreadCount()
       current = { name, detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail, threads, tried }
       return current
     } catch (err) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { loadNativeKernels, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import { loadNativeKernels, nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { maxRelError } from '../../../helpers/compare'
 
 /** fn's result with the native kernels on and off (the stock cpu kernels), as arrays. */
@@ -27,7 +27,8 @@ function bothWays(fn: () => tf.Tensor): { native: Float32Array; stock: Float32Ar
 // Seeds start at 1: tfjs takes a seed of 0 as none (a fresh random draw).
 const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed)
 
-describe.skipIf(!loadNativeKernels())('native cpu kernels equal the stock cpu kernels', () => {
+// Skipped where the native kernels are not built or are switched off (ORTHOLENS_NATIVE_KERNELS=0).
+describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stock cpu kernels', () => {
   beforeAll(async () => {
     await initBackend('cpu')
   })

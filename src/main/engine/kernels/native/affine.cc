@@ -34,7 +34,7 @@ static inline F4 load4(const float *p) {
 
 static inline void store4(float *p, F4 v) { std::memcpy(p, &v, sizeof v); }
 
-/* g where m > 0, else +0 (what tfjs's dy * step(x) gives, short of dy being NaN or infinite). */
+/* g where m > 0, else 0: tfjs's dy * step(x), except that there a NaN or infinite dy gives NaN. */
 static inline F4 maskPositive(F4 g, F4 m) {
   const F4 zero = {0, 0, 0, 0};
   return (F4)((I4)g & (I4)(m > zero));

@@ -327,7 +327,7 @@ function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelF
   }
 }
 
-/** The batch-norm kernels have no stock fallback: ops/batchNorm calls them only when active. */
+/** Our own kernels have no stock fallback: their callers (ops/, gradients/) use them only when active. */
 function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
   const native = activeNativeModule()
   if (!native || !usable(backendName, backend, tensors)) {

@@ -299,17 +299,84 @@ static void filterRows(const float *in, int ci, int rows, const float *dyq, int 
   }
 }
 
-/* Adds one image's filter gradient to acc ([taps][ci][coP]). */
+/*
+ * The filter gradient's form for stride 1, dilation 1 and three taps per row (as the forward
+ * tile row): taps (a, 0..2) read input pixels q, q+1, q+2, so input pixel p meets dy[p],
+ * dy[p-1] and dy[p-2]. One broadcast of in[p][c] then feeds three multiply-adds, the three
+ * dy vectors sliding along p in registers: about a third of the loads per multiply-add of
+ * filterTile. dyPad is dy with two zero pixels before and after. acc holds the row's three
+ * taps, tapStride floats apart.
+ */
+template <int RC, int CB>
+static void filterTileRow3(const float *in, int ci, const float *dyPad, int coP, int Q, int o0, float *acc_out,
+                           size_t tapStride) {
+  vf acc[3][RC][CB];
+  UNROLL for (int b = 0; b < 3; b++)
+    UNROLL for (int r = 0; r < RC; r++)
+      UNROLL for (int j = 0; j < CB; j++) acc[b][r][j] = load(acc_out + b * tapStride + (size_t)r * coP + j * VW);
+  vf d1[CB], d2[CB];
+  UNROLL for (int j = 0; j < CB; j++) d1[j] = d2[j] = vf{};
+  const float *d = dyPad + 2 * (size_t)coP + o0;
+  for (int p = 0; p < Q + 2; p++, in += ci) {
+    vf d0[CB];
+    UNROLL for (int j = 0; j < CB; j++) d0[j] = load(d + (size_t)p * coP + j * VW);
+    UNROLL for (int r = 0; r < RC; r++) {
+      vf xv = splat(in[r]);
+      UNROLL for (int j = 0; j < CB; j++) {
+        acc[0][r][j] += xv * d0[j];
+        acc[1][r][j] += xv * d1[j];
+        acc[2][r][j] += xv * d2[j];
+      }
+    }
+    UNROLL for (int j = 0; j < CB; j++) {
+      d2[j] = d1[j];
+      d1[j] = d0[j];
+    }
+  }
+  UNROLL for (int b = 0; b < 3; b++)
+    UNROLL for (int r = 0; r < RC; r++)
+      UNROLL for (int j = 0; j < CB; j++) store(acc_out + b * tapStride + (size_t)r * coP + j * VW, acc[b][r][j]);
+}
+
+/* Three accumulator sets and three sliding dy vectors per tile column must fit the registers. */
+static constexpr int row3Channels(int cb) { return ACC_REGS / (3 * cb); }
+static constexpr bool row3Fits(int cb) { return VW == 16 && cb <= 2 && 3 * row3Channels(cb) * cb + 3 * cb + 1 <= 32; }
+
+template <int CB>
+static void filterRowsRow3(const float *in, int ci, const float *dyPad, int coP, int Q, int o0, float *acc,
+                           size_t tapStride) {
+  constexpr int RC = row3Channels(CB);
+  int c = 0;
+  for (; c + RC <= ci; c += RC) filterTileRow3<RC, CB>(in + c, ci, dyPad, coP, Q, o0, acc + (size_t)c * coP, tapStride);
+  for (; c < ci; c++) filterTileRow3<1, CB>(in + c, ci, dyPad, coP, Q, o0, acc + (size_t)c * coP, tapStride);
+}
+
+/*
+ * Adds one image's filter gradient to acc ([taps][ci][coP]). dyPad is dy on the plane grid
+ * with two zero pixels before and after (the row form reads them).
+ */
 static void filterImage(const ConvShape &s, const Layout &l, const float *buf, const size_t *taps,
-                        const float *dyq, int coP, float *acc) {
+                        const float *dyPad, int coP, float *acc) {
   const int Q = l.ho * l.wq, vecs = coP / VW, nTaps = s.kh * s.kw;
+  const float *dyq = dyPad + 2 * (size_t)coP;
+  const bool row3 = s.kw == 3 && s.sw == 1 && s.dw == 1;
+  const size_t tapStride = (size_t)s.ci * coP;
   for (int t = 0; t < nTaps; t++) {
     const float *in = buf + taps[t];
-    float *at = acc + (size_t)t * s.ci * coP;
+    float *at = acc + (size_t)t * tapStride;
     for (int v = 0; v < vecs;) {
       int cb = std::min(MAX_CB, vecs - v);
       if (cb == 3 && vecs - v > 4) cb = 2;
       int o0 = v * VW;
+      if (row3 && cb <= 2 && row3Fits(cb)) {
+        /* Taps (a, 1) and (a, 2) are done with (a, 0). */
+        if (t % 3 == 0) {
+          if (cb == 1) filterRowsRow3<1>(in, s.ci, dyPad, coP, Q, o0, at + o0, tapStride);
+          else filterRowsRow3<2>(in, s.ci, dyPad, coP, Q, o0, at + o0, tapStride);
+        }
+        v += cb;
+        continue;
+      }
       switch (cb) {
         case 1: filterRows<1>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
         case 2: filterRows<2>(in, s.ci, s.ci, dyq, coP, Q, o0, at + o0); break;
@@ -573,7 +640,8 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
   const std::vector<size_t> taps = tapOffsets(s, l);
   const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
   const size_t accFloats = (size_t)nTaps * s.ci * coP;
-  const size_t dyqFloats = (size_t)s.ho * l.wq * coP;
+  /* dy on the plane grid with two zero pixels before and after (filterImage's row form). */
+  const size_t dyqFloats = ((size_t)s.ho * l.wq + 4) * coP;
   const int workers = pool.size();
   std::vector<std::vector<float>> partial(workers);
   pool.run(s.n, [&](int n, Scratch &scratch) {
@@ -581,9 +649,11 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
     if (acc.empty()) acc.assign(accFloats, 0.f);
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
-    float *dyq = scratch.floats(1, dyqFloats);
-    spreadDy(s, l, dy + n * outImage, coP, dyq);
-    filterImage(s, l, buf, taps.data(), dyq, coP, acc.data());
+    float *dyPad = scratch.floats(1, dyqFloats);
+    std::memset(dyPad, 0, 2 * (size_t)coP * sizeof(float));
+    std::memset(dyPad + dyqFloats - 2 * (size_t)coP, 0, 2 * (size_t)coP * sizeof(float));
+    spreadDy(s, l, dy + n * outImage, coP, dyPad + 2 * (size_t)coP);
+    filterImage(s, l, buf, taps.data(), dyPad, coP, acc.data());
   });
   /* Sum the workers' partial gradients, dropping the padded output channels. */
   for (size_t k = 0; k < (size_t)nTaps * s.ci; k++) {

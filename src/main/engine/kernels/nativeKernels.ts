@@ -130,6 +130,16 @@ export function loadNativeKernels(): NativeModule | undefined {
       try {
         module = createRequire(import.meta.url)(file) as NativeModule
         module.configure({ threads: defaultThreadCount() })
+        // ORTHOLENS_NATIVE_ISA=avx2|base runs a narrower instruction set than the CPU's best
+        // (to measure what such a CPU gets, or to rule the wide one out).
+        const isa = process.env.ORTHOLENS_NATIVE_ISA
+        if (isa) {
+          try {
+            module.configure({ isa })
+          } catch (err) {
+            process.emitWarning(`ORTHOLENS_NATIVE_ISA=${isa} ignored: ${err instanceof Error ? err.message : String(err)}`)
+          }
+        }
       } catch (err) {
         module = null
         loadError = `failed to load ${file}: ${err instanceof Error ? err.message : String(err)}`

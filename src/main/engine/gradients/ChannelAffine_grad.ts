@@ -22,6 +22,16 @@ function throughRelu(dy: Tensor, y: Tensor, relu: boolean): Tensor {
   return relu ? tf.mul(dy, tf.step(y)) : dy
 }
 
+/** dy * scale * m, the input gradient: the native kernel, which the second order reuses. */
+function inputGrad(dy: Tensor, y: Tensor, scale: Tensor, relu: boolean): Tensor {
+  return tf.engine().runKernel(ChannelAffineGrad, { dy, y, scale }, { relu }) as Tensor
+}
+
+/** sum over rows of (dy * m) * other, per channel: the gradient reaching a scale. */
+function scaleGrad(dy: Tensor, y: Tensor, other: Tensor, relu: boolean): Tensor {
+  return tf.sum(tf.mul(throughRelu(dy, y, relu), other), allButLast(other))
+}
+
 export const channelAffineGradConfig: tf.GradConfig = {
   kernelName: ChannelAffine,
   inputsToSave: ['x', 'scale'],
@@ -31,8 +41,8 @@ export const channelAffineGradConfig: tf.GradConfig = {
     const { relu } = attrs as unknown as ReluAttr
     const g = dy as Tensor
     return {
-      x: () => tf.engine().runKernel(ChannelAffineGrad, { dy: g, y: y!, scale: scale! }, { relu }) as Tensor,
-      scale: () => tf.sum(tf.mul(throughRelu(g, y!, relu), x!), allButLast(x!)),
+      x: () => inputGrad(g, y!, scale!, relu),
+      scale: () => scaleGrad(g, y!, x!, relu),
       shift: () => tf.sum(throughRelu(g, y!, relu), allButLast(x!))
     }
   }
@@ -46,9 +56,9 @@ export const channelAffineGradGradConfig: tf.GradConfig = {
     const { relu } = attrs as unknown as ReluAttr
     const upstream = a as Tensor
     return {
-      dy: () => tf.engine().runKernel(ChannelAffineGrad, { dy: upstream, y: y!, scale: scale! }, { relu }) as Tensor,
+      dy: () => inputGrad(upstream, y!, scale!, relu),
       y: () => tf.zerosLike(y!),
-      scale: () => tf.sum(tf.mul(throughRelu(upstream, y!, relu), dy!), allButLast(dy!))
+      scale: () => scaleGrad(upstream, y!, dy!, relu)
     }
   }
 }

@@ -120,26 +120,12 @@ function perImageKernel(op: Op, args: KernelArgs, native: NativeModule): TensorI
   })
 }
 
-/** Sum over every axis but the last (bias and batch-norm gradients); other axes go to stock. */
-function sumKernel(stock: KernelFn): KernelFn {
-  return (args) => {
-    const { x } = args.inputs as { x: TensorInfo }
-    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
-    const native = ready(args, [x])
-    const rank = x.shape.length
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
-    if (!native || rank < 2 || sizeOf(x) === 0 || axes.join() !== [...Array(rank - 1).keys()].join()) return stock(args)
-    const c = x.shape[rank - 1]!
-    const outShape = keepDims ? [...Array(rank - 1).fill(1), c] : [c]
-    return compute(BACKEND, args.backend, [x], outShape, ([xv], out) => native.channelSum(xv!, out, rowsDims(x)))
-  }
-}
-
 /**
- * Mean over every axis but the last (statistics), or over the spatial axes of an NHWC tensor
- * (global average pooling): per-channel sums of each image's rows, then divided.
+ * Sum or mean over every axis but the last (bias and batch-norm gradients, statistics), or
+ * over the spatial axes of an NHWC tensor (global average pooling and its gradient): the
+ * per-channel sums of each image's rows. Other axes go to the stock kernel.
  */
-function meanKernel(stock: KernelFn): KernelFn {
+function reduceKernel(mean: boolean, stock: KernelFn): KernelFn {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo }
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
@@ -147,9 +133,8 @@ function meanKernel(stock: KernelFn): KernelFn {
     const rank = x.shape.length
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
     const inner = [...Array(rank - 1).keys()]
-    const spatial = inner.slice(1)
     const overRows = axes.join() === inner.join()
-    const overSpatial = rank >= 3 && axes.join() === spatial.join()
+    const overSpatial = rank >= 3 && axes.join() === inner.slice(1).join()
     if (!native || rank < 2 || sizeOf(x) === 0 || (!overRows && !overSpatial)) return stock(args)
     const c = x.shape[rank - 1]!
     const images = overRows ? 1 : x.shape[0]!
@@ -163,7 +148,7 @@ function meanKernel(stock: KernelFn): KernelFn {
       for (let i = 0; i < images; i++) {
         native.channelSum(xv!.subarray(i * perImage, (i + 1) * perImage), out.subarray(i * c, (i + 1) * c), dims)
       }
-      for (let k = 0; k < out.length; k++) out[k] = out[k]! / count
+      if (mean) for (let k = 0; k < out.length; k++) out[k] = out[k]! / count
     })
   }
 }
@@ -230,8 +215,8 @@ const replacements: Record<string, (stock: KernelFn) => KernelFn> = {
   [tf.Add]: (stock) => binaryKernel('add', stock),
   [tf.Sub]: (stock) => binaryKernel('sub', stock),
   [tf.Multiply]: (stock) => binaryKernel('mul', stock),
-  [tf.Sum]: sumKernel,
-  [tf.Mean]: meanKernel,
+  [tf.Sum]: (stock) => reduceKernel(false, stock),
+  [tf.Mean]: (stock) => reduceKernel(true, stock),
   [tf.Relu]: reluKernel,
   [tf.BatchMatMul]: batchMatMulKernel
 }

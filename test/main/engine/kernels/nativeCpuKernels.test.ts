@@ -3,6 +3,7 @@ import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { loadNativeKernels, nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { maxRelError } from '../../../helpers/compare'
+import { withNativeKernelsOff } from '../../../helpers/nativeSwitch'
 
 /** fn's result with the native kernels on and off (the stock cpu kernels), as arrays. */
 function bothWays(fn: () => tf.Tensor): { native: Float32Array; stock: Float32Array; shape: number[] } {
@@ -14,14 +15,9 @@ function bothWays(fn: () => tf.Tensor): { native: Float32Array; stock: Float32Ar
     return { v, shape }
   }
   const native = run()
-  setNativeKernels(false)
-  try {
-    const stock = run()
-    expect(native.shape).toEqual(stock.shape)
-    return { native: native.v, stock: stock.v, shape: native.shape }
-  } finally {
-    setNativeKernels(true)
-  }
+  const stock = withNativeKernelsOff(run)
+  expect(native.shape).toEqual(stock.shape)
+  return { native: native.v, stock: stock.v, shape: native.shape }
 }
 
 // Seeds start at 1: tfjs takes a seed of 0 as none (a fresh random draw).
@@ -61,7 +57,7 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
     })
   })
 
-  it('sum over every axis but the last (keepDims or not), and over other axes', () => {
+  it('sum over every axis but the last or the spatial axes (keepDims or not), and over other axes', () => {
     const cases: [number[], number | number[], boolean][] = [
       [[2, 700, 5], [0, 1], false],
       [[3, 6, 6, 16], [2, 0, 1], true],

@@ -10,6 +10,7 @@ import {
 } from '../../../../src/main/engine/kernels/nativeKernels'
 import { conv2dBackpropFilterOps } from '../../../../src/main/engine/kernels/convGradOps'
 import { maxRelError } from '../../../helpers/compare'
+import { withNativeKernelsOff } from '../../../helpers/nativeSwitch'
 import { convLabel, type ConvCase } from '../../../helpers/convCases'
 
 // Strides 1-2, same/valid/explicit padding, odd sizes, 1-70 channels (tails of every vector
@@ -84,16 +85,6 @@ function inputGrad(c: ConvCase, d: Data): Float32Array {
   )
 }
 
-/** Results of the stock kernels (native off) on the cpu backend. */
-function stock<T>(fn: () => T): T {
-  setNativeKernels(false)
-  try {
-    return fn()
-  } finally {
-    setNativeKernels(true)
-  }
-}
-
 // The same compilers, in the same order, as scripts/build-native-kernels.mjs tries.
 const hasCompiler = [process.env.CXX, 'c++', 'g++', 'clang++']
   .filter((c): c is string => Boolean(c))
@@ -131,7 +122,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     // forward-convolution decomposition of the filter gradient (convGradOps.test checks it
     // against the stock Conv2DBackpropFilter, which has no dilation).
     const inputs = cases.map((c, i) => data(c, 10 + 3 * i))
-    const refs = stock(() =>
+    const refs = withNativeKernelsOff(() =>
       cases.map((c, i) => ({
         y: forward(c, inputs[i]!),
         dw: filterGrad(c, inputs[i]!),
@@ -194,7 +185,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
         return g.map((t) => t.dataSync() as Float32Array)
       })
     const viaNative = penaltyGrads()
-    const viaOps = stock(penaltyGrads)
+    const viaOps = withNativeKernelsOff(penaltyGrads)
     expect(maxRelError(viaNative[0]!, viaOps[0]!)).toBeLessThan(1e-5)
     expect(maxRelError(viaNative[1]!, viaOps[1]!)).toBeLessThan(1e-5)
     // Neither gradient is zero: the checks above are not vacuous.

@@ -4,6 +4,7 @@ import { initBackend } from '../../../../src/main/engine/backend'
 import { loadNativeKernels, nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { batchNormTrain, batchNormTrainOps } from '../../../../src/main/engine/ops/batchNorm'
 import { maxRelError } from '../../../helpers/compare'
+import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
 
 const EPS = 1e-3
 
@@ -33,22 +34,6 @@ function inputs(shape: number[], seed: number): Inputs {
     x,
     gamma: tf.randomNormal([c], 1, 0.5, 'float32', seed + 1),
     beta: tf.randomNormal([c], 0, 0.5, 'float32', seed + 2)
-  }
-}
-
-function values(ts: tf.Tensor[]): Float32Array[] {
-  const out = ts.map((t) => t.dataSync() as Float32Array)
-  tf.dispose(ts)
-  return out
-}
-
-/** With the native kernels off, batchNormTrain takes the ops route. */
-function viaOps<T>(fn: () => T): T {
-  setNativeKernels(false)
-  try {
-    return fn()
-  } finally {
-    setNativeKernels(true)
   }
 }
 
@@ -87,12 +72,12 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
         const d = inputs(shape, 100 + 5 * i)
         const run = (): Float32Array[] => {
           const r = batchNormTrain(d.x, d.gamma, d.beta, EPS)
-          return values([r.y, r.mean, r.variance])
+          return valuesAndDispose([r.y, r.mean, r.variance])
         }
         const before = tf.memory().numTensors
         const native = run()
         expect(tf.memory().numTensors).toBe(before)
-        const ops = viaOps(run)
+        const ops = withNativeKernelsOff(run)
         const what = `${backend} [${shape}]`
         expect(maxRelError(native[0]!, ops[0]!), `y ${what}`).toBeLessThan(2e-5)
         expect(maxRelError(native[1]!, ops[1]!), `mean ${what}`).toBeLessThan(1e-6)
@@ -111,9 +96,9 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
       const w = tf.randomNormal(shape, 0, 1, 'float32', 300 + i)
       const u = tf.randomNormal(shape, 0, 1, 'float32', 400 + i)
       const before = tf.memory().numTensors
-      const native = values(gradients(d, w, u, batchNormTrain))
+      const native = valuesAndDispose(gradients(d, w, u, batchNormTrain))
       expect(tf.memory().numTensors).toBe(before)
-      const ops = values(viaOps(() => gradients(d, w, u, batchNormTrainOps)))
+      const ops = valuesAndDispose(withNativeKernelsOff(() => gradients(d, w, u, batchNormTrainOps)))
       const names = ['dL1/dx', 'dL1/dgamma', 'dL1/dbeta', 'dL2/dx', 'dL2/dgamma', 'dL2/dbeta']
       names.forEach((name, k) => {
         expect(maxRelError(native[k]!, ops[k]!), `${name} [${shape}]`).toBeLessThan(2e-4)

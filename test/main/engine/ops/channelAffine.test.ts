@@ -4,28 +4,13 @@ import { initBackend } from '../../../../src/main/engine/backend'
 import { loadNativeKernels, nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { channelAffine } from '../../../../src/main/engine/ops/channelAffine'
 import { maxRelError } from '../../../helpers/compare'
+import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
 
 const shapes: number[][] = [
   [7, 3],
   [2, 5, 6, 16],
   [3, 9, 7, 33]
 ]
-
-function values(ts: tf.Tensor[]): Float32Array[] {
-  const out = ts.map((t) => t.dataSync() as Float32Array)
-  tf.dispose(ts)
-  return out
-}
-
-/** With the native kernels off, the same calls take the ops route (and tfjs's stock ReLU gradient maths). */
-function viaOps<T>(fn: () => T): T {
-  setNativeKernels(false)
-  try {
-    return fn()
-  } finally {
-    setNativeKernels(true)
-  }
-}
 
 /**
  * Values and gradients of f(x, scale, shift, v) = sum(v * g(x)) + sum(w * g(x)^2), with
@@ -79,9 +64,9 @@ describe.skipIf(!nativeKernelStatus().active)('native per-channel affine + ReLU 
       ] as const) {
         shapes.forEach((shape, i) => {
           const before = tf.memory().numTensors
-          const native = values(run(shape, 10 * i + 1, relu, fused))
+          const native = valuesAndDispose(run(shape, 10 * i + 1, relu, fused))
           expect(tf.memory().numTensors).toBe(before)
-          const ops = values(viaOps(() => run(shape, 10 * i + 1, relu, fused)))
+          const ops = valuesAndDispose(withNativeKernelsOff(() => run(shape, 10 * i + 1, relu, fused)))
           names.forEach((name, k) => {
             const what = `${name} ${backend} relu=${relu} fused=${fused} [${shape}]`
             expect(maxRelError(native[k]!, ops[k]!), what).toBeLessThan(1e-5)

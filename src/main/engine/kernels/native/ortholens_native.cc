@@ -90,18 +90,24 @@ bool floatArray(napi_env env, napi_value v, float **data, size_t *length, const 
   return true;
 }
 
-bool readShape(napi_env env, napi_value v, ConvShape *s) {
+/* The int32 values of an Int32Array of exactly `length` values, or null (with a TypeError thrown). */
+const int32_t *int32Values(napi_env env, napi_value v, size_t length, const char *message) {
   bool is = false;
   napi_typedarray_type type;
-  size_t length = 0;
+  size_t n = 0;
   void *ptr = nullptr;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length != 15) {
-    napi_throw_type_error(env, nullptr, "shape must be an Int32Array of 15 values");
-    return false;
+      napi_get_typedarray_info(env, v, &type, &n, &ptr, nullptr, nullptr) != napi_ok || type != napi_int32_array ||
+      n != length) {
+    napi_throw_type_error(env, nullptr, message);
+    return nullptr;
   }
-  const int32_t *d = static_cast<const int32_t *>(ptr);
+  return static_cast<const int32_t *>(ptr);
+}
+
+bool readShape(napi_env env, napi_value v, ConvShape *s) {
+  const int32_t *d = int32Values(env, v, 15, "shape must be an Int32Array of 15 values");
+  if (!d) return false;
   *s = ConvShape{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
   bool ok = s->n > 0 && s->h > 0 && s->w > 0 && s->ci > 0 && s->kh > 0 && s->kw > 0 && s->co > 0 && s->sh > 0 &&
             s->sw > 0 && s->dh > 0 && s->dw > 0 && s->padTop >= 0 && s->padLeft >= 0 && s->ho > 0 && s->wo > 0;
@@ -164,17 +170,8 @@ napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
 
 /* dims: an Int32Array [rows, channels] of positive values. */
 bool readRows(napi_env env, napi_value v, RowsShape *s) {
-  bool is = false;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *ptr = nullptr;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &length, &ptr, nullptr, nullptr) != napi_ok ||
-      type != napi_int32_array || length != 2) {
-    napi_throw_type_error(env, nullptr, "dims must be an Int32Array [rows, channels]");
-    return false;
-  }
-  const int32_t *d = static_cast<const int32_t *>(ptr);
+  const int32_t *d = int32Values(env, v, 2, "dims must be an Int32Array [rows, channels]");
+  if (!d) return false;
   *s = RowsShape{d[0], d[1]};
   if (s->rows <= 0 || s->channels <= 0) {
     napi_throw_range_error(env, nullptr, "invalid [rows, channels] shape");

@@ -15,7 +15,9 @@ export default defineConfig({
     pool: 'forks',
     // One compute thread per test worker: two workers with two threads each would fight over
     // the two cores (wasmThreads.test.ts asks for two threads itself).
-    env: { ORTHOLENS_THREADS: '1' },
+    // Pool-recycled cpu outputs arrive filled with NaN, so a native kernel that leaves any
+    // element unwritten fails its tests (kernels/cpuBufferPool.ts).
+    env: { ORTHOLENS_THREADS: '1', ORTHOLENS_POOL_POISON: '1' },
     // Two cores: more workers only fight over them.
     maxWorkers: 2
   }

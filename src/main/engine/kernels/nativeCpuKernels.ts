@@ -46,27 +46,32 @@ function perChannel(big: TensorInfo, small: TensorInfo): boolean {
 }
 
 /**
- * Whether `small` is one value per image and channel of `big` ([N, 1, …, 1, C] against
- * [N, …, C]): global average pooling's gradient spreads such a tensor over the feature map.
+ * Whether `small` holds one value per image ([N, 1, …, 1]) or per image and channel
+ * ([N, 1, …, 1, C]) of `big` ([N, …, C]): global average pooling's gradient spreads the
+ * latter over the feature map, and the orthogonality penalty divides each flattened
+ * gradient row by its norm with the former.
  */
-function perImageChannel(big: TensorInfo, small: TensorInfo): boolean {
+function perImage(big: TensorInfo, small: TensorInfo): boolean {
   const r = big.shape.length
+  const last = small.shape[r - 1]
   return (
-    r >= 3 &&
+    r >= 2 &&
     small.shape.length === r &&
     small.shape[0] === big.shape[0] &&
-    small.shape[r - 1] === big.shape[r - 1] &&
+    (last === big.shape[r - 1] || last === 1) &&
     small.shape.slice(1, -1).every((d) => d === 1) &&
     sizeOf(big) > sizeOf(small)
   )
 }
 
-type Op = 'add' | 'sub' | 'mul'
-const OP_CODE: Record<Op, 0 | 1 | 2> = { add: 0, sub: 1, mul: 2 }
+type Op = 'add' | 'sub' | 'mul' | 'div'
+const OP_CODE: Record<Op, 0 | 1 | 2 | 3> = { add: 0, sub: 1, mul: 2, div: 3 }
 
 /**
- * a op b for equal shapes, or with one operand per channel (a bias, a batch-norm scale):
- * the latter as x * scale + shift over the other operand's rows.
+ * a op b for equal shapes, or with one operand per channel (a bias, a batch-norm scale) or
+ * per image: the latter as x * scale + shift over the other operand's rows. Division by a
+ * broadcast operand multiplies by its reciprocal (within an ulp of a true division); a
+ * broadcast numerator goes to the stock kernel.
  */
 function binaryKernel(op: Op, stock: KernelFn): KernelFn {
   return (args) => {
@@ -76,10 +81,10 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     if (a.shape.join() === b.shape.join()) {
       return compute(BACKEND, args.backend, [a, b], a.shape, ([av, bv], out) => native.binaryOp(OP_CODE[op], av!, bv!, out))
     }
-    if (perImageChannel(a, b) || perImageChannel(b, a)) return perImageKernel(op, args, native)
-    const bSmall = perChannel(a, b)
-    if (!bSmall && !perChannel(b, a)) return stock(args)
+    const bSmall = perImage(a, b) || perChannel(a, b)
+    if (!bSmall && (op === 'div' || !(perImage(b, a) || perChannel(b, a)))) return stock(args)
     const [big, small] = bSmall ? [a, b] : [b, a]
+    if (perImage(big, small)) return perImageKernel(op, bSmall, big, small, args.backend, native)
     const dims = rowsDims(big)
     const c = dims[1]!
     return compute(BACKEND, args.backend, [big, small], big.shape, ([xv, sv], out) => {
@@ -91,31 +96,40 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
 
 /**
  * big op small (or small op big, when !smallIsB) as big * scale + shift with per-channel
- * scale and shift: a + v, a - v, a * v;  v + b, v - b = b * -1 + v, v * b.
+ * scale and shift: a + v, a - v, a * v, a / v = a * (1 / v);  v + b, v - b = b * -1 + v, v * b.
  */
 function affineFor(op: Op, smallIsB: boolean, v: Float32Array, run: (scale: Float32Array, shift: Float32Array) => void): void {
   const c = v.length
   const ones = new Float32Array(c).fill(1)
   if (op === 'mul') run(v, new Float32Array(c))
+  else if (op === 'div') run(v.map((t) => 1 / t), new Float32Array(c))
   else if (op === 'add') run(ones, v)
   else if (smallIsB) run(ones, v.map((t) => -t))
   else run(ones.fill(-1), v)
 }
 
+/** Row width for one value per image: a power of two up to 64 that divides the image. */
+function scalarWidth(perImageSize: number): number {
+  let w = 64
+  while (perImageSize % w !== 0) w /= 2
+  return w
+}
+
 /** The per-image case: one affine map per image, on views of that image's rows. */
-function perImageKernel(op: Op, args: KernelArgs, native: NativeModule): TensorInfo {
-  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo }
-  const bSmall = perImageChannel(a, b)
-  const [big, small] = bSmall ? [a, b] : [b, a]
+function perImageKernel(op: Op, bSmall: boolean, big: TensorInfo, small: TensorInfo, backend: unknown, native: NativeModule): TensorInfo {
   const n = big.shape[0]!
-  const c = big.shape[big.shape.length - 1]!
-  const perImage = sizeOf(big) / n
-  const dims = Int32Array.of(perImage / c, c)
-  return compute(BACKEND, args.backend, [big, small], big.shape, ([xv, sv], out) => {
+  const perImageSize = sizeOf(big) / n
+  const perChannelValues = small.shape[small.shape.length - 1]! === big.shape[big.shape.length - 1]!
+  // One value per image is a "channel" row as wide as a vector, every entry that value.
+  const c = perChannelValues ? big.shape[big.shape.length - 1]! : scalarWidth(perImageSize)
+  const k = sizeOf(small) / n
+  const dims = Int32Array.of(perImageSize / c, c)
+  return compute(BACKEND, backend, [big, small], big.shape, ([xv, sv], out) => {
     for (let i = 0; i < n; i++) {
-      const x = xv!.subarray(i * perImage, (i + 1) * perImage)
-      const y = out.subarray(i * perImage, (i + 1) * perImage)
-      affineFor(op, bSmall, sv!.slice(i * c, (i + 1) * c), (scale, shift) => native.channelAffine(x, scale, shift, y, dims, false))
+      const x = xv!.subarray(i * perImageSize, (i + 1) * perImageSize)
+      const y = out.subarray(i * perImageSize, (i + 1) * perImageSize)
+      const v = perChannelValues ? sv!.slice(i * k, (i + 1) * k) : new Float32Array(c).fill(sv![i]!)
+      affineFor(op, bSmall, v, (scale, shift) => native.channelAffine(x, scale, shift, y, dims, false))
     }
   })
 }
@@ -215,6 +229,7 @@ const replacements: Record<string, (stock: KernelFn) => KernelFn> = {
   [tf.Add]: (stock) => binaryKernel('add', stock),
   [tf.Sub]: (stock) => binaryKernel('sub', stock),
   [tf.Multiply]: (stock) => binaryKernel('mul', stock),
+  [tf.RealDiv]: (stock) => binaryKernel('div', stock),
   [tf.Sum]: (stock) => reduceKernel(false, stock),
   [tf.Mean]: (stock) => reduceKernel(true, stock),
   [tf.Relu]: reluKernel,

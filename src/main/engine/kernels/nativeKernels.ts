@@ -23,6 +23,7 @@ import { tf } from '../tf'
 import { withoutReregistrationWarnings } from '../quietRegistration'
 import { projectRoot } from '../resources'
 import { defaultThreadCount } from '../threads'
+import { takeCpuOutput, type PooledCpuBackend } from './cpuBufferPool'
 import {
   BatchNormTrain,
   BatchNormTrainGrad,
@@ -78,7 +79,7 @@ export interface NativeModule {
   ): void
   channelSum(x: Float32Array, out: Float32Array, dims: Int32Array): void
   /** op: 0 add, 1 subtract, 2 multiply; a, b and out of one length. */
-  binaryOp(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array): void
+  binaryOp(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, dims: Int32Array, relu: boolean): void
   maskedScale(dy: Float32Array, mask: Float32Array | null, scale: Float32Array | null, dx: Float32Array, dims: Int32Array): void
   configure(options: { threads?: number; isa?: string }): void
@@ -104,8 +105,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
   typedArrayFromHeap(t: TensorInfo): Float32Array
 }
-interface CpuBackendLike {
-  data: { get(id: object): { values?: unknown } }
+interface CpuBackendLike extends PooledCpuBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
 }
 
@@ -213,7 +213,7 @@ function computeMany(
     return outs
   }
   const b = backend as CpuBackendLike
-  const values = outShapes.map((shape) => new Float32Array(shape.reduce((a, c) => a * c, 1)))
+  const values = outShapes.map((shape) => takeCpuOutput(b, shape.reduce((a, c) => a * c, 1)))
   if (!empty) fn(inputs.map((t) => b.data.get(t.dataId).values as Float32Array), values)
   return outShapes.map((shape, i) => b.makeTensorInfo(shape, 'float32', values[i]!))
 }

@@ -32,7 +32,7 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
     setNativeKernels(true)
   })
 
-  it('add, subtract, multiply: equal shapes, per-channel operands either side, and other broadcasts', () => {
+  it('add, subtract, multiply, divide: equal shapes, per-channel and per-image operands either side, and other broadcasts', () => {
     const pairs: [number[], number[]][] = [
       [[2, 5, 7, 3], [2, 5, 7, 3]],
       [[1031], [1031]],
@@ -47,10 +47,16 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
       // Per image and channel (global average pooling's gradient), either side.
       [[3, 1, 1, 16], [3, 5, 4, 16]],
       [[4, 6, 6, 8], [4, 1, 1, 8]],
-      [[2, 7, 5], [2, 1, 5]]
+      [[2, 7, 5], [2, 1, 5]],
+      // One value per image (a row norm), either side; odd and large images.
+      [[6, 3072], [6, 1]],
+      [[3, 7, 5], [3, 1, 1]],
+      [[2, 1, 1, 1], [2, 5, 6, 3]],
+      [[4, 32, 32, 16], [4, 1, 1, 1]],
+      [[4, 32, 32, 16], [4, 32, 32, 16]]
     ]
     pairs.forEach(([sa, sb], i) => {
-      for (const op of [tf.add, tf.sub, tf.mul]) {
+      for (const op of [tf.add, tf.sub, tf.mul, tf.div]) {
         const r = bothWays(() => op(rnd(sa, 10 * i + 1), rnd(sb, 10 * i + 2)))
         expect(maxRelError(r.native, r.stock), `${op.name} [${sa}] [${sb}]`).toBeLessThan(1e-6)
       }

@@ -31,5 +31,6 @@ void binaryOp(BinaryOp op, const float *a, const float *b, float *out, size_t n,
     case BinaryOp::Add: apply(a, b, out, n, pool, [](float x, float y) { return x + y; }); break;
     case BinaryOp::Sub: apply(a, b, out, n, pool, [](float x, float y) { return x - y; }); break;
     case BinaryOp::Mul: apply(a, b, out, n, pool, [](float x, float y) { return x * y; }); break;
+    case BinaryOp::Div: apply(a, b, out, n, pool, [](float x, float y) { return x / y; }); break;
   }
 }

@@ -64,14 +64,17 @@ function perImage(big: TensorInfo, small: TensorInfo): boolean {
   )
 }
 
-type Op = 'add' | 'sub' | 'mul' | 'div'
-const OP_CODE: Record<Op, 0 | 1 | 2 | 3> = { add: 0, sub: 1, mul: 2, div: 3 }
+type Op = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min'
+const OP_CODE: Record<Op, 0 | 1 | 2 | 3 | 4 | 5> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 }
+/** Ops that are not affine in one operand: only equal shapes run natively. */
+const ELEMENTWISE_ONLY: readonly Op[] = ['max', 'min']
 
 /**
  * a op b for equal shapes, or with one operand per channel (a bias, a batch-norm scale) or
  * per image: the latter as x * scale + shift over the other operand's rows. Division by a
  * broadcast operand multiplies by its reciprocal (within an ulp of a true division); a
- * broadcast numerator goes to the stock kernel.
+ * broadcast numerator, and maximum or minimum with a broadcast operand (the ε-ball
+ * projection's are equal shapes), go to the stock kernel.
  */
 function binaryKernel(op: Op, stock: KernelFn): KernelFn {
   return (args) => {
@@ -81,6 +84,7 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     if (a.shape.join() === b.shape.join()) {
       return compute(BACKEND, args.backend, [a, b], a.shape, ([av, bv], out) => native.binaryOp(OP_CODE[op], av!, bv!, out))
     }
+    if (ELEMENTWISE_ONLY.includes(op)) return stock(args)
     const bSmall = perImage(a, b) || perChannel(a, b)
     if (!bSmall && (op === 'div' || !(perImage(b, a) || perChannel(b, a)))) return stock(args)
     const [big, small] = bSmall ? [a, b] : [b, a]
@@ -230,6 +234,8 @@ const replacements: Record<string, (stock: KernelFn) => KernelFn> = {
   [tf.Sub]: (stock) => binaryKernel('sub', stock),
   [tf.Multiply]: (stock) => binaryKernel('mul', stock),
   [tf.RealDiv]: (stock) => binaryKernel('div', stock),
+  [tf.Maximum]: (stock) => binaryKernel('max', stock),
+  [tf.Minimum]: (stock) => binaryKernel('min', stock),
   [tf.Sum]: (stock) => reduceKernel(false, stock),
   [tf.Mean]: (stock) => reduceKernel(true, stock),
   [tf.Relu]: reluKernel,

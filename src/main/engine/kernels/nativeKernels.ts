@@ -79,7 +79,7 @@ export interface NativeModule {
   ): void
   channelSum(x: Float32Array, out: Float32Array, dims: Int32Array): void
   /** op: 0 add, 1 subtract, 2 multiply; a, b and out of one length. */
-  binaryOp(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void
+  binaryOp(op: 0 | 1 | 2 | 3 | 4 | 5, a: Float32Array, b: Float32Array, out: Float32Array): void
   channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, dims: Int32Array, relu: boolean): void
   maskedScale(dy: Float32Array, mask: Float32Array | null, scale: Float32Array | null, dx: Float32Array, dims: Int32Array): void
   configure(options: { threads?: number; isa?: string }): void

@@ -32,7 +32,7 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
     setNativeKernels(true)
   })
 
-  it('add, subtract, multiply, divide: equal shapes, per-channel and per-image operands either side, and other broadcasts', () => {
+  it('add, subtract, multiply, divide, maximum, minimum: equal shapes, per-channel and per-image operands either side, and other broadcasts', () => {
     const pairs: [number[], number[]][] = [
       [[2, 5, 7, 3], [2, 5, 7, 3]],
       [[1031], [1031]],
@@ -56,11 +56,20 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
       [[4, 32, 32, 16], [4, 32, 32, 16]]
     ]
     pairs.forEach(([sa, sb], i) => {
-      for (const op of [tf.add, tf.sub, tf.mul, tf.div]) {
+      for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum]) {
         const r = bothWays(() => op(rnd(sa, 10 * i + 1), rnd(sb, 10 * i + 2)))
         expect(maxRelError(r.native, r.stock), `${op.name} [${sa}] [${sb}]`).toBeLessThan(1e-6)
       }
     })
+  })
+
+  it('maximum and minimum pass NaN through from either operand, as the stock kernels do', () => {
+    const a = [1, Number.NaN, 3, -2, Number.NaN]
+    const b = [Number.NaN, 2, -1, 5, Number.NaN]
+    for (const op of [tf.maximum, tf.minimum]) {
+      const r = bothWays(() => op(tf.tensor1d(a), tf.tensor1d(b)))
+      expect(Array.from(r.native), op.name).toEqual(Array.from(r.stock))
+    }
   })
 
   it('sum over every axis but the last or the spatial axes (keepDims or not), and over other axes', () => {

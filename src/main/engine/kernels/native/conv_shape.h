@@ -4,6 +4,7 @@
  */
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -34,6 +35,10 @@ struct Scratch {
 /*
  * Runs fn(item, scratch) for item in [0, count) on the calling thread and size()-1 workers,
  * handing out items one at a time (images are equal work, so this balances).
+ *
+ * A training step calls it hundreds of times, often for under a millisecond of work, so both
+ * sides spin briefly before they sleep: a futex sleep and wake costs tens of microseconds on
+ * a virtual machine, each way.
  */
 class Pool {
  public:
@@ -63,15 +68,16 @@ class Pool {
       task_ = &fn;
       count_ = count;
       next_.store(0);
-      busy_ = size() - 1;
-      generation_++;
+      busy_.store(size() - 1);
+      generation_.fetch_add(1);
     }
     wake_.notify_all();
     drain(0);
     std::exception_ptr error;
+    spinUntil([this] { return busy_.load() == 0; });
     {
       std::unique_lock<std::mutex> lock(m_);
-      done_.wait(lock, [this] { return busy_ == 0; });
+      done_.wait(lock, [this] { return busy_.load() == 0; });
       task_ = nullptr;
       std::swap(error, error_);
     }
@@ -93,19 +99,36 @@ class Pool {
     }
   }
 
+  /* Spins for up to kSpin while ready() is false; true when it became true. */
+  template <typename Ready>
+  static bool spinUntil(Ready ready) {
+    constexpr auto kSpin = std::chrono::microseconds(50);
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (;;) {
+      for (int i = 0; i < 64; i++) {
+        if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (std::chrono::steady_clock::now() > until) return ready();
+    }
+  }
+
   void loop(int id) {
     unsigned seen = 0;
     for (;;) {
-      {
+      if (!spinUntil([&] { return quit_.load() || generation_.load() != seen; })) {
         std::unique_lock<std::mutex> lock(m_);
-        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
+        wake_.wait(lock, [&] { return quit_.load() || generation_.load() != seen; });
       }
+      if (quit_.load()) return;
+      seen = generation_.load();
       drain(id);
-      {
+      if (busy_.fetch_sub(1) == 1) {
+        /* Under the lock, so the caller cannot check busy_ and then sleep past this notify. */
         std::lock_guard<std::mutex> lock(m_);
-        if (--busy_ == 0) done_.notify_one();
+        done_.notify_one();
       }
     }
   }
@@ -113,7 +136,7 @@ class Pool {
   void stop() {
     {
       std::lock_guard<std::mutex> lock(m_);
-      quit_ = true;
+      quit_.store(true);
     }
     wake_.notify_all();
     for (auto &t : workers_) t.join();
@@ -127,7 +150,8 @@ class Pool {
   const std::function<void(int, Scratch &)> *task_ = nullptr;
   std::atomic<int> next_{0};
   std::exception_ptr error_;
-  int count_ = 0, busy_ = 0;
-  unsigned generation_ = 0;
-  bool quit_ = false;
+  int count_ = 0;
+  std::atomic<int> busy_{0};
+  std::atomic<unsigned> generation_{0};
+  std::atomic<bool> quit_{false};
 };

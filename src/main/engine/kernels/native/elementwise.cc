@@ -32,5 +32,8 @@ void binaryOp(BinaryOp op, const float *a, const float *b, float *out, size_t n,
     case BinaryOp::Sub: apply(a, b, out, n, pool, [](float x, float y) { return x - y; }); break;
     case BinaryOp::Mul: apply(a, b, out, n, pool, [](float x, float y) { return x * y; }); break;
     case BinaryOp::Div: apply(a, b, out, n, pool, [](float x, float y) { return x / y; }); break;
+    /* NaN in either operand gives NaN, as Math.max and Math.min do in the stock kernels. */
+    case BinaryOp::Max: apply(a, b, out, n, pool, [](float x, float y) { return x != x || y != y ? x + y : (x > y ? x : y); }); break;
+    case BinaryOp::Min: apply(a, b, out, n, pool, [](float x, float y) { return x != x || y != y ? x + y : (x < y ? x : y); }); break;
   }
 }

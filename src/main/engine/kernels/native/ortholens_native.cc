@@ -17,7 +17,7 @@
  *   maskedScale(dy, mask | null, scale | null, dx, dims)
  *                                          dx = dy * scale * [mask > 0], the gradient of the above
  *   channelSum(x, out, dims)              out[c] = sum over rows of x (elementwise.h)
- *   binaryOp(op, a, b, out)               out = a + b | a - b | a * b | a / b (op 0 | 1 | 2 | 3), equal sizes
+ *   binaryOp(op, a, b, out)               out = a + b | a - b | a * b | a / b | max | min (op 0-5), equal sizes
  *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
  *   info()                                 { isa, isas, threads }
  *
@@ -324,8 +324,8 @@ napi_value BinaryOpFn(napi_env env, napi_callback_info info) {
   Instance *inst = nullptr;
   if (!callArgs(env, info, 4, argv, &inst, "(op, a, b, out)")) return nullptr;
   int32_t op = -1;
-  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3) {
-    napi_throw_range_error(env, nullptr, "op must be 0 (add), 1 (sub), 2 (mul) or 3 (div)");
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 5) {
+    napi_throw_range_error(env, nullptr, "op must be 0 (add), 1 (sub), 2 (mul), 3 (div), 4 (max) or 5 (min)");
     return nullptr;
   }
   float *a, *b, *out;

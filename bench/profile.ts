@@ -61,7 +61,11 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`${v.ms.toFixed(1).padStart(8)} ${String(v.n).padStart(4)}  ${k}`)
 }
 
-main().catch((e) => {
-  console.error(e)
-  process.exit(1)
-})
+// Exits explicitly: the threaded wasm build's workers keep Node alive after main returns.
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e)
+    process.exit(1)
+  }
+)

@@ -185,10 +185,14 @@ function reluKernel(stock: KernelFn): KernelFn {
   }
 }
 
-/** Splits `rows` product rows into one image per thread when they divide evenly (8+ rows each). */
-function imagesFor(rows: number, native: NativeModule): number {
-  const threads = native.info().threads
-  return threads > 1 && rows % threads === 0 && rows / threads >= 8 ? threads : 1
+/**
+ * Cuts `rows` product rows into up to 16 "images" of 8+ rows for the pool. The cut is fixed by
+ * the shape, never by the thread count: At.B sums over the images, so the grouping of its
+ * additions, and with it the result, stays the same at any thread count.
+ */
+function imagesFor(rows: number): number {
+  for (const images of [16, 8, 4, 2]) if (rows % images === 0 && rows / images >= 8) return images
+  return 1
 }
 
 /** Conv shape of a 1x1 convolution over n images of 1 x w pixels, ci -> co channels. */
@@ -215,14 +219,14 @@ function batchMatMulKernel(stock: KernelFn): KernelFn {
     return compute(BACKEND, args.backend, [a, b], outShape, ([av, bv], out) => {
       if (transposeA) {
         // C = At.B: the filter gradient of a 1x1 convolution whose k "pixels" are A's rows.
-        const images = imagesFor(k, native)
+        const images = imagesFor(k)
         native.conv2dFilterGrad(av!, bv!, out, pointwise(images, k / images, m, n))
       } else if (transposeB) {
         // C = A.Bt: the input gradient of a 1x1 convolution with filter B ([n, k] = [ci, co]).
-        const images = imagesFor(m, native)
+        const images = imagesFor(m)
         native.conv2dInputGrad(av!, bv!, out, pointwise(images, m / images, n, k))
       } else {
-        const images = imagesFor(m, native)
+        const images = imagesFor(m)
         native.conv2d(av!, bv!, out, pointwise(images, m / images, k, n))
       }
     })

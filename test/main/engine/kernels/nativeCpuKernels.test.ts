@@ -107,15 +107,18 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
     expect(maxRelError(r.native.slice(0, 30), r.stock.slice(0, 30))).toBe(0)
   })
 
-  it('matMul with and without transposes, on rows that do and do not split across threads', () => {
+  it('matMul with and without transposes, on rows that do and do not split, the same at 1 and 2 threads', () => {
     const native = loadNativeKernels()!
     const initial = native.info().threads
+    const results: Float32Array[][] = [[], []]
     for (const threads of [1, 2]) {
       native.configure({ threads })
       const dims: [number, number, number][] = [
         [64, 300, 40],
         [7, 5, 3],
         [33, 17, 10],
+        // At.B sums over 128 rows cut into 16 parts.
+        [12, 128, 10],
         // Square: a mix-up of rows and columns keeps the shapes valid, so only values catch it.
         [16, 16, 16]
       ]
@@ -129,9 +132,12 @@ describe.skipIf(!nativeKernelStatus().active)('native cpu kernels equal the stoc
           const r = bothWays(() => tf.matMul(rnd(ta ? [k, m] : [m, k], 70 + i), rnd(tb ? [n, k] : [k, n], 80 + i), ta, tb))
           expect(r.shape).toEqual([m, n])
           expect(maxRelError(r.native, r.stock), `matMul ${m}x${k}x${n} ${ta} ${tb} on ${threads}`).toBeLessThan(1e-5)
+          results[threads - 1]!.push(r.native)
         }
       })
     }
     native.configure({ threads: initial })
+    // Bit for bit: the rows are cut by shape, not by thread count (reproducible training).
+    results[1]!.forEach((v, i) => expect(v, `product ${i}`).toEqual(results[0]![i]))
   })
 })

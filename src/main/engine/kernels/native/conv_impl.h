@@ -499,31 +499,53 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
   });
 }
 
+/*
+ * Filter gradients sum over images. The images are cut into a fixed number of contiguous
+ * groups, whatever the thread count; each group sums into its own partial, and the partials
+ * are added in group order. Results are then the same at any thread count and from run to
+ * run, which per-worker partials were not: which worker took which image decided the order of
+ * the additions, so training at 2 threads was not reproducible. Returns the groups' partials
+ * (groups x accFloats, reused between calls on the calling thread).
+ */
+static constexpr int kFilterGradGroups = 16;
+
+template <typename PerImage>
+static const float *groupPartials(int n, size_t accFloats, Pool &pool, int &groups, PerImage perImage) {
+  groups = std::max(1, std::min(n, kFilterGradGroups));
+  static thread_local std::vector<float> arena;
+  const size_t floats = (size_t)groups * accFloats;
+  if (arena.size() < floats) arena.resize(floats);
+  std::fill(arena.begin(), arena.begin() + floats, 0.f);
+  float *base = arena.data();
+  pool.run(groups, [&](int g, Scratch &scratch) {
+    float *acc = base + (size_t)g * accFloats;
+    for (int i = (int)((long)g * n / groups), end = (int)((long)(g + 1) * n / groups); i < end; i++) perImage(i, scratch, acc);
+  });
+  return base;
+}
+
 static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
   const int nTaps = s.kh * s.kw, cs = paddedChannels(s.ci), V = cs / VW;
   const Layout l = layoutFor(s, 0, cs);
   const std::vector<size_t> taps = tapOffsets(s, l);
   const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
   const size_t accFloats = (size_t)nTaps * s.co * cs, dyqFloats = (size_t)s.ho * l.wq * s.co;
-  std::vector<std::vector<float>> partial(pool.size());
-  pool.run(s.n, [&](int n, Scratch &scratch) {
-    std::vector<float> &acc = partial[scratch.id];
-    if (acc.empty()) acc.assign(accFloats, 0.f);
+  int groups = 0;
+  const float *partial = groupPartials(s.n, accFloats, pool, groups, [&](int n, Scratch &scratch, float *acc) {
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     float *dyq = scratch.floats(1, dyqFloats);
     spreadDy(s, l, dy + n * outImage, s.co, dyq);
-#define RUN(v) filterDotImage<v>(s, l, buf, taps.data(), dyq, acc.data())
+#define RUN(v) filterDotImage<v>(s, l, buf, taps.data(), dyq, acc)
     DISPATCH_V(V, RUN)
 #undef RUN
   });
-  /* dw[t][c][o] = sum over workers of accT[t][o][c]. */
+  /* dw[t][c][o] = sum over groups of accT[t][o][c]. */
   for (int t = 0; t < nTaps; t++)
     for (int c = 0; c < s.ci; c++)
       for (int o = 0; o < s.co; o++) {
         float sum = 0;
-        for (auto &acc : partial)
-          if (!acc.empty()) sum += acc[((size_t)t * s.co + o) * cs + c];
+        for (int g = 0; g < groups; g++) sum += partial[(size_t)g * accFloats + ((size_t)t * s.co + o) * cs + c];
         dw[((size_t)t * s.ci + c) * s.co + o] = sum;
       }
 }
@@ -641,32 +663,24 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
   const size_t accFloats = (size_t)nTaps * s.ci * coP;
   /* dy on the plane grid with two zero pixels before and after (filterImage's row form). */
   const size_t dyqFloats = ((size_t)s.ho * l.wq + 4) * coP;
-  const int workers = pool.size();
-  std::vector<std::vector<float>> partial(workers);
-  pool.run(s.n, [&](int n, Scratch &scratch) {
-    std::vector<float> &acc = partial[scratch.id];
-    if (acc.empty()) acc.assign(accFloats, 0.f);
+  int groups = 0;
+  const float *partial = groupPartials(s.n, accFloats, pool, groups, [&](int n, Scratch &scratch, float *acc) {
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     float *dyPad = scratch.floats(1, dyqFloats);
     std::memset(dyPad, 0, 2 * (size_t)coP * sizeof(float));
     std::memset(dyPad + dyqFloats - 2 * (size_t)coP, 0, 2 * (size_t)coP * sizeof(float));
     spreadDy(s, l, dy + n * outImage, coP, dyPad + 2 * (size_t)coP);
-    filterImage(s, l, buf, taps.data(), dyPad, coP, acc.data());
+    filterImage(s, l, buf, taps.data(), dyPad, coP, acc);
   });
-  /* Sum the workers' partial gradients, dropping the padded output channels. */
+  /* Sum the groups' partial gradients in order, dropping the padded output channels. */
   for (size_t k = 0; k < (size_t)nTaps * s.ci; k++) {
     float *dst = dw + k * s.co;
-    bool first = true;
-    for (auto &acc : partial) {
-      if (acc.empty()) continue;
-      const float *src = acc.data() + k * coP;
-      if (first) std::memcpy(dst, src, s.co * sizeof(float));
-      else
-        for (int o = 0; o < s.co; o++) dst[o] += src[o];
-      first = false;
+    std::memcpy(dst, partial + k * coP, s.co * sizeof(float));
+    for (int g = 1; g < groups; g++) {
+      const float *src = partial + (size_t)g * accFloats + k * coP;
+      for (int o = 0; o < s.co; o++) dst[o] += src[o];
     }
-    if (first) std::memset(dst, 0, s.co * sizeof(float));
   }
 }
 

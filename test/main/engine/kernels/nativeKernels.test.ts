@@ -156,11 +156,13 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
   it('give bit-identical results on 1, 2 and 3 threads (training is reproducible)', async () => {
     await initBackend('wasm')
     // Fewer images than the filter gradient's 16 groups, and more (uneven groups); both
-    // filter-gradient forms (the dot form for few output channels).
+    // filter-gradient forms (the dot form for few output channels); a layer so wide that its
+    // partials allow only 4 groups.
     const cases: ConvCase[] = [
       { n: 7, h: 12, w: 12, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
       { n: 37, h: 9, w: 9, ci: 8, co: 16, k: 3, s: 1, pad: 'same' },
-      { n: 21, h: 10, w: 10, ci: 16, co: 3, k: 3, s: 1, pad: 'valid' }
+      { n: 21, h: 10, w: 10, ci: 16, co: 3, k: 3, s: 1, pad: 'valid' },
+      { n: 10, h: 4, w: 4, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }
     ]
     for (const c of cases) {
       const d = data(c, 5)

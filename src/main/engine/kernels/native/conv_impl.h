@@ -500,25 +500,39 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
 }
 
 /*
- * Filter gradients sum over images. The images are cut into a fixed number of contiguous
- * groups, whatever the thread count; each group sums into its own partial, and the partials
- * are added in group order. Results are then the same at any thread count and from run to
- * run, which per-worker partials were not: which worker took which image decided the order of
- * the additions, so training at 2 threads was not reproducible. Returns the groups' partials
- * (groups x accFloats, reused between calls on the calling thread).
+ * Filter gradients sum over images. The images are cut into contiguous groups, each summed
+ * into its own partial, and the partials are added in group order. The cut is fixed by the
+ * shape, never by the thread count, so results are the same at any thread count and from run
+ * to run; per-worker partials were not, because which worker took which image decided the
+ * order of the additions (training at 2 threads was not reproducible).
+ *
+ * kMaxGroups groups where their partials fit kPartialBudgetFloats, fewer for wide layers (a
+ * VGG 512x512 layer's one partial is 2.4M floats), but never fewer than kMinGroups, so that
+ * wide layers still run on several threads.
  */
-static constexpr int kFilterGradGroups = 16;
+static constexpr int kMaxGroups = 16, kMinGroups = 4;
+static constexpr size_t kPartialBudgetFloats = (size_t)1 << 22;
 
+static int filterGradGroups(int n, size_t accFloats) {
+  const size_t byBudget = kPartialBudgetFloats / std::max<size_t>(1, accFloats);
+  const int groups = (int)std::clamp<size_t>(byBudget, kMinGroups, kMaxGroups);
+  return std::max(1, std::min(n, groups));
+}
+
+/*
+ * Runs perImage(image, scratch, partial) for every image, one task per group, and returns the
+ * groups' partials (groups x accFloats, reused between calls on the calling thread).
+ */
 template <typename PerImage>
 static const float *groupPartials(int n, size_t accFloats, Pool &pool, int &groups, PerImage perImage) {
-  groups = std::max(1, std::min(n, kFilterGradGroups));
+  groups = filterGradGroups(n, accFloats);
   static thread_local std::vector<float> arena;
   const size_t floats = (size_t)groups * accFloats;
   if (arena.size() < floats) arena.resize(floats);
-  std::fill(arena.begin(), arena.begin() + floats, 0.f);
   float *base = arena.data();
   pool.run(groups, [&](int g, Scratch &scratch) {
     float *acc = base + (size_t)g * accFloats;
+    std::fill(acc, acc + accFloats, 0.f);
     for (int i = (int)((long)g * n / groups), end = (int)((long)(g + 1) * n / groups); i < end; i++) perImage(i, scratch, acc);
   });
   return base;
@@ -673,15 +687,20 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
     spreadDy(s, l, dy + n * outImage, coP, dyPad + 2 * (size_t)coP);
     filterImage(s, l, buf, taps.data(), dyPad, coP, acc);
   });
-  /* Sum the groups' partial gradients in order, dropping the padded output channels. */
-  for (size_t k = 0; k < (size_t)nTaps * s.ci; k++) {
-    float *dst = dw + k * s.co;
-    std::memcpy(dst, partial + k * coP, s.co * sizeof(float));
-    for (int g = 1; g < groups; g++) {
-      const float *src = partial + (size_t)g * accFloats + k * coP;
-      for (int o = 0; o < s.co; o++) dst[o] += src[o];
+  /* Sum the groups' partial gradients in order, dropping the padded output channels; on the
+     pool, as wide layers' partials are megabytes. */
+  const size_t rows = (size_t)nTaps * s.ci;
+  const int chunks = (int)std::min<size_t>(rows, 64);
+  pool.run(chunks, [&](int chunk, Scratch &) {
+    for (size_t k = rows * chunk / chunks, end = rows * (chunk + 1) / chunks; k < end; k++) {
+      float *dst = dw + k * s.co;
+      std::memcpy(dst, partial + k * coP, s.co * sizeof(float));
+      for (int g = 1; g < groups; g++) {
+        const float *src = partial + (size_t)g * accFloats + k * coP;
+        for (int o = 0; o < s.co; o++) dst[o] += src[o];
+      }
     }
-  }
+  });
 }
 
 }  // namespace ISA_NS

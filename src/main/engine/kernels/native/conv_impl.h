@@ -520,13 +520,27 @@ static int filterGradGroups(int n, size_t accFloats) {
 }
 
 /*
+ * The calling thread's partials, reused between calls; trimPartials gives back more than
+ * kKeptPartialFloats (an imported model's wide dense layer can take gigabytes once).
+ */
+static constexpr size_t kKeptPartialFloats = (size_t)1 << 24;
+static std::vector<float> &partialArena() {
+  static thread_local std::vector<float> arena;
+  return arena;
+}
+static void trimPartials() {
+  std::vector<float> &arena = partialArena();
+  if (arena.capacity() > kKeptPartialFloats) std::vector<float>().swap(arena);
+}
+
+/*
  * Runs perImage(image, scratch, partial) for every image, one task per group, and returns the
- * groups' partials (groups x accFloats, reused between calls on the calling thread).
+ * groups' partials (groups x accFloats), valid until trimPartials.
  */
 template <typename PerImage>
 static const float *groupPartials(int n, size_t accFloats, Pool &pool, int &groups, PerImage perImage) {
   groups = filterGradGroups(n, accFloats);
-  static thread_local std::vector<float> arena;
+  std::vector<float> &arena = partialArena();
   const size_t floats = (size_t)groups * accFloats;
   if (arena.size() < floats) arena.resize(floats);
   float *base = arena.data();
@@ -562,6 +576,7 @@ static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float 
         for (int g = 0; g < groups; g++) sum += partial[(size_t)g * accFloats + ((size_t)t * s.co + o) * cs + c];
         dw[((size_t)t * s.ci + c) * s.co + o] = sum;
       }
+  trimPartials();
 }
 
 /* ---------------------------------------------------------------- input gradient ----- */
@@ -701,6 +716,7 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
       }
     }
   });
+  trimPartials();
 }
 
 }  // namespace ISA_NS

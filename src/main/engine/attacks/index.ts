@@ -5,16 +5,18 @@
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
 import { runAttackWith, type AttackRunOptions } from './base'
+import { apgdCe, apgdDlr } from './apgd'
 import { di2fgsm } from './di2fgsm'
 import { fgsm } from './fgsm'
 import { ifgsm } from './ifgsm'
 import { mifgsm } from './mifgsm'
 import { pgd } from './pgd'
+import { square } from './square'
 import type { AttackConfig, AttackDefinition } from './types'
 
 export type { AttackConfig, AttackDefinition, AttackParamSpec, ResolvedAttackConfig } from './types'
 export type { AttackProgress, AttackRunOptions } from './base'
-export { checkAttackConfig } from './base'
+export { checkAttackConfig, isLoopAttack } from './base'
 
 const registry = new Map<string, AttackDefinition>()
 
@@ -24,7 +26,7 @@ export function registerAttack(def: AttackDefinition): void {
   registry.set(def.id, def)
 }
 
-for (const def of [fgsm, ifgsm, mifgsm, pgd, di2fgsm]) registerAttack(def)
+for (const def of [fgsm, ifgsm, mifgsm, pgd, di2fgsm, apgdCe, apgdDlr, square]) registerAttack(def)
 
 /** All registered attacks, in registration order. */
 export function listAttacks(): AttackDefinition[] {

@@ -167,7 +167,7 @@ describe('attack template', () => {
 
   it('registry refuses a duplicate id and lists parameters for forms', () => {
     expect(() => registerAttack(getAttack('fgsm'))).toThrow(/already registered/)
-    expect(listAttacks().map((a) => a.id)).toEqual(['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'])
+    expect(listAttacks().map((a) => a.id)).toEqual(['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm', 'apgd-ce', 'apgd-dlr', 'square'])
     for (const def of listAttacks()) {
       expect(def.paper).toMatch(/^https:\/\/arxiv\.org\//)
       expect(def.params.find((p) => p.name === 'epsilon')).toBeDefined()

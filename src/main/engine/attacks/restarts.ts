@@ -67,8 +67,8 @@ export async function keepFirstSuccess(
       const positions = fooled.flatMap((f, i) => (f ? [] : [i]))
       if (positions.length === 0) break
       const all = positions.length === n
-      const xs = all ? x : (tf.gather(x, tf.tensor1d(positions, 'int32')) as Tensor4D)
-      const ys = all ? labels : (tf.gather(labels, tf.tensor1d(positions, 'int32')) as Tensor1D)
+      const xs = all ? x : tf.tidy(() => tf.gather(x, tf.tensor1d(positions, 'int32')) as Tensor4D)
+      const ys = all ? labels : tf.tidy(() => tf.gather(labels, tf.tensor1d(positions, 'int32')) as Tensor1D)
       let adv: Tensor4D
       try {
         adv = await craft(xs, ys, r, positions)

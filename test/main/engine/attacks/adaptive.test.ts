@@ -137,6 +137,7 @@ describe('restarts', () => {
     const labels = predicted(model, x)
     const y = tf.tensor1d(labels, 'int32')
     const seen: number[][] = []
+    const before = tf.memory().numTensors
     const outcome = await keepFirstSuccess(model, x, y, 4, async (xs, ys, r, positions) => {
       seen.push(positions)
       return runAttack('pgd', model, xs, ys, { epsilon: 0.03, steps: 3, seed: r })
@@ -147,6 +148,7 @@ describe('restarts', () => {
       for (const p of seen[r]!) expect(seen[r - 1]).toContain(p)
       expect(seen[r]!.length).toBeLessThan(6)
     }
+    expect(tf.memory().numTensors).toBe(before + 1) // only the result
     const final = predicted(model, outcome.adversarial)
     outcome.fooled.forEach((f, i) => expect(final[i] !== labels[i]).toBe(f))
     outcome.adversarial.dispose()

@@ -38,8 +38,13 @@ export const modelHandlers: Handlers<
   'models.import': async (args, ctx) => {
     const project = requireProject(ctx)
     const path = ctx.session.requirePicked(args.path)
-    const name = args.name ?? importedModelName(path)
-    const r = await runAndWait(ctx, 'model-import', { ...args, path, name }, `Import model ${name}`)
+    // The request goes on as sent but for the path, made absolute; the service names the model.
+    const r = await runAndWait(
+      ctx,
+      'model-import',
+      { ...args, path },
+      `Import model ${args.name ?? importedModelName(path)}`
+    )
     const m = listModels(project.db).find((x) => x.id === r.modelId)
     if (!m)
       throw new ContractError('internal', `The imported model ${r.modelId} is not in the project`)

@@ -4,9 +4,9 @@
  * point (services/jobServices.ts), the one the command line calls too. Arguments were
  * validated by the IPC layer before queueing and reach the service as they were sent.
  */
-import type { JobKind, JobOf } from '../../contract/jobs'
+import type { JobKind } from '../../contract/jobs'
 import { openProject, type ProjectDb } from '../store'
-import { runJob } from '../services/jobServices'
+import { JOB_SERVICES, type JobService } from '../services/jobServices'
 import type { JobRunner, JobRunners } from './messages'
 import { initBackend } from '../engine/backend'
 
@@ -39,8 +39,8 @@ export function closeProjects(): void {
 function runner<K extends JobKind>(kind: K): JobRunner<K> {
   return async (path, args, hooks) => {
     await initBackend()
-    const job = { kind, args } as JobOf<K>
-    return runJob(job, project(path), {
+    const service: JobService<K> = JOB_SERVICES[kind]
+    return service(project(path), args, {
       signal: hooks.signal,
       onProgress: (p) => hooks.onProgress(p)
     })

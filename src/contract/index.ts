@@ -1,4 +1,4 @@
-/** The typed contract between the renderer and the main side. Types and validators only. */
+/** The typed contract between the renderer and the main side: types, validators, limits and name lists; no node, no DOM. */
 export * from './entities'
 export * from './errors'
 export * from './events'

@@ -26,11 +26,22 @@ import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
 import { commonParams, projectToBall } from './base'
 import { sign } from './direction'
-import { averagesLosses, dlrLoss, perSampleClassifierLoss, perSampleCrossEntropy, type PerSampleLoss } from './loss'
+import {
+  averagesLosses,
+  dlrLoss,
+  perSampleClassifierLoss,
+  perSampleCrossEntropy,
+  type PerSampleLoss
+} from './loss'
 import { seedParam, stepsParam } from './params'
 import { deriveSeed } from './random'
 import { keepFirstSuccess, perImageNoise } from './restarts'
-import type { AttackBatch, AttackParamSpec, LoopAttackDefinition, ResolvedAttackConfig } from './types'
+import type {
+  AttackBatch,
+  AttackParamSpec,
+  LoopAttackDefinition,
+  ResolvedAttackConfig
+} from './types'
 
 /** The checkpoints w₀ = 0 < w₁ < … ≤ N of Algorithm 1 for N iterations. */
 export function apgdCheckpoints(iterations: number): number[] {
@@ -81,22 +92,34 @@ interface Evaluation {
 }
 
 /** Per-sample loss and predicted class at `x`, with the gradient when asked (one pass). */
-function evaluate(model: Classifier, x: Tensor4D, y: Tensor1D, loss: PerSampleLoss, withGrad: boolean): Evaluation {
+function evaluate(
+  model: Classifier,
+  x: Tensor4D,
+  y: Tensor1D,
+  loss: PerSampleLoss,
+  withGrad: boolean
+): Evaluation {
   let kept: tf.Tensor[] = []
   const forward = (input: tf.Tensor): tf.Scalar => {
     const xa = input as Tensor4D
-    const perSample = perSampleClassifierLoss(model, xa, y, loss)
-    // A loss-averaging classifier (EOT, ensemble) predicts through predictLogits.
-    const classes = averagesLosses(model) ? tf.argMax(model.predictLogits(xa), 1) : undefined
-    kept = [tf.keep(perSample), ...(classes ? [tf.keep(classes)] : [])]
+    let perSample: Tensor1D
+    let classes: tf.Tensor
+    if (averagesLosses(model)) {
+      // A loss-averaging classifier (EOT, ensemble) predicts through predictLogits.
+      perSample = perSampleClassifierLoss(model, xa, y, loss)
+      classes = tf.argMax(model.predictLogits(xa), 1)
+    } else {
+      // One forward pass gives both the loss and the prediction.
+      const logits = model.predictLogits(xa)
+      perSample = loss(logits, y)
+      classes = tf.argMax(logits, 1)
+    }
+    kept = [tf.keep(perSample), tf.keep(classes)]
     return tf.sum(perSample) as tf.Scalar
   }
   let grad: Tensor4D | undefined
   if (withGrad) grad = tf.grad(forward)(x) as Tensor4D
   else tf.tidy(() => void forward(x))
-  if (kept.length === 1) {
-    kept.push(tf.tidy(() => tf.argMax(model.predictLogits(x), 1)))
-  }
   const losses = Float32Array.from(kept[0]!.dataSync())
   const predicted = Int32Array.from(kept[1]!.dataSync())
   tf.dispose(kept)
@@ -105,14 +128,21 @@ function evaluate(model: Classifier, x: Tensor4D, y: Tensor1D, loss: PerSampleLo
 
 /** where(mask[i], a[i], b[i]) per image for a host-side mask (broadcast from [N, 1, 1, 1]). */
 export function pickRows(mask: boolean[], a: Tensor4D, b: Tensor4D): Tensor4D {
-  return tf.tidy(() => tf.where(tf.tensor4d(mask, [mask.length, 1, 1, 1], 'bool'), a, b) as Tensor4D)
+  return tf.tidy(
+    () => tf.where(tf.tensor4d(mask, [mask.length, 1, 1, 1], 'bool'), a, b) as Tensor4D
+  )
 }
 
 /**
  * One run of Algorithm 1 on a batch. Returns, per image, the first iterate that fooled the
  * model, else the iterate of highest loss. `x0` and `y` are not disposed.
  */
-export async function apgdRun(model: Classifier, x0: Tensor4D, y: Tensor1D, o: ApgdOptions): Promise<Tensor4D> {
+export async function apgdRun(
+  model: Classifier,
+  x0: Tensor4D,
+  y: Tensor1D,
+  o: ApgdOptions
+): Promise<Tensor4D> {
   const n = x0.shape[0]
   const per = x0.size / n
   const truth = Int32Array.from(y.dataSync())
@@ -121,8 +151,16 @@ export async function apgdRun(model: Classifier, x0: Tensor4D, y: Tensor1D, o: A
   const found = new Array<boolean>(n).fill(false)
   const raised = new Int32Array(n)
   const reducedAtLast = new Array<boolean>(n).fill(false)
-  const held: Record<'x' | 'xPrev' | 'grad' | 'xBest' | 'gradBest' | 'xFound', Tensor4D | undefined> = {
-    x: undefined, xPrev: undefined, grad: undefined, xBest: undefined, gradBest: undefined, xFound: undefined
+  const held: Record<
+    'x' | 'xPrev' | 'grad' | 'xBest' | 'gradBest' | 'xFound',
+    Tensor4D | undefined
+  > = {
+    x: undefined,
+    xPrev: undefined,
+    grad: undefined,
+    xBest: undefined,
+    gradBest: undefined,
+    xFound: undefined
   }
   const swap = (key: keyof typeof held, next: Tensor4D | undefined) => {
     if (held[key] !== next) held[key]?.dispose()
@@ -130,11 +168,14 @@ export async function apgdRun(model: Classifier, x0: Tensor4D, y: Tensor1D, o: A
   }
   try {
     const noise = perImageNoise(o.imageIndices, per, o.seed)
-    swap('x', tf.tidy(() => {
-      const t = tf.tensor4d(noise, x0.shape)
-      const scale = tf.maximum(tf.max(tf.abs(t), [1, 2, 3], true), 1e-12)
-      return tf.clipByValue(tf.add(x0, tf.mul(tf.div(t, scale), o.epsilon)), 0, 1) as Tensor4D
-    }))
+    swap(
+      'x',
+      tf.tidy(() => {
+        const t = tf.tensor4d(noise, x0.shape)
+        const scale = tf.maximum(tf.max(tf.abs(t), [1, 2, 3], true), 1e-12)
+        return tf.clipByValue(tf.add(x0, tf.mul(tf.div(t, scale), o.epsilon)), 0, 1) as Tensor4D
+      })
+    )
     let ev = evaluate(model, held.x!, y, o.loss, true)
     swap('grad', ev.grad)
     const lossCurrent = Float32Array.from(ev.losses)
@@ -152,7 +193,10 @@ export async function apgdRun(model: Classifier, x0: Tensor4D, y: Tensor1D, o: A
         const etaT = tf.tensor4d(eta, [n, 1, 1, 1])
         const z = projectToBall(tf.add(x, tf.mul(sign(grad), etaT)) as Tensor4D, x0, o.epsilon)
         if (!xPrev || alpha === 1) return z
-        const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), alpha)), tf.mul(tf.sub(x, xPrev), 1 - alpha))
+        const moved = tf.add(
+          tf.add(x, tf.mul(tf.sub(z, x), alpha)),
+          tf.mul(tf.sub(x, xPrev), 1 - alpha)
+        )
         return projectToBall(moved as Tensor4D, x0, o.epsilon)
       })
       swap('xPrev', x)
@@ -226,7 +270,8 @@ const params: AttackParamSpec[] = [
     max: 2,
     default: null,
     defaultRule: '2 · ε',
-    description: 'Step size before any halving, fraction of the dynamic range (default 2ε, Croce & Hein 2020).'
+    description:
+      'Step size before any halving, fraction of the dynamic range (default 2ε, Croce & Hein 2020).'
   },
   {
     name: 'momentum',
@@ -235,7 +280,8 @@ const params: AttackParamSpec[] = [
     min: 0,
     max: 1,
     default: 0.75,
-    description: 'Weight of the new step against the previous one (default 0.75, Croce & Hein 2020); 1 disables momentum.'
+    description:
+      'Weight of the new step against the previous one (default 0.75, Croce & Hein 2020); 1 disables momentum.'
   },
   {
     name: 'rho',
@@ -244,7 +290,8 @@ const params: AttackParamSpec[] = [
     min: 0,
     max: 1,
     default: 0.75,
-    description: 'η halves at a checkpoint when fewer than this share of the steps since the last one raised the loss (default 0.75).'
+    description:
+      'η halves at a checkpoint when fewer than this share of the steps since the last one raised the loss (default 0.75).'
   },
   {
     name: 'restarts',
@@ -253,7 +300,8 @@ const params: AttackParamSpec[] = [
     min: 1,
     max: 100,
     default: 1,
-    description: 'Runs from fresh random starts; each reruns only the images not yet fooled (default 1, AutoAttack standard).'
+    description:
+      'Runs from fresh random starts; each reruns only the images not yet fooled (default 1, AutoAttack standard).'
   },
   seedParam
 ]
@@ -274,7 +322,12 @@ function resolve(c: Parameters<LoopAttackDefinition['resolve']>[0]): ResolvedAtt
   }
 }
 
-function apgdDefinition(id: string, name: string, loss: PerSampleLoss, lossName: string): LoopAttackDefinition {
+function apgdDefinition(
+  id: string,
+  name: string,
+  loss: PerSampleLoss,
+  lossName: string
+): LoopAttackDefinition {
   return {
     id,
     name,
@@ -286,25 +339,37 @@ function apgdDefinition(id: string, name: string, loss: PerSampleLoss, lossName:
     async runBatch(batch: AttackBatch) {
       const { model, x0, labels, config: cfg, firstSampleIndex } = batch
       if (loss === dlrLoss && model.numClasses < 3) {
-        throw new Error(`Attack "${id}": the DLR loss needs at least 3 classes, model "${model.name}" has ${model.numClasses}`)
+        throw new Error(
+          `Attack "${id}": the DLR loss needs at least 3 classes, model "${model.name}" has ${model.numClasses}`
+        )
       }
-      const outcome = await keepFirstSuccess(model, x0, labels, cfg.restarts ?? 1, (xs, ys, restart, positions) =>
-        apgdRun(model, xs, ys, {
-          epsilon: cfg.epsilon,
-          iterations: cfg.steps,
-          stepSize: cfg.stepSize,
-          momentum: cfg.momentum ?? 0.75,
-          rho: cfg.rho ?? 0.75,
-          loss,
-          imageIndices: positions.map((p) => firstSampleIndex + p),
-          seed: deriveSeed(cfg.seed, restart),
-          iterationDone: batch.iterationDone
-        })
+      const outcome = await keepFirstSuccess(
+        model,
+        x0,
+        labels,
+        cfg.restarts ?? 1,
+        (xs, ys, restart, positions) =>
+          apgdRun(model, xs, ys, {
+            epsilon: cfg.epsilon,
+            iterations: cfg.steps,
+            stepSize: cfg.stepSize,
+            momentum: cfg.momentum ?? 0.75,
+            rho: cfg.rho ?? 0.75,
+            loss,
+            imageIndices: positions.map((p) => firstSampleIndex + p),
+            seed: deriveSeed(cfg.seed, restart),
+            iterationDone: batch.iterationDone
+          })
       )
       return outcome.adversarial
     }
   }
 }
 
-export const apgdCe = apgdDefinition('apgd-ce', 'APGD-CE', perSampleCrossEntropy, 'cross-entropy loss')
+export const apgdCe = apgdDefinition(
+  'apgd-ce',
+  'APGD-CE',
+  perSampleCrossEntropy,
+  'cross-entropy loss'
+)
 export const apgdDlr = apgdDefinition('apgd-dlr', 'APGD-DLR', dlrLoss, 'DLR loss (Eq. 6)')

@@ -15,7 +15,9 @@ import type { Classifier } from '../models/types'
 import { getDefense } from '../defenses'
 
 /** `transform` in the forward pass, the identity in the backward pass. */
-export function withIdentityGradient(transform: (x: Tensor4D) => Tensor4D): (x: Tensor4D) => Tensor4D {
+export function withIdentityGradient(
+  transform: (x: Tensor4D) => Tensor4D
+): (x: Tensor4D) => Tensor4D {
   const op = tf.customGrad(((x: tf.Tensor) => ({
     value: transform(x as Tensor4D),
     gradFunc: (dy: tf.Tensor) => dy.clone()
@@ -27,7 +29,11 @@ export function withIdentityGradient(transform: (x: Tensor4D) => Tensor4D): (x: 
  * `model` behind defense `defenseId` with parameter `value`: predictions see the defended
  * input, gradients pass through the defense as its declared estimate (the identity).
  */
-export function defendedClassifier(model: Classifier, defenseId: string, value: number): Classifier {
+export function defendedClassifier(
+  model: Classifier,
+  defenseId: string,
+  value: number
+): Classifier {
   const defense = getDefense(defenseId)
   if (defense.estimateGradient !== 'identity') {
     throw new Error(`Defense "${defenseId}" declares no gradient estimate BPDA can use`)

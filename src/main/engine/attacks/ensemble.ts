@@ -14,11 +14,18 @@ import type { Classifier } from '../models/types'
 import type { LossAveragingClassifier } from './loss'
 
 /** The mean-loss ensemble of `members` (at least one; same input shape and class count). */
-export function ensembleClassifier(members: Classifier[], id?: string, name?: string): LossAveragingClassifier {
+export function ensembleClassifier(
+  members: Classifier[],
+  id?: string,
+  name?: string
+): LossAveragingClassifier {
   const first = members[0]
   if (!first) throw new Error('An ensemble needs at least one source model')
   for (const m of members) {
-    if (m.inputShape.join('x') !== first.inputShape.join('x') || m.numClasses !== first.numClasses) {
+    if (
+      m.inputShape.join('x') !== first.inputShape.join('x') ||
+      m.numClasses !== first.numClasses
+    ) {
       throw new Error(
         `Ensemble members must share input shape and classes: "${m.name}" is ${m.inputShape.join('x')} with ${m.numClasses} classes, ` +
           `"${first.name}" ${first.inputShape.join('x')} with ${first.numClasses}`
@@ -31,7 +38,9 @@ export function ensembleClassifier(members: Classifier[], id?: string, name?: st
     inputShape: first.inputShape,
     numClasses: first.numClasses,
     predictLogits: (x: Tensor4D) =>
-      tf.tidy(() => tf.div(tf.addN(members.map((m) => m.predictLogits(x))), members.length) as Tensor2D),
+      tf.tidy(
+        () => tf.div(tf.addN(members.map((m) => m.predictLogits(x))), members.length) as Tensor2D
+      ),
     lossLogits: (x: Tensor4D) => members.map((m) => m.predictLogits(x))
   }
 }

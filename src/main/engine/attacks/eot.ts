@@ -30,7 +30,8 @@ export interface RandomizedTransform {
  * as DI²-FGSM does it (shrink to [rate·H, H], pad back).
  */
 export function randomResizePad(rate = 0.9): RandomizedTransform {
-  if (!(rate > 0 && rate <= 1)) throw new Error(`Random resize: "rate" must be in (0, 1], got ${rate}`)
+  if (!(rate > 0 && rate <= 1))
+    throw new Error(`Random resize: "rate" must be in (0, 1], got ${rate}`)
   return {
     id: 'randomResizePad',
     name: `Random resize and pad (rate ${rate})`,
@@ -58,7 +59,9 @@ export function eotClassifier(
     name: `${model.name} behind ${transform.name}`,
     inputShape: model.inputShape,
     numClasses: model.numClasses,
-    predictLogits: (x: Tensor4D) => tf.tidy(() => model.predictLogits(transform.apply(x, rng)) as Tensor2D),
-    lossLogits: (x: Tensor4D) => Array.from({ length: draws }, () => model.predictLogits(transform.apply(x, rng)))
+    predictLogits: (x: Tensor4D) =>
+      tf.tidy(() => model.predictLogits(transform.apply(x, rng)) as Tensor2D),
+    lossLogits: (x: Tensor4D) =>
+      Array.from({ length: draws }, () => model.predictLogits(transform.apply(x, rng)))
   }
 }

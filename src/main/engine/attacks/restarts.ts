@@ -43,7 +43,9 @@ export function replaceRows(base: Tensor4D, updates: Tensor4D, positions: number
   const n = base.shape[0]
   const source = Array.from({ length: n }, (_, i) => i)
   positions.forEach((p, j) => (source[p] = n + j))
-  return tf.tidy(() => tf.gather(tf.concat([base, updates], 0), tf.tensor1d(source, 'int32')) as Tensor4D)
+  return tf.tidy(
+    () => tf.gather(tf.concat([base, updates], 0), tf.tensor1d(source, 'int32')) as Tensor4D
+  )
 }
 
 /**
@@ -68,7 +70,9 @@ export async function keepFirstSuccess(
       if (positions.length === 0) break
       const all = positions.length === n
       const xs = all ? x : tf.tidy(() => tf.gather(x, tf.tensor1d(positions, 'int32')) as Tensor4D)
-      const ys = all ? labels : tf.tidy(() => tf.gather(labels, tf.tensor1d(positions, 'int32')) as Tensor1D)
+      const ys = all
+        ? labels
+        : tf.tidy(() => tf.gather(labels, tf.tensor1d(positions, 'int32')) as Tensor1D)
       let adv: Tensor4D
       try {
         adv = await craft(xs, ys, r, positions)
@@ -100,7 +104,11 @@ export async function keepFirstSuccess(
  * stream per image, so an image's start does not depend on its batch or on which other images
  * are still being attacked.
  */
-export function perImageNoise(indices: number[], valuesPerImage: number, seed: number): Float32Array {
+export function perImageNoise(
+  indices: number[],
+  valuesPerImage: number,
+  seed: number
+): Float32Array {
   const out = new Float32Array(indices.length * valuesPerImage)
   indices.forEach((index, i) => {
     const rng = createRng(deriveSeed(seed, index))

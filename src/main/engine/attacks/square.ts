@@ -31,7 +31,16 @@ import type { AttackBatch, LoopAttackDefinition } from './types'
 export function squareFraction(pInit: number, iteration: number, budget: number): number {
   const it = Math.trunc((iteration / budget) * 10000)
   const halvings: [number, number][] = [
-    [10, 0], [50, 1], [200, 2], [500, 3], [1000, 4], [2000, 5], [4000, 6], [6000, 7], [8000, 8], [10000, 9]
+    [10, 0],
+    [50, 1],
+    [200, 2],
+    [500, 3],
+    [1000, 4],
+    [2000, 5],
+    [4000, 6],
+    [6000, 7],
+    [8000, 8],
+    [10000, 9]
   ]
   for (const [upTo, times] of halvings) if (it <= upTo) return pInit / 2 ** times
   return pInit
@@ -47,10 +56,22 @@ export function squareSide(p: number, height: number, width: number): number {
 }
 
 /** Margins z_y − max_{i≠y} z_i of `model` on `count` images held in `data`. */
-function margins(model: Classifier, data: Float32Array, count: number, shape: number[], labels: Int32Array): Float32Array {
+function margins(
+  model: Classifier,
+  data: Float32Array,
+  count: number,
+  shape: number[],
+  labels: Int32Array
+): Float32Array {
   const m = tf.tidy(() => {
-    const x = tf.tensor4d(data.subarray(0, count * shape[0]! * shape[1]! * shape[2]!), [count, ...shape] as [number, number, number, number])
-    return marginLoss(model.predictLogits(x), tf.tensor1d(labels.subarray(0, count), 'int32') as Tensor1D)
+    const x = tf.tensor4d(data.subarray(0, count * shape[0]! * shape[1]! * shape[2]!), [
+      count,
+      ...shape
+    ] as [number, number, number, number])
+    return marginLoss(
+      model.predictLogits(x),
+      tf.tensor1d(labels.subarray(0, count), 'int32') as Tensor1D
+    )
   })
   const out = Float32Array.from(m.dataSync())
   m.dispose()
@@ -65,13 +86,22 @@ export async function squareRun(
   model: Classifier,
   x0: Tensor4D,
   labels: Tensor1D,
-  o: { epsilon: number; queries: number; pInit: number; seed: number; firstSampleIndex: number; iterationDone?: () => Promise<void> }
+  o: {
+    epsilon: number
+    queries: number
+    pInit: number
+    seed: number
+    firstSampleIndex: number
+    iterationDone?: () => Promise<void>
+  }
 ): Promise<Tensor4D> {
   const [n, h, w, c] = x0.shape
   const per = h * w * c
   const clean = Float32Array.from(x0.dataSync())
   const truth = Int32Array.from(labels.dataSync())
-  const rngs = Array.from({ length: n }, (_, i) => createRng(deriveSeed(o.seed, o.firstSampleIndex + i)))
+  const rngs = Array.from({ length: n }, (_, i) =>
+    createRng(deriveSeed(o.seed, o.firstSampleIndex + i))
+  )
   // Vertical stripes: one ±ε per (channel, column) of each image.
   const best = new Float32Array(n * per)
   for (let i = 0; i < n; i++) {
@@ -137,7 +167,8 @@ export const square: LoopAttackDefinition = {
   id: 'square',
   name: 'Square',
   paper: 'https://arxiv.org/abs/1912.00049',
-  defaultsFrom: 'Andriushchenko et al. 2020 / AutoAttack: 5,000 queries, p_init = 0.8, margin loss.',
+  defaultsFrom:
+    'Andriushchenko et al. 2020 / AutoAttack: 5,000 queries, p_init = 0.8, margin loss.',
   params: [
     ...commonParams,
     {
@@ -147,7 +178,8 @@ export const square: LoopAttackDefinition = {
       min: 1,
       max: 100_000,
       default: 5000,
-      description: 'Model evaluations per image at most, the start included (default 5,000, AutoAttack).'
+      description:
+        'Model evaluations per image at most, the start included (default 5,000, AutoAttack).'
     },
     {
       name: 'pInit',
@@ -157,7 +189,8 @@ export const square: LoopAttackDefinition = {
       max: 1,
       minExclusive: true,
       default: 0.8,
-      description: 'Share of the pixels the first windows cover, halved on a fixed schedule (default 0.8, Andriushchenko et al. 2020).'
+      description:
+        'Share of the pixels the first windows cover, halved on a fixed schedule (default 0.8, Andriushchenko et al. 2020).'
     },
     seedParam
   ],

@@ -72,32 +72,48 @@ const key = (threat: ThreatId, epsilon: number) => `${threat}@${epsilon}`
 /** Checks everything up front, so a bad setting fails before minutes of work. */
 function resolveConfig(config: RobustnessConfig, models: RobustnessModels): ResolvedConfig {
   const epsilons = config.epsilons ?? [0.03, 0.05]
-  if (!Array.isArray(epsilons) || epsilons.length === 0) throw new Error('Evaluation: "epsilons" must list at least one ε')
+  if (!Array.isArray(epsilons) || epsilons.length === 0)
+    throw new Error('Evaluation: "epsilons" must list at least one ε')
   for (const e of epsilons) {
-    if (!(typeof e === 'number' && e > 0 && e <= 1)) throw new Error(`Evaluation: every ε must be a number in (0, 1], got ${String(e)}`)
+    if (!(typeof e === 'number' && e > 0 && e <= 1))
+      throw new Error(`Evaluation: every ε must be a number in (0, 1], got ${String(e)}`)
   }
   const sampleCount = config.sampleCount ?? 1000
   const batchSize = config.batchSize ?? 100
   const seed = config.seed ?? 0
-  if (!Number.isInteger(sampleCount) || sampleCount < 1) throw new Error(`Evaluation: "sampleCount" must be an integer ≥ 1, got ${sampleCount}`)
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Evaluation: "batchSize" must be an integer ≥ 1, got ${batchSize}`)
-  if (models.models.length === 0) throw new Error('Evaluation: "models" must list at least one model')
+  if (!Number.isInteger(sampleCount) || sampleCount < 1)
+    throw new Error(`Evaluation: "sampleCount" must be an integer ≥ 1, got ${sampleCount}`)
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`Evaluation: "batchSize" must be an integer ≥ 1, got ${batchSize}`)
+  if (models.models.length === 0)
+    throw new Error('Evaluation: "models" must list at least one model')
   const ids = models.models.map((m) => m.id)
-  if (new Set(ids).size !== ids.length) throw new Error('Evaluation: the evaluated models need distinct ids')
+  if (new Set(ids).size !== ids.length)
+    throw new Error('Evaluation: the evaluated models need distinct ids')
   const available = THREAT_ORDER.filter(
-    (t) => (t !== 'transfer' || models.source) && (t !== 'ensemble' || (models.ensemble?.length ?? 0) > 0)
+    (t) =>
+      (t !== 'transfer' || models.source) &&
+      (t !== 'ensemble' || (models.ensemble?.length ?? 0) > 0)
   )
   const threats = config.threats ?? available
   for (const t of threats) {
-    if (!THREAT_ORDER.includes(t)) throw new Error(`Evaluation: unknown threat "${String(t)}" (known: ${THREAT_ORDER.join(', ')})`)
-    if (t === 'transfer' && !models.source) throw new Error('Evaluation: the "transfer" threat needs a source model')
-    if (t === 'ensemble' && !(models.ensemble?.length ?? 0)) throw new Error('Evaluation: the "ensemble" threat needs at least one ensemble model')
+    if (!THREAT_ORDER.includes(t))
+      throw new Error(
+        `Evaluation: unknown threat "${String(t)}" (known: ${THREAT_ORDER.join(', ')})`
+      )
+    if (t === 'transfer' && !models.source)
+      throw new Error('Evaluation: the "transfer" threat needs a source model')
+    if (t === 'ensemble' && !(models.ensemble?.length ?? 0))
+      throw new Error('Evaluation: the "ensemble" threat needs at least one ensemble model')
   }
-  if (threats.length === 0) throw new Error('Evaluation: "threats" must list at least one threat model')
+  if (threats.length === 0)
+    throw new Error('Evaluation: "threats" must list at least one threat model')
   const ordered = THREAT_ORDER.filter((t) => threats.includes(t))
   const pgdRestarts = config.pgd?.restarts ?? 5
   if (!Number.isInteger(pgdRestarts) || pgdRestarts < 1 || pgdRestarts > 100) {
-    throw new Error(`Evaluation: "pgd.restarts" must be an integer in [1, 100], got ${String(pgdRestarts)}`)
+    throw new Error(
+      `Evaluation: "pgd.restarts" must be an integer in [1, 100], got ${String(pgdRestarts)}`
+    )
   }
   const attacks = new Map<string, { attackId: string; config: ResolvedAttackConfig }>()
   for (const epsilon of epsilons) {
@@ -114,22 +130,33 @@ function resolveConfig(config: RobustnessConfig, models: RobustnessModels): Reso
           case 'apgd-dlr':
             return [t, { steps: config.apgd?.steps, restarts: config.apgd?.restarts, seed }]
           case 'square':
-            return ['square', { queries: config.square?.queries, pInit: config.square?.pInit, seed }]
+            return [
+              'square',
+              { queries: config.square?.queries, pInit: config.square?.pInit, seed }
+            ]
         }
       })()
       const checked = checkAttackConfig(getAttack(attackId), { batchSize, ...settings, epsilon })
-      attacks.set(key(t, epsilon), { attackId, config: t === 'pgd' ? { ...checked, restarts: pgdRestarts } : checked })
+      attacks.set(key(t, epsilon), {
+        attackId,
+        config: t === 'pgd' ? { ...checked, restarts: pgdRestarts } : checked
+      })
     }
   }
   const checks =
     config.checks === false
       ? false
-      : { samples: config.checks?.samples ?? 100, iterationFactor: config.checks?.iterationFactor ?? 5 }
+      : {
+          samples: config.checks?.samples ?? 100,
+          iterationFactor: config.checks?.iterationFactor ?? 5
+        }
   if (checks && (!Number.isInteger(checks.samples) || checks.samples < 1)) {
     throw new Error(`Evaluation: "checks.samples" must be an integer ≥ 1, got ${checks.samples}`)
   }
   if (checks && (!Number.isInteger(checks.iterationFactor) || checks.iterationFactor < 2)) {
-    throw new Error(`Evaluation: "checks.iterationFactor" must be an integer ≥ 2, got ${checks.iterationFactor}`)
+    throw new Error(
+      `Evaluation: "checks.iterationFactor" must be an integer ≥ 2, got ${checks.iterationFactor}`
+    )
   }
   return {
     epsilons: [...epsilons].sort((a, b) => a - b),
@@ -181,7 +208,10 @@ export async function runRobustnessEvaluation(
   const sampleIndices = shuffledIndices(dataset.validation.count, createRng(cfg.seed)).slice(0, n)
   const labels = Int32Array.from(sampleIndices, (i) => dataset.validation.labels[i]!)
   const crafted = cfg.threats.filter((t) => t === 'transfer' || t === 'ensemble').length
-  const total = 1 + cfg.epsilons.length * (crafted + models.models.length * cfg.threats.length) + (cfg.checks ? models.models.length : 0)
+  const total =
+    1 +
+    cfg.epsilons.length * (crafted + models.models.length * cfg.threats.length) +
+    (cfg.checks ? models.models.length : 0)
   let completed = 0
   const report = (p: Omit<RobustnessProgress, 'completed' | 'total'>, done = true) => {
     if (done) completed++
@@ -218,15 +248,25 @@ export async function runRobustnessEvaluation(
       for (const threat of ['transfer', 'ensemble'] as const) {
         if (!cfg.threats.includes(threat)) continue
         checkCancel()
-        const crafter = threat === 'transfer' ? models.source! : ensembleClassifier(models.ensemble!)
+        const crafter =
+          threat === 'transfer' ? models.source! : ensembleClassifier(models.ensemble!)
         const { attackId, config: attackConfig } = cfg.attacks.get(key(threat, epsilon))!
         shared.set(threat, await runAttack(attackId, crafter, x, y32, attackConfig, { signal }))
         report({ phase: 'crafting', epsilon, threat })
       }
       for (const [j, model] of models.models.entries()) {
         results[j]!.byEpsilon.push(
-          await evaluateAtEpsilon(model, correct[j]!, epsilon, x, y32, labels, shared, cfg, signal, (threat) =>
-            report({ phase: 'attacking', modelId: model.id, epsilon, threat })
+          await evaluateAtEpsilon(
+            model,
+            correct[j]!,
+            epsilon,
+            x,
+            y32,
+            labels,
+            shared,
+            cfg,
+            signal,
+            (threat) => report({ phase: 'attacking', modelId: model.id, epsilon, threat })
           )
         )
       }
@@ -243,9 +283,14 @@ export async function runRobustnessEvaluation(
       }
     }
     const referenceResult = reference
-      ? { id: reference.id, name: reference.name, clean: ratio(referenceCorrect!.filter(Boolean).length, n) }
+      ? {
+          id: reference.id,
+          name: reference.name,
+          clean: ratio(referenceCorrect!.filter(Boolean).length, n)
+        }
       : undefined
-    for (const r of results) r.flags = sanityFlags(r, { reference: referenceResult, thresholds: cfg.thresholds })
+    for (const r of results)
+      r.flags = sanityFlags(r, { reference: referenceResult, thresholds: cfg.thresholds })
     return {
       epsilons: cfg.epsilons,
       samples: n,
@@ -289,11 +334,18 @@ async function evaluateAtEpsilon(
     const standalone = STANDALONE_THREATS.includes(threat)
     const runOn = standalone ? correctPositions : [...alive]
     const { attackId, config } = cfg.attacks.get(key(threat, epsilon))!
-    const fooled = runOn.length === 0 ? [] : await runThreat(threat, model, runOn, x, y, labels, shared, attackId, config, cfg, signal)
+    const fooled =
+      runOn.length === 0
+        ? []
+        : await runThreat(threat, model, runOn, x, y, labels, shared, attackId, config, cfg, signal)
     const fooledSet = new Set(fooled)
     const ran = new Set(runOn)
     for (const p of correctPositions) {
-      records[p]!.attacks[threat] = !ran.has(p) ? 'not-run' : fooledSet.has(p) ? 'fooled' : 'survived'
+      records[p]!.attacks[threat] = !ran.has(p)
+        ? 'not-run'
+        : fooledSet.has(p)
+          ? 'fooled'
+          : 'survived'
     }
     for (const p of fooled) alive.delete(p)
     fooledBy[threat] = fooled
@@ -346,7 +398,14 @@ async function runThreat(
     if (threat === 'pgd') {
       // Random restarts with per-image success: restart r reruns only the images still robust.
       const outcome = await keepFirstSuccess(model, xs, ys, config.restarts ?? 1, (xr, yr, r) =>
-        runAttack('pgd', model, xr, yr, { ...config, restarts: undefined, seed: config.seed + r }, { signal })
+        runAttack(
+          'pgd',
+          model,
+          xr,
+          yr,
+          { ...config, restarts: undefined, seed: (config.seed + r) % 2 ** 31 },
+          { signal }
+        )
       )
       outcome.adversarial.dispose()
       return runOn.filter((_, k) => outcome.fooled[k])
@@ -377,7 +436,14 @@ async function maskingChecks(
   const ys = rows(y, checkSet)
   const pgdSteps = cfg.attacks.get(key('pgd', cfg.epsilons[0]!))?.config.steps ?? 10
   const fooledBy = async (epsilon: number, steps: number) => {
-    const adv = await runAttack('pgd', model, xs, ys, { epsilon, steps, seed: cfg.seed, batchSize: cfg.batchSize }, { signal })
+    const adv = await runAttack(
+      'pgd',
+      model,
+      xs,
+      ys,
+      { epsilon, steps, seed: cfg.seed, batchSize: cfg.batchSize },
+      { signal }
+    )
     const predicted = classesOf(model, adv, cfg.batchSize)
     adv.dispose()
     return checkSet.filter((p, k) => predicted[k] !== labels[p]).length
@@ -390,7 +456,13 @@ async function maskingChecks(
     const fewer = await fooledBy(largest, pgdSteps)
     const more = await fooledBy(largest, moreSteps)
     return {
-      largeEpsilon: { epsilon: 1, steps: pgdSteps, ranOn: m, fooled: large, success: ratio(large, m) },
+      largeEpsilon: {
+        epsilon: 1,
+        steps: pgdSteps,
+        ranOn: m,
+        fooled: large,
+        success: ratio(large, m)
+      },
       iterations: {
         epsilon: largest,
         ranOn: m,

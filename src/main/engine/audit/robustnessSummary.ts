@@ -7,7 +7,7 @@
  */
 import type { RobustnessEvaluation, SanityFlag, ThreatId } from './robustnessTypes'
 
-export interface ModelSummary {
+export interface ModelRobustnessSummary {
   modelId: string
   name: string
   cleanAccuracy: number
@@ -17,21 +17,21 @@ export interface ModelSummary {
   flags: Pick<SanityFlag, 'code' | 'epsilon' | 'message'>[]
 }
 
-export interface EvaluationSummary {
+export interface RobustnessSummary {
   epsilons: number[]
   samples: number
   threats: ThreatId[]
-  models: ModelSummary[]
+  models: ModelRobustnessSummary[]
 }
 
-export function evaluationSummary(evaluation: RobustnessEvaluation): EvaluationSummary {
+export function evaluationSummary(evaluation: RobustnessEvaluation): RobustnessSummary {
   return {
     epsilons: evaluation.epsilons,
     samples: evaluation.samples,
     threats: evaluation.threats,
     models: evaluation.models.map((m) => {
-      const robustAccuracy: ModelSummary['robustAccuracy'] = {}
-      const ci95: ModelSummary['ci95'] = {}
+      const robustAccuracy: ModelRobustnessSummary['robustAccuracy'] = {}
+      const ci95: ModelRobustnessSummary['ci95'] = {}
       for (const e of m.byEpsilon) {
         const key = String(e.epsilon)
         const values: Partial<Record<ThreatId | 'worst', number>> = {}
@@ -52,7 +52,11 @@ export function evaluationSummary(evaluation: RobustnessEvaluation): EvaluationS
         cleanCi95: m.clean.ci95,
         robustAccuracy,
         ci95,
-        flags: m.flags.map((f) => ({ code: f.code, ...(f.epsilon === undefined ? {} : { epsilon: f.epsilon }), message: f.message }))
+        flags: m.flags.map((f) => ({
+          code: f.code,
+          ...(f.epsilon === undefined ? {} : { epsilon: f.epsilon }),
+          message: f.message
+        }))
       }
     })
   }

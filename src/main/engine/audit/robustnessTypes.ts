@@ -18,7 +18,14 @@ import type { TransferAttackSpec } from './transfer'
  */
 export type ThreatId = 'transfer' | 'ensemble' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'square'
 
-export const THREAT_ORDER: readonly ThreatId[] = ['transfer', 'ensemble', 'pgd', 'apgd-ce', 'apgd-dlr', 'square']
+export const THREAT_ORDER: readonly ThreatId[] = [
+  'transfer',
+  'ensemble',
+  'pgd',
+  'apgd-ce',
+  'apgd-dlr',
+  'square'
+]
 
 /**
  * The first three run on every correctly classified image, so each has a figure of its own

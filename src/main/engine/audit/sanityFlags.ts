@@ -33,7 +33,10 @@ export interface FlagContext {
 const exceeds = (a: number, b: number) => a - b > 1e-9
 
 /** The flags a model's numbers raise (none when everything is consistent). */
-export function sanityFlags(model: Omit<ModelEvaluation, 'flags'>, context: FlagContext = {}): SanityFlag[] {
+export function sanityFlags(
+  model: Omit<ModelEvaluation, 'flags'>,
+  context: FlagContext = {}
+): SanityFlag[] {
   const t = { ...DEFAULT_FLAG_THRESHOLDS, ...context.thresholds }
   const flags: SanityFlag[] = []
   const raise = (flag: Omit<SanityFlag, 'modelId'>) => flags.push({ modelId: model.id, ...flag })
@@ -43,7 +46,12 @@ export function sanityFlags(model: Omit<ModelEvaluation, 'flags'>, context: Flag
     raise({
       code: 'gradient-masking',
       epsilon: large.epsilon,
-      values: { success: large.success.value, fooled: large.fooled, ranOn: large.ranOn, threshold: t.largeEpsilonSuccess },
+      values: {
+        success: large.success.value,
+        fooled: large.fooled,
+        ranOn: large.ranOn,
+        threshold: t.largeEpsilonSuccess
+      },
       message:
         `At ε = ${epsilonText(large.epsilon)}, white-box PGD fooled only ${percent(large.success.value)} of ${large.ranOn} correctly ` +
         `classified images (it should fool about all of them): gradient masking suspected, so the white-box figures may overstate robustness.`
@@ -58,22 +66,37 @@ export function sanityFlags(model: Omit<ModelEvaluation, 'flags'>, context: Flag
       raise({
         code: 'gradient-free-stronger',
         epsilon: e.epsilon,
-        values: { fooled: square.fooled, samples: n, points: square.fooled / n, threshold: t.gradientFreeMargin },
+        values: {
+          fooled: square.fooled,
+          samples: n,
+          points: square.fooled / n,
+          threshold: t.gradientFreeMargin
+        },
         message:
           `At ε = ${epsilonText(e.epsilon)}, the gradient-free Square attack fooled ${square.fooled} of ${n} images ` +
           `(${points(square.fooled / n)} points of robust accuracy) that every gradient attack missed: the gradients may be masked.`
       })
     }
     const pgd = e.threats.find((r) => r.threat === 'pgd')
-    for (const transferred of e.threats.filter((r) => r.threat === 'transfer' || r.threat === 'ensemble')) {
+    for (const transferred of e.threats.filter(
+      (r) => r.threat === 'transfer' || r.threat === 'ensemble'
+    )) {
       if (!pgd) break
       const gap = pgd.robust.value - transferred.robust.value
       if (exceeds(gap, t.transferMargin)) {
-        const what = transferred.threat === 'transfer' ? 'perturbations transferred from the source' : 'perturbations from the ensemble'
+        const what =
+          transferred.threat === 'transfer'
+            ? 'perturbations transferred from the source'
+            : 'perturbations from the ensemble'
         raise({
           code: 'white-box-weaker-than-transfer',
           epsilon: e.epsilon,
-          values: { whiteBoxRobust: pgd.robust.value, transferRobust: transferred.robust.value, gap, threshold: t.transferMargin },
+          values: {
+            whiteBoxRobust: pgd.robust.value,
+            transferRobust: transferred.robust.value,
+            gap,
+            threshold: t.transferMargin
+          },
           message:
             `At ε = ${epsilonText(e.epsilon)}, white-box PGD leaves ${percent(pgd.robust.value)} of images robust but ${what} only ` +
             `${percent(transferred.robust.value)}: an attacker with the model's own gradients should do at least as well, so the gradients may be masked.`
@@ -83,7 +106,11 @@ export function sanityFlags(model: Omit<ModelEvaluation, 'flags'>, context: Flag
   }
 
   const it = model.checks.iterations
-  if (it && it.ranOn > 0 && exceeds((it.fewer.fooled - it.more.fooled) / it.ranOn, t.iterationsMargin)) {
+  if (
+    it &&
+    it.ranOn > 0 &&
+    exceeds((it.fewer.fooled - it.more.fooled) / it.ranOn, t.iterationsMargin)
+  ) {
     raise({
       code: 'more-iterations-weaker',
       epsilon: it.epsilon,
@@ -106,7 +133,12 @@ export function sanityFlags(model: Omit<ModelEvaluation, 'flags'>, context: Flag
     const cost = ref.clean.value - model.clean.value
     raise({
       code: 'accuracy-cost',
-      values: { clean: model.clean.value, referenceClean: ref.clean.value, cost, threshold: t.accuracyCost },
+      values: {
+        clean: model.clean.value,
+        referenceClean: ref.clean.value,
+        cost,
+        threshold: t.accuracyCost
+      },
       message:
         `Clean accuracy ${percent(model.clean.value)} is ${points(cost)} points below the reference "${ref.name}" ` +
         `(${percent(ref.clean.value)}, both on ${model.clean.total} images).`

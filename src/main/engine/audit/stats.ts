@@ -16,9 +16,12 @@ export const Z_95 = 1.959963984540054
  * With no trials nothing is known: [0, 1].
  */
 export function wilsonInterval(successes: number, trials: number, z = Z_95): [number, number] {
-  if (!Number.isInteger(trials) || trials < 0) throw new Error(`Wilson interval: trials must be an integer ≥ 0, got ${trials}`)
+  if (!Number.isInteger(trials) || trials < 0)
+    throw new Error(`Wilson interval: trials must be an integer ≥ 0, got ${trials}`)
   if (!Number.isInteger(successes) || successes < 0 || successes > trials) {
-    throw new Error(`Wilson interval: successes must be an integer in [0, ${trials}], got ${successes}`)
+    throw new Error(
+      `Wilson interval: successes must be an integer in [0, ${trials}], got ${successes}`
+    )
   }
   if (trials === 0) return [0, 1]
   const p = successes / trials
@@ -27,7 +30,10 @@ export function wilsonInterval(successes: number, trials: number, z = Z_95): [nu
   const centre = (p + z2 / (2 * trials)) / denominator
   const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / denominator
   // The exact ends at 0/n and n/n (rounding would leave 1e-17 outside them).
-  return [successes === 0 ? 0 : Math.max(0, centre - half), successes === trials ? 1 : Math.min(1, centre + half)]
+  return [
+    successes === 0 ? 0 : Math.max(0, centre - half),
+    successes === trials ? 1 : Math.min(1, centre + half)
+  ]
 }
 
 /** k of n images, the fraction, and its 95 % Wilson interval: how every ratio is reported. */
@@ -40,5 +46,10 @@ export interface Ratio {
 }
 
 export function ratio(count: number, total: number): Ratio {
-  return { count, total, value: total === 0 ? 0 : count / total, ci95: wilsonInterval(count, total) }
+  return {
+    count,
+    total,
+    value: total === 0 ? 0 : count / total,
+    ci95: wilsonInterval(count, total)
+  }
 }

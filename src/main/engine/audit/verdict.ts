@@ -34,7 +34,11 @@ export const PROTECTION_LEVELS = { protects: 0.9, partly: 0.5 } as const
 type Level = 'protects' | 'partly protects' | 'does not protect'
 
 function level(kept: number): Level {
-  return kept >= PROTECTION_LEVELS.protects ? 'protects' : kept >= PROTECTION_LEVELS.partly ? 'partly protects' : 'does not protect'
+  return kept >= PROTECTION_LEVELS.protects
+    ? 'protects'
+    : kept >= PROTECTION_LEVELS.partly
+      ? 'partly protects'
+      : 'does not protect'
 }
 
 /** Whether the kept share's interval reaches across a level boundary (the word is uncertain). */
@@ -43,7 +47,12 @@ function uncertain(kept: Ratio): boolean {
   return level(lo) !== level(hi)
 }
 
-const MASKING_CODES: SanityFlag['code'][] = ['gradient-masking', 'gradient-free-stronger', 'more-iterations-weaker', 'white-box-weaker-than-transfer']
+const MASKING_CODES: SanityFlag['code'][] = [
+  'gradient-masking',
+  'gradient-free-stronger',
+  'more-iterations-weaker',
+  'white-box-weaker-than-transfer'
+]
 
 const THREAT_NAMES: Record<ThreatId, string> = {
   transfer: 'transfer',
@@ -55,20 +64,34 @@ const THREAT_NAMES: Record<ThreatId, string> = {
 }
 
 function list(words: string[]): string {
-  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`
+  return words.length <= 1
+    ? (words[0] ?? '')
+    : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`
 }
 
 /** The verdict on one model of an evaluation. */
-export function verdictFor(evaluation: RobustnessEvaluation, modelId: string, options: VerdictOptions = {}): Verdict {
+export function verdictFor(
+  evaluation: RobustnessEvaluation,
+  modelId: string,
+  options: VerdictOptions = {}
+): Verdict {
   const model = evaluation.models.find((m) => m.id === modelId)
-  if (!model) throw new Error(`The evaluation has no model "${modelId}" (models: ${evaluation.models.map((m) => m.id).join(', ')})`)
+  if (!model)
+    throw new Error(
+      `The evaluation has no model "${modelId}" (models: ${evaluation.models.map((m) => m.id).join(', ')})`
+    )
   const subject = options.subject ?? 'This model'
-  const source = options.sourceLabel ?? (evaluation.source ? `"${evaluation.source.name}"` : 'the source model')
+  const source =
+    options.sourceLabel ?? (evaluation.source ? `"${evaluation.source.name}"` : 'the source model')
   const correct = model.clean.count
   const masking = model.flags.some((f) => MASKING_CODES.includes(f.code))
-  const lines = [`On clean images it is right on ${percent(model.clean.value)} of ${model.clean.total} (${interval(model.clean)}).`]
-  for (const e of model.byEpsilon) lines.push(epsilonLine(e, evaluation, subject, source, correct, masking))
-  for (const flag of model.flags) lines.push(`${flag.code === 'accuracy-cost' ? 'Accuracy cost' : 'Warning'}: ${flag.message}`)
+  const lines = [
+    `On clean images it is right on ${percent(model.clean.value)} of ${model.clean.total} (${interval(model.clean)}).`
+  ]
+  for (const e of model.byEpsilon)
+    lines.push(epsilonLine(e, evaluation, subject, source, correct, masking))
+  for (const flag of model.flags)
+    lines.push(`${flag.code === 'accuracy-cost' ? 'Accuracy cost' : 'Warning'}: ${flag.message}`)
   return { modelId, lines }
 }
 
@@ -89,16 +112,28 @@ function epsilonLine(
   const ran = e.threats.map((r) => r.threat)
   const whiteBox = ran.some((t) => t === 'pgd' || t === 'apgd-ce' || t === 'apgd-dlr')
   const queries = ran.includes('square')
-  const stated = (r: Ratio) => `${percent(r.value)} of images keep their label (n = ${n}, ${interval(r)})`
-  if (transfer) sentences.push(`Against perturbations transferred from ${source} (${eps}): ${stated(transfer.robust)}.`)
+  const stated = (r: Ratio) =>
+    `${percent(r.value)} of images keep their label (n = ${n}, ${interval(r)})`
+  if (transfer)
+    sentences.push(
+      `Against perturbations transferred from ${source} (${eps}): ${stated(transfer.robust)}.`
+    )
   if (ensemble) {
     const names = list((evaluation.ensemble ?? []).map((m) => `"${m.name}"`))
-    sentences.push(`Against perturbations crafted on the ensemble of ${names} (${eps}): ${stated(ensemble.robust)}.`)
+    sentences.push(
+      `Against perturbations crafted on the ensemble of ${names} (${eps}): ${stated(ensemble.robust)}.`
+    )
   }
-  const attacker = whiteBox ? 'an attacker who has this model' : queries ? 'an attacker who can query this model' : undefined
+  const attacker = whiteBox
+    ? 'an attacker who has this model'
+    : queries
+      ? 'an attacker who can query this model'
+      : undefined
   if (attacker) {
     const over = list(ran.map((t) => THREAT_NAMES[t]))
-    sentences.push(`Against ${attacker} (${eps}, worst case per image over ${over}): ${stated(e.worst)}.`)
+    sentences.push(
+      `Against ${attacker} (${eps}, worst case per image over ${over}): ${stated(e.worst)}.`
+    )
   }
   if (correct === 0) {
     sentences.push('It classifies none of the images correctly, so there is nothing to protect.')
@@ -107,8 +142,13 @@ function epsilonLine(
   // What share of the images it gets right survive: the basis of the words below.
   const keptTransfer = transfer ? ratio(transfer.robust.count, correct) : undefined
   const keptWorst = attacker ? ratio(e.worst.count, correct) : undefined
-  const hedge = (kept: Ratio) => (uncertain(kept) ? ` (${correct} correctly classified images are too few to be sure of that)` : '')
-  const attackerWord = whiteBox ? 'an attacker who has the model' : 'an attacker who can query the model'
+  const hedge = (kept: Ratio) =>
+    uncertain(kept)
+      ? ` (${correct} correctly classified images are too few to be sure of that)`
+      : ''
+  const attackerWord = whiteBox
+    ? 'an attacker who has the model'
+    : 'an attacker who can query the model'
   if (keptTransfer && level(keptTransfer.value) === 'does not protect') {
     sentences.push(
       `${subject} does not protect against transfer from ${source} at ${eps}: ${percent(1 - keptTransfer.value)} of the images it classifies correctly are fooled${hedge(keptTransfer)}.`
@@ -122,7 +162,9 @@ function epsilonLine(
     const claim = masking
       ? `appears to withstand ${attackerWord} (${percent(keptWorst.value)} of the images it classifies correctly survive at ${eps}), but gradient masking is suspected, so this may overstate its robustness`
       : `${level(keptWorst.value)} against ${attackerWord} as well: ${percent(keptWorst.value)} of the images it classifies correctly survive at ${eps}${hedge(keptWorst)}`
-    const transferPart = keptTransfer ? ` ${level(keptTransfer.value)} against transfer from ${source} and` : ''
+    const transferPart = keptTransfer
+      ? ` ${level(keptTransfer.value)} against transfer from ${source} and`
+      : ''
     sentences.push(`${subject}${transferPart} ${claim}.`)
   } else if (keptTransfer) {
     sentences.push(

@@ -36,10 +36,18 @@ export function worstCase(records: SampleRecord[], attacks: string[]): WorstCase
     if (outcomes.includes('fooled')) return 'fooled'
     const untested = attacks.filter((_, k) => outcomes[k] === 'not-run')
     if (untested.length > 0) {
-      throw new Error(`Sample ${i}: attack(s) ${untested.join(', ')} never ran on it and nothing fooled it, so its robustness is unknown`)
+      throw new Error(
+        `Sample ${i}: attack(s) ${untested.join(', ')} never ran on it and nothing fooled it, so its robustness is unknown`
+      )
     }
     return 'robust'
   })
   const count = (o: WorstCaseOutcome) => perSample.filter((p) => p === o).length
-  return { perSample, robust: count('robust'), fooled: count('fooled'), misclassified: count('misclassified'), total: records.length }
+  return {
+    perSample,
+    robust: count('robust'),
+    fooled: count('fooled'),
+    misclassified: count('misclassified'),
+    total: records.length
+  }
 }

@@ -19,8 +19,17 @@ const shape: [number, number, number] = [4, 4, 2]
 const gradOf = (model: Classifier, x: Tensor4D, y: Tensor1D) =>
   tf.grad((xa) => classifierLoss(model, xa as Tensor4D, y))(x) as Tensor4D
 const ceGrad = (model: Classifier, x: Tensor4D, y: Tensor1D) =>
-  tf.grad((xa) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, model.numClasses), model.predictLogits(xa as Tensor4D), undefined, 0, tf.Reduction.SUM))(x) as Tensor4D
-const predicted = (m: Classifier, x: Tensor4D) => tf.tidy(() => Array.from(tf.argMax(m.predictLogits(x), 1).dataSync()))
+  tf.grad((xa) =>
+    tf.losses.softmaxCrossEntropy(
+      tf.oneHot(y, model.numClasses),
+      model.predictLogits(xa as Tensor4D),
+      undefined,
+      0,
+      tf.Reduction.SUM
+    )
+  )(x) as Tensor4D
+const predicted = (m: Classifier, x: Tensor4D) =>
+  tf.tidy(() => Array.from(tf.argMax(m.predictLogits(x), 1).dataSync()))
 
 describe('ensemble transfer', () => {
   it('ascends the mean of the members’ losses', () => {
@@ -38,7 +47,9 @@ describe('ensemble transfer', () => {
 
   it('refuses members that do not fit together', () => {
     expect(() => ensembleClassifier([])).toThrow(/at least one/)
-    expect(() => ensembleClassifier([mlpClassifier(shape, 4, 3, 1, 'a'), mlpClassifier(shape, 4, 5, 1, 'b')])).toThrow(/share input shape and classes/)
+    expect(() =>
+      ensembleClassifier([mlpClassifier(shape, 4, 3, 1, 'a'), mlpClassifier(shape, 4, 5, 1, 'b')])
+    ).toThrow(/share input shape and classes/)
   })
 
   it('runs through every gradient attack unchanged', async () => {
@@ -46,7 +57,10 @@ describe('ensemble transfer', () => {
     const x = seededImages(4, shape, 4)
     const y = tf.tensor1d([0, 1, 2, 0], 'int32')
     for (const id of ['pgd', 'apgd-ce']) {
-      const adv = await runAttack(id, ensembleClassifier(members), x, y, { epsilon: 0.05, steps: 5 })
+      const adv = await runAttack(id, ensembleClassifier(members), x, y, {
+        epsilon: 0.05,
+        steps: 5
+      })
       expect(maxAbsDiff(adv, x), id).toBeLessThanOrEqual(0.05 + 1e-6)
       expect(maxAbsDiff(adv, x), id).toBeGreaterThan(0)
       adv.dispose()
@@ -65,7 +79,9 @@ describe('BPDA through an input-transformation defense', () => {
     expect(maxAbsDiff(defended.predictLogits(x), model.predictLogits(squeezed))).toBe(0)
     // ∇ₓ L(f(g(x))) with ∂g/∂x = I is ∇ᵤ L(f(u)) at u = g(x).
     expect(maxAbsDiff(gradOf(defended, x, y), gradOf(model, squeezed, y))).toBeLessThan(1e-6)
-    expect(() => defendedClassifier(model, 'bitDepth', 12)).toThrow(/"depth" must be an integer in \[1, 8\]/)
+    expect(() => defendedClassifier(model, 'bitDepth', 12)).toThrow(
+      /"depth" must be an integer in \[1, 8\]/
+    )
     expect(() => defendedClassifier(model, 'nope', 1)).toThrow(/Unknown defense "nope"/)
   })
 
@@ -76,14 +92,21 @@ describe('BPDA through an input-transformation defense', () => {
     // The defended model without BPDA: tf.round's gradient is zero, so PGD has nothing to follow.
     const masked: Classifier = {
       ...model,
-      predictLogits: (xa: Tensor4D) => tf.tidy(() => model.predictLogits(tf.div(tf.round(tf.mul(xa, 3)), 3) as Tensor4D) as Tensor2D)
+      predictLogits: (xa: Tensor4D) =>
+        tf.tidy(
+          () => model.predictLogits(tf.div(tf.round(tf.mul(xa, 3)), 3) as Tensor4D) as Tensor2D
+        )
     }
     expect(tf.tidy(() => tf.max(tf.abs(gradOf(masked, x, y))).dataSync()[0])).toBe(0)
     const bpda = defendedClassifier(model, 'bitDepth', 2)
     const truth = predicted(bpda, x)
     const yDefended = tf.tensor1d(truth, 'int32')
     const fooled = async (attacked: Classifier) => {
-      const adv = await runAttack('pgd', attacked, x, yDefended, { epsilon: 0.15, steps: 20, seed: 1 })
+      const adv = await runAttack('pgd', attacked, x, yDefended, {
+        epsilon: 0.15,
+        steps: 20,
+        seed: 1
+      })
       const n = predicted(bpda, adv).filter((p, i) => p !== truth[i]).length
       adv.dispose()
       return n
@@ -120,7 +143,9 @@ describe('EOT over a randomised defense', () => {
     for (let i = 0; i < draws; i++) scales.add(replay() < 0.5 ? 0.5 : 1.5)
     expect(scales.size).toBe(2) // both draws occur, so the mean is not one draw's gradient
     expect(maxAbsDiff(got, tf.div(tf.addN(parts), draws) as Tensor4D)).toBeLessThan(1e-6)
-    expect(() => eotClassifier(model, scale, 0)).toThrow(/"draws" must be an integer in \[1, 1000\]/)
+    expect(() => eotClassifier(model, scale, 0)).toThrow(
+      /"draws" must be an integer in \[1, 1000\]/
+    )
   })
 })
 

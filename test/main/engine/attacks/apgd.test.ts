@@ -4,7 +4,11 @@ import type { Tensor1D, Tensor2D, Tensor4D } from '../../../../src/main/engine/t
 import { initBackend } from '../../../../src/main/engine/backend'
 import { checkAttackConfig, getAttack, runAttack } from '../../../../src/main/engine/attacks'
 import { apgdCheckpoints, apgdRun, type ApgdTrace } from '../../../../src/main/engine/attacks/apgd'
-import { dlrLoss, perSampleCrossEntropy, type PerSampleLoss } from '../../../../src/main/engine/attacks/loss'
+import {
+  dlrLoss,
+  perSampleCrossEntropy,
+  type PerSampleLoss
+} from '../../../../src/main/engine/attacks/loss'
 import { perImageNoise } from '../../../../src/main/engine/attacks/restarts'
 import type { Classifier } from '../../../../src/main/engine/models/types'
 import { linearClassifier, maxAbsDiff, mlpClassifier, seededImages } from './models'
@@ -47,8 +51,21 @@ describe('APGD on a one-pixel model, by hand', () => {
     // raised). Checkpoints 3, 5, 6, 7, 8, 9, 10 each halve η (condition 1: 0 < ρ·span).
     expect(adv.dataSync()[0]).toBeCloseTo(0.4, 6)
     const eta = traces.map((t) => t.stepSizes[0])
-    expect(eta).toEqual([0.2, 0.2, 0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125, 0.0015625].map(f))
-    expect(traces.map((t) => t.reset[0])).toEqual([false, false, true, false, true, true, true, true, true, true])
+    expect(eta).toEqual(
+      [0.2, 0.2, 0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125, 0.0015625].map(f)
+    )
+    expect(traces.map((t) => t.reset[0])).toEqual([
+      false,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true
+    ])
     tf.dispose([x0, y, adv])
   })
 })
@@ -62,25 +79,43 @@ function referenceApgd(
   x0: Float32Array,
   shape: [number, number, number, number],
   labels: number[],
-  o: { epsilon: number; iterations: number; momentum: number; rho: number; loss: PerSampleLoss; seed: number }
+  o: {
+    epsilon: number
+    iterations: number
+    momentum: number
+    rho: number
+    loss: PerSampleLoss
+    seed: number
+  }
 ) {
   const [n, ...rest] = shape
   const per = rest.reduce((a, b) => a * b, 1)
   const eps = f(o.epsilon)
   const lo = x0.map((v) => f(v - eps))
   const hi = x0.map((v) => f(v + eps))
-  const P = (v: number, k: number) => Math.min(Math.max(Math.min(Math.max(v, lo[k]!), hi[k]!), 0), 1)
+  const P = (v: number, k: number) =>
+    Math.min(Math.max(Math.min(Math.max(v, lo[k]!), hi[k]!), 0), 1)
   const y = tf.tensor1d(labels, 'int32')
   const evalAt = (x: Float32Array) => {
     const xt = tf.tensor4d(x, shape)
-    const grad = tf.grad((xa) => tf.sum(o.loss(model.predictLogits(xa as Tensor4D) as Tensor2D, y as Tensor1D)))(xt)
+    const grad = tf.grad((xa) =>
+      tf.sum(o.loss(model.predictLogits(xa as Tensor4D) as Tensor2D, y as Tensor1D))
+    )(xt)
     const losses = tf.tidy(() => o.loss(model.predictLogits(xt), y as Tensor1D).dataSync())
     const pred = tf.tidy(() => tf.argMax(model.predictLogits(xt), 1).dataSync())
-    const out = { losses: Array.from(losses), pred: Array.from(pred), grad: Float32Array.from(grad.dataSync()) }
+    const out = {
+      losses: Array.from(losses),
+      pred: Array.from(pred),
+      grad: Float32Array.from(grad.dataSync())
+    }
     tf.dispose([xt, grad])
     return out
   }
-  const t = perImageNoise(Array.from({ length: n }, (_, i) => i), per, o.seed)
+  const t = perImageNoise(
+    Array.from({ length: n }, (_, i) => i),
+    per,
+    o.seed
+  )
   let x = new Float32Array(n * per)
   for (let i = 0; i < n; i++) {
     let scale = 0
@@ -98,7 +133,9 @@ function referenceApgd(
   const xMax = x.slice()
   const gMax = ev.grad.slice()
   let g = ev.grad
-  const found: (Float32Array | undefined)[] = labels.map((l, i) => (ev.pred[i] !== l ? x.slice(i * per, (i + 1) * per) : undefined))
+  const found: (Float32Array | undefined)[] = labels.map((l, i) =>
+    ev.pred[i] !== l ? x.slice(i * per, (i + 1) * per) : undefined
+  )
   let xPrev: Float32Array | undefined
   const state = labels.map(() => ({ raised: 0, halvedAtLast: false, fMaxAtLast: 0 }))
   state.forEach((s, i) => (s.fMaxAtLast = fMax[i]!))
@@ -165,41 +202,53 @@ describe('APGD against a step-by-step reference', () => {
   // steps oscillate and the checkpoint rules have real decisions to make.
   const bumpy = (hidden: number): Classifier => {
     const mlp = mlpClassifier(shape, hidden, 4, 5)
-    return { ...mlp, predictLogits: (x: Tensor4D) => tf.tidy(() => mlp.predictLogits(tf.mul(x, 100) as Tensor4D)) }
+    return {
+      ...mlp,
+      predictLogits: (x: Tensor4D) => tf.tidy(() => mlp.predictLogits(tf.mul(x, 100) as Tensor4D))
+    }
   }
   it.each([
     // [loss, ε, hidden units]: cases found to exercise both outcomes of the checkpoint test
     // (CE) and condition (2) on its own (DLR).
     ['cross-entropy', perSampleCrossEntropy, 0.3, 64],
     ['DLR', dlrLoss, 0.03, 10]
-  ] as const)('matches Algorithm 1 per image (%s loss, momentum, the halving conditions)', async (name, loss, epsilon, hidden) => {
-    const model = bumpy(hidden)
-    const x = seededImages(6, shape, 9)
-    const labels = tf.tidy(() => Array.from(tf.argMax(model.predictLogits(x), 1).dataSync()))
-    const y = tf.tensor1d(labels, 'int32')
-    const traces: ApgdTrace[] = []
-    const options = { epsilon, iterations: 30, momentum: 0.75, rho: 0.75, loss, seed: 4 }
-    const got = await apgdRun(model, x, y, {
-      ...options,
-      stepSize: 2 * epsilon,
-      imageIndices: [0, 1, 2, 3, 4, 5],
-      onTrace: (t) => traces.push(t)
-    })
-    const want = referenceApgd(model, Float32Array.from(x.dataSync()), [6, ...shape], labels, options)
-    expect(traces).toHaveLength(30)
-    expect(traces.map((t) => Array.from(t.stepSizes))).toEqual(want.etaTrace.map((e) => e.map(f)))
-    // Same iterates up to float32 rounding of the momentum sum (one unit in the last place).
-    expect(maxAbsDiff(got, tf.tensor4d(want.out, [6, ...shape]))).toBeLessThan(1e-6)
-    const causes = traces.flatMap((t) => t.cause)
-    expect(causes.filter((c) => c === 'few-raises').length).toBe(want.resets.condition1)
-    expect(causes.filter((c) => c === 'stalled').length).toBe(want.resets.condition2)
-    // Not trivial: condition (1) fired, and at some checkpoint an image kept its step size.
-    expect(want.resets.condition1).toBeGreaterThan(0)
-    const checkpointsHit = traces.filter((t) => apgdCheckpoints(30).includes(t.iteration))
-    expect(checkpointsHit.some((t) => t.cause.includes('none'))).toBe(true)
-    if (name === 'DLR') expect(want.resets.condition2).toBeGreaterThan(0)
-    tf.dispose([x, y, got])
-  })
+  ] as const)(
+    'matches Algorithm 1 per image (%s loss, momentum, the halving conditions)',
+    async (name, loss, epsilon, hidden) => {
+      const model = bumpy(hidden)
+      const x = seededImages(6, shape, 9)
+      const labels = tf.tidy(() => Array.from(tf.argMax(model.predictLogits(x), 1).dataSync()))
+      const y = tf.tensor1d(labels, 'int32')
+      const traces: ApgdTrace[] = []
+      const options = { epsilon, iterations: 30, momentum: 0.75, rho: 0.75, loss, seed: 4 }
+      const got = await apgdRun(model, x, y, {
+        ...options,
+        stepSize: 2 * epsilon,
+        imageIndices: [0, 1, 2, 3, 4, 5],
+        onTrace: (t) => traces.push(t)
+      })
+      const want = referenceApgd(
+        model,
+        Float32Array.from(x.dataSync()),
+        [6, ...shape],
+        labels,
+        options
+      )
+      expect(traces).toHaveLength(30)
+      expect(traces.map((t) => Array.from(t.stepSizes))).toEqual(want.etaTrace.map((e) => e.map(f)))
+      // Same iterates up to float32 rounding of the momentum sum (one unit in the last place).
+      expect(maxAbsDiff(got, tf.tensor4d(want.out, [6, ...shape]))).toBeLessThan(1e-6)
+      const causes = traces.flatMap((t) => t.cause)
+      expect(causes.filter((c) => c === 'few-raises').length).toBe(want.resets.condition1)
+      expect(causes.filter((c) => c === 'stalled').length).toBe(want.resets.condition2)
+      // Not trivial: condition (1) fired, and at some checkpoint an image kept its step size.
+      expect(want.resets.condition1).toBeGreaterThan(0)
+      const checkpointsHit = traces.filter((t) => apgdCheckpoints(30).includes(t.iteration))
+      expect(checkpointsHit.some((t) => t.cause.includes('none'))).toBe(true)
+      if (name === 'DLR') expect(want.resets.condition2).toBeGreaterThan(0)
+      tf.dispose([x, y, got])
+    }
+  )
 })
 
 describe('APGD as a registered attack', () => {
@@ -214,15 +263,21 @@ describe('APGD as a registered attack', () => {
     expect(() => checkAttackConfig(getAttack('apgd-ce'), { epsilon: 0.03, momentum: 1.5 })).toThrow(
       /"momentum" must be a number in \[0, 1\], got 1.5/
     )
-    expect(() => checkAttackConfig(getAttack('apgd-dlr'), { epsilon: 0.03, restarts: 0 })).toThrow(/"restarts" must be an integer/)
-    expect(() => checkAttackConfig(getAttack('apgd-ce'), { epsilon: 0.03, queries: 10 })).toThrow(/has no parameter "queries"/)
+    expect(() => checkAttackConfig(getAttack('apgd-dlr'), { epsilon: 0.03, restarts: 0 })).toThrow(
+      /"restarts" must be an integer/
+    )
+    expect(() => checkAttackConfig(getAttack('apgd-ce'), { epsilon: 0.03, queries: 10 })).toThrow(
+      /has no parameter "queries"/
+    )
   })
 
   it('DLR needs three classes and says so', async () => {
     const two = mlpClassifier(shape, 4, 2, 3)
     const x = seededImages(2, shape, 1)
     const y = tf.tensor1d([0, 1], 'int32')
-    await expect(runAttack('apgd-dlr', two, x, y, { epsilon: 0.03 })).rejects.toThrow(/DLR loss needs at least 3 classes/)
+    await expect(runAttack('apgd-dlr', two, x, y, { epsilon: 0.03 })).rejects.toThrow(
+      /DLR loss needs at least 3 classes/
+    )
     tf.dispose([x, y])
   })
 
@@ -232,26 +287,46 @@ describe('APGD as a registered attack', () => {
     for (const id of ['apgd-ce', 'apgd-dlr']) {
       const counts: number[] = []
       const before = tf.memory().numTensors
-      const adv = await runAttack(id, model, x, y, { epsilon: 0.004, steps: 40, batchSize: 5 }, {
-        onProgress: () => counts.push(tf.memory().numTensors)
-      })
+      const adv = await runAttack(
+        id,
+        model,
+        x,
+        y,
+        { epsilon: 0.004, steps: 40, batchSize: 5 },
+        {
+          onProgress: () => counts.push(tf.memory().numTensors)
+        }
+      )
       expect(tf.memory().numTensors, id).toBe(before + 1)
       // Some images were still being attacked for many iterations, with a flat tensor count.
       expect(counts.length, id).toBeGreaterThan(20)
       expect(new Set(counts.slice(0, -1)).size, id).toBe(1)
       expect(maxAbsDiff(adv, x), id).toBeLessThanOrEqual(0.004 + 1e-6)
-      expect(tf.tidy(() => tf.min(adv).dataSync()[0]), id).toBeGreaterThanOrEqual(0)
-      expect(tf.tidy(() => tf.max(adv).dataSync()[0]), id).toBeLessThanOrEqual(1)
+      expect(
+        tf.tidy(() => tf.min(adv).dataSync()[0]),
+        id
+      ).toBeGreaterThanOrEqual(0)
+      expect(
+        tf.tidy(() => tf.max(adv).dataSync()[0]),
+        id
+      ).toBeLessThanOrEqual(1)
       adv.dispose()
     }
     const before = tf.memory().numTensors
     const controller = new AbortController()
-    const run = runAttack('apgd-ce', model, x, y, { epsilon: 0.004, steps: 50 }, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        if (p.completed === 5) controller.abort()
+    const run = runAttack(
+      'apgd-ce',
+      model,
+      x,
+      y,
+      { epsilon: 0.004, steps: 50 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.completed === 5) controller.abort()
+        }
       }
-    })
+    )
     await expect(run).rejects.toMatchObject({ name: 'AbortError' })
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([x, y])
@@ -262,7 +337,12 @@ describe('APGD as a registered attack', () => {
     const labels = tf.tidy(() => Array.from(tf.argMax(model.predictLogits(x), 1).dataSync()))
     const y = tf.tensor1d(labels, 'int32')
     const fooled = async (restarts: number) => {
-      const adv = await runAttack('apgd-ce', model, x, y, { epsilon: 0.02, steps: 10, restarts, seed: 2 })
+      const adv = await runAttack('apgd-ce', model, x, y, {
+        epsilon: 0.02,
+        steps: 10,
+        restarts,
+        seed: 2
+      })
       const pred = tf.tidy(() => Array.from(tf.argMax(model.predictLogits(adv), 1).dataSync()))
       adv.dispose()
       return pred.map((p, i) => p !== labels[i])

@@ -36,13 +36,17 @@ describe('DLR loss (Croce & Hein 2020, Eq. 6)', () => {
     // L = −(z0 − z1)/(z0 − z2): ∂/∂z0 = −(z1 − z2)/(z0 − z2)² = −1/9, ∂/∂z1 = 1/(z0 − z2) = 1/3,
     // ∂/∂z2 = −(z0 − z1)/(z0 − z2)² = −2/9, ∂/∂z3 = 0.
     const labels = tf.tensor1d([0], 'int32')
-    const g = tf.grad((z) => tf.sum(dlrLoss(z as Tensor2D, labels as Tensor1D)))(tf.tensor2d([[3, 1, 0, -1]]))
+    const g = tf.grad((z) => tf.sum(dlrLoss(z as Tensor2D, labels as Tensor1D)))(
+      tf.tensor2d([[3, 1, 0, -1]])
+    )
     const want = [-1 / 9, 1 / 3, -2 / 9, 0]
     values(g).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6))
   })
 
   it('refuses fewer than three classes', () => {
-    expect(() => dlrLoss(tf.tensor2d([[1, 2]]), tf.tensor1d([0], 'int32'))).toThrow(/at least 3 classes/)
+    expect(() => dlrLoss(tf.tensor2d([[1, 2]]), tf.tensor1d([0], 'int32'))).toThrow(
+      /at least 3 classes/
+    )
   })
 })
 

@@ -24,14 +24,19 @@ function counting(model: Classifier): Classifier & { rows: number } {
   return wrapped
 }
 
-const predicted = (m: Classifier, x: Tensor4D) => tf.tidy(() => Array.from(tf.argMax(m.predictLogits(x), 1).dataSync()))
+const predicted = (m: Classifier, x: Tensor4D) =>
+  tf.tidy(() => Array.from(tf.argMax(m.predictLogits(x), 1).dataSync()))
 
 describe('Square schedule', () => {
   it('halves p on the paper’s schedule, rescaled to the budget', () => {
     // 10,000 queries: p_init up to 10, /2 up to 50, /4 up to 200, …, /512 up to 10,000.
-    expect([0, 10, 11, 50, 51, 200, 201, 500, 1000, 2000, 4000, 6000, 8000, 9999].map((i) => squareFraction(0.8, i, 10000))).toEqual(
-      [0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125, 0.0015625]
-    )
+    expect(
+      [0, 10, 11, 50, 51, 200, 201, 500, 1000, 2000, 4000, 6000, 8000, 9999].map((i) =>
+        squareFraction(0.8, i, 10000)
+      )
+    ).toEqual([
+      0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125, 0.0015625
+    ])
     // 5,000 queries: query 5 is at 10/10,000 of the schedule, query 6 at 12.
     expect(squareFraction(0.8, 5, 5000)).toBe(0.8)
     expect(squareFraction(0.8, 6, 5000)).toBe(0.4)
@@ -45,10 +50,19 @@ describe('Square schedule', () => {
 
 describe('Square attack', () => {
   it('declares its defaults and rejects bad parameters by name', () => {
-    expect(checkAttackConfig(getAttack('square'), { epsilon: 0.05 })).toMatchObject({ queries: 5000, pInit: 0.8 })
-    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, queries: 0 })).toThrow(/"queries" must be an integer in \[1, 100000\]/)
-    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, pInit: 0 })).toThrow(/"pInit" must be a number in \(0, 1\]/)
-    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, steps: 3 })).toThrow(/has no parameter "steps"/)
+    expect(checkAttackConfig(getAttack('square'), { epsilon: 0.05 })).toMatchObject({
+      queries: 5000,
+      pInit: 0.8
+    })
+    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, queries: 0 })).toThrow(
+      /"queries" must be an integer in \[1, 100000\]/
+    )
+    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, pInit: 0 })).toThrow(
+      /"pInit" must be a number in \(0, 1\]/
+    )
+    expect(() => checkAttackConfig(getAttack('square'), { epsilon: 0.05, steps: 3 })).toThrow(
+      /has no parameter "steps"/
+    )
   })
 
   it('starts from vertical ±ε stripes (one query)', async () => {
@@ -70,7 +84,9 @@ describe('Square attack', () => {
 
   it('never spends more than the query budget per image, and stops an image once fooled', async () => {
     // A model that cannot be fooled at this ε (a huge margin): every image spends the budget.
-    const sure = counting(linearClassifier(shape, seededValues(72 * 3, 5, 0.01), Float32Array.from([50, 0, 0])))
+    const sure = counting(
+      linearClassifier(shape, seededValues(72 * 3, 5, 0.01), Float32Array.from([50, 0, 0]))
+    )
     const x = seededImages(4, shape, 6)
     const y = tf.tensor1d([0, 0, 0, 0], 'int32')
     ;(await runAttack('square', sure, x, y, { epsilon: 0.05, queries: 37 })).dispose()
@@ -104,9 +120,16 @@ describe('Square attack', () => {
     const eps = 0.1
     const counts: number[] = []
     const before = tf.memory().numTensors
-    const adv = await runAttack('square', mlp, x, y, { epsilon: eps, queries: 300, batchSize: 8 }, {
-      onProgress: () => counts.push(tf.memory().numTensors)
-    })
+    const adv = await runAttack(
+      'square',
+      mlp,
+      x,
+      y,
+      { epsilon: eps, queries: 300, batchSize: 8 },
+      {
+        onProgress: () => counts.push(tf.memory().numTensors)
+      }
+    )
     expect(tf.memory().numTensors).toBe(before + 1)
     expect(counts.length).toBeGreaterThan(10)
     expect(new Set(counts.slice(0, -1)).size).toBe(1)
@@ -130,12 +153,19 @@ describe('Square attack', () => {
     const y = tf.tensor1d(predicted(mlp, x), 'int32')
     const before = tf.memory().numTensors
     const controller = new AbortController()
-    const run = runAttack('square', mlp, x, y, { epsilon: 0.001, queries: 1000 }, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        if (p.completed === 20) controller.abort()
+    const run = runAttack(
+      'square',
+      mlp,
+      x,
+      y,
+      { epsilon: 0.001, queries: 1000 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.completed === 20) controller.abort()
+        }
       }
-    })
+    )
     await expect(run).rejects.toMatchObject({ name: 'AbortError' })
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([x, y])

@@ -13,11 +13,26 @@ import {
 } from '../../../../src/main/engine/audit/robustnessTypes'
 
 /** A threat result: `robust` of `n` images robust; `fooled` of `ranOn` (defaults: consistent). */
-export function threat(id: ThreatId, robust: number, n: number, ranOn = n, fooled = ranOn - robust): ThreatResult {
+export function threat(
+  id: ThreatId,
+  robust: number,
+  n: number,
+  ranOn = n,
+  fooled = ranOn - robust
+): ThreatResult {
   return {
     threat: id,
     attackId: id === 'transfer' || id === 'ensemble' ? 'pgd' : id,
-    config: { epsilon: 0.05, steps: 10, stepSize: 0.0125, decay: 0, seed: 0, diversityProb: 0, resizeRate: 1, batchSize: 100 },
+    config: {
+      epsilon: 0.05,
+      steps: 10,
+      stepSize: 0.0125,
+      decay: 0,
+      seed: 0,
+      diversityProb: 0,
+      resizeRate: 1,
+      batchSize: 100
+    },
     basis: STANDALONE_THREATS.includes(id) ? 'standalone' : 'cascade',
     ranOn,
     fooled,
@@ -25,7 +40,12 @@ export function threat(id: ThreatId, robust: number, n: number, ranOn = n, foole
   }
 }
 
-export function atEpsilon(epsilon: number, n: number, threats: ThreatResult[], worst: number): EpsilonResult {
+export function atEpsilon(
+  epsilon: number,
+  n: number,
+  threats: ThreatResult[],
+  worst: number
+): EpsilonResult {
   return { epsilon, threats, worst: ratio(worst, n), robustSamples: [], fooledBy: {} }
 }
 
@@ -40,7 +60,9 @@ export function modelResult(
 ): ModelEvaluation {
   const base = { id, name: id, clean: ratio(clean, n), byEpsilon, checks }
   const flags = sanityFlags(base, {
-    reference: reference ? { id: 'reference', name: 'reference', clean: ratio(reference.clean, n) } : undefined
+    reference: reference
+      ? { id: 'reference', name: 'reference', clean: ratio(reference.clean, n) }
+      : undefined
   })
   return { ...base, flags }
 }

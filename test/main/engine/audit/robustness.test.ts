@@ -5,7 +5,10 @@ import { initBackend } from '../../../../src/main/engine/backend'
 import { runAttack } from '../../../../src/main/engine/attacks'
 import { runRobustnessEvaluation } from '../../../../src/main/engine/audit/robustness'
 import { evaluationSummary } from '../../../../src/main/engine/audit/robustnessSummary'
-import type { RobustnessConfig, RobustnessProgress } from '../../../../src/main/engine/audit/robustnessTypes'
+import type {
+  RobustnessConfig,
+  RobustnessProgress
+} from '../../../../src/main/engine/audit/robustnessTypes'
 import type { Classifier } from '../../../../src/main/engine/models/types'
 import { classes, dataset, images, model } from './fixtures'
 
@@ -33,7 +36,8 @@ function rounding(inner: Classifier): Classifier {
     ...inner,
     id: `${inner.id}-rounding`,
     name: `${inner.name} (rounds its input)`,
-    predictLogits: (x: Tensor4D) => tf.tidy(() => inner.predictLogits(tf.div(tf.round(tf.mul(x, 3)), 3) as Tensor4D) as Tensor2D)
+    predictLogits: (x: Tensor4D) =>
+      tf.tidy(() => inner.predictLogits(tf.div(tf.round(tf.mul(x, 3)), 3) as Tensor4D) as Tensor2D)
   }
 }
 
@@ -41,9 +45,14 @@ describe('runRobustnessEvaluation', () => {
   it('measures every threat model as a brute force does, cascades, and applies the worst-case rule', async () => {
     const before = tf.memory().numTensors
     const progress: RobustnessProgress[] = []
-    const result = await runRobustnessEvaluation(ds, { models: [target, other], source, ensemble: [source, other] }, config, {
-      onProgress: (p) => progress.push(p)
-    })
+    const result = await runRobustnessEvaluation(
+      ds,
+      { models: [target, other], source, ensemble: [source, other] },
+      config,
+      {
+        onProgress: (p) => progress.push(p)
+      }
+    )
     expect(tf.memory().numTensors).toBe(before)
     expect(result.epsilons).toEqual([0.02, 0.05])
     expect(result.threats).toEqual(['transfer', 'ensemble', 'pgd', 'apgd-ce', 'apgd-dlr', 'square'])
@@ -62,13 +71,19 @@ describe('runRobustnessEvaluation', () => {
         const at = (t: string) => e.threats.find((r) => r.threat === t)!
         // Transfer: PGD crafted on the source, shown to this model.
         const adv = await runAttack('pgd', source, x, y, { epsilon: e.epsilon, batchSize: 16 })
-        const fooledByTransfer = classes(net, adv).filter((p, i) => correct[i] && p !== labels[i]).length
+        const fooledByTransfer = classes(net, adv).filter(
+          (p, i) => correct[i] && p !== labels[i]
+        ).length
         adv.dispose()
         expect(at('transfer').fooled, `${m.id} ${e.epsilon}`).toBe(fooledByTransfer)
         expect(at('transfer').robust.count).toBe(m.clean.count - fooledByTransfer)
         // Standalone threats ran on every correct image; the cascade on what survived before.
         for (const t of ['transfer', 'ensemble', 'pgd']) expect(at(t).ranOn).toBe(m.clean.count)
-        const union = new Set([...e.fooledBy.transfer!, ...e.fooledBy.ensemble!, ...e.fooledBy.pgd!])
+        const union = new Set([
+          ...e.fooledBy.transfer!,
+          ...e.fooledBy.ensemble!,
+          ...e.fooledBy.pgd!
+        ])
         expect(at('apgd-ce').ranOn).toBe(m.clean.count - union.size)
         expect(at('apgd-dlr').ranOn).toBe(at('apgd-ce').ranOn - at('apgd-ce').fooled)
         expect(at('square').ranOn).toBe(at('apgd-dlr').ranOn - at('apgd-dlr').fooled)
@@ -76,7 +91,8 @@ describe('runRobustnessEvaluation', () => {
         expect(e.robustSamples).toHaveLength(e.worst.count)
         for (const p of e.robustSamples) expect(correct[p]).toBe(true)
         for (const r of e.threats) expect(e.worst.value).toBeLessThanOrEqual(r.robust.value)
-        for (const fooled of Object.values(e.fooledBy)) for (const p of fooled!) expect(correct[p]).toBe(true)
+        for (const fooled of Object.values(e.fooledBy))
+          for (const p of fooled!) expect(correct[p]).toBe(true)
         expect(at('pgd').config.restarts).toBe(2)
         expect(at('square').config.queries).toBe(60)
       }
@@ -90,7 +106,10 @@ describe('runRobustnessEvaluation', () => {
 
     const summary = evaluationSummary(result)
     expect(summary.models[0]!.robustAccuracy['0.05']).toEqual(
-      Object.fromEntries([...t5.threats.map((r) => [r.threat, r.robust.value]), ['worst', t5.worst.value]])
+      Object.fromEntries([
+        ...t5.threats.map((r) => [r.threat, r.robust.value]),
+        ['worst', t5.worst.value]
+      ])
     )
     expect(summary.models[0]!.ci95['0.05']!.worst).toEqual(t5.worst.ci95)
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary)
@@ -99,7 +118,11 @@ describe('runRobustnessEvaluation', () => {
 
   it('raises the masking flag on a model that rounds its input (zero gradients)', async () => {
     const masked = rounding(target)
-    const result = await runRobustnessEvaluation(ds, { models: [masked, target] }, { ...config, threats: ['pgd', 'square'], epsilons: [0.05] })
+    const result = await runRobustnessEvaluation(
+      ds,
+      { models: [masked, target] },
+      { ...config, threats: ['pgd', 'square'], epsilons: [0.05] }
+    )
     const [m, honest] = result.models
     expect(m!.checks.largeEpsilon!.success.value).toBeLessThan(0.98)
     expect(m!.flags.map((f) => f.code)).toContain('gradient-masking')
@@ -107,7 +130,11 @@ describe('runRobustnessEvaluation', () => {
   })
 
   it('flags the accuracy cost against the reference', async () => {
-    const result = await runRobustnessEvaluation(ds, { models: [target, source], reference: source }, { ...config, threats: ['pgd'], checks: false })
+    const result = await runRobustnessEvaluation(
+      ds,
+      { models: [target, source], reference: source },
+      { ...config, threats: ['pgd'], checks: false }
+    )
     const [t, s] = result.models
     expect(result.reference!.clean.value).toBe(1) // the labels are the source's own predictions
     expect(t!.clean.value).toBeLessThan(0.95)
@@ -118,16 +145,36 @@ describe('runRobustnessEvaluation', () => {
 
   it('checks its configuration up front, naming the bad setting', async () => {
     const models = { models: [target] }
-    await expect(runRobustnessEvaluation(ds, models, { threats: ['transfer'] })).rejects.toThrow(/"transfer" threat needs a source model/)
-    await expect(runRobustnessEvaluation(ds, models, { threats: ['ensemble'] })).rejects.toThrow(/"ensemble" threat needs/)
-    await expect(runRobustnessEvaluation(ds, models, { threats: ['nope' as never] })).rejects.toThrow(/unknown threat "nope"/)
-    await expect(runRobustnessEvaluation(ds, models, { epsilons: [0] })).rejects.toThrow(/every ε must be a number in \(0, 1\]/)
-    await expect(runRobustnessEvaluation(ds, models, { apgd: { steps: 0 } })).rejects.toThrow(/Attack "apgd-ce": parameter "steps"/)
-    await expect(runRobustnessEvaluation(ds, models, { square: { queries: -1 } })).rejects.toThrow(/"queries"/)
-    await expect(runRobustnessEvaluation(ds, models, { pgd: { restarts: 0 } })).rejects.toThrow(/"pgd.restarts"/)
-    await expect(runRobustnessEvaluation(ds, { models: [target, target] })).rejects.toThrow(/distinct ids/)
+    await expect(runRobustnessEvaluation(ds, models, { threats: ['transfer'] })).rejects.toThrow(
+      /"transfer" threat needs a source model/
+    )
+    await expect(runRobustnessEvaluation(ds, models, { threats: ['ensemble'] })).rejects.toThrow(
+      /"ensemble" threat needs/
+    )
+    await expect(
+      runRobustnessEvaluation(ds, models, { threats: ['nope' as never] })
+    ).rejects.toThrow(/unknown threat "nope"/)
+    await expect(runRobustnessEvaluation(ds, models, { epsilons: [0] })).rejects.toThrow(
+      /every ε must be a number in \(0, 1\]/
+    )
+    await expect(runRobustnessEvaluation(ds, models, { apgd: { steps: 0 } })).rejects.toThrow(
+      /Attack "apgd-ce": parameter "steps"/
+    )
+    await expect(runRobustnessEvaluation(ds, models, { square: { queries: -1 } })).rejects.toThrow(
+      /"queries"/
+    )
+    await expect(runRobustnessEvaluation(ds, models, { pgd: { restarts: 0 } })).rejects.toThrow(
+      /"pgd.restarts"/
+    )
+    await expect(runRobustnessEvaluation(ds, { models: [target, target] })).rejects.toThrow(
+      /distinct ids/
+    )
     // Without a source or ensemble the default is every white-box and query threat.
-    const r = await runRobustnessEvaluation(ds, models, { ...config, sampleCount: 5, checks: false })
+    const r = await runRobustnessEvaluation(ds, models, {
+      ...config,
+      sampleCount: 5,
+      checks: false
+    })
     expect(r.threats).toEqual(['pgd', 'apgd-ce', 'apgd-dlr', 'square'])
   })
 

@@ -15,7 +15,12 @@ describe('worst case per image (AutoAttack’s rule)', () => {
     ]
     const w = worstCase(records, attacks)
     expect(w.perSample).toEqual(['robust', 'fooled', 'fooled', 'fooled', 'misclassified', 'fooled'])
-    expect({ robust: w.robust, fooled: w.fooled, misclassified: w.misclassified, total: w.total }).toEqual({
+    expect({
+      robust: w.robust,
+      fooled: w.fooled,
+      misclassified: w.misclassified,
+      total: w.total
+    }).toEqual({
       robust: 1,
       fooled: 4,
       misclassified: 1,
@@ -33,7 +38,11 @@ describe('worst case per image (AutoAttack’s rule)', () => {
   })
 
   it('refuses to call an untested image robust', () => {
-    const records: SampleRecord[] = [{ correct: true, attacks: { transfer: 'survived', pgd: 'not-run' } }]
-    expect(() => worstCase(records, ['transfer', 'pgd', 'square'])).toThrow(/Sample 0: attack\(s\) pgd, square never ran on it/)
+    const records: SampleRecord[] = [
+      { correct: true, attacks: { transfer: 'survived', pgd: 'not-run' } }
+    ]
+    expect(() => worstCase(records, ['transfer', 'pgd', 'square'])).toThrow(
+      /Sample 0: attack\(s\) pgd, square never ran on it/
+    )
   })
 })

@@ -89,7 +89,7 @@ export function verdictFor(
     `On clean images it is right on ${percent(model.clean.value)} of ${model.clean.total} (${interval(model.clean)}).`
   ]
   for (const e of model.byEpsilon)
-    lines.push(epsilonLine(e, evaluation, subject, source, correct, masking))
+    lines.push(epsilonLine(e, evaluation, modelId, subject, source, correct, masking))
   for (const flag of model.flags)
     lines.push(`${flag.code === 'accuracy-cost' ? 'Accuracy cost' : 'Warning'}: ${flag.message}`)
   return { modelId, lines }
@@ -98,6 +98,7 @@ export function verdictFor(
 function epsilonLine(
   e: EpsilonResult,
   evaluation: RobustnessEvaluation,
+  modelId: string,
   subject: string,
   source: string,
   correct: number,
@@ -114,14 +115,20 @@ function epsilonLine(
   const queries = ran.includes('square')
   const stated = (r: Ratio) =>
     `${percent(r.value)} of images keep their label (n = ${n}, ${interval(r)})`
+  // For the source itself "transfer" is a white-box attack: it says nothing about transfer.
+  const isSource = evaluation.source?.id === modelId
   if (transfer)
     sentences.push(
-      `Against perturbations transferred from ${source} (${eps}): ${stated(transfer.robust)}.`
+      isSource
+        ? `Against perturbations crafted on itself (it is the transfer source, ${eps}): ${stated(transfer.robust)}.`
+        : `Against perturbations transferred from ${source} (${eps}): ${stated(transfer.robust)}.`
     )
   if (ensemble) {
-    const names = list((evaluation.ensemble ?? []).map((m) => `"${m.name}"`))
+    const members = evaluation.ensemble ?? []
+    const names = list(members.map((m) => `"${m.name}"`))
+    const inside = members.some((m) => m.id === modelId) ? ', which includes this model' : ''
     sentences.push(
-      `Against perturbations crafted on the ensemble of ${names} (${eps}): ${stated(ensemble.robust)}.`
+      `Against perturbations crafted on the ensemble of ${names}${inside} (${eps}): ${stated(ensemble.robust)}.`
     )
   }
   const attacker = whiteBox
@@ -140,7 +147,7 @@ function epsilonLine(
     return sentences.join(' ')
   }
   // What share of the images it gets right survive: the basis of the words below.
-  const keptTransfer = transfer ? ratio(transfer.robust.count, correct) : undefined
+  const keptTransfer = transfer && !isSource ? ratio(transfer.robust.count, correct) : undefined
   const keptWorst = attacker ? ratio(e.worst.count, correct) : undefined
   const hedge = (kept: Ratio) =>
     uncertain(kept)
@@ -161,7 +168,7 @@ function epsilonLine(
   } else if (keptWorst) {
     const claim = masking
       ? `appears to withstand ${attackerWord} (${percent(keptWorst.value)} of the images it classifies correctly survive at ${eps}), but gradient masking is suspected, so this may overstate its robustness`
-      : `${level(keptWorst.value)} against ${attackerWord} as well: ${percent(keptWorst.value)} of the images it classifies correctly survive at ${eps}${hedge(keptWorst)}`
+      : `${level(keptWorst.value)} against ${attackerWord}${keptTransfer ? ' as well' : ''}: ${percent(keptWorst.value)} of the images it classifies correctly survive at ${eps}${hedge(keptWorst)}`
     const transferPart = keptTransfer
       ? ` ${level(keptTransfer.value)} against transfer from ${source} and`
       : ''

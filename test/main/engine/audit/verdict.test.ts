@@ -135,3 +135,22 @@ describe('wording', () => {
     expect(epsilonText(1)).toBe('100 %')
   })
 })
+
+describe('verdict on the transfer source itself', () => {
+  it('does not call a white-box attack on itself "transfer"', () => {
+    const e = atEpsilon(0.05, n, [threat('transfer', 30, n, 90), threat('pgd', 30, n, 90)], 30)
+    const reference = modelResult('reference', 90, n, [e], healthyChecks())
+    const evaluation = {
+      ...evaluationOf([reference], n),
+      ensemble: [{ id: 'reference', name: 'reference' }]
+    }
+    const line = verdictFor(evaluation, 'reference').lines[1]!
+    expect(line).toContain(
+      'Against perturbations crafted on itself (it is the transfer source, ε = 5 %): 30 %'
+    )
+    expect(line).not.toContain('against transfer')
+    expect(line).toContain(
+      'This model does not protect against an attacker who has the model: 33 % of the images it classifies correctly survive at ε = 5 %.'
+    )
+  })
+})

@@ -17,9 +17,12 @@
  *
  * Reading of the indices (as the authors' code does it): the checkpoint test at wⱼ runs once
  * x⁽ʷʲ⁾ and its loss are known, over the wⱼ − wⱼ₋₁ steps x⁽ⁱ⁾ → x⁽ⁱ⁺¹⁾, i ∈ [wⱼ₋₁, wⱼ). After
- * a return to the best point, the next step "raises the loss" if it beats the best loss (the
- * paper's x⁽ᵏ⁺¹⁾ ← x_max). An image counts as fooled as soon as ANY iterate fools it (AutoAttack
- * keeps that iterate); otherwise the highest-loss iterate is returned.
+ * a return to the best point, the next step "raises the loss" only if it beats the best loss:
+ * the paper sets x⁽ᵏ⁺¹⁾ ← x_max, so that is the point the step starts from (the authors' code
+ * compares with the loss before the return, which counts more raises). The momentum term
+ * after a return uses the iterate before it, x⁽ᵏ⁾, as both the paper and the code do. An image
+ * counts as fooled as soon as ANY iterate fools it (AutoAttack keeps that iterate); otherwise
+ * the highest-loss iterate is returned. The run stops early once every image is fooled.
  */
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'

@@ -1,0 +1,100 @@
+/**
+ * Conv: plain, grouped, depthwise and dilated 2-D convolutions, through tf.conv2d and
+ * tf.depthwiseConv2d so the project's fast kernels (and their gradients) apply. The ONNX
+ * kernel [M, C/g, kh, kw] is transposed once at build time to NHWC's [kh, kw, C, M];
+ * dilation is applied to the kernel itself (zeros between taps), because tfjs cannot
+ * differentiate dilated convolutions; padding is explicit so asymmetric pads are exact.
+ */
+import { tf, type Tensor, type Tensor4D } from '../../../tf'
+import { relayout } from '../layout'
+import type { OperatorSpec } from '../registry'
+import { anyPadding, biasAndActivation, spatial, windowOf } from './util'
+
+/** [M, C/g, kh, kw] host kernel → dilated copy [M, C/g, (kh-1)d+1, (kw-1)d+1]. */
+function dilateKernel(w: Float32Array, dims: number[], d: [number, number]): { data: Float32Array; dims: number[] } {
+  const [m, c, kh, kw] = dims as [number, number, number, number]
+  const eh = (kh - 1) * d[0] + 1
+  const ew = (kw - 1) * d[1] + 1
+  const out = new Float32Array(m * c * eh * ew)
+  for (let o = 0; o < m * c; o++) {
+    for (let y = 0; y < kh; y++) {
+      for (let x = 0; x < kw; x++) out[o * eh * ew + y * d[0] * ew + x * d[1]] = w[o * kh * kw + y * kw + x]!
+    }
+  }
+  return { data: out, dims: [m, c, eh, ew] }
+}
+
+export const convOps: Record<string, OperatorSpec> = {
+  Conv: {
+    fuses: ['relu', 'clip'],
+    build: (ctx) => {
+      const x = ctx.input(0)
+      const [h, w] = spatial(ctx, x.shape)
+      const weight = ctx.host(1, 'the kernel W')
+      if (weight.dtype !== 'float32' || weight.dims.length !== 4) {
+        ctx.fail(`only 2-D convolutions are supported (kernel shape [${weight.dims.join(', ')}])`)
+      }
+      const [m, cPerGroup, kh, kw] = weight.dims as [number, number, number, number]
+      const group = ctx.attrInt('group', 1)
+      const c = x.shape[1]
+      if (typeof c !== 'number' || c !== cPerGroup * group) {
+        ctx.fail(`the input has ${String(c)} channels, the kernel expects ${cPerGroup} x ${group} groups`)
+      }
+      if (m % group !== 0) ctx.fail(`${m} output channels do not split into ${group} groups`)
+      const kernelShape = ctx.attrInts('kernel_shape', [kh, kw])
+      if (kernelShape[0] !== kh || kernelShape[1] !== kw) ctx.fail(`kernel_shape [${kernelShape}] disagrees with W [${weight.dims}]`)
+      const win = windowOf(ctx, [h, w], [kh, kw])
+      const dilated = win.dilations[0] > 1 || win.dilations[1] > 1
+      const data = weight.data as Float32Array
+      const kernel = dilated ? dilateKernel(data, weight.dims, win.dilations) : { data, dims: weight.dims }
+      const bias = ctx.optional(2)
+      const biasTensor = bias ? ctx.constant('bias', () => tf.reshape(ctx.constantInput(2), [m])) : undefined
+      const ones = (): Tensor => ctx.constant('ones', () => tf.ones([m]))
+      const depthwise = group === c && group > 1
+      const [eh, ew] = [kernel.dims[2]!, kernel.dims[3]!]
+      const strides = win.strides
+      const paddings: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], win.pads[0], win.pads[1], [0, 0]]
+      const out = { shape: [x.shape[0]!, m, win.out[0], win.out[1]], layout: 'nhwc' as const }
+
+      if (depthwise) {
+        // ONNX output channel o = g * mult + j; tf's depthwise output c * mult + j: the same.
+        const mult = m / group
+        const filter = ctx.constant('filter', () =>
+          tf.transpose(tf.reshape(tf.tensor(kernel.data, kernel.dims), [group, mult, eh, ew]), [2, 3, 0, 1])
+        ) as Tensor4D
+        return {
+          outputs: [out],
+          run: ([t]) => {
+            let xs = relayout(t!, x, 'nhwc') as Tensor4D
+            if (anyPadding(win)) xs = tf.pad(xs, paddings)
+            const y = tf.depthwiseConv2d(xs, filter, strides, 'valid')
+            return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
+          }
+        }
+      }
+      const filters = Array.from({ length: group }, (_, g) =>
+        ctx.constant(`filter${g}`, () => {
+          const all = tf.tensor(kernel.data, kernel.dims as [number, number, number, number])
+          const part = group === 1 ? all : tf.slice(all, [g * (m / group), 0, 0, 0], [m / group, cPerGroup, eh, ew])
+          return tf.transpose(part, [2, 3, 1, 0])
+        }) as Tensor4D
+      )
+      const pad = anyPadding(win) ? paddings : 'valid'
+      return {
+        outputs: [out],
+        run: ([t]) => {
+          const xs = relayout(t!, x, 'nhwc') as Tensor4D
+          let y: Tensor
+          if (group === 1) {
+            y = tf.conv2d(xs, filters[0]!, strides, pad)
+          } else {
+            const parts = tf.split(xs, group, 3) as Tensor4D[]
+            y = tf.concat(parts.map((p, g) => tf.conv2d(p, filters[g]!, strides, pad)), 3)
+          }
+          return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
+        }
+      }
+    }
+  }
+}
+

@@ -14,4 +14,5 @@ export {
   type OnnxPreprocessing
 } from './preprocessing'
 export { MIN_OPSET, MAX_OPSET } from './parse'
+export { exportOnnxModel, networkToOnnx, EXPORT_OPSET, type ExportedOnnxModel, type OnnxExportOptions } from './export'
 export { ONNX_OPERATORS } from './ops'

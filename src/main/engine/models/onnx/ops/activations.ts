@@ -83,6 +83,7 @@ export const activationOps: Record<string, OperatorSpec> = {
     const alpha = ctx.attrFloat('alpha', 1)
     return alpha === 1 ? tf.elu(t) : tf.where(tf.greater(t, 0), t, tf.mul(tf.sub(tf.exp(tf.minimum(t, 0)), 1), alpha))
   }),
+  Softplus: unary((t) => tf.softplus(t)),
   Clip: {
     build: (ctx) => {
       const x = ctx.input(0)

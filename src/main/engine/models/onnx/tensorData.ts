@@ -86,7 +86,7 @@ function rawBytes(t: TensorMessage, expected: number, where: string, source: Ten
       return Number(v)
     }
     const loc: ExternalLocation = { location, offset: parse('offset') ?? 0, length: parse('length') }
-    return readExternal(source.modelDir, loc, expected, `${where} of ${source.file}`)
+    return readExternal(source.modelDir, loc, expected, where)
   }
   if (has(t, 'raw_data')) {
     if (t.raw_data.length !== expected) {

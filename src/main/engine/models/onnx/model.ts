@@ -50,18 +50,26 @@ export function inputValue(p: OnnxPreprocessing, batch: Dim = BATCH): ValueInfo 
  * whose constants bake B in (PyTorch folds zeros_like(x) to a [B, …] tensor) is built for
  * batch B instead, and run B images at a time (see OnnxModel.execute).
  */
-export function buildPlan(source: PlanSource, p: OnnxPreprocessing): Plan {
+export function buildPlan(source: PlanSource, p: OnnxPreprocessing, partial = false): Plan {
+  let plan: Plan
   try {
-    return new Plan(source, inputValue(p))
+    plan = new Plan(source, inputValue(p), { partial })
+    if (!plan.buildError) return plan
   } catch (err) {
     const declared = source.graph.input.dims[0]
     if (!(err instanceof OnnxImportError) || typeof declared !== 'number' || declared < 1) throw err
     try {
-      return new Plan(source, inputValue(p, declared))
+      return new Plan(source, inputValue(p, declared), { partial })
     } catch {
       throw err
     }
   }
+  const declared = source.graph.input.dims[0]
+  if (typeof declared === 'number' && declared > 0) {
+    const fixed = new Plan(source, inputValue(p, declared), { partial })
+    if (!fixed.buildError) return fixed
+  }
+  return plan
 }
 
 /** The batch size a plan runs at: BATCH for any, else the file's fixed batch. */
@@ -156,6 +164,10 @@ export class OnnxModel implements StagedClassifier {
 
   predictLogits(x: Tensor4D): Tensor2D {
     const plan = this.checkInput(x)
+    if (plan.buildError) {
+      const [h, w] = this.inputShape
+      throw new OnnxImportError(`Model "${this.name}" takes ${h}x${w} images, got ${x.shape[1]}x${x.shape[2]} (${plan.buildError.message})`)
+    }
     const feed = this.normalised(x)
     const out = this.execute(plan, plan.graph.input.name, feed, plan.graph.output)
     if (feed !== x && !recordingGradient()) feed.dispose()
@@ -180,6 +192,7 @@ export class OnnxModel implements StagedClassifier {
     const plan = this.checkInput(x)
     const feed = this.normalised(x)
     const out = this.execute(plan, plan.graph.input.name, feed, value)
+    if (feed !== x && !recordingGradient()) feed.dispose()
     return relayout(out, plan.value(value), 'nhwc')
   }
 
@@ -198,7 +211,7 @@ export class OnnxModel implements StagedClassifier {
       const [h, w] = this.inputShape
       try {
         const plan = this.planFor(h * 2, w * 2)
-        this.anySize = classCount(plan.value(plan.graph.output), planBatch(plan)) === this.numClasses
+        this.anySize = !plan.buildError && classCount(plan.value(plan.graph.output), planBatch(plan)) === this.numClasses
       } catch {
         this.anySize = false
       }
@@ -228,12 +241,17 @@ export class OnnxModel implements StagedClassifier {
     return b === BATCH ? undefined : (b as number)
   }
 
+  /**
+   * The plan for an input size: complete at the model's own size (or the import fails); at
+   * another size possibly partial, its trunk still usable by forwardTo.
+   */
   private planFor(h: number, w: number): Plan {
     const key = `${h}x${w}`
     let plan = this.plans.get(key)
     if (!plan) {
       const source = { graph: this.architecture.graph, weights: this.weights, cache: this.cache, registry: ONNX_OPERATORS }
-      plan = buildPlan(source, { ...this.preprocessing, size: [h, w] })
+      const native = h === this.inputShape[0] && w === this.inputShape[1]
+      plan = buildPlan(source, { ...this.preprocessing, size: [h, w] }, !native)
       this.plans.set(key, plan)
     }
     return plan
@@ -267,14 +285,14 @@ export class OnnxModel implements StagedClassifier {
     }
     const [, xh, xw, xc] = x.shape as [number, number, number, number]
     if (xc !== c) throw new OnnxImportError(`Model "${this.name}" takes ${c}-channel images, got ${xc} channels`)
-    if ((xh !== h || xw !== w) && !this.acceptsAnyInputSize()) {
-      throw new OnnxImportError(`Model "${this.name}" takes ${h}x${w} images, got ${xh}x${xw}`)
-    }
     return this.planFor(xh, xw)
   }
 
   private normalised(x: Tensor4D): Tensor4D {
-    return this.scale && this.shift ? normalise(x, this.preprocessing, this.scale, this.shift) : x
+    if (!this.scale || !this.shift) return x
+    const { scale, shift } = this
+    // Outside a gradient tape the BGR reversal is a temporary to free at once.
+    return recordingGradient() ? normalise(x, this.preprocessing, scale, shift) : tf.tidy(() => normalise(x, this.preprocessing, scale, shift))
   }
 
   private stageValue(stage: string): string {

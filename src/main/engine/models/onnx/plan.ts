@@ -46,6 +46,11 @@ export function recordingGradient(): boolean {
 export class Plan {
   readonly values = new Map<string, ValueInfo>()
   readonly steps: Step[] = []
+  /**
+   * Set when a partial plan stopped at a node that cannot be built for this input size (a
+   * flatten head at another size): the values before it still run (CAMERAS' trunk).
+   */
+  buildError: OnnxImportError | undefined
   private readonly producer = new Map<string, Step>()
   private readonly schedules = new Map<string, Schedule>()
 
@@ -54,7 +59,8 @@ export class Plan {
    */
   constructor(
     private readonly source: PlanSource,
-    readonly input: ValueInfo
+    readonly input: ValueInfo,
+    options: { partial?: boolean } = {}
   ) {
     const { graph } = source
     this.values.set(graph.input.name, input)
@@ -63,7 +69,12 @@ export class Plan {
       this.values.set(name, { shape: host.dims, layout: 'plain', host })
     }
     for (const [name, host] of source.weights) this.values.set(name, { shape: host.dims, layout: 'plain', host })
-    this.build()
+    try {
+      this.build()
+    } catch (err) {
+      if (!options.partial || !(err instanceof OnnxImportError)) throw err
+      this.buildError = err
+    }
   }
 
   get graph(): OnnxGraphDef {
@@ -176,7 +187,7 @@ export class Plan {
   /** The value the saliency stages and the output are read from. */
   value(name: string): ValueInfo {
     const v = this.values.get(name)
-    if (!v) throw new OnnxImportError(`No value '${name}' in the graph`)
+    if (!v) throw this.buildError ?? new OnnxImportError(`No value '${name}' in the graph`)
     return v
   }
 
@@ -195,7 +206,9 @@ export class Plan {
         if (v.host) return v.host.dtype === 'float32' ? this.constantTensor(name, v.host) : undefined
         return memo.get(name)
       })
-      const results = step.run(inputs, batch)
+      // A step's own temporaries (a padded copy, a pre-bias product) go with its tidy when no
+      // gradient is recorded; under a tape the caller's tidy frees everything at the end.
+      const results = free ? tf.tidy(() => step.run(inputs, batch)) : step.run(inputs, batch)
       step.outputs.forEach((name, k) => {
         if (name === '' || !results[k]) return
         memo.set(name, results[k]!)
@@ -230,7 +243,7 @@ export class Plan {
     const visit = (name: string): void => {
       if (name === '' || fedSet.has(name)) return
       const v = this.values.get(name)
-      if (!v) throw new OnnxImportError(`No value '${name}' in the graph`)
+      if (!v) throw this.buildError ?? new OnnxImportError(`No value '${name}' in the graph`)
       if (v.host) return
       const step = this.producer.get(name)
       if (!step) {

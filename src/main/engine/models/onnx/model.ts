@@ -170,7 +170,7 @@ export class OnnxModel implements StagedClassifier {
     }
     const feed = this.normalised(x)
     const out = this.execute(plan, plan.graph.input.name, feed, plan.graph.output)
-    if (feed !== x && !recordingGradient()) feed.dispose()
+    if (feed !== x && feed !== out && !recordingGradient()) feed.dispose()
     return (out.rank === 2 ? out : tf.reshape(out, [x.shape[0], this.numClasses])) as Tensor2D
   }
 
@@ -192,7 +192,8 @@ export class OnnxModel implements StagedClassifier {
     const plan = this.checkInput(x)
     const feed = this.normalised(x)
     const out = this.execute(plan, plan.graph.input.name, feed, value)
-    if (feed !== x && !recordingGradient()) feed.dispose()
+    // A free layout change (a Transpose that only relabels) can make the stage the input itself.
+    if (feed !== x && feed !== out && !recordingGradient()) feed.dispose()
     return relayout(out, plan.value(value), 'nhwc')
   }
 

@@ -148,6 +148,21 @@ describe('ONNX operators against their definitions', () => {
     close(got.data, ref.data.map((v, i) => Math.max(0, v + bias[Math.floor(i / per)]!)))
   })
 
+  it('Conv on maps so small that some kernel taps only meet padding (the taps are dropped)', () => {
+    for (const [dims, stride, pads] of [
+      [[4, 1, 1], 1, [1, 1, 1, 1]],
+      [[4, 2, 2], 2, [1, 1, 1, 1]],
+      [[4, 1, 3], 1, [2, 1, 0, 1]]
+    ] as const) {
+      const input = values(dims[0] * dims[1] * dims[2], 11)
+      const wt = values(5 * 4 * 3 * 3, 12)
+      const got = run([{ op: 'Conv', inputs: ['input', 'W'], outputs: ['y'], attributes: [attr.ints('strides', [stride, stride]), attr.ints('pads', pads as unknown as number[])] }], [floatTensor('W', [5, 4, 3, 3], wt)], input, dims as unknown as [number, number, number])
+      const want = convRef(input, dims as unknown as number[], wt, [5, 4, 3, 3], stride, pads as unknown as number[])
+      expect(got.dims).toEqual(want.dims)
+      close(got.data, want.data)
+    }
+  })
+
   it('Pad edge and reflect modes', () => {
     const input = Float32Array.from([1, 2, 3, 4, 5, 6])
     const edge = run([{ op: 'Pad', inputs: ['input', 'p'], outputs: ['y'], attributes: [attr.string('mode', 'edge')] }], [intTensor('p', [8], [0, 0, 1, 0, 0, 0, 0, 2])], input, [1, 2, 3])

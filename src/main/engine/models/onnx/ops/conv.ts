@@ -24,6 +24,46 @@ function dilateKernel(w: Float32Array, dims: number[], d: [number, number]): { d
   return { data: out, dims: [m, c, eh, ew] }
 }
 
+/**
+ * Kernel taps that only ever meet padding contribute nothing: a 3x3 convolution of a 1x1 map
+ * padded by 1 (ResNet's last stage at 32 px) is really a 1x1 one, with 9x fewer products.
+ * Returns the tap range [first, last] per axis that some output reads real input with, and
+ * the padding that keeps the output size with the cropped kernel.
+ */
+function usefulTaps(n: number, k: number, s: number, pads: [number, number], out: number): { first: number; last: number; pads: [number, number] } {
+  let first = k
+  let last = -1
+  for (let u = 0; u < k; u++) {
+    for (let o = 0; o < out; o++) {
+      const r = o * s - pads[0] + u
+      if (r >= 0 && r < n) {
+        first = Math.min(first, u)
+        last = Math.max(last, u)
+        break
+      }
+    }
+  }
+  const begin = pads[0] - first
+  const end = (out - 1) * s + (last - first + 1) - n - begin
+  if (last < first || begin < 0 || end < 0) return { first: 0, last: k - 1, pads }
+  return { first, last, pads: [begin, end] }
+}
+
+/** The [M, C, kh, kw] kernel cut to rows first0..last0 and columns first1..last1. */
+function cropKernel(k: { data: Float32Array; dims: number[] }, rows: [number, number], cols: [number, number]): { data: Float32Array; dims: number[] } {
+  const [m, c, kh, kw] = k.dims as [number, number, number, number]
+  const h = rows[1] - rows[0] + 1
+  const w = cols[1] - cols[0] + 1
+  if (h === kh && w === kw) return k
+  const out = new Float32Array(m * c * h * w)
+  for (let o = 0; o < m * c; o++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) out[(o * h + y) * w + x] = k.data[(o * kh + y + rows[0]) * kw + x + cols[0]]!
+    }
+  }
+  return { data: out, dims: [m, c, h, w] }
+}
+
 export const convOps: Record<string, OperatorSpec> = {
   Conv: {
     fuses: ['relu', 'clip'],
@@ -46,7 +86,11 @@ export const convOps: Record<string, OperatorSpec> = {
       const win = windowOf(ctx, [h, w], [kh, kw])
       const dilated = win.dilations[0] > 1 || win.dilations[1] > 1
       const data = weight.data as Float32Array
-      const kernel = dilated ? dilateKernel(data, weight.dims, win.dilations) : { data, dims: weight.dims }
+      const full = dilated ? dilateKernel(data, weight.dims, win.dilations) : { data, dims: weight.dims }
+      const rows = usefulTaps(h, full.dims[2]!, win.strides[0], win.pads[0], win.out[0])
+      const cols = usefulTaps(w, full.dims[3]!, win.strides[1], win.pads[1], win.out[1])
+      const kernel = cropKernel(full, [rows.first, rows.last], [cols.first, cols.last])
+      win.pads = [rows.pads, cols.pads]
       const bias = ctx.optional(2)
       const biasTensor = bias ? ctx.constant('bias', () => tf.reshape(ctx.constantInput(2), [m])) : undefined
       const ones = (): Tensor => ctx.constant('ones', () => tf.ones([m]))
@@ -59,7 +103,7 @@ export const convOps: Record<string, OperatorSpec> = {
       if (depthwise) {
         // ONNX output channel o = g * mult + j; tf's depthwise output c * mult + j: the same.
         const mult = m / group
-        const filter = ctx.constant('filter', () =>
+        const filter = ctx.constant(`filter:${eh}x${ew}@${rows.first},${cols.first}`, () =>
           tf.transpose(tf.reshape(tf.tensor(kernel.data, kernel.dims), [group, mult, eh, ew]), [2, 3, 0, 1])
         ) as Tensor4D
         return {
@@ -73,7 +117,7 @@ export const convOps: Record<string, OperatorSpec> = {
         }
       }
       const filters = Array.from({ length: group }, (_, g) =>
-        ctx.constant(`filter${g}`, () => {
+        ctx.constant(`filter${g}:${eh}x${ew}@${rows.first},${cols.first}`, () => {
           const all = tf.tensor(kernel.data, kernel.dims as [number, number, number, number])
           const part = group === 1 ? all : tf.slice(all, [g * (m / group), 0, 0, 0], [m / group, cPerGroup, eh, ew])
           return tf.transpose(part, [2, 3, 1, 0])

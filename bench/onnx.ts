@@ -1,0 +1,164 @@
+/**
+ * `npm run bench:onnx`: importing an ONNX model and predicting with it, against PyTorch.
+ * Default model: torchvision's resnet18 at full width (10 classes, 32x32 inputs), exported by
+ * bench/onnx_torch_reference.py into a temporary folder (needs /usr/bin/python3 with torch and
+ * torchvision); BENCH_ONNX_MODEL=path.onnx times another file (import only, no reference).
+ *
+ * Measured: the import (parse, build, probe; the minimum of BENCH_ONNX_IMPORTS runs) and the
+ * prediction of BENCH_ONNX_IMAGES 32x32 images in batches of BENCH_ONNX_BATCH on one thread
+ * (ORTHOLENS_THREADS=1, torch.set_num_threads(1)). The machines are shared and noisy
+ * (SPEC §1): project and PyTorch runs alternate over BENCH_ROUNDS rounds and each side's
+ * figure is its minimum; the ratio is the result. The last line is one JSON object.
+ * BENCH_BACKENDS picks backends (default "wasm"; each runs in its own process).
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const env = (k: string, d: string): string => process.env[k] ?? d
+const IMAGES = Number(env('BENCH_ONNX_IMAGES', '1000'))
+const BATCH = Number(env('BENCH_ONNX_BATCH', '100'))
+const ROUNDS = Number(env('BENCH_ROUNDS', '3'))
+const IMPORTS = Number(env('BENCH_ONNX_IMPORTS', '3'))
+const PYTHON = '/usr/bin/python3'
+const REFERENCE = fileURLToPath(new URL('./onnx_torch_reference.py', import.meta.url))
+
+interface ChildResult {
+  backend: string
+  importMs: number
+  predictMs: number[]
+  parameters: number
+}
+
+/** One backend, in a child process (the wasm backend fixes its threads once per process). */
+async function child(backend: string, model: string): Promise<void> {
+  process.env.ORTHOLENS_THREADS = '1'
+  const { initBackend } = await import('../src/main/engine/backend')
+  const { importOnnxModel, onnxModelFromStored } = await import('../src/main/engine/models/onnx')
+  const { tf } = await import('../src/main/engine/tf')
+  await initBackend(backend as 'wasm')
+  let importMs = Infinity
+  let imported: ReturnType<typeof importOnnxModel> | undefined
+  for (let i = 0; i < IMPORTS; i++) {
+    const t0 = performance.now()
+    imported = importOnnxModel(model, { preprocessing: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } })
+    importMs = Math.min(importMs, performance.now() - t0)
+  }
+  const m = onnxModelFromStored(imported!.architecture, imported!.weights, { id: 'bench', name: 'bench' })
+  const [h, w, c] = m.inputShape
+  const x = tf.randomUniform([IMAGES, h, w, c], 0, 1, 'float32', 1) as import('../src/main/engine/tf').Tensor4D
+  const predict = (): number => {
+    const t0 = performance.now()
+    for (let s = 0; s < IMAGES; s += BATCH) {
+      const logits = tf.tidy(() => m.predictLogits(x.slice(s, Math.min(BATCH, IMAGES - s))))
+      logits.dataSync()
+      logits.dispose()
+    }
+    return performance.now() - t0
+  }
+  tf.tidy(() => m.predictLogits(x.slice(0, BATCH)).dataSync()) // warm-up, as the reference
+  // The parent alternates with PyTorch: one timed pass per line read on stdin.
+  const predictMs: number[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    predictMs.push(predict())
+    process.stdout.write(`${JSON.stringify({ round: r, ms: predictMs[r] })}\n`)
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()))
+  }
+  const result: ChildResult = { backend: tf.getBackend(), importMs, predictMs, parameters: m.parameterCount() }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
+  process.exit(0)
+}
+
+function torchPredictMs(dir: string): number | undefined {
+  try {
+    const out = execFileSync(PYTHON, [REFERENCE, '--time', dir, '--images', String(IMAGES), '--batch', String(BATCH), '--threads', '1'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    })
+    return (JSON.parse(out.trim().split('\n').pop()!) as { predict_ms: number }).predict_ms
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs one backend's child, feeding it a line after each PyTorch run so the two alternate. */
+async function measure(backend: string, model: string, torchDir: string | undefined): Promise<{ child: ChildResult; torch: number[] }> {
+  const { spawn } = await import('node:child_process')
+  const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_ONNX_CHILD: backend, BENCH_ONNX_MODEL_PATH: model },
+    stdio: ['pipe', 'pipe', 'inherit']
+  })
+  const torch: number[] = []
+  let result: ChildResult | undefined
+  let buffer = ''
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      let nl: number
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl)
+        buffer = buffer.slice(nl + 1)
+        if (line.startsWith('RESULT ')) result = JSON.parse(line.slice(7)) as ChildResult
+        else if (line.startsWith('{"round"')) {
+          if (torchDir) {
+            const ms = torchPredictMs(torchDir)
+            if (ms !== undefined) torch.push(ms)
+          }
+          proc.stdin.write('next\n')
+        }
+      }
+    })
+    proc.on('exit', (code) => (code === 0 && result ? resolve() : reject(new Error(`${backend} child exited with ${code}`))))
+  })
+  return { child: result!, torch }
+}
+
+async function main(): Promise<void> {
+  const given = process.env.BENCH_ONNX_MODEL
+  let dir: string | undefined
+  let model = given
+  let torchDir: string | undefined
+  if (!model) {
+    dir = mkdtempSync(join(tmpdir(), 'ortholens-bench-onnx-'))
+    const r = spawnSync(PYTHON, [REFERENCE, '--export', dir], { stdio: ['ignore', 'ignore', 'ignore'] })
+    if (r.status !== 0 || !existsSync(join(dir, 'resnet18.onnx'))) {
+      console.log('PyTorch with torchvision is needed to export resnet18 (or set BENCH_ONNX_MODEL)')
+      rmSync(dir, { recursive: true, force: true })
+      return
+    }
+    model = join(dir, 'resnet18.onnx')
+    torchDir = dir
+  }
+  const load = (() => {
+    try {
+      return execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
+    } catch {
+      return 'unknown'
+    }
+  })()
+  const rows: Record<string, unknown>[] = []
+  try {
+    for (const backend of env('BENCH_BACKENDS', 'wasm').split(',').filter(Boolean)) {
+      const { child, torch } = await measure(backend, model, torchDir)
+      const ours = Math.min(...child.predictMs)
+      const ref = torch.length > 0 ? Math.min(...torch) : undefined
+      rows.push({ backend: child.backend, importMs: Math.round(child.importMs), predictMs: Math.round(ours), torchPredictMs: ref && Math.round(ref), ratio: ref ? Math.round((ours / ref) * 100) / 100 : null, parameters: child.parameters })
+    }
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }
+  console.log(`onnx ${given ?? 'resnet18 (torchvision, 10 classes)'}: predict ${IMAGES} images in batches of ${BATCH}, one thread, min of ${ROUNDS} alternating rounds; load average ${load}`)
+  console.log('backend     import ms   predict ms   PyTorch ms   ratio')
+  for (const r of rows) {
+    console.log(`${String(r.backend).padEnd(12)}${String(r.importMs).padStart(9)}${String(r.predictMs).padStart(13)}${String(r.torchPredictMs ?? '-').padStart(13)}${String(r.ratio ?? '-').padStart(8)}`)
+  }
+  console.log(JSON.stringify({ bench: 'onnx', images: IMAGES, batch: BATCH, load, rows }))
+}
+
+if (process.env.BENCH_ONNX_CHILD) {
+  await child(process.env.BENCH_ONNX_CHILD, process.env.BENCH_ONNX_MODEL_PATH!)
+} else {
+  await main()
+}

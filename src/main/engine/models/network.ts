@@ -9,6 +9,7 @@ import { batchNormTrain } from '../ops/batchNorm'
 import { channelAffine } from '../ops/channelAffine'
 import type { StagedClassifier } from './types'
 import { applyActivationFn } from './activations'
+import { depthwiseConvValid, samePadding } from './depthwise'
 
 export interface WeightManifestEntry {
   name: string
@@ -254,15 +255,11 @@ export class Network implements StagedClassifier {
       case 'avgpool':
         // 'same' divides by the real element count, forward and (gradients/AvgPool_grad) backward.
         return tf.avgPool(x as Tensor4D, layer.size, layer.stride, layer.padding)
-      case 'depthwise': {
-        const k = this.param(`${layer.name}/depthwise_kernel`) as Tensor4D
-        const y = tf.depthwiseConv2d(x as Tensor4D, k, layer.stride, layer.padding)
-        return layer.bias ? tf.add(y, this.param(`${layer.name}/bias`)) : y
-      }
+      case 'depthwise':
       case 'separable': {
         const dw = this.param(`${layer.name}/depthwise_kernel`) as Tensor4D
-        const pw = this.param(`${layer.name}/pointwise_kernel`) as Tensor4D
-        const y = tf.separableConv2d(x as Tensor4D, dw, pw, layer.stride, layer.padding)
+        let y = this.depthwise(x as Tensor4D, dw, layer.stride, layer.padding, options.training)
+        if (layer.kind === 'separable') y = tf.conv2d(y, this.param(`${layer.name}/pointwise_kernel`) as Tensor4D, 1, 'valid')
         return layer.bias ? tf.add(y, this.param(`${layer.name}/bias`)) : y
       }
       case 'zeropad': {
@@ -279,6 +276,21 @@ export class Network implements StagedClassifier {
         return tf.add(this.runLayers(layer.body, x, options), this.runLayers(layer.shortcut, x, options))
       }
     }
+  }
+
+  /**
+   * Depthwise convolution. Inference (attacks, saliency, the reference's input gradients) uses
+   * models/depthwise, whose input gradient runs on wasm too; training needs the filter's
+   * gradient, which only tf.depthwiseConv2d's own gradient gives.
+   */
+  private depthwise(x: Tensor4D, filter: Tensor4D, stride: number, padding: 'same' | 'valid', training: boolean): Tensor4D {
+    if (training) return tf.depthwiseConv2d(x, filter, stride, padding)
+    const [kh, kw] = filter.shape
+    const padded =
+      padding === 'same'
+        ? tf.pad(x, [[0, 0], samePadding(x.shape[1], kh, stride), samePadding(x.shape[2], kw, stride), [0, 0]])
+        : x
+    return depthwiseConvValid(padded, filter, [stride, stride])
   }
 
   /**

@@ -67,6 +67,7 @@ async function save(model: tf.LayersModel, dir: string): Promise<void> {
 
 describe('TF.js Layers import: the widened layer set', () => {
   it('predicts what tf.layers predicts, with finite-difference input gradients, and exports back', async () => {
+    await initBackend('cpu')
     const model = wideModel()
     const dir = join(root, 'wide')
     await save(model, dir)
@@ -122,5 +123,32 @@ describe('TF.js Layers import: the widened layer set', () => {
       net.dispose()
       model.dispose()
     }
+  })
+
+  it('computes input gradients through depthwise and separable layers on wasm (no depthwise backprop kernel there)', async () => {
+    const model = wideModel()
+    const dir = join(root, 'wide-wasm')
+    await save(model, dir)
+    const imported = await importLayersModel(dir)
+    model.dispose()
+    const cpuGrad = (): Float32Array => {
+      const net = new Network(imported.architecture, 'w', 'w', 0)
+      net.loadWeights(imported.weights)
+      try {
+        const x = tf.randomUniform([2, 9, 9, 3], 0, 1, 'float32', 8) as Tensor4D
+        return tf.grad((t) => tf.sum(net.predictLogits(t as Tensor4D)))(x).dataSync() as Float32Array
+      } finally {
+        net.dispose()
+      }
+    }
+    await initBackend('cpu')
+    const onCpu = cpuGrad()
+    await initBackend('wasm')
+    const onWasm = cpuGrad()
+    await initBackend('cpu')
+    let worst = 0
+    onCpu.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - onWasm[i]!))))
+    expect(worst).toBeLessThan(1e-4)
+    expect(Math.max(...Array.from(onCpu, Math.abs))).toBeGreaterThan(1e-3)
   })
 })

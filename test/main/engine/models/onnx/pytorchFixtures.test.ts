@@ -4,17 +4,17 @@
  * opset 17 and older) import and agree with PyTorch: logits within 1e-4 of the logit range,
  * input gradients of the cross-entropy at the predicted class with cosine > 0.9999.
  * Inputs are random floats, so max-pool windows have no ties (the tie rule does not matter).
+ * Both backends: `cpu` (stock kernels' gradients) and `wasm`, the default, which lacks some
+ * gradient kernels (depthwise input gradient, gather) that the import must avoid.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { BackendName } from '../../../../../src/main/engine/backend'
 import { initBackend } from '../../../../../src/main/engine/backend'
 import { importOnnxModel, onnxModelFromStored } from '../../../../../src/main/engine/models/onnx'
 import { softmaxCrossEntropy } from '../../../../../src/main/engine/ops/crossEntropy'
 import { tf, type Tensor4D } from '../../../../../src/main/engine/tf'
 import { fixtureNames, loadFixture } from './fixtureData'
 
-beforeAll(async () => {
-  await initBackend('cpu')
-})
 
 function cosine(a: Float32Array, b: Float32Array, from: number, to: number): number {
   let ab = 0
@@ -28,13 +28,19 @@ function cosine(a: Float32Array, b: Float32Array, from: number, to: number): num
   return ab / Math.sqrt(aa * bb)
 }
 
-describe('ONNX models exported by PyTorch', () => {
+describe('ONNX fixtures', () => {
   it('covers the architectures and opsets of the issue', () => {
     const names = fixtureNames()
     for (const arch of ['resnet18', 'mobilenet_v2', 'squeezenet1_1', 'densenet121', 'vgg11_bn', 'cifar', 'opzoo']) {
       expect(names.some((n) => n.startsWith(`${arch}-opset17`))).toBe(true)
     }
     expect(names.filter((n) => !n.endsWith('opset17')).length).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe.each<BackendName>(['cpu', 'wasm'])('ONNX models exported by PyTorch, on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend)
   })
 
   for (const name of fixtureNames()) {
@@ -65,7 +71,7 @@ describe('ONNX models exported by PyTorch', () => {
         for (let i = 0; i < f.batch; i++) {
           expect(cosine(gradient, f.gradient, i * per, (i + 1) * per)).toBeGreaterThan(0.9999)
         }
-        console.log(`${name}: max |Δlogit| / range = ${(worst / range).toExponential(2)}, min cosine = ${Math.min(
+        console.log(`${backend} ${name}: max |Δlogit| / range = ${(worst / range).toExponential(2)}, min cosine = ${Math.min(
           ...Array.from({ length: f.batch }, (_, i) => cosine(gradient, f.gradient, i * per, (i + 1) * per))
         ).toFixed(7)}`)
       } finally {

@@ -6,6 +6,7 @@
  * differentiate dilated convolutions; padding is explicit so asymmetric pads are exact.
  */
 import { tf, type Tensor, type Tensor4D } from '../../../tf'
+import { depthwiseConvValid } from '../../depthwise'
 import { relayout } from '../layout'
 import type { OperatorSpec } from '../registry'
 import { anyPadding, biasAndActivation, spatial, windowOf } from './util'
@@ -111,7 +112,7 @@ export const convOps: Record<string, OperatorSpec> = {
           run: ([t]) => {
             let xs = relayout(t!, x, 'nhwc') as Tensor4D
             if (anyPadding(win)) xs = tf.pad(xs, paddings)
-            const y = tf.depthwiseConv2d(xs, filter, strides, 'valid')
+            const y = depthwiseConvValid(xs, filter, strides)
             return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
           }
         }

@@ -9,7 +9,7 @@ import { BATCH, type Dim, type HostTensor, concrete, hasBatch, sizeOf } from '..
 import { relayout, storedAxis } from '../layout'
 import type { OpContext, OperatorSpec } from '../registry'
 import { stridesOf } from './hostOps'
-import { normAxis } from './util'
+import { normAxis, takeAlong } from './util'
 
 /** Elements a folded constant may have (ConstantOfShape of a real tensor size is computed at run time). */
 const MAX_FOLDED = 1 << 20
@@ -166,14 +166,13 @@ export const shapeOps: Record<string, OperatorSpec> = {
         const host = hostGather(x.host, axis, indices, idxHost.dims)
         return { outputs: [{ shape, layout: 'plain', host }] }
       }
-      const idx = ctx.constant('indices', () => tf.tensor1d(indices, 'int32'))
       if (idxHost.dims.length === 1 && x.layout === 'nhwc') {
         const stored = storedAxis(axis, 'nhwc')
-        return { outputs: [{ shape, layout: 'nhwc' }], run: ([t]) => [tf.gather(t!, idx, stored)] }
+        return { outputs: [{ shape, layout: 'nhwc' }], run: ([t]) => [takeAlong(t!, indices, stored)] }
       }
       return {
         outputs: [{ shape, layout: 'plain' }],
-        run: ([t], batch) => [tf.reshape(tf.gather(relayout(t!, x, 'plain'), idx, axis), concrete(shape, batch))]
+        run: ([t], batch) => [tf.reshape(takeAlong(relayout(t!, x, 'plain'), indices, axis), concrete(shape, batch))]
       }
     }
   },
@@ -206,7 +205,7 @@ export const shapeOps: Record<string, OperatorSpec> = {
       const stored = cuts.map((c) => ({ ...c, axis: storedAxis(c.axis, layout) }))
       const gathers = stored
         .filter((c) => c.step !== 1)
-        .map((c) => ({ axis: c.axis, idx: ctx.constant(`idx${c.axis}`, () => tf.tensor1d(Array.from({ length: c.size }, (_, k) => c.start + k * c.step), 'int32')) }))
+        .map((c) => ({ axis: c.axis, idx: Array.from({ length: c.size }, (_, k) => c.start + k * c.step) }))
       return {
         outputs: [{ shape, layout }],
         run: ([t]) => {
@@ -222,7 +221,7 @@ export const shapeOps: Record<string, OperatorSpec> = {
             }
           }
           if (plainSlice) y = tf.slice(y, begin, size)
-          for (const g of gathers) y = tf.gather(y, g.idx, g.axis)
+          for (const g of gathers) y = takeAlong(y, g.idx, g.axis)
           return [y]
         }
       }

@@ -122,3 +122,23 @@ export function nhwcPaddings(w: Window): [number, number][] {
 export function anyPadding(w: Window): boolean {
   return w.pads.some(([a, b]) => a > 0 || b > 0)
 }
+
+/**
+ * t's entries at `indices` along `axis`, as slices (one per run of consecutive indices) and a
+ * concatenation. Not tf.gather: its gradient needs UnsortedSegmentSum, which the wasm backend
+ * lacks, and runtime gathers here are a few indices (x[:, 0], a strided slice).
+ */
+export function takeAlong(t: Tensor, indices: number[], axis: number): Tensor {
+  const runs: [number, number][] = []
+  for (const i of indices) {
+    const last = runs[runs.length - 1]
+    if (last && i === last[0] + last[1]) last[1]++
+    else runs.push([i, 1])
+  }
+  const parts = runs.map(([start, count]) => {
+    const begin = t.shape.map((_, d) => (d === axis ? start : 0))
+    const size = t.shape.map((n, d) => (d === axis ? count : n))
+    return tf.slice(t, begin, size)
+  })
+  return parts.length === 1 ? parts[0]! : tf.concat(parts, axis)
+}

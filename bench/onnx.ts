@@ -8,7 +8,9 @@
  * prediction of BENCH_ONNX_IMAGES 32x32 images in batches of BENCH_ONNX_BATCH on one thread
  * (ORTHOLENS_THREADS=1, torch.set_num_threads(1)). The machines are shared and noisy
  * (SPEC §1): project and PyTorch runs alternate over BENCH_ROUNDS rounds and each side's
- * figure is its minimum; the ratio is the result. The last line is one JSON object.
+ * figure is its minimum; the ratio is the result. CPU time (the process's user + system time)
+ * is reported beside wall time: on a loaded machine it moves far less, as waiting for a core
+ * does not count. The last line is one JSON object.
  * BENCH_BACKENDS picks backends (default "wasm"; each runs in its own process).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -29,7 +31,13 @@ interface ChildResult {
   backend: string
   importMs: number
   predictMs: number[]
+  predictCpuMs: number[]
   parameters: number
+}
+
+interface Timing {
+  wall: number
+  cpu: number
 }
 
 /** One backend, in a child process (the wasm backend fixes its threads once per process). */
@@ -49,48 +57,54 @@ async function child(backend: string, model: string): Promise<void> {
   const m = onnxModelFromStored(imported!.architecture, imported!.weights, { id: 'bench', name: 'bench' })
   const [h, w, c] = m.inputShape
   const x = tf.randomUniform([IMAGES, h, w, c], 0, 1, 'float32', 1) as import('../src/main/engine/tf').Tensor4D
-  const predict = (): number => {
+  const predict = (): Timing => {
     const t0 = performance.now()
+    const c0 = process.cpuUsage()
     for (let s = 0; s < IMAGES; s += BATCH) {
       const logits = tf.tidy(() => m.predictLogits(x.slice(s, Math.min(BATCH, IMAGES - s))))
       logits.dataSync()
       logits.dispose()
     }
-    return performance.now() - t0
+    const c = process.cpuUsage(c0)
+    return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }
   }
   tf.tidy(() => m.predictLogits(x.slice(0, BATCH)).dataSync()) // warm-up, as the reference
   // The parent alternates with PyTorch: one timed pass per line read on stdin.
   const predictMs: number[] = []
+  const predictCpuMs: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
-    predictMs.push(predict())
-    process.stdout.write(`${JSON.stringify({ round: r, ms: predictMs[r] })}\n`)
+    const t = predict()
+    predictMs.push(t.wall)
+    predictCpuMs.push(t.cpu)
+    process.stdout.write(`${JSON.stringify({ round: r, ms: t.wall })}\n`)
     await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()))
   }
-  const result: ChildResult = { backend: tf.getBackend(), importMs, predictMs, parameters: m.parameterCount() }
+  const result: ChildResult = { backend: tf.getBackend(), importMs, predictMs, predictCpuMs, parameters: m.parameterCount() }
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
   process.exit(0)
 }
 
-function torchPredictMs(dir: string): number | undefined {
+function torchPredictMs(dir: string): Timing | undefined {
   try {
     const out = execFileSync(PYTHON, [REFERENCE, '--time', dir, '--images', String(IMAGES), '--batch', String(BATCH), '--threads', '1'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore']
     })
-    return (JSON.parse(out.trim().split('\n').pop()!) as { predict_ms: number }).predict_ms
+    const j = JSON.parse(out.trim().split('\n').pop()!) as { predict_ms: number; predict_cpu_ms: number }
+    return { wall: j.predict_ms, cpu: j.predict_cpu_ms }
   } catch {
     return undefined
   }
 }
 
 /** Runs one backend's child, feeding it a line after each PyTorch run so the two alternate. */
-async function measure(backend: string, model: string, torchDir: string | undefined): Promise<{ child: ChildResult; torch: number[] }> {
+async function measure(backend: string, model: string, torchDir: string | undefined): Promise<{ child: ChildResult; torch: Timing[] }> {
   const { spawn } = await import('node:child_process')
   const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     env: { ...process.env, BENCH_ONNX_CHILD: backend, BENCH_ONNX_MODEL_PATH: model },
     stdio: ['pipe', 'pipe', 'inherit']
   })
-  const torch: number[] = []
+  const torch: Timing[] = []
   let result: ChildResult | undefined
   let buffer = ''
   await new Promise<void>((resolve, reject) => {
@@ -143,16 +157,31 @@ async function main(): Promise<void> {
     for (const backend of env('BENCH_BACKENDS', 'wasm').split(',').filter(Boolean)) {
       const { child, torch } = await measure(backend, model, torchDir)
       const ours = Math.min(...child.predictMs)
-      const ref = torch.length > 0 ? Math.min(...torch) : undefined
-      rows.push({ backend: child.backend, importMs: Math.round(child.importMs), predictMs: Math.round(ours), torchPredictMs: ref && Math.round(ref), ratio: ref ? Math.round((ours / ref) * 100) / 100 : null, parameters: child.parameters })
+      const oursCpu = Math.min(...child.predictCpuMs)
+      const ref = torch.length > 0 ? Math.min(...torch.map((t) => t.wall)) : undefined
+      const refCpu = torch.length > 0 ? Math.min(...torch.map((t) => t.cpu)) : undefined
+      const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 100) / 100 : null)
+      rows.push({
+        backend: child.backend,
+        importMs: Math.round(child.importMs),
+        predictMs: Math.round(ours),
+        torchPredictMs: ref && Math.round(ref),
+        ratio: ratio(ours, ref),
+        predictCpuMs: Math.round(oursCpu),
+        torchPredictCpuMs: refCpu && Math.round(refCpu),
+        cpuRatio: ratio(oursCpu, refCpu),
+        parameters: child.parameters
+      })
     }
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true })
   }
   console.log(`onnx ${given ?? 'resnet18 (torchvision, 10 classes)'}: predict ${IMAGES} images in batches of ${BATCH}, one thread, min of ${ROUNDS} alternating rounds; load average ${load}`)
-  console.log('backend     import ms   predict ms   PyTorch ms   ratio')
+  console.log('backend     import ms   predict ms   PyTorch ms   ratio   CPU ms   PyTorch CPU ms   CPU ratio')
   for (const r of rows) {
-    console.log(`${String(r.backend).padEnd(12)}${String(r.importMs).padStart(9)}${String(r.predictMs).padStart(13)}${String(r.torchPredictMs ?? '-').padStart(13)}${String(r.ratio ?? '-').padStart(8)}`)
+    const cells = [r.importMs, r.predictMs, r.torchPredictMs, r.ratio, r.predictCpuMs, r.torchPredictCpuMs, r.cpuRatio].map((v) => String(v ?? '-'))
+    const widths = [9, 13, 13, 8, 9, 17, 12]
+    console.log(`${String(r.backend).padEnd(12)}${cells.map((c, i) => c.padStart(widths[i]!)).join('')}`)
   }
   console.log(JSON.stringify({ bench: 'onnx', images: IMAGES, batch: BATCH, load, rows }))
 }

@@ -148,11 +148,13 @@ describe('ONNX operators against their definitions', () => {
     close(got.data, ref.data.map((v, i) => Math.max(0, v + bias[Math.floor(i / per)]!)))
   })
 
-  it('Conv on maps so small that some kernel taps only meet padding (the taps are dropped)', () => {
+  it('Conv on maps so small that kernel taps meet padding (taps dropped, or one dense matrix)', () => {
     for (const [dims, stride, pads] of [
       [[4, 1, 1], 1, [1, 1, 1, 1]],
       [[4, 2, 2], 2, [1, 1, 1, 1]],
-      [[4, 1, 3], 1, [2, 1, 0, 1]]
+      [[4, 1, 3], 1, [2, 1, 0, 1]],
+      [[4, 2, 2], 1, [1, 1, 1, 1]],
+      [[4, 2, 3], 1, [1, 0, 1, 2]]
     ] as const) {
       const input = values(dims[0] * dims[1] * dims[2], 11)
       const wt = values(5 * 4 * 3 * 3, 12)

@@ -5,7 +5,7 @@
  * dilation is applied to the kernel itself (zeros between taps), because tfjs cannot
  * differentiate dilated convolutions; padding is explicit so asymmetric pads are exact.
  */
-import { tf, type Tensor, type Tensor4D } from '../../../tf'
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../../../tf'
 import { depthwiseConvValid } from '../../depthwise'
 import { relayout } from '../layout'
 import type { OperatorSpec } from '../registry'
@@ -65,6 +65,45 @@ function cropKernel(k: { data: Float32Array; dims: number[] }, rows: [number, nu
   return { data: out, dims: [m, c, h, w] }
 }
 
+/** Largest dense matrix (floats) a small-map convolution may be turned into (16 MB). */
+const MAX_DENSE_FLOATS = 4 << 20
+
+/**
+ * A convolution of a map smaller than its kernel (ResNet's 2x2 stage at 32 px) as one matrix
+ * [H·W·C, Ho·Wo·M] over the NHWC-flattened map: most of its kernel taps would multiply
+ * padding, and a matrix product of the batch does only the real products, at GEMM speed.
+ */
+function denseConvMatrix(
+  k: { data: Float32Array; dims: number[] },
+  input: [number, number],
+  out: [number, number],
+  strides: [number, number],
+  pads: [[number, number], [number, number]]
+): Float32Array {
+  const [m, c, kh, kw] = k.dims as [number, number, number, number]
+  const [h, w] = input
+  const [oh, ow] = out
+  const cols = oh * ow * m
+  const dense = new Float32Array(h * w * c * cols)
+  for (let i = 0; i < oh; i++) {
+    for (let j = 0; j < ow; j++) {
+      for (let u = 0; u < kh; u++) {
+        const r = i * strides[0] - pads[0][0] + u
+        if (r < 0 || r >= h) continue
+        for (let v = 0; v < kw; v++) {
+          const q = j * strides[1] - pads[1][0] + v
+          if (q < 0 || q >= w) continue
+          for (let ci = 0; ci < c; ci++) {
+            const row = ((r * w + q) * c + ci) * cols + (i * ow + j) * m
+            for (let o = 0; o < m; o++) dense[row + o] += k.data[((o * c + ci) * kh + u) * kw + v]!
+          }
+        }
+      }
+    }
+  }
+  return dense
+}
+
 export const convOps: Record<string, OperatorSpec> = {
   Conv: {
     fuses: ['relu', 'clip'],
@@ -113,6 +152,21 @@ export const convOps: Record<string, OperatorSpec> = {
             let xs = relayout(t!, x, 'nhwc') as Tensor4D
             if (anyPadding(win)) xs = tf.pad(xs, paddings)
             const y = depthwiseConvValid(xs, filter, strides)
+            return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
+          }
+        }
+      }
+      const cin = cPerGroup * group
+      if (group === 1 && h * w < eh * ew && h * w * cin * win.out[0] * win.out[1] * m <= MAX_DENSE_FLOATS) {
+        const dense = ctx.constant(`dense:${h}x${w}`, () =>
+          tf.tensor2d(denseConvMatrix(kernel, [h, w], win.out, strides, win.pads), [h * w * cin, win.out[0] * win.out[1] * m])
+        ) as Tensor2D
+        return {
+          outputs: [out],
+          run: ([t]) => {
+            const xs = relayout(t!, x, 'nhwc')
+            const n = xs.shape[0]!
+            const y = tf.reshape(tf.matMul(tf.reshape(xs, [n, h * w * cin]) as Tensor2D, dense), [n, win.out[0], win.out[1], m])
             return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
           }
         }

@@ -21,11 +21,16 @@ export function spatial(ctx: OpContext, shape: Dim[]): [number, number] {
   return [fixed(ctx, shape[2]!, 'the height'), fixed(ctx, shape[3]!, 'the width')]
 }
 
-/** y + bias (per channel, last stored axis), then the fused activation, in as few passes as possible. */
+/**
+ * y + bias (per channel, the last stored axis), then the fused activation, in as few passes as
+ * possible: the bias (and a ReLU) as the engine's one-pass channelAffine, which on wasm also
+ * beats a broadcast add (measured 1 vs 23 ms for 100x16x16x64).
+ */
 export function biasAndActivation(y: Tensor, bias: Tensor | undefined, fused: FusedActivation | undefined, ones: () => Tensor): Tensor {
-  if (fused?.kind === 'relu' && bias) return channelAffine(y, ones(), bias, true)
-  const b = bias ? tf.add(y, bias) : y
-  return applyActivation(b, fused)
+  if (!bias) return applyActivation(y, fused)
+  const relu = fused?.kind === 'relu'
+  const b = channelAffine(y, ones(), bias, relu)
+  return relu ? b : applyActivation(b, fused)
 }
 
 export function applyActivation(x: Tensor, fused: FusedActivation | undefined): Tensor {

@@ -4,7 +4,7 @@
  * that pads, depthwise and separable convolutions, zero padding, global max pooling. A model
  * built with tf.layers is saved, imported, and must predict what tf.layers predicts; its
  * input gradient must match finite differences (the 'same' average pool's border trap); and it
- * must export back to Layers files that tfjs loads.
+ * must export back to Layers files that tfjs loads, and to ONNX.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,7 @@ import { initBackend } from '../../../../src/main/engine/backend'
 import { Network } from '../../../../src/main/engine/models'
 import { exportLayersModel, importLayersModel } from '../../../../src/main/engine/models/layersFormat'
 import { writeLayersModelFiles, type LayersWeightSpec } from '../../../../src/main/engine/models/layers/files'
+import { exportOnnxModel, importOnnxModel } from '../../../../src/main/engine/models/onnx'
 import { tf, type Tensor4D } from '../../../../src/main/engine/tf'
 
 let root: string
@@ -119,6 +120,14 @@ describe('TF.js Layers import: the widened layer set', () => {
       )
       expect(tf.max(tf.abs(tf.sub(reloaded.predict(x) as tf.Tensor, theirs))).dataSync()[0]!).toBeLessThan(1e-5)
       reloaded.dispose()
+
+      // And to ONNX: every new stage maps to ONNX operators (the export re-imports and compares).
+      const onnx = exportOnnxModel(net, join(root, 'wide.onnx'))
+      expect(onnx.maxAbsDiff).toBeLessThan(1e-5)
+      const ops = importOnnxModel(onnx.file).info.operators
+      for (const op of ['AveragePool', 'MaxPool', 'Pad', 'GlobalMaxPool', 'Tanh', 'Clip', 'LeakyRelu', 'Sigmoid', 'Elu', 'HardSigmoid', 'Mul', 'Add']) {
+        expect(ops, op).toContain(op)
+      }
     } finally {
       net.dispose()
       model.dispose()

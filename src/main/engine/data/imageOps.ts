@@ -47,7 +47,7 @@ function decodePng(bytes: Uint8Array): RawImage {
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch (err) {
-    throw new Error(`corrupt PNG (${(err as Error).message})`)
+    throw new Error(`corrupt PNG (${(err as Error).message})`, { cause: err })
   }
   // pngjs always hands back 8-bit RGBA (16-bit is rescaled, palettes expanded).
   const { width, height } = png
@@ -66,7 +66,7 @@ function decodeJpeg(bytes: Uint8Array): RawImage {
     // tolerantDecoding would turn a truncated file into a half-grey image silently.
     decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false })
   } catch (err) {
-    throw new Error(`corrupt JPEG (${(err as Error).message})`)
+    throw new Error(`corrupt JPEG (${(err as Error).message})`, { cause: err })
   }
   const { width, height, data } = decoded
   if (width <= 0 || height <= 0 || data.length !== width * height * 3) {

@@ -6,8 +6,8 @@
 import { fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
 import { currentOwner } from '../owner'
+import type { RunStatus } from '../../../contract/entities'
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 export type FinishedRunStatus = 'done' | 'failed' | 'cancelled'
 
 export interface NewRun {
@@ -21,7 +21,7 @@ export interface NewRun {
   datasetId?: number
 }
 
-export interface RunSummary {
+export interface StoredRun {
   id: number
   kind: string
   status: RunStatus
@@ -38,7 +38,7 @@ export interface RunSummary {
   durationMs: number | null
 }
 
-export interface RunRecord extends RunSummary {
+export interface RunRecord extends StoredRun {
   results: object | undefined
 }
 
@@ -72,7 +72,7 @@ const SUMMARY_SELECT = `SELECT r.id, r.kind, r.status, r.config, r.seed, r.backe
      (SELECT model_id FROM run_models WHERE run_id = r.id ORDER BY position)) AS model_ids
   FROM runs r`
 
-function toSummary(r: RunRow): RunSummary {
+function toSummary(r: RunRow): StoredRun {
   return {
     id: r.id,
     kind: r.kind,
@@ -196,7 +196,7 @@ export function markInterruptedRuns(
 }
 
 /** Runs, newest first, without results. */
-export function listRuns(db: ReadableDb, filter: RunFilter = {}): RunSummary[] {
+export function listRuns(db: ReadableDb, filter: RunFilter = {}): StoredRun[] {
   const where: string[] = []
   const params: unknown[] = []
   if (filter.kind !== undefined) {

@@ -51,12 +51,23 @@ async function child(backend: string, model: string): Promise<void> {
   let imported: ReturnType<typeof importOnnxModel> | undefined
   for (let i = 0; i < IMPORTS; i++) {
     const t0 = performance.now()
-    imported = importOnnxModel(model, { preprocessing: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } })
+    imported = importOnnxModel(model, {
+      preprocessing: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
+    })
     importMs = Math.min(importMs, performance.now() - t0)
   }
-  const m = onnxModelFromStored(imported!.architecture, imported!.weights, { id: 'bench', name: 'bench' })
+  const m = onnxModelFromStored(imported!.architecture, imported!.weights, {
+    id: 'bench',
+    name: 'bench'
+  })
   const [h, w, c] = m.inputShape
-  const x = tf.randomUniform([IMAGES, h, w, c], 0, 1, 'float32', 1) as import('../src/main/engine/tf').Tensor4D
+  const x = tf.randomUniform(
+    [IMAGES, h, w, c],
+    0,
+    1,
+    'float32',
+    1
+  ) as import('../src/main/engine/tf').Tensor4D
   const predict = (): Timing => {
     const t0 = performance.now()
     const c0 = process.cpuUsage()
@@ -79,18 +90,41 @@ async function child(backend: string, model: string): Promise<void> {
     process.stdout.write(`${JSON.stringify({ round: r, ms: t.wall })}\n`)
     await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()))
   }
-  const result: ChildResult = { backend: tf.getBackend(), importMs, predictMs, predictCpuMs, parameters: m.parameterCount() }
+  const result: ChildResult = {
+    backend: tf.getBackend(),
+    importMs,
+    predictMs,
+    predictCpuMs,
+    parameters: m.parameterCount()
+  }
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
   process.exit(0)
 }
 
 function torchPredictMs(dir: string): Timing | undefined {
   try {
-    const out = execFileSync(PYTHON, [REFERENCE, '--time', dir, '--images', String(IMAGES), '--batch', String(BATCH), '--threads', '1'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore']
-    })
-    const j = JSON.parse(out.trim().split('\n').pop()!) as { predict_ms: number; predict_cpu_ms: number }
+    const out = execFileSync(
+      PYTHON,
+      [
+        REFERENCE,
+        '--time',
+        dir,
+        '--images',
+        String(IMAGES),
+        '--batch',
+        String(BATCH),
+        '--threads',
+        '1'
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore']
+      }
+    )
+    const j = JSON.parse(out.trim().split('\n').pop()!) as {
+      predict_ms: number
+      predict_cpu_ms: number
+    }
     return { wall: j.predict_ms, cpu: j.predict_cpu_ms }
   } catch {
     return undefined
@@ -98,7 +132,11 @@ function torchPredictMs(dir: string): Timing | undefined {
 }
 
 /** Runs one backend's child, feeding it a line after each PyTorch run so the two alternate. */
-async function measure(backend: string, model: string, torchDir: string | undefined): Promise<{ child: ChildResult; torch: Timing[] }> {
+async function measure(
+  backend: string,
+  model: string,
+  torchDir: string | undefined
+): Promise<{ child: ChildResult; torch: Timing[] }> {
   const { spawn } = await import('node:child_process')
   const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     env: { ...process.env, BENCH_ONNX_CHILD: backend, BENCH_ONNX_MODEL_PATH: model },
@@ -124,7 +162,9 @@ async function measure(backend: string, model: string, torchDir: string | undefi
         }
       }
     })
-    proc.on('exit', (code) => (code === 0 && result ? resolve() : reject(new Error(`${backend} child exited with ${code}`))))
+    proc.on('exit', (code) =>
+      code === 0 && result ? resolve() : reject(new Error(`${backend} child exited with ${code}`))
+    )
   })
   return { child: result!, torch }
 }
@@ -136,7 +176,9 @@ async function main(): Promise<void> {
   let torchDir: string | undefined
   if (!model) {
     dir = mkdtempSync(join(tmpdir(), 'ortholens-bench-onnx-'))
-    const r = spawnSync(PYTHON, [REFERENCE, '--export', dir], { stdio: ['ignore', 'ignore', 'ignore'] })
+    const r = spawnSync(PYTHON, [REFERENCE, '--export', dir], {
+      stdio: ['ignore', 'ignore', 'ignore']
+    })
     if (r.status !== 0 || !existsSync(join(dir, 'resnet18.onnx'))) {
       console.log('PyTorch with torchvision is needed to export resnet18 (or set BENCH_ONNX_MODEL)')
       rmSync(dir, { recursive: true, force: true })
@@ -147,7 +189,10 @@ async function main(): Promise<void> {
   }
   const load = (() => {
     try {
-      return execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
+      return execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' })
+        .split(' ')
+        .slice(0, 3)
+        .join(' ')
     } catch {
       return 'unknown'
     }
@@ -160,7 +205,8 @@ async function main(): Promise<void> {
       const oursCpu = Math.min(...child.predictCpuMs)
       const ref = torch.length > 0 ? Math.min(...torch.map((t) => t.wall)) : undefined
       const refCpu = torch.length > 0 ? Math.min(...torch.map((t) => t.cpu)) : undefined
-      const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 100) / 100 : null)
+      const ratio = (a: number, b: number | undefined): number | null =>
+        b ? Math.round((a / b) * 100) / 100 : null
       rows.push({
         backend: child.backend,
         importMs: Math.round(child.importMs),
@@ -176,12 +222,26 @@ async function main(): Promise<void> {
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true })
   }
-  console.log(`onnx ${given ?? 'resnet18 (torchvision, 10 classes)'}: predict ${IMAGES} images in batches of ${BATCH}, one thread, min of ${ROUNDS} alternating rounds; load average ${load}`)
-  console.log('backend     import ms   predict ms   PyTorch ms   ratio   CPU ms   PyTorch CPU ms   CPU ratio')
+  console.log(
+    `onnx ${given ?? 'resnet18 (torchvision, 10 classes)'}: predict ${IMAGES} images in batches of ${BATCH}, one thread, min of ${ROUNDS} alternating rounds; load average ${load}`
+  )
+  console.log(
+    'backend     import ms   predict ms   PyTorch ms   ratio   CPU ms   PyTorch CPU ms   CPU ratio'
+  )
   for (const r of rows) {
-    const cells = [r.importMs, r.predictMs, r.torchPredictMs, r.ratio, r.predictCpuMs, r.torchPredictCpuMs, r.cpuRatio].map((v) => String(v ?? '-'))
+    const cells = [
+      r.importMs,
+      r.predictMs,
+      r.torchPredictMs,
+      r.ratio,
+      r.predictCpuMs,
+      r.torchPredictCpuMs,
+      r.cpuRatio
+    ].map((v) => String(v ?? '-'))
     const widths = [9, 13, 13, 8, 9, 17, 12]
-    console.log(`${String(r.backend).padEnd(12)}${cells.map((c, i) => c.padStart(widths[i]!)).join('')}`)
+    console.log(
+      `${String(r.backend).padEnd(12)}${cells.map((c, i) => c.padStart(widths[i]!)).join('')}`
+    )
   }
   console.log(JSON.stringify({ bench: 'onnx', images: IMAGES, batch: BATCH, load, rows }))
 }

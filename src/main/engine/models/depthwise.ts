@@ -13,21 +13,35 @@ import { tf, type Tensor4D } from '../tf'
 import { zeroDilate } from '../kernels/spatial'
 
 /** dx of y = depthwise(x, filter, strides, 'valid'), for x of `inShape`. */
-function inputGradient(dy: Tensor4D, filter: Tensor4D, strides: [number, number], inShape: number[]): Tensor4D {
+function inputGradient(
+  dy: Tensor4D,
+  filter: Tensor4D,
+  strides: [number, number],
+  inShape: number[]
+): Tensor4D {
   const [kh, kw, c, m] = filter.shape
   const [n, h, w] = inShape as [number, number, number, number]
   const dilated = zeroDilate(dy, strides[0], strides[1])
   // Rows the forward pass never read (the stride left them out) get a zero gradient.
   const restH = h - (dilated.shape[1] + kh - 1)
   const restW = w - (dilated.shape[2] + kw - 1)
-  const padded = tf.pad(dilated, [[0, 0], [kh - 1, kh - 1 + restH], [kw - 1, kw - 1 + restW], [0, 0]])
+  const padded = tf.pad(dilated, [
+    [0, 0],
+    [kh - 1, kh - 1 + restH],
+    [kw - 1, kw - 1 + restW],
+    [0, 0]
+  ])
   const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, c * m, 1]) as Tensor4D
   const perOutput = tf.depthwiseConv2d(padded, flipped, 1, 'valid')
   return (m === 1 ? perOutput : tf.sum(tf.reshape(perOutput, [n, h, w, c, m]), 4)) as Tensor4D
 }
 
 /** tf.depthwiseConv2d(x, filter, strides, 'valid') with an input gradient every backend can run. */
-export function depthwiseConvValid(x: Tensor4D, filter: Tensor4D, strides: [number, number]): Tensor4D {
+export function depthwiseConvValid(
+  x: Tensor4D,
+  filter: Tensor4D,
+  strides: [number, number]
+): Tensor4D {
   const op = tf.customGrad(((input: tf.Tensor) => ({
     value: tf.depthwiseConv2d(input as Tensor4D, filter, strides, 'valid'),
     gradFunc: (dy: tf.Tensor) => inputGradient(dy as Tensor4D, filter, strides, input.shape)

@@ -13,11 +13,18 @@ import type { StagedClassifier } from './types'
 export type LoadedModel = Network | OnnxModel
 
 /** Rebuilds a stored model; throws a message naming the model if its record is unusable. */
-export function modelFromStored(architecture: unknown, weights: SerializedWeights, options: { id: string; name: string; seed?: number }): LoadedModel {
-  if (isOnnxArchitecture(architecture)) return new OnnxModel(architecture, weights, options.id, options.name)
+export function modelFromStored(
+  architecture: unknown,
+  weights: SerializedWeights,
+  options: { id: string; name: string; seed?: number }
+): LoadedModel {
+  if (isOnnxArchitecture(architecture))
+    return new OnnxModel(architecture, weights, options.id, options.name)
   const a = architecture as ModelArchitecture
   if (a?.format !== 1) {
-    throw new Error(`Model "${options.name}": format ${String(a?.format)} is newer than this version of Ortholens understands`)
+    throw new Error(
+      `Model "${options.name}": format ${String(a?.format)} is newer than this version of Ortholens understands`
+    )
   }
   const net = new Network(a, options.id, options.name, options.seed ?? 0)
   try {

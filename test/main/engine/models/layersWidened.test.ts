@@ -12,8 +12,14 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { Network } from '../../../../src/main/engine/models'
-import { exportLayersModel, importLayersModel } from '../../../../src/main/engine/models/layersFormat'
-import { writeLayersModelFiles, type LayersWeightSpec } from '../../../../src/main/engine/models/layers/files'
+import {
+  exportLayersModel,
+  importLayersModel
+} from '../../../../src/main/engine/models/layersFormat'
+import {
+  writeLayersModelFiles,
+  type LayersWeightSpec
+} from '../../../../src/main/engine/models/layers/files'
 import { exportOnnxModel, importOnnxModel } from '../../../../src/main/engine/models/onnx'
 import { tf, type Tensor4D } from '../../../../src/main/engine/tf'
 
@@ -27,23 +33,57 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 /** 9x9x3 → every newly supported layer → 4 logits; weights randomised with a seed. */
 function wideModel(): tf.LayersModel {
   const input = tf.input({ shape: [9, 9, 3], name: 'image' })
-  let x = tf.layers.conv2d({ name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'tanh' }).apply(input) as tf.SymbolicTensor
-  x = tf.layers.averagePooling2d({ name: 'avg', poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu6' }).apply(x) as tf.SymbolicTensor
+  let x = tf.layers
+    .conv2d({ name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'tanh' })
+    .apply(input) as tf.SymbolicTensor
+  x = tf.layers
+    .averagePooling2d({ name: 'avg', poolSize: 3, strides: 2, padding: 'same' })
+    .apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .depthwiseConv2d({
+      name: 'dw',
+      kernelSize: 3,
+      depthMultiplier: 2,
+      padding: 'same',
+      activation: 'relu6'
+    })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers.leakyReLU({ name: 'leaky', alpha: 0.2 }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.zeroPadding2d({ name: 'zp', padding: [[1, 0], [0, 1]] }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .zeroPadding2d({
+      name: 'zp',
+      padding: [
+        [1, 0],
+        [0, 1]
+      ]
+    })
+    .apply(x) as tf.SymbolicTensor
   const skip = x
-  let y = tf.layers.separableConv2d({ name: 'sep', filters: 12, kernelSize: 3, padding: 'same', activation: 'sigmoid' }).apply(x) as tf.SymbolicTensor
+  let y = tf.layers
+    .separableConv2d({
+      name: 'sep',
+      filters: 12,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'sigmoid'
+    })
+    .apply(x) as tf.SymbolicTensor
   y = tf.layers.activation({ name: 'sw', activation: 'swish' }).apply(y) as tf.SymbolicTensor
   x = tf.layers.add({ name: 'res' }).apply([y, skip]) as tf.SymbolicTensor
   x = tf.layers.elu({ name: 'elu' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.maxPooling2d({ name: 'mp', poolSize: 2, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .maxPooling2d({ name: 'mp', poolSize: 2, strides: 2, padding: 'same' })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers.globalMaxPooling2d({ name: 'gmp' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers.dense({ name: 'fc', units: 8, activation: 'hardSigmoid' }).apply(x) as tf.SymbolicTensor
+  x = tf.layers
+    .dense({ name: 'fc', units: 8, activation: 'hardSigmoid' })
+    .apply(x) as tf.SymbolicTensor
   const out = tf.layers.dense({ name: 'logits', units: 4 }).apply(x) as tf.SymbolicTensor
   const model = tf.model({ inputs: input, outputs: out })
   model.layers.forEach((layer, i) => {
-    const ws = layer.getWeights().map((w, j) => tf.randomUniform(w.shape, -0.6, 0.6, 'float32', 100 + i * 10 + j))
+    const ws = layer
+      .getWeights()
+      .map((w, j) => tf.randomUniform(w.shape, -0.6, 0.6, 'float32', 100 + i * 10 + j))
     layer.setWeights(ws)
     tf.dispose(ws)
   })
@@ -61,7 +101,11 @@ async function save(model: tf.LayersModel, dir: string): Promise<void> {
   const data = captured!.weightData as ArrayBuffer
   writeLayersModelFiles(
     dir,
-    { modelTopology: captured!.modelTopology, weightSpecs: captured!.weightSpecs as LayersWeightSpec[], weightData: new Uint8Array(data) },
+    {
+      modelTopology: captured!.modelTopology,
+      weightSpecs: captured!.weightSpecs as LayersWeightSpec[],
+      weightData: new Uint8Array(data)
+    },
     { generatedBy: 'test' }
   )
 }
@@ -83,7 +127,21 @@ describe('TF.js Layers import: the widened layer set', () => {
         }
       })
     walk(imported.architecture.layers)
-    for (const k of ['avgpool', 'depthwise', 'separable', 'zeropad', 'gmp', 'maxpool', 'activation:tanh', 'activation:relu6', 'activation:leaky_relu', 'activation:sigmoid', 'activation:swish', 'activation:elu', 'activation:hard_sigmoid']) {
+    for (const k of [
+      'avgpool',
+      'depthwise',
+      'separable',
+      'zeropad',
+      'gmp',
+      'maxpool',
+      'activation:tanh',
+      'activation:relu6',
+      'activation:leaky_relu',
+      'activation:sigmoid',
+      'activation:swish',
+      'activation:elu',
+      'activation:hard_sigmoid'
+    ]) {
       expect(kinds.has(k), k).toBe(true)
     }
     const net = new Network(imported.architecture, 'wide', 'wide', 0)
@@ -99,7 +157,8 @@ describe('TF.js Layers import: the widened layer set', () => {
       // Input gradient against central differences, at border pixels (where a wrong 'same'
       // average-pool gradient shows) and inside.
       const one = x.slice([0, 0, 0, 0], [1, 9, 9, 3]) as Tensor4D
-      const f = (t: tf.Tensor): tf.Scalar => tf.sum(tf.mul(net.predictLogits(t as Tensor4D), tf.tensor1d([1, -2, 0.5, 3])))
+      const f = (t: tf.Tensor): tf.Scalar =>
+        tf.sum(tf.mul(net.predictLogits(t as Tensor4D), tf.tensor1d([1, -2, 0.5, 3])))
       const g = tf.grad(f)(one).dataSync()
       const base = one.dataSync()
       for (const i of [0, 2, 3 * 8, 3 * 9 * 8 + 26, 3 * 40 + 1, 242]) {
@@ -108,7 +167,10 @@ describe('TF.js Layers import: the widened layer set', () => {
         up[i]! += eps
         const dn = base.slice()
         dn[i]! -= eps
-        const fd = (f(tf.tensor4d(up, [1, 9, 9, 3])).dataSync()[0]! - f(tf.tensor4d(dn, [1, 9, 9, 3])).dataSync()[0]!) / (2 * eps)
+        const fd =
+          (f(tf.tensor4d(up, [1, 9, 9, 3])).dataSync()[0]! -
+            f(tf.tensor4d(dn, [1, 9, 9, 3])).dataSync()[0]!) /
+          (2 * eps)
         expect(Math.abs(fd - g[i]!)).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd))
       }
 
@@ -116,16 +178,35 @@ describe('TF.js Layers import: the widened layer set', () => {
       const json = JSON.parse(readFileSync(out.modelJson, 'utf8'))
       const bin = readFileSync(join(dirname(out.modelJson), json.weightsManifest[0].paths[0]))
       const reloaded = await tf.loadLayersModel(
-        tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) })
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology,
+          weightSpecs: json.weightsManifest[0].weights,
+          weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)
+        })
       )
-      expect(tf.max(tf.abs(tf.sub(reloaded.predict(x) as tf.Tensor, theirs))).dataSync()[0]!).toBeLessThan(1e-5)
+      expect(
+        tf.max(tf.abs(tf.sub(reloaded.predict(x) as tf.Tensor, theirs))).dataSync()[0]!
+      ).toBeLessThan(1e-5)
       reloaded.dispose()
 
       // And to ONNX: every new stage maps to ONNX operators (the export re-imports and compares).
       const onnx = exportOnnxModel(net, join(root, 'wide.onnx'))
       expect(onnx.maxAbsDiff).toBeLessThan(1e-5)
       const ops = importOnnxModel(onnx.file).info.operators
-      for (const op of ['AveragePool', 'MaxPool', 'Pad', 'GlobalMaxPool', 'Tanh', 'Clip', 'LeakyRelu', 'Sigmoid', 'Elu', 'HardSigmoid', 'Mul', 'Add']) {
+      for (const op of [
+        'AveragePool',
+        'MaxPool',
+        'Pad',
+        'GlobalMaxPool',
+        'Tanh',
+        'Clip',
+        'LeakyRelu',
+        'Sigmoid',
+        'Elu',
+        'HardSigmoid',
+        'Mul',
+        'Add'
+      ]) {
         expect(ops, op).toContain(op)
       }
     } finally {
@@ -145,7 +226,9 @@ describe('TF.js Layers import: the widened layer set', () => {
       net.loadWeights(imported.weights)
       try {
         const x = tf.randomUniform([2, 9, 9, 3], 0, 1, 'float32', 8) as Tensor4D
-        return tf.grad((t) => tf.sum(net.predictLogits(t as Tensor4D)))(x).dataSync() as Float32Array
+        return tf
+          .grad((t) => tf.sum(net.predictLogits(t as Tensor4D)))(x)
+          .dataSync() as Float32Array
       } finally {
         net.dispose()
       }

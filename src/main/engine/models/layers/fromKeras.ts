@@ -29,14 +29,20 @@ export interface Converted {
 }
 
 /** Converts a parsed model.json topology and its decoded weights. */
-export function convertTopology(topology: unknown, decoded: DecodedWeight[], options: ConvertOptions): Converted {
+export function convertTopology(
+  topology: unknown,
+  decoded: DecodedWeight[],
+  options: ConvertOptions
+): Converted {
   const where = options.source
   const { layers, input, output, sequential } = parseTopology(topology, where)
   const warnings: string[] = []
   const problems: string[] = []
   const inputLayer = layers.find((l) => l.name === input)
   const inputShape = resolveInputShape(inputLayer?.config ?? {}, options.inputShape, where)
-  const items: Item[] = sequential ? layers.filter((l) => l.className !== 'InputLayer') : chainItems(layers, input, output, where)
+  const items: Item[] = sequential
+    ? layers.filter((l) => l.className !== 'InputLayer')
+    : chainItems(layers, input, output, where)
 
   const names = new Set(layers.map((l) => l.name))
   const env: Omit<ConvertEnv, 'isLast' | 'isFirst'> = {
@@ -55,10 +61,19 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
     list.forEach((item, i) => {
       if ('add' in item) {
         first = false
-        out.push({ kind: 'residual', name: item.add.name, body: convert(item.body, false), shortcut: convert(item.shortcut, false) })
+        out.push({
+          kind: 'residual',
+          name: item.add.name,
+          body: convert(item.body, false),
+          shortcut: convert(item.shortcut, false)
+        })
         return
       }
-      const defs = convertKerasLayer(item, { ...env, isLast: top && i === list.length - 1, isFirst: first })
+      const defs = convertKerasLayer(item, {
+        ...env,
+        isLast: top && i === list.length - 1,
+        isFirst: first
+      })
       first = false
       if (typeof defs === 'string') problems.push(`${item.name} (${item.className}): ${defs}`)
       else out.push(...defs)
@@ -67,16 +82,29 @@ export function convertTopology(topology: unknown, decoded: DecodedWeight[], opt
   }
   const defs = convert(items, true)
   if (problems.length > 0) {
-    throw new LayersFormatError(`${where} uses layers Ortholens cannot import:\n  ${problems.join('\n  ')}\nSupported: ${SUPPORTED_SUMMARY}`)
+    throw new LayersFormatError(
+      `${where} uses layers Ortholens cannot import:\n  ${problems.join('\n  ')}\nSupported: ${SUPPORTED_SUMMARY}`
+    )
   }
   if (defs.length === 0) throw new LayersFormatError(`${where} has no layers to import`)
   const outShape = checkShapes(defs, inputShape, where)
   if (outShape.length !== 1) {
-    throw new LayersFormatError(`${where}: the model outputs shape [${outShape.join(', ')}], expected a vector of class scores`)
+    throw new LayersFormatError(
+      `${where}: the model outputs shape [${outShape.join(', ')}], expected a vector of class scores`
+    )
   }
   const numClasses = outShape[0]!
-  if (numClasses < 2) throw new LayersFormatError(`${where}: the model has ${numClasses} output; a classifier needs >= 2`)
-  const architecture: ModelArchitecture = { format: 1, arch: 'imported', inputShape, numClasses, layers: defs }
+  if (numClasses < 2)
+    throw new LayersFormatError(
+      `${where}: the model has ${numClasses} output; a classifier needs >= 2`
+    )
+  const architecture: ModelArchitecture = {
+    format: 1,
+    arch: 'imported',
+    inputShape,
+    numClasses,
+    layers: defs
+  }
   const weights = collectWeights(defs, decoded, env.bnFlags, where, warnings)
   return { architecture, weights, warnings }
 }

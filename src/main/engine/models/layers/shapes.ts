@@ -33,7 +33,8 @@ export function checkShapes(layers: LayerDef[], input: number[], where: string):
         break
       }
       case 'dense':
-        if (shape.length !== 1) fail('Dense on a feature map (without Flatten or global pooling) is not supported')
+        if (shape.length !== 1)
+          fail('Dense on a feature map (without Flatten or global pooling) is not supported')
         shape = [l.units]
         break
       case 'maxpool':
@@ -59,7 +60,8 @@ export function checkShapes(layers: LayerDef[], input: number[], where: string):
       case 'residual': {
         const body = checkShapes(l.body, shape, where)
         const short = checkShapes(l.shortcut, shape, where)
-        if (body.join('x') !== short.join('x')) fail(`the branches give [${body.join(', ')}] and [${short.join(', ')}]`)
+        if (body.join('x') !== short.join('x'))
+          fail(`the branches give [${body.join(', ')}] and [${short.join(', ')}]`)
         shape = body
         break
       }

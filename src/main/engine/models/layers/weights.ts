@@ -71,9 +71,11 @@ export function collectWeights(
     }
   }
   visit(layers)
-  if (missing.length > 0) throw new LayersFormatError(`${where}: the weights manifest lacks ${missing.join(', ')}`)
+  if (missing.length > 0)
+    throw new LayersFormatError(`${where}: the weights manifest lacks ${missing.join(', ')}`)
   const unused = decoded.filter((w) => !used.has(w)).map((w) => w.name)
-  if (unused.length > 0) warnings.push(`weights not used by any imported layer: ${unused.join(', ')}`)
+  if (unused.length > 0)
+    warnings.push(`weights not used by any imported layer: ${unused.join(', ')}`)
   const data = new Float32Array(entries.reduce((n, e) => n + e.data.length, 0))
   let offset = 0
   for (const e of entries) {

@@ -49,7 +49,10 @@ export function makeContext(
   const input = (i: number): ValueInfo => optional(i) ?? fail(`input ${i + 1} is missing`)
   const host = (i: number, what: string): HostTensor => {
     const v = input(i)
-    return v.host ?? fail(`${what} (input ${i + 1}) must be a constant; Ortholens cannot compute it at run time`)
+    return (
+      v.host ??
+      fail(`${what} (input ${i + 1}) must be a constant; Ortholens cannot compute it at run time`)
+    )
   }
   const attr = (name: string): AttributeValue | undefined => node.attributes[name]
   const wrong = (name: string, expected: string): never =>
@@ -83,7 +86,9 @@ export function makeContext(
     attrInts: (name, fallback) => {
       const a = attr(name)
       if (a === undefined) return fallback ?? fail(`attribute ${name} is required`)
-      return Array.isArray(a) && a.every((x) => typeof x === 'number') ? (a as number[]) : wrong(name, 'a list of integers')
+      return Array.isArray(a) && a.every((x) => typeof x === 'number')
+        ? (a as number[])
+        : wrong(name, 'a list of integers')
     },
     attrFloat: (name, fallback) => {
       const a = attr(name)
@@ -98,7 +103,9 @@ export function makeContext(
     attrTensor: (name) => {
       const a = attr(name)
       if (a === undefined) return undefined
-      return typeof a === 'object' && a !== null && 'tensor' in a ? fromJson(a.tensor) : wrong(name, 'a tensor')
+      return typeof a === 'object' && a !== null && 'tensor' in a
+        ? fromJson(a.tensor)
+        : wrong(name, 'a tensor')
     },
     constant: (key, make) => cache.get(`${nodeKey}#${key}`, make),
     constantInput: (i) => {

@@ -60,7 +60,12 @@ class GraphBuilder {
     return name
   }
 
-  node(op: string, name: string, inputs: string[], attributes: NodeSpec['attributes'] = []): string {
+  node(
+    op: string,
+    name: string,
+    inputs: string[],
+    attributes: NodeSpec['attributes'] = []
+  ): string {
     const output = `${name}:${this.count++}`
     this.nodes.push({ op, name, inputs, outputs: [output], attributes })
     return output
@@ -86,11 +91,20 @@ class GraphBuilder {
     return { x, shape }
   }
 
-  private windowAttrs(shape: Shape, k: number, s: number, padding: 'same' | 'valid'): NodeSpec['attributes'] {
+  private windowAttrs(
+    shape: Shape,
+    k: number,
+    s: number,
+    padding: 'same' | 'valid'
+  ): NodeSpec['attributes'] {
     const [h, w] = shape as [number, number, number]
     const [t, b] = padding === 'same' ? samePads(h, k, s) : [0, 0]
     const [l, r] = padding === 'same' ? samePads(w, k, s) : [0, 0]
-    return [attr.ints('kernel_shape', [k, k]), attr.ints('strides', [s, s]), attr.ints('pads', [t, l, b, r])]
+    return [
+      attr.ints('kernel_shape', [k, k]),
+      attr.ints('strides', [s, s]),
+      attr.ints('pads', [t, l, b, r])
+    ]
   }
 
   private out(n: number, k: number, s: number, padding: 'same' | 'valid'): number {
@@ -103,8 +117,20 @@ class GraphBuilder {
       case 'conv': {
         const inputs = [x, this.paramInit(`${l.name}/kernel`, [3, 2, 0, 1])]
         if (l.bias) inputs.push(this.paramInit(`${l.name}/bias`))
-        const y = this.node('Conv', l.name, inputs, this.windowAttrs(shape, l.kernel, l.stride, l.padding))
-        return { x: y, shape: [this.out(h, l.kernel, l.stride, l.padding), this.out(w, l.kernel, l.stride, l.padding), l.filters] }
+        const y = this.node(
+          'Conv',
+          l.name,
+          inputs,
+          this.windowAttrs(shape, l.kernel, l.stride, l.padding)
+        )
+        return {
+          x: y,
+          shape: [
+            this.out(h, l.kernel, l.stride, l.padding),
+            this.out(w, l.kernel, l.stride, l.padding),
+            l.filters
+          ]
+        }
       }
       case 'depthwise':
       case 'separable': {
@@ -114,8 +140,15 @@ class GraphBuilder {
         const dw = this.paramInit(`${l.name}/depthwise_kernel`, [2, 3, 0, 1], [c * m, 1, k, k])
         const inputs = [x, dw]
         if (l.kind === 'depthwise' && l.bias) inputs.push(this.paramInit(`${l.name}/bias`))
-        let y = this.node('Conv', l.name, inputs, [...this.windowAttrs(shape, k, l.stride, l.padding)!, attr.int('group', c)])
-        const outShape = [this.out(h, k, l.stride, l.padding), this.out(w, k, l.stride, l.padding), c * m]
+        let y = this.node('Conv', l.name, inputs, [
+          ...this.windowAttrs(shape, k, l.stride, l.padding)!,
+          attr.int('group', c)
+        ])
+        const outShape = [
+          this.out(h, k, l.stride, l.padding),
+          this.out(w, k, l.stride, l.padding),
+          c * m
+        ]
         if (l.kind === 'depthwise') return { x: y, shape: outShape }
         const pw = [y, this.paramInit(`${l.name}/pointwise_kernel`, [3, 2, 0, 1])]
         if (l.bias) pw.push(this.paramInit(`${l.name}/bias`))
@@ -132,8 +165,18 @@ class GraphBuilder {
       case 'activation':
         return { x: this.activation(l, x), shape }
       case 'batchnorm': {
-        const inputs = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((p) => this.paramInit(`${l.name}/${p}`))
-        return { x: this.node('BatchNormalization', l.name, [x, ...inputs], [attr.float('epsilon', l.epsilon)]), shape }
+        const inputs = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((p) =>
+          this.paramInit(`${l.name}/${p}`)
+        )
+        return {
+          x: this.node(
+            'BatchNormalization',
+            l.name,
+            [x, ...inputs],
+            [attr.float('epsilon', l.epsilon)]
+          ),
+          shape
+        }
       }
       case 'maxpool':
       case 'avgpool': {
@@ -141,22 +184,36 @@ class GraphBuilder {
         const attrs = this.windowAttrs(shape, l.size, l.stride, padding)!
         if (l.kind === 'avgpool') attrs.push(attr.int('count_include_pad', 0))
         const y = this.node(l.kind === 'maxpool' ? 'MaxPool' : 'AveragePool', l.name, [x], attrs)
-        return { x: y, shape: [this.out(h, l.size, l.stride, padding), this.out(w, l.size, l.stride, padding), c] }
+        return {
+          x: y,
+          shape: [this.out(h, l.size, l.stride, padding), this.out(w, l.size, l.stride, padding), c]
+        }
       }
       case 'zeropad': {
         const [t, b, left, r] = l.pads
         const pads = this.ints(`${l.name}.pads`, [0, 0, t, left, 0, 0, b, r])
-        return { x: this.node('Pad', l.name, [x, pads], [attr.string('mode', 'constant')]), shape: [h + t + b, w + left + r, c] }
+        return {
+          x: this.node('Pad', l.name, [x, pads], [attr.string('mode', 'constant')]),
+          shape: [h + t + b, w + left + r, c]
+        }
       }
       case 'gap':
       case 'gmp': {
-        const pooled = this.node(l.kind === 'gap' ? 'GlobalAveragePool' : 'GlobalMaxPool', l.name, [x])
+        const pooled = this.node(l.kind === 'gap' ? 'GlobalAveragePool' : 'GlobalMaxPool', l.name, [
+          x
+        ])
         return { x: this.node('Flatten', `${l.name}_flatten`, [pooled]), shape: [c] }
       }
       case 'flatten': {
         // Ortholens flattens NHWC maps: bring the NCHW tensor to NHWC order first.
-        const ordered = shape.length === 3 && h * w > 1 ? this.node('Transpose', `${l.name}_nhwc`, [x], [attr.ints('perm', [0, 2, 3, 1])]) : x
-        return { x: this.node('Flatten', l.name, [ordered]), shape: [shape.reduce((a, b) => a * b, 1)] }
+        const ordered =
+          shape.length === 3 && h * w > 1
+            ? this.node('Transpose', `${l.name}_nhwc`, [x], [attr.ints('perm', [0, 2, 3, 1])])
+            : x
+        return {
+          x: this.node('Flatten', l.name, [ordered]),
+          shape: [shape.reduce((a, b) => a * b, 1)]
+        }
       }
       case 'residual': {
         const body = this.layers(l.body, x, shape)
@@ -173,11 +230,20 @@ class GraphBuilder {
       case 'sigmoid':
         return this.node('Sigmoid', l.name, [x])
       case 'relu6':
-        return this.node('Clip', l.name, [x, this.weight(`${l.name}.min`, [], Float32Array.of(0)), this.weight(`${l.name}.max`, [], Float32Array.of(6))])
+        return this.node('Clip', l.name, [
+          x,
+          this.weight(`${l.name}.min`, [], Float32Array.of(0)),
+          this.weight(`${l.name}.max`, [], Float32Array.of(6))
+        ])
       case 'leaky_relu':
         return this.node('LeakyRelu', l.name, [x], [attr.float('alpha', l.alpha ?? 0.3)])
       case 'hard_sigmoid':
-        return this.node('HardSigmoid', l.name, [x], [attr.float('alpha', 0.2), attr.float('beta', 0.5)])
+        return this.node(
+          'HardSigmoid',
+          l.name,
+          [x],
+          [attr.float('alpha', 0.2), attr.float('beta', 0.5)]
+        )
       case 'elu':
         return this.node('Elu', l.name, [x], [attr.float('alpha', 1)])
       case 'softplus':
@@ -191,7 +257,15 @@ class GraphBuilder {
 /** The preprocessing an Ortholens export declares: NCHW, [0, 1], no normalisation. */
 function exportPreprocessing(net: Network, classNames?: string[]): OnnxPreprocessing {
   const [h, w, c] = net.inputShape
-  const p: OnnxPreprocessing = { layout: 'NCHW', size: [h, w], channels: c, channelOrder: 'RGB', valueScale: 1, mean: [0], std: [1] }
+  const p: OnnxPreprocessing = {
+    layout: 'NCHW',
+    size: [h, w],
+    channels: c,
+    channelOrder: 'RGB',
+    valueScale: 1,
+    mean: [0],
+    std: [1]
+  }
   if (classNames) p.classNames = classNames
   return p
 }
@@ -202,7 +276,9 @@ export function networkToOnnx(net: Network, options: OnnxExportOptions = {}): Ui
   const g = new GraphBuilder(net)
   const out = g.layers(net.architecture.layers, 'input', [h, w, c])
   if (out.shape.length !== 1 || out.shape[0] !== net.numClasses) {
-    throw new OnnxImportError(`Exporting "${net.name}": the layers end with shape [${out.shape}], not ${net.numClasses} logits`)
+    throw new OnnxImportError(
+      `Exporting "${net.name}": the layers end with shape [${out.shape}], not ${net.numClasses} logits`
+    )
   }
   g.nodes[g.nodes.length - 1]!.outputs = ['logits']
   return encodeOnnx({
@@ -216,7 +292,12 @@ export function networkToOnnx(net: Network, options: OnnxExportOptions = {}): Ui
     outputs: [{ name: 'logits', dims: ['batch', net.numClasses] }],
     metadata: {
       'ortholens.preprocessing': JSON.stringify(exportPreprocessing(net, options.classNames)),
-      'ortholens.model': JSON.stringify({ name: net.name, arch: net.architecture.arch, inputRange: [0, 1], outputs: 'logits' })
+      'ortholens.model': JSON.stringify({
+        name: net.name,
+        arch: net.architecture.arch,
+        inputRange: [0, 1],
+        outputs: 'logits'
+      })
     }
   })
 }
@@ -225,9 +306,16 @@ export function networkToOnnx(net: Network, options: OnnxExportOptions = {}): Ui
  * Writes `net` to `file` as ONNX, after importing the bytes again and checking that they
  * predict the network's logits on random images (a mapping error never reaches the disk).
  */
-export function exportOnnxModel(net: Network, file: string, options: OnnxExportOptions = {}): ExportedOnnxModel {
+export function exportOnnxModel(
+  net: Network,
+  file: string,
+  options: OnnxExportOptions = {}
+): ExportedOnnxModel {
   const bytes = networkToOnnx(net, options)
-  const imported = importParsed(parseOnnxBytes(bytes, { modelDir: dirname(file), file: basename(file) }), basename(file))
+  const imported = importParsed(
+    parseOnnxBytes(bytes, { modelDir: dirname(file), file: basename(file) }),
+    basename(file)
+  )
   const model = new OnnxModel(imported.architecture, imported.weights, 'export-check', net.name)
   let maxAbsDiff: number
   try {
@@ -238,7 +326,9 @@ export function exportOnnxModel(net: Network, file: string, options: OnnxExportO
       const scale = tf.max(tf.abs(ours)).dataSync()[0]!
       const diff = tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]!
       if (!(diff <= EXPORT_TOLERANCE * Math.max(1, scale))) {
-        throw new OnnxImportError(`The ONNX export of "${net.name}" disagrees with it (max |logit difference| ${diff})`)
+        throw new OnnxImportError(
+          `The ONNX export of "${net.name}" disagrees with it (max |logit difference| ${diff})`
+        )
       }
       return diff
     })

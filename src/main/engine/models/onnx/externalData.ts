@@ -26,7 +26,7 @@ export function confinedPath(modelDir: string, location: string, where: string):
   }
   if (location === '' || location.includes('\0')) refuse('is empty or invalid')
   if (isAbsolute(location) || /^[A-Za-z]:/.test(location) || location.startsWith('\\')) {
-    refuse('is an absolute path; external data must lie in the model\'s folder')
+    refuse("is an absolute path; external data must lie in the model's folder")
   }
   const parts = location.split(/[\\/]+/)
   if (parts.includes('..')) refuse('leaves the model\'s folder (".." is not allowed)')
@@ -40,7 +40,7 @@ export function confinedPath(modelDir: string, location: string, where: string):
   }
   const rel = relative(realDir, real)
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    refuse('leads out of the model\'s folder through a symbolic link')
+    refuse("leads out of the model's folder through a symbolic link")
   }
   if (!statSync(real).isFile()) refuse('is not a regular file')
   return real

@@ -8,12 +8,7 @@ import type { HostTensorJson } from './hostTensor'
 /** A decoded attribute: INT/FLOAT → number, STRING → string, INTS/FLOATS → number[], STRINGS →
  *  string[], TENSOR → { tensor }, a subgraph → { graph: true } (never supported). */
 export type AttributeValue =
-  | number
-  | string
-  | number[]
-  | string[]
-  | { tensor: HostTensorJson }
-  | { graph: true }
+  number | string | number[] | string[] | { tensor: HostTensorJson } | { graph: true }
 
 export interface OnnxNodeDef {
   op: string
@@ -42,7 +37,7 @@ export interface OnnxGraphDef {
 
 /** "node 'name' (Op, opset N)" — how every message names a node. */
 export function describeNode(node: OnnxNodeDef, opset: number): string {
-  const label = node.name !== '' ? node.name : node.outputs[0] ?? '?'
+  const label = node.name !== '' ? node.name : (node.outputs[0] ?? '?')
   const op = node.domain === '' || node.domain === 'ai.onnx' ? node.op : `${node.domain}.${node.op}`
   return `node '${label}' (${op}, opset ${opset})`
 }

@@ -10,7 +10,14 @@ import type { SerializedWeights } from '../network'
 import { ConstantCache } from './context'
 import { OnnxImportError } from './errors'
 import type { OnnxGraphDef } from './graph'
-import { buildPlan, classCount, OnnxModel, planBatch, weightMap, type OnnxArchitecture } from './model'
+import {
+  buildPlan,
+  classCount,
+  OnnxModel,
+  planBatch,
+  weightMap,
+  type OnnxArchitecture
+} from './model'
 import { ONNX_OPERATORS } from './ops'
 import { parseOnnxFile, type ParsedOnnx } from './parse'
 import { inferPreprocessing, resolvePreprocessing, type OnnxPreprocessing } from './preprocessing'
@@ -48,7 +55,11 @@ export function importOnnxModel(path: string, options: OnnxImportOptions = {}): 
   return importParsed(parsed, basename(path), options)
 }
 
-export function importParsed(parsed: ParsedOnnx, file: string, options: OnnxImportOptions = {}): ImportedOnnxModel {
+export function importParsed(
+  parsed: ParsedOnnx,
+  file: string,
+  options: OnnxImportOptions = {}
+): ImportedOnnxModel {
   const warnings = [...parsed.warnings]
   const graph = dropFinalSoftmax(parsed.graph, warnings)
   const preprocessing = resolvePreprocessing(
@@ -59,11 +70,18 @@ export function importParsed(parsed: ParsedOnnx, file: string, options: OnnxImpo
   )
   const { numClasses, fixedBatch } = outputClasses(graph, parsed.weights, preprocessing, file)
   if (fixedBatch !== undefined) {
-    warnings.push(`The model was exported for batches of exactly ${fixedBatch}; Ortholens runs it ${fixedBatch} image(s) at a time (export with a dynamic batch axis for speed)`)
+    warnings.push(
+      `The model was exported for batches of exactly ${fixedBatch}; Ortholens runs it ${fixedBatch} image(s) at a time (export with a dynamic batch axis for speed)`
+    )
   }
-  if (numClasses < 2) throw new OnnxImportError(`${file}: the model has ${numClasses} output; a classifier needs at least 2`)
+  if (numClasses < 2)
+    throw new OnnxImportError(
+      `${file}: the model has ${numClasses} output; a classifier needs at least 2`
+    )
   if (preprocessing.classNames && preprocessing.classNames.length !== numClasses) {
-    throw new OnnxImportError(`${file}: ${preprocessing.classNames.length} class names for a model with ${numClasses} outputs`)
+    throw new OnnxImportError(
+      `${file}: ${preprocessing.classNames.length} class names for a model with ${numClasses} outputs`
+    )
   }
   const architecture: OnnxArchitecture = {
     format: 1,
@@ -108,16 +126,25 @@ export function onnxModelFromStored(
 }
 
 /** Classes the graph outputs at the declared size (and a fixed batch it needs), from a throw-away build. */
-function outputClasses(graph: OnnxGraphDef, weights: SerializedWeights, p: OnnxPreprocessing, file: string): { numClasses: number; fixedBatch?: number } {
+function outputClasses(
+  graph: OnnxGraphDef,
+  weights: SerializedWeights,
+  p: OnnxPreprocessing,
+  file: string
+): { numClasses: number; fixedBatch?: number } {
   const cache = new ConstantCache()
   try {
-    const plan = buildPlan({ graph, weights: weightMap(graph, weights, file), cache, registry: ONNX_OPERATORS }, p)
+    const plan = buildPlan(
+      { graph, weights: weightMap(graph, weights, file), cache, registry: ONNX_OPERATORS },
+      p
+    )
     const batch = planBatch(plan)
     const k = classCount(plan.value(graph.output), batch)
     if (typeof k === 'string') throw new OnnxImportError(`${file}: ${k}`)
     return { numClasses: k, fixedBatch: typeof batch === 'number' ? batch : undefined }
   } catch (err) {
-    if (err instanceof OnnxImportError && !err.message.startsWith(file)) throw new OnnxImportError(`${file}: ${err.message}`)
+    if (err instanceof OnnxImportError && !err.message.startsWith(file))
+      throw new OnnxImportError(`${file}: ${err.message}`)
     throw err
   } finally {
     cache.dispose()
@@ -130,10 +157,13 @@ function outputClasses(graph: OnnxGraphDef, weights: SerializedWeights, p: OnnxP
  */
 function dropFinalSoftmax(graph: OnnxGraphDef, warnings: string[]): OnnxGraphDef {
   const last = graph.nodes.find((n) => n.outputs.includes(graph.output))
-  if (!last || last.domain !== '' || (last.op !== 'Softmax' && last.op !== 'LogSoftmax')) return graph
+  if (!last || last.domain !== '' || (last.op !== 'Softmax' && last.op !== 'LogSoftmax'))
+    return graph
   const readers = graph.nodes.filter((n) => n.inputs.includes(graph.output))
   if (readers.length > 0) return graph
-  warnings.push(`The final ${last.op} ('${last.name || last.outputs[0]}') is dropped: Ortholens uses the logits before it (same predictions)`)
+  warnings.push(
+    `The final ${last.op} ('${last.name || last.outputs[0]}') is dropped: Ortholens uses the logits before it (same predictions)`
+  )
   return { ...graph, output: last.inputs[0]!, nodes: graph.nodes.filter((n) => n !== last) }
 }
 
@@ -147,8 +177,14 @@ function probe(model: OnnxModel, file: string): void {
     const x = tf.linspace(0, 1, 2 * h * w * c).reshape([2, h, w, c]) as Tensor4D
     const logits = model.predictLogits(x)
     const values = logits.dataSync()
-    if (!values.every(Number.isFinite)) throw new OnnxImportError(`${file}: the model outputs non-finite logits (NaN or Inf) on ordinary images`)
-    const grad = tf.grad((input) => tf.sum(model.predictLogits(input as Tensor4D)))(x.slice([0, 0, 0, 0], [1, h, w, c]))
-    if (!grad.dataSync().every(Number.isFinite)) throw new OnnxImportError(`${file}: the model's input gradient is not finite`)
+    if (!values.every(Number.isFinite))
+      throw new OnnxImportError(
+        `${file}: the model outputs non-finite logits (NaN or Inf) on ordinary images`
+      )
+    const grad = tf.grad((input) => tf.sum(model.predictLogits(input as Tensor4D)))(
+      x.slice([0, 0, 0, 0], [1, h, w, c])
+    )
+    if (!grad.dataSync().every(Number.isFinite))
+      throw new OnnxImportError(`${file}: the model's input gradient is not finite`)
   })
 }

@@ -6,13 +6,20 @@
  *  - exportOnnxModel(network, file) writes a zoo model as .onnx (checked by re-import).
  */
 export { OnnxImportError } from './errors'
-export { importOnnxModel, onnxModelFromStored, type ImportedOnnxModel, type OnnxImportOptions } from './import'
-export { OnnxModel, isOnnxArchitecture, type OnnxArchitecture } from './model'
 export {
-  IMAGENET_PREPROCESSING,
-  parseClassNames,
-  type OnnxPreprocessing
-} from './preprocessing'
+  importOnnxModel,
+  onnxModelFromStored,
+  type ImportedOnnxModel,
+  type OnnxImportOptions
+} from './import'
+export { OnnxModel, isOnnxArchitecture, type OnnxArchitecture } from './model'
+export { IMAGENET_PREPROCESSING, parseClassNames, type OnnxPreprocessing } from './preprocessing'
 export { MIN_OPSET, MAX_OPSET } from './parse'
-export { exportOnnxModel, networkToOnnx, EXPORT_OPSET, type ExportedOnnxModel, type OnnxExportOptions } from './export'
+export {
+  exportOnnxModel,
+  networkToOnnx,
+  EXPORT_OPSET,
+  type ExportedOnnxModel,
+  type OnnxExportOptions
+} from './export'
 export { ONNX_OPERATORS } from './ops'

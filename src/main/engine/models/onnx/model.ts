@@ -87,25 +87,39 @@ export function classCount(v: ValueInfo, batch: Dim = BATCH): number | string {
 }
 
 /** Float initializers by name, checked against the graph's list: names, shapes, finite values. */
-export function weightMap(graph: OnnxGraphDef, weights: SerializedWeights, where: string): Map<string, HostTensor> {
+export function weightMap(
+  graph: OnnxGraphDef,
+  weights: SerializedWeights,
+  where: string
+): Map<string, HostTensor> {
   const expected = new Map(graph.weights.map((w) => [w.name, w.dims]))
   const out = new Map<string, HostTensor>()
   let offset = 0
   for (const { name, shape } of weights.manifest) {
     const dims = expected.get(name)
-    if (!dims) throw new OnnxImportError(`${where}: weights name "${name}", which the graph does not have`)
-    if (dims.join('x') !== shape.join('x')) throw new OnnxImportError(`${where}: weight "${name}" has shape [${shape}], the graph needs [${dims}]`)
+    if (!dims)
+      throw new OnnxImportError(`${where}: weights name "${name}", which the graph does not have`)
+    if (dims.join('x') !== shape.join('x'))
+      throw new OnnxImportError(
+        `${where}: weight "${name}" has shape [${shape}], the graph needs [${dims}]`
+      )
     const size = shape.reduce((a, b) => a * b, 1)
-    if (offset + size > weights.data.length) throw new OnnxImportError(`${where}: weight data is shorter than its manifest`)
+    if (offset + size > weights.data.length)
+      throw new OnnxImportError(`${where}: weight data is shorter than its manifest`)
     const data = weights.data.subarray(offset, offset + size)
     const bad = data.findIndex((v) => !Number.isFinite(v))
-    if (bad >= 0) throw new OnnxImportError(`${where}: weight "${name}" holds a non-finite value (${data[bad]} at element ${bad})`)
+    if (bad >= 0)
+      throw new OnnxImportError(
+        `${where}: weight "${name}" holds a non-finite value (${data[bad]} at element ${bad})`
+      )
     out.set(name, { dtype: 'float32', dims: shape, data })
     offset += size
   }
-  if (offset !== weights.data.length) throw new OnnxImportError(`${where}: weight data is longer than its manifest`)
+  if (offset !== weights.data.length)
+    throw new OnnxImportError(`${where}: weight data is longer than its manifest`)
   const missing = [...expected.keys()].filter((n) => !out.has(n))
-  if (missing.length > 0) throw new OnnxImportError(`${where}: weights are missing: ${missing.slice(0, 5).join(', ')}`)
+  if (missing.length > 0)
+    throw new OnnxImportError(`${where}: weights are missing: ${missing.slice(0, 5).join(', ')}`)
   return out
 }
 
@@ -130,7 +144,10 @@ export class OnnxModel implements StagedClassifier {
     readonly name: string
   ) {
     const where = `Model "${name}"`
-    if (architecture.format !== 1) throw new OnnxImportError(`${where}: format ${String(architecture.format)} is newer than this version understands`)
+    if (architecture.format !== 1)
+      throw new OnnxImportError(
+        `${where}: format ${String(architecture.format)} is newer than this version understands`
+      )
     this.preprocessing = architecture.preprocessing
     this.inputShape = architecture.inputShape
     this.numClasses = architecture.numClasses
@@ -140,7 +157,9 @@ export class OnnxModel implements StagedClassifier {
       const plan = this.planFor(this.inputShape[0], this.inputShape[1])
       const k = classCount(plan.value(architecture.graph.output), planBatch(plan))
       if (k !== this.numClasses) {
-        throw new OnnxImportError(`${where}: ${typeof k === 'string' ? k : `the graph outputs ${k} classes, the record says ${this.numClasses}`}`)
+        throw new OnnxImportError(
+          `${where}: ${typeof k === 'string' ? k : `the graph outputs ${k} classes, the record says ${this.numClasses}`}`
+        )
       }
       this.stages = cutStages(plan)
       this.featureNames = this.stages
@@ -149,8 +168,11 @@ export class OnnxModel implements StagedClassifier {
           return v.shape.length === 4 && (v.shape[2] as number) * (v.shape[3] as number) > 1
         })
         .map((s) => s.name)
-      const identity = this.preprocessing.channelOrder === 'RGB' && this.preprocessing.valueScale === 1 &&
-        this.preprocessing.mean.every((m) => m === 0) && this.preprocessing.std.every((s) => s === 1)
+      const identity =
+        this.preprocessing.channelOrder === 'RGB' &&
+        this.preprocessing.valueScale === 1 &&
+        this.preprocessing.mean.every((m) => m === 0) &&
+        this.preprocessing.std.every((s) => s === 1)
       if (!identity) {
         const { scale, shift } = affineOf(this.preprocessing)
         this.scale = tf.keep(tf.tensor1d(scale))
@@ -166,7 +188,9 @@ export class OnnxModel implements StagedClassifier {
     const plan = this.checkInput(x)
     if (plan.buildError) {
       const [h, w] = this.inputShape
-      throw new OnnxImportError(`Model "${this.name}" takes ${h}x${w} images, got ${x.shape[1]}x${x.shape[2]} (${plan.buildError.message})`)
+      throw new OnnxImportError(
+        `Model "${this.name}" takes ${h}x${w} images, got ${x.shape[1]}x${x.shape[2]} (${plan.buildError.message})`
+      )
     }
     const feed = this.normalised(x)
     const out = this.execute(plan, plan.graph.input.name, feed, plan.graph.output)
@@ -201,9 +225,14 @@ export class OnnxModel implements StagedClassifier {
     const value = this.stageValue(stage)
     const plan = this.planForActivation(value, activation)
     const v = plan.value(value)
-    const fed = v.shape.length === 4 && v.layout !== 'nhwc' ? tf.transpose(activation, [0, 3, 1, 2]) : activation
+    const fed =
+      v.shape.length === 4 && v.layout !== 'nhwc'
+        ? tf.transpose(activation, [0, 3, 1, 2])
+        : activation
     const out = this.execute(plan, value, fed, plan.graph.output)
-    return (out.rank === 2 ? out : tf.reshape(out, [activation.shape[0]!, this.numClasses])) as Tensor2D
+    return (
+      out.rank === 2 ? out : tf.reshape(out, [activation.shape[0]!, this.numClasses])
+    ) as Tensor2D
   }
 
   /** True when the graph also builds for another input size (a fully convolutional trunk). */
@@ -212,7 +241,9 @@ export class OnnxModel implements StagedClassifier {
       const [h, w] = this.inputShape
       try {
         const plan = this.planFor(h * 2, w * 2)
-        this.anySize = !plan.buildError && classCount(plan.value(plan.graph.output), planBatch(plan)) === this.numClasses
+        this.anySize =
+          !plan.buildError &&
+          classCount(plan.value(plan.graph.output), planBatch(plan)) === this.numClasses
       } catch {
         this.anySize = false
       }
@@ -250,7 +281,12 @@ export class OnnxModel implements StagedClassifier {
     const key = `${h}x${w}`
     let plan = this.plans.get(key)
     if (!plan) {
-      const source = { graph: this.architecture.graph, weights: this.weights, cache: this.cache, registry: ONNX_OPERATORS }
+      const source = {
+        graph: this.architecture.graph,
+        weights: this.weights,
+        cache: this.cache,
+        registry: ONNX_OPERATORS
+      }
       const native = h === this.inputShape[0] && w === this.inputShape[1]
       plan = buildPlan(source, { ...this.preprocessing, size: [h, w] }, !native)
       this.plans.set(key, plan)
@@ -282,10 +318,15 @@ export class OnnxModel implements StagedClassifier {
   private checkInput(x: Tensor): Plan {
     const [h, w, c] = this.inputShape
     if (x.rank !== 4) {
-      throw new OnnxImportError(`Model "${this.name}" takes a batch of images [N, ${h}, ${w}, ${c}] (NHWC), got a tensor of rank ${x.rank} [${x.shape.join(', ')}]`)
+      throw new OnnxImportError(
+        `Model "${this.name}" takes a batch of images [N, ${h}, ${w}, ${c}] (NHWC), got a tensor of rank ${x.rank} [${x.shape.join(', ')}]`
+      )
     }
     const [, xh, xw, xc] = x.shape as [number, number, number, number]
-    if (xc !== c) throw new OnnxImportError(`Model "${this.name}" takes ${c}-channel images, got ${xc} channels`)
+    if (xc !== c)
+      throw new OnnxImportError(
+        `Model "${this.name}" takes ${c}-channel images, got ${xc} channels`
+      )
     return this.planFor(xh, xw)
   }
 
@@ -293,12 +334,17 @@ export class OnnxModel implements StagedClassifier {
     if (!this.scale || !this.shift) return x
     const { scale, shift } = this
     // Outside a gradient tape the BGR reversal is a temporary to free at once.
-    return recordingGradient() ? normalise(x, this.preprocessing, scale, shift) : tf.tidy(() => normalise(x, this.preprocessing, scale, shift))
+    return recordingGradient()
+      ? normalise(x, this.preprocessing, scale, shift)
+      : tf.tidy(() => normalise(x, this.preprocessing, scale, shift))
   }
 
   private stageValue(stage: string): string {
     const s = this.stages.find((st) => st.name === stage)
-    if (!s) throw new OnnxImportError(`No stage "${stage}" in model "${this.name}"; stages are ${this.stageNames().slice(-8).join(', ')}…`)
+    if (!s)
+      throw new OnnxImportError(
+        `No stage "${stage}" in model "${this.name}"; stages are ${this.stageNames().slice(-8).join(', ')}…`
+      )
     return s.value
   }
 
@@ -307,11 +353,16 @@ export class OnnxModel implements StagedClassifier {
     const matches = (plan: Plan): boolean => {
       const v = plan.value(value)
       const nhwc = v.shape.length === 4 ? [v.shape[0], v.shape[2], v.shape[3], v.shape[1]] : v.shape
-      return nhwc.length === activation.rank && nhwc.every((d, i) => i === 0 || d === activation.shape[i])
+      return (
+        nhwc.length === activation.rank &&
+        nhwc.every((d, i) => i === 0 || d === activation.shape[i])
+      )
     }
     const native = this.planFor(this.inputShape[0], this.inputShape[1])
     if (matches(native)) return native
     for (const plan of this.plans.values()) if (matches(plan)) return plan
-    throw new OnnxImportError(`Model "${this.name}": an activation of shape [${activation.shape.join(', ')}] does not fit stage '${value}' at any input size built so far`)
+    throw new OnnxImportError(
+      `Model "${this.name}": an activation of shape [${activation.shape.join(', ')}] does not fit stage '${value}' at any input size built so far`
+    )
   }
 }

@@ -53,7 +53,9 @@ export function parseOnnxFile(path: string): ParsedOnnx {
   }
   if (size === 0) throw new OnnxImportError(`${file} is empty, not an ONNX model`)
   if (size > MAX_FILE_BYTES) {
-    throw new OnnxImportError(`${file} is ${size} bytes; an ONNX protobuf cannot exceed 2 GiB (use external data)`)
+    throw new OnnxImportError(
+      `${file} is ${size} bytes; an ONNX protobuf cannot exceed 2 GiB (use external data)`
+    )
   }
   return parseOnnxBytes(readFileSync(path), { modelDir: dirname(path), file })
 }
@@ -69,12 +71,15 @@ export function parseOnnxBytes(bytes: Uint8Array, source: TensorSource): ParsedO
   const constants: OnnxGraphDef['constants'] = {}
   const defined = new Set<string>()
   const addTensor = (name: string, tensor: HostTensor, where: string): void => {
-    if (defined.has(name)) throw new OnnxImportError(`${file}: the value '${name}' is defined twice`)
+    if (defined.has(name))
+      throw new OnnxImportError(`${file}: the value '${name}' is defined twice`)
     defined.add(name)
     if (tensor.dtype === 'float32') {
       const bad = tensor.data.findIndex((v) => !Number.isFinite(v))
       if (bad >= 0) {
-        throw new OnnxImportError(`${where} holds a non-finite value (${tensor.data[bad]} at element ${bad})`)
+        throw new OnnxImportError(
+          `${where} holds a non-finite value (${tensor.data[bad]} at element ${bad})`
+        )
       }
       floats.push({ name, tensor })
     } else {
@@ -104,7 +109,10 @@ export function parseOnnxBytes(bytes: Uint8Array, source: TensorSource): ParsedO
   defined.add(input.name)
   const outputs = (graph.output ?? []).map((o) => o.name)
   if (outputs.length === 0) throw new OnnxImportError(`${file} declares no graph output`)
-  if (outputs.length > 1) warnings.push(`The model has ${outputs.length} outputs; Ortholens uses the first, '${outputs[0]}'`)
+  if (outputs.length > 1)
+    warnings.push(
+      `The model has ${outputs.length} outputs; Ortholens uses the first, '${outputs[0]}'`
+    )
 
   const data = new Float32Array(floats.reduce((n, f) => n + f.tensor.data.length, 0))
   let offset = 0
@@ -134,24 +142,40 @@ export function parseOnnxBytes(bytes: Uint8Array, source: TensorSource): ParsedO
 function checkStructure(model: ModelMessage, file: string): NonNullable<ModelMessage['graph']> {
   const ir = toInt(model.ir_version)
   const graph = model.graph
-  if (!has(model, 'ir_version') || ir < 1 || ir > 100 || !graph || (graph.node ?? []).length === 0) {
+  if (
+    !has(model, 'ir_version') ||
+    ir < 1 ||
+    ir > 100 ||
+    !graph ||
+    (graph.node ?? []).length === 0
+  ) {
     throw new OnnxImportError(
       `${file} is not an ONNX model (no IR version or no graph with nodes; is it another format?)`
     )
   }
-  if (ir < 3) throw new OnnxImportError(`${file} uses ONNX IR version ${ir}; Ortholens reads IR 3 and later (opset 9+)`)
+  if (ir < 3)
+    throw new OnnxImportError(
+      `${file} uses ONNX IR version ${ir}; Ortholens reads IR 3 and later (opset 9+)`
+    )
   return graph
 }
 
 function defaultOpset(model: ModelMessage, file: string): number {
-  const entry = (model.opset_import ?? []).find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx')
-  if (!entry) throw new OnnxImportError(`${file} imports no version of the default ONNX operator set`)
+  const entry = (model.opset_import ?? []).find(
+    (o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx'
+  )
+  if (!entry)
+    throw new OnnxImportError(`${file} imports no version of the default ONNX operator set`)
   const v = toInt(entry.version)
   if (v > MAX_OPSET) {
-    throw new OnnxImportError(`${file} uses opset ${v}, newer than Ortholens supports (${MIN_OPSET}–${MAX_OPSET}); re-export it with opset ${MAX_OPSET} or lower`)
+    throw new OnnxImportError(
+      `${file} uses opset ${v}, newer than Ortholens supports (${MIN_OPSET}–${MAX_OPSET}); re-export it with opset ${MAX_OPSET} or lower`
+    )
   }
   if (v < MIN_OPSET) {
-    throw new OnnxImportError(`${file} uses opset ${v}, older than Ortholens supports (${MIN_OPSET}–${MAX_OPSET}); re-export it with a newer opset`)
+    throw new OnnxImportError(
+      `${file} uses opset ${v}, older than Ortholens supports (${MIN_OPSET}–${MAX_OPSET}); re-export it with a newer opset`
+    )
   }
   return v
 }
@@ -166,7 +190,11 @@ function decodeNode(n: NodeMessage, opset: number, source: TensorSource): OnnxNo
     attributes: {}
   }
   for (const a of n.attribute ?? []) {
-    node.attributes[a.name] = decodeAttribute(a, `attribute '${a.name}' of node '${node.name || node.outputs[0]}' (${node.op}, opset ${opset})`, source)
+    node.attributes[a.name] = decodeAttribute(
+      a,
+      `attribute '${a.name}' of node '${node.name || node.outputs[0]}' (${node.op}, opset ${opset})`,
+      source
+    )
   }
   return node
 }
@@ -188,7 +216,10 @@ function decodeAttribute(a: AttributeMessage, where: string, source: TensorSourc
       return a.strings.map(text)
     case ATTRIBUTE_TYPE.TENSOR: {
       const t = decodeTensor(a.t!, where, source)
-      if (sizeOf(t.dims) > MAX_ATTRIBUTE_ELEMENTS) throw new OnnxImportError(`${where} is a tensor of ${sizeOf(t.dims)} elements; too large for an attribute`)
+      if (sizeOf(t.dims) > MAX_ATTRIBUTE_ELEMENTS)
+        throw new OnnxImportError(
+          `${where} is a tensor of ${sizeOf(t.dims)} elements; too large for an attribute`
+        )
       return { tensor: toJson(t) }
     }
     case ATTRIBUTE_TYPE.GRAPH:
@@ -209,7 +240,8 @@ function decodeAttribute(a: AttributeMessage, where: string, source: TensorSourc
 /** The value of a Constant node, from any of its attribute forms. */
 function constantValue(n: NodeMessage, where: string, source: TensorSource): HostTensor {
   const a = n.attribute?.[0]
-  if (!a || n.attribute.length !== 1) throw new OnnxImportError(`${where} must have exactly one value attribute`)
+  if (!a || n.attribute.length !== 1)
+    throw new OnnxImportError(`${where} must have exactly one value attribute`)
   switch (a.name) {
     case 'value':
       return decodeTensor(a.t!, where, source)
@@ -227,7 +259,11 @@ function constantValue(n: NodeMessage, where: string, source: TensorSource): Hos
 }
 
 /** The one graph input that is not an initializer: it must be a 4-D float image batch. */
-function imageInput(inputs: ValueInfoMessage[], initialized: Set<string>, file: string): OnnxGraphDef['input'] {
+function imageInput(
+  inputs: ValueInfoMessage[],
+  initialized: Set<string>,
+  file: string
+): OnnxGraphDef['input'] {
   const real = inputs.filter((i) => !initialized.has(i.name))
   if (real.length !== 1) {
     throw new OnnxImportError(
@@ -239,10 +275,16 @@ function imageInput(inputs: ValueInfoMessage[], initialized: Set<string>, file: 
   if (!tensorType) throw new OnnxImportError(`${file}: input '${input.name}' is not a tensor`)
   const elem = tensorType.elem_type ?? 0
   if (elem !== 1 && elem !== 10 && elem !== 11) {
-    throw new OnnxImportError(`${file}: input '${input.name}' is ${dataTypeName(elem)}; Ortholens feeds float images`)
+    throw new OnnxImportError(
+      `${file}: input '${input.name}' is ${dataTypeName(elem)}; Ortholens feeds float images`
+    )
   }
   const dims = (tensorType.shape?.dim ?? []).map((d) =>
-    has(d, 'dim_value') ? toInt(d.dim_value) : has(d, 'dim_param') && d.dim_param !== '' ? d.dim_param! : null
+    has(d, 'dim_value')
+      ? toInt(d.dim_value)
+      : has(d, 'dim_param') && d.dim_param !== ''
+        ? d.dim_param!
+        : null
   )
   if (dims.length !== 4) {
     throw new OnnxImportError(
@@ -254,23 +296,32 @@ function imageInput(inputs: ValueInfoMessage[], initialized: Set<string>, file: 
 }
 
 /** Nodes in an order where each reads only defined values (Kahn's algorithm); refuses cycles. */
-function topologicalOrder(nodes: OnnxNodeDef[], defined: Set<string>, output: string, file: string): OnnxNodeDef[] {
+function topologicalOrder(
+  nodes: OnnxNodeDef[],
+  defined: Set<string>,
+  output: string,
+  file: string
+): OnnxNodeDef[] {
   const producer = new Map<string, OnnxNodeDef>()
   for (const n of nodes) {
     for (const o of n.outputs) {
       if (o === '') continue
-      if (producer.has(o) || defined.has(o)) throw new OnnxImportError(`${file}: the value '${o}' is produced twice`)
+      if (producer.has(o) || defined.has(o))
+        throw new OnnxImportError(`${file}: the value '${o}' is produced twice`)
       producer.set(o, n)
     }
   }
   for (const n of nodes) {
     for (const i of n.inputs) {
       if (i !== '' && !defined.has(i) && !producer.has(i)) {
-        throw new OnnxImportError(`${file}: node '${n.name || n.outputs[0]}' (${n.op}) reads '${i}', which nothing defines`)
+        throw new OnnxImportError(
+          `${file}: node '${n.name || n.outputs[0]}' (${n.op}) reads '${i}', which nothing defines`
+        )
       }
     }
   }
-  if (!defined.has(output) && !producer.has(output)) throw new OnnxImportError(`${file}: the graph output '${output}' is never computed`)
+  if (!defined.has(output) && !producer.has(output))
+    throw new OnnxImportError(`${file}: the graph output '${output}' is never computed`)
   const ordered: OnnxNodeDef[] = []
   const done = new Set(defined)
   let pending = nodes
@@ -283,7 +334,9 @@ function topologicalOrder(nodes: OnnxNodeDef[], defined: Set<string>, output: st
       } else next.push(n)
     }
     if (next.length === pending.length) {
-      throw new OnnxImportError(`${file}: the graph has a cycle through node '${next[0]!.name || next[0]!.outputs[0]}'`)
+      throw new OnnxImportError(
+        `${file}: the graph has a cycle through node '${next[0]!.name || next[0]!.outputs[0]}'`
+      )
     }
     pending = next
   }

@@ -68,7 +68,8 @@ export class Plan {
       const host = fromJson(json)
       this.values.set(name, { shape: host.dims, layout: 'plain', host })
     }
-    for (const [name, host] of source.weights) this.values.set(name, { shape: host.dims, layout: 'plain', host })
+    for (const [name, host] of source.weights)
+      this.values.set(name, { shape: host.dims, layout: 'plain', host })
     try {
       this.build()
     } catch (err) {
@@ -93,19 +94,32 @@ export class Plan {
       if (skipped.has(node)) continue
       const spec = registry.get(node.op)!
       const fusion = fusions.get(node)
-      const ctx = makeContext(node, graph.opset, this.values, cache, { fused: fusion?.activation, declaredBatch })
+      const ctx = makeContext(node, graph.opset, this.values, cache, {
+        fused: fusion?.activation,
+        declaredBatch
+      })
       const built = spec.build(ctx)
       const outputs = fusion ? fusion.by.outputs : node.outputs
       outputs.forEach((name, i) => {
-        if (name !== '' && !built.outputs[i]) ctx.fail(`output ${i + 1} ('${name}') is not supported`)
+        if (name !== '' && !built.outputs[i])
+          ctx.fail(`output ${i + 1} ('${name}') is not supported`)
       })
       const inputs = node.inputs
-      const foldable = built.run && inputs.every((i) => i === '' || this.values.get(i)!.host) && built.outputs.every((o) => !hasBatch(o.shape))
+      const foldable =
+        built.run &&
+        inputs.every((i) => i === '' || this.values.get(i)!.host) &&
+        built.outputs.every((o) => !hasBatch(o.shape))
       if (built.run && foldable) {
         const hosts = this.fold(node, built.run, built.outputs)
         built.outputs.forEach((o, i) => (o.host = hosts[i]))
       } else if (built.run) {
-        const step: Step = { node, label: fusion ? fusion.by.name : node.name, inputs, outputs, run: built.run }
+        const step: Step = {
+          node,
+          label: fusion ? fusion.by.name : node.name,
+          inputs,
+          outputs,
+          run: built.run
+        }
         this.steps.push(step)
         for (const o of outputs) if (o !== '') this.producer.set(o, step)
       } else if (built.outputs.some((o) => !o.host)) {
@@ -117,7 +131,8 @@ export class Plan {
     }
     const out = this.values.get(graph.output)
     if (!out) throw new OnnxImportError(`The graph output '${graph.output}' is never computed`)
-    if (out.host) throw new OnnxImportError(`The graph output '${graph.output}' does not depend on the input`)
+    if (out.host)
+      throw new OnnxImportError(`The graph output '${graph.output}' does not depend on the input`)
   }
 
   /** Evaluates a node whose inputs are all constants, at build time. */
@@ -157,7 +172,8 @@ export class Plan {
       const user = users[0]!
       if (user.domain !== '' || user.inputs[0] !== n.outputs[0]) continue
       const activation = this.activationOf(user)
-      if (activation && spec.fuses.includes(activation.kind)) fusions.set(n, { by: user, activation })
+      if (activation && spec.fuses.includes(activation.kind))
+        fusions.set(n, { by: user, activation })
     }
     return fusions
   }
@@ -169,7 +185,11 @@ export class Plan {
     if (opset < 11) {
       const min = node.attributes.min
       const max = node.attributes.max
-      return { kind: 'clip', min: typeof min === 'number' ? min : -Infinity, max: typeof max === 'number' ? max : Infinity }
+      return {
+        kind: 'clip',
+        min: typeof min === 'number' ? min : -Infinity,
+        max: typeof max === 'number' ? max : Infinity
+      }
     }
     const bound = (i: number, fallback: number): number | undefined => {
       const name = node.inputs[i]
@@ -203,7 +223,8 @@ export class Plan {
       const inputs = step.inputs.map((name) => {
         if (name === '') return undefined
         const v = this.values.get(name)!
-        if (v.host) return v.host.dtype === 'float32' ? this.constantTensor(name, v.host) : undefined
+        if (v.host)
+          return v.host.dtype === 'float32' ? this.constantTensor(name, v.host) : undefined
         return memo.get(name)
       })
       // A step's own temporaries (a padded copy, a pre-bias product) go with its tidy when no
@@ -230,7 +251,9 @@ export class Plan {
   }
 
   private constantTensor(name: string, host: HostTensor): Tensor {
-    return this.source.cache.get(`value:${name}`, () => tf.tensor(host.data as Float32Array, host.dims, 'float32'))
+    return this.source.cache.get(`value:${name}`, () =>
+      tf.tensor(host.data as Float32Array, host.dims, 'float32')
+    )
   }
 
   /** The steps from `fed` values to `target`, in graph order, with the values each step frees. */
@@ -272,7 +295,11 @@ export class Plan {
 }
 
 /** One message naming every node whose operator Ortholens cannot run. */
-function unsupported(nodes: OnnxNodeDef[], opset: number, registry: OperatorRegistry): OnnxImportError {
+function unsupported(
+  nodes: OnnxNodeDef[],
+  opset: number,
+  registry: OperatorRegistry
+): OnnxImportError {
   const listed = nodes.slice(0, 8).map((n) => describeNode(n, opset))
   const more = nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''
   const ops = [...new Set(nodes.map((n) => (n.domain === '' ? n.op : `${n.domain}.${n.op}`)))]
@@ -281,4 +308,3 @@ function unsupported(nodes: OnnxNodeDef[], opset: number, registry: OperatorRegi
       `Ortholens runs these standard ONNX operators: ${registry.names().join(', ')}`
   )
 }
-

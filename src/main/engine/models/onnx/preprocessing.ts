@@ -28,7 +28,10 @@ export interface OnnxPreprocessing {
 }
 
 /** ImageNet's statistics as torchvision's models expect them (0–1 scale, RGB). */
-export const IMAGENET_PREPROCESSING: Pick<OnnxPreprocessing, 'valueScale' | 'channelOrder' | 'mean' | 'std'> = {
+export const IMAGENET_PREPROCESSING: Pick<
+  OnnxPreprocessing,
+  'valueScale' | 'channelOrder' | 'mean' | 'std'
+> = {
   valueScale: 1,
   channelOrder: 'RGB',
   mean: [0.485, 0.456, 0.406],
@@ -40,7 +43,10 @@ export const IMAGENET_PREPROCESSING: Pick<OnnxPreprocessing, 'valueScale' | 'cha
  * channel axis), its size, no scaling. An Ortholens export also stores its preprocessing in
  * the model's metadata, which wins.
  */
-export function inferPreprocessing(dims: (number | string | null)[], metadata: Record<string, string>): Partial<OnnxPreprocessing> {
+export function inferPreprocessing(
+  dims: (number | string | null)[],
+  metadata: Record<string, string>
+): Partial<OnnxPreprocessing> {
   const stored = metadata['ortholens.preprocessing']
   if (stored) {
     try {
@@ -74,37 +80,65 @@ export function resolvePreprocessing(
     throw new OnnxImportError(`${where}: preprocessing: ${why}`)
   }
   const layout = declared.layout ?? inferred.layout ?? 'NCHW'
-  if (layout !== 'NCHW' && layout !== 'NHWC') fail(`layout must be NCHW or NHWC, got ${String(layout)}`)
-  const [fileH, fileW, fileC] = layout === 'NCHW' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]]
+  if (layout !== 'NCHW' && layout !== 'NHWC')
+    fail(`layout must be NCHW or NHWC, got ${String(layout)}`)
+  const [fileH, fileW, fileC] =
+    layout === 'NCHW' ? [dims[2], dims[3], dims[1]] : [dims[1], dims[2], dims[3]]
   const fixed = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined)
-  const size = declared.size ?? inferred.size ?? (fixed(fileH) && fixed(fileW) ? [fixed(fileH)!, fixed(fileW)!] : undefined)
-  if (!size) return fail('the model leaves its input size open; declare the size (height and width)')
-  if (size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0 && v <= 4096)) fail(`size must be two positive integers, got [${size.join(', ')}]`)
+  const size =
+    declared.size ??
+    inferred.size ??
+    (fixed(fileH) && fixed(fileW) ? [fixed(fileH)!, fixed(fileW)!] : undefined)
+  if (!size)
+    return fail('the model leaves its input size open; declare the size (height and width)')
+  if (size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0 && v <= 4096))
+    fail(`size must be two positive integers, got [${size.join(', ')}]`)
   if ((fixed(fileH) && fixed(fileH) !== size[0]) || (fixed(fileW) && fixed(fileW) !== size[1])) {
-    fail(`declared size ${size.join('x')} differs from the model's input ${String(fileH)}x${String(fileW)} (layout ${layout}; is the layout right?)`)
+    fail(
+      `declared size ${size.join('x')} differs from the model's input ${String(fileH)}x${String(fileW)} (layout ${layout}; is the layout right?)`
+    )
   }
   const channels = declared.channels ?? fixed(fileC) ?? inferred.channels
-  if (!channels || !Number.isInteger(channels) || channels < 1 || channels > 64) return fail(`channels must be a positive integer, got ${String(channels)}`)
-  if (fixed(fileC) && fixed(fileC) !== channels) fail(`declared ${channels} channels, the model's input has ${String(fileC)} (layout ${layout}; is the layout right?)`)
+  if (!channels || !Number.isInteger(channels) || channels < 1 || channels > 64)
+    return fail(`channels must be a positive integer, got ${String(channels)}`)
+  if (fixed(fileC) && fixed(fileC) !== channels)
+    fail(
+      `declared ${channels} channels, the model's input has ${String(fileC)} (layout ${layout}; is the layout right?)`
+    )
   const channelOrder = declared.channelOrder ?? inferred.channelOrder ?? 'RGB'
-  if (channelOrder !== 'RGB' && channelOrder !== 'BGR') fail(`channel order must be RGB or BGR, got ${String(channelOrder)}`)
+  if (channelOrder !== 'RGB' && channelOrder !== 'BGR')
+    fail(`channel order must be RGB or BGR, got ${String(channelOrder)}`)
   if (channelOrder === 'BGR' && channels !== 3) fail('BGR order needs 3 channels')
   const valueScale = declared.valueScale ?? inferred.valueScale ?? 1
-  if (valueScale !== 1 && valueScale !== 255) fail(`value scale must be 1 (0–1) or 255 (0–255), got ${String(valueScale)}`)
+  if (valueScale !== 1 && valueScale !== 255)
+    fail(`value scale must be 1 (0–1) or 255 (0–255), got ${String(valueScale)}`)
   const perChannel = (v: number[] | undefined, fallback: number, name: string): number[] => {
     const list = v ?? [fallback]
-    if (!Array.isArray(list) || (list.length !== 1 && list.length !== channels)) fail(`${name} needs 1 or ${channels} values, got ${JSON.stringify(v)}`)
-    if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(`${name} must be finite numbers, got ${JSON.stringify(v)}`)
+    if (!Array.isArray(list) || (list.length !== 1 && list.length !== channels))
+      fail(`${name} needs 1 or ${channels} values, got ${JSON.stringify(v)}`)
+    if (!list.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      fail(`${name} must be finite numbers, got ${JSON.stringify(v)}`)
     return list.length === 1 ? new Array<number>(channels).fill(list[0]!) : list.slice()
   }
   const mean = perChannel(declared.mean ?? inferred.mean, 0, 'mean')
   const std = perChannel(declared.std ?? inferred.std, 1, 'std')
   if (std.some((s) => s <= 0)) fail(`std must be positive, got [${std.join(', ')}]`)
   const classNames = declared.classNames ?? inferred.classNames
-  if (classNames !== undefined && (!Array.isArray(classNames) || classNames.some((c) => typeof c !== 'string' || c.trim() === ''))) {
+  if (
+    classNames !== undefined &&
+    (!Array.isArray(classNames) || classNames.some((c) => typeof c !== 'string' || c.trim() === ''))
+  ) {
     fail('class names must be non-empty strings')
   }
-  const out: OnnxPreprocessing = { layout, size: [size[0]!, size[1]!], channels, channelOrder, valueScale, mean, std }
+  const out: OnnxPreprocessing = {
+    layout,
+    size: [size[0]!, size[1]!],
+    channels,
+    channelOrder,
+    valueScale,
+    mean,
+    std
+  }
   if (classNames) out.classNames = classNames.slice()
   return out
 }
@@ -119,10 +153,14 @@ export function parseClassNames(text: string, where: string): string[] {
     } catch (err) {
       throw new OnnxImportError(`${where}: not valid JSON (${(err as Error).message})`)
     }
-    if (!Array.isArray(parsed) || parsed.some((c) => typeof c !== 'string')) throw new OnnxImportError(`${where}: expected a JSON array of strings`)
+    if (!Array.isArray(parsed) || parsed.some((c) => typeof c !== 'string'))
+      throw new OnnxImportError(`${where}: expected a JSON array of strings`)
     return parsed as string[]
   }
-  const names = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '')
+  const names = trimmed
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
   if (names.length === 0) throw new OnnxImportError(`${where} lists no class names`)
   return names
 }
@@ -139,7 +177,12 @@ export function affineOf(p: OnnxPreprocessing): { scale: Float32Array; shift: Fl
 }
 
 /** Differentiable: NHWC [0, 1] images → the model's NHWC input values (before any layout change). */
-export function normalise(x: Tensor4D, p: OnnxPreprocessing, scale: Tensor, shift: Tensor): Tensor4D {
+export function normalise(
+  x: Tensor4D,
+  p: OnnxPreprocessing,
+  scale: Tensor,
+  shift: Tensor
+): Tensor4D {
   const ordered = p.channelOrder === 'BGR' ? tf.reverse(x, 3) : x
   return channelAffine(ordered, scale, shift, false) as Tensor4D
 }

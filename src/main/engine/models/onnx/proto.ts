@@ -139,7 +139,9 @@ export function decodeModel(bytes: Uint8Array, where: string): ModelMessage {
     return modelType.decode(bytes) as unknown as ModelMessage
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err)
-    throw new OnnxImportError(`${where} is not a readable ONNX model (truncated or corrupt protobuf: ${detail})`)
+    throw new OnnxImportError(
+      `${where} is not a readable ONNX model (truncated or corrupt protobuf: ${detail})`
+    )
   }
 }
 

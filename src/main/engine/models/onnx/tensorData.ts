@@ -54,19 +54,26 @@ export function isFloatType(dataType: number): boolean {
 export function decodeTensor(t: TensorMessage, where: string, source: TensorSource): HostTensor {
   const type = TYPES[t.data_type]
   if (!type) {
-    throw new OnnxImportError(`${where} has data type ${dataTypeName(t.data_type)}, which Ortholens does not read`)
+    throw new OnnxImportError(
+      `${where} has data type ${dataTypeName(t.data_type)}, which Ortholens does not read`
+    )
   }
-  if (has(t, 'segment')) throw new OnnxImportError(`${where} is segmented, which Ortholens does not read`)
+  if (has(t, 'segment'))
+    throw new OnnxImportError(`${where} is segmented, which Ortholens does not read`)
   const dims = (t.dims ?? []).map(toInt)
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw new OnnxImportError(`${where} declares an invalid shape [${dims.join(', ')}]`)
   }
   const count = sizeOf(dims)
   if (count > MAX_ELEMENTS) {
-    throw new OnnxImportError(`${where} declares ${count} elements [${dims.join(', ')}], more than Ortholens can hold`)
+    throw new OnnxImportError(
+      `${where} declares ${count} elements [${dims.join(', ')}], more than Ortholens can hold`
+    )
   }
   if (type.kind !== 'float' && count > MAX_INT_ELEMENTS) {
-    throw new OnnxImportError(`${where} is an integer tensor of ${count} elements; Ortholens folds only small integer constants`)
+    throw new OnnxImportError(
+      `${where} is an integer tensor of ${count} elements; Ortholens folds only small integer constants`
+    )
   }
   const bytes = rawBytes(t, count * type.bytes, where, source)
   if (bytes) return fromRaw(bytes, t.data_type, dims, where)
@@ -74,18 +81,29 @@ export function decodeTensor(t: TensorMessage, where: string, source: TensorSour
 }
 
 /** The raw bytes (raw_data or external), checked against the declared size; undefined if typed. */
-function rawBytes(t: TensorMessage, expected: number, where: string, source: TensorSource): Uint8Array | undefined {
+function rawBytes(
+  t: TensorMessage,
+  expected: number,
+  where: string,
+  source: TensorSource
+): Uint8Array | undefined {
   if (t.data_location === 1) {
     const entries = new Map((t.external_data ?? []).map((e) => [e.key, e.value]))
     const location = entries.get('location')
-    if (location === undefined) throw new OnnxImportError(`${where}: external data without a location`)
+    if (location === undefined)
+      throw new OnnxImportError(`${where}: external data without a location`)
     const parse = (key: string): number | undefined => {
       const v = entries.get(key)
       if (v === undefined) return undefined
-      if (!/^\d+$/.test(v)) throw new OnnxImportError(`${where}: external data ${key} "${v}" is not a number`)
+      if (!/^\d+$/.test(v))
+        throw new OnnxImportError(`${where}: external data ${key} "${v}" is not a number`)
       return Number(v)
     }
-    const loc: ExternalLocation = { location, offset: parse('offset') ?? 0, length: parse('length') }
+    const loc: ExternalLocation = {
+      location,
+      offset: parse('offset') ?? 0,
+      length: parse('length')
+    }
     return readExternal(source.modelDir, loc, expected, where)
   }
   if (has(t, 'raw_data')) {
@@ -114,7 +132,12 @@ function fromRaw(bytes: Uint8Array, dataType: number, dims: number[], where: str
   }
   switch (dataType) {
     case 1:
-      if (bytes.byteOffset % 4 === 0) return { dtype: 'float32', dims, data: new Float32Array(bytes.buffer, bytes.byteOffset, count).slice() }
+      if (bytes.byteOffset % 4 === 0)
+        return {
+          dtype: 'float32',
+          dims,
+          data: new Float32Array(bytes.buffer, bytes.byteOffset, count).slice()
+        }
       return float((i) => view.getFloat32(i * 4, true))
     case 10:
       return float((i) => halfToFloat(view.getUint16(i * 2, true)))
@@ -173,11 +196,23 @@ function fromTyped(t: TensorMessage, dims: number[], count: number, where: strin
     case 11:
       return { dtype: 'float32', dims, data: Float32Array.from(values as ArrayLike<number>) }
     case 10:
-      return { dtype: 'float32', dims, data: Float32Array.from(values as ArrayLike<number>, (v) => halfToFloat(v & 0xffff)) }
+      return {
+        dtype: 'float32',
+        dims,
+        data: Float32Array.from(values as ArrayLike<number>, (v) => halfToFloat(v & 0xffff))
+      }
     case 16:
-      return { dtype: 'float32', dims, data: Float32Array.from(values as ArrayLike<number>, (v) => bfloatToFloat(v & 0xffff)) }
+      return {
+        dtype: 'float32',
+        dims,
+        data: Float32Array.from(values as ArrayLike<number>, (v) => bfloatToFloat(v & 0xffff))
+      }
     case 9:
-      return { dtype: 'bool', dims, data: Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0)) }
+      return {
+        dtype: 'bool',
+        dims,
+        data: Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0))
+      }
     default:
       return { dtype: 'int64', dims, data: Array.from(values, (v) => toInt(v)) }
   }

@@ -18,7 +18,11 @@ export const attr = {
   float: (name: string, f: number): Attribute => ({ name, type: 1, f }),
   ints: (name: string, ints: number[]): Attribute => ({ name, type: 7, ints }),
   floats: (name: string, floats: number[]): Attribute => ({ name, type: 6, floats }),
-  string: (name: string, s: string): Attribute => ({ name, type: 3, s: new TextEncoder().encode(s) }),
+  string: (name: string, s: string): Attribute => ({
+    name,
+    type: 3,
+    s: new TextEncoder().encode(s)
+  }),
   tensor: (name: string, t: Record<string, unknown>): Attribute => ({ name, type: 4, t })
 }
 
@@ -48,8 +52,10 @@ export function floatTensor(
 ): Record<string, unknown> {
   if (external) {
     const entries = [{ key: 'location', value: external.location }]
-    if (external.offset !== undefined) entries.push({ key: 'offset', value: String(external.offset) })
-    if (external.length !== undefined) entries.push({ key: 'length', value: String(external.length) })
+    if (external.offset !== undefined)
+      entries.push({ key: 'offset', value: String(external.offset) })
+    if (external.length !== undefined)
+      entries.push({ key: 'length', value: String(external.length) })
     return { name, dims, data_type: 1, data_location: 1, external_data: entries }
   }
   return { name, dims, data_type: 1, raw_data: floatBytes(data) }
@@ -73,7 +79,9 @@ function valueInfo(v: ValueSpec): Record<string, unknown> {
     type: {
       tensor_type: {
         elem_type: v.elemType ?? 1,
-        shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) }
+        shape: {
+          dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d }))
+        }
       }
     }
   }

@@ -8,7 +8,11 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../../src/main/engine/backend'
 import { runAttack } from '../../../../../src/main/engine/attacks'
-import { importOnnxModel, onnxModelFromStored, type OnnxModel } from '../../../../../src/main/engine/models/onnx'
+import {
+  importOnnxModel,
+  onnxModelFromStored,
+  type OnnxModel
+} from '../../../../../src/main/engine/models/onnx'
 import { cameras, gradCam } from '../../../../../src/main/engine/saliency'
 import { inputGradient } from '../../../../../src/main/engine/training/steps'
 import { tf, type Tensor1D, type Tensor4D } from '../../../../../src/main/engine/tf'
@@ -64,7 +68,8 @@ describe('imported ONNX models in the engine', () => {
       expect(stages.some((s) => s.includes('denselayer2/'))).toBe(false) // inside a dense block
       tf.tidy(() => {
         const logits = model.predictLogits(x)
-        for (const s of stages) expect(maxDiff(model.forwardFrom(s, model.forwardTo(s, x)), logits)).toBeLessThan(1e-5)
+        for (const s of stages)
+          expect(maxDiff(model.forwardFrom(s, model.forwardTo(s, x)), logits)).toBeLessThan(1e-5)
       })
     } finally {
       model.dispose()
@@ -85,8 +90,13 @@ describe('imported ONNX models in the engine', () => {
       expect(c.dataSync().every(Number.isFinite)).toBe(true)
       c.dispose()
       expect(cifar.model.acceptsAnyInputSize()).toBe(false)
-      expect(() => cameras(cifar.model, cifar.x, { scales: [32, 40] })).toThrow(/only accept|input size|fixed/i)
-      const pooled = cameras(cifar.model, cifar.x, { scales: [32, 40], fixedSizeHead: 'adaptive-pool' })
+      expect(() => cameras(cifar.model, cifar.x, { scales: [32, 40] })).toThrow(
+        /only accept|input size|fixed/i
+      )
+      const pooled = cameras(cifar.model, cifar.x, {
+        scales: [32, 40],
+        fixedSizeHead: 'adaptive-pool'
+      })
       expect(pooled.shape).toEqual([4, 32, 32])
       pooled.dispose()
     } finally {

@@ -9,7 +9,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../../src/main/engine/backend'
 import { buildModel, type ArchitectureId } from '../../../../../src/main/engine/models'
-import { exportOnnxModel, importOnnxModel, onnxModelFromStored } from '../../../../../src/main/engine/models/onnx'
+import {
+  exportOnnxModel,
+  importOnnxModel,
+  onnxModelFromStored
+} from '../../../../../src/main/engine/models/onnx'
 import { parseOnnxFile } from '../../../../../src/main/engine/models/onnx/parse'
 import { tf, type Tensor4D } from '../../../../../src/main/engine/tf'
 
@@ -30,7 +34,8 @@ function perturb(net: ReturnType<typeof buildModel>, seed: number): void {
     for (let j = 0; j < size; j++) {
       const r = Math.sin(seed * 31 + i * 7 + j * 13)
       if (kind === 'moving_variance') w.data[offset + j] = 0.5 + Math.abs(r)
-      else if (kind === 'moving_mean' || kind === 'beta' || kind === 'bias') w.data[offset + j] = 0.2 * r
+      else if (kind === 'moving_mean' || kind === 'beta' || kind === 'bias')
+        w.data[offset + j] = 0.2 * r
       else if (kind === 'gamma') w.data[offset + j] = 1 + 0.3 * r
     }
     offset += size
@@ -52,16 +57,26 @@ describe('ONNX export of zoo models', () => {
       perturb(net, 5)
       const file = join(root, `${arch}.onnx`)
       try {
-        const exported = exportOnnxModel(net, file, { classNames: Array.from({ length: 10 }, (_, i) => `class ${i}`) })
+        const exported = exportOnnxModel(net, file, {
+          classNames: Array.from({ length: 10 }, (_, i) => `class ${i}`)
+        })
         expect(exported.maxAbsDiff).toBeLessThan(1e-4)
         expect(readFileSync(file).length).toBe(exported.bytes)
         const parsed = parseOnnxFile(file)
         expect(parsed.graph.opset).toBe(17)
         expect(parsed.irVersion).toBe(8)
         const imported = importOnnxModel(file)
-        expect(imported.architecture.preprocessing).toMatchObject({ layout: 'NCHW', size: [shape[0], shape[1]], channels: shape[2], valueScale: 1 })
+        expect(imported.architecture.preprocessing).toMatchObject({
+          layout: 'NCHW',
+          size: [shape[0], shape[1]],
+          channels: shape[2],
+          valueScale: 1
+        })
         expect(imported.architecture.preprocessing.classNames?.[9]).toBe('class 9')
-        const model = onnxModelFromStored(imported.architecture, imported.weights, { id: 'x', name: arch })
+        const model = onnxModelFromStored(imported.architecture, imported.weights, {
+          id: 'x',
+          name: arch
+        })
         try {
           tf.tidy(() => {
             const x = tf.randomUniform([3, ...shape], 0, 1, 'float32', 11) as Tensor4D
@@ -69,11 +84,15 @@ describe('ONNX export of zoo models', () => {
             const b = model.predictLogits(x)
             const scale = tf.max(tf.abs(a)).dataSync()[0]!
             expect(scale).toBeGreaterThan(1e-3)
-            expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!).toBeLessThan(1e-5 * Math.max(1, scale))
+            expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!).toBeLessThan(
+              1e-5 * Math.max(1, scale)
+            )
             const w = tf.randomNormal([3, 10], 0, 1, 'float32', 4)
             const ga = tf.grad((t) => tf.sum(tf.mul(net.predictLogits(t as Tensor4D), w)))(x)
             const gb = tf.grad((t) => tf.sum(tf.mul(model.predictLogits(t as Tensor4D), w)))(x)
-            const cos = tf.sum(tf.mul(ga, gb)).dataSync()[0]! / Math.sqrt(tf.sum(tf.square(ga)).dataSync()[0]! * tf.sum(tf.square(gb)).dataSync()[0]!)
+            const cos =
+              tf.sum(tf.mul(ga, gb)).dataSync()[0]! /
+              Math.sqrt(tf.sum(tf.square(ga)).dataSync()[0]! * tf.sum(tf.square(gb)).dataSync()[0]!)
             expect(cos).toBeGreaterThan(0.99999)
           })
         } finally {

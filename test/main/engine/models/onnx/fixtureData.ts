@@ -32,7 +32,12 @@ export function loadFixture(name: string): Fixture {
     batch: number
     inputShape: [number, number, number]
     layout: 'NCHW' | 'NHWC'
-    preprocessing: { scale: '0-1' | '0-255'; channelOrder: 'RGB' | 'BGR'; mean: number[]; std: number[] }
+    preprocessing: {
+      scale: '0-1' | '0-255'
+      channelOrder: 'RGB' | 'BGR'
+      mean: number[]
+      std: number[]
+    }
     operators: string[]
     logits: number[][]
     predicted: number[]

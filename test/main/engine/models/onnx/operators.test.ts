@@ -16,7 +16,13 @@ import { inputValue, weightMap } from '../../../../../src/main/engine/models/onn
 import { parseOnnxBytes } from '../../../../../src/main/engine/models/onnx/parse'
 import { Plan } from '../../../../../src/main/engine/models/onnx/plan'
 import { OperatorRegistry } from '../../../../../src/main/engine/models/onnx/registry'
-import { attr, encodeOnnx, floatTensor, intTensor, type NodeSpec } from '../../../../../src/main/engine/models/onnx/writer'
+import {
+  attr,
+  encodeOnnx,
+  floatTensor,
+  intTensor,
+  type NodeSpec
+} from '../../../../../src/main/engine/models/onnx/writer'
 import { tf } from '../../../../../src/main/engine/tf'
 import { values } from './tinyModels'
 
@@ -25,13 +31,41 @@ beforeAll(async () => {
 })
 
 /** Runs `nodes` (reading 'input' [1, C, H, W], writing 'y') and returns y in ONNX layout. */
-function run(nodes: NodeSpec[], inits: Record<string, unknown>[], input: Float32Array, dims: [number, number, number], opset = 17): { data: number[]; dims: number[] } {
-  const bytes = encodeOnnx({ opset, nodes, initializers: inits, inputs: [{ name: 'input', dims: ['N', ...dims] }], outputs: [{ name: 'y', dims: [] }] })
+function run(
+  nodes: NodeSpec[],
+  inits: Record<string, unknown>[],
+  input: Float32Array,
+  dims: [number, number, number],
+  opset = 17
+): { data: number[]; dims: number[] } {
+  const bytes = encodeOnnx({
+    opset,
+    nodes,
+    initializers: inits,
+    inputs: [{ name: 'input', dims: ['N', ...dims] }],
+    outputs: [{ name: 'y', dims: [] }]
+  })
   const parsed = parseOnnxBytes(bytes, { modelDir: '.', file: 'op.onnx' })
   const cache = new ConstantCache()
   try {
     const [c, h, w] = dims
-    const plan = new Plan({ graph: parsed.graph, weights: weightMap(parsed.graph, parsed.weights, 'op'), cache, registry: ONNX_OPERATORS }, inputValue({ layout: 'NCHW', size: [h, w], channels: c, channelOrder: 'RGB', valueScale: 1, mean: [0], std: [1] }))
+    const plan = new Plan(
+      {
+        graph: parsed.graph,
+        weights: weightMap(parsed.graph, parsed.weights, 'op'),
+        cache,
+        registry: ONNX_OPERATORS
+      },
+      inputValue({
+        layout: 'NCHW',
+        size: [h, w],
+        channels: c,
+        channelOrder: 'RGB',
+        valueScale: 1,
+        mean: [0],
+        std: [1]
+      })
+    )
     return tf.tidy(() => {
       const x = tf.transpose(tf.tensor4d(input, [1, c, h, w]), [0, 2, 3, 1])
       const out = relayout(plan.execute(new Map([['input', x]]), 'y', 1), plan.value('y'), 'plain')
@@ -44,11 +78,21 @@ function run(nodes: NodeSpec[], inits: Record<string, unknown>[], input: Float32
 
 function close(a: number[], b: number[], tol = 1e-5): void {
   expect(a.length).toBe(b.length)
-  a.forEach((v, i) => expect(Math.abs(v - b[i]!), `element ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol))
+  a.forEach((v, i) =>
+    expect(Math.abs(v - b[i]!), `element ${i}: ${v} vs ${b[i]}`).toBeLessThan(tol)
+  )
 }
 
 /** AveragePool per PyTorch / ONNX: windows over [-pt, H + pb) clipped, ceil_mode drops windows starting in the padding. */
-function avgPoolRef(x: Float32Array, [c, h, w]: number[], k: number, s: number, pad: number, ceil: boolean, countPad: boolean): { data: number[]; dims: number[] } {
+function avgPoolRef(
+  x: Float32Array,
+  [c, h, w]: number[],
+  k: number,
+  s: number,
+  pad: number,
+  ceil: boolean,
+  countPad: boolean
+): { data: number[]; dims: number[] } {
   const outSize = (n: number) => {
     let o = (ceil ? Math.ceil((n + 2 * pad - k) / s) : Math.floor((n + 2 * pad - k) / s)) + 1
     if (ceil && (o - 1) * s >= n + pad) o--
@@ -80,7 +124,16 @@ function avgPoolRef(x: Float32Array, [c, h, w]: number[], k: number, s: number, 
 }
 
 /** Direct convolution with explicit pads [t, l, b, r], stride, dilation and groups. */
-function convRef(x: Float32Array, [c, h, w]: number[], wt: Float32Array, [m, cg, kh, kw]: number[], s: number, [t, l, b, r]: number[], d = 1, group = 1): { data: number[]; dims: number[] } {
+function convRef(
+  x: Float32Array,
+  [c, h, w]: number[],
+  wt: Float32Array,
+  [m, cg, kh, kw]: number[],
+  s: number,
+  [t, l, b, r]: number[],
+  d = 1,
+  group = 1
+): { data: number[]; dims: number[] } {
   const oh = Math.floor((h! + t + b - ((kh! - 1) * d + 1)) / s) + 1
   const ow = Math.floor((w! + l + r - ((kw! - 1) * d + 1)) / s) + 1
   const out: number[] = []
@@ -96,7 +149,9 @@ function convRef(x: Float32Array, [c, h, w]: number[], wt: Float32Array, [m, cg,
               const y = i * s - t + u * d
               const xx = j * s - l + v * d
               if (y < 0 || y >= h! || xx < 0 || xx >= w!) continue
-              sum += x[(g * cg! + ci) * h! * w! + y * w! + xx]! * wt[((o * cg! + ci) * kh! + u) * kw! + v]!
+              sum +=
+                x[(g * cg! + ci) * h! * w! + y * w! + xx]! *
+                wt[((o * cg! + ci) * kh! + u) * kw! + v]!
             }
           }
         }
@@ -113,7 +168,25 @@ describe('ONNX operators against their definitions', () => {
 
   it('AveragePool with ceil_mode and padding, count_include_pad 0 and 1', () => {
     for (const countPad of [0, 1]) {
-      const got = run([{ op: 'AveragePool', inputs: ['input'], outputs: ['y'], attributes: [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1]), attr.int('ceil_mode', 1), attr.int('count_include_pad', countPad)] }], [], x, [2, 6, 6])
+      const got = run(
+        [
+          {
+            op: 'AveragePool',
+            inputs: ['input'],
+            outputs: ['y'],
+            attributes: [
+              attr.ints('kernel_shape', [3, 3]),
+              attr.ints('strides', [2, 2]),
+              attr.ints('pads', [1, 1, 1, 1]),
+              attr.int('ceil_mode', 1),
+              attr.int('count_include_pad', countPad)
+            ]
+          }
+        ],
+        [],
+        x,
+        [2, 6, 6]
+      )
       const want = avgPoolRef(x, [2, 6, 6], 3, 2, 1, true, countPad === 1)
       expect(got.dims).toEqual(want.dims)
       close(got.data, want.data)
@@ -122,8 +195,23 @@ describe('ONNX operators against their definitions', () => {
 
   it('Conv with auto_pad SAME_UPPER and SAME_LOWER at stride 2 (asymmetric pads differ)', () => {
     const wt = values(3 * 2 * 3 * 3, 7)
-    for (const [mode, pads] of [['SAME_UPPER', [0, 0, 1, 1]], ['SAME_LOWER', [1, 1, 0, 0]]] as const) {
-      const got = run([{ op: 'Conv', inputs: ['input', 'W'], outputs: ['y'], attributes: [attr.string('auto_pad', mode), attr.ints('strides', [2, 2])] }], [floatTensor('W', [3, 2, 3, 3], wt)], x, [2, 6, 6])
+    for (const [mode, pads] of [
+      ['SAME_UPPER', [0, 0, 1, 1]],
+      ['SAME_LOWER', [1, 1, 0, 0]]
+    ] as const) {
+      const got = run(
+        [
+          {
+            op: 'Conv',
+            inputs: ['input', 'W'],
+            outputs: ['y'],
+            attributes: [attr.string('auto_pad', mode), attr.ints('strides', [2, 2])]
+          }
+        ],
+        [floatTensor('W', [3, 2, 3, 3], wt)],
+        x,
+        [2, 6, 6]
+      )
       const want = convRef(x, [2, 6, 6], wt, [3, 2, 3, 3], 2, pads as unknown as number[])
       expect(got.dims).toEqual([1, 3, 3, 3])
       close(got.data, want.data)
@@ -136,7 +224,16 @@ describe('ONNX operators against their definitions', () => {
     const bias = values(6, 6)
     const got = run(
       [
-        { op: 'Conv', inputs: ['input', 'W', 'B'], outputs: ['c'], attributes: [attr.int('group', 2), attr.ints('dilations', [2, 2]), attr.ints('pads', [2, 1, 2, 1])] },
+        {
+          op: 'Conv',
+          inputs: ['input', 'W', 'B'],
+          outputs: ['c'],
+          attributes: [
+            attr.int('group', 2),
+            attr.ints('dilations', [2, 2]),
+            attr.ints('pads', [2, 1, 2, 1])
+          ]
+        },
         { op: 'Relu', inputs: ['c'], outputs: ['y'] }
       ],
       [floatTensor('W', [6, 2, 3, 3], wt), floatTensor('B', [6], bias)],
@@ -145,7 +242,10 @@ describe('ONNX operators against their definitions', () => {
     )
     const ref = convRef(input, [4, 7, 7], wt, [6, 2, 3, 3], 1, [2, 1, 2, 1], 2, 2)
     const per = ref.data.length / 6
-    close(got.data, ref.data.map((v, i) => Math.max(0, v + bias[Math.floor(i / per)]!)))
+    close(
+      got.data,
+      ref.data.map((v, i) => Math.max(0, v + bias[Math.floor(i / per)]!))
+    )
   })
 
   it('Conv on maps so small that kernel taps meet padding (taps dropped, or one dense matrix)', () => {
@@ -158,8 +258,30 @@ describe('ONNX operators against their definitions', () => {
     ] as const) {
       const input = values(dims[0] * dims[1] * dims[2], 11)
       const wt = values(5 * 4 * 3 * 3, 12)
-      const got = run([{ op: 'Conv', inputs: ['input', 'W'], outputs: ['y'], attributes: [attr.ints('strides', [stride, stride]), attr.ints('pads', pads as unknown as number[])] }], [floatTensor('W', [5, 4, 3, 3], wt)], input, dims as unknown as [number, number, number])
-      const want = convRef(input, dims as unknown as number[], wt, [5, 4, 3, 3], stride, pads as unknown as number[])
+      const got = run(
+        [
+          {
+            op: 'Conv',
+            inputs: ['input', 'W'],
+            outputs: ['y'],
+            attributes: [
+              attr.ints('strides', [stride, stride]),
+              attr.ints('pads', pads as unknown as number[])
+            ]
+          }
+        ],
+        [floatTensor('W', [5, 4, 3, 3], wt)],
+        input,
+        dims as unknown as [number, number, number]
+      )
+      const want = convRef(
+        input,
+        dims as unknown as number[],
+        wt,
+        [5, 4, 3, 3],
+        stride,
+        pads as unknown as number[]
+      )
       expect(got.dims).toEqual(want.dims)
       close(got.data, want.data)
     }
@@ -167,30 +289,102 @@ describe('ONNX operators against their definitions', () => {
 
   it('Pad edge and reflect modes', () => {
     const input = Float32Array.from([1, 2, 3, 4, 5, 6])
-    const edge = run([{ op: 'Pad', inputs: ['input', 'p'], outputs: ['y'], attributes: [attr.string('mode', 'edge')] }], [intTensor('p', [8], [0, 0, 1, 0, 0, 0, 0, 2])], input, [1, 2, 3])
+    const edge = run(
+      [
+        {
+          op: 'Pad',
+          inputs: ['input', 'p'],
+          outputs: ['y'],
+          attributes: [attr.string('mode', 'edge')]
+        }
+      ],
+      [intTensor('p', [8], [0, 0, 1, 0, 0, 0, 0, 2])],
+      input,
+      [1, 2, 3]
+    )
     expect(edge.dims).toEqual([1, 1, 3, 5])
     expect(edge.data).toEqual([1, 2, 3, 3, 3, 1, 2, 3, 3, 3, 4, 5, 6, 6, 6])
-    const reflect = run([{ op: 'Pad', inputs: ['input', 'p'], outputs: ['y'], attributes: [attr.string('mode', 'reflect')] }], [intTensor('p', [8], [0, 0, 0, 2, 0, 0, 0, 1])], input, [1, 2, 3])
+    const reflect = run(
+      [
+        {
+          op: 'Pad',
+          inputs: ['input', 'p'],
+          outputs: ['y'],
+          attributes: [attr.string('mode', 'reflect')]
+        }
+      ],
+      [intTensor('p', [8], [0, 0, 0, 2, 0, 0, 0, 1])],
+      input,
+      [1, 2, 3]
+    )
     expect(reflect.data).toEqual([3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5])
   })
 
   it('Softmax before opset 13 normalises over all axes from `axis` on', () => {
-    const got = run([{ op: 'Softmax', inputs: ['input'], outputs: ['y'], attributes: [attr.int('axis', 1)] }], [], x, [2, 6, 6], 11)
+    const got = run(
+      [{ op: 'Softmax', inputs: ['input'], outputs: ['y'], attributes: [attr.int('axis', 1)] }],
+      [],
+      x,
+      [2, 6, 6],
+      11
+    )
     const e = Array.from(x, Math.exp)
     const sum = e.reduce((a, b) => a + b, 0)
-    close(got.data, e.map((v) => v / sum), 1e-6)
-    const after = run([{ op: 'Softmax', inputs: ['input'], outputs: ['y'], attributes: [attr.int('axis', 1)] }], [], x, [2, 6, 6], 13)
+    close(
+      got.data,
+      e.map((v) => v / sum),
+      1e-6
+    )
+    const after = run(
+      [{ op: 'Softmax', inputs: ['input'], outputs: ['y'], attributes: [attr.int('axis', 1)] }],
+      [],
+      x,
+      [2, 6, 6],
+      13
+    )
     for (let p = 0; p < 36; p++) expect(after.data[p]! + after.data[36 + p]!).toBeCloseTo(1, 5)
   })
 
   it('ReduceMean with axes as an input (opset 18), keepdims 0, and ReduceMax', () => {
-    const got = run([{ op: 'ReduceMean', inputs: ['input', 'axes'], outputs: ['y'], attributes: [attr.int('keepdims', 0)] }], [intTensor('axes', [1], [3])], x, [2, 6, 6], 18)
+    const got = run(
+      [
+        {
+          op: 'ReduceMean',
+          inputs: ['input', 'axes'],
+          outputs: ['y'],
+          attributes: [attr.int('keepdims', 0)]
+        }
+      ],
+      [intTensor('axes', [1], [3])],
+      x,
+      [2, 6, 6],
+      18
+    )
     expect(got.dims).toEqual([1, 2, 6])
     const want: number[] = []
-    for (let c = 0; c < 2; c++) for (let h = 0; h < 6; h++) want.push(Array.from(x.subarray(c * 36 + h * 6, c * 36 + h * 6 + 6)).reduce((a, b) => a + b, 0) / 6)
+    for (let c = 0; c < 2; c++)
+      for (let h = 0; h < 6; h++)
+        want.push(
+          Array.from(x.subarray(c * 36 + h * 6, c * 36 + h * 6 + 6)).reduce((a, b) => a + b, 0) / 6
+        )
     close(got.data, want)
-    const max = run([{ op: 'ReduceMax', inputs: ['input'], outputs: ['y'], attributes: [attr.ints('axes', [1]), attr.int('keepdims', 1)] }], [], x, [2, 6, 6])
-    close(max.data, Array.from({ length: 36 }, (_, p) => Math.max(x[p]!, x[36 + p]!)))
+    const max = run(
+      [
+        {
+          op: 'ReduceMax',
+          inputs: ['input'],
+          outputs: ['y'],
+          attributes: [attr.ints('axes', [1]), attr.int('keepdims', 1)]
+        }
+      ],
+      [],
+      x,
+      [2, 6, 6]
+    )
+    close(
+      max.data,
+      Array.from({ length: 36 }, (_, p) => Math.max(x[p]!, x[36 + p]!))
+    )
   })
 
   it('Identity, Dropout (opset 12, ratio input) and Cast to float pass values through; Transpose composes with the layout', () => {
@@ -199,7 +393,12 @@ describe('ONNX operators against their definitions', () => {
         { op: 'Identity', inputs: ['input'], outputs: ['a'] },
         { op: 'Dropout', inputs: ['a', 'ratio'], outputs: ['b'] },
         { op: 'Cast', inputs: ['b'], outputs: ['c'], attributes: [attr.int('to', 1)] },
-        { op: 'Transpose', inputs: ['c'], outputs: ['y'], attributes: [attr.ints('perm', [0, 3, 2, 1])] }
+        {
+          op: 'Transpose',
+          inputs: ['c'],
+          outputs: ['y'],
+          attributes: [attr.ints('perm', [0, 3, 2, 1])]
+        }
       ],
       [floatTensor('ratio', [], Float32Array.of(0.5))],
       x,
@@ -208,26 +407,34 @@ describe('ONNX operators against their definitions', () => {
     )
     expect(got.dims).toEqual([1, 6, 6, 2])
     const want: number[] = []
-    for (let w = 0; w < 6; w++) for (let h = 0; h < 6; h++) for (let c = 0; c < 2; c++) want.push(x[c * 36 + h * 6 + w]!)
+    for (let w = 0; w < 6; w++)
+      for (let h = 0; h < 6; h++) for (let c = 0; c < 2; c++) want.push(x[c * 36 + h * 6 + w]!)
     close(got.data, want, 1e-12)
   })
 })
 
 describe('the operator registry', () => {
   it('holds every operator of the issue, and refuses a second registration', () => {
-    const required = 'Conv BatchNormalization Relu LeakyRelu PRelu Clip Sigmoid HardSigmoid HardSwish Tanh Softmax LogSoftmax MaxPool AveragePool GlobalAveragePool GlobalMaxPool Gemm MatMul Add Sub Mul Div Concat Flatten Reshape Transpose Squeeze Unsqueeze Pad Dropout Identity ReduceMean Shape Gather Slice Cast ConstantOfShape'
+    const required =
+      'Conv BatchNormalization Relu LeakyRelu PRelu Clip Sigmoid HardSigmoid HardSwish Tanh Softmax LogSoftmax MaxPool AveragePool GlobalAveragePool GlobalMaxPool Gemm MatMul Add Sub Mul Div Concat Flatten Reshape Transpose Squeeze Unsqueeze Pad Dropout Identity ReduceMean Shape Gather Slice Cast ConstantOfShape'
     for (const op of required.split(' ')) expect(ONNX_OPERATORS.has(op), op).toBe(true)
     const registry = new OperatorRegistry()
     registry.register('Relu', ONNX_OPERATORS.get('Relu')!)
-    expect(() => registry.register('Relu', ONNX_OPERATORS.get('Relu')!)).toThrow(/ONNX operator Relu is registered twice/)
+    expect(() => registry.register('Relu', ONNX_OPERATORS.get('Relu')!)).toThrow(
+      /ONNX operator Relu is registered twice/
+    )
   })
 })
 
 describe('the ONNX schema', () => {
   it('schema.ts is what scripts/make-onnx-schema.mjs generates from the committed onnx.proto', async () => {
     const rootDir = join(import.meta.dirname, '..', '..', '..', '..', '..')
-    const { schemaModule } = (await import(join(rootDir, 'scripts', 'make-onnx-schema.mjs'))) as { schemaModule: (text: string) => string }
+    const { schemaModule } = (await import(join(rootDir, 'scripts', 'make-onnx-schema.mjs'))) as {
+      schemaModule: (text: string) => string
+    }
     const proto = readFileSync(join(rootDir, 'scripts', 'onnx', 'onnx.proto'), 'utf8')
-    expect(readFileSync(join(rootDir, 'src', 'main', 'engine', 'models', 'onnx', 'schema.ts'), 'utf8')).toBe(schemaModule(proto))
+    expect(
+      readFileSync(join(rootDir, 'src', 'main', 'engine', 'models', 'onnx', 'schema.ts'), 'utf8')
+    ).toBe(schemaModule(proto))
   })
 })

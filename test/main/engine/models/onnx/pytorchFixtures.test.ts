@@ -15,7 +15,6 @@ import { softmaxCrossEntropy } from '../../../../../src/main/engine/ops/crossEnt
 import { tf, type Tensor4D } from '../../../../../src/main/engine/tf'
 import { fixtureNames, loadFixture } from './fixtureData'
 
-
 function cosine(a: Float32Array, b: Float32Array, from: number, to: number): number {
   let ab = 0
   let aa = 0
@@ -31,7 +30,15 @@ function cosine(a: Float32Array, b: Float32Array, from: number, to: number): num
 describe('ONNX fixtures', () => {
   it('covers the architectures and opsets of the issue', () => {
     const names = fixtureNames()
-    for (const arch of ['resnet18', 'mobilenet_v2', 'squeezenet1_1', 'densenet121', 'vgg11_bn', 'cifar', 'opzoo']) {
+    for (const arch of [
+      'resnet18',
+      'mobilenet_v2',
+      'squeezenet1_1',
+      'densenet121',
+      'vgg11_bn',
+      'cifar',
+      'opzoo'
+    ]) {
       expect(names.some((n) => n.startsWith(`${arch}-opset17`))).toBe(true)
     }
     expect(names.filter((n) => !n.endsWith('opset17')).length).toBeGreaterThanOrEqual(3)
@@ -52,13 +59,16 @@ describe.each<BackendName>(['cpu', 'wasm'])('ONNX models exported by PyTorch, on
       const model = onnxModelFromStored(imported.architecture, imported.weights, { id: name, name })
       try {
         const [h, w, c] = f.inputShape
-        const run = () => tf.tidy(() => {
-          const x = tf.tensor4d(f.input, [f.batch, h, w, c])
-          const labels = tf.tensor1d(f.predicted, 'int32')
-          const out = model.predictLogits(x).arraySync()
-          const g = tf.grad((input) => tf.sum(softmaxCrossEntropy(model.predictLogits(input as Tensor4D), labels, 'none')))(x)
-          return { logits: out, gradient: g.dataSync() as Float32Array }
-        })
+        const run = () =>
+          tf.tidy(() => {
+            const x = tf.tensor4d(f.input, [f.batch, h, w, c])
+            const labels = tf.tensor1d(f.predicted, 'int32')
+            const out = model.predictLogits(x).arraySync()
+            const g = tf.grad((input) =>
+              tf.sum(softmaxCrossEntropy(model.predictLogits(input as Tensor4D), labels, 'none'))
+            )(x)
+            return { logits: out, gradient: g.dataSync() as Float32Array }
+          })
         run() // builds the model's constants
         const before = tf.memory().numTensors
         const { logits, gradient } = run()
@@ -71,9 +81,13 @@ describe.each<BackendName>(['cpu', 'wasm'])('ONNX models exported by PyTorch, on
         for (let i = 0; i < f.batch; i++) {
           expect(cosine(gradient, f.gradient, i * per, (i + 1) * per)).toBeGreaterThan(0.9999)
         }
-        console.log(`${backend} ${name}: max |Δlogit| / range = ${(worst / range).toExponential(2)}, min cosine = ${Math.min(
-          ...Array.from({ length: f.batch }, (_, i) => cosine(gradient, f.gradient, i * per, (i + 1) * per))
-        ).toFixed(7)}`)
+        console.log(
+          `${backend} ${name}: max |Δlogit| / range = ${(worst / range).toExponential(2)}, min cosine = ${Math.min(
+            ...Array.from({ length: f.batch }, (_, i) =>
+              cosine(gradient, f.gradient, i * per, (i + 1) * per)
+            )
+          ).toFixed(7)}`
+        )
       } finally {
         model.dispose()
       }

@@ -1,5 +1,11 @@
 /** Small ONNX graphs written with the engine's writer, for tests of import details and bad input. */
-import { attr, floatTensor, intTensor, type ModelSpec, type NodeSpec } from '../../../../../src/main/engine/models/onnx/writer'
+import {
+  attr,
+  floatTensor,
+  intTensor,
+  type ModelSpec,
+  type NodeSpec
+} from '../../../../../src/main/engine/models/onnx/writer'
 
 /** Deterministic values in about [-0.5, 0.5]. */
 export function values(n: number, seed: number): Float32Array {
@@ -11,7 +17,13 @@ export function tinyConv(overrides: Partial<ModelSpec> = {}): ModelSpec {
   return {
     opset: 17,
     nodes: [
-      { op: 'Conv', name: 'conv', inputs: ['input', 'W', 'B'], outputs: ['c'], attributes: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])] },
+      {
+        op: 'Conv',
+        name: 'conv',
+        inputs: ['input', 'W', 'B'],
+        outputs: ['c'],
+        attributes: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])]
+      },
       { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['r'] },
       { op: 'GlobalAveragePool', name: 'gap', inputs: ['r'], outputs: ['g'] },
       { op: 'Flatten', name: 'flat', inputs: ['g'], outputs: ['f'] },
@@ -33,7 +45,14 @@ export function tinyConv(overrides: Partial<ModelSpec> = {}): ModelSpec {
  * input [N, C, H, W] → `body` (reading 'input', writing 'y', a 4-D map) → GlobalAveragePool →
  * Flatten → Gemm to `classes` logits: a harness for one operator.
  */
-export function around(body: NodeSpec[], inits: Record<string, unknown>[], input: [number, number, number], channelsOut: number, opset = 17, classes = 3): ModelSpec {
+export function around(
+  body: NodeSpec[],
+  inits: Record<string, unknown>[],
+  input: [number, number, number],
+  channelsOut: number,
+  opset = 17,
+  classes = 3
+): ModelSpec {
   return {
     opset,
     nodes: [
@@ -42,7 +61,11 @@ export function around(body: NodeSpec[], inits: Record<string, unknown>[], input
       { op: 'Flatten', name: 'flat', inputs: ['g'], outputs: ['f'] },
       { op: 'Gemm', name: 'fc', inputs: ['f', 'FW', 'FB'], outputs: ['logits'] }
     ],
-    initializers: [...inits, floatTensor('FW', [channelsOut, classes], values(channelsOut * classes, 9)), floatTensor('FB', [classes], values(classes, 8))],
+    initializers: [
+      ...inits,
+      floatTensor('FW', [channelsOut, classes], values(channelsOut * classes, 9)),
+      floatTensor('FB', [classes], values(classes, 8))
+    ],
     inputs: [{ name: 'input', dims: ['N', ...input] }],
     outputs: [{ name: 'logits', dims: ['N', classes] }]
   }

@@ -47,13 +47,19 @@ function softmaxOp(log: boolean): OperatorSpec {
       if (ctx.opset >= 13) {
         const axis = normAxis(ctx, ctx.attrInt('axis', -1), rank)
         const stored = storedAxis(axis, x.layout)
-        return { outputs: [{ shape: x.shape, layout: x.layout }], run: ([t]) => [softmaxAlong(t!, stored, log)] }
+        return {
+          outputs: [{ shape: x.shape, layout: x.layout }],
+          run: ([t]) => [softmaxAlong(t!, stored, log)]
+        }
       }
       // Before opset 13: the input is seen as 2-D [prod(dims < axis), prod(dims >= axis)].
       const axis = normAxis(ctx, ctx.attrInt('axis', 1), rank)
       if (axis === rank - 1) {
         const stored = storedAxis(axis, x.layout)
-        return { outputs: [{ shape: x.shape, layout: x.layout }], run: ([t]) => [softmaxAlong(t!, stored, log)] }
+        return {
+          outputs: [{ shape: x.shape, layout: x.layout }],
+          run: ([t]) => [softmaxAlong(t!, stored, log)]
+        }
       }
       if (axis === 0) ctx.fail('a softmax across the batch is not supported')
       return {
@@ -81,7 +87,9 @@ export const activationOps: Record<string, OperatorSpec> = {
   HardSwish: unary((t) => tf.mul(t, tf.div(tf.relu6(tf.add(t, 3)), 6))),
   Elu: unary((t, ctx) => {
     const alpha = ctx.attrFloat('alpha', 1)
-    return alpha === 1 ? tf.elu(t) : tf.where(tf.greater(t, 0), t, tf.mul(tf.sub(tf.exp(tf.minimum(t, 0)), 1), alpha))
+    return alpha === 1
+      ? tf.elu(t)
+      : tf.where(tf.greater(t, 0), t, tf.mul(tf.sub(tf.exp(tf.minimum(t, 0)), 1), alpha))
   }),
   Softplus: unary((t) => tf.softplus(t)),
   Clip: {
@@ -97,7 +105,10 @@ export const activationOps: Record<string, OperatorSpec> = {
       const x = ctx.input(0)
       const slope = ctx.host(1, 'the slope')
       const alpha = ctx.constant(`slope:${x.layout}`, () => alignHost(slope, x.layout))
-      return { outputs: [{ shape: x.shape, layout: x.layout }], run: ([t]) => [tf.prelu(t!, alpha)] }
+      return {
+        outputs: [{ shape: x.shape, layout: x.layout }],
+        run: ([t]) => [tf.prelu(t!, alpha)]
+      }
     }
   },
   Softmax: softmaxOp(false),

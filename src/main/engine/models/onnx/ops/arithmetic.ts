@@ -29,8 +29,10 @@ function binary(op: ArithOp): OperatorSpec {
         return { outputs: [{ shape: r.dims, layout: 'plain', host }] }
       }
       const shape = broadcastShapes(a.shape, b.shape)
-      if (!shape) ctx.fail(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`)
-      const layout: Layout = shape!.length === 4 && (a.layout === 'nhwc' || b.layout === 'nhwc') ? 'nhwc' : 'plain'
+      if (!shape)
+        ctx.fail(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`)
+      const layout: Layout =
+        shape!.length === 4 && (a.layout === 'nhwc' || b.layout === 'nhwc') ? 'nhwc' : 'plain'
       const operand = (i: 0 | 1) => {
         const v = i === 0 ? a : b
         if (v.host) {

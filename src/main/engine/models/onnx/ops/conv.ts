@@ -12,14 +12,19 @@ import type { OperatorSpec } from '../registry'
 import { anyPadding, biasAndActivation, spatial, windowOf } from './util'
 
 /** [M, C/g, kh, kw] host kernel → dilated copy [M, C/g, (kh-1)d+1, (kw-1)d+1]. */
-function dilateKernel(w: Float32Array, dims: number[], d: [number, number]): { data: Float32Array; dims: number[] } {
+function dilateKernel(
+  w: Float32Array,
+  dims: number[],
+  d: [number, number]
+): { data: Float32Array; dims: number[] } {
   const [m, c, kh, kw] = dims as [number, number, number, number]
   const eh = (kh - 1) * d[0] + 1
   const ew = (kw - 1) * d[1] + 1
   const out = new Float32Array(m * c * eh * ew)
   for (let o = 0; o < m * c; o++) {
     for (let y = 0; y < kh; y++) {
-      for (let x = 0; x < kw; x++) out[o * eh * ew + y * d[0] * ew + x * d[1]] = w[o * kh * kw + y * kw + x]!
+      for (let x = 0; x < kw; x++)
+        out[o * eh * ew + y * d[0] * ew + x * d[1]] = w[o * kh * kw + y * kw + x]!
     }
   }
   return { data: out, dims: [m, c, eh, ew] }
@@ -31,7 +36,13 @@ function dilateKernel(w: Float32Array, dims: number[], d: [number, number]): { d
  * Returns the tap range [first, last] per axis that some output reads real input with, and
  * the padding that keeps the output size with the cropped kernel.
  */
-function usefulTaps(n: number, k: number, s: number, pads: [number, number], out: number): { first: number; last: number; pads: [number, number] } {
+function usefulTaps(
+  n: number,
+  k: number,
+  s: number,
+  pads: [number, number],
+  out: number
+): { first: number; last: number; pads: [number, number] } {
   let first = k
   let last = -1
   for (let u = 0; u < k; u++) {
@@ -51,7 +62,11 @@ function usefulTaps(n: number, k: number, s: number, pads: [number, number], out
 }
 
 /** The [M, C, kh, kw] kernel cut to rows first0..last0 and columns first1..last1. */
-function cropKernel(k: { data: Float32Array; dims: number[] }, rows: [number, number], cols: [number, number]): { data: Float32Array; dims: number[] } {
+function cropKernel(
+  k: { data: Float32Array; dims: number[] },
+  rows: [number, number],
+  cols: [number, number]
+): { data: Float32Array; dims: number[] } {
   const [m, c, kh, kw] = k.dims as [number, number, number, number]
   const h = rows[1] - rows[0] + 1
   const w = cols[1] - cols[0] + 1
@@ -59,7 +74,8 @@ function cropKernel(k: { data: Float32Array; dims: number[] }, rows: [number, nu
   const out = new Float32Array(m * c * h * w)
   for (let o = 0; o < m * c; o++) {
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) out[(o * h + y) * w + x] = k.data[(o * kh + y + rows[0]) * kw + x + cols[0]]!
+      for (let x = 0; x < w; x++)
+        out[(o * h + y) * w + x] = k.data[(o * kh + y + rows[0]) * kw + x + cols[0]]!
     }
   }
   return { data: out, dims: [m, c, h, w] }
@@ -118,33 +134,48 @@ export const convOps: Record<string, OperatorSpec> = {
       const group = ctx.attrInt('group', 1)
       const c = x.shape[1]
       if (typeof c !== 'number' || c !== cPerGroup * group) {
-        ctx.fail(`the input has ${String(c)} channels, the kernel expects ${cPerGroup} x ${group} groups`)
+        ctx.fail(
+          `the input has ${String(c)} channels, the kernel expects ${cPerGroup} x ${group} groups`
+        )
       }
       if (m % group !== 0) ctx.fail(`${m} output channels do not split into ${group} groups`)
       const kernelShape = ctx.attrInts('kernel_shape', [kh, kw])
-      if (kernelShape[0] !== kh || kernelShape[1] !== kw) ctx.fail(`kernel_shape [${kernelShape}] disagrees with W [${weight.dims}]`)
+      if (kernelShape[0] !== kh || kernelShape[1] !== kw)
+        ctx.fail(`kernel_shape [${kernelShape}] disagrees with W [${weight.dims}]`)
       const win = windowOf(ctx, [h, w], [kh, kw])
       const dilated = win.dilations[0] > 1 || win.dilations[1] > 1
       const data = weight.data as Float32Array
-      const full = dilated ? dilateKernel(data, weight.dims, win.dilations) : { data, dims: weight.dims }
+      const full = dilated
+        ? dilateKernel(data, weight.dims, win.dilations)
+        : { data, dims: weight.dims }
       const rows = usefulTaps(h, full.dims[2]!, win.strides[0], win.pads[0], win.out[0])
       const cols = usefulTaps(w, full.dims[3]!, win.strides[1], win.pads[1], win.out[1])
       const kernel = cropKernel(full, [rows.first, rows.last], [cols.first, cols.last])
       win.pads = [rows.pads, cols.pads]
       const bias = ctx.optional(2)
-      const biasTensor = bias ? ctx.constant('bias', () => tf.reshape(ctx.constantInput(2), [m])) : undefined
+      const biasTensor = bias
+        ? ctx.constant('bias', () => tf.reshape(ctx.constantInput(2), [m]))
+        : undefined
       const ones = (): Tensor => ctx.constant('ones', () => tf.ones([m]))
       const depthwise = group === c && group > 1
       const [eh, ew] = [kernel.dims[2]!, kernel.dims[3]!]
       const strides = win.strides
-      const paddings: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], win.pads[0], win.pads[1], [0, 0]]
+      const paddings: [[number, number], [number, number], [number, number], [number, number]] = [
+        [0, 0],
+        win.pads[0],
+        win.pads[1],
+        [0, 0]
+      ]
       const out = { shape: [x.shape[0]!, m, win.out[0], win.out[1]], layout: 'nhwc' as const }
 
       if (depthwise) {
         // ONNX output channel o = g * mult + j; tf's depthwise output c * mult + j: the same.
         const mult = m / group
         const filter = ctx.constant(`filter:${eh}x${ew}@${rows.first},${cols.first}`, () =>
-          tf.transpose(tf.reshape(tf.tensor(kernel.data, kernel.dims), [group, mult, eh, ew]), [2, 3, 0, 1])
+          tf.transpose(
+            tf.reshape(tf.tensor(kernel.data, kernel.dims), [group, mult, eh, ew]),
+            [2, 3, 0, 1]
+          )
         ) as Tensor4D
         return {
           outputs: [out],
@@ -157,26 +188,43 @@ export const convOps: Record<string, OperatorSpec> = {
         }
       }
       const cin = cPerGroup * group
-      if (group === 1 && h * w < eh * ew && h * w * cin * win.out[0] * win.out[1] * m <= MAX_DENSE_FLOATS) {
+      if (
+        group === 1 &&
+        h * w < eh * ew &&
+        h * w * cin * win.out[0] * win.out[1] * m <= MAX_DENSE_FLOATS
+      ) {
         const dense = ctx.constant(`dense:${h}x${w}`, () =>
-          tf.tensor2d(denseConvMatrix(kernel, [h, w], win.out, strides, win.pads), [h * w * cin, win.out[0] * win.out[1] * m])
+          tf.tensor2d(denseConvMatrix(kernel, [h, w], win.out, strides, win.pads), [
+            h * w * cin,
+            win.out[0] * win.out[1] * m
+          ])
         ) as Tensor2D
         return {
           outputs: [out],
           run: ([t]) => {
             const xs = relayout(t!, x, 'nhwc')
             const n = xs.shape[0]!
-            const y = tf.reshape(tf.matMul(tf.reshape(xs, [n, h * w * cin]) as Tensor2D, dense), [n, win.out[0], win.out[1], m])
+            const y = tf.reshape(tf.matMul(tf.reshape(xs, [n, h * w * cin]) as Tensor2D, dense), [
+              n,
+              win.out[0],
+              win.out[1],
+              m
+            ])
             return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
           }
         }
       }
-      const filters = Array.from({ length: group }, (_, g) =>
-        ctx.constant(`filter${g}:${eh}x${ew}@${rows.first},${cols.first}`, () => {
-          const all = tf.tensor(kernel.data, kernel.dims as [number, number, number, number])
-          const part = group === 1 ? all : tf.slice(all, [g * (m / group), 0, 0, 0], [m / group, cPerGroup, eh, ew])
-          return tf.transpose(part, [2, 3, 1, 0])
-        }) as Tensor4D
+      const filters = Array.from(
+        { length: group },
+        (_, g) =>
+          ctx.constant(`filter${g}:${eh}x${ew}@${rows.first},${cols.first}`, () => {
+            const all = tf.tensor(kernel.data, kernel.dims as [number, number, number, number])
+            const part =
+              group === 1
+                ? all
+                : tf.slice(all, [g * (m / group), 0, 0, 0], [m / group, cPerGroup, eh, ew])
+            return tf.transpose(part, [2, 3, 1, 0])
+          }) as Tensor4D
       )
       const pad = anyPadding(win) ? paddings : 'valid'
       return {
@@ -188,7 +236,10 @@ export const convOps: Record<string, OperatorSpec> = {
             y = tf.conv2d(xs, filters[0]!, strides, pad)
           } else {
             const parts = tf.split(xs, group, 3) as Tensor4D[]
-            y = tf.concat(parts.map((p, g) => tf.conv2d(p, filters[g]!, strides, pad)), 3)
+            y = tf.concat(
+              parts.map((p, g) => tf.conv2d(p, filters[g]!, strides, pad)),
+              3
+            )
           }
           return [biasAndActivation(y, biasTensor, ctx.fused, ones)]
         }
@@ -196,4 +247,3 @@ export const convOps: Record<string, OperatorSpec> = {
     }
   }
 }
-

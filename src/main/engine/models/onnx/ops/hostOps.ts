@@ -25,7 +25,8 @@ export function hostBinary(
   const pb = [...new Array<number>(rank - b.dims.length).fill(1), ...b.dims]
   const dims = pa.map((x, i) => {
     const y = pb[i]!
-    if (x !== y && x !== 1 && y !== 1) ctx.fail(`shapes [${a.dims}] and [${b.dims}] do not broadcast`)
+    if (x !== y && x !== 1 && y !== 1)
+      ctx.fail(`shapes [${a.dims}] and [${b.dims}] do not broadcast`)
     return Math.max(x, y)
   })
   const sa = stridesOf(pa)
@@ -82,8 +83,11 @@ export function hostTranspose(t: HostTensor, perm: number[]): HostTensor {
   const out: Dim[] = new Array<Dim>(n)
   for (let i = 0; i < n; i++) {
     let offset = 0
-    for (let d = 0; d < dims.length; d++) offset += (Math.floor(i / outStrides[d]!) % dims[d]!) * inStrides[perm[d]!]!
+    for (let d = 0; d < dims.length; d++)
+      offset += (Math.floor(i / outStrides[d]!) % dims[d]!) * inStrides[perm[d]!]!
     out[i] = src[offset]!
   }
-  return t.dtype === 'float32' ? { dtype: 'float32', dims, data: Float32Array.from(out as number[]) } : { dtype: t.dtype, dims, data: out }
+  return t.dtype === 'float32'
+    ? { dtype: 'float32', dims, data: Float32Array.from(out as number[]) }
+    : { dtype: t.dtype, dims, data: out }
 }

@@ -15,7 +15,17 @@ import { shapeOps } from './shapeOps'
 
 export function defaultRegistry(): OperatorRegistry {
   const registry = new OperatorRegistry()
-  for (const table of [convOps, poolOps, normalizationOps, activationOps, arithmeticOps, linearOps, reduceOps, reshapeOps, shapeOps]) {
+  for (const table of [
+    convOps,
+    poolOps,
+    normalizationOps,
+    activationOps,
+    arithmeticOps,
+    linearOps,
+    reduceOps,
+    reshapeOps,
+    shapeOps
+  ]) {
     registerAll(registry, table)
   }
   return registry

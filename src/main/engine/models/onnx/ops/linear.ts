@@ -43,7 +43,9 @@ export const linearOps: Record<string, OperatorSpec> = {
         if (!(dims.length <= 1 && (values.length === 1 || values.length === n))) {
           ctx.fail(`C of shape [${h.dims.join(', ')}] is not a per-output bias of ${n}`)
         }
-        bias = ctx.constant('bias', () => tf.mul(values.length === 1 ? tf.fill([n], values[0]!) : tf.tensor1d(values), beta))
+        bias = ctx.constant('bias', () =>
+          tf.mul(values.length === 1 ? tf.fill([n], values[0]!) : tf.tensor1d(values), beta)
+        )
       }
       const relu = ctx.fused?.kind === 'relu'
       const ones = (): Tensor => ctx.constant('ones', () => tf.ones([n]))
@@ -51,7 +53,9 @@ export const linearOps: Record<string, OperatorSpec> = {
         outputs: [{ shape: [a.shape[0]!, n], layout: 'plain' }],
         run: ([ta, tb]) => {
           const x = relayout(ta!, a, 'plain') as Tensor2D
-          let y: Tensor = kernel ? tf.matMul(x, kernel as Tensor2D) : tf.mul(tf.matMul(x, tb as Tensor2D, false, transB), alpha)
+          let y: Tensor = kernel
+            ? tf.matMul(x, kernel as Tensor2D)
+            : tf.mul(tf.matMul(x, tb as Tensor2D, false, transB), alpha)
           if (relu && bias) return [channelAffine(y, ones(), bias, true)]
           if (bias) y = tf.add(y, bias)
           return [applyActivation(y, ctx.fused)]
@@ -63,7 +67,8 @@ export const linearOps: Record<string, OperatorSpec> = {
     build: (ctx) => {
       const a = ctx.input(0)
       const b = ctx.input(1)
-      if (a.shape.length < 2 || b.shape.length < 2) ctx.fail('1-D MatMul operands are not supported')
+      if (a.shape.length < 2 || b.shape.length < 2)
+        ctx.fail('1-D MatMul operands are not supported')
       const k = a.shape[a.shape.length - 1]
       if (b.host && b.shape.length === 2) {
         const [bk, n] = b.shape as [number, number]
@@ -79,13 +84,17 @@ export const linearOps: Record<string, OperatorSpec> = {
           }
         }
       }
-      if (a.shape.length !== b.shape.length) ctx.fail('MatMul of operands of different ranks is not supported')
+      if (a.shape.length !== b.shape.length)
+        ctx.fail('MatMul of operands of different ranks is not supported')
       const batchA = a.shape.slice(0, -2)
       const batchB = b.shape.slice(0, -2)
-      if (batchA.some((d, i) => d !== batchB[i])) ctx.fail(`batch dimensions [${batchA}] and [${batchB}] differ`)
+      if (batchA.some((d, i) => d !== batchB[i]))
+        ctx.fail(`batch dimensions [${batchA}] and [${batchB}] differ`)
       if (k !== b.shape[b.shape.length - 2]) ctx.fail('inner sizes differ')
       return {
-        outputs: [{ shape: [...a.shape.slice(0, -1), b.shape[b.shape.length - 1]!], layout: 'plain' }],
+        outputs: [
+          { shape: [...a.shape.slice(0, -1), b.shape[b.shape.length - 1]!], layout: 'plain' }
+        ],
         run: ([ta, tb]) => [tf.matMul(relayout(ta!, a, 'plain'), relayout(tb!, b, 'plain'))]
       }
     }

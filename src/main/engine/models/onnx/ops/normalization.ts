@@ -19,14 +19,18 @@ export const normalizationOps: Record<string, OperatorSpec> = {
     fuses: ['relu', 'clip'],
     build: (ctx) => {
       const x = ctx.input(0)
-      if (ctx.opset >= 14 && ctx.attrInt('training_mode', 0) !== 0) ctx.fail('training_mode = 1 is not supported (inference only)')
-      if (ctx.node.outputs.slice(1).some((o) => o !== '')) ctx.fail('the running-statistics outputs (training) are not supported')
+      if (ctx.opset >= 14 && ctx.attrInt('training_mode', 0) !== 0)
+        ctx.fail('training_mode = 1 is not supported (inference only)')
+      if (ctx.node.outputs.slice(1).some((o) => o !== ''))
+        ctx.fail('the running-statistics outputs (training) are not supported')
       const c = x.shape[1]
-      if (typeof c !== 'number' || x.shape.length < 2) ctx.fail(`needs [N, C, …] input, got [${x.shape.join(', ')}]`)
+      if (typeof c !== 'number' || x.shape.length < 2)
+        ctx.fail(`needs [N, C, …] input, got [${x.shape.join(', ')}]`)
       const channels = c as number
       const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => {
         const v = floats(ctx.host(i, ['scale', 'B', 'mean', 'var'][i - 1]!), `input ${i + 1}`)
-        if (v.length !== channels) ctx.fail(`input ${i + 1} has ${v.length} values for ${channels} channels`)
+        if (v.length !== channels)
+          ctx.fail(`input ${i + 1} has ${v.length} values for ${channels} channels`)
         return v
       }) as [Float64Array, Float64Array, Float64Array, Float64Array]
       const epsilon = ctx.attrFloat('epsilon', 1e-5)

@@ -18,8 +18,10 @@ function poolWindow(ctx: OpContext): { win: Window; x: ReturnType<OpContext['inp
   const x = ctx.input(0)
   const [h, w] = spatial(ctx, x.shape)
   const kernel = ctx.attrInts('kernel_shape')
-  if (kernel.length !== 2 || kernel.some((k) => k < 1)) ctx.fail(`kernel_shape [${kernel}]: only 2-D pools are supported`)
-  if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') ctx.fail('the Indices output is not supported')
+  if (kernel.length !== 2 || kernel.some((k) => k < 1))
+    ctx.fail(`kernel_shape [${kernel}]: only 2-D pools are supported`)
+  if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '')
+    ctx.fail('the Indices output is not supported')
   const ceil = ctx.opset >= 10 && ctx.attrInt('ceil_mode', 0) === 1
   const win = windowOf(ctx, [h, w], [kernel[0]!, kernel[1]!], ceil)
   if (win.dilations[0] !== 1 || win.dilations[1] !== 1) ctx.fail('dilated pooling is not supported')
@@ -69,7 +71,9 @@ export const poolOps: Record<string, OperatorSpec> = {
       const uniform = factors.every((f) => f === 1)
       const scale = uniform
         ? undefined
-        : ctx.constant(`divisor:${input.join('x')}`, () => tf.tensor4d(factors, [1, win.out[0], win.out[1], 1]))
+        : ctx.constant(`divisor:${input.join('x')}`, () =>
+            tf.tensor4d(factors, [1, win.out[0], win.out[1], 1])
+          )
       const pad = anyPadding(win)
       return {
         outputs: [{ shape: [x.shape[0]!, x.shape[1]!, ...win.out], layout: 'nhwc' }],

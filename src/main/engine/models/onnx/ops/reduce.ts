@@ -29,14 +29,20 @@ function reduceOp(reducer: Reducer, axesInputSince: number): OperatorSpec {
       axes = [...new Set(axes.map((a) => normAxis(ctx, a, rank)))].sort((p, q) => p - q)
       if (axes.includes(0)) ctx.fail('a reduction across the batch is not supported')
       const stored = axes.map((a) => storedAxis(a, x.layout)).sort((p, q) => p - q)
-      const shape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i))
-      if (keep) return { outputs: [{ shape, layout: x.layout }], run: ([t]) => [reducer(t!, stored, true)] }
+      const shape = keep
+        ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : x.shape.filter((_, i) => !axes.includes(i))
+      if (keep)
+        return { outputs: [{ shape, layout: x.layout }], run: ([t]) => [reducer(t!, stored, true)] }
       // The remaining stored axes, in stored order, name ONNX axes; restore ONNX's order.
       const remaining = layoutPerm(x.layout, rank).filter((a) => !axes.includes(a))
       const order = remaining.map((a) => [...remaining].sort((p, q) => p - q).indexOf(a))
       const perm = order.map((_, i) => order.indexOf(i))
       const layout: Layout = 'plain'
-      return { outputs: [{ shape, layout }], run: ([t]) => [permute(reducer(t!, stored, false), perm)] }
+      return {
+        outputs: [{ shape, layout }],
+        run: ([t]) => [permute(reducer(t!, stored, false), perm)]
+      }
     }
   }
 }

@@ -29,7 +29,9 @@ function reshaped(x: ValueInfo, shape: Dim[]) {
   }
   return {
     outputs: [{ shape, layout: 'plain' as Layout }],
-    run: ([t]: (Tensor | undefined)[], batch: number) => [tf.reshape(relayout(t!, x, 'plain'), concrete(shape, batch))]
+    run: ([t]: (Tensor | undefined)[], batch: number) => [
+      tf.reshape(relayout(t!, x, 'plain'), concrete(shape, batch))
+    ]
   }
 }
 
@@ -46,10 +48,18 @@ function product(dims: Dim[]): { batches: number; value: number } {
 
 function reshapeTarget(ctx: OpContext, input: Dim[], target: Dim[]): Dim[] {
   const allowZero = ctx.opset >= 14 && ctx.attrInt('allowzero', 0) === 1
-  const out = target.map((d, i) => (d === 0 && !allowZero ? (input[i] ?? ctx.fail(`0 at position ${i} copies no dimension`)) : d))
+  const out = target.map((d, i) =>
+    d === 0 && !allowZero ? (input[i] ?? ctx.fail(`0 at position ${i} copies no dimension`)) : d
+  )
   const declared = ctx.declaredBatch
   // A file exported with a fixed batch folds x.view(x.size(0), -1) to [B, -1]: that B is the batch.
-  if (input[0] === BATCH && !out.includes(BATCH) && declared !== undefined && out[0] === declared && out.includes(-1)) {
+  if (
+    input[0] === BATCH &&
+    !out.includes(BATCH) &&
+    declared !== undefined &&
+    out[0] === declared &&
+    out.includes(-1)
+  ) {
     out[0] = BATCH
   }
   const total = product(input)
@@ -58,22 +68,39 @@ function reshapeTarget(ctx: OpContext, input: Dim[], target: Dim[]): Dim[] {
   const known = product(out.filter((d) => d !== -1))
   if (unknown === 1) {
     const batches = total.batches - known.batches
-    if (total.value % known.value !== 0) ctx.fail(`cannot reshape [${input.join(', ')}] to [${target.join(', ')}]`)
+    if (total.value % known.value !== 0)
+      ctx.fail(`cannot reshape [${input.join(', ')}] to [${target.join(', ')}]`)
     const rest = total.value / known.value
     let fill: Dim
     if (batches === 0) fill = rest
     else if (batches === 1 && rest === 1) fill = BATCH
-    else return ctx.fail(`reshaping [${input.join(', ')}] to [${target.join(', ')}] would mix the batch with other axes`)
+    else
+      return ctx.fail(
+        `reshaping [${input.join(', ')}] to [${target.join(', ')}] would mix the batch with other axes`
+      )
     out[out.indexOf(-1)] = fill
   } else if (known.batches !== total.batches || known.value !== total.value) {
     ctx.fail(`cannot reshape [${input.join(', ')}] to [${target.join(', ')}]`)
   }
-  if (total.batches > 0 && out[0] !== BATCH) ctx.fail(`reshaping to [${target.join(', ')}] moves the batch axis`)
+  if (total.batches > 0 && out[0] !== BATCH)
+    ctx.fail(`reshaping to [${target.join(', ')}] moves the batch axis`)
   return out
 }
 
-function squeezeAxes(ctx: OpContext, since: number, rank: number, required: boolean): number[] | undefined {
-  const raw = ctx.opset >= since ? (ctx.optional(1) ? ctx.hostInts(1, 'axes') : undefined) : ctx.hasAttr('axes') ? ctx.attrInts('axes') : undefined
+function squeezeAxes(
+  ctx: OpContext,
+  since: number,
+  rank: number,
+  required: boolean
+): number[] | undefined {
+  const raw =
+    ctx.opset >= since
+      ? ctx.optional(1)
+        ? ctx.hostInts(1, 'axes')
+        : undefined
+      : ctx.hasAttr('axes')
+        ? ctx.attrInts('axes')
+        : undefined
   if (raw === undefined) return required ? ctx.fail('axes are required') : undefined
   return raw.map((a) => normAxis(ctx, a, rank))
 }
@@ -90,7 +117,9 @@ function hostConcat(parts: HostTensor[], axis: number): HostTensor {
     }
   }
   const isFloat = parts.some((p) => p.dtype === 'float32')
-  return isFloat ? { dtype: 'float32', dims, data: Float32Array.from(out as number[]) } : { dtype: 'int64', dims, data: out }
+  return isFloat
+    ? { dtype: 'float32', dims, data: Float32Array.from(out as number[]) }
+    : { dtype: 'int64', dims, data: out }
 }
 
 /**
@@ -135,7 +164,8 @@ export const reshapeOps: Record<string, OperatorSpec> = {
       if (axis < 0 || axis > rank) ctx.fail(`axis ${raw} is out of range for rank ${rank}`)
       const head = product(x.shape.slice(0, axis))
       const tail = product(x.shape.slice(axis))
-      if (tail.batches > 0 || (head.batches > 0 && head.value !== 1)) ctx.fail('flattening would mix the batch with other axes')
+      if (tail.batches > 0 || (head.batches > 0 && head.value !== 1))
+        ctx.fail('flattening would mix the batch with other axes')
       return reshaped(x, [head.batches > 0 ? BATCH : head.value, tail.value])
     }
   },
@@ -143,22 +173,32 @@ export const reshapeOps: Record<string, OperatorSpec> = {
     build: (ctx) => {
       const x = ctx.input(0)
       const target: Dim[] =
-        ctx.opset >= 5 && ctx.optional(1) ? Array.from(ctx.host(1, 'the shape').data as ArrayLike<Dim>) : ctx.attrInts('shape')
+        ctx.opset >= 5 && ctx.optional(1)
+          ? Array.from(ctx.host(1, 'the shape').data as ArrayLike<Dim>)
+          : ctx.attrInts('shape')
       return reshaped(x, reshapeTarget(ctx, x.shape, target))
     }
   },
   Squeeze: {
     build: (ctx) => {
       const x = ctx.input(0)
-      const axes = squeezeAxes(ctx, 13, x.shape.length, false) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
-      for (const a of axes) if (x.shape[a] !== 1) ctx.fail(`axis ${a} has size ${String(x.shape[a])}, not 1`)
-      return reshaped(x, x.shape.filter((_, i) => !axes.includes(i)))
+      const axes =
+        squeezeAxes(ctx, 13, x.shape.length, false) ??
+        x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      for (const a of axes)
+        if (x.shape[a] !== 1) ctx.fail(`axis ${a} has size ${String(x.shape[a])}, not 1`)
+      return reshaped(
+        x,
+        x.shape.filter((_, i) => !axes.includes(i))
+      )
     }
   },
   Unsqueeze: {
     build: (ctx) => {
       const x = ctx.input(0)
-      const outRank = x.shape.length + (ctx.opset >= 13 ? ctx.hostInts(1, 'axes').length : ctx.attrInts('axes').length)
+      const outRank =
+        x.shape.length +
+        (ctx.opset >= 13 ? ctx.hostInts(1, 'axes').length : ctx.attrInts('axes').length)
       const axes = squeezeAxes(ctx, 13, outRank, true)!
       const shape: Dim[] = []
       let k = 0
@@ -170,16 +210,25 @@ export const reshapeOps: Record<string, OperatorSpec> = {
     build: (ctx) => {
       const x = ctx.input(0)
       const rank = x.shape.length
-      const perm = ctx.attrInts('perm', Array.from({ length: rank }, (_, i) => rank - 1 - i))
-      if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail(`perm [${perm}] is not a permutation of ${rank} axes`)
+      const perm = ctx.attrInts(
+        'perm',
+        Array.from({ length: rank }, (_, i) => rank - 1 - i)
+      )
+      if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+        ctx.fail(`perm [${perm}] is not a permutation of ${rank} axes`)
       const shape = perm.map((p) => x.shape[p]!)
       if (x.host && x.host.dtype !== 'float32') {
-        return { outputs: [{ shape, layout: 'plain' as Layout, host: hostTranspose(x.host, perm) }] }
+        return {
+          outputs: [{ shape, layout: 'plain' as Layout, host: hostTranspose(x.host, perm) }]
+        }
       }
       // stored_out = T(stored_in, c), c = inv(layout_in) ∘ perm ∘ layout_out.
       const fromStored = composePerm(invertPerm(layoutPerm(x.layout, rank)), perm)
       const options: Layout[] = rank === 4 ? ['plain', 'nhwc'] : ['plain']
-      const choices = options.map((layout) => ({ layout, c: composePerm(fromStored, layoutPerm(layout, rank)) }))
+      const choices = options.map((layout) => ({
+        layout,
+        c: composePerm(fromStored, layoutPerm(layout, rank))
+      }))
       const best = choices.find((o) => isIdentity(o.c)) ?? choices[0]!
       return { outputs: [{ shape, layout: best.layout }], run: ([t]) => [permute(t!, best.c)] }
     }
@@ -194,20 +243,41 @@ export const reshapeOps: Record<string, OperatorSpec> = {
       for (const v of inputs) {
         if (v.shape.length !== rank) ctx.fail('inputs differ in rank')
         v.shape.forEach((d, i) => {
-          if (i !== axis && d !== shape[i]) ctx.fail(`inputs differ in dimension ${i} ([${v.shape}] vs [${shape}])`)
+          if (i !== axis && d !== shape[i])
+            ctx.fail(`inputs differ in dimension ${i} ([${v.shape}] vs [${shape}])`)
         })
         const d = v.shape[axis]!
         if (d === BATCH) ctx.fail('concatenating along the batch is not supported')
         size += d as number
       }
       shape[axis] = size
-      if (inputs.every((v) => v.host)) return { outputs: [{ shape, layout: 'plain', host: hostConcat(inputs.map((v) => v.host!), axis) }] }
-      const layout: Layout = rank === 4 && inputs.some((v) => v.layout === 'nhwc') ? 'nhwc' : 'plain'
-      const consts = inputs.map((v, i) => (v.host ? ctx.constant(`part${i}:${layout}`, () => alignHost(v.host!, layout)) : undefined))
+      if (inputs.every((v) => v.host))
+        return {
+          outputs: [
+            {
+              shape,
+              layout: 'plain',
+              host: hostConcat(
+                inputs.map((v) => v.host!),
+                axis
+              )
+            }
+          ]
+        }
+      const layout: Layout =
+        rank === 4 && inputs.some((v) => v.layout === 'nhwc') ? 'nhwc' : 'plain'
+      const consts = inputs.map((v, i) =>
+        v.host ? ctx.constant(`part${i}:${layout}`, () => alignHost(v.host!, layout)) : undefined
+      )
       const stored = storedAxis(axis, layout)
       return {
         outputs: [{ shape, layout }],
-        run: (ts) => [tf.concat(inputs.map((v, i) => consts[i] ?? relayout(ts[i]!, v, layout)), stored)]
+        run: (ts) => [
+          tf.concat(
+            inputs.map((v, i) => consts[i] ?? relayout(ts[i]!, v, layout)),
+            stored
+          )
+        ]
       }
     }
   },
@@ -236,12 +306,15 @@ export const reshapeOps: Record<string, OperatorSpec> = {
       }
       if (pads.length !== 2 * rank) ctx.fail(`${pads.length} pads for rank ${rank}`)
       if (pads.some((p) => p < 0)) ctx.fail('negative pads (cropping) are not supported')
-      if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') ctx.fail(`mode "${mode}" is not supported`)
-      if (x.shape[0] === BATCH && (pads[0] !== 0 || pads[rank] !== 0)) ctx.fail('padding the batch is not supported')
+      if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge')
+        ctx.fail(`mode "${mode}" is not supported`)
+      if (x.shape[0] === BATCH && (pads[0] !== 0 || pads[rank] !== 0))
+        ctx.fail('padding the batch is not supported')
       const shape = x.shape.map((d, i) => (d === BATCH ? d : d + pads[i]! + pads[i + rank]!))
       if (mode === 'reflect') {
         x.shape.forEach((d, i) => {
-          if (typeof d === 'number' && (pads[i]! >= d || pads[i + rank]! >= d)) ctx.fail(`reflect padding of ${pads[i]} on a dimension of ${d}`)
+          if (typeof d === 'number' && (pads[i]! >= d || pads[i + rank]! >= d))
+            ctx.fail(`reflect padding of ${pads[i]} on a dimension of ${d}`)
         })
       }
       const perm = layoutPerm(x.layout, rank)

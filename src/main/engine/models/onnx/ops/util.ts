@@ -26,7 +26,12 @@ export function spatial(ctx: OpContext, shape: Dim[]): [number, number] {
  * possible: the bias (and a ReLU) as the engine's one-pass channelAffine, which on wasm also
  * beats a broadcast add (measured 1 vs 23 ms for 100x16x16x64).
  */
-export function biasAndActivation(y: Tensor, bias: Tensor | undefined, fused: FusedActivation | undefined, ones: () => Tensor): Tensor {
+export function biasAndActivation(
+  y: Tensor,
+  bias: Tensor | undefined,
+  fused: FusedActivation | undefined,
+  ones: () => Tensor
+): Tensor {
   if (!bias) return applyActivation(y, fused)
   const relu = fused?.kind === 'relu'
   const b = channelAffine(y, ones(), bias, relu)
@@ -56,7 +61,10 @@ export function vector(values: ArrayLike<number>): Tensor {
 
 /** ONNX pads [b1, b2, …, e1, e2, …] → per-axis [begin, end]. */
 export function padPairs(pads: number[], rank: number): [number, number][] {
-  return Array.from({ length: rank }, (_, i) => [pads[i] ?? 0, pads[i + rank] ?? 0] as [number, number])
+  return Array.from(
+    { length: rank },
+    (_, i) => [pads[i] ?? 0, pads[i + rank] ?? 0] as [number, number]
+  )
 }
 
 export interface Window {
@@ -76,13 +84,29 @@ export interface Window {
  * last window may hang over the bottom/right edge (by `pads`' end values grown accordingly);
  * a window that would start in the padding only is dropped, as PyTorch and ONNX Runtime do.
  */
-export function windowOf(ctx: OpContext, input: [number, number], kernel: [number, number], ceilMode = false): Window {
+export function windowOf(
+  ctx: OpContext,
+  input: [number, number],
+  kernel: [number, number],
+  ceilMode = false
+): Window {
   const strides = pair(ctx.attrInts('strides', [1, 1]), 'strides', ctx)
   const dilations = pair(ctx.attrInts('dilations', [1, 1]), 'dilations', ctx)
   const autoPad = ctx.attrString('auto_pad', 'NOTSET')
   const pads = ctx.attrInts('pads', [0, 0, 0, 0])
-  if (pads.length !== 4 || pads.some((p) => p < 0)) ctx.fail(`pads [${pads.join(', ')}] must be four non-negative values`)
-  const result: Window = { kernel, strides, dilations, pads: [[0, 0], [0, 0]], extra: [0, 0], out: [0, 0] }
+  if (pads.length !== 4 || pads.some((p) => p < 0))
+    ctx.fail(`pads [${pads.join(', ')}] must be four non-negative values`)
+  const result: Window = {
+    kernel,
+    strides,
+    dilations,
+    pads: [
+      [0, 0],
+      [0, 0]
+    ],
+    extra: [0, 0],
+    out: [0, 0]
+  }
   for (const axis of [0, 1] as const) {
     const n = input[axis]
     const k = (kernel[axis] - 1) * dilations[axis] + 1
@@ -101,7 +125,8 @@ export function windowOf(ctx: OpContext, input: [number, number], kernel: [numbe
       ctx.fail(`auto_pad "${autoPad}" is not an ONNX padding mode`)
     }
     const span = n + begin + end - k
-    if (span < 0) ctx.fail(`the input (${input.join('x')}) is smaller than the window (${kernel.join('x')})`)
+    if (span < 0)
+      ctx.fail(`the input (${input.join('x')}) is smaller than the window (${kernel.join('x')})`)
     let out = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1
     if (ceilMode && (out - 1) * s >= n + begin) out--
     const extra = Math.max(0, (out - 1) * s + k - (n + begin + end))

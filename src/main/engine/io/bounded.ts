@@ -15,6 +15,7 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
 
 /** "1.5 GB", "300 MB", "12 kB": sizes in messages. */
 export function formatBytes(n: number): string {
+  if (n >= 1e12) return `${Math.round(n / 1e12).toLocaleString('en')} TB`
   if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)} GB`
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)} MB`
   if (n >= 1e3) return `${Math.round(n / 1e3)} kB`
@@ -92,6 +93,21 @@ export async function readFileBoundedAsync(path: string, options: BoundedReadOpt
     throw accessError(shown, err)
   } finally {
     await handle?.close()
+  }
+}
+
+/** The size of a regular file (links followed), refusing devices, pipes and folders; synchronous. */
+export function regularFileSizeSync(path: string, shownAs = path): number {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, OPEN_FLAGS)
+    const st = fstatSync(fd)
+    checkOpened(shownAs, st.isFile(), st.size, Number.MAX_SAFE_INTEGER, 'the file')
+    return st.size
+  } catch (err) {
+    throw accessError(shownAs, err)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
 }
 

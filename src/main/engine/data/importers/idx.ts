@@ -51,16 +51,25 @@ function u32(bytes: Uint8Array, offset: number): number {
   )
 }
 
-/** The first bytes of an IDX file, looking through gzip; reads at most 512 bytes of it. */
-async function peekHeader(path: string): Promise<{ head: Uint8Array; gzipped: boolean }> {
+/**
+ * The first bytes of an IDX file, looking through gzip; reads at most 512 bytes of it.
+ * `gzipError` is set when even those bytes do not unpack.
+ */
+async function peekHeader(path: string): Promise<{ head: Uint8Array; gzipped: boolean; gzipError?: string }> {
   const raw = await readHead(path, 512)
   if (!isGzip(raw)) return { head: raw, gzipped: false }
-  try {
-    // Z_SYNC_FLUSH returns what the partial stream decodes to instead of failing at its end.
-    return { head: gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH }), gzipped: true }
-  } catch {
-    return { head: new Uint8Array(0), gzipped: true }
+  // Z_SYNC_FLUSH returns what the partial stream decodes to instead of failing at its end; a
+  // small file is whole in `raw`, and a damaged trailer (CRC) must not hide its header: the
+  // whole read later reports the trailer.
+  let error = ''
+  for (const bytes of [raw, raw.subarray(0, Math.max(0, raw.length - 8))]) {
+    try {
+      return { head: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }), gzipped: true }
+    } catch (err) {
+      error ||= (err as Error).message
+    }
   }
+  return { head: new Uint8Array(0), gzipped: true, gzipError: error }
 }
 
 async function peekMagic(path: string): Promise<number | undefined> {
@@ -134,6 +143,11 @@ async function readPairHeaders(pair: IdxPair): Promise<{ images: IdxHeader; labe
       'this file holds images, not labels (the images and labels files look swapped or misnamed)',
       { detail: `magic ${hex(labMagic)}, expected ${hex(IDX_LABELS_MAGIC)}` }
     )
+  }
+  for (const [file, peek] of [[pair.images, img], [pair.labels, lab]] as const) {
+    if (peek.gzipError !== undefined) {
+      throw new ImportError(file, 'corrupt gzip stream: its start cannot be unpacked', { detail: peek.gzipError })
+    }
   }
   if (img.head.length < IMAGES_HEADER) {
     throw new ImportError(pair.images, `too short for an IDX image file (${img.head.length} bytes, the header alone is ${IMAGES_HEADER})`)

@@ -54,3 +54,19 @@ export function technicalDetail(err: unknown): string | undefined {
   const message = err instanceof Error ? err.message : String(err)
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message
 }
+
+/**
+ * An id that names nothing in the project ("model 99 does not exist"). Thrown before any
+ * write, so an operation naming an unknown model, dataset or run leaves the file unchanged.
+ */
+export class RecordNotFoundError extends Error {
+  override readonly name = 'RecordNotFoundError'
+  readonly code = 'not-found'
+
+  constructor(
+    readonly kind: 'model' | 'dataset' | 'run',
+    readonly id: number
+  ) {
+    super(`${kind} ${id} does not exist in this project`)
+  }
+}

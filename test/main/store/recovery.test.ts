@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { setWriteGate } from '../../../src/main/store/db'
+import { inTransaction, setWriteGate } from '../../../src/main/store/db'
 import { createProject, openProject } from '../../../src/main/store/open'
 import { inspectProjectFile } from '../../../src/main/store/inspect'
 import { getProjectMeta, setSetting } from '../../../src/main/store/repos/meta'
@@ -140,14 +140,31 @@ describe('opening writes nothing unless something must be repaired', () => {
     expect(sidecars(path)).toEqual([])
   })
 
-  it('a write transaction that fails (refused inside) leaves the file byte-identical', () => {
+  it('an unknown id is named before any write ("model 99 does not exist"), file byte-identical', () => {
     const path = smallProject()
     const before = sha256(path)
     const p = openProject(path)
-    // A foreign key to a model that does not exist: refused by SQLite inside the transaction.
-    expect(() => createRun(p.writable(), { kind: 'x', config: {}, backend: 'cpu', modelIds: [99] })).toThrow(
-      /FOREIGN KEY/
+    expect(() => createRun(p.writable(), { kind: 'explain', config: {}, backend: 'cpu', modelIds: [99] })).toThrow(
+      'model 99 does not exist in this project'
     )
+    expect(() => createRun(p.writable(), { kind: 'x', config: {}, backend: 'cpu', datasetId: 42 })).toThrow(
+      'dataset 42 does not exist in this project'
+    )
+    p.close()
+    expect(sha256(path)).toBe(before)
+  })
+
+  it('a write transaction that fails inside (a constraint) leaves the file byte-identical', () => {
+    const path = smallProject()
+    const before = sha256(path)
+    const p = openProject(path)
+    const w = p.writable()
+    expect(() =>
+      inTransaction(w, () => {
+        setSetting(w, 'written', 1)
+        w.prepare("INSERT INTO runs (kind, status, config, backend, started_at) VALUES ('x', 'bogus', '{}', 'cpu', '')").run()
+      })
+    ).toThrow(/CHECK constraint/)
     p.close()
     expect(sha256(path)).toBe(before)
   })

@@ -13,13 +13,12 @@ import { describeFileError, FileAccessError } from './errors'
 /** O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
 
-/** "1.5 GB", "300 MB", "12 kB": sizes in messages. */
+/** "1.5 GB", "300 MB", "12,345 bytes": sizes in messages. */
 export function formatBytes(n: number): string {
   if (n >= 1e12) return `${Math.round(n / 1e12).toLocaleString('en')} TB`
   if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)} GB`
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)} MB`
-  if (n >= 1e3) return `${Math.round(n / 1e3)} kB`
-  return `${n} bytes`
+  return `${n.toLocaleString('en')} bytes`
 }
 
 function checkOpened(file: string, isFile: boolean, size: number, maxBytes: number, what: string): void {

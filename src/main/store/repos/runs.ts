@@ -5,6 +5,7 @@
  */
 import { fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { RecordNotFoundError } from '../errors'
 import { newRunOwner, releaseRunOwner } from '../owner'
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
@@ -100,6 +101,13 @@ export function createRun(db: WritableDb, run: NewRun): number {
   if (run.seed !== undefined && !Number.isSafeInteger(run.seed)) {
     throw new Error(`run seed ${run.seed} is not an integer`)
   }
+  // Unknown ids are named before anything is written (not a FOREIGN KEY failure mid-write).
+  for (const modelId of run.modelIds ?? []) {
+    if (!db.prepare('SELECT 1 FROM models WHERE id = ?').get(modelId)) throw new RecordNotFoundError('model', modelId)
+  }
+  if (run.datasetId !== undefined && !db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(run.datasetId)) {
+    throw new RecordNotFoundError('dataset', run.datasetId)
+  }
   const owner = run.owner ?? newRunOwner()
   try {
     const id = inTransaction(db, () => {
@@ -156,7 +164,7 @@ export function finishRun(
       const row = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
         | { started_at: string }
         | undefined
-      if (!row) throw new Error(`no run with id ${id}`)
+      if (!row) throw new RecordNotFoundError('run', id)
       const finished = new Date()
       const duration = Math.max(0, finished.getTime() - Date.parse(row.started_at))
       db.prepare(

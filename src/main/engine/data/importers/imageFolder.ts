@@ -41,14 +41,14 @@ interface Walk {
   folder: ConfinedFolder
   policy: BadFilePolicy
   ignored: { count: number }
-  /** Real paths of folders already walked: a link back up cannot loop. */
-  visited: Set<string>
 }
 
 /**
  * Image files under `dir`, recursively, in code-point order; counts other files. A symbolic
- * link is followed only when it resolves inside the chosen folder; one leading out is a bad
- * file (the import stops, or it is listed under onBadFile 'skip'), never read.
+ * link to a file is followed only when it resolves inside the chosen folder; a link leading out
+ * is a bad file (the import stops, or it is listed under onBadFile 'skip'), never read. Links
+ * to folders are not walked (inside: ignored, so no folder is read twice or in a loop; outside:
+ * a bad file like any link out).
  */
 async function listImages(dir: string, walk: Walk): Promise<string[]> {
   let entries
@@ -63,22 +63,20 @@ async function listImages(dir: string, walk: Walk): Promise<string[]> {
   for (const entry of entries) {
     if (isHidden(entry.name)) continue
     const path = join(dir, entry.name)
-    let isDir = entry.isDirectory()
     if (entry.isSymbolicLink()) {
-      let real: string
       try {
-        real = walk.folder.resolveFound(path)
-        isDir = (await stat(real)).isDirectory()
+        const real = walk.folder.resolveFound(path)
+        if ((await stat(real)).isDirectory()) {
+          walk.ignored.count++
+          continue
+        }
       } catch (err) {
         walk.policy.handle(importErrorFrom(path, err))
         continue
       }
-      if (isDir) {
-        if (walk.visited.has(real)) continue
-        walk.visited.add(real)
-      }
-    }
-    if (isDir) out.push(...(await listImages(path, walk)))
+      if (isImageName(entry.name)) out.push(path)
+      else walk.ignored.count++
+    } else if (entry.isDirectory()) out.push(...(await listImages(path, walk)))
     else if (isImageName(entry.name)) out.push(path)
     else walk.ignored.count++
   }
@@ -146,7 +144,7 @@ export const imageFolderImporter: DatasetImporter = {
     } catch (err) {
       throw importErrorFrom(root, err)
     }
-    const walk: Walk = { folder, policy, ignored, visited: new Set([folder.real]) }
+    const walk: Walk = { folder, policy, ignored }
 
     const folderNames = await classFolders(layout.trainRoot)
     const classNames = options.classNames?.slice() ?? folderNames

@@ -7,7 +7,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, 
 import { join } from 'node:path'
 import { CHANNELS } from '../contract/requests'
 import type { EventMap, EventName } from '../contract/events'
-import { Session, type HandlerContext, type Host, type PickPurpose } from './ipc/context'
+import type { PickPurpose } from '../contract/names'
+import { Session, type HandlerContext, type Host } from './ipc/context'
 import { dispatch } from './ipc/registry'
 import { RENDERER_CSP } from './server/csp'
 

@@ -5,7 +5,12 @@ import type { Handlers } from './types'
 
 export const defenseHandlers: Handlers<'defenses.table' | 'defenses.result'> = {
   'defenses.table': (args, ctx) =>
-    requireJobs(ctx).enqueue('defense-table', args, `Defense table over ${args.sampleCount} samples`),
+    requireJobs(ctx).enqueue(
+      'defense-table',
+      args,
+      `Defense table over ${args.sampleCount ?? 1000} samples`
+    ),
 
-  'defenses.result': ({ runId }, ctx) => defenseTableResult(requireRun(requireProject(ctx), runId, 'defense-table'))
+  'defenses.result': ({ runId }, ctx) =>
+    defenseTableResult(requireRun(requireProject(ctx), runId, 'defense-table'))
 }

@@ -3,6 +3,9 @@
  * are recorded as runs, so the project keeps where an imported model came from and where a
  * model was exported to.
  */
+import { basename, dirname } from 'node:path'
+import type { StoredRunConfig } from '../../contract/jobs'
+import type { ModelExportRequest, ModelImportRequest } from '../../contract/requests'
 import { backendInfo } from '../engine/backend'
 import { networkFromArchitecture } from '../engine/models'
 import { exportLayersModel, importLayersModel } from '../engine/models/layersFormat'
@@ -25,14 +28,6 @@ export interface ModelExportResult {
   maxAbsDiff: number
 }
 
-export interface ModelImportRequest {
-  /** The model's folder or its model.json. */
-  path: string
-  name: string
-  /** When given, the model must take this dataset's images and predict its classes. */
-  datasetId?: number
-}
-
 export interface ModelImportResult {
   modelId: number
   runId: number
@@ -42,17 +37,18 @@ export interface ModelImportResult {
   warnings: string[]
 }
 
-/** Writes a stored model as model.json + weights into `dir`. */
+/** Writes a stored model as model.json + weights into the request's folder. */
 export async function exportModelFiles(
   project: ProjectDb,
-  modelId: number,
-  dir: string
+  request: ModelExportRequest
 ): Promise<ModelExportResult> {
   const db = project.writable()
+  const { modelId, path: dir } = request
   const record = loadModel(project.db, modelId)
+  const config: StoredRunConfig<'model-export'> = { request, resolved: {} }
   const runId = createRun(db, {
     kind: 'model-export',
-    config: { modelId, dir },
+    config,
     backend: (await backendInfo()).name,
     datasetId: record.datasetId ?? undefined,
     modelIds: [modelId]
@@ -71,18 +67,24 @@ export async function exportModelFiles(
   }
 }
 
+/** The name an imported model gets when the request gives none: its folder's. */
+export function importedModelName(path: string): string {
+  return basename(path) === 'model.json' ? basename(dirname(path)) : basename(path)
+}
+
 /**
  * Imports a Layers model as a ready model of the project. With a dataset, open input sizes
  * are taken from it and a model for other images or another class count is refused.
  */
 export async function importModelFiles(
   project: ProjectDb,
-  req: ModelImportRequest
+  request: ModelImportRequest
 ): Promise<ModelImportResult> {
   const db = project.writable()
+  const req = { ...request, name: request.name ?? importedModelName(request.path) }
   if (req.name.trim() === '') throw new RangeError('An imported model needs a name')
   const backend = (await backendInfo()).name
-  const config = { path: req.path, name: req.name, datasetId: req.datasetId ?? null }
+  const config: StoredRunConfig<'model-import'> = { request, resolved: { name: req.name } }
   try {
     const ds =
       req.datasetId !== undefined ? getDatasetSummary(project.db, req.datasetId) : undefined

@@ -112,18 +112,15 @@ export const datasetFamilies: Family[] = [
       const n = int(r, 12, 30)
       const classes = int(r, 2, 10)
       const labels = cycle(n, classes)
-      const how = pick(r, ['one-outlier', 'byte-255', 'all-one-class', 'with-names'])
-      let options: Record<string, unknown> | undefined
+      const how = pick(r, ['one-outlier', 'byte-255', 'all-one-class', 'two-outliers'])
       if (how === 'one-outlier') labels[int(r, 0, n - 1)] = int(r, classes + 1, 200)
       if (how === 'byte-255') labels[int(r, 0, n - 1)] = 255
       if (how === 'all-one-class') labels.fill(int(r, 0, 9))
-      if (how === 'with-names') {
-        options = { classNames: Array.from({ length: classes - 1 }, (_, i) => `c${i}`) }
-        if (classes - 1 < 2) options = { classNames: ['a', 'b'] }
+      if (how === 'two-outliers') {
+        labels[int(r, 0, n / 2 - 1)] = int(r, classes + 1, 254)
+        labels[int(r, n / 2, n - 1)] = int(r, classes + 1, 254)
       }
-      const c = idxCase(this.name, seed, dir, idxImages(n, 4, 4), idxLabels(labels), how === 'all-one-class' ? 'folder' : 'labels', how)
-      if (how === 'with-names' && classes <= 2) return { ...c, expect: 'accept', acceptedImages: n, options: { classNames: ['a', 'b'] } }
-      return { ...c, options }
+      return idxCase(this.name, seed, dir, idxImages(n, 4, 4), idxLabels(labels), how === 'all-one-class' ? 'folder' : 'labels', how)
     }
   },
   {

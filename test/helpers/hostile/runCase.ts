@@ -64,7 +64,9 @@ function judgeRefusal(c: HostileCase, err: unknown): { outcome: Outcome; message
 async function runDataset(c: HostileCase, project: string): Promise<{ accepted: boolean; images?: number }> {
   const p = openProject(project)
   try {
-    const r = await importDataset(p, { source: c.source!, path: c.path, options: c.options })
+    const source =
+      c.source === 'idx' ? { kind: 'idx' as const, paths: [c.path] } : { kind: c.source!, path: c.path }
+    const r = await importDataset(p, { source, ...(c.options ?? {}) })
     const ds = loadDataset(p.db, r.datasetId)
     // What was accepted must be whole: every byte of every image written, labels in range.
     for (const s of [ds.train, ds.validation]) {

@@ -49,7 +49,7 @@ afterAll(() => {
 describe('exportModelFiles / importModelFiles', () => {
   it('exports a stored model and imports it back as a ready model with the same logits', async () => {
     const out = join(dir, 'export')
-    const exported = await exportModelFiles(project, modelId, out)
+    const exported = await exportModelFiles(project, { modelId: modelId, path: out })
     expect(existsSync(exported.modelJson)).toBe(true)
     expect(exported.weightFiles.every((f) => existsSync(f))).toBe(true)
     const meta = JSON.parse(readFileSync(exported.modelJson, 'utf8')).userDefinedMetadata.ortholens
@@ -90,7 +90,7 @@ describe('exportModelFiles / importModelFiles', () => {
 
   it('refuses a model whose input does not fit the dataset, and records the failed run', async () => {
     const out = join(dir, 'export2')
-    await exportModelFiles(project, modelId, out)
+    await exportModelFiles(project, { modelId: modelId, path: out })
     const before = listRuns(project.db, { kind: 'model-import' }).length
     await expect(
       importModelFiles(project, { path: out, name: 'bad', datasetId: otherDatasetId })
@@ -101,7 +101,7 @@ describe('exportModelFiles / importModelFiles', () => {
   })
 
   it('refuses to export a model that does not exist, writing nothing', async () => {
-    await expect(exportModelFiles(project, 999, join(dir, 'none'))).rejects.toThrow()
+    await expect(exportModelFiles(project, { modelId: 999, path: join(dir, 'none') })).rejects.toThrow()
     expect(existsSync(join(dir, 'none', 'model.json'))).toBe(false)
   })
 })

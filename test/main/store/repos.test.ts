@@ -34,7 +34,7 @@ import {
 import {
   listGalleryItems,
   saveGalleryItems,
-  type GalleryItem
+  type StoredGalleryItem
 } from '../../../src/main/store/repos/gallery'
 import { floats, makeDataset, tempDir } from './helpers'
 
@@ -54,7 +54,7 @@ function weights(seed: number): ModelWeights {
   }
 }
 
-function galleryItem(i: number): GalleryItem {
+function galleryItem(i: number): StoredGalleryItem {
   return {
     sampleIndex: 100 + i,
     label: i % 3,

@@ -10,6 +10,7 @@
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
+import { LIMITS } from '../../../contract/limits'
 import { attackLoss } from './loss'
 import { createRng, deriveSeed } from './random'
 import type {
@@ -46,8 +47,7 @@ export const commonParams: AttackParamSpec[] = [
     name: 'epsilon',
     label: 'ε (L∞ budget)',
     kind: 'number',
-    min: 0,
-    max: 1,
+    ...LIMITS.epsilon,
     default: 0.03,
     description: 'Largest change per pixel, as a fraction of the [0, 1] dynamic range.'
   },
@@ -55,8 +55,7 @@ export const commonParams: AttackParamSpec[] = [
     name: 'batchSize',
     label: 'Batch size',
     kind: 'integer',
-    min: 1,
-    max: 4096,
+    ...LIMITS.batchSize,
     default: 100,
     description: 'Samples per forward/backward pass; bounds memory, does not change results.'
   }

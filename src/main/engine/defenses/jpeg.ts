@@ -9,7 +9,6 @@
  * back (the codec's colour transform leaves gray nearly gray; averaging removes what remains).
  */
 import jpeg from 'jpeg-js'
-import type { Tensor4D } from '../tf'
 import { checkParam, toFloatBatch, toTensor } from './batch'
 import type { DefenseDefinition, FloatImageBatch } from './types'
 

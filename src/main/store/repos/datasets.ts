@@ -12,7 +12,7 @@ export const CHUNK_IMAGES = 1000
 
 type SplitName = 'train' | 'validation'
 
-export interface DatasetSummary {
+export interface StoredDataset {
   id: number
   name: string
   classNames: string[]
@@ -124,7 +124,7 @@ export function saveDataset(db: WritableDb, ds: ImageDataset): number {
   })
 }
 
-function toSummary(r: DatasetRow): DatasetSummary {
+function toSummary(r: DatasetRow): StoredDataset {
   return {
     id: r.id,
     name: r.name,
@@ -138,12 +138,12 @@ function toSummary(r: DatasetRow): DatasetSummary {
 }
 
 /** Every dataset's metadata, oldest first, without pixels. */
-export function listDatasets(db: ReadableDb): DatasetSummary[] {
+export function listDatasets(db: ReadableDb): StoredDataset[] {
   const rows = db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[]
   return rows.map(toSummary)
 }
 
-export function getDatasetSummary(db: ReadableDb, id: number): DatasetSummary | undefined {
+export function getDatasetSummary(db: ReadableDb, id: number): StoredDataset | undefined {
   const row = db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined
   return row && toSummary(row)
 }

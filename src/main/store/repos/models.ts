@@ -30,7 +30,7 @@ export interface NewModel {
   metrics?: object
 }
 
-export interface ModelSummary {
+export interface StoredModel {
   id: number
   name: string
   architecture: object
@@ -45,7 +45,7 @@ export interface ModelSummary {
   updatedAt: string
 }
 
-export interface ModelRecord extends ModelSummary {
+export interface ModelRecord extends StoredModel {
   weights: ModelWeights
 }
 
@@ -110,7 +110,7 @@ interface ModelRow {
 const SUMMARY_COLUMNS = `id, name, architecture, dataset_id, reference_model_id, training_config,
   status, metrics, length(weights) AS weight_bytes, created_at, updated_at`
 
-function toSummary(r: ModelRow): ModelSummary {
+function toSummary(r: ModelRow): StoredModel {
   checkStatus(r.status)
   return {
     id: r.id,
@@ -203,7 +203,7 @@ export function deleteModel(db: WritableDb, id: number): boolean {
 }
 
 /** Every model without weights, oldest first. */
-export function listModels(db: ReadableDb): ModelSummary[] {
+export function listModels(db: ReadableDb): StoredModel[] {
   const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM models ORDER BY id`).all() as ModelRow[]
   return rows.map(toSummary)
 }

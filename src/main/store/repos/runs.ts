@@ -7,8 +7,8 @@ import { fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
 import { RecordNotFoundError } from '../errors'
 import { newRunOwner, releaseRunOwner } from '../owner'
+import type { RunStatus } from '../../../contract/entities'
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 export type FinishedRunStatus = 'done' | 'failed' | 'cancelled'
 
 export interface NewRun {
@@ -22,7 +22,7 @@ export interface NewRun {
   datasetId?: number
 }
 
-export interface RunSummary {
+export interface StoredRun {
   id: number
   kind: string
   status: RunStatus
@@ -39,7 +39,7 @@ export interface RunSummary {
   durationMs: number | null
 }
 
-export interface RunRecord extends RunSummary {
+export interface RunRecord extends StoredRun {
   results: object | undefined
 }
 
@@ -73,7 +73,7 @@ const SUMMARY_SELECT = `SELECT r.id, r.kind, r.status, r.config, r.seed, r.backe
      (SELECT model_id FROM run_models WHERE run_id = r.id ORDER BY position)) AS model_ids
   FROM runs r`
 
-function toSummary(r: RunRow): RunSummary {
+function toSummary(r: RunRow): StoredRun {
   return {
     id: r.id,
     kind: r.kind,
@@ -251,7 +251,7 @@ export function markInterruptedRuns(
 }
 
 /** Runs, newest first, without results. */
-export function listRuns(db: ReadableDb, filter: RunFilter = {}): RunSummary[] {
+export function listRuns(db: ReadableDb, filter: RunFilter = {}): StoredRun[] {
   const where: string[] = []
   const params: unknown[] = []
   if (filter.kind !== undefined) {

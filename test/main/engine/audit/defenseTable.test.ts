@@ -64,7 +64,7 @@ describe('buildDefenseTable', () => {
       epsilons: [0.03, 0.05],
       seed: 5,
       batchSize: 8,
-      galleryCount: 0
+      gallerySamples: 0
     })
     expect(transfer.selection.indices).toEqual(table.selection.indices)
     table.columns.slice(1).forEach((col, c) => {

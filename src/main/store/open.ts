@@ -63,6 +63,12 @@ export interface ProjectDb {
    * 'interrupted'. Runs of a live process (CLI beside the window) are left alone.
    */
   readonly interruptedRunIds: readonly number[]
+  /**
+   * Marks runs of this project whose job has ended without recording its end (its process
+   * died, or in this thread its end could not be written: a full disk) as 'interrupted', as an
+   * open does; for a connection kept open across jobs. Returns the run ids marked.
+   */
+  reconcileInterrupted(): readonly number[]
   /** Schema versions applied by this open (empty when the file was current). */
   readonly migrated: readonly number[]
   readonly closed: boolean
@@ -295,6 +301,10 @@ function makeHandle(
     migrated,
     get closed() {
       return closed
+    },
+    reconcileInterrupted() {
+      if (closed || !writer) return []
+      return markInterruptedRuns(writer, ownerAlive)
     },
     writable() {
       if (closed) throw new Error(`${path} is closed`)

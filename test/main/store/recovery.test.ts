@@ -210,8 +210,12 @@ describe('a job that could not record its end (full disk) in this thread', () =>
     w.pragma('query_only = OFF')
     expect(getRun(p.db, failing)!.status).toBe('running')
 
+    // The connection kept open across jobs reconciles without a reopen, too.
+    expect(p.reconcileInterrupted()).toEqual([failing])
+    expect(getRun(p.db, failing)!.status).toBe('interrupted')
+    expect(getRun(p.db, running)!.status).toBe('running')
     const q = openProject(path)
-    expect(q.interruptedRunIds).toEqual([failing])
+    expect(q.interruptedRunIds).toEqual([])
     expect(getRun(q.db, running)!.status).toBe('running')
     q.close()
     finishRun(w, running, { status: 'done', results: {} })

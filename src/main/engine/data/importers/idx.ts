@@ -4,7 +4,7 @@
  * `<prefix>-labels-idx1-ubyte` (magic 0x00000801, count, labels), each optionally gzipped.
  * A `train` pair becomes the training split, a `t10k`/`test` pair the validation split.
  */
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { constants, gunzipSync } from 'node:zlib'
 import { inflateBounded, readFileBoundedAsync, regularFileSize } from '../../io/bounded'
 import { ConfinedFolder } from '../../io/confined'
@@ -77,8 +77,11 @@ async function peekMagic(path: string): Promise<number | undefined> {
   return head.length >= 4 ? u32(head, 0) : undefined
 }
 
-async function findPairs(dir: string): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
-  const names = (await listDir(dir)).filter((e) => !e.dir).map((e) => e.name)
+async function findPairs(dir: string, only?: readonly string[]): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
+  const allowed = only && new Set(only.map((f) => basename(f)))
+  const names = (await listDir(dir))
+    .filter((e) => !e.dir && (!allowed || allowed.has(e.name)))
+    .map((e) => e.name)
   const labelsByPrefix = new Map<string, string>()
   for (const n of names) {
     const m = LABELS_FILE.exec(n)
@@ -236,7 +239,11 @@ export const idxImporter: DatasetImporter = {
   async open(path: string, options: ImportOptions = {}) {
     checkOptions(options, path)
     const dir = (await isDirectory(path)) ? path : dirname(path)
-    const { pairs, unpaired } = await findPairs(dir)
+    // With `files` (the files the user picked), only those are read, never their neighbours.
+    if (options.files?.some((f) => resolve(dirname(f)) !== resolve(dir))) {
+      throw new ImportError(path, 'the IDX files must all be in one folder')
+    }
+    const { pairs, unpaired } = await findPairs(dir, options.files)
     if (pairs.length === 0) {
       throw new ImportError(
         unpaired[0] ?? path,

@@ -47,6 +47,11 @@ export interface ImportOptions {
   memoryBudgetBytes?: number
   /** Refuse single images with more pixels than this. Default: 4096 × 4096. */
   maxImagePixels?: number
+  /**
+   * IDX: read only these files (the ones the user picked), not every pair beside them. Default:
+   * every pair in the folder.
+   */
+  files?: readonly string[]
   /** 'stop' (default): the first bad file aborts the import. 'skip': it is listed and left out. */
   onBadFile?: 'stop' | 'skip'
   onProgress?: (progress: ImportProgress) => void

@@ -67,6 +67,20 @@ describe('image folders do not follow links out of the chosen folder', () => {
 describe('IDX: swapped files, labels outside the classes, budget from the header', () => {
   const images = (n: number) => Array.from({ length: n }, (_, i) => Uint8Array.from({ length: 4 }, (_, k) => i * 4 + k))
 
+  it('with `files` (the picked ones) only those are read, not the pairs beside them', async () => {
+    const root = join(dir, 'mnist')
+    writeFile(join(root, 'train-images-idx3-ubyte'), idxImages(images(4), 2, 2))
+    writeFile(join(root, 'train-labels-idx1-ubyte'), idxLabels([0, 1, 0, 1]))
+    writeFile(join(root, 't10k-images-idx3-ubyte'), idxImages(images(3), 2, 2))
+    writeFile(join(root, 't10k-labels-idx1-ubyte'), idxLabels([0, 1, 1]))
+    const all = await idxImporter.open(root)
+    expect(all.train.count + all.validation.count).toBe(7)
+    const picked = [join(root, 'train-images-idx3-ubyte'), join(root, 'train-labels-idx1-ubyte')]
+    const only = await idxImporter.open(picked[0]!, { files: picked, validationFraction: 0 })
+    expect(only.train.count + only.validation.count).toBe(4)
+    expect(only.provenance.files).toEqual(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'])
+  })
+
   it('swapped images and labels files get a plain word', async () => {
     const root = join(dir, 'mnist')
     writeFile(join(root, 'train-images-idx3-ubyte'), idxLabels([0, 1]))

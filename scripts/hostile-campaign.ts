@@ -192,9 +192,9 @@ async function main(): Promise<void> {
   )
   console.log(`\n${table(results, cases)}\n`)
   console.log(
-    isolated
-      ? 'Time: wall-clock per case including its process start. Memory: peak RSS of the process of that case alone.'
-      : 'Time: per case, from sending it to its answer. Memory: peak RSS of the process that ran it, up to and including it (an upper bound).'
+    `Time: the case's own run (import or open) measured inside its process. Memory: peak RSS of ${
+      isolated ? 'the process of that case alone' : 'the process that ran it, up to and including it (an upper bound)'
+    }.`
   )
   const failures = results.filter((r) => FAILURES.includes(r.outcome))
   for (const f of failures) {

@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { basename, dirname, join, resolve } from 'node:path'
 import { tf } from '../../tf'
 
-export class LayersFormatError extends Error {}
+export class LayersFormatError extends Error {
+  override readonly name = 'LayersFormatError'
+}
 
 /** One entry of a weights manifest group, as TensorFlow.js writes it. */
 export interface LayersWeightSpec {

@@ -300,11 +300,16 @@ export const onnxPreprocessing = s.object({
   /** 1: the model expects [0, 1]; 255: [0, 255]. */
   valueScale: s.optional(s.literal(...VALUE_SCALES)),
   /** One value for every channel, or one per channel (model's value scale and channel order). */
-  mean: s.optional(s.array(s.number(LIMITS.channelMean), { min: 1, max: LIMITS.modelChannels.max })),
+  mean: s.optional(
+    s.array(s.number(LIMITS.channelMean), { min: 1, max: LIMITS.modelChannels.max })
+  ),
   std: s.optional(s.array(s.number(LIMITS.channelStd), { min: 1, max: LIMITS.modelChannels.max })),
   /** In the order of the model's outputs. */
   classNames: s.optional(
-    s.array(s.string({ min: LIMITS.classNameLength.min, max: LIMITS.classNameLength.max }), LIMITS.classNames)
+    s.array(
+      s.string({ min: LIMITS.classNameLength.min, max: LIMITS.classNameLength.max }),
+      LIMITS.classNames
+    )
   )
 })
 

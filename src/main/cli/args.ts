@@ -80,7 +80,10 @@ export function flagValue(name: string, kind: FlagKind, text: string): unknown {
     case 'upper':
       return text.trim().toUpperCase()
     case 'size': {
-      const sides = text.trim().toLowerCase().split(/\s*[x×,]\s*/)
+      const sides = text
+        .trim()
+        .toLowerCase()
+        .split(/\s*[x×,]\s*/)
       if (sides.length > 2 || sides[0] === '')
         throw new UsageError(`--${name} must be HEIGHTxWIDTH (e.g. 224x224), got "${text}"`)
       const [height, width = height] = sides.map((x) => number(name, x, true))
@@ -117,7 +120,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   let at = target
   for (const key of keys.slice(0, -1)) {
     const next = at[key]
-    at = (typeof next === 'object' && next !== null ? next : (at[key] = {})) as Record<string, unknown>
+    at = (typeof next === 'object' && next !== null ? next : (at[key] = {})) as Record<
+      string,
+      unknown
+    >
   }
   at[keys[keys.length - 1]!] = value
 }

@@ -41,7 +41,10 @@ export interface CommandRunner {
 }
 
 /** A job command as its runner: flags → validated request → the project → the service. */
-export function command<C extends Channel>(c: JobCommand<C>, ownFlags: string[] = []): CommandRunner {
+export function command<C extends Channel>(
+  c: JobCommand<C>,
+  ownFlags: string[] = []
+): CommandRunner {
   return {
     usage: c.usage,
     flagNames: [...Object.keys(c.flags), ...ownFlags],

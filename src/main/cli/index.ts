@@ -12,9 +12,7 @@ import {
   listDatasets,
   listModels,
   listRuns,
-  openProject,
-  ProjectFileError,
-  type ProjectDb
+  ProjectFileError
 } from '../store'
 import { defined, UsageError, type Values } from './args'
 import { reportCommand } from './audit'

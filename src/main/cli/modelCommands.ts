@@ -68,7 +68,9 @@ export const MODEL_COMMANDS: Record<string, CommandRunner> = {
       const hooks = { onProgress: ctx.progress }
       let result: ModelImportResult
       try {
-        const prepared = await withProject(file, false, (p) => prepareModelImport(p, request, hooks))
+        const prepared = await withProject(file, false, (p) =>
+          prepareModelImport(p, request, hooks)
+        )
         result = await withProject(file, true, (p) => commitModelImport(p, prepared))
       } catch (err) {
         // A project of an older version opens read-only only once upgraded: do it all in one go.

@@ -5,11 +5,7 @@ import type { Handlers } from './types'
 
 export const defenseHandlers: Handlers<'defenses.table' | 'defenses.result'> = {
   'defenses.table': (args, ctx) =>
-    startJob(ctx, 
-      'defense-table',
-      args,
-      `Defense table over ${args.sampleCount ?? 1000} samples`
-    ),
+    startJob(ctx, 'defense-table', args, `Defense table over ${args.sampleCount ?? 1000} samples`),
 
   'defenses.result': ({ runId }, ctx) =>
     defenseTableResult(requireRun(requireProject(ctx), runId, 'defense-table'))

@@ -84,14 +84,16 @@ function shapeAndFormat(m: StoredModel, datasets: readonly StoredDataset[]): Sha
   const stages = Array.isArray(config.featureStages)
     ? config.featureStages.filter((x): x is string => typeof x === 'string')
     : null
-  const isOnnx = arch.arch === 'onnx' && arch.preprocessing !== undefined && arch.source !== undefined
+  const isOnnx =
+    arch.arch === 'onnx' && arch.preprocessing !== undefined && arch.source !== undefined
   return {
     inputShape: known?.inputShape ?? null,
     numClasses: known?.numClasses ?? null,
     fitsDatasets: fittingDatasetIds(m, datasets),
     exportFormats: isOnnx ? [] : ['onnx', 'layers'],
     featureStages: stages,
-    defaultStage: typeof config.defaultStage === 'string' ? config.defaultStage : (stages?.at(-1) ?? null),
+    defaultStage:
+      typeof config.defaultStage === 'string' ? config.defaultStage : (stages?.at(-1) ?? null),
     onnx: isOnnx
       ? {
           file: arch.source!.file,

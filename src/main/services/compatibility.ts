@@ -34,8 +34,14 @@ export class IncompatibleModelError extends RangeError {
 export function modelFitOf(m: Pick<StoredModel, 'name' | 'architecture'>): ModelFit | string {
   const a = (m.architecture ?? {}) as { inputShape?: unknown; numClasses?: unknown }
   const shape = a.inputShape
-  const positive = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(positive) || !positive(a.numClasses))
+  const positive = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v > 0
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 3 ||
+    !shape.every(positive) ||
+    !positive(a.numClasses)
+  )
     return `Model "${m.name}" has no readable input shape and class count in its record`
   return { name: m.name, inputShape: shape as [number, number, number], numClasses: a.numClasses }
 }
@@ -136,4 +142,3 @@ export function requireRequestFits(project: ProjectDb, request: { datasetId?: nu
   if (request.datasetId === undefined) return
   requireModelsFit(project, request.datasetId, modelsOfRequest(request))
 }
-

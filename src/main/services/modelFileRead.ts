@@ -95,7 +95,10 @@ export async function readModelFile(
         'Preprocessing is declared for ONNX models only: a TF.js Layers model takes [0, 1] images, as it was trained in TF.js'
       )
     }
-    const m = await importLayersModel(request.path, datasetShape ? { inputShape: datasetShape } : {})
+    const m = await importLayersModel(
+      request.path,
+      datasetShape ? { inputShape: datasetShape } : {}
+    )
     const a = m.architecture
     return {
       format,

@@ -62,7 +62,8 @@ export async function exportModelFiles(
     let result: ModelExportResult
     if (format === 'onnx') {
       const file = onnxExportPath(request.path, record.name)
-      const ds = record.datasetId !== null ? getDatasetSummary(project.db, record.datasetId) : undefined
+      const ds =
+        record.datasetId !== null ? getDatasetSummary(project.db, record.datasetId) : undefined
       const classNames = ds?.classNames.length === net.numClasses ? ds.classNames : undefined
       const out = exportOnnxModel(net, file, classNames ? { classNames } : {})
       result = { runId, format, files: [out.file], maxAbsDiff: out.maxAbsDiff }

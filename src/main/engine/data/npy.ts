@@ -49,7 +49,9 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
     throw new NpyError(`${where} is not a .npy file (it does not start with \\x93NUMPY)`)
   const major = bytes[6]!
   if (major < 1 || major > 3)
-    throw new NpyError(`${where}: .npy format version ${major}.${bytes[7]} is not supported (1.0–3.0)`)
+    throw new NpyError(
+      `${where}: .npy format version ${major}.${bytes[7]} is not supported (1.0–3.0)`
+    )
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const lengthBytes = major === 1 ? 2 : 4
   if (bytes.length < 8 + lengthBytes) throw new NpyError(`${where}: truncated header`)
@@ -66,7 +68,9 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   )
   const dict = header.trim()
   if (!dict.startsWith('{') || !dict.endsWith('}'))
-    throw new NpyError(`${where}: the header is not a dictionary: ${JSON.stringify(dict.slice(0, 80))}`)
+    throw new NpyError(
+      `${where}: the header is not a dictionary: ${JSON.stringify(dict.slice(0, 80))}`
+    )
   const keys = [...dict.matchAll(/['"](\w+)['"]\s*:/g)].map((m) => m[1])
   const extra = keys.filter((k) => !['descr', 'fortran_order', 'shape'].includes(k!))
   if (extra.length > 0 || keys.length !== 3)

@@ -16,7 +16,7 @@ import { parseOnnxFile } from '../engine/models/onnx/parse'
 import { OnnxImportError } from '../engine/models/onnx'
 import { listDatasets, type ProjectDb } from '../store'
 import { mismatchOf } from './compatibility'
-import { declaredPreprocessing, modelFormatOf } from './modelFileRead'
+import { declaredPreprocessing, importedModelName, modelFormatOf } from './modelFileRead'
 
 /** Which datasets a model of this shape fits, by the rule every service applies. */
 function datasetFits(
@@ -37,7 +37,9 @@ function datasetFits(
 
 /** Reads `path` (an .onnx file, or a TF.js Layers folder / model.json) and describes it. */
 export async function inspectModelFile(project: ProjectDb, path: string): Promise<ModelFileInfo> {
-  const name = basename(path)
+  const file = basename(path)
+  // Messages name the model as its import would (the file's name without .onnx).
+  const name = importedModelName(path)
   if (modelFormatOf(path) === 'layers') {
     const m = await importLayersModel(path)
     const { inputShape, numClasses } = m.architecture
@@ -71,7 +73,7 @@ export async function inspectModelFile(project: ProjectDb, path: string): Promis
   try {
     // The full import with the file's own defaults: the class count, and every refusal the
     // import itself would give (operators, values, output shape) before the form is filled in.
-    resolvePreprocessing({}, inferred, dims, name)
+    resolvePreprocessing({}, inferred, dims, file)
   } catch (err) {
     if (!(err instanceof OnnxImportError)) throw err
     return {
@@ -85,7 +87,7 @@ export async function inspectModelFile(project: ProjectDb, path: string): Promis
       warnings: parsed.warnings
     }
   }
-  const imported = importParsed(parsed, name)
+  const imported = importParsed(parsed, file)
   const a = imported.architecture
   return {
     ...base,

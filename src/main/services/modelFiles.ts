@@ -23,6 +23,9 @@ export interface ModelExportResult {
   files: string[]
   /** Largest |logit difference| between the written model read back and the stored one. */
   maxAbsDiff: number
+  /** TF.js Layers: the model.json and the weight files (as `files`, split; what scripts read). */
+  modelJson?: string
+  weightFiles?: string[]
 }
 
 /** Where an ONNX export goes: the path itself (a .onnx file), or `<name>.onnx` inside a folder. */
@@ -73,7 +76,9 @@ export async function exportModelFiles(
         runId,
         format,
         files: [out.modelJson, ...out.weightFiles],
-        maxAbsDiff: out.maxAbsDiff
+        maxAbsDiff: out.maxAbsDiff,
+        modelJson: out.modelJson,
+        weightFiles: out.weightFiles
       }
     }
     finishRun(db, runId, { status: 'done', results: result })

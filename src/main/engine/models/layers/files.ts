@@ -16,7 +16,7 @@ import { tf } from '../../tf'
  * `detail` keeps technical specifics (a parser's text, an errno) for the log.
  */
 export class LayersFormatError extends Error {
-  override name = 'LayersFormatError'
+  override readonly name = 'LayersFormatError'
   readonly detail?: string
   constructor(message: string, options?: { cause?: unknown; detail?: string }) {
     super(message, options)

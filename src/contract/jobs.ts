@@ -23,7 +23,9 @@ export const JOB_CHANNELS = {
   'saliency-pgd': 'explain.saliencyPgd',
   'model-import': 'models.import',
   'model-export': 'models.export',
-  'model-inspect': 'models.inspect'
+  'model-inspect': 'models.inspect',
+  plan: 'plans.run',
+  'plan-resume': 'plans.resume'
 } as const satisfies Record<JobKind, Channel>
 
 /** A job's arguments: the request of the channel that starts it. */
@@ -41,7 +43,8 @@ export const RERUNNABLE_KINDS = [
   'explain',
   'explain-adversarial',
   'sanity',
-  'saliency-pgd'
+  'saliency-pgd',
+  'plan'
 ] as const satisfies readonly JobKind[]
 export type RerunnableKind = (typeof RERUNNABLE_KINDS)[number]
 
@@ -77,6 +80,17 @@ export interface JobResults {
   }
   'model-export': { runId: number; files: string[] }
   'model-inspect': ModelFileInfo
+  /** The plan's run (also after a resume: the same run goes on), its status and its models. */
+  plan: PlanJobResult
+  'plan-resume': PlanJobResult
+}
+
+export interface PlanJobResult {
+  runId: number
+  /** 'done' (every model trained and evaluated) or 'cancelled' (resumable). */
+  status: string
+  trained: number
+  total: number
 }
 
 export type JobResult<K extends JobKind> = JobResults[K]

@@ -21,6 +21,7 @@ import { similarityReport, trainModel } from '../services/models'
 import { flag, UsageError, type Values } from './args'
 import { command, dataset, seed, type CommandRunner } from './command'
 import { MODEL_COMMANDS } from './modelCommands'
+import { PLAN_COMMANDS } from './planCommands'
 import { defenseTableText, sweepText } from './audit'
 import {
   explanationSummary,
@@ -31,6 +32,7 @@ import {
   sanityText
 } from './explain'
 import { pct } from './output'
+import { TRAIN_SETTING_FLAGS, TRAIN_SETTING_USAGE } from './trainFlags'
 
 const fixedHead = flag('fixedSizeHead')
 const methods = flag('methods', 'list')
@@ -82,10 +84,12 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
 
   ...MODEL_COMMANDS,
 
+  ...PLAN_COMMANDS,
+
   train: command({
     channel: 'models.train',
     usage: `  train F --dataset ID --arch A --name N [--reference ID --lambda L --penalty P]
-          [--epochs N --batch N --lr X --seed N --train-samples N --val-samples N --eval-every N --patience N]
+          ${TRAIN_SETTING_USAGE}
                           ordinary (λ = 0) or orthogonal training against a reference`,
     flags: {
       name: flag('name'),
@@ -93,15 +97,7 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
       arch: flag('architecture'),
       reference: flag('referenceId', 'int'),
       lambda: flag('lambda', 'number'),
-      penalty: flag('penaltyForm'),
-      epochs: flag('epochs', 'int'),
-      batch: flag('batchSize', 'int'),
-      lr: flag('learningRate', 'number'),
-      seed,
-      'train-samples': flag('trainLimit', 'int'),
-      'val-samples': flag('valLimit', 'int'),
-      'eval-every': flag('validateEvery', 'int'),
-      patience: flag('patience', 'int')
+      ...TRAIN_SETTING_FLAGS
     },
     async run(project, request, _values, ctx) {
       const result = await trainModel(project, request, { onProgress: ctx.progress })

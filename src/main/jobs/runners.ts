@@ -61,5 +61,7 @@ export const jobRunners: { [K in JobKind]: JobRunner<K> } & JobRunners = {
   'saliency-pgd': runner('saliency-pgd'),
   'model-import': runner('model-import'),
   'model-export': runner('model-export'),
-  'model-inspect': runner('model-inspect')
+  'model-inspect': runner('model-inspect'),
+  plan: runner('plan'),
+  'plan-resume': runner('plan-resume')
 }

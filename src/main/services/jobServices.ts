@@ -23,6 +23,7 @@ import { exportModelFiles } from './modelFiles'
 import { inspectModelFile } from './modelFileInfo'
 import { importModel } from './modelImport'
 import { similarityReport, trainModel } from './models'
+import { resumePlan, runPlan, type PlanOutcome } from './plans/run'
 
 /** A job kind's service: its request in, its job result out. */
 export type JobService<K extends JobKind> = (
@@ -80,7 +81,14 @@ export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
     return { runId: r.runId, files: r.files }
   },
   // Reads a model file for the import form; runs on the interactive lane, stores nothing.
-  'model-inspect': (project, request) => inspectModelFile(project, request.path)
+  'model-inspect': (project, request) => inspectModelFile(project, request.path),
+  plan: async (project, request, hooks) => planJobResult(await runPlan(project, request, hooks)),
+  'plan-resume': async (project, request, hooks) =>
+    planJobResult(await resumePlan(project, request, hooks))
+}
+
+function planJobResult(o: PlanOutcome): JobResults['plan'] {
+  return { runId: o.runId, status: o.status, trained: o.trained, total: o.total }
 }
 
 /** Runs a job in this process (the worker, the command line): its kind's service on its request. */

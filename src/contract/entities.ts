@@ -103,6 +103,8 @@ export interface ModelSummary {
   fitsDatasets: number[]
   /** Validation images its stored accuracy rests on, when recorded. */
   accuracyImages: number | null
+  /** Wilson 95 % interval of the accuracy over those images. */
+  accuracyCi95: [number, number] | null
   /** Formats it can be exported to: a model trained in the app (or a TF.js import) both; an ONNX import none. */
   exportFormats: ModelFormat[]
   /**
@@ -245,13 +247,27 @@ export interface GalleryItem {
 /** Source, ordinary (λ = 0 or another reference) or orthogonal to the source (λ > 0). */
 export type ModelKind = 'source' | 'ordinary' | 'orthogonal'
 
+/** One point of a curve: the fooling ratio, the images fooled of the total, its 95 % interval. */
+export interface SweepPoint {
+  epsilon: number
+  foolingRatio: number
+  /** Images fooled of `total` (filled in when read; older runs stored the ratio only). */
+  fooled?: number
+  total?: number
+  /** Wilson 95 % interval over the `total` images. */
+  ci95?: [number, number]
+}
+
 export interface SweepCurve {
   attack: string
   modelId: number
   modelName: string
   role: 'source' | 'target'
+  /** From the model's own lineage: 'orthogonal' is orthogonal to its own reference, whatever the source. */
   kind: ModelKind
-  points: { epsilon: number; foolingRatio: number }[]
+  /** An orthogonal model's own reference (it may differ from the source: Figure 6.7). */
+  orthogonalTo?: number | null
+  points: SweepPoint[]
 }
 
 export interface AttackSweepResult {
@@ -263,8 +279,16 @@ export interface AttackSweepResult {
 /** Table 6.3: rows are defense variants, columns clean / attack@ε per model. */
 export interface DefenseTableResult {
   runId: number
+  /** Samples every value rests on. */
+  sampleCount?: number
   columns: { key: string; label: string }[]
-  rows: { key: string; label: string; values: Record<string, number | null> }[]
+  rows: {
+    key: string
+    label: string
+    values: Record<string, number | null>
+    /** Wilson 95 % interval of each value over the samples. */
+    ci95?: Record<string, [number, number] | null>
+  }[]
 }
 
 /** δ between two models over validation images (Tables 6.1 / 6.2), with both accuracies. */
@@ -280,6 +304,9 @@ export interface SimilarityResult {
   count: number
   accuracyA: number
   accuracyB: number
+  /** Wilson 95 % intervals of the accuracies over the `count` images. */
+  accuracyCi95A?: [number, number]
+  accuracyCi95B?: [number, number]
 }
 
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled'

@@ -9,24 +9,34 @@ import type { DefenseTableOutcome } from '../services/audits/defenseTable'
 import { writeReport } from '../services/report'
 import type { Values } from './args'
 import { table } from './output'
+import { ratioInterval } from '../services/intervals'
 
 const pct1 = (r: number | undefined) => (r === undefined ? '—' : (100 * r).toFixed(1))
+/** A ratio of `n` images in % with its 95 % Wilson interval: "12.0 [8.1, 17.3]". */
+function pct1Ci(r: number | undefined | null, n: number | undefined): string {
+  if (r === undefined || r === null) return '—'
+  const ci = ratioInterval(r, n)
+  return ci ? `${pct1(r)} [${pct1(ci[0])}, ${pct1(ci[1])}]` : pct1(r)
+}
 const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
 
 /** One compact table per attack: rows ε (%), columns each model's fooling ratio (%). */
 export function sweepTables(
-  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'>
+  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'> & { sampleCount?: number }
 ): string {
   return r.attacks
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
       return (
-        `${attack.toUpperCase()}: fooling ratio (%)\n` +
+        `${attack.toUpperCase()}: fooling ratio (%) [95 % interval over the images, Wilson]\n` +
         table(
           ['ε (%)', ...curves.map((c) => `${c.kind} (${c.modelName})`)],
           r.epsilons.map((e) => [
             epsPct(e),
-            ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))
+            ...curves.map((c) => {
+              const p = c.points.find((q) => q.epsilon === e)
+              return pct1Ci(p?.foolingRatio, p?.total ?? r.sampleCount)
+            })
           ])
         )
       )
@@ -35,12 +45,16 @@ export function sweepTables(
 }
 
 /** Table 6.3 as text: fooling ratios in %, best (lowest) per column starred. */
-export function defenseText(r: Pick<DefenseTableOutcome, 'columns' | 'rows'>): string {
+export function defenseText(
+  r: Pick<DefenseTableOutcome, 'columns' | 'rows'> & { sampleCount?: number }
+): string {
   return table(
     ['Defense', ...r.columns.map((c) => c.label)],
     r.rows.map((row) => [
       row.label,
-      ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)
+      ...r.columns.map(
+        (c) => `${pct1Ci(row.values[c.key], r.sampleCount)}${row.best[c.key] ? '*' : ''}`
+      )
     ])
   )
 }
@@ -50,7 +64,7 @@ export function sweepText(outcome: AttackSweepOutcome): string {
 }
 
 export function defenseTableText(outcome: DefenseTableOutcome): string {
-  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio %, * = best per column; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
+  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio % [95 % Wilson interval], * = best per column; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
 }
 
 export function reportCommand(

@@ -19,7 +19,7 @@ import { THESIS_ATTACKS } from '../services/audits/settings'
 import { writeReport } from '../services/report'
 import { defined, fieldsFromFlags, flag, validated, type Flags, type Values } from './args'
 import { defenseText, sweepTables } from './audit'
-import { log, pct, progressPrinter, table } from './output'
+import { log, pctCi, progressPrinter, table } from './output'
 
 export interface DemoOptions {
   projectPath?: string
@@ -106,6 +106,8 @@ export interface DemoModelRow {
   seed: number
   status: string
   valAccuracy: number
+  /** Validation images the accuracy rests on (its 95 % interval's n). */
+  accuracyImages: number
   /** δ to the reference, mean ± std over the validation subset (NaN for the reference). */
   delta: { mean: number; std: number; meanAbs: number }
   trainSeconds: number
@@ -225,6 +227,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         seed,
         status: r.status,
         valAccuracy: r.valAccuracy,
+        accuracyImages: r.accuracyImages,
         delta: sim
           ? { mean: sim.mean, std: sim.std, meanAbs: sim.meanAbs }
           : { mean: NaN, std: NaN, meanAbs: NaN },
@@ -247,7 +250,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
             'λ',
             'Similarity δ (mean ± std)',
             'mean |δ|',
-            'Val. acc.',
+            'Val. acc. [95 % CI]',
             'status',
             'train s'
           ],
@@ -259,7 +262,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
               ? `${r.delta.mean.toFixed(4)} ± ${r.delta.std.toFixed(4)}`
               : '— (itself)',
             Number.isFinite(r.delta.meanAbs) ? r.delta.meanAbs.toFixed(4) : '—',
-            pct(r.valAccuracy),
+            pctCi(r.valAccuracy, r.accuracyImages),
             r.status,
             r.trainSeconds.toFixed(0)
           ])

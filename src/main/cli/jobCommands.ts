@@ -31,7 +31,7 @@ import {
   sanitySummary,
   sanityText
 } from './explain'
-import { pct } from './output'
+import { pctCi } from './output'
 import { TRAIN_SETTING_FLAGS, TRAIN_SETTING_USAGE } from './trainFlags'
 
 const fixedHead = flag('fixedSizeHead')
@@ -104,7 +104,7 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
       ctx.emit(
         result,
         () =>
-          `Model ${result.modelId} ${result.status}: validation accuracy ${pct(result.valAccuracy)}` +
+          `Model ${result.modelId} ${result.status}: validation accuracy ${pctCi(result.valAccuracy, result.accuracyImages)} of ${result.accuracyImages} images` +
           (result.delta
             ? `, δ to reference ${result.delta.mean.toFixed(4)} ± ${result.delta.std.toFixed(4)}`
             : '') +
@@ -129,7 +129,7 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
       ctx.emit(
         r,
         () =>
-          `δ = ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (mean |δ| ${r.meanAbs.toFixed(4)}) over ${r.count} validation images; accuracy ${pct(r.accuracyA)} / ${pct(r.accuracyB)}`
+          `δ = ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (mean |δ| ${r.meanAbs.toFixed(4)}) over ${r.count} validation images; accuracy ${pctCi(r.accuracyA, r.count)} / ${pctCi(r.accuracyB, r.count)} (95 % Wilson intervals)`
       )
       return 0
     }

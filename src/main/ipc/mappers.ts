@@ -7,6 +7,7 @@ import { fittingDatasetIds, modelFitOf } from '../services/compatibility'
 import { datasetOf } from '../services/datasets'
 import { declaredPreprocessing } from '../services/modelFileRead'
 import { isImported, trainingOf } from '../services/modelRoles'
+import { accuracyImagesOf, ratioInterval } from '../services/intervals'
 
 export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
   const ds = datasetOf(project, d.id)
@@ -59,8 +60,21 @@ export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[
     status: m.status,
     origin: isImported(m) ? 'imported' : 'trained',
     createdAt: m.createdAt,
-    accuracyImages: num(metrics.accuracyImages),
+    ...accuracyOf(m, datasets),
     ...shapeAndFormat(m, datasets)
+  }
+}
+
+/** The accuracy's images and its Wilson interval over them. */
+function accuracyOf(
+  m: StoredModel,
+  datasets: readonly StoredDataset[]
+): Pick<ModelSummary, 'accuracyImages' | 'accuracyCi95'> {
+  const accuracy = (m.metrics as { valAccuracy?: unknown } | undefined)?.valAccuracy
+  const images = accuracyImagesOf(m, datasets)
+  return {
+    accuracyImages: images,
+    accuracyCi95: ratioInterval(typeof accuracy === 'number' ? accuracy : null, images)
   }
 }
 

@@ -11,6 +11,7 @@ import {
   renderReport,
   similarityCsv,
   sweepCsv,
+  toCsv,
   type ReportData,
   type ReportDefenseTable,
   type ReportGalleryItem,
@@ -24,13 +25,18 @@ import type { AttackSweepRequest, SimilarityRequest } from '../../contract/reque
 import { galleryGridPng } from '../engine/render/grid'
 import { amplifiedPerturbation } from '../engine/render/perturbation'
 import { floatPngDataUrl } from '../engine/render/png'
+import type { PlanResult } from '../../contract/plans'
+import { accuracyImagesOf } from './intervals'
+import { planCsvFiles, planSections, reportedPlans } from './plans/reportSection'
 import {
   getProjectMeta,
   getRun,
+  listDatasets,
   listModels,
   listRuns,
   type ProjectDb,
   type RunRecord,
+  type StoredDataset,
   type StoredModel
 } from '../store'
 import { galleryOf } from './audits/gallery'
@@ -54,7 +60,11 @@ export interface ReportOptions {
  * A model's role: orthogonal when trained with λ > 0 against a reference; reference when
  * another model of the project was trained against it; otherwise an ordinary model.
  */
-function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
+function modelRow(
+  m: StoredModel,
+  referencedIds: Set<number>,
+  datasets: readonly StoredDataset[]
+): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
   const lambda = trainingOf(m).lambda
   const kind: ReportModel['kind'] =
@@ -72,6 +82,7 @@ function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
     lambda,
     referenceId: m.referenceModelId,
     accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
+    accuracyImages: accuracyImagesOf(m, datasets),
     delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null
   }
 }
@@ -100,17 +111,24 @@ function sweepSource(run: RunRecord): number {
   return Number(request?.sourceId ?? (run.config as { sourceModelId?: unknown }).sourceModelId)
 }
 
-/** The extra sections: the ones given, else the project's latest explanations (if any). */
+/**
+ * The extra sections: the ones given, else the project's plans (Table 6.2, Figures 6.6 / 6.7)
+ * and its latest explanations (if any).
+ */
 function sectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
   if (options.sections) return options.sections
   const explanations = latestExplanationsSection(project)
-  return explanations ? [explanations] : []
+  return [
+    ...planSections(reportedPlans(project, options.runIds)),
+    ...(explanations ? [explanations] : [])
+  ]
 }
 
 /** Everything the report shows, read from the project (no computation beyond encoding). */
 export function collectReport(project: ProjectDb, options: ReportOptions = {}): ReportData {
   const runs = runsOf(project, options.runIds)
   const models = listModels(project.db)
+  const datasets = listDatasets(project.db)
   const nameOf = (id: unknown) =>
     models.find((m) => m.id === Number(id))?.name ?? `model ${String(id)}`
   const gallerySamples = options.gallerySamples ?? 4
@@ -156,7 +174,8 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
       // Colour by what the model is (source / ordinary / orthogonal), as Figure 6.5 does.
       curves: res.curves.map((c) => {
         const m = models.find((x) => x.id === c.modelId)
-        return { ...c, role: c.kind ?? (m ? kindOf(m, source) : c.role) }
+        // From the model's lineage as it stands (older sweeps stored a source-relative kind).
+        return { ...c, role: m ? kindOf(m, source) : (c.kind ?? c.role) }
       })
     })
     const items = galleryOf(project, r.id)
@@ -213,7 +232,8 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     models: models.map((m) =>
       modelRow(
         m,
-        new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null))
+        new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null)),
+        datasets
       )
     ),
     similarity,
@@ -239,11 +259,12 @@ export function buildReportHtml(project: ProjectDb, options: ReportOptions = {})
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
-export function reportCsvFiles(data: ReportData): Record<string, string> {
+export function reportCsvFiles(data: ReportData, plans: readonly PlanResult[] = []): Record<string, string> {
   const files: Record<string, string> = { 'models.csv': modelsCsv(data.models) }
   if (data.similarity.length) files['similarity.csv'] = similarityCsv(data.similarity)
   for (const s of data.sweeps) files[`attack-sweep-${s.runId}.csv`] = sweepCsv(s)
   for (const t of data.defenseTables) files[`defense-table-${t.runId}.csv`] = defenseCsv(t)
+  Object.assign(files, planCsvFiles(plans, toCsv))
   return files
 }
 
@@ -267,7 +288,8 @@ export function writeReport(
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })
-    for (const [name, text] of Object.entries(reportCsvFiles(data))) {
+    const plans = options.sections ? [] : reportedPlans(project, options.runIds)
+    for (const [name, text] of Object.entries(reportCsvFiles(data, plans))) {
       const p = join(options.csvDir, name)
       writeFileSync(p, text)
       files.push(p)

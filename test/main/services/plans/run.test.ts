@@ -23,6 +23,7 @@ import { trainModel } from '../../../../src/main/services/models'
 import { resumePlan, runPlan } from '../../../../src/main/services/plans/run'
 import type { PlanState } from '../../../../src/main/services/plans/state'
 import { planResult } from '../../../../src/main/services/plans/table'
+import { buildReportHtml, writeReport } from '../../../../src/main/services/report'
 import {
   createProject,
   getRun,
@@ -120,6 +121,23 @@ describe('a small plan through the services', () => {
     const orth = listModels(project.db).find((m) => m.name === 'S · cnn λ=30 · seed 2')!
     expect(orth.referenceModelId).toBe(state.referenceId)
     expect(orth.status).toBe('ready')
+  })
+
+  it('goes into the HTML report as Table 6.2 and Figure 6.6 (error bars), with its CSVs', () => {
+    const html = buildReportHtml(project)
+    expect(html).toContain('id="plan-table"')
+    expect(html).toContain('Experiment plans: λ and seeds (Table 6.2)')
+    expect(html).toMatch(/Figure 6\.6 — plan “S”: crafted on S · reference \(cnn\)/)
+    // Error bars: a vertical stroke with two caps per point of the figure.
+    expect(html).toMatch(/<path d="M[\d.]+ [\d.]+V[\d.]+M/)
+    const r = planResult(getRun(project.db, runId)!, listModels(project.db))
+    const cell = r.rows[0]!.fooling.pgd!['0.3']!
+    const shown = `${(100 * cell.mean).toFixed(1)} ± ${(100 * cell.std!).toFixed(1)} <small>[${(100 * cell.ci95![0]).toFixed(1)}–${(100 * cell.ci95![1]).toFixed(1)}]</small>`
+    expect(html).toContain(shown)
+    const out = join(dir, 'csv')
+    const { files } = writeReport(project, join(dir, 'report.html'), { csvDir: out })
+    expect(files).toContain(join(out, `plan-${runId}-table.csv`))
+    expect(files).toContain(join(out, `plan-${runId}-figures.csv`))
   })
 
   it('refuses to resume a plan that is done', async () => {

@@ -245,11 +245,15 @@ export const idxImporter: DatasetImporter = {
     }
     const { pairs, unpaired } = await findPairs(dir, options.files)
     if (pairs.length === 0) {
+      // With picked files, say what to pick as well (the folder takes every pair in it).
+      const pick = options.files ? '; pick it as well, or the whole folder' : ''
       throw new ImportError(
         unpaired[0] ?? path,
         unpaired.length > 0
-          ? 'IDX images without a matching *-labels-idx1-ubyte file'
-          : 'no *-images-idx3-ubyte / *-labels-idx1-ubyte pair found'
+          ? `IDX images without a matching *-labels-idx1-ubyte file${pick}`
+          : options.files
+            ? `no *-images-idx3-ubyte file picked with these labels${pick}`
+            : 'no *-images-idx3-ubyte / *-labels-idx1-ubyte pair found'
       )
     }
     const policy = new BadFilePolicy(options.onBadFile)

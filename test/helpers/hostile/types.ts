@@ -1,7 +1,8 @@
 /**
  * The hostile-input campaign (issue 19): families of corrupt and malicious inputs, each case
  * written into its own folder by a seeded generator, then run through the same entry points a
- * user reaches (the dataset import service, the model import, the project open).
+ * user reaches (the dataset import service; the model import through the engine, the import
+ * service and the command line's `model import`; the project open).
  */
 
 /** What a correct program does with the case. */
@@ -14,6 +15,8 @@ export interface HostileCase {
   kind: 'dataset' | 'model' | 'project'
   /** Dataset cases: the import source, as the CLI and the window name it. */
   source?: 'imageFolder' | 'idx' | 'cifar10'
+  /** Model cases: a TF.js Layers folder (the default) or an ONNX file. */
+  format?: 'layers' | 'onnx'
   /** What is handed to the importer or to openProject. */
   path: string
   /** A refusal must name one of these (or `path`). */

@@ -83,6 +83,10 @@ export interface CaseResult {
   peakMb?: number
 }
 
-/** Library internals and errno codes that must never reach a user's message. */
+/**
+ * Library internals, errno codes and stack text that must never reach a user's message. "NaN"
+ * is allowed only where a message names the non-finite value it found ("NaN or Inf", "NaN at
+ * element 5"), not where a computation printed one.
+ */
 export const LEAK =
-  /\b(E[A-Z]{4,}|SQLITE_[A-Z_]+|ERR_[A-Z_]+|Z_[A-Z_]+)\b|have should not go down|waitng|Unexpected token|Unexpected end of JSON|\bat [\w.<>]+ \(|TypeError|RangeError|ReferenceError|SyntaxError|\bundefined\b|\bNaN\b(?! or Inf)|\[object |Cannot read prop|is not a function|Maximum call stack|\bzlib\b|\binflate\b|invalid (stored|distance|code|block)|incorrect (header|data) check|unexpected end of file/
+  /\b(E[A-Z]{4,}|SQLITE_[A-Z_]+|ERR_[A-Z_]+|Z_[A-Z_]+)\b|have should not go down|waitng|Unexpected token|Unexpected end of JSON|\bat [\w.<>]+ \(|\.(ts|js|mjs|cjs):\d+|\b\w*Error: |TypeError|RangeError|ReferenceError|SyntaxError|\bundefined\b|\bNaN\b(?! or Inf| at element)|\[object |Cannot read prop|is not a function|Maximum call stack|\bzlib\b|\binflate\b|invalid (stored|distance|code|block)|incorrect (header|data) check|unexpected end of file/

@@ -1,7 +1,13 @@
 /** Reading a finished run's results back in the contract's shapes. */
 import { ContractError } from '../../contract/errors'
 import type { AttackSweepResult, DefenseTableResult } from '../../contract/entities'
-import { getRun, type ProjectDb, type RunRecord, type StoredModel } from '../store'
+import {
+  getRun,
+  RecordNotFoundError,
+  type ProjectDb,
+  type RunRecord,
+  type StoredModel
+} from '../store'
 import {
   defenseRowsWithIntervals,
   ratioInterval,
@@ -11,7 +17,7 @@ import { planCsvLines } from '../services/plans/csv'
 
 export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
   const run = getRun(project.db, runId)
-  if (!run) throw new ContractError('not-found', `No run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   if (kind && run.kind !== kind)
     throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
   return run

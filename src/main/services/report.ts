@@ -37,7 +37,8 @@ import {
   type ProjectDb,
   type RunRecord,
   type StoredDataset,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../store'
 import { galleryOf } from './audits/gallery'
 import { latestExplanationsSection } from './explain/reportSection'
@@ -96,7 +97,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       .reverse()
   return ids.map((id) => {
     const run = getRun(project.db, id)
-    if (!run) throw new RangeError(`No run with id ${id} in this project`)
+    if (!run) throw new RecordNotFoundError('run', id)
     if (run.status !== 'done')
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`

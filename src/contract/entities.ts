@@ -389,6 +389,9 @@ export interface PgdSummaryView {
   meanL2: number
   meanLinf: number
   foolingRate: number
+  /** Images the fooling rate rests on, and its Wilson 95 % interval over them. */
+  images: number
+  foolingCi95: [number, number] | null
   meanFoolingConfidence: number
 }
 

@@ -140,7 +140,7 @@ export function planText(r: PlanResult): string {
       const eps = curves[0]?.points.map((p) => p.epsilon) ?? []
       lines.push('')
       lines.push(
-        `${fig}: ${a.toUpperCase()} crafted on ${f.sourceName} (${f.sourceArch}), fooling ratio (%) over ${f.sampleCount} images`
+        `${fig}: ${a.toUpperCase()} crafted on ${f.sourceName.includes(f.sourceArch) ? f.sourceName : `${f.sourceName} (${f.sourceArch})`}, fooling ratio (%) over ${f.sampleCount} images`
       )
       lines.push(
         table(

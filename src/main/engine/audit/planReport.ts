@@ -9,6 +9,9 @@ import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
 
 const pct = (v: number) => (100 * v).toFixed(1)
 
+/** A model's name with its architecture, unless the name says it already. */
+const named = (name: string, arch: string) => (name.includes(arch) ? name : `${name} (${arch})`)
+
 /** "86.5 ± 0.3 [85.8–87.2]" (ratios in %) or "0.512 ± 0.020 [0.46–0.56]". */
 export function planStatHtml(s: PlanStat | null | undefined, percent: boolean): string {
   if (!s || !Number.isFinite(s.mean)) return '—'
@@ -48,7 +51,7 @@ export function planTableHtml(r: PlanResult): string {
   ])
   const ref = r.reference
   const refLine = ref
-    ? `<p>Reference: ${escapeXml(ref.name)} (${escapeXml(ref.arch)}), validation accuracy ${ref.valAccuracy !== null ? pct(ref.valAccuracy) : '—'} %${ref.accuracyCi95 ? ` [${pct(ref.accuracyCi95[0])}–${pct(ref.accuracyCi95[1])}]` : ''} of ${ref.accuracyImages ?? '?'} images.</p>`
+    ? `<p>Reference: ${escapeXml(named(ref.name, ref.arch))}, validation accuracy ${ref.valAccuracy !== null ? pct(ref.valAccuracy) : '—'} %${ref.accuracyCi95 ? ` [${pct(ref.accuracyCi95[0])}–${pct(ref.accuracyCi95[1])}]` : ''} of ${ref.accuracyImages ?? '?'} images.</p>`
     : ''
   const caption = `Plan “${escapeXml(r.name)}” (run ${r.runId}, ${escapeXml(r.status)}): ${r.progress.trained} of ${r.progress.total} models${r.seconds !== null ? `, ${r.seconds.toFixed(0)} s` : ''}. Mean ± std over seeds [95 % interval]; δ is each model's mean cosine to the reference, “within” the spread over images inside a model.`
   const main = table(
@@ -164,7 +167,7 @@ export function planFiguresHtml(r: PlanResult): string {
           )
         )
         .join('\n')
-      return `<h3>${fig} — plan “${escapeXml(r.name)}”: crafted on ${escapeXml(f.sourceName)} (${escapeXml(f.sourceArch)}), ${f.sampleCount} images correct on every model</h3><div class="figs">${svgs}</div>`
+      return `<h3>${fig} — plan “${escapeXml(r.name)}”: crafted on ${escapeXml(named(f.sourceName, f.sourceArch))}, ${f.sampleCount} images correct on every model</h3><div class="figs">${svgs}</div>`
     })
     .join('\n')
 }

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'forbidden-path',
   'cancelled',
   'busy',
+  /** A delete that would take other things with it, asked without `withDependents`. */
+  'has-dependents',
   'unauthorized',
   'internal'
 ] as const

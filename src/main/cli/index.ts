@@ -20,6 +20,7 @@ import { defined, UsageError, type Values } from './args'
 import { reportCommand } from './audit'
 import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
 import { JOB_COMMANDS, type CliContext } from './jobCommands'
+import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
 import { pct, progressPrinter, table } from './output'
 import { RERUN_USAGE, rerunCommand } from './rerun'
 
@@ -37,6 +38,7 @@ ${DEMO_USAGE}
 ${Object.values(JOB_COMMANDS)
   .map((c) => c.usage)
   .join('\n')}
+${LIFECYCLE_USAGE}
 ${RERUN_USAGE}
   report F [--out report.html] [--csv-dir DIR]
                           self-contained HTML audit report (+ CSV of every table)
@@ -63,6 +65,7 @@ const valueFlags = new Set([
 ])
 const options = {
   json: { type: 'boolean' },
+  'with-dependents': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries([...valueFlags].map((f) => [f, { type: 'string' as const }]))
@@ -118,6 +121,9 @@ export async function main(argv: string[]): Promise<number> {
     const file = JOB_COMMANDS[`${command} ${sub}`] ? rest[0] : sub
     return withProject(file, true, (p) => job.execute(p, v, ctx))
   }
+
+  const lifecycle = LIFECYCLE_COMMANDS[`${command} ${sub}`]
+  if (lifecycle) return withProject(rest[0], true, (p) => lifecycle.execute(p, v, ctx))
 
   switch (command) {
     case 'demo': {
@@ -183,7 +189,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown dataset command "${sub ?? ''}" (import, list)`)
+      throw new UsageError(
+        `unknown dataset command "${sub ?? ''}" (import, list, rename, delete)`
+      )
     case 'model':
       if (sub === 'list') {
         return withProject(rest[0], false, (p) => {
@@ -211,7 +219,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown model command "${sub ?? ''}" (list, export, import)`)
+      throw new UsageError(
+        `unknown model command "${sub ?? ''}" (list, export, import, rename, delete)`
+      )
     case 'runs':
       return withProject(sub, false, (p) => {
         const runs = listRuns(p.db, defined({ kind: v.kind as string | undefined }))

@@ -3,7 +3,7 @@ import type { DatasetSummary, ModelSummary, RunSummary } from '../../contract/en
 import { classCounts } from '../engine/data/split'
 import type { ProjectDb, RunRecord, StoredDataset, StoredModel, StoredRun } from '../store'
 import { datasetOf } from '../services/datasets'
-import { isImported, trainingOf } from '../services/modelRoles'
+import { isImported, isUsable, trainingOf } from '../services/modelRoles'
 
 export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
   const ds = datasetOf(project, d.id)
@@ -27,7 +27,26 @@ export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetS
 
 type Json = Record<string, unknown>
 
-export function toModelSummary(m: StoredModel): ModelSummary {
+/** The validation images a training's accuracy checks used: its cap, at most the split. */
+function accuracyImages(m: StoredModel, validationCount: number | undefined): number | null {
+  if (validationCount === undefined || isImported(m)) return null
+  const config = (m.trainingConfig ?? {}) as { resolved?: { valLimit?: unknown } }
+  const cap = config.resolved?.valLimit
+  // The engine reads a cap of 0 as "all".
+  return typeof cap === 'number' && cap > 0 ? Math.min(cap, validationCount) : validationCount
+}
+
+function epochsPlanned(m: StoredModel): number | null {
+  const config = (m.trainingConfig ?? {}) as { resolved?: { epochs?: unknown }; epochs?: unknown }
+  const epochs = config.resolved?.epochs ?? config.epochs
+  return typeof epochs === 'number' ? epochs : null
+}
+
+/**
+ * A stored model as the window shows it. `validationCount` (of its dataset, when still there)
+ * says how many images its accuracy rests on.
+ */
+export function toModelSummary(m: StoredModel, validationCount?: number): ModelSummary {
   const arch = (m.architecture ?? {}) as Json
   const metrics = (m.metrics ?? {}) as Json
   const delta = metrics.delta as { mean?: number } | undefined
@@ -40,7 +59,8 @@ export function toModelSummary(m: StoredModel): ModelSummary {
     name: m.name,
     architecture: String(arch.arch ?? 'model'),
     datasetId: m.datasetId,
-    accuracy: num(metrics.valAccuracy),
+    // A training cut by a crash has no final metrics; its checkpoint's accuracy is the model's.
+    accuracy: num(metrics.valAccuracy) ?? m.checkpoint?.valAccuracy ?? null,
     lambda: training.lambda,
     penaltyForm: training.penaltyForm,
     referenceId: m.referenceModelId,
@@ -50,6 +70,11 @@ export function toModelSummary(m: StoredModel): ModelSummary {
         ? (collapse?.message ?? 'Training collapsed (accuracy near chance or vanishing gradients)')
         : null,
     status: m.status,
+    usable: isUsable(m),
+    checkpoint: m.checkpoint,
+    epochsRun: m.epochsRecorded,
+    epochsPlanned: epochsPlanned(m),
+    accuracyImages: accuracyImages(m, validationCount),
     origin: isImported(m) ? 'imported' : 'trained',
     createdAt: m.createdAt
   }

@@ -1,10 +1,18 @@
 /** Models: list, history, training and similarity (jobs), TF.js import/export (SPEC §2.3–2.4). */
 import { ContractError } from '../../contract/errors'
-import { listModelHistory, listModels } from '../store'
+import { listDatasets, listModelHistory, listModels, type ProjectDb } from '../store'
 import { importedModelName } from '../services/modelFiles'
 import { requireJobs, requireProject, runAndWait } from './context'
 import { toModelSummary } from './mappers'
 import type { Handlers } from './types'
+
+/** Every model as the window shows it, with the validation images its accuracy rests on. */
+function modelSummaries(project: ProjectDb) {
+  const validation = new Map(listDatasets(project.db).map((d) => [d.id, d.validationCount]))
+  return listModels(project.db).map((m) =>
+    toModelSummary(m, m.datasetId !== null ? validation.get(m.datasetId) : undefined)
+  )
+}
 
 export const modelHandlers: Handlers<
   | 'models.list'
@@ -14,7 +22,7 @@ export const modelHandlers: Handlers<
   | 'models.import'
   | 'models.export'
 > = {
-  'models.list': (_args, ctx) => listModels(requireProject(ctx).db).map(toModelSummary),
+  'models.list': (_args, ctx) => modelSummaries(requireProject(ctx)),
 
   'models.history': ({ modelId }, ctx) =>
     listModelHistory(requireProject(ctx).db, modelId).map((h) => ({
@@ -48,7 +56,7 @@ export const modelHandlers: Handlers<
     const m = listModels(project.db).find((x) => x.id === r.modelId)
     if (!m)
       throw new ContractError('internal', `The imported model ${r.modelId} is not in the project`)
-    return toModelSummary(m)
+    return modelSummaries(project).find((x) => x.id === m.id)!
   },
 
   'models.export': async (args, ctx) => {

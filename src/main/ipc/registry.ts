@@ -15,6 +15,7 @@ import { defenseHandlers } from './defenses'
 import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
+import { lifecycleHandlers } from './lifecycle'
 import { toErrorData } from '../jobs/workerLoop'
 
 export const handlers: Handlers<Channel> = {
@@ -25,6 +26,7 @@ export const handlers: Handlers<Channel> = {
   ...defenseHandlers,
   ...resultHandlers,
   ...explainHandlers,
+  ...lifecycleHandlers,
   ...systemHandlers
 }
 

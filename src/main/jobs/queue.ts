@@ -153,6 +153,13 @@ export class JobQueue {
     return [...this.jobs.values()].map((r) => ({ ...r.info }))
   }
 
+  /** Queued and running jobs with their arguments (a delete must not pull a model from one). */
+  active(): { info: JobInfo; job: JobOf }[] {
+    return [...this.jobs.values()]
+      .filter((r) => r.info.status === 'queued' || r.info.status === 'running')
+      .map((r) => ({ info: { ...r.info }, job: r.job }))
+  }
+
   /** Cancels everything and stops the workers (the project is closing). */
   async close(): Promise<void> {
     this.closed = true

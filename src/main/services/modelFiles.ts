@@ -6,6 +6,7 @@
 import { basename, dirname } from 'node:path'
 import type { StoredRunConfig } from '../../contract/jobs'
 import type { ModelExportRequest, ModelImportRequest } from '../../contract/requests'
+import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import { networkFromArchitecture } from '../engine/models'
 import { exportLayersModel, importLayersModel } from '../engine/models/layersFormat'
@@ -13,6 +14,7 @@ import {
   createRun,
   finishRun,
   getDatasetSummary,
+  listModels,
   loadModel,
   saveModel,
   type ProjectDb
@@ -81,8 +83,15 @@ export async function importModelFiles(
   request: ModelImportRequest
 ): Promise<ModelImportResult> {
   const db = project.writable()
-  const req = { ...request, name: request.name ?? importedModelName(request.path) }
-  if (req.name.trim() === '') throw new RangeError('An imported model needs a name')
+  const wanted = request.name ?? importedModelName(request.path)
+  if (wanted.trim() === '') throw new RangeError('An imported model needs a name')
+  // The same model imported twice gets "… (2)": two models never share a name in the lists.
+  const named = uniqueName(
+    wanted,
+    listModels(project.db).map((m) => m.name),
+    'model'
+  )
+  const req = { ...request, name: named.name }
   const backend = (await backendInfo()).name
   const config: StoredRunConfig<'model-import'> = { request, resolved: { name: req.name } }
   try {
@@ -128,7 +137,7 @@ export async function importModelFiles(
       inputShape: architecture.inputShape,
       numClasses: architecture.numClasses,
       parameterCount,
-      warnings
+      warnings: named.warning ? [named.warning, ...warnings] : warnings
     }
     finishRun(db, runId, { status: 'done', results: { ...result, modelJson: imported.modelJson } })
     return result

@@ -6,6 +6,7 @@
 import type { SimilarityResult } from '../../contract/entities'
 import type { StoredRunConfig } from '../../contract/jobs'
 import type { SimilarityRequest, TrainRequest } from '../../contract/requests'
+import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import {
   buildModel,
@@ -26,6 +27,7 @@ import {
   appendModelHistory,
   createRun,
   finishRun,
+  listModels,
   loadModel,
   saveCheckpoint,
   saveModel,
@@ -43,6 +45,9 @@ import { closeFailedRun } from './runFailure'
 export interface TrainResult {
   modelId: number
   runId: number
+  /** The model's name: the one asked, with "(2)" when another model had it (see warnings). */
+  name: string
+  warnings: string[]
   status: ModelStatus
   outcome: Omit<TrainOutcome, 'history'>
   valAccuracy: number
@@ -108,6 +113,12 @@ export async function trainModel(
     throw new RangeError('Orthogonal training (λ > 0) needs a reference model')
   }
   const backend = (await backendInfo()).name
+  const named = uniqueName(
+    request.name,
+    listModels(project.db).map((m) => m.name),
+    'model'
+  )
+  const modelName = named.name
   const reference =
     request.referenceId !== undefined ? loadNetwork(project, request.referenceId) : undefined
   const net = buildModel(
@@ -116,12 +127,12 @@ export async function trainModel(
     ds.classNames.length,
     {
       seed: config.seed,
-      name: request.name
+      name: modelName
     }
   )
   const stored: StoredRunConfig<'train'> = { request, resolved: { ...config } }
   const modelId = saveModel(db, {
-    name: request.name,
+    name: modelName,
     architecture: net.architecture,
     weights: net.exportWeights(),
     datasetId: request.datasetId,
@@ -144,7 +155,7 @@ export async function trainModel(
     const outcome = await trainNetwork(net, ds, config, reference, {
       signal: hooks.signal,
       onStep: (p) => {
-        const stage = `Training "${request.name}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
+        const stage = `Training "${modelName}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
         hooks.onProgress?.({
           fraction: p.fraction,
           stage,
@@ -211,6 +222,8 @@ export async function trainModel(
     return {
       modelId,
       runId,
+      name: modelName,
+      warnings: named.warning ? [named.warning] : [],
       status,
       outcome: summary,
       valAccuracy,

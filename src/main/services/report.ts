@@ -34,6 +34,7 @@ import {
   type StoredModel
 } from '../store'
 import { galleryOf } from './audits/gallery'
+import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
@@ -76,7 +77,9 @@ function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
   }
 }
 
+/** The runs to report, their models under their current names (after a rename). */
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const names = modelNames(project)
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
@@ -90,7 +93,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
       )
-    return run
+    return { ...run, results: withCurrentModelNames(run.results, names) }
   })
 }
 

@@ -24,7 +24,7 @@ describe('JobQueue over worker_threads', () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p/a.ortholens', emit: r.emit, worker: fixture })
     const result = await queue.run('train', count(5), 'count')
-    expect(result).toEqual({ modelId: 5, runId: 0, status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
+    expect(result).toEqual({ modelId: 5, runId: 0, name: 'count', warnings: [], status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
     const points = r.events.filter((e) => e.name === 'job.progress').map((e) => (e.payload as EventMap['job.progress']).point?.loss)
     expect(points.filter((x) => x !== undefined)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
     const finished = r.events.find((e) => e.name === 'job.finished')!.payload as EventMap['job.finished']

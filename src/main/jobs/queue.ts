@@ -55,6 +55,8 @@ interface JobRecord {
   startedAt?: number
   resolve: (value: unknown) => void
   reject: (error: ContractErrorData) => void
+  /** Settles when the job has ended, however it ended. */
+  ended: Promise<unknown>
 }
 
 interface LaneState {
@@ -65,6 +67,11 @@ interface LaneState {
 }
 
 const KEEP_FINISHED = 50
+/**
+ * How long a closing project waits for its running job to wind down after the cancel: one
+ * training step or one attack batch, and the final writes.
+ */
+const CLOSE_GRACE_MS = 30_000
 
 export interface JobQueueOptions {
   projectPath: string
@@ -126,7 +133,7 @@ export class JobQueue {
     // A caller that only listens to events must not see an unhandled rejection.
     done.catch(() => undefined)
     const lane: Lane = kind === 'attack-preview' ? 'interactive' : 'batch'
-    const record: JobRecord = { info, job, lane, resolve, reject }
+    const record: JobRecord = { info, job, lane, resolve, reject, ended: done.catch(() => undefined) }
     this.jobs.set(info.id, record)
     this.lanes[lane].waiting.push(record)
     this.opts.emit('job.progress', { job: { ...info } })
@@ -160,10 +167,22 @@ export class JobQueue {
       .map((r) => ({ info: { ...r.info }, job: r.job }))
   }
 
-  /** Cancels everything and stops the workers (the project is closing). */
-  async close(): Promise<void> {
+  /**
+   * Cancels everything and stops the workers (the project is closing). A running job is given
+   * up to `graceMs` to end as a cancelled job does (a training keeps its best checkpoint and
+   * closes its run) before its worker is told to stop: a worker stopped mid-job would leave
+   * its model 'training' and its run 'running' until the next start of the app.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true
+    const running = [...this.jobs.values()].filter((r) => r.info.status === 'running')
     for (const record of [...this.jobs.values()]) this.cancel(record.info.id)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.all(running.map((r) => r.ended)),
+      new Promise<void>((res) => (timer = setTimeout(res, graceMs)))
+    ])
+    clearTimeout(timer)
     await Promise.all(
       Object.values(this.lanes).map(async (lane) => {
         const w = lane.worker

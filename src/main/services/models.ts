@@ -21,7 +21,13 @@ import {
   type TrainConfig,
   type TrainOutcome
 } from '../engine/training/train'
-import { similarity, accuracy, type SimilarityStats } from '../engine/training/evaluate'
+import {
+  accuracy,
+  histogram,
+  similarityDeltas,
+  summariseSimilarity,
+  type SimilarityStats
+} from '../engine/training/evaluate'
 import { range, seededShuffle } from '../engine/data/split'
 import {
   appendModelHistory,
@@ -263,7 +269,8 @@ export async function similarityReport(
     modelIds: [request.modelA, request.modelB]
   })
   try {
-    const stats: SimilarityStats = similarity(a, b, ds, ds.validation, indices)
+    const deltas = similarityDeltas(a, b, ds, ds.validation, indices)
+    const stats: SimilarityStats = summariseSimilarity(deltas)
     const result: SimilarityResult = {
       runId,
       modelA: request.modelA,
@@ -273,7 +280,9 @@ export async function similarityReport(
       meanAbs: stats.meanAbs,
       count: stats.count,
       accuracyA: accuracy(a, ds, ds.validation, indices),
-      accuracyB: accuracy(b, ds, ds.validation, indices)
+      accuracyB: accuracy(b, ds, ds.validation, indices),
+      // 40 bins of 0.05: fine enough to tell a spread around 0 from one around 0.5.
+      histogram: histogram(deltas.deltas, { min: -1, max: 1, bins: 40 })
     }
     finishRun(db, runId, { status: 'done', results: result })
     return result

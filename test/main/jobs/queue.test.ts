@@ -61,6 +61,21 @@ describe('JobQueue over worker_threads', () => {
     expect(queue.cancel(first.id)).toBe(false)
   })
 
+  it('closing lets the running job end as cancelled before its worker stops', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
+    const job = queue.enqueue('train', count(100000), 'long')
+    await new Promise<void>((res) => {
+      const check = (): void => ((queue!.list()[0]?.fraction ?? 0) > 0 ? res() : void setTimeout(check, 20))
+      check()
+    })
+    await queue.close()
+    // The worker's last message (after its 200 ms of final writes) arrived before it was stopped.
+    const ended = r.events.filter((e) => e.name === 'job.cancelled' || e.name === 'job.failed')
+    expect(ended.map((e) => [e.name, (e.payload as EventMap['job.cancelled']).job.id])).toEqual([['job.cancelled', job.id]])
+    expect(queue.list()[0]!.status).toBe('cancelled')
+  })
+
   it('reports a job failure with its contract error code and keeps serving', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })

@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { toModelSummary } from '../../../src/main/ipc/mappers'
-import { createProject, listModels, listRuns, openProject, saveDataset } from '../../../src/main/store'
+import {
+  createProject,
+  listModels,
+  listRuns,
+  openProject,
+  saveDataset
+} from '../../../src/main/store'
 import { loadBuiltinSample } from '../../../src/main/engine/data/builtinSample'
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..')
@@ -22,9 +28,36 @@ function trainAndKill(file: string, epoch: number): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/main/cli/index.ts', 'train', file, '--dataset', '1', '--arch', 'cnn', '--name', 'Killed', '--epochs', '500',
-        '--train-samples', '256', '--val-samples', '64', '--batch', '32', '--patience', '1000', '--backend', 'cpu'],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ORTHOLENS_THREADS: '1' } }
+      [
+        '--import',
+        'tsx',
+        'src/main/cli/index.ts',
+        'train',
+        file,
+        '--dataset',
+        '1',
+        '--arch',
+        'cnn',
+        '--name',
+        'Killed',
+        '--epochs',
+        '500',
+        '--train-samples',
+        '256',
+        '--val-samples',
+        '64',
+        '--batch',
+        '32',
+        '--patience',
+        '1000',
+        '--backend',
+        'cpu'
+      ],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ORTHOLENS_THREADS: '1' }
+      }
     )
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
@@ -33,7 +66,11 @@ function trainAndKill(file: string, epoch: number): Promise<string> {
       if (seen.some((e) => e >= epoch)) child.kill('SIGKILL')
     })
     child.on('error', reject)
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolvePromise(stderr) : reject(new Error(`train exited with ${code}: ${stderr}`))))
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL'
+        ? resolvePromise(stderr)
+        : reject(new Error(`train exited with ${code}: ${stderr}`))
+    )
   })
 }
 

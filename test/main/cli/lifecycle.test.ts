@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { main } from '../../../src/main/cli/index'
 import { initBackend } from '../../../src/main/engine/backend'
 import { similarityReport } from '../../../src/main/services/models'
-import { listDatasets, listModels, listRuns, openProject, saveDataset } from '../../../src/main/store'
+import {
+  listDatasets,
+  listModels,
+  listRuns,
+  openProject,
+  saveDataset
+} from '../../../src/main/store'
 import { makeDataset } from '../store/helpers'
 import { tinyProject, type TinyProject } from '../services/fixtures'
 
@@ -19,7 +25,12 @@ let otherDataset: number
 beforeAll(async () => {
   t = tinyProject()
   similarityRun = (
-    await similarityReport(t.project, { datasetId: t.datasetId, modelA: t.sourceId, modelB: t.ordinaryId, valLimit: 8 })
+    await similarityReport(t.project, {
+      datasetId: t.datasetId,
+      modelA: t.sourceId,
+      modelB: t.ordinaryId,
+      valLimit: 8
+    })
   ).runId
   otherDataset = saveDataset(t.project.writable(), makeDataset(4, 2, [4, 5, 3], 3))
   t.project.close()
@@ -29,7 +40,9 @@ afterAll(() => t?.cleanup())
 /** Runs the CLI; returns the exit code and what it printed on stdout. */
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   const lines: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
+  const spy = vi
+    .spyOn(console, 'log')
+    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
   try {
     const code = await main([...args, '--backend', 'cpu', '--quiet'])
     return { code, out: lines.join('\n') }
@@ -63,7 +76,14 @@ describe('lifecycle commands', () => {
   })
 
   it('--json gives the refusal and the list as data', async () => {
-    const { code, out } = await cli(['model', 'delete', t.path, '--model', String(t.ordinaryId), '--json'])
+    const { code, out } = await cli([
+      'model',
+      'delete',
+      t.path,
+      '--model',
+      String(t.ordinaryId),
+      '--json'
+    ])
     expect(code).toBe(5)
     const r = JSON.parse(out) as { refused: boolean; dependents: { runs: { id: number }[] } }
     expect(r.refused).toBe(true)
@@ -71,7 +91,14 @@ describe('lifecycle commands', () => {
   })
 
   it('model delete --with-dependents removes the model and the runs that used it', async () => {
-    const { code, out } = await cli(['model', 'delete', t.path, '--model', String(t.ordinaryId), '--with-dependents'])
+    const { code, out } = await cli([
+      'model',
+      'delete',
+      t.path,
+      '--model',
+      String(t.ordinaryId),
+      '--with-dependents'
+    ])
     expect(code).toBe(0)
     expect(out).toMatch(/^Deleted model \d+ "ordinary" and what depended on it:/)
     expect(names().models).not.toContain('ordinary')
@@ -85,16 +112,36 @@ describe('lifecycle commands', () => {
   })
 
   it('rename gives a taken name a "(2)" and says so', async () => {
-    const { code, out } = await cli(['dataset', 'rename', t.path, '--dataset', String(otherDataset), '--name', 'tiny'])
+    const { code, out } = await cli([
+      'dataset',
+      'rename',
+      t.path,
+      '--dataset',
+      String(otherDataset),
+      '--name',
+      'tiny'
+    ])
     expect(code).toBe(0)
-    expect(out).toBe(`Renamed dataset ${otherDataset} to "tiny (2)"\n  note: A dataset named "tiny" already exists; this one is called "tiny (2)".`)
+    expect(out).toBe(
+      `Renamed dataset ${otherDataset} to "tiny (2)"\n  note: A dataset named "tiny" already exists; this one is called "tiny (2)".`
+    )
     expect(names().datasets).toEqual(['tiny', 'tiny (2)'])
-    const m = await cli(['model', 'rename', t.path, '--model', String(t.sourceId), '--name', 'Reference'])
+    const m = await cli([
+      'model',
+      'rename',
+      t.path,
+      '--model',
+      String(t.sourceId),
+      '--name',
+      'Reference'
+    ])
     expect(m.out).toBe(`Renamed model ${t.sourceId} to "Reference"`)
   })
 
   it('names the missing flag', async () => {
     await expect(cli(['run', 'delete', t.path])).rejects.toThrow('--run is required')
-    await expect(cli(['dataset', 'delete', t.path, '--dataset', '999'])).rejects.toThrow('No dataset with id 999')
+    await expect(cli(['dataset', 'delete', t.path, '--dataset', '999'])).rejects.toThrow(
+      'No dataset with id 999'
+    )
   })
 })

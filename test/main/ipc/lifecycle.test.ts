@@ -21,7 +21,12 @@ let similarityRun: number
 beforeEach(async () => {
   t = tinyProject()
   similarityRun = (
-    await similarityReport(t.project, { datasetId: t.datasetId, modelA: t.sourceId, modelB: t.ordinaryId, valLimit: 8 })
+    await similarityReport(t.project, {
+      datasetId: t.datasetId,
+      modelA: t.sourceId,
+      modelB: t.ordinaryId,
+      valLimit: 8
+    })
   ).runId
   t.project.close()
   const host: Host = {
@@ -44,11 +49,20 @@ describe('rename and delete over the contract', () => {
     const deps = await dispatch('models.dependents', { modelId: t.ordinaryId }, ctx)
     expect(deps).toMatchObject({
       ok: true,
-      value: { target: { kind: 'model', name: 'ordinary' }, models: [], runs: [{ id: similarityRun, kind: 'similarity' }], blockers: [] }
+      value: {
+        target: { kind: 'model', name: 'ordinary' },
+        models: [],
+        runs: [{ id: similarityRun, kind: 'similarity' }],
+        blockers: []
+      }
     })
     const refused = await dispatch('models.delete', { modelId: t.ordinaryId }, ctx)
     expect(refused).toMatchObject({ ok: false, error: { code: 'has-dependents' } })
-    const done = await dispatch('models.delete', { modelId: t.ordinaryId, withDependents: true }, ctx)
+    const done = await dispatch(
+      'models.delete',
+      { modelId: t.ordinaryId, withDependents: true },
+      ctx
+    )
     expect(done).toEqual({ ok: true, value: { datasets: 0, models: 1, runs: 1, galleryImages: 0 } })
     const list = (await dispatch('models.list', {}, ctx)) as { ok: true; value: { id: number }[] }
     expect(list.value.map((m) => m.id)).not.toContain(t.ordinaryId)
@@ -61,43 +75,72 @@ describe('rename and delete over the contract', () => {
   it('a job queued on a model blocks its delete until it is gone', async () => {
     const jobs = ctx.session.jobs!
     // The counting worker's long "training" holds the lane; the sweep waits behind it.
-    const running = jobs.enqueue('train', { name: 'x', datasetId: t.datasetId, architecture: 'cnn', epochs: 100000 }, 'long')
-    const queued = jobs.enqueue('attack-sweep', { datasetId: t.datasetId, sourceId: t.sourceId }, 'Sweep from source')
+    const running = jobs.enqueue(
+      'train',
+      { name: 'x', datasetId: t.datasetId, architecture: 'cnn', epochs: 100000 },
+      'long'
+    )
+    const queued = jobs.enqueue(
+      'attack-sweep',
+      { datasetId: t.datasetId, sourceId: t.sourceId },
+      'Sweep from source'
+    )
     const deps = (await dispatch('models.dependents', { modelId: t.sourceId }, ctx)) as {
       ok: true
       value: { blockers: string[] }
     }
-    expect(deps.value.blockers).toEqual(['"Sweep from source" is queued on it; wait for it or cancel it first.'])
-    await expect(dispatch('models.delete', { modelId: t.sourceId, withDependents: true }, ctx)).resolves.toMatchObject({
+    expect(deps.value.blockers).toEqual([
+      '"Sweep from source" is queued on it; wait for it or cancel it first.'
+    ])
+    await expect(
+      dispatch('models.delete', { modelId: t.sourceId, withDependents: true }, ctx)
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: 'busy' }
     })
     jobs.cancel(queued.id)
     jobs.cancel(running.id)
-    const after = (await dispatch('models.dependents', { modelId: t.sourceId }, ctx)) as { ok: true; value: { blockers: string[] } }
+    const after = (await dispatch('models.dependents', { modelId: t.sourceId }, ctx)) as {
+      ok: true
+      value: { blockers: string[] }
+    }
     expect(after.value.blockers).toEqual([])
   })
 
   it('renames, with a suffix when the name is taken', async () => {
-    await expect(dispatch('datasets.rename', { datasetId: t.datasetId, name: 'Fashion' }, ctx)).resolves.toEqual({
+    await expect(
+      dispatch('datasets.rename', { datasetId: t.datasetId, name: 'Fashion' }, ctx)
+    ).resolves.toEqual({
       ok: true,
       value: { name: 'Fashion' }
     })
-    await expect(dispatch('models.rename', { modelId: t.ordinaryId, name: 'source' }, ctx)).resolves.toMatchObject({
+    await expect(
+      dispatch('models.rename', { modelId: t.ordinaryId, name: 'source' }, ctx)
+    ).resolves.toMatchObject({
       ok: true,
       value: { name: 'source (2)', warning: expect.stringContaining('already exists') }
     })
-    await expect(dispatch('models.rename', { modelId: t.ordinaryId, name: '' }, ctx)).resolves.toMatchObject({
+    await expect(
+      dispatch('models.rename', { modelId: t.ordinaryId, name: '' }, ctx)
+    ).resolves.toMatchObject({
       ok: false,
       error: { code: 'invalid-args' }
     })
   })
 
   it('deletes a run with its gallery count in the list first', async () => {
-    await expect(dispatch('results.dependents', { runId: similarityRun }, ctx)).resolves.toMatchObject({
+    await expect(
+      dispatch('results.dependents', { runId: similarityRun }, ctx)
+    ).resolves.toMatchObject({
       ok: true,
-      value: { target: { kind: 'run', name: `run #${similarityRun} (similarity)` }, galleryImages: 0 }
+      value: {
+        target: { kind: 'run', name: `run #${similarityRun} (similarity)` },
+        galleryImages: 0
+      }
     })
-    await expect(dispatch('results.delete', { runId: similarityRun }, ctx)).resolves.toMatchObject({ ok: true, value: { runs: 1 } })
+    await expect(dispatch('results.delete', { runId: similarityRun }, ctx)).resolves.toMatchObject({
+      ok: true,
+      value: { runs: 1 }
+    })
   })
 })

@@ -62,11 +62,19 @@ function count(project: ProjectDb, table: string): number {
 beforeEach(async () => {
   t = tinyProject()
   const db = t.project.writable()
-  const importRun = createRun(db, { kind: 'import', config: {}, backend: 'cpu', datasetId: t.datasetId })
+  const importRun = createRun(db, {
+    kind: 'import',
+    config: {},
+    backend: 'cpu',
+    datasetId: t.datasetId
+  })
   finishRun(db, importRun, { status: 'done', results: {} })
   const orthogonalTrainRun = createRun(db, {
     kind: 'train',
-    config: { request: { name: 'orthogonal', datasetId: t.datasetId, referenceId: t.sourceId }, resolved: {} },
+    config: {
+      request: { name: 'orthogonal', datasetId: t.datasetId, referenceId: t.sourceId },
+      resolved: {}
+    },
     backend: 'cpu',
     datasetId: t.datasetId,
     modelIds: [t.sourceId, t.orthogonalId]
@@ -88,7 +96,10 @@ beforeEach(async () => {
   net.dispose()
   const chainTrainRun = createRun(db, {
     kind: 'train',
-    config: { request: { name: 'chain', datasetId: t.datasetId, referenceId: t.orthogonalId }, resolved: {} },
+    config: {
+      request: { name: 'chain', datasetId: t.datasetId, referenceId: t.orthogonalId },
+      resolved: {}
+    },
     backend: 'cpu',
     datasetId: t.datasetId,
     modelIds: [t.orthogonalId, chainId]
@@ -112,7 +123,12 @@ beforeEach(async () => {
   })
   // A second dataset of another shape, with its own model and import run.
   const otherDataset = saveDataset(db, makeDataset(6, 4, [4, 5, 3], 11))
-  const otherImportRun = createRun(db, { kind: 'import', config: {}, backend: 'cpu', datasetId: otherDataset })
+  const otherImportRun = createRun(db, {
+    kind: 'import',
+    config: {},
+    backend: 'cpu',
+    datasetId: otherDataset
+  })
   finishRun(db, otherImportRun, { status: 'done', results: {} })
   const otherModel = saveModel(db, {
     name: 'other',
@@ -145,8 +161,10 @@ function expectNoOrphans(project: ProjectDb): void {
   }
   for (const run of listRuns(project.db)) {
     const named = idsInRequest(storedRequest(run))
-    for (const id of named.models) expect(models.has(id), `run ${run.id} names model ${id}`).toBe(true)
-    for (const id of named.datasets) expect(datasets.has(id), `run ${run.id} names dataset ${id}`).toBe(true)
+    for (const id of named.models)
+      expect(models.has(id), `run ${run.id} names model ${id}`).toBe(true)
+    for (const id of named.datasets)
+      expect(datasets.has(id), `run ${run.id} names dataset ${id}`).toBe(true)
     if (run.datasetId !== null) expect(datasets.has(run.datasetId)).toBe(true)
   }
   for (const [table, column, parent] of [
@@ -157,7 +175,9 @@ function expectNoOrphans(project: ProjectDb): void {
     ['dataset_chunks', 'dataset_id', 'datasets']
   ] as const) {
     const stray = project.db
-      .prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} NOT IN (SELECT id FROM ${parent})`)
+      .prepare(
+        `SELECT count(*) AS n FROM ${table} WHERE ${column} NOT IN (SELECT id FROM ${parent})`
+      )
       .get() as { n: number }
     expect(stray.n, `${table} rows without their ${parent} row`).toBe(0)
   }
@@ -182,7 +202,9 @@ describe('what counts as a dependent', () => {
       { id: ids.chainId, name: 'chain', why: 'trained against "orthogonal"' }
     ])
     expect(d.runs.map((r) => r.id).sort((a, b) => a - b)).toEqual(
-      [ids.orthogonalTrainRun, ids.chainTrainRun, ids.sweepRun, ids.similarityRun].sort((a, b) => a - b)
+      [ids.orthogonalTrainRun, ids.chainTrainRun, ids.sweepRun, ids.similarityRun].sort(
+        (a, b) => a - b
+      )
     )
     // The sweep kept 3 samples × 1 attack × 1 ε > 0.
     expect(d.galleryImages).toBe(3)
@@ -207,20 +229,27 @@ describe('what counts as a dependent', () => {
     // Its import run is its own record.
     expect(plan.runIds).toContain(ids.importRun)
     expect(plan.dependents.runs.map((r) => r.id)).not.toContain(ids.importRun)
-    expect(plan.dependents.models.find((m) => m.id === t.sourceId)?.why).toBe('trained on dataset "tiny"')
+    expect(plan.dependents.models.find((m) => m.id === t.sourceId)?.why).toBe(
+      'trained on dataset "tiny"'
+    )
   })
 
   it('a run takes its gallery images', () => {
     const d = planDeletion(t.project, { kind: 'run', id: ids.sweepRun }).dependents
     expect(d).toMatchObject({ models: [], runs: [], galleryImages: 3, blockers: [] })
-    expect(planDeletion(t.project, { kind: 'run', id: ids.similarityRun }).dependents.galleryImages).toBe(0)
+    expect(
+      planDeletion(t.project, { kind: 'run', id: ids.similarityRun }).dependents.galleryImages
+    ).toBe(0)
   })
 
   it('a run whose stored request names a model is its dependent even without a model link', () => {
     const db = t.project.writable()
     const run = createRun(db, {
       kind: 'similarity',
-      config: { request: { datasetId: ids.otherDataset, modelA: ids.otherModel, modelB: ids.otherModel }, resolved: {} },
+      config: {
+        request: { datasetId: ids.otherDataset, modelA: ids.otherModel, modelB: ids.otherModel },
+        resolved: {}
+      },
       backend: 'cpu'
     })
     finishRun(db, run, { status: 'failed', results: {}, error: 'x' })
@@ -233,9 +262,9 @@ describe('what counts as a dependent', () => {
     createRun(db, { kind: 'attack-sweep', config: {}, backend: 'cpu', modelIds: [t.ordinaryId] })
     const d = planDeletion(t.project, { kind: 'model', id: t.ordinaryId }).dependents
     expect(d.blockers).toEqual([expect.stringMatching(/attack-sweep\) is still running/)])
-    expect(() => deleteEntity(t.project, { kind: 'model', id: t.ordinaryId }, { withDependents: true })).toThrow(
-      /still running/
-    )
+    expect(() =>
+      deleteEntity(t.project, { kind: 'model', id: t.ordinaryId }, { withDependents: true })
+    ).toThrow(/still running/)
     expect(listModels(t.project.db).some((m) => m.id === t.ordinaryId)).toBe(true)
   })
 
@@ -256,8 +285,12 @@ describe('a delete', () => {
     }
     expect(error).toBeInstanceOf(ContractError)
     expect((error as ContractError).code).toBe('has-dependents')
-    expect((error as ContractError).message).toMatch(/2 runs \(#\d+ attack-sweep, #\d+ similarity\) and 3 gallery images/)
-    expect(['models', 'runs', 'gallery_items', 'datasets'].map((tb) => count(t.project, tb))).toEqual(before)
+    expect((error as ContractError).message).toMatch(
+      /2 runs \(#\d+ attack-sweep, #\d+ similarity\) and 3 gallery images/
+    )
+    expect(
+      ['models', 'runs', 'gallery_items', 'datasets'].map((tb) => count(t.project, tb))
+    ).toEqual(before)
   })
 
   it('of a model with its dependents removes exactly them, leaves no orphan, and the project reopens sound', () => {
@@ -266,7 +299,11 @@ describe('a delete', () => {
     expect(r).toEqual({ datasets: 0, models: 1, runs: 2, galleryImages: 3 })
     expect(count(t.project, 'runs')).toBe(runsBefore - 2)
     expect(count(t.project, 'gallery_items')).toBe(0)
-    expect(listModels(t.project.db).map((m) => m.name).sort()).toEqual(['chain', 'collapsed', 'orthogonal', 'other', 'source'])
+    expect(
+      listModels(t.project.db)
+        .map((m) => m.name)
+        .sort()
+    ).toEqual(['chain', 'collapsed', 'orthogonal', 'other', 'source'])
     expectNoOrphans(t.project)
     const p = reopen()
     expectNoOrphans(p)
@@ -276,11 +313,19 @@ describe('a delete', () => {
   it('of the source removes the reference chain and its history, checkpoints and runs', () => {
     const r = deleteEntity(t.project, { kind: 'model', id: t.sourceId }, { withDependents: true })
     expect(r.models).toBe(3)
-    expect(listModels(t.project.db).map((m) => m.name).sort()).toEqual(['collapsed', 'ordinary', 'other'])
+    expect(
+      listModels(t.project.db)
+        .map((m) => m.name)
+        .sort()
+    ).toEqual(['collapsed', 'ordinary', 'other'])
     expect(count(t.project, 'model_history')).toBe(0)
     expect(count(t.project, 'model_checkpoints')).toBe(0)
     // What is left of the runs: the two imports.
-    expect(listRuns(t.project.db).map((x) => x.id).sort()).toEqual([ids.importRun, ids.otherImportRun].sort())
+    expect(
+      listRuns(t.project.db)
+        .map((x) => x.id)
+        .sort()
+    ).toEqual([ids.importRun, ids.otherImportRun].sort())
     expectNoOrphans(reopen())
   })
 
@@ -296,7 +341,9 @@ describe('a delete', () => {
 
   it('of a run removes its gallery only', () => {
     const models = count(t.project, 'models')
-    expect(deleteEntity(t.project, { kind: 'run', id: ids.sweepRun }, { withDependents: true })).toEqual({
+    expect(
+      deleteEntity(t.project, { kind: 'run', id: ids.sweepRun }, { withDependents: true })
+    ).toEqual({
       datasets: 0,
       models: 0,
       runs: 1,
@@ -313,7 +360,9 @@ describe('a delete', () => {
       runs: 0,
       galleryImages: 0
     })
-    expect(deleteEntity(t.project, { kind: 'run', id: ids.similarityRun })).toMatchObject({ runs: 1 })
+    expect(deleteEntity(t.project, { kind: 'run', id: ids.similarityRun })).toMatchObject({
+      runs: 1
+    })
   })
 
   it('lets a reused dataset id read the new dataset, not a cached copy of the deleted one', () => {
@@ -331,21 +380,33 @@ describe('a delete', () => {
 
 describe('a rename', () => {
   it('to a free name takes it; to a taken one gets "(2)" and a warning; its own name (other case) stays free', () => {
-    expect(renameEntity(t.project, { kind: 'model', id: t.ordinaryId }, 'Baseline')).toEqual({ name: 'Baseline' })
+    expect(renameEntity(t.project, { kind: 'model', id: t.ordinaryId }, 'Baseline')).toEqual({
+      name: 'Baseline'
+    })
     const r = renameEntity(t.project, { kind: 'model', id: t.collapsedId }, 'baseline ')
     expect(r).toEqual({
       name: 'baseline (2)',
       warning: 'A model named "baseline" already exists; this one is called "baseline (2)".'
     })
-    expect(renameEntity(t.project, { kind: 'model', id: t.ordinaryId }, 'BASELINE')).toEqual({ name: 'BASELINE' })
-    expect(renameEntity(t.project, { kind: 'dataset', id: ids.otherDataset }, 'tiny').name).toBe('tiny (2)')
-    expect(() => renameEntity(t.project, { kind: 'dataset', id: 77 }, 'x')).toThrow(/No dataset with id 77/)
-    expect(() => renameEntity(t.project, { kind: 'model', id: t.sourceId }, '   ')).toThrow(/cannot be empty/)
+    expect(renameEntity(t.project, { kind: 'model', id: t.ordinaryId }, 'BASELINE')).toEqual({
+      name: 'BASELINE'
+    })
+    expect(renameEntity(t.project, { kind: 'dataset', id: ids.otherDataset }, 'tiny').name).toBe(
+      'tiny (2)'
+    )
+    expect(() => renameEntity(t.project, { kind: 'dataset', id: 77 }, 'x')).toThrow(
+      /No dataset with id 77/
+    )
+    expect(() => renameEntity(t.project, { kind: 'model', id: t.sourceId }, '   ')).toThrow(
+      /cannot be empty/
+    )
   })
 
   it('shows a renamed model under its new name in the results that recorded the old one', () => {
     renameEntity(t.project, { kind: 'model', id: t.ordinaryId }, 'Baseline')
-    const names = galleryOf(t.project, ids.sweepRun).flatMap((g) => g.predictions.adversarial.map((p) => p.modelName))
+    const names = galleryOf(t.project, ids.sweepRun).flatMap((g) =>
+      g.predictions.adversarial.map((p) => p.modelName)
+    )
     expect(new Set(names)).toEqual(new Set(['source', 'Baseline']))
   })
 })

@@ -17,7 +17,12 @@ afterAll(() => t?.cleanup())
 
 describe('similarity report', () => {
   it('a model with itself: δ = 1 on every image, all in the last bin', async () => {
-    const r = await similarityReport(t.project, { datasetId: t.datasetId, modelA: t.sourceId, modelB: t.sourceId, valLimit: 24 })
+    const r = await similarityReport(t.project, {
+      datasetId: t.datasetId,
+      modelA: t.sourceId,
+      modelB: t.sourceId,
+      valLimit: 24
+    })
     expect(r.count).toBe(24)
     expect(r.mean).toBeCloseTo(1, 5)
     expect(r.std).toBeLessThan(1e-5)
@@ -28,11 +33,17 @@ describe('similarity report', () => {
   })
 
   it('two models: the histogram holds every image and its bins bracket the mean', async () => {
-    const r = await similarityReport(t.project, { datasetId: t.datasetId, modelA: t.sourceId, modelB: t.ordinaryId, valLimit: 40 })
+    const r = await similarityReport(t.project, {
+      datasetId: t.datasetId,
+      modelA: t.sourceId,
+      modelB: t.ordinaryId,
+      valLimit: 40
+    })
     const { edges, counts } = r.histogram!
     expect(counts.reduce((a, b) => a + b, 0)).toBe(r.count)
     // The mean of the bin centres is within half a bin (0.025) of the mean δ.
-    const centred = counts.reduce((s, c, i) => s + c * (edges[i]! + edges[i + 1]!) / 2, 0) / r.count
+    const centred =
+      counts.reduce((s, c, i) => s + (c * (edges[i]! + edges[i + 1]!)) / 2, 0) / r.count
     expect(Math.abs(centred - r.mean)).toBeLessThanOrEqual(0.025 + 1e-9)
     expect(counts.filter((c) => c > 0).length).toBeGreaterThan(1)
   })

@@ -20,7 +20,11 @@ export function modelStatus(m: ModelSummary): ModelStatusWords {
     case 'ready':
       return { label: 'Ready', detail: '', tone: 'ok' }
     case 'training':
-      return { label: 'Training…', detail: 'Its training is running; it can be used once it ends.', tone: 'busy' }
+      return {
+        label: 'Training…',
+        detail: 'Its training is running; it can be used once it ends.',
+        tone: 'busy'
+      }
     case 'cancelled':
       return m.checkpoint
         ? {
@@ -30,15 +34,21 @@ export function modelStatus(m: ModelSummary): ModelStatusWords {
           }
         : {
             label: 'Stopped before its first check',
-            detail: 'Its training stopped before the first validation check, so no weights were kept. Delete it, or train it again.',
+            detail:
+              'Its training stopped before the first validation check, so no weights were kept. Delete it, or train it again.',
             tone: 'bad'
           }
     case 'collapsed':
-      return { label: 'Collapsed', detail: m.collapse ?? 'Its training collapsed; its predictions mean nothing.', tone: 'bad' }
+      return {
+        label: 'Collapsed',
+        detail: m.collapse ?? 'Its training collapsed; its predictions mean nothing.',
+        tone: 'bad'
+      }
     case 'failed':
       return {
         label: 'Failed',
-        detail: 'Its training stopped with an error (or the app stopped) before any weights were kept. Delete it, or train it again.',
+        detail:
+          'Its training stopped with an error (or the app stopped) before any weights were kept. Delete it, or train it again.',
         tone: 'bad'
       }
     default:

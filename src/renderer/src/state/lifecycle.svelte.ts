@@ -41,7 +41,9 @@ export async function deleteWithQuestion(kind: EntityKind, id: number): Promise<
       return false
     }
     const alone =
-      dependents.models.length === 0 && dependents.runs.length === 0 && dependents.galleryImages === 0
+      dependents.models.length === 0 &&
+      dependents.runs.length === 0 &&
+      dependents.galleryImages === 0
     const yes = await confirm.ask({
       title: `Delete ${kind === 'run' ? name : `the ${WHAT[kind]} ${name}`}?`,
       lines: [
@@ -63,7 +65,9 @@ export async function deleteWithQuestion(kind: EntityKind, id: number): Promise<
       dependents.runs.length ? `${dependents.runs.length} run(s)` : '',
       dependents.galleryImages ? `${dependents.galleryImages} gallery image(s)` : ''
     ].filter(Boolean)
-    app.info(`Deleted ${kind === 'run' ? name : `${WHAT[kind]} ${name}`}${also.length ? ` with ${also.join(', ')}` : ''}.`)
+    app.info(
+      `Deleted ${kind === 'run' ? name : `${WHAT[kind]} ${name}`}${also.length ? ` with ${also.join(', ')}` : ''}.`
+    )
     return true
   } catch (err) {
     app.fail(err)
@@ -72,7 +76,11 @@ export async function deleteWithQuestion(kind: EntityKind, id: number): Promise<
 }
 
 /** Renames a dataset or model; a taken name comes back with "(2)" and the notice says so. */
-export async function rename(kind: 'dataset' | 'model', id: number, name: string): Promise<boolean> {
+export async function rename(
+  kind: 'dataset' | 'model',
+  id: number,
+  name: string
+): Promise<boolean> {
   try {
     const r =
       kind === 'dataset'
@@ -101,9 +109,13 @@ export async function okToStopJobs(action: string): Promise<boolean> {
   if (active.length === 0) return true
   const training = active.some((j) => j.kind === 'train')
   return confirm.ask({
-    title: active.length === 1 ? 'A job is still running' : `${active.length} jobs are still running`,
+    title:
+      active.length === 1 ? 'A job is still running' : `${active.length} jobs are still running`,
     lines: [
-      ...active.map((j) => `${j.label}: ${j.status === 'queued' ? 'waiting' : `${Math.round(j.fraction * 100)} % done`}`),
+      ...active.map(
+        (j) =>
+          `${j.label}: ${j.status === 'queued' ? 'waiting' : `${Math.round(j.fraction * 100)} % done`}`
+      ),
       `${action} stops ${active.length === 1 ? 'it' : 'them'}.` +
         (training
           ? ' A training keeps its best checkpoint as a usable model (if it got to its first check); other jobs keep nothing.'

@@ -48,7 +48,9 @@ class TrainingState {
   get job() {
     const followed = app.jobs.find((j) => j.id === this.jobId)
     if (followed) return followed
-    return app.jobs.find((j) => j.kind === 'train' && (j.status === 'running' || j.status === 'queued'))
+    return app.jobs.find(
+      (j) => j.kind === 'train' && (j.status === 'running' || j.status === 'queued')
+    )
   }
 
   get live(): LiveSample[] {

@@ -3,7 +3,11 @@ import { histogram, summariseSimilarity } from '../../../../src/main/engine/trai
 
 describe('δ histogram and summary', () => {
   it('counts values in equal bins over [-1, 1], the ends closed, NaN left out', () => {
-    const h = histogram([-1, -0.96, 0, 0.049, 0.051, 0.99, 1, 1.0000001, -1.0000001, NaN], { min: -1, max: 1, bins: 40 })
+    const h = histogram([-1, -0.96, 0, 0.049, 0.051, 0.99, 1, 1.0000001, -1.0000001, NaN], {
+      min: -1,
+      max: 1,
+      bins: 40
+    })
     expect(h.edges).toHaveLength(41)
     expect(h.edges[0]).toBe(-1)
     expect(h.edges[20]).toBe(0)

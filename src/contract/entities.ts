@@ -3,7 +3,16 @@
  * (timestamps are ISO strings). Shared by the main side and the renderer. Ids of datasets,
  * models and runs are the project's integer row ids, as in requests, services and the store.
  */
-import type { ArchitectureName, JobKind, PenaltyForm, SaliencyMethodName } from './names'
+import type {
+  ArchitectureName,
+  ChannelOrder,
+  InputLayout,
+  JobKind,
+  ModelFormat,
+  PenaltyForm,
+  SaliencyMethodName,
+  ValueScale
+} from './names'
 
 /** The project file the window is working on. */
 export interface ProjectInfo {
@@ -93,10 +102,81 @@ export interface ModelSummary {
   /** Epochs trained (history rows) and the epochs asked for, e.g. "stopped at epoch 2 of 6". */
   epochsRun: number
   epochsPlanned: number | null
-  /** Validation images its accuracy rests on, when known. */
+  /**
+   * Validation images its accuracy rests on, when known: an import's accuracy check, or a
+   * training's validation checks.
+   */
   accuracyImages: number | null
   origin: 'trained' | 'imported'
   createdAt: string
+  /** [height, width, channels] of the images it takes; null when its record does not say. */
+  inputShape: [number, number, number] | null
+  numClasses: number | null
+  /**
+   * The project's datasets it can run on (images and class count fit): the window offers it
+   * only for these, by the rule every service enforces (services/compatibility.ts).
+   */
+  fitsDatasets: number[]
+  /** Formats it can be exported to: a model trained in the app (or a TF.js import) both; an ONNX import none. */
+  exportFormats: ModelFormat[]
+  /**
+   * Feature stages Grad-CAM / CAMERAS may read (the layer picker), the default last; null where
+   * the record does not list them (each model then uses its own last spatial stage).
+   */
+  featureStages: string[] | null
+  defaultStage: string | null
+  /** An imported ONNX model: where it came from and what it was declared to expect. */
+  onnx: {
+    file: string
+    producer: string
+    opset: number
+    preprocessing: DeclaredPreprocessing
+  } | null
+}
+
+/** What an imported model expects (the form's fields; engine/models/onnx/preprocessing.ts). */
+export interface DeclaredPreprocessing {
+  layout: InputLayout
+  /** Null where the file leaves the size open (the form then asks for it). */
+  size: { height: number; width: number } | null
+  channels: number | null
+  channelOrder: ChannelOrder
+  valueScale: ValueScale
+  /** One value per channel (or one for all), in the model's value scale and channel order. */
+  mean: number[]
+  std: number[]
+  classNames: string[] | null
+}
+
+/** A model file read without importing it: what the import form shows and starts from. */
+export interface ModelFileInfo {
+  path: string
+  format: ModelFormat
+  /** e.g. "pytorch 2.1.0"; null where the file does not say. */
+  producer: string | null
+  opset: number | null
+  /** The input as the file declares it, e.g. ["batch", 3, 32, 32]. */
+  inputDims: (number | string | null)[] | null
+  /** ONNX: the defaults for the form (an Ortholens export's metadata, else the input dims). */
+  preprocessing: DeclaredPreprocessing | null
+  /** Images and classes under those defaults; null where the file leaves them open. */
+  inputShape: [number, number, number] | null
+  numClasses: number | null
+  operators: string[]
+  parameterCount: number | null
+  /** Every dataset of the project, with why the model does not fit it (null: it fits). */
+  datasets: { id: number; name: string; mismatch: string | null }[]
+  /** What the form must still supply (e.g. an open input size), or null. */
+  problem: string | null
+  warnings: string[]
+}
+
+/** What a model import answers: the model as listed, and its accuracy check. */
+export interface ModelImportView {
+  model: ModelSummary
+  warnings: string[]
+  /** On the dataset picked at import (null without one). */
+  evaluation: { datasetId: number; datasetName: string; accuracy: number; images: number } | null
 }
 
 /** What a project entity is, for renames and deletes. */

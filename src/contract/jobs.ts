@@ -3,7 +3,7 @@
  * arguments (verbatim: the job, the service and the stored run see the same object) and
  * answers one result type, sent with the 'job.finished' event.
  */
-import type { GalleryItem, SimilarityResult } from './entities'
+import type { GalleryItem, ModelFileInfo, ModelImportView, SimilarityResult } from './entities'
 import type { JobKind } from './names'
 
 export type { JobKind } from './names'
@@ -22,7 +22,8 @@ export const JOB_CHANNELS = {
   sanity: 'explain.sanity',
   'saliency-pgd': 'explain.saliencyPgd',
   'model-import': 'models.import',
-  'model-export': 'models.export'
+  'model-export': 'models.export',
+  'model-inspect': 'models.inspect'
 } as const satisfies Record<JobKind, Channel>
 
 /** A job's arguments: the request of the channel that starts it. */
@@ -75,8 +76,15 @@ export interface JobResults {
   'explain-adversarial': { runId: number }
   sanity: { runId: number }
   'saliency-pgd': { runId: number }
-  'model-import': { modelId: number; runId: number; warnings: string[] }
+  'model-import': {
+    modelId: number
+    runId: number
+    warnings: string[]
+    /** Accuracy on the dataset picked at import, with the validation images it rests on. */
+    evaluation: ModelImportView['evaluation']
+  }
   'model-export': { runId: number; files: string[] }
+  'model-inspect': ModelFileInfo
 }
 
 export type JobResult<K extends JobKind> = JobResults[K]

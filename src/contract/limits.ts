@@ -62,7 +62,19 @@ export const LIMITS = {
   /** Share of an imported dataset kept for validation. */
   validationFraction: { min: 0, max: 0.9 },
   /** Patch side (pixels) of the sanity score's ideal ordering. */
-  idealPatch: { min: 1, max: 64 }
+  idealPatch: { min: 1, max: 64 },
+  /** Input height and width an imported model may declare, in pixels. */
+  modelInputSide: { min: 1, max: 4096 },
+  /** Channels of an imported model's input. */
+  modelChannels: { min: 1, max: 64 },
+  /** Per-channel mean an imported model subtracts, in its own value scale. */
+  channelMean: { min: -1e6, max: 1e6 },
+  /** Per-channel std an imported model divides by (positive), in its own value scale. */
+  channelStd: { min: 1e-9, max: 1e6 },
+  /** Class names declared for an imported model. */
+  classNames: { min: 2, max: 100_000 },
+  /** Characters of one class name. */
+  classNameLength: { min: 1, max: 200 }
 } as const satisfies Record<string, Limit>
 
 export type LimitName = keyof typeof LIMITS

@@ -47,8 +47,18 @@ export const JOB_KINDS = [
   'sanity',
   'saliency-pgd',
   'model-import',
-  'model-export'
+  'model-export',
+  'model-inspect'
 ] as const
+
+/** File formats a model is imported from and exported to (ONNX, or a TF.js Layers folder). */
+export const MODEL_FORMATS = ['onnx', 'layers'] as const
+/** How an ONNX model's input is laid out: PyTorch exports NCHW, TensorFlow NHWC (engine/models/onnx/preprocessing.ts). */
+export const INPUT_LAYOUTS = ['NCHW', 'NHWC'] as const
+/** Channel order an imported model expects; images are stored RGB. */
+export const CHANNEL_ORDERS = ['RGB', 'BGR'] as const
+/** Pixel range an imported model expects: 1 for [0, 1], 255 for [0, 255]. */
+export const VALUE_SCALES = [1, 255] as const
 
 export type AttackName = (typeof ATTACK_NAMES)[number]
 export type ArchitectureName = (typeof ARCHITECTURES)[number]
@@ -59,3 +69,7 @@ export type FixedSizeHead = (typeof FIXED_SIZE_HEADS)[number]
 export type ImportSourceKind = (typeof IMPORT_SOURCES)[number]
 export type PickPurpose = (typeof PICK_PURPOSES)[number]
 export type JobKind = (typeof JOB_KINDS)[number]
+export type ModelFormat = (typeof MODEL_FORMATS)[number]
+export type InputLayout = (typeof INPUT_LAYOUTS)[number]
+export type ChannelOrder = (typeof CHANNEL_ORDERS)[number]
+export type ValueScale = (typeof VALUE_SCALES)[number]

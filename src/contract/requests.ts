@@ -16,6 +16,8 @@ import type {
   GalleryItem,
   HistoryPoint,
   JobInfo,
+  ModelFileInfo,
+  ModelImportView,
   ModelSummary,
   PreviewImage,
   ProjectInfo,
@@ -30,11 +32,15 @@ import { LIMITS } from './limits'
 import {
   ARCHITECTURES,
   ATTACK_NAMES,
+  CHANNEL_ORDERS,
   DEFENSE_NAMES,
   FIXED_SIZE_HEADS,
+  INPUT_LAYOUTS,
+  MODEL_FORMATS,
   PENALTY_FORMS,
   PICK_PURPOSES,
-  SALIENCY_METHODS
+  SALIENCY_METHODS,
+  VALUE_SCALES
 } from './names'
 import { s, ValidationError, type Infer } from './validate'
 
@@ -281,16 +287,61 @@ export const saliencyPgdRequest = s.refine(
   }
 )
 
-/** A TF.js Layers model (its folder or model.json); with a dataset, its images and classes must fit. */
-export const modelImportRequest = s.object({
-  path: filePath,
-  /** Default: the folder's name. */
-  name: s.optional(name),
-  datasetId: s.optional(id)
+/**
+ * What an imported ONNX model expects, declared at import and stored with it (SPEC §2.11):
+ * absent fields are read from the file (its input dims, an Ortholens export's metadata). The
+ * model then takes images in [0, 1] like every model, so ε stays a fraction of the pixel range.
+ */
+export const onnxPreprocessing = s.object({
+  /** PyTorch exports NCHW, TensorFlow NHWC. */
+  layout: s.optional(s.literal(...INPUT_LAYOUTS)),
+  size: s.optional(
+    s.object({ height: s.int(LIMITS.modelInputSide), width: s.int(LIMITS.modelInputSide) })
+  ),
+  channels: s.optional(s.int(LIMITS.modelChannels)),
+  channelOrder: s.optional(s.literal(...CHANNEL_ORDERS)),
+  /** 1: the model expects [0, 1]; 255: [0, 255]. */
+  valueScale: s.optional(s.literal(...VALUE_SCALES)),
+  /** One value for every channel, or one per channel (model's value scale and channel order). */
+  mean: s.optional(
+    s.array(s.number(LIMITS.channelMean), { min: 1, max: LIMITS.modelChannels.max })
+  ),
+  std: s.optional(s.array(s.number(LIMITS.channelStd), { min: 1, max: LIMITS.modelChannels.max })),
+  /** In the order of the model's outputs. */
+  classNames: s.optional(
+    s.array(
+      s.string({ min: LIMITS.classNameLength.min, max: LIMITS.classNameLength.max }),
+      LIMITS.classNames
+    )
+  )
 })
 
-/** Writes model.json + weights into a folder. */
-export const modelExportRequest = s.object({ modelId: id, path: filePath })
+/**
+ * A model file: an ONNX file (from PyTorch, tf2onnx, skl2onnx …) or a TF.js Layers model (its
+ * folder or model.json). With a dataset, its images and classes must fit, and its accuracy on
+ * that dataset's validation images is measured and stored with it.
+ */
+export const modelImportRequest = s.object({
+  path: filePath,
+  /** Default: the file's (or the folder's) name. */
+  name: s.optional(name),
+  datasetId: s.optional(id),
+  /** ONNX only. */
+  preprocessing: s.optional(onnxPreprocessing),
+  /** Validation images of the accuracy check (seeded draw); default 1000. */
+  evalLimit: s.optional(s.int(LIMITS.valLimit))
+})
+
+/** Writes a model trained in the app: an .onnx file, or model.json + weights into a folder. */
+export const modelExportRequest = s.object({
+  modelId: id,
+  path: filePath,
+  /** Default 'layers' (a folder); 'onnx' writes one file. */
+  format: s.optional(s.literal(...MODEL_FORMATS))
+})
+
+/** Reads a model file without importing it: what the import form shows and starts from. */
+export const modelInspectRequest = s.object({ path: filePath })
 
 /**
  * A delete. Without `withDependents` it is refused (error 'has-dependents', the list in the
@@ -334,6 +385,7 @@ export const requestSchemas = {
   'models.similarity': similarityRequest,
   'models.import': modelImportRequest,
   'models.export': modelExportRequest,
+  'models.inspect': modelInspectRequest,
   'models.rename': s.object({ modelId: id, name }),
   /** What deleting the model would take with it (models trained against it, runs using it). */
   'models.dependents': s.object({ modelId: id }),
@@ -396,6 +448,8 @@ export type SanityRequest = Infer<typeof sanityRequest>
 export type SaliencyPgdRequest = Infer<typeof saliencyPgdRequest>
 export type ModelImportRequest = Infer<typeof modelImportRequest>
 export type ModelExportRequest = Infer<typeof modelExportRequest>
+export type ModelInspectRequest = Infer<typeof modelInspectRequest>
+export type OnnxPreprocessingRequest = Infer<typeof onnxPreprocessing>
 
 /** What each channel answers. */
 export interface Results {
@@ -417,8 +471,9 @@ export interface Results {
   'models.history': HistoryPoint[]
   'models.train': JobInfo
   'models.similarity': JobInfo
-  'models.import': ModelSummary
+  'models.import': ModelImportView
   'models.export': { files: string[] }
+  'models.inspect': ModelFileInfo
   'models.rename': RenameResult
   'models.dependents': Dependents
   'models.delete': DeleteResult

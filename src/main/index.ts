@@ -33,7 +33,11 @@ const host: Host = {
   async pickPath(purpose: PickPurpose, _typed?: string, defaultName?: string) {
     if (!win) return null
     const how = dialogOptions[purpose]
-    const filters = purpose.startsWith('project') ? [{ name: 'Ortholens project', extensions: ['ortholens'] }] : []
+    const filters = purpose.startsWith('project')
+      ? [{ name: 'Ortholens project', extensions: ['ortholens'] }]
+      : purpose === 'model-import'
+        ? [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }]
+        : []
     if (how === 'save') {
       const r = await dialog.showSaveDialog(win, { defaultPath: defaultName, filters })
       return r.canceled || !r.filePath ? null : [r.filePath]

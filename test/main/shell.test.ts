@@ -92,7 +92,12 @@ describe('the desktop shell', () => {
   it('routes each kind of path request to the matching native dialog', async () => {
     const expected: Record<
       string,
-      { kind: 'save' | 'open'; properties?: string[]; project?: boolean }
+      {
+        kind: 'save' | 'open'
+        properties?: string[]
+        project?: boolean
+        filters?: { name: string; extensions: string[] }[]
+      }
     > = {
       'project-new': { kind: 'save', project: true },
       'project-save-as': { kind: 'save', project: true },
@@ -100,7 +105,12 @@ describe('the desktop shell', () => {
       'project-open': { kind: 'open', properties: ['openFile'], project: true },
       'import-folder': { kind: 'open', properties: ['openDirectory'] },
       'import-files': { kind: 'open', properties: ['openFile', 'multiSelections'] },
-      'model-import': { kind: 'open', properties: ['openFile'] },
+      // The file picker of "Import a model…" shows ONNX files and TF.js model.json.
+      'model-import': {
+        kind: 'open',
+        properties: ['openFile'],
+        filters: [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }]
+      },
       'export-folder': { kind: 'open', properties: ['openDirectory', 'createDirectory'] }
     }
     expect(Object.keys(expected).sort()).toEqual([...PICK_PURPOSES].sort())
@@ -119,7 +129,9 @@ describe('the desktop shell', () => {
       if (want.properties) expect(shown.options.properties, purpose).toEqual(want.properties)
       else expect(shown.options.defaultPath, purpose).toBe('audit')
       expect(shown.options.filters, purpose).toEqual(
-        want.project ? [{ name: 'Ortholens project', extensions: ['ortholens'] }] : []
+        want.project
+          ? [{ name: 'Ortholens project', extensions: ['ortholens'] }]
+          : (want.filters ?? [])
       )
     }
     fake.openAnswer = { canceled: true, filePaths: [] }

@@ -12,16 +12,17 @@ import {
   listDatasets,
   listModels,
   listRuns,
-  openProject,
-  ProjectFileError,
-  type ProjectDb
+  ProjectFileError
 } from '../store'
 import { defined, UsageError, type Values } from './args'
 import { reportCommand } from './audit'
 import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
-import { JOB_COMMANDS, type CliContext } from './jobCommands'
+import type { CliContext } from './command'
+import { JOB_COMMANDS } from './jobCommands'
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
 import { pct, progressPrinter, table } from './output'
+import { predictCommand, PREDICT_USAGE } from './predict'
+import { withProject } from './projects'
 import { RERUN_USAGE, rerunCommand } from './rerun'
 
 const HELP = `Ortholens — audit and harden image classifiers against adversarial examples
@@ -39,6 +40,7 @@ ${Object.values(JOB_COMMANDS)
   .map((c) => c.usage)
   .join('\n')}
 ${LIFECYCLE_USAGE}
+${PREDICT_USAGE}
 ${RERUN_USAGE}
   report F [--out report.html] [--csv-dir DIR]
                           self-contained HTML audit report (+ CSV of every table)
@@ -60,6 +62,7 @@ const valueFlags = new Set([
   'run',
   'out',
   'csv-dir',
+  'input',
   ...DEMO_FLAGS,
   ...Object.values(JOB_COMMANDS).flatMap((c) => c.flagNames)
 ])
@@ -67,6 +70,7 @@ const options = {
   json: { type: 'boolean' },
   'with-dependents': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  gradient: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries([...valueFlags].map((f) => [f, { type: 'string' as const }]))
 } as const
@@ -81,16 +85,6 @@ function print(json: boolean, value: unknown, human: () => string): void {
         )
       : human()
   )
-}
-
-function withProject<T>(
-  file: string | undefined,
-  write: boolean,
-  fn: (p: ProjectDb) => Promise<T> | T
-): Promise<T> {
-  if (!file) throw new UsageError('a project file is required')
-  const project = openProject(file, { readonly: !write })
-  return Promise.resolve(fn(project)).finally(() => project.close())
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -119,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   const job = JOB_COMMANDS[`${command} ${sub}`] ?? JOB_COMMANDS[command!]
   if (job) {
     const file = JOB_COMMANDS[`${command} ${sub}`] ? rest[0] : sub
-    return withProject(file, true, (p) => job.execute(p, v, ctx))
+    return job.execute(file, v, ctx)
   }
 
   const lifecycle = LIFECYCLE_COMMANDS[`${command} ${sub}`]
@@ -137,6 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'rerun':
       return withProject(sub, true, (p) => rerunCommand(p, v, ctx))
+    case 'predict':
+      return withProject(sub, false, (p) => predictCommand(p, v, ctx))
     case 'project': {
       const file = rest[0]
       if (sub === 'create') {

@@ -4,12 +4,10 @@
  * point, so a model trained here and one trained from the window are configured identically
  * and either re-runs the other's way (`ortholens rerun`).
  *
- * Adding one: a line in COMMANDS naming its channel, which flag fills which request field,
- * and how to print what the service returns.
+ * Adding one: a line in JOB_COMMANDS (or MODEL_COMMANDS) naming its channel, which flag fills
+ * which request field, and how to print what the service returns.
  */
 import { writeFileSync } from 'node:fs'
-import type { Args, Channel } from '../../contract/requests'
-import type { ProjectDb } from '../store'
 import { importDataset } from '../services/datasets'
 import { runAttackSweep } from '../services/audits/sweep'
 import { runDefenseTable } from '../services/audits/defenseTable'
@@ -19,10 +17,10 @@ import { saliencyPgdStudy } from '../services/explain/saliencyPgd'
 import { explainSamples } from '../services/explain/samples'
 import { sanityStudy } from '../services/explain/sanity'
 import type { Explanation } from '../services/explain/stored'
-import type { JobProgress } from '../services/hooks'
-import { exportModelFiles, importModelFiles } from '../services/modelFiles'
 import { similarityReport, trainModel } from '../services/models'
-import { flag, requestFromFlags, UsageError, type Flags, type Values } from './args'
+import { flag, UsageError, type Values } from './args'
+import { command, dataset, seed, type CommandRunner } from './command'
+import { MODEL_COMMANDS } from './modelCommands'
 import { defenseTableText, sweepText } from './audit'
 import {
   explanationSummary,
@@ -34,48 +32,6 @@ import {
 } from './explain'
 import { pct } from './output'
 
-export interface CliContext {
-  json: boolean
-  progress: (p: JobProgress) => void
-  /** Prints `value` as JSON with --json, else the human text. */
-  emit(value: unknown, human: () => string): void
-}
-
-interface JobCommand<C extends Channel> {
-  channel: C
-  /** The command's help lines. */
-  usage: string
-  flags: Flags
-  /** Fields that do not come from a flag one to one (e.g. a dataset's source). */
-  extra?: (values: Values) => Record<string, unknown>
-  /** Runs the service on the validated request and prints; returns the exit code. */
-  run(project: ProjectDb, request: Args<C>, values: Values, ctx: CliContext): Promise<number>
-}
-
-/** A command ready to run on a project: flags in, exit code out. */
-export interface CommandRunner {
-  usage: string
-  /** Flag names it reads (all take a value). */
-  flagNames: string[]
-  execute(project: ProjectDb, values: Values, ctx: CliContext): Promise<number>
-}
-
-function command<C extends Channel>(c: JobCommand<C>, ownFlags: string[] = []): CommandRunner {
-  return {
-    usage: c.usage,
-    flagNames: [...Object.keys(c.flags), ...ownFlags],
-    execute: (project, values, ctx) =>
-      c.run(
-        project,
-        requestFromFlags(c.channel, c.flags, values, c.extra?.(values) ?? {}),
-        values,
-        ctx
-      )
-  }
-}
-
-const dataset = flag('datasetId', 'int')
-const seed = flag('seed', 'int')
 const fixedHead = flag('fixedSizeHead')
 const methods = flag('methods', 'list')
 
@@ -124,38 +80,7 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
     ['source', 'path']
   ),
 
-  'model export': command({
-    channel: 'models.export',
-    usage:
-      '  model export F --model ID --out DIR   write a TensorFlow.js Layers model (model.json + weights)',
-    flags: { model: flag('modelId', 'int'), out: flag('path') },
-    async run(project, request, _values, ctx) {
-      const r = await exportModelFiles(project, request)
-      ctx.emit(
-        r,
-        () =>
-          `Wrote ${r.modelJson} and ${r.weightFiles.length} weight file(s) (max |logit difference| ${r.maxAbsDiff.toExponential(1)})`
-      )
-      return 0
-    }
-  }),
-
-  'model import': command({
-    channel: 'models.import',
-    usage: `  model import F --path DIR|model.json [--name N] [--dataset ID]
-                          import a TensorFlow.js Layers model as a ready model`,
-    flags: { path: flag('path'), name: flag('name'), dataset },
-    async run(project, request, _values, ctx) {
-      const r = await importModelFiles(project, request)
-      ctx.emit(r, () =>
-        [
-          `Imported model ${r.modelId}: ${r.inputShape.join('x')} images, ${r.numClasses} classes, ${r.parameterCount} parameters`,
-          ...r.warnings.map((w) => `  note: ${w}`)
-        ].join('\n')
-      )
-      return 0
-    }
-  }),
+  ...MODEL_COMMANDS,
 
   train: command({
     channel: 'models.train',

@@ -8,7 +8,7 @@ import type { Channel } from '../../contract/requests'
 import type { ProjectDb } from '../store'
 import { deleteEntity, hasDependents, planDeletion, renameEntity } from '../services/lifecycle'
 import { flag, requestFromFlags, type Flags, type Values } from './args'
-import type { CliContext } from './jobCommands'
+import type { CliContext } from './command'
 
 /** Exit code of a delete refused because of its dependents. */
 export const EXIT_HAS_DEPENDENTS = 5

@@ -7,7 +7,7 @@ import type { ProjectDb } from '../store'
 import { runJob } from '../services/jobServices'
 import { replayOf } from '../services/runs'
 import { UsageError, requireInt, type Values } from './args'
-import type { CliContext } from './jobCommands'
+import type { CliContext } from './command'
 
 export const RERUN_USAGE = `  rerun F --run ID         replay a run's stored request exactly (train, similarity, attack,
                           defense, explain, explain-adversarial, sanity, saliency-pgd runs)`

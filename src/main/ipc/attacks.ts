@@ -1,6 +1,6 @@
 /** Attacks: ε sweeps over the transfer protocol (a job), results, gallery, live preview (SPEC §2.5). */
 import { galleryView } from '../services/audits/gallery'
-import { requireJobs, requireProject, runAndWait } from './context'
+import { requireProject, runAndWait, startJob } from './context'
 import { attackSweepResult, requireRun } from './runResults'
 import type { Handlers } from './types'
 
@@ -12,7 +12,7 @@ export const attackHandlers: Handlers<
       ? args.attacks.map((a) => a.toUpperCase()).join(', ')
       : 'The thesis’ attacks'
     const label = `${attacks} sweep over ${args.epsilons?.length ?? 'the default'} ε`
-    return requireJobs(ctx).enqueue('attack-sweep', args, label)
+    return startJob(ctx, 'attack-sweep', args, label)
   },
 
   'attacks.result': ({ runId }, ctx) =>

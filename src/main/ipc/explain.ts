@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
-import { requireJobs, requireProject } from './context'
+import { requireProject, startJob } from './context'
 import {
   adversarialView,
   explainGridView,
@@ -28,28 +28,32 @@ export const explainHandlers: Handlers<
   | 'explain.exportPng'
 > = {
   'explain.samples': (args, ctx) =>
-    requireJobs(ctx).enqueue(
+    startJob(
+      ctx,
       'explain',
       args,
       `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`
     ),
 
   'explain.adversarial': (args, ctx) =>
-    requireJobs(ctx).enqueue(
+    startJob(
+      ctx,
       'explain-adversarial',
       args,
       `Explain image #${args.sampleIndex} under ${args.attack === 'saliency-pgd' ? 'saliency-enhanced PGD' : 'PGD'}`
     ),
 
   'explain.sanity': (args, ctx) =>
-    requireJobs(ctx).enqueue(
+    startJob(
+      ctx,
       'sanity',
       args,
       `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s)`
     ),
 
   'explain.saliencyPgd': (args, ctx) =>
-    requireJobs(ctx).enqueue(
+    startJob(
+      ctx,
       'saliency-pgd',
       args,
       `Vanilla vs saliency-enhanced PGD over ${args.count ?? 100} image(s)`

@@ -1,8 +1,11 @@
 /** Store records → contract entities (JSON blobs become typed fields). */
 import type { DatasetSummary, ModelSummary, RunSummary } from '../../contract/entities'
+import type { OnnxArchitecture } from '../engine/models/onnx'
 import { classCounts } from '../engine/data/split'
 import type { ProjectDb, RunRecord, StoredDataset, StoredModel, StoredRun } from '../store'
+import { fittingDatasetIds, modelFitOf } from '../services/compatibility'
 import { datasetOf } from '../services/datasets'
+import { declaredPreprocessing } from '../services/modelFileRead'
 import { isImported, isUsable, trainingOf } from '../services/modelRoles'
 
 export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
@@ -27,8 +30,14 @@ export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetS
 
 type Json = Record<string, unknown>
 
-/** The validation images a training's accuracy checks used: its cap, at most the split. */
-function accuracyImages(m: StoredModel, validationCount: number | undefined): number | null {
+/**
+ * The validation images `m`'s accuracy rests on: what an import's check recorded, else the
+ * cap of a training's accuracy checks, at most its dataset's validation split.
+ */
+function accuracyImages(m: StoredModel, datasets: readonly StoredDataset[]): number | null {
+  const recorded = ((m.metrics ?? {}) as Json).accuracyImages
+  if (typeof recorded === 'number') return recorded
+  const validationCount = datasets.find((d) => d.id === m.datasetId)?.validationCount
   if (validationCount === undefined || isImported(m)) return null
   const config = (m.trainingConfig ?? {}) as { resolved?: { valLimit?: unknown } }
   const cap = config.resolved?.valLimit
@@ -43,10 +52,11 @@ function epochsPlanned(m: StoredModel): number | null {
 }
 
 /**
- * A stored model as the window shows it. `validationCount` (of its dataset, when still there)
- * says how many images its accuracy rests on.
+ * `m` as the window lists it. `datasets` are the project's: the summary says which of them the
+ * model fits, by the rule every service enforces, and how many validation images its accuracy
+ * rests on.
  */
-export function toModelSummary(m: StoredModel, validationCount?: number): ModelSummary {
+export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[]): ModelSummary {
   const arch = (m.architecture ?? {}) as Json
   const metrics = (m.metrics ?? {}) as Json
   const delta = metrics.delta as { mean?: number } | undefined
@@ -74,9 +84,51 @@ export function toModelSummary(m: StoredModel, validationCount?: number): ModelS
     checkpoint: m.checkpoint,
     epochsRun: m.epochsRecorded,
     epochsPlanned: epochsPlanned(m),
-    accuracyImages: accuracyImages(m, validationCount),
+    accuracyImages: accuracyImages(m, datasets),
     origin: isImported(m) ? 'imported' : 'trained',
-    createdAt: m.createdAt
+    createdAt: m.createdAt,
+    ...shapeAndFormat(m, datasets)
+  }
+}
+
+type ShapeAndFormat = Pick<
+  ModelSummary,
+  | 'inputShape'
+  | 'numClasses'
+  | 'fitsDatasets'
+  | 'exportFormats'
+  | 'featureStages'
+  | 'defaultStage'
+  | 'onnx'
+>
+
+/** What a model takes and gives, where it fits, how it exports, and an ONNX import's record. */
+function shapeAndFormat(m: StoredModel, datasets: readonly StoredDataset[]): ShapeAndFormat {
+  const fit = modelFitOf(m)
+  const known = typeof fit === 'string' ? null : fit
+  const arch = m.architecture as Partial<OnnxArchitecture>
+  const config = (m.trainingConfig ?? {}) as Json
+  const stages = Array.isArray(config.featureStages)
+    ? config.featureStages.filter((x): x is string => typeof x === 'string')
+    : null
+  const isOnnx =
+    arch.arch === 'onnx' && arch.preprocessing !== undefined && arch.source !== undefined
+  return {
+    inputShape: known?.inputShape ?? null,
+    numClasses: known?.numClasses ?? null,
+    fitsDatasets: fittingDatasetIds(m, datasets),
+    exportFormats: isOnnx ? [] : ['onnx', 'layers'],
+    featureStages: stages,
+    defaultStage:
+      typeof config.defaultStage === 'string' ? config.defaultStage : (stages?.at(-1) ?? null),
+    onnx: isOnnx
+      ? {
+          file: arch.source!.file,
+          producer: arch.source!.producer,
+          opset: arch.source!.opset,
+          preprocessing: declaredPreprocessing(arch.preprocessing!)
+        }
+      : null
   }
 }
 

@@ -1,17 +1,19 @@
-/** Models: list, history, training and similarity (jobs), TF.js import/export (SPEC §2.3–2.4). */
+/**
+ * Models: list, history, training and similarity (jobs); import of ONNX and TF.js Layers files
+ * with an accuracy check, reading a file for the import form, export to ONNX or TF.js (SPEC
+ * §2.3–2.4, §2.11).
+ */
 import { ContractError } from '../../contract/errors'
 import { listDatasets, listModelHistory, listModels, type ProjectDb } from '../store'
-import { importedModelName } from '../services/modelFiles'
-import { requireJobs, requireProject, runAndWait } from './context'
+import { importedModelName } from '../services/modelFileRead'
+import { requireProject, runAndWait, startJob } from './context'
 import { toModelSummary } from './mappers'
 import type { Handlers } from './types'
 
-/** Every model as the window shows it, with the validation images its accuracy rests on. */
+/** Every model as the window lists it, with the datasets it fits. */
 function modelSummaries(project: ProjectDb) {
-  const validation = new Map(listDatasets(project.db).map((d) => [d.id, d.validationCount]))
-  return listModels(project.db).map((m) =>
-    toModelSummary(m, m.datasetId !== null ? validation.get(m.datasetId) : undefined)
-  )
+  const datasets = listDatasets(project.db)
+  return listModels(project.db).map((m) => toModelSummary(m, datasets))
 }
 
 export const modelHandlers: Handlers<
@@ -21,6 +23,7 @@ export const modelHandlers: Handlers<
   | 'models.similarity'
   | 'models.import'
   | 'models.export'
+  | 'models.inspect'
 > = {
   'models.list': (_args, ctx) => modelSummaries(requireProject(ctx)),
 
@@ -37,11 +40,10 @@ export const modelHandlers: Handlers<
   'models.train': (args, ctx) => {
     const lambda = args.lambda ?? 0
     const kind = lambda > 0 ? `orthogonal, λ = ${lambda}` : 'ordinary'
-    return requireJobs(ctx).enqueue('train', args, `Train "${args.name}" (${kind})`)
+    return startJob(ctx, 'train', args, `Train "${args.name}" (${kind})`)
   },
 
-  'models.similarity': (args, ctx) =>
-    requireJobs(ctx).enqueue('similarity', args, 'Similarity δ report'),
+  'models.similarity': (args, ctx) => startJob(ctx, 'similarity', args, 'Similarity δ report'),
 
   'models.import': async (args, ctx) => {
     const project = requireProject(ctx)
@@ -53,10 +55,16 @@ export const modelHandlers: Handlers<
       { ...args, path },
       `Import model ${args.name ?? importedModelName(path)}`
     )
-    const m = listModels(project.db).find((x) => x.id === r.modelId)
-    if (!m)
+    const model = modelSummaries(project).find((x) => x.id === r.modelId)
+    if (!model)
       throw new ContractError('internal', `The imported model ${r.modelId} is not in the project`)
-    return modelSummaries(project).find((x) => x.id === m.id)!
+    return { model, warnings: r.warnings, evaluation: r.evaluation }
+  },
+
+  'models.inspect': (args, ctx) => {
+    requireProject(ctx)
+    const path = ctx.session.requirePicked(args.path)
+    return runAndWait(ctx, 'model-inspect', { path }, `Read ${importedModelName(path)}`)
   },
 
   'models.export': async (args, ctx) => {
@@ -66,7 +74,7 @@ export const modelHandlers: Handlers<
       ctx,
       'model-export',
       { ...args, path },
-      `Export model #${args.modelId}`
+      `Export model #${args.modelId}${args.format === 'onnx' ? ' to ONNX' : ''}`
     )
     return { files: r.files }
   }

@@ -5,7 +5,7 @@ import type { RunStatus } from '../../contract/entities'
 import { listRuns } from '../store'
 import { writeReport } from '../services/report'
 import { replayOf, type Replay } from '../services/runs'
-import { requireJobs, requireProject } from './context'
+import { requireFits, requireJobs, requireProject } from './context'
 import { toRunSummary } from './mappers'
 import { requireRun, runCsv } from './runResults'
 import type { Handlers } from './types'
@@ -34,6 +34,8 @@ export const resultHandlers: Handlers<
         throw new ContractError('not-available-yet', err.message, 'runId')
       throw err
     }
+    // A model renamed or re-imported since may no longer fit the run's dataset.
+    requireFits(ctx, replay.args)
     return requireJobs(ctx).enqueueJob(replay, replay.label)
   },
 

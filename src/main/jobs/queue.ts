@@ -4,7 +4,8 @@
  * "Responsive". SQLite WAL lets the worker write while the main side reads.
  *
  * Two lanes, each one worker, serial inside: `batch` (training, sweeps, tables, imports) and
- * `interactive` (the ε-slider preview), so a preview is not stuck behind a 10-minute training.
+ * `interactive` (the ε-slider preview, reading a model file for the import form), so neither is
+ * stuck behind a 10-minute training.
  */
 import { Worker } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
@@ -47,6 +48,9 @@ export function spawnWorker(entry: WorkerEntry): Worker {
 export type Emit = <E extends EventName>(name: E, payload: EventMap[E]) => void
 
 type Lane = 'batch' | 'interactive'
+
+/** Short jobs a person waits for (the ε slider, reading a model file for the import form). */
+const INTERACTIVE_KINDS: ReadonlySet<string> = new Set(['attack-preview', 'model-inspect'])
 
 interface JobRecord {
   info: JobInfo
@@ -132,8 +136,15 @@ export class JobQueue {
     })
     // A caller that only listens to events must not see an unhandled rejection.
     done.catch(() => undefined)
-    const lane: Lane = kind === 'attack-preview' ? 'interactive' : 'batch'
-    const record: JobRecord = { info, job, lane, resolve, reject, ended: done.catch(() => undefined) }
+    const lane: Lane = INTERACTIVE_KINDS.has(kind) ? 'interactive' : 'batch'
+    const record: JobRecord = {
+      info,
+      job,
+      lane,
+      resolve,
+      reject,
+      ended: done.catch(() => undefined)
+    }
     this.jobs.set(info.id, record)
     this.lanes[lane].waiting.push(record)
     this.opts.emit('job.progress', { job: { ...info } })

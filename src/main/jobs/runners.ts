@@ -60,5 +60,6 @@ export const jobRunners: { [K in JobKind]: JobRunner<K> } & JobRunners = {
   sanity: runner('sanity'),
   'saliency-pgd': runner('saliency-pgd'),
   'model-import': runner('model-import'),
-  'model-export': runner('model-export')
+  'model-export': runner('model-export'),
+  'model-inspect': runner('model-inspect')
 }

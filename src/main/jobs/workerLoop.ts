@@ -20,13 +20,23 @@ import { HEAP_EXHAUSTED } from '../engine/wasmHeap'
 const PROGRESS_INTERVAL_MS = 80
 
 /** Turns anything thrown into the contract's error shape, keeping the message that names the file. */
+/** Errors of a file that cannot be imported: datasets, ONNX and TF.js Layers models. */
+const IMPORT_ERRORS = new Set(['ImportError', 'OnnxImportError', 'LayersFormatError'])
+
 export function toErrorData(err: unknown): ContractErrorData {
   if (err instanceof ContractError) return err.toJSON()
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code
     if (err.name === 'ProjectFileError')
       return { code: 'project-file', message: err.message, detail: String(code ?? '') }
-    if (err.name === 'ImportError') return { code: 'import-failed', message: err.message }
+    if (IMPORT_ERRORS.has(err.name)) return { code: 'import-failed', message: err.message }
+    // A model that does not fit the request's dataset (services/compatibility.ts).
+    if (err.name === 'IncompatibleModelError')
+      return {
+        code: 'invalid-args',
+        message: err.message,
+        detail: String((err as { field?: unknown }).field ?? '')
+      }
     if (err instanceof ValidationError)
       return {
         code: 'invalid-args',

@@ -19,7 +19,9 @@ import { saliencyPgdStudy } from './explain/saliencyPgd'
 import { explainSamples } from './explain/samples'
 import { sanityStudy } from './explain/sanity'
 import type { JobHooks } from './hooks'
-import { exportModelFiles, importModelFiles } from './modelFiles'
+import { exportModelFiles } from './modelFiles'
+import { inspectModelFile } from './modelFileInfo'
+import { importModel } from './modelImport'
 import { similarityReport, trainModel } from './models'
 
 /** A job kind's service: its request in, its job result out. */
@@ -71,14 +73,16 @@ export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
   'saliency-pgd': async (project, request, hooks) => ({
     runId: (await saliencyPgdStudy(project, request, hooks)).runId
   }),
-  'model-import': async (project, request) => {
-    const r = await importModelFiles(project, request)
-    return { modelId: r.modelId, runId: r.runId, warnings: r.warnings }
+  'model-import': async (project, request, hooks) => {
+    const r = await importModel(project, request, hooks)
+    return { modelId: r.modelId, runId: r.runId, warnings: r.warnings, evaluation: r.evaluation }
   },
   'model-export': async (project, request) => {
     const r = await exportModelFiles(project, request)
-    return { runId: r.runId, files: [r.modelJson, ...r.weightFiles] }
-  }
+    return { runId: r.runId, files: r.files }
+  },
+  // Reads a model file for the import form; runs on the interactive lane, stores nothing.
+  'model-inspect': (project, request) => inspectModelFile(project, request.path)
 }
 
 /** Runs a job in this process (the worker, the command line): its kind's service on its request. */

@@ -34,6 +34,7 @@ import {
   type StoredModel,
   type StoredRun
 } from '../store'
+import { isImported } from './modelRoles'
 import { storedRequest } from './runs'
 
 export interface EntityRef {
@@ -120,7 +121,15 @@ export function planDeletion(
 
   for (const id of modelsOfDatasets(db, datasetIds)) {
     modelIds.push(id)
-    why.set(id, `trained on dataset "${name}"`)
+    // An imported model (ONNX, TF.js) is tied to the dataset its accuracy was checked on: its
+    // stored accuracy and its run name that dataset.
+    const m = models.find((x) => x.id === id)
+    why.set(
+      id,
+      m && isImported(m)
+        ? `imported and checked on dataset "${name}"`
+        : `trained on dataset "${name}"`
+    )
   }
   // Follow reference chains: a model trained against one that goes, goes too.
   for (let i = 0; i < modelIds.length; i++) {
@@ -137,7 +146,8 @@ export function planDeletion(
     runIds.add(id)
   const runs = listRuns(db)
   // A run's request names its models and dataset even where its model list does not (a
-  // refused import, a run recorded by an older version): those go too.
+  // refused import recorded by an older version — a refused import now stores nothing —, a
+  // run recorded by an older version): those go too.
   for (const run of runs) {
     const named = idsInRequest(storedRequest(run))
     if (

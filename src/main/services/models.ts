@@ -1,6 +1,6 @@
 /**
- * Models in a project: training (ordinary or orthogonal), loading a stored model as a
- * Network, and the similarity report (Tables 6.1 / 6.2). Both take the contract's request as
+ * Models in a project: training (ordinary or orthogonal), loading a stored model (a Network or
+ * an imported ONNX model), and the similarity report (Tables 6.1 / 6.2). Both take the contract's request as
  * it came (window, command line or re-run) and store it with the run.
  */
 import type { SimilarityResult } from '../../contract/entities'
@@ -10,8 +10,9 @@ import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import {
   buildModel,
-  networkFromArchitecture,
-  type ModelArchitecture,
+  isNetwork,
+  modelFromStored,
+  type LoadedModel,
   type Network
 } from '../engine/models'
 import {
@@ -44,6 +45,7 @@ import {
   type ModelStatus,
   type ProjectDb
 } from '../store'
+import { requireRequestFits } from './compatibility'
 import { datasetOf } from './datasets'
 import type { JobHooks } from './hooks'
 import { closeFailedRun } from './runFailure'
@@ -62,23 +64,37 @@ export interface TrainResult {
   message?: string
 }
 
-/** Loads a stored model as a Network (its weights, or its best checkpoint's). */
-export function loadNetwork(project: ProjectDb, modelId: number): Network {
+/**
+ * Loads a stored model for inference, whatever its origin: a Network (trained here or imported
+ * from TF.js Layers) or an OnnxModel (imported ONNX). Both are staged classifiers, so
+ * predictions, attacks, saliency and the reference of orthogonal training work on either.
+ */
+export function loadClassifier(project: ProjectDb, modelId: number): LoadedModel {
   const record = loadModel(project.db, modelId)
-  const net = networkFromArchitecture(record.architecture as ModelArchitecture, {
-    id: `model-${modelId}`,
-    name: record.name
-  })
   try {
-    net.loadWeights(record.weights)
+    return modelFromStored(record.architecture, record.weights, {
+      id: `model-${modelId}`,
+      name: record.name
+    })
   } catch (err) {
-    net.dispose()
     throw new Error(
       `Model "${record.name}" (id ${modelId}) cannot be loaded: ${(err as Error).message}`,
       { cause: err }
     )
   }
-  return net
+}
+
+/**
+ * Loads a stored model that must be a Network (trained further, or exported to the Layers or
+ * ONNX format): an imported ONNX model is refused with a message saying so.
+ */
+export function loadNetwork(project: ProjectDb, modelId: number, purpose = 'used here'): Network {
+  const model = loadClassifier(project, modelId)
+  if (isNetwork(model)) return model
+  model.dispose()
+  throw new RangeError(
+    `Model "${model.name}" (id ${modelId}) is an imported ONNX model and cannot be ${purpose}`
+  )
 }
 
 const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
@@ -119,6 +135,7 @@ export async function trainModel(
     throw new RangeError('Orthogonal training (λ > 0) needs a reference model')
   }
   const backend = (await backendInfo()).name
+  requireRequestFits(project, request)
   const named = uniqueName(
     request.name,
     listModels(project.db).map((m) => m.name),
@@ -126,7 +143,7 @@ export async function trainModel(
   )
   const modelName = named.name
   const reference =
-    request.referenceId !== undefined ? loadNetwork(project, request.referenceId) : undefined
+    request.referenceId !== undefined ? loadClassifier(project, request.referenceId) : undefined
   const net = buildModel(
     request.architecture,
     [ds.height, ds.width, ds.channels],
@@ -254,8 +271,9 @@ export async function similarityReport(
   const ds = datasetOf(project, request.datasetId)
   const seed = request.seed ?? 7
   const indices = seededShuffle(range(ds.validation.count), seed).slice(0, request.valLimit ?? 1000)
-  const a = loadNetwork(project, request.modelA)
-  const b = loadNetwork(project, request.modelB)
+  requireRequestFits(project, request)
+  const a = loadClassifier(project, request.modelA)
+  const b = loadClassifier(project, request.modelB)
   const config: StoredRunConfig<'similarity'> = {
     request,
     resolved: { valLimit: indices.length, seed }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src/main/engine/backend'
 import { Session, type HandlerContext, type Host } from '../../../src/main/ipc/context'
 import { dispatch } from '../../../src/main/ipc/registry'
-import type { ModelSummary } from '../../../src/contract/entities'
+import type { ModelImportView, ModelSummary } from '../../../src/contract/entities'
 import { buildModel } from '../../../src/main/engine/models'
 import { saveModel } from '../../../src/main/store'
 import { importDataset } from '../../../src/main/services/datasets'
@@ -57,7 +57,11 @@ describe('models.export / models.import', () => {
     await dispatch('system.pickPath', { purpose: 'model-import', typedPath: modelJson }, ctx)
     const imported = await dispatch('models.import', { path: modelJson, datasetId }, ctx)
     expect(imported.ok).toBe(true)
-    const m = (imported as { value: ModelSummary }).value
+    const { model: m, evaluation } = (imported as { value: ModelImportView }).value
+    // Checked on the dataset picked: its accuracy, with the images it rests on.
+    expect(evaluation).toMatchObject({ datasetId, images: 1000 })
+    expect(m.accuracy).toBe(evaluation!.accuracy)
+    expect(m.accuracyImages).toBe(1000)
     // Named after its folder, ready to audit, and a second model of the project.
     expect(m).toMatchObject({ name: 'exported', status: 'ready', origin: 'imported' })
     expect(m.id).not.toBe(id)

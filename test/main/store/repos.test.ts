@@ -328,7 +328,7 @@ describe('deletes', () => {
 
     expect(deleteModel(w, a)).toBe(true)
     expect(deleteModel(w, a)).toBe(false)
-    expect(() => loadModel(p.db, a)).toThrow(`no model with id ${a}`)
+    expect(() => loadModel(p.db, a)).toThrow(`model ${a} does not exist in this project`)
     expect(loadModel(p.db, b).referenceModelId).toBeNull()
     expect(listModelHistory(p.db, a)).toEqual([])
     expect(loadBestCheckpoint(p.db, a)).toBeUndefined()

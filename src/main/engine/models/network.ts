@@ -50,6 +50,18 @@ interface ParamSpec {
 
 export class ModelError extends Error {}
 
+/**
+ * The parameters an architecture declares, names and shapes, computed symbolically: nothing is
+ * allocated, so a declared size can be checked against real weights before building anything
+ * (a layer claiming 1,000,000 filters must not cost gigabytes before it is refused).
+ */
+export function architectureParameters(architecture: ModelArchitecture): { name: string; shape: number[] }[] {
+  const specs: ParamSpec[] = []
+  let shape: Shape = [...architecture.inputShape]
+  for (const layer of architecture.layers) shape = collectParams(layer, shape, specs)
+  return specs.map(({ name, shape: s }) => ({ name, shape: s }))
+}
+
 export class Network implements StagedClassifier {
   readonly inputShape: [number, number, number]
   readonly numClasses: number

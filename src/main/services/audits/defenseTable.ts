@@ -12,12 +12,13 @@ import {
   TABLE_EPSILONS,
   toCsv as defenseTableCsv
 } from '../../engine/audit/defenseTable'
-import type { Network } from '../../engine/models'
+import type { LoadedModel } from '../../engine/models'
 import { createRun, finishRun, updateRunProgress, type ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import { requireUsable } from '../modelRoles'
-import { loadNetwork } from '../models'
+import { loadClassifier } from '../models'
 import { closeFailedRun } from '../runFailure'
 import {
   DEFAULT_AUDIT_BATCH,
@@ -55,6 +56,7 @@ export async function runDefenseTable(
   const source = requireUsable(project, request.sourceId, 'source')
   const ordinary = requireUsable(project, request.ordinaryId, 'ordinary target')
   const orthogonal = requireUsable(project, request.orthogonalId, 'orthogonal target')
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const attacks: string[] = request.attacks ?? THESIS_ATTACKS
   const epsilons = request.epsilons ?? TABLE_EPSILONS
@@ -90,9 +92,9 @@ export async function runDefenseTable(
     datasetId: request.datasetId,
     modelIds: ids
   })
-  const nets: Network[] = []
+  const nets: LoadedModel[] = []
   try {
-    for (const id of ids) nets.push(loadNetwork(project, id))
+    for (const id of ids) nets.push(loadClassifier(project, id))
     const write = progressWriter((p) => updateRunProgress(db, runId, p))
     const table = await buildDefenseTable(
       ds,

@@ -10,8 +10,9 @@ import { checkAttackConfig, getAttack, runAttack } from '../../engine/attacks'
 import { predict, sampleBatch } from '../../engine/audit/sampling'
 import { listGalleryItems, getRun, type ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import { requireUsable } from '../modelRoles'
-import { loadNetwork } from '../models'
+import { loadClassifier } from '../models'
 import { storedRequest } from '../runs'
 import { galleryItemView } from './gallery'
 
@@ -38,6 +39,7 @@ export async function attackPreview(
   const targets = request.targetIds
     .filter((id) => id !== request.sourceId)
     .map((id) => requireUsable(project, id, 'target'))
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   if (request.sampleIndex >= ds.validation.count) {
     throw new RangeError(
@@ -49,7 +51,7 @@ export async function attackPreview(
     epsilon: request.epsilon
   })
   const all = [source, ...targets]
-  const nets = all.map((m) => loadNetwork(project, m.id))
+  const nets = all.map((m) => loadClassifier(project, m.id))
   const { x, y } = sampleBatch(ds, [request.sampleIndex])
   let adv: tf.Tensor4D | undefined
   try {

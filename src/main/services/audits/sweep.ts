@@ -9,7 +9,7 @@ import type { AttackSweepRequest } from '../../../contract/requests'
 import { backendInfo } from '../../engine/backend'
 import { getAttack } from '../../engine/attacks'
 import { DEFAULT_EPSILONS, runTransfer, type TransferProgress } from '../../engine/audit/transfer'
-import type { Network } from '../../engine/models'
+import type { LoadedModel } from '../../engine/models'
 import {
   createRun,
   finishRun,
@@ -19,9 +19,10 @@ import {
   type StoredModel
 } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import { kindOf, requireUsable } from '../modelRoles'
-import { loadNetwork } from '../models'
+import { loadClassifier } from '../models'
 import { closeFailedRun } from '../runFailure'
 import { galleryItemsOf } from './gallery'
 import {
@@ -58,6 +59,7 @@ export async function runAttackSweep(
   }
   const source = requireUsable(project, request.sourceId, 'source')
   const targets = targetIds.map((id) => requireUsable(project, id, 'target'))
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const attacks: string[] = request.attacks ?? THESIS_ATTACKS
   const epsilons = request.epsilons ?? DEFAULT_EPSILONS
@@ -90,9 +92,9 @@ export async function runAttackSweep(
     datasetId: request.datasetId,
     modelIds: all.map((m) => m.id)
   })
-  const nets: Network[] = []
+  const nets: LoadedModel[] = []
   try {
-    for (const m of all) nets.push(loadNetwork(project, m.id))
+    for (const m of all) nets.push(loadClassifier(project, m.id))
     const cellNames = attacks.flatMap((a) =>
       epsilons.map((e) => `${getAttack(a).name} at ε = ${epsLabel(e)}`)
     )

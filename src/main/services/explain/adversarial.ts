@@ -16,8 +16,9 @@ import {
 import type { Tensor4D } from '../../engine/tf'
 import type { ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
-import { asRun, checkMethods, DEFAULT_EXPLAIN_SEED, pickSamples, withNetworks } from './common'
+import { asRun, checkMethods, DEFAULT_EXPLAIN_SEED, pickSamples, withModels } from './common'
 import { DEFAULT_PGD_EPSILON, DEFAULT_PGD_STEPS } from './saliencyPgd'
 import { storeExplanation, type Explanation } from './stored'
 
@@ -36,6 +37,7 @@ export async function explainAdversarialSample(
   request: ExplainAdversarialRequest,
   hooks: JobHooks = {}
 ): Promise<AdversarialExplanation & { runId: number }> {
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const seed = request.seed ?? DEFAULT_EXPLAIN_SEED
   const methods = checkMethods(request.methods)
@@ -59,7 +61,7 @@ export async function explainAdversarialSample(
       modelIds: [request.modelId]
     },
     (_runId, progress) =>
-      withNetworks(project, [request.modelId], async ([net]) => {
+      withModels(project, [request.modelId], async ([net]) => {
         progress(0, `Attacking and explaining "${net!.name}"`)
         const labels = indices.map((i) => ds.validation.labels[i]!)
         const x = toFloatBatch(ds.validation, indices, ds)

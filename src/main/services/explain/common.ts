@@ -12,12 +12,12 @@ import { SALIENCY_METHODS, type SaliencyMethodName } from '../../../contract/nam
 import { toFloatBatch } from '../../engine/data/batches'
 import { range, seededShuffle } from '../../engine/data/split'
 import type { ImageDataset } from '../../engine/data/types'
-import type { Network } from '../../engine/models'
+import type { LoadedModel } from '../../engine/models'
 import type { ArrayData } from '../../engine/saliency'
 import { tf } from '../../engine/tf'
 import { createRun, finishRun, updateRunProgress, type NewRun, type ProjectDb } from '../../store'
 import { JobCancelledError, type JobHooks } from '../hooks'
-import { loadNetwork } from '../models'
+import { loadClassifier } from '../models'
 import { closeFailedRun } from '../runFailure'
 
 export const METHOD_LABEL: Record<SaliencyMethodName, string> = {
@@ -96,14 +96,14 @@ export async function asRun<T>(
 }
 
 /** Loads the models, runs `fn`, and disposes them whatever happens. */
-export function withNetworks<T>(
+export function withModels<T>(
   project: ProjectDb,
   ids: number[],
-  fn: (nets: Network[]) => Promise<T>
+  fn: (nets: LoadedModel[]) => Promise<T>
 ): Promise<T> {
-  const nets: Network[] = []
+  const nets: LoadedModel[] = []
   try {
-    for (const id of ids) nets.push(loadNetwork(project, id))
+    for (const id of ids) nets.push(loadClassifier(project, id))
   } catch (err) {
     nets.forEach((n) => n.dispose())
     throw err
@@ -113,7 +113,7 @@ export function withNetworks<T>(
 
 /** The validation images of `indices` the model classifies correctly, in order. */
 export async function correctOnes(
-  net: Network,
+  net: LoadedModel,
   ds: ImageDataset,
   indices: number[],
   batch: number

@@ -7,11 +7,12 @@ import type { StoredRunConfig } from '../../../contract/jobs'
 import type { SaliencyPgdRequest } from '../../../contract/requests'
 import { backendInfo } from '../../engine/backend'
 import { toFloatBatch } from '../../engine/data/batches'
-import type { Network } from '../../engine/models'
+import type { LoadedModel } from '../../engine/models'
 import { pgdReport, saliencyPgd, weightedPgd, type PgdReport } from '../../engine/saliency'
 import type { Tensor3D, Tensor4D } from '../../engine/tf'
 import type { ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import {
   asRun,
@@ -20,7 +21,7 @@ import {
   DEFAULT_EXPLAIN_SEED,
   mean,
   pickSamples,
-  withNetworks
+  withModels
 } from './common'
 
 /** L∞ radius of Figure 5.13, in [0, 1] units. */
@@ -86,6 +87,7 @@ export async function saliencyPgdStudy(
   request: SaliencyPgdRequest,
   hooks: JobHooks = {}
 ): Promise<SaliencyPgdStudyResult & { runId: number }> {
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const seed = request.seed ?? DEFAULT_EXPLAIN_SEED
   const epsilon = request.epsilon ?? DEFAULT_PGD_EPSILON
@@ -123,7 +125,7 @@ export async function saliencyPgdStudy(
       modelIds: [request.sourceId, ...targets]
     },
     (_runId, progress) =>
-      withNetworks(project, [request.sourceId, ...targets], async ([source, ...others]) => {
+      withModels(project, [request.sourceId, ...targets], async ([source, ...others]) => {
         const indices = await correctOnes(source!, ds, drawn, batch)
         const reports = [source!, ...others].map(() => ({
           vanilla: [] as PgdReport[],
@@ -162,7 +164,7 @@ export async function saliencyPgdStudy(
             map?.dispose()
           }
         }
-        const outcome = (k: number, net: Network, id: number): ModelPgdOutcome => ({
+        const outcome = (k: number, net: LoadedModel, id: number): ModelPgdOutcome => ({
           modelId: id,
           modelName: net.name,
           cleanErrorRate: indices.length ? reports[k]!.cleanErrors / indices.length : NaN,

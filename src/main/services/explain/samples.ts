@@ -10,6 +10,7 @@ import { explainModels, type ArrayData } from '../../engine/saliency'
 import { SaliencyError } from '../../engine/saliency/errors'
 import type { ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import {
   asRun,
@@ -17,7 +18,7 @@ import {
   checkMethods,
   DEFAULT_EXPLAIN_SEED,
   pickSamples,
-  withNetworks
+  withModels
 } from './common'
 import { storeExplanation, type Explanation } from './stored'
 
@@ -31,6 +32,7 @@ export async function explainSamples(
   hooks: JobHooks = {}
 ): Promise<Explanation & { runId: number }> {
   if (request.modelIds.length === 0) throw new RangeError('explain needs at least one model')
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const seed = request.seed ?? DEFAULT_EXPLAIN_SEED
   const methods = checkMethods(request.methods)
@@ -52,7 +54,7 @@ export async function explainSamples(
       modelIds: request.modelIds
     },
     (_runId, progress) =>
-      withNetworks(project, request.modelIds, async (nets) => {
+      withModels(project, request.modelIds, async (nets) => {
         const x = toFloatBatch(ds.validation, indices, ds)
         try {
           const models: Explanation['models'] = []

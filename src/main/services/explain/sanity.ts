@@ -13,6 +13,7 @@ import { SaliencyError } from '../../engine/saliency/errors'
 import { tf, type Tensor3D, type Tensor4D } from '../../engine/tf'
 import type { ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
+import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import {
   asRun,
@@ -24,7 +25,7 @@ import {
   METHOD_LABEL,
   pickSamples,
   std,
-  withNetworks
+  withModels
 } from './common'
 
 export interface MethodSanity {
@@ -59,6 +60,7 @@ export async function sanityStudy(
   request: SanityRequest,
   hooks: JobHooks = {}
 ): Promise<SanityStudyResult & { runId: number }> {
+  requireRequestFits(project, request)
   const ds = datasetOf(project, request.datasetId)
   const seed = request.seed ?? DEFAULT_EXPLAIN_SEED
   const methods = checkMethods(request.methods)
@@ -85,7 +87,7 @@ export async function sanityStudy(
       modelIds: [request.modelId]
     },
     (_runId, progress) =>
-      withNetworks(project, [request.modelId], async ([net]) => {
+      withModels(project, [request.modelId], async ([net]) => {
         const scores: Record<string, number[]> = {}
         const curves: Record<string, number[][]> = {}
         const errors: Record<string, string> = {}

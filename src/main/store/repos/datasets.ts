@@ -5,6 +5,7 @@
 import type { ImageDataset, ImageSplit } from '../../engine/data/types'
 import { bytesToBlob, fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { RecordNotFoundError } from '../errors'
 
 /** Images per dataset_chunks row (a 32x32x3 chunk is 3 MB). */
 export const CHUNK_IMAGES = 1000
@@ -190,7 +191,7 @@ export function loadDataset(db: ReadableDb, id: number): ImageDataset {
   // One read transaction: both splits come from the same snapshot even if a writer commits.
   return db.transaction(() => {
     const row = db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined
-    if (!row) throw new Error(`no dataset with id ${id}`)
+    if (!row) throw new RecordNotFoundError('dataset', id)
     return {
       name: row.name,
       classNames: JSON.parse(row.class_names) as string[],

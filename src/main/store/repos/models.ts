@@ -4,6 +4,7 @@
  */
 import { blobToFloat32, float32ToBlob, fromJson, toJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { RecordNotFoundError } from '../errors'
 
 export type ModelStatus = 'training' | 'ready' | 'collapsed' | 'cancelled' | 'failed'
 
@@ -169,7 +170,7 @@ export function saveModel(db: WritableDb, model: NewModel): number {
 }
 
 function changed(what: string, id: number, changes: number): void {
-  if (changes === 0) throw new Error(`no model with id ${id} (${what})`)
+  if (changes === 0) throw new RecordNotFoundError('model', id)
 }
 
 export function updateModelWeights(db: WritableDb, id: number, weights: ModelWeights): void {
@@ -227,7 +228,7 @@ export function loadModel(db: ReadableDb, id: number): ModelRecord {
   const row = db
     .prepare(`SELECT ${SUMMARY_COLUMNS}, weight_manifest, weights FROM models WHERE id = ?`)
     .get(id) as (ModelRow & { weight_manifest: string; weights: Buffer }) | undefined
-  if (!row) throw new Error(`no model with id ${id}`)
+  if (!row) throw new RecordNotFoundError('model', id)
   const weights = {
     manifest: JSON.parse(row.weight_manifest) as WeightManifestEntry[],
     data: blobToFloat32(row.weights, `model ${id} weights`)

@@ -15,6 +15,7 @@ import type { ContractErrorData } from '../../contract/errors'
 import type { JobInfo } from '../../contract/entities'
 import type { EventMap, EventName } from '../../contract/events'
 import type { JobArgs, JobKind, JobOf, JobResults } from '../../contract/jobs'
+import { markThreadEnded } from '../store/owner'
 import type { FromWorker, ToWorker } from './messages'
 
 /** Where the worker code lives; a `.ts` entry is loaded through tsx (dev, tests). */
@@ -81,6 +82,13 @@ export interface JobQueueOptions {
   projectPath: string
   emit: Emit
   worker?: WorkerEntry
+  /**
+   * Marks the runs of a worker that ended without closing them (crashed, or stopped after the
+   * close grace) as interrupted, and their models 'cancelled' (with a checkpoint) or 'failed':
+   * the window's connection's ProjectDb.reconcileInterrupted. Called after every worker exit,
+   * before the job it was running is reported failed, so the window's refresh sees the result.
+   */
+  reconcile?: () => readonly number[]
 }
 
 export class JobQueue {
@@ -181,8 +189,9 @@ export class JobQueue {
   /**
    * Cancels everything and stops the workers (the project is closing). A running job is given
    * up to `graceMs` to end as a cancelled job does (a training keeps its best checkpoint and
-   * closes its run) before its worker is told to stop: a worker stopped mid-job would leave
-   * its model 'training' and its run 'running' until the next start of the app.
+   * closes its run) before its worker is told to stop. A worker stopped mid-job cannot close its
+   * run; its exit reconciles it (`reconcile`): the run 'interrupted', the model 'cancelled'
+   * with its best checkpoint, else 'failed'.
    */
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true
@@ -240,9 +249,43 @@ export class JobQueue {
       }
       this.pump(laneName)
     }
-    worker.on('error', (err) => lost(err.message))
-    worker.on('exit', (code) => lost(`exit code ${code}`))
+    // Read now: a Worker forgets its thread id once it has exited.
+    const thread = worker.threadId
+    // 'exit' always follows 'error'; the job is reported once the thread is gone, so that its
+    // runs can be reconciled first.
+    let crash: string | undefined
+    worker.on('error', (err) => (crash ??= err.message))
+    worker.on('exit', (code) => {
+      this.workerEnded(thread)
+      lost(crash ?? `exit code ${code}`)
+    })
     return lane
+  }
+
+  /**
+   * A worker thread is gone, whether it shut down, crashed or was stopped mid-job: its runs
+   * left 'running' can no longer end by themselves (store/owner.ts cannot tell another live
+   * thread's run from a dead one's without being told), so they are reconciled now rather
+   * than at the next start of the app.
+   */
+  private workerEnded(thread: number): void {
+    markThreadEnded(thread)
+    if (!this.opts.reconcile) return
+    try {
+      const runs = this.opts.reconcile()
+      if (runs.length > 0)
+        this.opts.emit('log', {
+          level: 'warn',
+          message: `A job worker stopped before its run${runs.length > 1 ? 's' : ''} ${runs.join(', ')} ended: marked interrupted`,
+          at: new Date().toISOString()
+        })
+    } catch (err) {
+      this.opts.emit('log', {
+        level: 'error',
+        message: `Could not reconcile the runs of a stopped job worker: ${(err as Error).message}`,
+        at: new Date().toISOString()
+      })
+    }
   }
 
   private pump(laneName: Lane): void {

@@ -16,6 +16,7 @@ import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
 import { logIfInternal, toErrorData } from '../jobs/errorData'
+import { lifecycleHandlers } from './lifecycle'
 
 export const handlers: Handlers<Channel> = {
   ...projectHandlers,
@@ -25,6 +26,7 @@ export const handlers: Handlers<Channel> = {
   ...defenseHandlers,
   ...resultHandlers,
   ...explainHandlers,
+  ...lifecycleHandlers,
   ...systemHandlers
 }
 

@@ -35,6 +35,7 @@ import {
   RecordNotFoundError
 } from '../store'
 import { galleryOf } from './audits/gallery'
+import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
@@ -77,7 +78,9 @@ function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
   }
 }
 
+/** The runs to report, their models under their current names (after a rename). */
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const names = modelNames(project)
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
@@ -91,7 +94,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
       )
-    return run
+    return { ...run, results: withCurrentModelNames(run.results, names) }
   })
 }
 

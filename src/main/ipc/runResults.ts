@@ -13,14 +13,16 @@ import {
   ratioInterval,
   sweepCurvesWithIntervals
 } from '../services/intervals'
+import { modelNames, withCurrentModelNames } from '../services/lifecycle'
 import { planCsvLines } from '../services/plans/csv'
 
+/** A run with its results, its models under their current names (after a rename). */
 export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
   const run = getRun(project.db, runId)
   if (!run) throw new RecordNotFoundError('run', runId)
   if (kind && run.kind !== kind)
     throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
-  return run
+  return { ...run, results: withCurrentModelNames(run.results, modelNames(project)) }
 }
 
 function resultsOf(run: RunRecord): Record<string, unknown> {

@@ -41,6 +41,7 @@ import {
   RecordNotFoundError
 } from '../store'
 import { galleryOf } from './audits/gallery'
+import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
@@ -88,7 +89,9 @@ function modelRow(
   }
 }
 
+/** The runs to report, their models under their current names (after a rename). */
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const names = modelNames(project)
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
@@ -102,7 +105,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
       )
-    return run
+    return { ...run, results: withCurrentModelNames(run.results, names) }
   })
 }
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import type { ProjectDb } from '../store'
 import type { AttackSweepOutcome } from '../services/audits/sweep'
 import type { DefenseTableOutcome } from '../services/audits/defenseTable'
+import { defenseTableNote } from '../services/audits/defenseNote'
 import { writeReport } from '../services/report'
 import type { Values } from './args'
 import { table } from './output'
@@ -34,15 +35,38 @@ export function sweepTables(
     .join('\n\n')
 }
 
-/** Table 6.3 as text: fooling ratios in %, best (lowest) per column starred. */
-export function defenseText(r: Pick<DefenseTableOutcome, 'columns' | 'rows'>): string {
-  return table(
+/** The model a row of Table 6.3 shows: the orthogonal model's row, else the ordinary target's. */
+function rowModel(
+  models: DefenseTableOutcome['models'] | undefined,
+  rowKey: string
+): DefenseTableOutcome['models'][number] | undefined {
+  return models?.find((m) => m.role === (rowKey === 'orthogonal' ? 'orthogonal' : 'ordinary'))
+}
+
+/**
+ * Table 6.3 as text: fooling ratios in %, best (lowest) per column starred; a row whose model
+ * carries the accuracy-cost flag is marked ⚠, and what the table measures (transfer only, the
+ * adaptive column's figures) and the flags follow it.
+ */
+export function defenseText(
+  r: Pick<DefenseTableOutcome, 'columns' | 'rows'> &
+    Partial<Pick<DefenseTableOutcome, 'models' | 'sampleCount'>>
+): string {
+  const grid = table(
     ['Defense', ...r.columns.map((c) => c.label)],
     r.rows.map((row) => [
-      row.label,
+      `${row.label}${rowModel(r.models, row.key)?.accuracyCost ? ' ⚠' : ''}`,
       ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)
     ])
   )
+  const note = defenseTableNote(
+    { columns: r.columns, rows: r.rows, sampleCount: r.sampleCount ?? 0 },
+    r.models?.find((m) => m.role === 'source')?.name
+  )
+  const flags = (r.models ?? [])
+    .filter((m) => m.role !== 'source' && m.accuracyCost)
+    .map((m) => `⚠ accuracy cost of "${m.name}": ${m.accuracyCost}`)
+  return [grid, '', ...note, ...flags].join('\n')
 }
 
 export function sweepText(outcome: AttackSweepOutcome): string {

@@ -66,7 +66,7 @@ export const evaluationRequest = s.refine(
     if (r.threats && new Set(r.threats).size !== r.threats.length)
       throw new ValidationError('threats', 'lists a threat twice')
     r.epsilons?.forEach((e, i) => {
-      if (!(e > 0)) throw new ValidationError(`epsilons.${i}`, 'must be greater than 0')
+      if (!(e > 0)) throw new ValidationError(`epsilons[${i}]`, 'must be greater than 0')
     })
     if (r.square?.pInit !== undefined && !(r.square.pInit > 0))
       throw new ValidationError('square.pInit', 'must be greater than 0')

@@ -220,7 +220,7 @@ describe('robustness evaluation service on a tiny project', () => {
     ).toThrow(/sourceId: the "transfer" threat needs a source model/)
     expect(() =>
       parseArgs('evaluation.run', { datasetId: 1, modelIds: [1], epsilons: [0.03, 0] })
-    ).toThrow(/epsilons\.1: must be greater than 0/)
+    ).toThrow(/epsilons\[1\]: must be greater than 0/)
     expect(() => parseArgs('evaluation.run', { datasetId: 1, modelIds: [1, 1] })).toThrow(
       /modelIds: lists a model twice/
     )

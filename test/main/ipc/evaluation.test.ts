@@ -31,7 +31,6 @@ beforeAll(async () => {
     name: 'four-by-four',
     architecture: { ...LINEAR, inputShape: [4, 4, 1] },
     weights: net.exportWeights(),
-    datasetId: null,
     status: 'ready'
   })
   net.dispose()

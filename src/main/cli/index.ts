@@ -6,15 +6,9 @@
 import { parseArgs } from 'node:util'
 import { ARCHITECTURES, PENALTY_FORMS } from '../../contract/names'
 import { initBackend, type BackendName } from '../engine/backend'
-import {
-  createProject,
-  getProjectMeta,
-  listDatasets,
-  listModels,
-  listRuns,
-  ProjectFileError
-} from '../store'
+import { createProject, getProjectMeta, listDatasets, listModels, listRuns } from '../store'
 import { defined, UsageError, type Values } from './args'
+import { EXIT_USAGE, failureReport, joinNegativeValues, usageTextOf } from './failure'
 import { reportCommand } from './audit'
 import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
 import { modelListText, withAccuracyCost } from './modelList'
@@ -50,6 +44,7 @@ ${RERUN_USAGE}
 Global options
   --json            print the result as JSON on stdout
   --quiet           no progress on stderr
+  --verbose         on a failure, also print its technical details (file, errno, library text)
   --backend B       tensorflow | wasm | cpu | auto (default: best available)
 `
 
@@ -68,6 +63,7 @@ const valueFlags = new Set([
 const options = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   gradient: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries([...valueFlags].map((f) => [f, { type: 'string' as const }]))
@@ -85,13 +81,23 @@ function print(json: boolean, value: unknown, human: () => string): void {
   )
 }
 
+/** The flags and positionals of `argv`; a malformed line is a UsageError in words. */
+function parseLine(argv: string[]): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: joinNegativeValues(argv, valueFlags),
+      options,
+      allowPositionals: true,
+      strict: true
+    }) as { values: Values; positionals: string[] }
+  } catch (err) {
+    const text = usageTextOf(err)
+    throw text ? new UsageError(text) : err
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options,
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = parseLine(argv)
   const v = values as Values
   const json = Boolean(v.json)
   const quiet = Boolean(v.quiet)
@@ -244,19 +250,17 @@ export async function main(argv: string[]): Promise<number> {
 const isEntry =
   process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)
 if (isEntry) {
-  main(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2)
+  main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
       if (err instanceof UsageError) {
         console.error(`ortholens: ${err.message}\n\n${HELP}`)
-        process.exit(2)
+        process.exit(EXIT_USAGE)
       }
-      if (err instanceof ProjectFileError) {
-        console.error(`ortholens: ${err.message}`)
-        process.exit(4)
-      }
-      console.error(`ortholens: ${err instanceof Error ? err.message : String(err)}`)
-      process.exit(1)
+      const { text, exitCode } = failureReport(err, argv.includes('--verbose'))
+      console.error(text)
+      process.exit(exitCode)
     }
   )
 }

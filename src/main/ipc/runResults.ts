@@ -4,11 +4,11 @@ import type { AttackSweepResult, DefenseTableResult } from '../../contract/entit
 import { defenseTableNote } from '../services/audits/defenseNote'
 import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
 import { storedEvaluation } from '../services/evaluation/view'
-import { getRun, type ProjectDb, type RunRecord } from '../store'
+import { getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
 
 export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
   const run = getRun(project.db, runId)
-  if (!run) throw new ContractError('not-found', `No run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   if (kind && run.kind !== kind)
     throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
   return run

@@ -6,8 +6,9 @@
 import type { DatasetImportRequest } from '../../contract/requests'
 import type { StoredRunConfig } from '../../contract/jobs'
 import { loadBuiltinSample } from '../engine/data/builtinSample'
-import { classCounts } from '../engine/data/split'
-import type { ImageDataset } from '../engine/data/types'
+import { DEFAULT_SPLIT_SEED } from '../engine/data/importers/assemble'
+import { capPerClass, classCounts, gatherSplit } from '../engine/data/split'
+import { imageSize, type ImageDataset, type ImageSplit } from '../engine/data/types'
 import { backendInfo } from '../engine/backend'
 import {
   createRun,
@@ -41,6 +42,8 @@ export async function importDataset(
   if (request.source.kind === 'builtin') {
     hooks.onProgress?.({ fraction: 0, stage: 'Reading the built-in Fashion-MNIST sample' })
     ds = loadBuiltinSample()
+    if (request.maxPerClass)
+      ds = capEachSplit(ds, request.maxPerClass, request.seed ?? DEFAULT_SPLIT_SEED)
   } else {
     ds = await openWithImporter(request, hooks)
   }
@@ -73,6 +76,28 @@ export async function importDataset(
   const summary = listDatasets(project.db).find((d) => d.id === datasetId)!
   hooks.onProgress?.({ fraction: 1, stage: 'Imported' })
   return { datasetId, runId, summary, ...counts }
+}
+
+/**
+ * At most `maxPerClass` images of each class in each split, drawn at random (seeded), as the
+ * importers cap a source that ships its own split (importers/assemble.ts): the built-in
+ * sample keeps its training and validation parts, each capped.
+ */
+function capEachSplit(ds: ImageDataset, maxPerClass: number, seed: number): ImageDataset {
+  const size = imageSize(ds)
+  const cap = (split: ImageSplit): ImageSplit =>
+    gatherSplit(
+      split.images,
+      split.labels,
+      capPerClass(split.labels.subarray(0, split.count), ds.classNames.length, maxPerClass, seed),
+      size
+    )
+  return {
+    ...ds,
+    train: cap(ds.train),
+    validation: cap(ds.validation),
+    provenance: { ...ds.provenance, maxPerClass, splitSeed: seed }
+  }
 }
 
 const cache = new Map<string, ImageDataset>()

@@ -23,7 +23,8 @@ import {
   getDatasetSummary,
   inTransaction,
   saveModel,
-  type ProjectDb
+  type ProjectDb,
+  RecordNotFoundError
 } from '../store'
 import { datasetFitOf, IncompatibleModelError } from './compatibility'
 import { datasetOf } from './datasets'
@@ -69,7 +70,7 @@ export async function prepareModelImport(
   const summary =
     request.datasetId !== undefined ? getDatasetSummary(project.db, request.datasetId) : undefined
   if (request.datasetId !== undefined && !summary)
-    throw new RangeError(`No dataset with id ${request.datasetId} in this project`)
+    throw new RecordNotFoundError('dataset', request.datasetId)
   hooks.onProgress?.({ fraction: 0.05, stage: `Reading ${request.path}` })
   const model = await readModelFile(request, summary?.shape)
   if (!summary) return { request, name, model, evaluation: null }

@@ -5,7 +5,7 @@
  */
 import type { ModelKind } from '../../contract/entities'
 import { PENALTY_FORMS, type PenaltyForm } from '../../contract/names'
-import { listModels, type ProjectDb, type StoredModel } from '../store'
+import { listModels, RecordNotFoundError, type ProjectDb, type StoredModel } from '../store'
 
 /** Statuses whose weights must not be attacked or evaluated (training unfinished, broken). */
 const UNUSABLE = new Set(['collapsed', 'failed', 'training'])
@@ -42,7 +42,7 @@ export function isImported(model: Pick<StoredModel, 'trainingConfig'>): boolean 
 
 export function storedModel(project: ProjectDb, id: number): StoredModel {
   const m = listModels(project.db).find((x) => x.id === id)
-  if (!m) throw new RangeError(`No model with id ${id} in this project`)
+  if (!m) throw new RecordNotFoundError('model', id)
   return m
 }
 

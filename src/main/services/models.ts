@@ -235,7 +235,13 @@ export async function trainModel(
       message: outcome.collapse?.message
     }
   } catch (err) {
-    updateModelStatus(db, modelId, 'failed')
+    // A full disk refuses this write too; the run is still closed (or left for the worker to
+    // mark interrupted, which releases the model), and the job reports its own error.
+    try {
+      updateModelStatus(db, modelId, 'failed')
+    } catch {
+      // See closeFailedRun.
+    }
     throw closeFailedRun(db, runId, err)
   } finally {
     net.dispose()

@@ -34,7 +34,8 @@ import {
   type ProjectDb,
   type RunRecord,
   type StoredDataset,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../store'
 import { defenseTableNote } from './audits/defenseNote'
 import type { DefenseTableModel } from './audits/defenseTable'
@@ -104,7 +105,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       .reverse()
   return ids.map((id) => {
     const run = getRun(project.db, id)
-    if (!run) throw new RangeError(`No run with id ${id} in this project`)
+    if (!run) throw new RecordNotFoundError('run', id)
     if (run.status !== 'done')
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`

@@ -11,7 +11,8 @@ import {
   listGalleryItems,
   type ProjectDb,
   type StoredGalleryItem,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../../store'
 import { datasetOf } from '../datasets'
 
@@ -66,7 +67,7 @@ export interface GalleryEntry extends Omit<StoredGalleryItem, 'predictions'> {
 /** A stored sweep's gallery with class names (float images as stored). */
 export function galleryOf(project: ProjectDb, runId: number): GalleryEntry[] {
   const run = getRun(project.db, runId)
-  if (!run) throw new RangeError(`No run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   const classNames = run.datasetId === null ? [] : datasetOf(project, run.datasetId).classNames
   return listGalleryItems(project.db, runId).map((item) => ({
     ...item,

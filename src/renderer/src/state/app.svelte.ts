@@ -2,7 +2,7 @@
  * Shared application state (ARCHITECTURE pattern 9: thick services, thin components).
  * Everything the screens show comes from the main side through lib/api; events keep it live.
  */
-import { call, messageOf, on } from '../lib/api'
+import { call, on, shownError, technicalOf, type ShownError } from '../lib/api'
 import type {
   DatasetSummary,
   JobInfo,
@@ -38,7 +38,8 @@ class AppState {
   live = $state<Record<string, LiveSample[]>>({})
   results = $state<Record<string, unknown>>({})
   failures = $state<Record<string, ContractErrorData>>({})
-  notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null)
+  /** The banner under the header; an error's technical part sits in its "details". */
+  notice = $state<({ kind: 'error' | 'info' } & ShownError) | null>(null)
   private started = false
   private readonly listed = new Set<string>()
 
@@ -66,7 +67,8 @@ class AppState {
     on('job.failed', ({ job, error }) => {
       this.upsertJob(job)
       this.failures[job.id] = error
-      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}` }
+      const technical = technicalOf(error)
+      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}`, ...(technical ? { technical } : {}) }
       void this.refresh()
     })
     on('job.cancelled', ({ job }) => {
@@ -125,7 +127,7 @@ class AppState {
   }
 
   fail(err: unknown): void {
-    this.notice = { kind: 'error', text: messageOf(err) }
+    this.notice = { kind: 'error', ...shownError(err) }
   }
 
   info(text: string): void {

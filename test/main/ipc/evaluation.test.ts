@@ -97,7 +97,7 @@ describe('evaluation channels', () => {
     )
     expect(refused).toMatchObject({
       ok: false,
-      error: { code: 'invalid-args', detail: 'ensembleIds' }
+      error: { code: 'invalid-args', where: 'ensembleIds' }
     })
     expect((refused as { error: { message: string } }).error.message).toMatch(
       /four-by-four.*ensemble member/

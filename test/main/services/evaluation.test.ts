@@ -213,7 +213,7 @@ describe('robustness evaluation service on a tiny project', () => {
       runEvaluation(t.project, { ...request, modelIds: [t.collapsedId] })
     ).rejects.toThrow(/"collapsed".*collapsed.*evaluated model/)
     await expect(runEvaluation(t.project, { ...request, ensembleIds: [999] })).rejects.toThrow(
-      /No model with id 999/
+      /model 999 does not exist in this project/
     )
     expect(() =>
       parseArgs('evaluation.run', { datasetId: 1, modelIds: [1], threats: ['transfer'] })

@@ -502,8 +502,8 @@ td:first-child,th:first-child{text-align:left}img{width:112px;image-rendering:pi
 pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.figs svg{margin:4px}nav a{margin-right:1em}
 .gallery td{text-align:center}.gallery td:first-child{text-align:left}
 .flag{color:#92400e;font-weight:600}.note{max-width:900px}
-.verdict{border:2px solid #92400e;border-radius:6px;padding:8px 14px;margin:10px 0;background:#fffbeb}
-.verdict.ok{border-color:#166534;background:#f0fdf4}.verdict h3{margin:4px 0}.verdict ul{margin:4px 0;padding-left:1.2em}`
+.verdict{border:2px solid #6b7280;border-radius:6px;padding:8px 14px;margin:10px 0}
+.verdict.flagged{border-color:#92400e;background:#fffbeb}.verdict h3{margin:4px 0}.verdict ul{margin:4px 0;padding-left:1.2em}`
 
 /**
  * The whole report as one HTML document; `extraSections` are inserted before the settings,

@@ -36,7 +36,8 @@ function modelCard(view: EvaluationView, m: EvaluationModelView): string {
     ? `<p class="note">* Cascade: ran only on the images every attack above it left unfooled, so its figure is ${CASCADE_NOTE}.</p>`
     : ''
   return (
-    `<div class="verdict${m.flags.length ? '' : ' ok'}" data-model="${m.modelId}">` +
+    // No colour for "no flag": a model without flags may still be fooled on every image.
+    `<div class="verdict${m.flags.length ? ' flagged' : ''}" data-model="${m.modelId}">` +
     `<h3>${escapeHtml(m.name)} <small>(${escapeHtml(kind)})</small></h3>` +
     m.verdict.map((line) => `<p>${escapeHtml(line)}</p>`).join('') +
     flags +

@@ -45,8 +45,8 @@ function rowModel(
 
 /**
  * Table 6.3 as text: fooling ratios in %, best (lowest) per column starred; a row whose model
- * carries the accuracy-cost flag is marked ⚠, and what the table measures (transfer only, the
- * adaptive column's figures) and the flags follow it.
+ * carries the accuracy-cost flag is marked ⚠; what the table measures (transfer only, the
+ * adaptive column's figures) and the flags come first.
  */
 export function defenseText(
   r: Pick<DefenseTableOutcome, 'columns' | 'rows'> &
@@ -66,7 +66,7 @@ export function defenseText(
   const flags = (r.models ?? [])
     .filter((m) => m.role !== 'source' && m.accuracyCost)
     .map((m) => `⚠ accuracy cost of "${m.name}": ${m.accuracyCost}`)
-  return [grid, '', ...note, ...flags].join('\n')
+  return [...note, ...flags, '', grid].join('\n')
 }
 
 export function sweepText(outcome: AttackSweepOutcome): string {

@@ -413,12 +413,14 @@ function defenseSection(data: ReportData): ReportSection {
       ])
       const flagged = Object.values(t.rowFlags ?? {}).flat()
       const notes = [...(t.note ?? []), ...[...new Set(flagged)].map((f) => `⚠ ${f}`)]
+      // What the table measures comes first: read after a column of bold figures, it came too late.
       return (
+        notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('') +
         htmlTable(
           ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
           rows,
           `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; lowest per column in bold`
-        ) + notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')
+        )
       )
     })
     .join('\n')

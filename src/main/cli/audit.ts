@@ -14,17 +14,28 @@ import { table } from './output'
 const pct1 = (r: number | undefined) => (r === undefined ? '—' : (100 * r).toFixed(1))
 const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
 
-/** One compact table per attack: rows ε (%), columns each model's fooling ratio (%). */
+/**
+ * One compact table per attack: rows ε (%), columns each model's fooling ratio (%); a model
+ * with the accuracy-cost flag is marked ⚠ and its flag follows the tables.
+ */
 export function sweepTables(
-  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'>
+  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'> &
+    Partial<Pick<AttackSweepOutcome, 'models'>>
 ): string {
+  const costOf = (id: number) => r.models?.find((m) => m.id === id)?.accuracyCost ?? null
+  const flags = (r.models ?? [])
+    .filter((m) => m.accuracyCost)
+    .map((m) => `\n⚠ accuracy cost of "${m.name}": ${m.accuracyCost}`)
   return r.attacks
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
       return (
         `${attack.toUpperCase()}: fooling ratio (%)\n` +
         table(
-          ['ε (%)', ...curves.map((c) => `${c.kind} (${c.modelName})`)],
+          [
+            'ε (%)',
+            ...curves.map((c) => `${c.kind} (${c.modelName})${costOf(c.modelId) ? ' ⚠' : ''}`)
+          ],
           r.epsilons.map((e) => [
             epsPct(e),
             ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))
@@ -33,6 +44,7 @@ export function sweepTables(
       )
     })
     .join('\n\n')
+    .concat(flags.join(''))
 }
 
 /** The model a row of Table 6.3 shows: the orthogonal model's row, else the ordinary target's. */

@@ -13,7 +13,8 @@ import { accuracyCostFlag } from '../../../src/main/engine/audit/sanityFlags'
 import { listDatasets, listModels, saveModel, getRun } from '../../../src/main/store'
 import { toModelSummary } from '../../../src/main/ipc/mappers'
 import { modelListText, withAccuracyCost } from '../../../src/main/cli/modelList'
-import { defenseText } from '../../../src/main/cli/audit'
+import { defenseText, sweepTables } from '../../../src/main/cli/audit'
+import { runAttackSweep } from '../../../src/main/services/audits/sweep'
 import {
   runDefenseTable,
   type DefenseTableOutcome
@@ -118,6 +119,25 @@ describe('accuracy cost and verdict in lists, tables and the report', () => {
       'TABLE',
       `⚠ ${costly} "costly" accuracy cost: Clean accuracy 80 % is 10.0 points below the reference "source" (90 %).`
     ])
+  })
+
+  it('marks the costly model in the command line’s sweep tables', async () => {
+    const sweep = await runAttackSweep(t.project, {
+      datasetId: t.datasetId,
+      sourceId: t.sourceId,
+      targetIds: [t.ordinaryId, costly],
+      attacks: ['fgsm'],
+      epsilons: [0.1],
+      sampleCount: 10,
+      gallerySamples: 0
+    })
+    expect(sweep.models.map((m) => m.accuracyCost === null)).toEqual([true, true, false])
+    const text = sweepTables(sweep)
+    expect(text).toMatch(/orthogonal \(costly\) ⚠/)
+    expect(text).not.toMatch(/ordinary \(ordinary\) ⚠/)
+    expect(text.split('\n').at(-1)).toBe(
+      '⚠ accuracy cost of "costly": Clean accuracy 80 % is 10.0 points below the reference "source" (90 %).'
+    )
   })
 
   it('builds Table 6.3 with the adaptive column and says what its transfer columns measure', () => {

@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'out-of-memory',
   'cancelled',
   'busy',
+  /** A delete that would take other things with it, asked without `withDependents`. */
+  'has-dependents',
   'unauthorized',
   'internal'
 ] as const

@@ -14,6 +14,7 @@ import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
 import { modelListText, withAccuracyCost } from './modelList'
 import type { CliContext } from './command'
 import { JOB_COMMANDS } from './jobCommands'
+import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
 import { pct, progressPrinter, table } from './output'
 import { predictCommand, PREDICT_USAGE } from './predict'
 import { withProject } from './projects'
@@ -33,6 +34,7 @@ ${DEMO_USAGE}
 ${Object.values(JOB_COMMANDS)
   .map((c) => c.usage)
   .join('\n')}
+${LIFECYCLE_USAGE}
 ${PREDICT_USAGE}
 ${RERUN_USAGE}
   report F [--out report.html] [--csv-dir DIR]
@@ -62,6 +64,7 @@ const valueFlags = new Set([
 ])
 const options = {
   json: { type: 'boolean' },
+  'with-dependents': { type: 'boolean' },
   quiet: { type: 'boolean' },
   verbose: { type: 'boolean' },
   gradient: { type: 'boolean' },
@@ -119,6 +122,9 @@ export async function main(argv: string[]): Promise<number> {
     const file = JOB_COMMANDS[`${command} ${sub}`] ? rest[0] : sub
     return job.execute(file, v, ctx)
   }
+
+  const lifecycle = LIFECYCLE_COMMANDS[`${command} ${sub}`]
+  if (lifecycle) return withProject(rest[0], true, (p) => lifecycle.execute(p, v, ctx))
 
   switch (command) {
     case 'demo': {
@@ -186,7 +192,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown dataset command "${sub ?? ''}" (import, list)`)
+      throw new UsageError(
+        `unknown dataset command "${sub ?? ''}" (import, list, rename, delete)`
+      )
     case 'model':
       if (sub === 'list') {
         return withProject(rest[0], false, (p) => {
@@ -217,7 +225,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown model command "${sub ?? ''}" (list, export, import)`)
+      throw new UsageError(
+        `unknown model command "${sub ?? ''}" (list, export, import, rename, delete)`
+      )
     case 'runs':
       return withProject(sub, false, (p) => {
         const runs = listRuns(p.db, defined({ kind: v.kind as string | undefined }))

@@ -63,7 +63,10 @@ export class Session {
     this.jobs = new JobQueue({
       projectPath: project.path,
       emit: this.host.emit,
-      worker: this.host.workerEntry
+      worker: this.host.workerEntry,
+      // A worker that ends mid-job (crash, or stopped after the close grace) leaves runs only
+      // this connection, told which thread ended, can reconcile.
+      reconcile: () => project.reconcileInterrupted()
     })
     this.host.emit('project.changed', { project: projectInfo(project) })
   }

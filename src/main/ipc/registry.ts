@@ -17,6 +17,7 @@ import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
 import { logIfInternal, toErrorData } from '../jobs/errorData'
+import { lifecycleHandlers } from './lifecycle'
 
 export const handlers: Handlers<Channel> = {
   ...projectHandlers,
@@ -27,6 +28,7 @@ export const handlers: Handlers<Channel> = {
   ...evaluationHandlers,
   ...resultHandlers,
   ...explainHandlers,
+  ...lifecycleHandlers,
   ...systemHandlers
 }
 

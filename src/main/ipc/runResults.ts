@@ -5,13 +5,15 @@ import { defenseTableNote } from '../services/audits/defenseNote'
 import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
 import { storedEvaluation } from '../services/evaluation/view'
 import { getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
+import { modelNames, withCurrentModelNames } from '../services/lifecycle'
 
+/** A run with its results, its models under their current names (after a rename). */
 export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
   const run = getRun(project.db, runId)
   if (!run) throw new RecordNotFoundError('run', runId)
   if (kind && run.kind !== kind)
     throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
-  return run
+  return { ...run, results: withCurrentModelNames(run.results, modelNames(project)) }
 }
 
 function resultsOf(run: RunRecord): Record<string, unknown> {

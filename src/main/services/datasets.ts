@@ -5,6 +5,7 @@
  */
 import type { DatasetImportRequest } from '../../contract/requests'
 import type { StoredRunConfig } from '../../contract/jobs'
+import { uniqueName } from '../../contract/naming'
 import { loadBuiltinSample } from '../engine/data/builtinSample'
 import { DEFAULT_SPLIT_SEED } from '../engine/data/importers/assemble'
 import { capPerClass, classCounts, gatherSplit } from '../engine/data/split'
@@ -13,6 +14,7 @@ import { backendInfo } from '../engine/backend'
 import {
   createRun,
   finishRun,
+  getDatasetSummary,
   inTransaction,
   listDatasets,
   loadDataset,
@@ -27,6 +29,8 @@ export interface ImportResult {
   datasetId: number
   runId: number
   summary: StoredDataset
+  /** Why the name differs from the one asked (the folder was imported before …). */
+  warnings: string[]
   trainClassCounts: number[]
   validationClassCounts: number[]
 }
@@ -64,18 +68,26 @@ export async function importDataset(
   }
   // The dataset and the run that records its import land together or not at all; a failed
   // import (which throws before this point) leaves the project untouched.
-  const { datasetId, runId } = inTransaction(db, () => {
+  // The same folder imported twice gets "… (2)": two datasets never share a name in the lists.
+  const { datasetId, runId, warnings } = inTransaction(db, () => {
+    const named = uniqueName(
+      ds.name,
+      listDatasets(project.db).map((d) => d.name),
+      'dataset'
+    )
+    ds = { ...ds, name: named.name }
+    config.resolved.name = named.name
     const id = saveDataset(db, ds)
     const run = createRun(db, { kind: 'import', config, backend, datasetId: id })
     finishRun(db, run, {
       status: 'done',
       results: { datasetId: id, name: ds.name, ...counts, provenance: ds.provenance }
     })
-    return { datasetId: id, runId: run }
+    return { datasetId: id, runId: run, warnings: named.warning ? [named.warning] : [] }
   })
   const summary = listDatasets(project.db).find((d) => d.id === datasetId)!
   hooks.onProgress?.({ fraction: 1, stage: 'Imported' })
-  return { datasetId, runId, summary, ...counts }
+  return { datasetId, runId, summary, warnings, ...counts }
 }
 
 /**
@@ -106,10 +118,15 @@ const CACHE_LIMIT = 4
 
 /**
  * A dataset's pixels, kept for the few most recent ones per process: datasets never change once
- * saved and ids are not reused, so the cache cannot go stale.
+ * saved, and the key holds the creation time, so an id reused after a delete cannot hit a
+ * stale entry.
  */
 export function datasetOf(project: ProjectDb, id: number): ImageDataset {
-  const key = `${project.path}#${id}`
+  // Keyed by creation time too: SQLite may give a deleted dataset's id to the next import
+  // (INTEGER PRIMARY KEY reuses the largest id once its row is gone), and a worker's cache
+  // never hears of a delete made by the window.
+  const created = getDatasetSummary(project.db, id)?.createdAt ?? ''
+  const key = `${project.path}#${id}#${created}`
   let ds = cache.get(key)
   if (ds) {
     // Most recently used last, so the oldest is the first key.

@@ -13,6 +13,7 @@
 import type { ModelImportView } from '../../contract/entities'
 import type { StoredRunConfig } from '../../contract/jobs'
 import type { ModelImportRequest } from '../../contract/requests'
+import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import { range, seededShuffle } from '../engine/data/split'
 import { datasetMismatch, modelFromStored } from '../engine/models'
@@ -22,6 +23,7 @@ import {
   finishRun,
   getDatasetSummary,
   inTransaction,
+  listModels,
   saveModel,
   type ProjectDb,
   RecordNotFoundError
@@ -110,22 +112,31 @@ export async function commitModelImport(
   prepared: PreparedModelImport
 ): Promise<ModelImportResult> {
   const db = project.writable()
-  const { request, name, model, evaluation } = prepared
+  const { request, model, evaluation } = prepared
   const backend = (await backendInfo()).name
-  const config: StoredRunConfig<'model-import'> = {
-    request,
-    resolved: {
-      name,
-      format: model.format,
-      inputShape: model.inputShape,
-      numClasses: model.numClasses,
-      ...('preprocessing' in model.architecture
-        ? { preprocessing: model.architecture.preprocessing }
-        : {}),
-      evalImages: evaluation?.images ?? 0
-    }
-  }
   return inTransaction(db, () => {
+    // The same model imported twice gets "… (2)": two models never share a name in the lists.
+    // Decided here, in the write transaction, since the command line prepares on another
+    // connection.
+    const named = uniqueName(
+      prepared.name,
+      listModels(db).map((m) => m.name),
+      'model'
+    )
+    const name = named.name
+    const config: StoredRunConfig<'model-import'> = {
+      request,
+      resolved: {
+        name,
+        format: model.format,
+        inputShape: model.inputShape,
+        numClasses: model.numClasses,
+        ...('preprocessing' in model.architecture
+          ? { preprocessing: model.architecture.preprocessing }
+          : {}),
+        evalImages: evaluation?.images ?? 0
+      }
+    }
     const modelId = saveModel(db, {
       name,
       architecture: model.architecture,
@@ -158,7 +169,7 @@ export async function commitModelImport(
       inputShape: model.inputShape,
       numClasses: model.numClasses,
       parameterCount: model.parameterCount,
-      warnings: model.warnings,
+      warnings: named.warning ? [named.warning, ...model.warnings] : model.warnings,
       evaluation
     }
     finishRun(db, runId, { status: 'done', results: { ...result, source: model.origin } })
@@ -177,6 +188,6 @@ export async function importModel(
 ): Promise<ModelImportResult> {
   const prepared = await prepareModelImport(project, request, hooks)
   const result = await commitModelImport(project, prepared)
-  hooks.onProgress?.({ fraction: 1, stage: `Imported "${prepared.name}"` })
+  hooks.onProgress?.({ fraction: 1, stage: `Imported "${result.name}"` })
   return result
 }

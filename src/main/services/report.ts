@@ -44,6 +44,7 @@ import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from './evaluation/csv'
 import { evaluationReportSection } from './evaluation/reportSection'
 import { evaluationView, storedEvaluation } from './evaluation/view'
 import { galleryOf } from './audits/gallery'
+import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, storedModel, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
@@ -94,7 +95,9 @@ function modelRow(
   }
 }
 
+/** The runs to report, their models under their current names (after a rename). */
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const names = modelNames(project)
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
@@ -110,7 +113,7 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
       )
-    return run
+    return { ...run, results: withCurrentModelNames(run.results, names) }
   })
 }
 

@@ -25,7 +25,8 @@ export const JOB_CHANNELS = {
   'model-export': 'models.export',
   'model-inspect': 'models.inspect',
   plan: 'plans.run',
-  'plan-resume': 'plans.resume'
+  'plan-resume': 'plans.resume',
+  'robustness-evaluation': 'evaluation.run'
 } as const satisfies Record<JobKind, Channel>
 
 /** A job's arguments: the request of the channel that starts it. */
@@ -44,7 +45,8 @@ export const RERUNNABLE_KINDS = [
   'explain-adversarial',
   'sanity',
   'saliency-pgd',
-  'plan'
+  'plan',
+  'robustness-evaluation'
 ] as const satisfies readonly JobKind[]
 export type RerunnableKind = (typeof RERUNNABLE_KINDS)[number]
 
@@ -88,6 +90,7 @@ export interface JobResults {
   }
   'model-export': { runId: number; files: string[] }
   'model-inspect': ModelFileInfo
+  'robustness-evaluation': { runId: number; samples: number }
   /** The plan's run (also after a resume: the same run goes on), its status and its models. */
   plan: PlanJobResult
   'plan-resume': PlanJobResult

@@ -37,7 +37,7 @@ export const trainSettingsShape = {
   /** 'adam' (default; tf.train.adam) or 'sgd' (torch.optim.SGD's update). */
   optimizer: s.optional(s.literal(...OPTIMIZERS)),
   /** SGD's momentum μ (default 0.9 with SGD). */
-  momentum: s.optional(s.number(LIMITS.momentum)),
+  momentum: s.optional(s.number(LIMITS.sgdMomentum)),
   /** Nesterov momentum (SGD; needs μ > 0). */
   nesterov: s.optional(s.boolean()),
   /** L2 weight decay added to every gradient (default 0; He et al.: 1e-4). */

@@ -1,6 +1,9 @@
 /** Reading a finished run's results back in the contract's shapes. */
 import { ContractError } from '../../contract/errors'
 import type { AttackSweepResult, DefenseTableResult } from '../../contract/entities'
+import { defenseTableNote } from '../services/audits/defenseNote'
+import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
+import { storedEvaluation } from '../services/evaluation/view'
 import {
   getRun,
   RecordNotFoundError,
@@ -44,12 +47,18 @@ export function attackSweepResult(run: RunRecord): AttackSweepResult {
 
 export function defenseTableResult(run: RunRecord): DefenseTableResult {
   const r = resultsOf(run)
+  const columns = (r.columns ?? []) as DefenseTableResult['columns']
+  const models = (r.models ?? []) as DefenseTableResult['models']
   const sampleCount = Number(r.sampleCount ?? 0)
+  const rows = defenseRowsWithIntervals((r.rows ?? []) as DefenseTableResult['rows'], sampleCount)
+  const source = models.find((m) => m.role === 'source')?.name
   return {
     runId: run.id,
+    columns,
+    rows,
     sampleCount,
-    columns: (r.columns ?? []) as DefenseTableResult['columns'],
-    rows: defenseRowsWithIntervals((r.rows ?? []) as DefenseTableResult['rows'], sampleCount)
+    models,
+    note: defenseTableNote({ columns, rows, sampleCount }, source)
   }
 }
 
@@ -106,6 +115,9 @@ export function runCsv(run: RunRecord, models: readonly StoredModel[] = []): str
           row.ci95?.[c.key]?.[1] ?? ''
         ])
       ])
+  } else if (run.kind === 'robustness-evaluation') {
+    lines.push(EVALUATION_CSV_HEADERS)
+    lines.push(...evaluationCsvRows(storedEvaluation(run).evaluation))
   } else if (run.kind === 'train') {
     const results = run.results as
       | { history?: Record<string, unknown>[]; accuracyImages?: number }

@@ -87,5 +87,6 @@ export const jobRunners: { [K in JobKind]: JobRunner<K> } & JobRunners = {
   'model-export': runner('model-export'),
   'model-inspect': runner('model-inspect'),
   plan: runner('plan'),
-  'plan-resume': runner('plan-resume')
+  'plan-resume': runner('plan-resume'),
+  'robustness-evaluation': runner('robustness-evaluation')
 }

@@ -14,6 +14,7 @@ import { attackPreview, previewItemView } from './audits/preview'
 import { runDefenseTable } from './audits/defenseTable'
 import { runAttackSweep } from './audits/sweep'
 import { importDataset } from './datasets'
+import { runEvaluation } from './evaluation/run'
 import { explainAdversarialSample } from './explain/adversarial'
 import { saliencyPgdStudy } from './explain/saliencyPgd'
 import { explainSamples } from './explain/samples'
@@ -84,6 +85,10 @@ export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
   },
   // Reads a model file for the import form; runs on the interactive lane, stores nothing.
   'model-inspect': (project, request) => inspectModelFile(project, request.path),
+  'robustness-evaluation': async (project, request, hooks) => {
+    const r = await runEvaluation(project, request, hooks)
+    return { runId: r.runId, samples: r.evaluation.samples }
+  },
   plan: async (project, request, hooks) => planJobResult(await runPlan(project, request, hooks)),
   'plan-resume': async (project, request, hooks) =>
     planJobResult(await resumePlan(project, request, hooks))

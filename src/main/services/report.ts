@@ -40,10 +40,16 @@ import {
   type StoredModel,
   RecordNotFoundError
 } from '../store'
+import { defenseTableNote } from './audits/defenseNote'
+import type { DefenseTableModel } from './audits/defenseTable'
+import { accuracyCostOf } from './evaluation/accuracyCost'
+import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from './evaluation/csv'
+import { evaluationReportSection } from './evaluation/reportSection'
+import { evaluationView, storedEvaluation } from './evaluation/view'
 import { galleryOf } from './audits/gallery'
 import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
-import { kindOf, trainingOf } from './modelRoles'
+import { kindOf, storedModel, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
 
 export interface ReportOptions {
@@ -65,6 +71,7 @@ export interface ReportOptions {
 function modelRow(
   m: StoredModel,
   referencedIds: Set<number>,
+  models: readonly StoredModel[],
   datasets: readonly StoredDataset[]
 ): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
@@ -85,7 +92,10 @@ function modelRow(
     referenceId: m.referenceModelId,
     accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
     accuracyImages: accuracyImagesOf(m, datasets),
-    delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null
+    delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null,
+    flags: [accuracyCostOf(m, models, datasets)]
+      .filter((f): f is string => f !== null)
+      .map((f) => `Accuracy cost: ${f}`)
   }
 }
 
@@ -95,7 +105,9 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
-      .filter((r) => ['attack-sweep', 'defense-table', 'similarity'].includes(r.kind))
+      .filter((r) =>
+        ['attack-sweep', 'defense-table', 'similarity', 'robustness-evaluation'].includes(r.kind)
+      )
       .map((r) => r.id)
       .reverse()
   return ids.map((id) => {
@@ -219,12 +231,32 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
   const defenseTables: ReportDefenseTable[] = runs
     .filter((r) => r.kind === 'defense-table')
     .map((r) => {
-      const res = r.results as Omit<ReportDefenseTable, 'runId'>
+      const res = r.results as Omit<ReportDefenseTable, 'runId'> & {
+        models?: Partial<DefenseTableModel>[]
+      }
+      const tableModels = res.models ?? []
+      // The ordinary target's rows and the orthogonal model's row carry their model's flags.
+      const flagsOf = (role: 'ordinary' | 'orthogonal') => {
+        const m = tableModels.find((x) => x.role === role)
+        if (m?.id === undefined || !models.some((x) => x.id === m.id)) return []
+        const cost = m.accuracyCost ?? accuracyCostOf(storedModel(project, m.id), models, datasets)
+        return cost ? [`Accuracy cost of "${m.name}": ${cost}`] : []
+      }
       return {
         runId: r.id,
         sampleCount: res.sampleCount,
         columns: res.columns,
-        rows: res.rows
+        rows: res.rows,
+        note: defenseTableNote(
+          { columns: res.columns, rows: res.rows, sampleCount: res.sampleCount },
+          tableModels.find((m) => m.role === 'source')?.name
+        ),
+        rowFlags: Object.fromEntries(
+          res.rows.map((row) => [
+            row.key,
+            flagsOf(row.key === 'orthogonal' ? 'orthogonal' : 'ordinary')
+          ])
+        )
       }
     })
 
@@ -237,6 +269,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
       modelRow(
         m,
         new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null)),
+        models,
         datasets
       )
     ),
@@ -257,9 +290,23 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
   }
 }
 
+/** The robustness verdict of the evaluations among the report's runs (newest first). */
+function leadSectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
+  const views = runsOf(project, options.runIds)
+    .filter((r) => r.kind === 'robustness-evaluation')
+    .sort((a, b) => b.id - a.id)
+    .map((r) => evaluationView(project, r))
+  const section = evaluationReportSection(views)
+  return section ? [section] : []
+}
+
 /** The report as one self-contained HTML string. */
 export function buildReportHtml(project: ProjectDb, options: ReportOptions = {}): string {
-  return renderReport(collectReport(project, options), sectionsFor(project, options))
+  return renderReport(
+    collectReport(project, options),
+    sectionsFor(project, options),
+    leadSectionsFor(project, options)
+  )
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
@@ -288,12 +335,21 @@ export function writeReport(
   options: ReportOptions & { csvDir?: string } = {}
 ): WrittenReport {
   const data = collectReport(project, options)
-  writeFileSync(out, renderReport(data, sectionsFor(project, options)))
+  writeFileSync(
+    out,
+    renderReport(data, sectionsFor(project, options), leadSectionsFor(project, options))
+  )
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })
     const plans = options.sections ? [] : reportedPlans(project, options.runIds)
-    for (const [name, text] of Object.entries(reportCsvFiles(data, plans))) {
+    const evaluationCsvs = runsOf(project, options.runIds)
+      .filter((r) => r.kind === 'robustness-evaluation')
+      .map((r): [string, string] => [
+        `robustness-evaluation-${r.id}.csv`,
+        toCsv(EVALUATION_CSV_HEADERS, evaluationCsvRows(storedEvaluation(r).evaluation))
+      ])
+    for (const [name, text] of [...Object.entries(reportCsvFiles(data, plans)), ...evaluationCsvs]) {
       const p = join(options.csvDir, name)
       writeFileSync(p, text)
       files.push(p)

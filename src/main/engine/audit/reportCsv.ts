@@ -76,7 +76,8 @@ export function modelsCsv(models: ReportModel[]): string {
       'delta',
       'accuracy_images',
       'accuracy_ci95_low',
-      'accuracy_ci95_high'
+      'accuracy_ci95_high',
+      'flags'
     ],
     models.map((m) => {
       const ci = ratioCi(m.accuracy, m.accuracyImages)
@@ -92,7 +93,8 @@ export function modelsCsv(models: ReportModel[]): string {
         m.delta,
         m.accuracyImages ?? null,
         ci?.[0] ?? null,
-        ci?.[1] ?? null
+        ci?.[1] ?? null,
+        (m.flags ?? []).join(' | ')
       ]
     })
   )

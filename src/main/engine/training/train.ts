@@ -112,7 +112,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   const inLimit = (name: string, limit: Limit, v: number) => {
     if (!Number.isFinite(v) || !within(limit, v)) throw new RangeError(`${name} must be in [${limit.min}, ${limit.max}], got ${v}`)
   }
-  inLimit('momentum', LIMITS.momentum, c.momentum)
+  inLimit('momentum', LIMITS.sgdMomentum, c.momentum)
   inLimit('weightDecay', LIMITS.weightDecay, c.weightDecay)
   inLimit('gamma', LIMITS.lrGamma, c.gamma)
   inLimit('minLearningRate', { min: 0, max: c.learningRate }, c.minLearningRate)

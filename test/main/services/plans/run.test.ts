@@ -224,7 +224,7 @@ describe('a collapsed model cannot be a reference', () => {
         ok: false,
         error: {
           code: 'invalid-args',
-          detail: 'referenceId',
+          where: 'referenceId',
           message: expect.stringMatching(/collapsed/)
         }
       })
@@ -241,7 +241,7 @@ describe('a collapsed model cannot be a reference', () => {
       )
       expect(plan).toMatchObject({
         ok: false,
-        error: { code: 'invalid-args', detail: 'referenceId' }
+        error: { code: 'invalid-args', where: 'referenceId' }
       })
       expect(await dispatch('jobs.list', {}, ctx)).toEqual({ ok: true, value: [] })
     } finally {

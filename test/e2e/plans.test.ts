@@ -111,16 +111,18 @@ describe('the Plans screen', () => {
       expect(await page.getByTestId('plan-progress').innerText()).toMatch(
         /^5 of 5 models trained, 1 of 1 attack sources evaluated; \d+ s of work\.$/
       )
-      // A cell's interval is a block under its mean ± std: "0.761 ± 0.017\n[0.612–0.909]".
+      // A cell's interval is a block under its mean ± std: "87.4 ± 0.4\n[86.5–88.3]"; δ (a
+      // signed cosine) writes its ends apart with a comma and a true minus: "[−0.010, 0.017]".
       const rows = (await table.locator('tbody tr').allInnerTexts()).map((r) =>
         r.replace(/\n\t/g, '\t')
       )
       expect(rows).toHaveLength(2)
       // λ = 0: two seeds, δ and accuracy as mean ± std [interval]; PGD at three ε.
       const stat = (d: string) => `${d} ± ${d}\\n\\[${d}–${d}\\]`
+      const delta = (d: string) => `−?${d} ± ${d}\\n\\[−?${d}, −?${d}\\]`
       expect(rows[0]).toMatch(
         new RegExp(
-          `^cnn\\t0\\t2\\t${stat('-?\\d\\.\\d{3}')}\\t\\d\\.\\d{3}\\t${stat('\\d+\\.\\d')}\\t\\d+( ± \\d+)?(\\t${stat('\\d+\\.\\d')}){3}$`
+          `^cnn\\t0\\t2\\t${delta('\\d\\.\\d{3}')}\\t\\d\\.\\d{3}\\t${stat('\\d+\\.\\d')}\\t\\d+( ± \\d+)?(\\t${stat('\\d+\\.\\d')}){3}$`
         )
       )
       expect(rows[1]).toMatch(/^cnn\t30\t/)

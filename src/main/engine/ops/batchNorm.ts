@@ -1,7 +1,7 @@
 /**
  * Training-mode batch normalisation of a channels-last tensor: statistics over every axis but
  * the last. Two routes with the same maths and gradients to second order:
- *  - native (kernels/nativeKernels, when active): one kernel forward, one backward, whose own
+ *  - native (kernels/own/BatchNormTrain, when active): one kernel forward, one backward, whose own
  *    gradient (gradients/BatchNormTrain_grad) is written in ops for orthogonal training;
  *  - ops: mean/rsqrt/mul written out, so tfjs's autodiff differentiates it twice.
  * The native route is 2 passes over the activations each way instead of ~6 forward and ~12

@@ -16,6 +16,7 @@ import type {
   AttackConfig,
   AttackDefinition,
   AttackParamSpec,
+  AttackStepper,
   ResolvedAttackConfig
 } from './types'
 
@@ -131,6 +132,27 @@ export function projectToBall(x: Tensor4D, x0: Tensor4D, epsilon: number): Tenso
   )
 }
 
+/**
+ * One iteration for a given gradient: Π(x + α · direction(∇) [⊙ w]). Every operation here
+ * (the strict sign, products, sums, comparisons) is exactly rounded, so the same gradient
+ * gives the same image, bit for bit, on every backend.
+ */
+export function attackStep(
+  stepper: AttackStepper,
+  current: Tensor4D,
+  grad: Tensor4D,
+  x0: Tensor4D,
+  cfg: ResolvedAttackConfig,
+  weight?: Tensor4D
+): Tensor4D {
+  return tf.tidy(() => {
+    let direction = stepper.direction(grad)
+    if (weight) direction = tf.mul(direction, weight)
+    const moved = tf.add(current, tf.mul(direction, cfg.stepSize)) as Tensor4D
+    return projectToBall(moved, x0, cfg.epsilon)
+  })
+}
+
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
@@ -205,13 +227,7 @@ async function attackBatch(
     for (let t = 0; t < steps; t++) {
       await nextTick()
       const current: Tensor4D = xAdv
-      const next = tf.tidy(() => {
-        const g = gradOf(current) as Tensor4D
-        let direction = stepper.direction(g)
-        if (weight) direction = tf.mul(direction, weight)
-        const moved = tf.add(current, tf.mul(direction, cfg.stepSize)) as Tensor4D
-        return projectToBall(moved, x0, cfg.epsilon)
-      })
+      const next = tf.tidy(() => attackStep(stepper, current, gradOf(current) as Tensor4D, x0, cfg, weight))
       current.dispose()
       xAdv = next
       afterStep()

@@ -18,6 +18,7 @@ import { cameras } from './cameras'
 import { SaliencyError } from './errors'
 import { gradCam } from './gradcam'
 import { classTensor } from './stageGradients'
+import { strictSign } from '../ops/sign'
 
 export interface PgdOptions {
   /** L∞ radius in [0, 1] pixel units (Figure 5.13: 12/255). */
@@ -93,7 +94,7 @@ export function weightedPgd(
     })
     for (let i = 0; i < o.steps; i++) {
       const next = tf.tidy(() => {
-        let step: Tensor = tf.sign(tf.grad(loss)(adv))
+        let step: Tensor = strictSign(tf.grad(loss)(adv))
         if (weight) step = tf.mul(step, weight)
         return project(tf.add(adv, tf.mul(step, o.stepSize)))
       })

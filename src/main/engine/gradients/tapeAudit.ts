@@ -34,6 +34,7 @@ export const STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER: Readonly<Record<string, { why
   Cast: { why: 'dy cloned' },
   Identity: { why: 'dy' },
   Log: { why: 'dy / x (saved input)' },
+  Log1p: { why: 'dy / (1 + x) (saved input)' },
   Sqrt: { why: 'dy / (2 sqrt(x)), recomputed from the saved input' },
   Rsqrt: { why: '-dy / (2 x^1.5), from the saved input through Pow with a constant exponent' },
   Pow: { why: "base: dy b a^(b-1) from the saved inputs; the exponent's gradient reuses the output", onlyThrough: ['a'] },

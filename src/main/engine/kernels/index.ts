@@ -3,7 +3,8 @@
  *
  * installKernels() registers every kernel below through the checked registry (registry.ts;
  * engine/install.ts calls it, once): one file per kernel, grouped by what it replaces:
- *  - wasm/: the `wasm` backend's slow stock kernels, in JavaScript and WebAssembly SIMD;
+ *  - wasm/: the `wasm` backend's slow stock kernels, in JavaScript and WebAssembly SIMD, and
+ *    its Log1p, which loses small arguments;
  *  - cpu/: the `cpu` backend's element-wise, reduction and matrix kernels, native;
  *  - conv/: Conv2D and its two gradients on wasm and cpu, native;
  *  - own/: kernels tfjs does not have (training batch norm and its gradients, the fused
@@ -26,6 +27,7 @@ import { padV2WasmConfig } from './wasm/PadV2'
 import { reduceWasmConfigs } from './wasm/Reduce'
 import { reverseWasmConfig } from './wasm/Reverse'
 import { broadcastWasmConfigs } from './wasm/Broadcast'
+import { log1pWasmConfig } from './wasm/Log1p'
 import { binaryKernelConfigs } from './cpu/Binary'
 import { reduceKernelConfigs } from './cpu/Reduce'
 import { reluKernelConfigs } from './cpu/Relu'
@@ -54,6 +56,7 @@ const wasmReplacements: OurKernelConfig[] = [
 /** Every kernel of the project, in registration order. */
 export const ourKernelConfigs: readonly OurKernelConfig[] = [
   ...wasmReplacements,
+  log1pWasmConfig,
   ...binaryKernelConfigs,
   ...reduceKernelConfigs,
   ...reluKernelConfigs,

@@ -1,7 +1,8 @@
 /**
  * JPEG compression defense. Dziugaite, Ghahramani, Roy, "A study of the effect of JPG
  * compression on adversarial images", 2016, https://arxiv.org/abs/1608.00853 (and Das et al.
- * 2017); encoded and decoded with the real baseline codec of jpeg-js.
+ * 2017): colour images through the real baseline codec of jpeg-js, grayscale ones as libjpeg
+ * codes them (jpegGray.ts).
  *
  * Choices: floats are turned into 8-bit by ROUNDING (round(255·x), as tf.browser.toPixels and
  * PIL do), not truncating, so an undefended 8-bit image survives the conversion unchanged.

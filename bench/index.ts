@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the three hot paths of the workbench (orthogonal step, ordinary step,
  * 10 PGD iterations) for the `cnn` (batch 64) and `resnet20` (batch 128, the reference's)
- * architectures of /work/shared/reference/torch_step_bench.py, on every TensorFlow.js backend
+ * architectures of the PyTorch reference (shared/reference/torch_step_bench.py, in the
+ * project's shared folder beside the repository), on every TensorFlow.js backend
  * that loads, side by side with the PyTorch reference when /usr/bin/python3 has torch, at each
  * thread count of BENCH_THREADS.
  *

@@ -1,6 +1,6 @@
 /**
  * Conv kernel timings on wasm (batch 64, the `cnn` architecture's layers of
- * /work/shared/reference/torch_step_bench.py): forward conv vs the stock Conv2DBackpropInput
+ * shared/reference/torch_step_bench.py, beside the repository): forward conv vs the stock Conv2DBackpropInput
  * vs the forward-convolution decompositions of dx and dW (engine/kernels/convGradOps). The
  * wasm backend has no stock Conv2DBackpropFilter at all. Prints the best of a few runs, in ms.
  * Run: npx tsx bench/kernels.ts

@@ -1,7 +1,18 @@
 /**
  * Entities as they cross the IPC boundary: plain JSON, no tensors, no Buffers, no Dates
- * (timestamps are ISO strings). Shared by the main side and the renderer.
+ * (timestamps are ISO strings). Shared by the main side and the renderer. Ids of datasets,
+ * models and runs are the project's integer row ids, as in requests, services and the store.
  */
+import type {
+  ArchitectureName,
+  ChannelOrder,
+  InputLayout,
+  JobKind,
+  ModelFormat,
+  PenaltyForm,
+  SaliencyMethodName,
+  ValueScale
+} from './names'
 
 /** The project file the window is working on. */
 export interface ProjectInfo {
@@ -41,7 +52,7 @@ export interface SystemInfo {
 }
 
 export interface DatasetSummary {
-  id: string
+  id: number
   name: string
   classNames: string[]
   height: number
@@ -63,19 +74,17 @@ export interface PreviewImage {
   src: string
 }
 
-export type ArchitectureName = 'cnn' | 'vgg11' | 'vgg16' | 'resnet20' | 'resnet32'
-export type PenaltyForm = 'signed' | 'absolute' | 'squared'
-
 export interface ModelSummary {
-  id: string
+  id: number
   name: string
-  architecture: string
-  datasetId: string | null
+  /** A built-in ArchitectureName, or what an imported model calls itself. */
+  architecture: ArchitectureName | string
+  datasetId: number | null
   /** Validation accuracy in [0, 1], when known. */
   accuracy: number | null
   lambda: number
   penaltyForm: PenaltyForm | null
-  referenceId: string | null
+  referenceId: number | null
   /** Mean cosine δ of input gradients to the reference (Eq. 6.3), when measured. */
   deltaToReference: number | null
   /** Set when training detected a collapse (chance accuracy, vanishing gradients, NaN). */
@@ -84,6 +93,76 @@ export interface ModelSummary {
   status: string
   origin: 'trained' | 'imported'
   createdAt: string
+  /** [height, width, channels] of the images it takes; null when its record does not say. */
+  inputShape: [number, number, number] | null
+  numClasses: number | null
+  /**
+   * The project's datasets it can run on (images and class count fit): the window offers it
+   * only for these, by the rule every service enforces (services/compatibility.ts).
+   */
+  fitsDatasets: number[]
+  /** Validation images its stored accuracy rests on, when recorded. */
+  accuracyImages: number | null
+  /** Formats it can be exported to: a model trained in the app (or a TF.js import) both; an ONNX import none. */
+  exportFormats: ModelFormat[]
+  /**
+   * Feature stages Grad-CAM / CAMERAS may read (the layer picker), the default last; null where
+   * the record does not list them (each model then uses its own last spatial stage).
+   */
+  featureStages: string[] | null
+  defaultStage: string | null
+  /** An imported ONNX model: where it came from and what it was declared to expect. */
+  onnx: {
+    file: string
+    producer: string
+    opset: number
+    preprocessing: DeclaredPreprocessing
+  } | null
+}
+
+/** What an imported model expects (the form's fields; engine/models/onnx/preprocessing.ts). */
+export interface DeclaredPreprocessing {
+  layout: InputLayout
+  /** Null where the file leaves the size open (the form then asks for it). */
+  size: { height: number; width: number } | null
+  channels: number | null
+  channelOrder: ChannelOrder
+  valueScale: ValueScale
+  /** One value per channel (or one for all), in the model's value scale and channel order. */
+  mean: number[]
+  std: number[]
+  classNames: string[] | null
+}
+
+/** A model file read without importing it: what the import form shows and starts from. */
+export interface ModelFileInfo {
+  path: string
+  format: ModelFormat
+  /** e.g. "pytorch 2.1.0"; null where the file does not say. */
+  producer: string | null
+  opset: number | null
+  /** The input as the file declares it, e.g. ["batch", 3, 32, 32]. */
+  inputDims: (number | string | null)[] | null
+  /** ONNX: the defaults for the form (an Ortholens export's metadata, else the input dims). */
+  preprocessing: DeclaredPreprocessing | null
+  /** Images and classes under those defaults; null where the file leaves them open. */
+  inputShape: [number, number, number] | null
+  numClasses: number | null
+  operators: string[]
+  parameterCount: number | null
+  /** Every dataset of the project, with why the model does not fit it (null: it fits). */
+  datasets: { id: number; name: string; mismatch: string | null }[]
+  /** What the form must still supply (e.g. an open input size), or null. */
+  problem: string | null
+  warnings: string[]
+}
+
+/** What a model import answers: the model as listed, and its accuracy check. */
+export interface ModelImportView {
+  model: ModelSummary
+  warnings: string[]
+  /** On the dataset picked at import (null without one). */
+  evaluation: { datasetId: number; datasetName: string; accuracy: number; images: number } | null
 }
 
 /** One point of a training curve. */
@@ -111,34 +190,45 @@ export type RunKind =
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 
 export interface RunSummary {
-  id: string
+  id: number
   kind: RunKind | string
   status: RunStatus | string
-  /** The exact configuration the run used (re-run sends it back). */
+  /**
+   * What the run was asked and used: `{ request, resolved }` (jobs.ts StoredRunConfig); the
+   * request is replayed by a re-run. Runs recorded before that layout hold a flat object.
+   */
   config: Record<string, unknown>
   result: unknown
   backend: string | null
   seed: number | null
-  modelIds: string[]
-  datasetId: string | null
+  modelIds: number[]
+  datasetId: number | null
   startedAt: string
   finishedAt: string | null
   durationMs: number | null
   error: string | null
 }
 
+/** A model's prediction on one image, as gallery items store it and the window shows it. */
 export interface Prediction {
-  modelId: string
+  modelId: number
   modelName: string
   label: number
   className: string
   confidence: number
+  /** Adversarial only: the prediction differs from the clean one. */
+  fooled?: boolean
+  /** Adversarial only: still fooled once the image is rounded to 8 bits (as a saved PNG). */
+  fooledRounded?: boolean
+  labelRounded?: number
 }
 
 /** One gallery row: original, adversarial and amplified perturbation, each model's prediction. */
 export interface GalleryItem {
+  /** Key of the item within its list ("<run>-<position>", or "preview-…"). */
   id: string
-  runId: string
+  /** The sweep it belongs to; null for a live preview. */
+  runId: number | null
   attack: string
   epsilon: number
   sampleIndex: number
@@ -152,48 +242,45 @@ export interface GalleryItem {
 }
 
 /** Fooling ratio vs ε for one attack on one model (Figures 6.5–6.7). */
+/** Source, ordinary (λ = 0 or another reference) or orthogonal to the source (λ > 0). */
+export type ModelKind = 'source' | 'ordinary' | 'orthogonal'
+
 export interface SweepCurve {
   attack: string
-  modelId: string
+  modelId: number
   modelName: string
   role: 'source' | 'target'
+  kind: ModelKind
   points: { epsilon: number; foolingRatio: number }[]
 }
 
 export interface AttackSweepResult {
-  runId: string
+  runId: number
   sampleCount: number
   curves: SweepCurve[]
 }
 
 /** Table 6.3: rows are defense variants, columns clean / attack@ε per model. */
 export interface DefenseTableResult {
-  runId: string
+  runId: number
   columns: { key: string; label: string }[]
   rows: { key: string; label: string; values: Record<string, number | null> }[]
 }
 
+/** δ between two models over validation images (Tables 6.1 / 6.2), with both accuracies. */
 export interface SimilarityResult {
-  a: string
-  b: string
+  runId: number
+  modelA: number
+  modelB: number
+  /** Mean ± sample std of the cosine δ, and mean |δ|. */
   mean: number
   std: number
+  meanAbs: number
+  /** Validation images it rests on. */
   count: number
+  accuracyA: number
+  accuracyB: number
 }
-
-export type JobKind =
-  | 'import-dataset'
-  | 'train'
-  | 'attack-sweep'
-  | 'attack-preview'
-  | 'defense-table'
-  | 'similarity'
-  | 'explain'
-  | 'explain-adversarial'
-  | 'sanity'
-  | 'saliency-pgd'
-  | 'model-import'
-  | 'model-export'
 
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled'
 
@@ -208,8 +295,6 @@ export interface JobInfo {
   queuedAt: string
 }
 
-export type SaliencyMethodName = 'gradcam' | 'cameras'
-
 /** One saliency map drawn over its image, or why the method could not run on that model. */
 export interface SaliencyCell {
   method: SaliencyMethodName
@@ -220,7 +305,7 @@ export interface SaliencyCell {
 
 /** One model's view of one image: what it predicts, which class is explained, the maps. */
 export interface ExplainCell {
-  modelId: string
+  modelId: number
   modelName: string
   predictedClassName: string
   explainedClassName: string
@@ -237,15 +322,15 @@ export interface ExplainRow {
 
 /** Figure 6.3: maps of several models for the same images, side by side. */
 export interface ExplainGrid {
-  runId: string
+  runId: number
   methods: SaliencyMethodName[]
-  models: { modelId: string; modelName: string; note?: string }[]
+  models: { modelId: number; modelName: string; note?: string }[]
   rows: ExplainRow[]
 }
 
 /** An adversarial image next to its original, with one model's maps of both (true class explained). */
 export interface AdversarialExplainView {
-  runId: string
+  runId: number
   attack: string
   epsilon: number
   steps: number
@@ -255,8 +340,8 @@ export interface AdversarialExplainView {
 
 /** Sanity scores of Grad-CAM vs CAMERAS (lower is saner) over a set of images. */
 export interface SanityView {
-  runId: string
-  modelId: string
+  runId: number
+  modelId: number
   modelName: string
   sampleCount: number
   fractions: number[]
@@ -282,11 +367,17 @@ export interface PgdSummaryView {
 
 /** Vanilla vs saliency-enhanced PGD at the same ε and steps (Figure 5.13). */
 export interface SaliencyPgdView {
-  runId: string
+  runId: number
   epsilon: number
   steps: number
   method: string
   sampleCount: number
   drawn: number
-  models: { modelId: string; modelName: string; role: 'source' | 'target'; vanilla: PgdSummaryView; enhanced: PgdSummaryView }[]
+  models: {
+    modelId: number
+    modelName: string
+    role: 'source' | 'target'
+    vanilla: PgdSummaryView
+    enhanced: PgdSummaryView
+  }[]
 }

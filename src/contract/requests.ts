@@ -1,143 +1,344 @@
 /**
  * The one request map: channel → argument schema (validated on the main side) and result type.
- * Every transport (Electron IPC, the loopback WebSocket) carries exactly these channels.
+ * Every transport (Electron IPC, the loopback WebSocket) carries exactly these channels, and the
+ * same request types are the services' inputs, the job messages' arguments, what the command
+ * line parses its flags into and what every run stores (`config.request`) for a re-run. One
+ * set of names from the window to the record; ids are the project's integer ids everywhere.
  */
 import type {
+  AdversarialExplainView,
   AttackSweepResult,
   DatasetSummary,
   DefenseTableResult,
+  ExplainGrid,
   GalleryItem,
   HistoryPoint,
   JobInfo,
+  ModelFileInfo,
+  ModelImportView,
   ModelSummary,
   PreviewImage,
   ProjectInfo,
   RecentProject,
   RunSummary,
-  SystemInfo,
-  AdversarialExplainView,
-  ExplainGrid,
   SaliencyPgdView,
-  SanityView
+  SanityView,
+  SystemInfo
 } from './entities'
-import { s, type Infer } from './validate'
+import { LIMITS } from './limits'
+import {
+  ARCHITECTURES,
+  ATTACK_NAMES,
+  CHANNEL_ORDERS,
+  DEFENSE_NAMES,
+  FIXED_SIZE_HEADS,
+  INPUT_LAYOUTS,
+  MODEL_FORMATS,
+  PENALTY_FORMS,
+  PICK_PURPOSES,
+  SALIENCY_METHODS,
+  VALUE_SCALES
+} from './names'
+import { s, ValidationError, type Infer } from './validate'
 
-const id = s.string({ min: 1, max: 128 })
+/** A project's row id (datasets, models, runs): a positive integer. */
+const id = s.int({ min: 1, max: Number.MAX_SAFE_INTEGER })
 const filePath = s.string({ min: 1, max: 4096 })
-const seed = s.number({ int: true, min: 0, max: 2 ** 31 - 1 })
-
-export const ATTACK_NAMES = ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'] as const
-export const ARCHITECTURES = ['cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
-export const PENALTY_FORMS = ['signed', 'absolute', 'squared'] as const
-export const DEFENSE_NAMES = ['jpeg', 'tvm', 'bitdepth', 'bilateral'] as const
-export const SALIENCY_METHODS = ['gradcam', 'cameras'] as const
-export const PICK_PURPOSES = [
-  'project-new',
-  'project-open',
-  'project-save-as',
-  'import-folder',
-  'import-files',
-  'model-import',
-  'export-file',
-  'export-folder'
-] as const
-
+const seed = s.int(LIMITS.seed)
+const epsilon = s.number(LIMITS.epsilon)
 const attack = s.literal(...ATTACK_NAMES)
-/** ε as a fraction of the dynamic range (SPEC §2.5: 0 … 8 %, allow up to 100 %). */
-const epsilon = s.number({ min: 0, max: 1 })
+const sampleIndex = s.int({ min: 0, max: Number.MAX_SAFE_INTEGER })
+const methods = s.optional(
+  s.array(s.literal(...SALIENCY_METHODS), { min: 1, max: SALIENCY_METHODS.length })
+)
+const fixedSizeHead = s.optional(s.literal(...FIXED_SIZE_HEADS))
+const batchSize = s.optional(s.int(LIMITS.batchSize))
+const name = s.string({ min: 1, max: 200 })
+
+function distinct(ids: number[], path: string, message: string): void {
+  if (new Set(ids).size !== ids.length) throw new ValidationError(path, message)
+}
+
+/**
+ * Settings of one attack other than ε (steps, step size α, momentum μ, seed …). Ranges common
+ * to several attacks come from LIMITS; the rest are declared by the attack itself and checked
+ * by the engine (engine/attacks/base.ts checkAttackConfig), which names the bad parameter.
+ */
+export const attackSettings = s.object({
+  steps: s.optional(s.int(LIMITS.steps)),
+  stepSize: s.optional(s.number(LIMITS.stepSize)),
+  decay: s.optional(s.number(LIMITS.decay)),
+  seed: s.optional(seed),
+  diversityProb: s.optional(s.number()),
+  resizeRate: s.optional(s.number())
+})
+const perAttackSettings = s.optional(s.record(ATTACK_NAMES, attackSettings))
 
 export const datasetSource = s.tagged('kind', {
   builtin: {},
+  /** The importers' `match` picks the format from the files. */
+  auto: { path: filePath },
   imageFolder: { path: filePath },
   cifar10: { path: filePath },
   idx: { paths: s.array(filePath, { min: 1, max: 8 }) }
 })
 
-export const trainArgs = s.object({
-  name: s.string({ min: 1, max: 200 }),
+export const datasetImportRequest = s.object({
+  source: datasetSource,
+  name: s.optional(name),
+  validationFraction: s.optional(s.number(LIMITS.validationFraction)),
+  /** Seed of the train/validation split and of `maxPerClass`'s draw. */
+  seed: s.optional(seed),
+  resize: s.optional(s.object({ height: s.int(LIMITS.imageSide), width: s.int(LIMITS.imageSide) })),
+  /** Take at most this many images per class (seeded draw): a quick first look. */
+  maxPerClass: s.optional(s.int(LIMITS.trainLimit)),
+  /** 'stop' (default): the first bad file aborts the import; 'skip': it is listed and left out. */
+  onBadFile: s.optional(s.literal('stop', 'skip'))
+})
+
+/**
+ * Ordinary (λ = 0) or orthogonal training (thesis Algorithm 7). Absent settings take the
+ * engine's defaults (engine/training/train.ts DEFAULT_TRAIN_CONFIG), recorded with the run.
+ */
+export const trainRequest = s.refine(
+  s.object({
+    name,
+    datasetId: id,
+    architecture: s.literal(...ARCHITECTURES),
+    /** The frozen reference K; required when λ > 0, optional otherwise (δ is then reported). */
+    referenceId: s.optional(id),
+    /** Thesis: 0 ordinary, 5, 30 (CIFAR default), 100. */
+    lambda: s.optional(s.number(LIMITS.lambda)),
+    penaltyForm: s.optional(s.literal(...PENALTY_FORMS)),
+    epochs: s.optional(s.int(LIMITS.epochs)),
+    batchSize,
+    learningRate: s.optional(s.number(LIMITS.learningRate)),
+    validateEvery: s.optional(s.int(LIMITS.validateEvery)),
+    patience: s.optional(s.int(LIMITS.patience)),
+    /** Training images per epoch (seeded subset); default all. */
+    trainLimit: s.optional(s.int(LIMITS.trainLimit)),
+    /** Validation images used at each check (accuracy; δ on at most 500 of them); default 2000. */
+    valLimit: s.optional(s.int(LIMITS.valLimit)),
+    seed: s.optional(seed)
+  }),
+  (r) => {
+    if ((r.lambda ?? 0) > 0 && r.referenceId === undefined) {
+      throw new ValidationError(
+        'referenceId',
+        'orthogonal training (lambda > 0) needs a reference model'
+      )
+    }
+  }
+)
+
+/** δ mean ± std between two models over validation images (Tables 6.1 / 6.2). */
+export const similarityRequest = s.object({
   datasetId: id,
-  architecture: s.literal(...ARCHITECTURES),
-  referenceId: s.nullable(id),
-  /** Thesis: 0 ordinary, 5, 30 (CIFAR default), 100. */
-  lambda: s.number({ min: 0, max: 100 }),
-  penaltyForm: s.literal(...PENALTY_FORMS),
-  epochs: s.number({ int: true, min: 1, max: 1000 }),
-  batchSize: s.optional(s.number({ int: true, min: 1, max: 4096 })),
-  learningRate: s.optional(s.number({ min: 1e-7, max: 1 })),
-  validateEvery: s.optional(s.number({ int: true, min: 1, max: 1000 })),
-  trainLimit: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
-  /** Validation images used at each check (accuracy; δ on at most as many); default 2000 / 500. */
-  valLimit: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
+  modelA: id,
+  modelB: id,
+  /** Validation images averaged over (seeded draw); default 1000. */
+  valLimit: s.optional(s.int(LIMITS.valLimit)),
   seed: s.optional(seed)
 })
 
-export const attackSweepArgs = s.object({
+/** The transfer ε sweep (thesis §6.4): the source crafts, every model is evaluated. */
+export const attackSweepRequest = s.refine(
+  s.object({
+    datasetId: id,
+    sourceId: id,
+    targetIds: s.optional(s.array(id, LIMITS.targets)),
+    /** Default: the thesis' FGSM, I-FGSM, MI-FGSM and PGD. */
+    attacks: s.optional(s.array(attack, { min: 1, max: ATTACK_NAMES.length })),
+    /** Default 0 … 8 % (engine/audit/transfer.ts DEFAULT_EPSILONS). */
+    epsilons: s.optional(s.array(epsilon, LIMITS.sweepEpsilons)),
+    /** Default 1000. */
+    sampleCount: s.optional(s.int(LIMITS.sampleCount)),
+    /** Default 8. */
+    gallerySamples: s.optional(s.int(LIMITS.gallerySamples)),
+    seed: s.optional(seed),
+    batchSize,
+    attackSettings: perAttackSettings
+  }),
+  (r) => {
+    if (r.targetIds?.includes(r.sourceId)) {
+      throw new ValidationError(
+        'targetIds',
+        'the source is always evaluated; do not list it among the targets'
+      )
+    }
+    distinct(r.targetIds ?? [], 'targetIds', 'lists a model twice')
+  }
+)
+
+/** Table 6.3: the ordinary target behind each defense next to the orthogonal model. */
+export const defenseTableRequest = s.refine(
+  s.object({
+    datasetId: id,
+    sourceId: id,
+    ordinaryId: id,
+    orthogonalId: id,
+    attacks: s.optional(s.array(attack, { min: 1, max: ATTACK_NAMES.length })),
+    /** Default ε1 = 0.03, ε2 = 0.05 (Table 6.3). */
+    epsilons: s.optional(s.array(epsilon, LIMITS.tableEpsilons)),
+    /** Default all four families. */
+    defenses: s.optional(
+      s.array(s.literal(...DEFENSE_NAMES), { min: 1, max: DEFENSE_NAMES.length })
+    ),
+    sampleCount: s.optional(s.int(LIMITS.sampleCount)),
+    seed: s.optional(seed),
+    batchSize,
+    attackSettings: perAttackSettings
+  }),
+  (r) =>
+    distinct(
+      [r.sourceId, r.ordinaryId, r.orthogonalId],
+      'orthogonalId',
+      'source, ordinary and orthogonal must be three different models'
+    )
+)
+
+/** The ε slider: one image, one attack, every model's prediction. Stores nothing. */
+export const attackPreviewRequest = s.object({
   datasetId: id,
   sourceId: id,
-  targetIds: s.array(id, { max: 16 }),
-  attacks: s.array(attack, { min: 1, max: ATTACK_NAMES.length }),
-  epsilons: s.array(epsilon, { min: 1, max: 32 }),
-  sampleCount: s.number({ int: true, min: 1, max: 100_000 }),
-  gallerySamples: s.optional(s.number({ int: true, min: 0, max: 64 })),
-  seed: s.optional(seed)
+  targetIds: s.array(id, LIMITS.targets),
+  attack,
+  epsilon,
+  /** Index into the validation split. */
+  sampleIndex,
+  /** The attack's settings other than ε, e.g. those of the sweep being explored. */
+  settings: s.optional(attackSettings)
 })
 
-export const defenseTableArgs = s.object({
-  datasetId: id,
-  sourceId: id,
-  targetIds: s.array(id, { min: 1, max: 8 }),
-  /** Model shown as the "Orthogonal model" row, when there is one. */
-  orthogonalId: s.nullable(id),
-  attacks: s.array(attack, { min: 1, max: ATTACK_NAMES.length }),
-  epsilons: s.array(epsilon, { min: 1, max: 4 }),
-  defenses: s.optional(s.array(s.literal(...DEFENSE_NAMES), { min: 1, max: 4 })),
-  sampleCount: s.number({ int: true, min: 1, max: 100_000 }),
-  seed: s.optional(seed)
-})
-
-const sampleIndex = s.number({ int: true, min: 0 })
-const methods = s.optional(s.array(s.literal(...SALIENCY_METHODS), { min: 1, max: 2 }))
-
-export const explainArgs = s.object({
+export const explainRequest = s.object({
   datasetId: id,
   /** Figure 6.3: the reference, the ordinary retrained and the orthogonal model. */
-  modelIds: s.array(id, { min: 1, max: 4 }),
-  /** Validation images; when absent, a seeded draw of `count`. */
-  sampleIndices: s.optional(s.array(sampleIndex, { min: 1, max: 8 })),
-  count: s.optional(s.number({ int: true, min: 1, max: 8 })),
+  modelIds: s.array(id, LIMITS.explainModels),
+  /** Validation images; when absent, a seeded draw of `count` (default 4). */
+  sampleIndices: s.optional(s.array(sampleIndex, LIMITS.explainImages)),
+  count: s.optional(s.int(LIMITS.explainImages)),
   methods,
-  seed: s.optional(seed)
+  seed: s.optional(seed),
+  /** One class explained for every image and model; default each model's own prediction. */
+  classIndex: s.optional(sampleIndex),
+  /** Feature stage (same name for every model); default each model's last. */
+  stage: s.optional(s.string({ min: 1, max: 100 })),
+  fixedSizeHead
 })
 
-export const explainAdversarialArgs = s.object({
+/** An adversarial image next to its original, both explaining the true class. */
+export const explainAdversarialRequest = s.object({
   datasetId: id,
   modelId: id,
   sampleIndex,
-  attack: s.literal('pgd', 'saliency-pgd'),
-  epsilon: s.number({ min: 0, max: 1 }),
-  steps: s.optional(s.number({ int: true, min: 1, max: 200 })),
+  /** Default 'pgd'. */
+  attack: s.optional(s.literal('pgd', 'saliency-pgd')),
+  /** Default 12/255. */
+  epsilon: s.optional(epsilon),
+  /** Default 10. */
+  steps: s.optional(s.int(LIMITS.steps)),
   methods,
-  seed: s.optional(seed)
+  seed: s.optional(seed),
+  fixedSizeHead
 })
 
-export const sanityArgs = s.object({
+/** Sanity scores of Grad-CAM vs CAMERAS (lower is saner). */
+export const sanityRequest = s.object({
   datasetId: id,
   modelId: id,
-  count: s.number({ int: true, min: 1, max: 1000 }),
+  /** Validation images (seeded draw); default 100. */
+  count: s.optional(s.int(LIMITS.sanityImages)),
   methods,
-  seed: s.optional(seed)
+  seed: s.optional(seed),
+  /** Patch side of the ideal ordering's ablation; default the engine's. */
+  idealPatch: s.optional(s.int(LIMITS.idealPatch)),
+  fixedSizeHead,
+  batchSize
 })
 
-export const saliencyPgdArgs = s.object({
-  datasetId: id,
-  sourceId: id,
-  targetIds: s.array(id, { max: 8 }),
-  epsilon: s.number({ min: 0, max: 1 }),
-  steps: s.optional(s.number({ int: true, min: 1, max: 200 })),
-  count: s.number({ int: true, min: 1, max: 10_000 }),
-  saliency: s.optional(s.literal(...SALIENCY_METHODS)),
-  seed: s.optional(seed)
+/** Vanilla vs saliency-enhanced PGD at the same ε (Figure 5.13). */
+export const saliencyPgdRequest = s.refine(
+  s.object({
+    datasetId: id,
+    sourceId: id,
+    targetIds: s.optional(s.array(id, LIMITS.targets)),
+    /** Default 12/255. */
+    epsilon: s.optional(epsilon),
+    /** Default 10. */
+    steps: s.optional(s.int(LIMITS.steps)),
+    /** Validation images drawn; only those the source gets right are attacked. Default 100. */
+    count: s.optional(s.int(LIMITS.saliencyPgdImages)),
+    /** The map weighting the steps; default CAMERAS. */
+    saliency: s.optional(s.literal(...SALIENCY_METHODS)),
+    seed: s.optional(seed),
+    fixedSizeHead,
+    batchSize
+  }),
+  (r) => {
+    if (r.targetIds?.includes(r.sourceId)) {
+      throw new ValidationError(
+        'targetIds',
+        'the source is always evaluated; do not list it among the targets'
+      )
+    }
+  }
+)
+
+/**
+ * What an imported ONNX model expects, declared at import and stored with it (SPEC §2.11):
+ * absent fields are read from the file (its input dims, an Ortholens export's metadata). The
+ * model then takes images in [0, 1] like every model, so ε stays a fraction of the pixel range.
+ */
+export const onnxPreprocessing = s.object({
+  /** PyTorch exports NCHW, TensorFlow NHWC. */
+  layout: s.optional(s.literal(...INPUT_LAYOUTS)),
+  size: s.optional(
+    s.object({ height: s.int(LIMITS.modelInputSide), width: s.int(LIMITS.modelInputSide) })
+  ),
+  channels: s.optional(s.int(LIMITS.modelChannels)),
+  channelOrder: s.optional(s.literal(...CHANNEL_ORDERS)),
+  /** 1: the model expects [0, 1]; 255: [0, 255]. */
+  valueScale: s.optional(s.literal(...VALUE_SCALES)),
+  /** One value for every channel, or one per channel (model's value scale and channel order). */
+  mean: s.optional(
+    s.array(s.number(LIMITS.channelMean), { min: 1, max: LIMITS.modelChannels.max })
+  ),
+  std: s.optional(s.array(s.number(LIMITS.channelStd), { min: 1, max: LIMITS.modelChannels.max })),
+  /** In the order of the model's outputs. */
+  classNames: s.optional(
+    s.array(
+      s.string({ min: LIMITS.classNameLength.min, max: LIMITS.classNameLength.max }),
+      LIMITS.classNames
+    )
+  )
 })
+
+/**
+ * A model file: an ONNX file (from PyTorch, tf2onnx, skl2onnx …) or a TF.js Layers model (its
+ * folder or model.json). With a dataset, its images and classes must fit, and its accuracy on
+ * that dataset's validation images is measured and stored with it.
+ */
+export const modelImportRequest = s.object({
+  path: filePath,
+  /** Default: the file's (or the folder's) name. */
+  name: s.optional(name),
+  datasetId: s.optional(id),
+  /** ONNX only. */
+  preprocessing: s.optional(onnxPreprocessing),
+  /** Validation images of the accuracy check (seeded draw); default 1000. */
+  evalLimit: s.optional(s.int(LIMITS.valLimit))
+})
+
+/** Writes a model trained in the app: an .onnx file, or model.json + weights into a folder. */
+export const modelExportRequest = s.object({
+  modelId: id,
+  path: filePath,
+  /** Default 'layers' (a folder); 'onnx' writes one file. */
+  format: s.optional(s.literal(...MODEL_FORMATS))
+})
+
+/** Reads a model file without importing it: what the import form shows and starts from. */
+export const modelInspectRequest = s.object({ path: filePath })
 
 export const requestSchemas = {
   'system.info': s.object({}),
@@ -156,60 +357,28 @@ export const requestSchemas = {
   'projects.recent': s.object({}),
 
   'datasets.list': s.object({}),
-  'datasets.import': s.object({
-    source: datasetSource,
-    name: s.optional(s.string({ min: 1, max: 200 })),
-    validationFraction: s.optional(s.number({ min: 0, max: 0.9 })),
-    seed: s.optional(seed),
-    resize: s.optional(
-      s.object({
-        height: s.number({ int: true, min: 4, max: 512 }),
-        width: s.number({ int: true, min: 4, max: 512 })
-      })
-    ),
-    /** Take at most this many images per class (seeded draw): a quick first look. */
-    maxPerClass: s.optional(s.number({ int: true, min: 1, max: 10_000_000 })),
-    /** 'stop' (default): the first bad file aborts the import; 'skip': it is listed and left out. */
-    onBadFile: s.optional(s.literal('stop', 'skip'))
-  }),
+  'datasets.import': datasetImportRequest,
   'datasets.preview': s.object({
     datasetId: id,
     split: s.literal('train', 'validation'),
-    offset: s.number({ int: true, min: 0 }),
-    count: s.number({ int: true, min: 1, max: 256 })
+    offset: sampleIndex,
+    count: s.int({ min: 1, max: 256 })
   }),
 
   'models.list': s.object({}),
   'models.history': s.object({ modelId: id }),
-  'models.train': trainArgs,
-  'models.similarity': s.object({
-    a: id,
-    b: id,
-    datasetId: id,
-    limit: s.optional(s.number({ int: true, min: 1, max: 100_000 }))
-  }),
-  /** A TF.js Layers model (its folder or model.json); with a dataset, its images and classes must fit. */
-  'models.import': s.object({
-    path: filePath,
-    name: s.optional(s.string({ min: 1, max: 200 })),
-    datasetId: s.optional(id)
-  }),
-  /** Writes model.json + weights into the picked folder. */
-  'models.export': s.object({ modelId: id, path: filePath }),
+  'models.train': trainRequest,
+  'models.similarity': similarityRequest,
+  'models.import': modelImportRequest,
+  'models.export': modelExportRequest,
+  'models.inspect': modelInspectRequest,
 
-  'attacks.sweep': attackSweepArgs,
+  'attacks.sweep': attackSweepRequest,
   'attacks.result': s.object({ runId: id }),
   'attacks.gallery': s.object({ runId: id }),
-  'attacks.preview': s.object({
-    datasetId: id,
-    sourceId: id,
-    targetIds: s.array(id, { max: 16 }),
-    attack,
-    epsilon,
-    sampleIndex: s.number({ int: true, min: 0 })
-  }),
+  'attacks.preview': attackPreviewRequest,
 
-  'defenses.table': defenseTableArgs,
+  'defenses.table': defenseTableRequest,
   'defenses.result': s.object({ runId: id }),
 
   'results.list': s.object({
@@ -218,14 +387,18 @@ export const requestSchemas = {
     text: s.optional(s.string({ max: 200 }))
   }),
   'results.get': s.object({ runId: id }),
+  /** Replays the request the run stored, exactly (a training's model is named "… (re-run)"). */
   'results.rerun': s.object({ runId: id }),
   'results.exportCsv': s.object({ runId: id, path: filePath }),
-  'results.exportReport': s.object({ runIds: s.optional(s.array(id, { max: 1000 })), path: filePath }),
+  'results.exportReport': s.object({
+    runIds: s.optional(s.array(id, { max: 1000 })),
+    path: filePath
+  }),
 
-  'explain.samples': explainArgs,
-  'explain.adversarial': explainAdversarialArgs,
-  'explain.sanity': sanityArgs,
-  'explain.saliencyPgd': saliencyPgdArgs,
+  'explain.samples': explainRequest,
+  'explain.adversarial': explainAdversarialRequest,
+  'explain.sanity': sanityRequest,
+  'explain.saliencyPgd': saliencyPgdRequest,
   'explain.samplesResult': s.object({ runId: id }),
   'explain.adversarialResult': s.object({ runId: id }),
   'explain.sanityResult': s.object({ runId: id }),
@@ -234,20 +407,28 @@ export const requestSchemas = {
   'explain.exportPng': s.object({ runId: id, path: filePath }),
 
   'jobs.list': s.object({}),
-  'jobs.cancel': s.object({ jobId: id })
+  /** Job ids are the queue's (UUIDs), not project ids. */
+  'jobs.cancel': s.object({ jobId: s.string({ min: 1, max: 128 }) })
 } as const
 
 export type Channel = keyof typeof requestSchemas
 export type Args<C extends Channel> = Infer<(typeof requestSchemas)[C]>
 export type DatasetSource = Infer<typeof datasetSource>
-export type TrainArgs = Infer<typeof trainArgs>
-export type AttackSweepArgs = Infer<typeof attackSweepArgs>
-export type DefenseTableArgs = Infer<typeof defenseTableArgs>
-export type AttackName = (typeof ATTACK_NAMES)[number]
-export type ExplainArgs = Infer<typeof explainArgs>
-export type ExplainAdversarialArgs = Infer<typeof explainAdversarialArgs>
-export type SanityArgs = Infer<typeof sanityArgs>
-export type SaliencyPgdArgs = Infer<typeof saliencyPgdArgs>
+export type AttackSettings = Infer<typeof attackSettings>
+export type DatasetImportRequest = Infer<typeof datasetImportRequest>
+export type TrainRequest = Infer<typeof trainRequest>
+export type SimilarityRequest = Infer<typeof similarityRequest>
+export type AttackSweepRequest = Infer<typeof attackSweepRequest>
+export type DefenseTableRequest = Infer<typeof defenseTableRequest>
+export type AttackPreviewRequest = Infer<typeof attackPreviewRequest>
+export type ExplainRequest = Infer<typeof explainRequest>
+export type ExplainAdversarialRequest = Infer<typeof explainAdversarialRequest>
+export type SanityRequest = Infer<typeof sanityRequest>
+export type SaliencyPgdRequest = Infer<typeof saliencyPgdRequest>
+export type ModelImportRequest = Infer<typeof modelImportRequest>
+export type ModelExportRequest = Infer<typeof modelExportRequest>
+export type ModelInspectRequest = Infer<typeof modelInspectRequest>
+export type OnnxPreprocessingRequest = Infer<typeof onnxPreprocessing>
 
 /** What each channel answers. */
 export interface Results {
@@ -266,8 +447,9 @@ export interface Results {
   'models.history': HistoryPoint[]
   'models.train': JobInfo
   'models.similarity': JobInfo
-  'models.import': ModelSummary
+  'models.import': ModelImportView
   'models.export': { files: string[] }
+  'models.inspect': ModelFileInfo
   'attacks.sweep': JobInfo
   'attacks.result': AttackSweepResult
   'attacks.gallery': GalleryItem[]

@@ -6,10 +6,13 @@
 
 export class ValidationError extends Error {
   readonly path: string
-  constructor(path: string, message: string) {
-    super(`${path || 'args'}: ${message}`)
+  /** The message without the path, e.g. "must be between 0 and 1000". */
+  readonly reason: string
+  constructor(path: string, reason: string) {
+    super(`${path || 'args'}: ${reason}`)
     this.name = 'ValidationError'
     this.path = path
+    this.reason = reason
   }
 }
 
@@ -45,7 +48,8 @@ export interface StringOptions {
 function string(opts: StringOptions = {}): Schema<string> {
   const { min = 0, max = 4096, pattern } = opts
   return schema('string', (v, path) => {
-    if (typeof v !== 'string') throw new ValidationError(path, `expected a string, got ${kindOf(v)}`)
+    if (typeof v !== 'string')
+      throw new ValidationError(path, `expected a string, got ${kindOf(v)}`)
     if (v.length < min) throw new ValidationError(path, `must have at least ${min} character(s)`)
     if (v.length > max) throw new ValidationError(path, `must have at most ${max} characters`)
     if (v.includes('\0')) throw new ValidationError(path, 'must not contain NUL characters')
@@ -72,9 +76,15 @@ function number(opts: NumberOptions = {}): Schema<number> {
   })
 }
 
+/** An integer inside `limit` (a declared limit from limits.ts). */
+function int(limit: { min: number; max: number }): Schema<number> {
+  return number({ min: limit.min, max: limit.max, int: true })
+}
+
 function boolean(): Schema<boolean> {
   return schema('boolean', (v, path) => {
-    if (typeof v !== 'boolean') throw new ValidationError(path, `expected a boolean, got ${kindOf(v)}`)
+    if (typeof v !== 'boolean')
+      throw new ValidationError(path, `expected a boolean, got ${kindOf(v)}`)
     return v
   })
 }
@@ -84,7 +94,10 @@ function literal<const T extends readonly (string | number | boolean)[]>(
 ): Schema<T[number]> {
   return schema(values.map((x) => JSON.stringify(x)).join(' | '), (v, path) => {
     if (!values.includes(v as T[number])) {
-      throw new ValidationError(path, `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`)
+      throw new ValidationError(
+        path,
+        `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`
+      )
     }
     return v as T[number]
   })
@@ -161,11 +174,62 @@ function tagged<K extends string, M extends Record<string, Shape>>(
     const name = (v as Record<string, unknown>)[tag]
     const parser = typeof name === 'string' ? parsers[name] : undefined
     if (!parser) {
-      throw new ValidationError(join(path, tag), `must be one of ${Object.keys(variants).join(', ')}`)
+      throw new ValidationError(
+        join(path, tag),
+        `must be one of ${Object.keys(variants).join(', ')}`
+      )
     }
     return parser.parse(v, path) as never
   })
 }
 
+/**
+ * Optional values under a fixed set of keys, e.g. per-attack settings keyed by attack name; an
+ * unknown key is an error, as in `object`.
+ */
+function record<const K extends readonly string[], V>(
+  keys: K,
+  value: Schema<V>
+): Schema<Partial<Record<K[number], V>>> {
+  const shape = Object.fromEntries(keys.map((k) => [k, optional(value)])) as Shape
+  const inner = object(shape)
+  return schema(
+    `{ ${keys.join(', ')} }`,
+    (v, path) => inner.parse(v, path) as Partial<Record<K[number], V>>
+  )
+}
+
+/**
+ * A schema with a rule across fields (e.g. "a reference is needed when λ > 0"). `check` throws
+ * a ValidationError naming the field at fault, relative to the value; the path is prefixed.
+ */
+function refine<T>(inner: Schema<T>, check: (value: T) => void): Schema<T> {
+  return schema(inner.describe, (v, path) => {
+    const value = inner.parse(v, path)
+    try {
+      check(value)
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        throw new ValidationError(err.path ? join(path, err.path) : path, err.reason)
+      }
+      throw err
+    }
+    return value
+  })
+}
+
 /** Schema builders. */
-export const s = { string, number, boolean, literal, object, array, optional, nullable, tagged }
+export const s = {
+  string,
+  number,
+  int,
+  boolean,
+  literal,
+  object,
+  array,
+  optional,
+  nullable,
+  tagged,
+  record,
+  refine
+}

@@ -7,7 +7,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, 
 import { join } from 'node:path'
 import { CHANNELS } from '../contract/requests'
 import type { EventMap, EventName } from '../contract/events'
-import { Session, type HandlerContext, type Host, type PickPurpose } from './ipc/context'
+import type { PickPurpose } from '../contract/names'
+import { Session, type HandlerContext, type Host } from './ipc/context'
 import { dispatch } from './ipc/registry'
 import { RENDERER_CSP } from './server/csp'
 
@@ -32,7 +33,11 @@ const host: Host = {
   async pickPath(purpose: PickPurpose, _typed?: string, defaultName?: string) {
     if (!win) return null
     const how = dialogOptions[purpose]
-    const filters = purpose.startsWith('project') ? [{ name: 'Ortholens project', extensions: ['ortholens'] }] : []
+    const filters = purpose.startsWith('project')
+      ? [{ name: 'Ortholens project', extensions: ['ortholens'] }]
+      : purpose === 'model-import'
+        ? [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }]
+        : []
     if (how === 'save') {
       const r = await dialog.showSaveDialog(win, { defaultPath: defaultName, filters })
       return r.canceled || !r.filePath ? null : [r.filePath]

@@ -7,25 +7,27 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import type { ArchitectureName, DefenseName, PenaltyForm } from '../../contract/names'
 import { backendInfo } from '../engine/backend'
-import type { ArchitectureId } from '../engine/models'
-import type { TrainConfig } from '../engine/training/train'
 import { DEFAULT_EPSILONS } from '../engine/audit/transfer'
 import { createProject, type ProjectDb } from '../store'
 import { importDataset } from '../services/datasets'
 import { similarityReport, trainModel, type TrainResult } from '../services/models'
-import { runAttackSweep, runDefenseTable, type DefenseTableOutcome } from '../services/audits'
+import { runAttackSweep } from '../services/audits/sweep'
+import { runDefenseTable, type DefenseTableOutcome } from '../services/audits/defenseTable'
+import { THESIS_ATTACKS } from '../services/audits/settings'
 import { writeReport } from '../services/report'
-import { defenseText, sweepTables, THESIS_ATTACKS } from './audit'
+import { defined, fieldsFromFlags, flag, validated, type Flags, type Values } from './args'
+import { defenseText, sweepTables } from './audit'
 import { log, pct, progressPrinter, table } from './output'
 
 export interface DemoOptions {
   projectPath?: string
-  arch: ArchitectureId
+  architecture: ArchitectureName
   epochs: number
-  trainSamples: number
+  trainLimit: number
   lambda: number
-  penalty: TrainConfig['penalty']
+  penaltyForm: PenaltyForm
   /** Validation images for the δ / accuracy table. */
   samples: number
   /** Samples of the transfer sweep and the defense table (correct on all three models). */
@@ -35,11 +37,11 @@ export interface DemoOptions {
 }
 
 export const DEMO_DEFAULTS: Omit<DemoOptions, 'json' | 'quiet'> = {
-  arch: 'cnn',
+  architecture: 'cnn',
   epochs: 4,
-  trainSamples: 9_000,
+  trainLimit: 9_000,
   lambda: 30,
-  penalty: 'squared',
+  penaltyForm: 'squared',
   samples: 1000,
   // Measured on the 2-core machine (wasm, small CNN): with 100 samples the four-attack sweep
   // over 9 ε took 54 s and the defense table 24 s, next to ~10 min of training; the thesis'
@@ -48,7 +50,53 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, 'json' | 'quiet'> = {
 }
 
 /** The defense rows the demo computes: all four families of Table 6.3. */
-export const DEMO_DEFENSES = ['jpeg', 'tvm', 'bitDepth', 'bilateral']
+export const DEMO_DEFENSES: DefenseName[] = ['jpeg', 'tvm', 'bitDepth', 'bilateral']
+
+export const DEMO_USAGE = `  demo [--project F] [--epochs N] [--train-samples N] [--lambda L] [--penalty P] [--arch A]
+       [--samples N] [--audit-samples N]
+                          one-command audit on the built-in Fashion-MNIST sample`
+
+/** The demo's flags that are training settings, named as the train request names them. */
+const DEMO_TRAIN_FLAGS: Flags = {
+  arch: flag('architecture'),
+  epochs: flag('epochs', 'int'),
+  'train-samples': flag('trainLimit', 'int'),
+  lambda: flag('lambda', 'number'),
+  penalty: flag('penaltyForm')
+}
+export const DEMO_FLAGS = ['project', 'samples', 'audit-samples', ...Object.keys(DEMO_TRAIN_FLAGS)]
+
+/**
+ * The demo's options from its flags. The training settings are checked by the train
+ * request's validator (a bad value names the flag); the counts by the similarity and sweep
+ * requests' when the demo builds them.
+ */
+export function demoOptions(v: Values): Omit<DemoOptions, 'json' | 'quiet'> {
+  const settings = { ...DEMO_DEFAULTS, ...fieldsFromFlags(DEMO_TRAIN_FLAGS, v) }
+  validated(
+    'models.train',
+    {
+      name: 'demo',
+      datasetId: 1,
+      architecture: settings.architecture,
+      epochs: settings.epochs,
+      trainLimit: settings.trainLimit,
+      lambda: settings.lambda,
+      penaltyForm: settings.penaltyForm,
+      referenceId: 1
+    },
+    DEMO_TRAIN_FLAGS
+  )
+  const counts = fieldsFromFlags(
+    { samples: flag('samples', 'int'), 'audit-samples': flag('auditSamples', 'int') },
+    v
+  )
+  return {
+    ...(settings as Omit<DemoOptions, 'json' | 'quiet'>),
+    ...counts,
+    ...defined({ projectPath: typeof v.project === 'string' ? v.project : undefined })
+  }
+}
 
 export interface DemoModelRow {
   role: 'reference' | 'ordinary' | 'orthogonal'
@@ -66,13 +114,18 @@ export interface DemoModelRow {
 export interface DemoSummary {
   project: string
   backend: string
-  arch: ArchitectureId
+  architecture: ArchitectureName
   config: Omit<DemoOptions, 'json' | 'quiet' | 'projectPath'>
   models: DemoModelRow[]
   /** Fooling ratio per attack, ε and role (source / ordinary / orthogonal). */
   fooling: Record<string, Record<string, Record<string, number>>>
   /** Table 6.3 layout: columns, and per row the fooling ratio per column plus best marks. */
-  defenseTable: { runId: number; sampleCount: number; columns: { key: string; label: string }[]; rows: DefenseTableOutcome['rows'] }
+  defenseTable: {
+    runId: number
+    sampleCount: number
+    columns: { key: string; label: string }[]
+    rows: DefenseTableOutcome['rows']
+  }
   reportPath: string
   /** CSVs (and the gallery PNG) written beside the report. */
   reportFiles: string[]
@@ -94,30 +147,49 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const project: ProjectDb = createProject(path, { name: 'Ortholens demo audit' })
   try {
     const progress = progressPrinter(opts.quiet)
-    const { datasetId, summary } = await importDataset(project, { source: 'builtin' }, { onProgress: progress })
-    log(opts.quiet, `Dataset: ${summary.name}, ${summary.trainCount} training / ${summary.validationCount} validation images`)
+    const { datasetId, summary } = await importDataset(
+      project,
+      { source: { kind: 'builtin' } },
+      { onProgress: progress }
+    )
+    log(
+      opts.quiet,
+      `Dataset: ${summary.name}, ${summary.trainCount} training / ${summary.validationCount} validation images`
+    )
 
-    const base: Partial<TrainConfig> = {
-      epochs: opts.epochs,
-      trainSamples: opts.trainSamples,
-      evalEvery: 1,
-      patience: 2
-    }
-    const train = async (role: DemoModelRow['role'], seed: number, lambda: number, referenceModelId?: number) => {
-      log(opts.quiet, `\nTraining the ${role} model (seed ${seed}, λ = ${lambda}${lambda > 0 ? `, penalty ${opts.penalty}` : ''})`)
-      const result = await trainModel(
-        project,
-        {
-          name: `${opts.arch} ${role}${lambda > 0 ? ` λ=${lambda}` : ''}`,
-          datasetId,
-          arch: opts.arch,
-          referenceModelId,
-          config: { ...base, seed, lambda, penalty: opts.penalty }
-        },
-        { onProgress: progress }
+    const train = async (
+      role: DemoModelRow['role'],
+      seed: number,
+      lambda: number,
+      referenceId?: number
+    ) => {
+      log(
+        opts.quiet,
+        `\nTraining the ${role} model (seed ${seed}, λ = ${lambda}${lambda > 0 ? `, penalty ${opts.penaltyForm}` : ''})`
       )
+      const request = validated(
+        'models.train',
+        {
+          name: `${opts.architecture} ${role}${lambda > 0 ? ` λ=${lambda}` : ''}`,
+          datasetId,
+          architecture: opts.architecture,
+          ...(referenceId !== undefined ? { referenceId } : {}),
+          epochs: opts.epochs,
+          trainLimit: opts.trainLimit,
+          validateEvery: 1,
+          patience: 2,
+          seed,
+          lambda,
+          penaltyForm: opts.penaltyForm
+        },
+        DEMO_TRAIN_FLAGS
+      )
+      const result = await trainModel(project, request, { onProgress: progress })
       if (result.status !== 'ready') {
-        log(opts.quiet, `  ! ${role} model ended as ${result.status}${result.message ? `: ${result.message}` : ''}`)
+        log(
+          opts.quiet,
+          `  ! ${role} model ended as ${result.status}${result.message ? `: ${result.message}` : ''}`
+        )
       }
       return result
     }
@@ -126,20 +198,36 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const orthogonal = await train('orthogonal', 3, opts.lambda, reference.modelId)
 
     const rows: DemoModelRow[] = []
-    const rowOf = async (role: DemoModelRow['role'], r: TrainResult, seed: number, lambda: number) => {
+    const rowOf = async (
+      role: DemoModelRow['role'],
+      r: TrainResult,
+      seed: number,
+      lambda: number
+    ) => {
       const sim =
         role === 'reference'
           ? undefined
-          : await similarityReport(project, { modelA: reference.modelId, modelB: r.modelId, datasetId, samples: opts.samples })
+          : await similarityReport(
+              project,
+              validated(
+                'models.similarity',
+                { modelA: reference.modelId, modelB: r.modelId, datasetId, valLimit: opts.samples },
+                {
+                  samples: flag('valLimit', 'int')
+                }
+              )
+            )
       rows.push({
         role,
         modelId: r.modelId,
-        name: `${opts.arch} ${role}`,
+        name: `${opts.architecture} ${role}`,
         lambda,
         seed,
         status: r.status,
         valAccuracy: r.valAccuracy,
-        delta: sim ? { mean: sim.mean, std: sim.std, meanAbs: sim.meanAbs } : { mean: NaN, std: NaN, meanAbs: NaN },
+        delta: sim
+          ? { mean: sim.mean, std: sim.std, meanAbs: sim.meanAbs }
+          : { mean: NaN, std: NaN, meanAbs: NaN },
         trainSeconds: r.outcome.seconds
       })
     }
@@ -148,15 +236,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     await rowOf('orthogonal', orthogonal, 3, opts.lambda)
 
     if (!opts.json) {
-      console.log('\nTable 6.1-style summary (δ to the reference over ' + opts.samples + ' validation images)')
+      console.log(
+        '\nTable 6.1-style summary (δ to the reference over ' + opts.samples + ' validation images)'
+      )
       console.log(
         table(
-          ['Model-1', 'Model-2', 'λ', 'Similarity δ (mean ± std)', 'mean |δ|', 'Val. acc.', 'status', 'train s'],
+          [
+            'Model-1',
+            'Model-2',
+            'λ',
+            'Similarity δ (mean ± std)',
+            'mean |δ|',
+            'Val. acc.',
+            'status',
+            'train s'
+          ],
           rows.map((r) => [
             'reference',
             r.role,
             r.lambda,
-            Number.isFinite(r.delta.mean) ? `${r.delta.mean.toFixed(4)} ± ${r.delta.std.toFixed(4)}` : '— (itself)',
+            Number.isFinite(r.delta.mean)
+              ? `${r.delta.mean.toFixed(4)} ± ${r.delta.std.toFixed(4)}`
+              : '— (itself)',
             Number.isFinite(r.delta.meanAbs) ? r.delta.meanAbs.toFixed(4) : '—',
             pct(r.valAccuracy),
             r.status,
@@ -176,46 +277,64 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `\nTransfer attacks: ${THESIS_ATTACKS.map((a) => a.toUpperCase()).join(', ')} over ε = ${DEFAULT_EPSILONS.map((e) => +(e * 100).toFixed(2)).join(', ')} %, ` +
         `${opts.auditSamples} samples (--audit-samples; ${DEMO_DEFAULTS.auditSamples} by default to stay within a few minutes on a 2-core CPU)`
     )
+    const auditFlags: Flags = { 'audit-samples': flag('sampleCount', 'int') }
     const sweep = await runAttackSweep(
       project,
-      {
-        datasetId,
-        sourceModelId: reference.modelId,
-        targetModelIds: [ordinary.modelId, orthogonal.modelId],
-        attacks: THESIS_ATTACKS,
-        epsilons: DEFAULT_EPSILONS,
-        sampleCount: opts.auditSamples,
-        seed: 1
-      },
+      validated(
+        'attacks.sweep',
+        {
+          datasetId,
+          sourceId: reference.modelId,
+          targetIds: [ordinary.modelId, orthogonal.modelId],
+          attacks: THESIS_ATTACKS,
+          epsilons: DEFAULT_EPSILONS,
+          sampleCount: opts.auditSamples,
+          seed: 1
+        },
+        auditFlags
+      ),
       { onProgress: progress }
     )
-    say(`\nSweep run ${sweep.runId}: ${sweep.sampleCount} samples correct on all three models (${sweep.seconds.toFixed(0)} s)\n`)
+    say(
+      `\nSweep run ${sweep.runId}: ${sweep.sampleCount} samples correct on all three models (${sweep.seconds.toFixed(0)} s)\n`
+    )
     say(sweepTables(sweep))
-    const roleOf = (modelId: string) =>
-      Number(modelId) === reference.modelId ? 'source' : Number(modelId) === orthogonal.modelId ? 'orthogonal' : 'ordinary'
+    const roleOf = (modelId: number) =>
+      modelId === reference.modelId
+        ? 'source'
+        : modelId === orthogonal.modelId
+          ? 'orthogonal'
+          : 'ordinary'
     const fooling: DemoSummary['fooling'] = {}
     for (const c of sweep.curves) {
       const byEps = (fooling[c.attack] ??= {})
-      for (const p of c.points) (byEps[String(p.epsilon)] ??= {})[roleOf(c.modelId)] = p.foolingRatio
+      for (const p of c.points)
+        (byEps[String(p.epsilon)] ??= {})[roleOf(c.modelId)] = p.foolingRatio
     }
 
     say(`\nDefense table (Table 6.3) at ε = 3 % and 5 %, defenses ${DEMO_DEFENSES.join(', ')}`)
     const defense = await runDefenseTable(
       project,
-      {
-        datasetId,
-        sourceModelId: reference.modelId,
-        ordinaryModelId: ordinary.modelId,
-        orthogonalModelId: orthogonal.modelId,
-        attacks: THESIS_ATTACKS,
-        epsilons: [0.03, 0.05],
-        sampleCount: opts.auditSamples,
-        seed: 1,
-        defenses: DEMO_DEFENSES
-      },
+      validated(
+        'defenses.table',
+        {
+          datasetId,
+          sourceId: reference.modelId,
+          ordinaryId: ordinary.modelId,
+          orthogonalId: orthogonal.modelId,
+          attacks: THESIS_ATTACKS,
+          epsilons: [0.03, 0.05],
+          sampleCount: opts.auditSamples,
+          seed: 1,
+          defenses: DEMO_DEFENSES
+        },
+        auditFlags
+      ),
       { onProgress: progress }
     )
-    say(`\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} samples, * = best per column (${defense.seconds.toFixed(0)} s)\n`)
+    say(
+      `\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} samples, * = best per column (${defense.seconds.toFixed(0)} s)\n`
+    )
     say(defenseText(defense))
 
     const reportPath = path.replace(/\.[^./\\]+$/, '') + '.report.html'
@@ -227,11 +346,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     return {
       project: path,
       backend: backend.name,
-      arch: opts.arch,
+      architecture: opts.architecture,
       config,
       models: rows,
       fooling,
-      defenseTable: { runId: defense.runId, sampleCount: defense.sampleCount, columns: defense.columns, rows: defense.rows },
+      defenseTable: {
+        runId: defense.runId,
+        sampleCount: defense.sampleCount,
+        columns: defense.columns,
+        rows: defense.rows
+      },
       reportPath: written.htmlPath,
       reportFiles: written.files,
       auditSeconds: (performance.now() - auditStarted) / 1000,

@@ -4,8 +4,16 @@ import type { JobProgress } from '../services/hooks'
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))]
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
-  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n')
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
+  return [
+    line(cells[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line)
+  ].join('\n')
 }
 
 export function pct(v: number | undefined, digits = 1): string {
@@ -20,9 +28,15 @@ export function progressPrinter(quiet: boolean): (p: JobProgress) => void {
     const now = Date.now()
     if (now - last < 2000 && p.fraction < 1) return
     last = now
-    const eta = p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds) ? `, ~${Math.round(p.etaSeconds)} s left` : ''
+    const eta =
+      p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds)
+        ? `, ~${Math.round(p.etaSeconds)} s left`
+        : ''
     const m = p.metrics
-      ? ' ' + Object.entries(p.metrics).map(([k, v]) => `${k}=${Number(v).toFixed(3)}`).join(' ')
+      ? ' ' +
+        Object.entries(p.metrics)
+          .map(([k, v]) => `${k}=${Number(v).toFixed(3)}`)
+          .join(' ')
       : ''
     process.stderr.write(`[${(100 * p.fraction).toFixed(0).padStart(3)} %] ${p.stage}${eta}${m}\n`)
   }

@@ -5,13 +5,13 @@
  */
 import { resolve, sep } from 'node:path'
 import { statSync } from 'node:fs'
-import { ContractError } from '../../contract/errors'
-import type { PICK_PURPOSES } from '../../contract/requests'
-import type { ProjectInfo } from '../../contract/entities'
+import { ContractError, type ContractErrorData } from '../../contract/errors'
+import type { PickPurpose } from '../../contract/names'
+import type { JobInfo, ProjectInfo } from '../../contract/entities'
+import type { JobArgs, JobKind, JobResults } from '../../contract/jobs'
 import { JobQueue, type Emit, type WorkerEntry } from '../jobs/queue'
 import { defaultProjectName, type ProjectDb } from '../store'
-
-export type PickPurpose = (typeof PICK_PURPOSES)[number]
+import { IncompatibleModelError, requireRequestFits } from '../services/compatibility'
 
 export interface Host {
   emit: Emit
@@ -52,7 +52,11 @@ export class Session {
   async attach(project: ProjectDb): Promise<void> {
     await this.detach()
     this.project = project
-    this.jobs = new JobQueue({ projectPath: project.path, emit: this.host.emit, worker: this.host.workerEntry })
+    this.jobs = new JobQueue({
+      projectPath: project.path,
+      emit: this.host.emit,
+      worker: this.host.workerEntry
+    })
     this.host.emit('project.changed', { project: projectInfo(project) })
   }
 
@@ -84,11 +88,50 @@ export function requireJobs(ctx: HandlerContext): JobQueue {
   return ctx.session.jobs!
 }
 
-/** Contract ids are strings; the store's are integers. */
-export function dbId(id: string, what: string): number {
-  const n = Number(id)
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ContractError('not-found', `No ${what} with id "${id}"`)
-  return n
+/**
+ * The compatibility rule (services/compatibility.ts) before a job is queued: a model that does
+ * not fit the request's dataset is refused at once, naming the model and the mismatch, with
+ * the request field at fault as the detail; an unknown model or dataset id is 'not-found'.
+ */
+export function requireFits(ctx: HandlerContext, args: object): void {
+  try {
+    requireRequestFits(requireProject(ctx), args)
+  } catch (err) {
+    if (err instanceof IncompatibleModelError)
+      throw new ContractError('invalid-args', err.message, err.field)
+    if (err instanceof RangeError) throw new ContractError('not-found', err.message)
+    throw err
+  }
+}
+
+/** Queues a job after the compatibility check; answers its JobInfo at once. */
+export function startJob<K extends JobKind>(
+  ctx: HandlerContext,
+  kind: K,
+  args: JobArgs<K>,
+  label: string
+): JobInfo {
+  const jobs = requireJobs(ctx)
+  requireFits(ctx, args)
+  return jobs.enqueue(kind, args, label)
+}
+
+/** Runs a job and waits for it, turning its failure back into a ContractError for the caller. */
+export async function runAndWait<K extends JobKind>(
+  ctx: HandlerContext,
+  kind: K,
+  args: JobArgs<K>,
+  label: string
+): Promise<JobResults[K]> {
+  requireFits(ctx, args)
+  try {
+    return await requireJobs(ctx).run(kind, args, label)
+  } catch (err) {
+    const e = err as Partial<ContractErrorData>
+    if (e && typeof e.code === 'string')
+      throw new ContractError(e.code, e.message ?? 'failed', e.detail)
+    throw err
+  }
 }
 
 export function projectInfo(p: ProjectDb): ProjectInfo {

@@ -3,9 +3,10 @@ import { basename } from 'node:path'
 import { ContractError } from '../../contract/errors'
 import { getDatasetSummary, listDatasets } from '../store'
 import { imageSize } from '../engine/data/types'
-import { dbId, requireJobs, requireProject } from './context'
-import { cachedDataset, toDatasetSummary } from './mappers'
-import { pngDataUrl } from './images'
+import { encodePng, pngDataUrl, type PngChannels } from '../engine/render/png'
+import { datasetOf } from '../services/datasets'
+import { requireJobs, requireProject } from './context'
+import { toDatasetSummary } from './mappers'
 import type { Handlers } from './types'
 
 export const datasetHandlers: Handlers<'datasets.list' | 'datasets.import' | 'datasets.preview'> = {
@@ -18,7 +19,8 @@ export const datasetHandlers: Handlers<'datasets.list' | 'datasets.import' | 'da
     const jobs = requireJobs(ctx)
     const source = args.source
     // Only files the user picked reach the importer.
-    if (source.kind === 'imageFolder' || source.kind === 'cifar10') ctx.session.requirePicked(source.path)
+    if (source.kind === 'imageFolder' || source.kind === 'cifar10' || source.kind === 'auto')
+      ctx.session.requirePicked(source.path)
     if (source.kind === 'idx') source.paths.forEach((p) => ctx.session.requirePicked(p))
     const label =
       source.kind === 'builtin'
@@ -29,9 +31,9 @@ export const datasetHandlers: Handlers<'datasets.list' | 'datasets.import' | 'da
 
   'datasets.preview': ({ datasetId, split, offset, count }, ctx) => {
     const project = requireProject(ctx)
-    const id = dbId(datasetId, 'dataset')
-    if (!getDatasetSummary(project.db, id)) throw new ContractError('not-found', `No dataset with id ${datasetId}`)
-    const ds = cachedDataset(project, id)
+    if (!getDatasetSummary(project.db, datasetId))
+      throw new ContractError('not-found', `No dataset with id ${datasetId}`)
+    const ds = datasetOf(project, datasetId)
     const part = ds[split]
     const size = imageSize(ds)
     const out = []
@@ -41,7 +43,14 @@ export const datasetHandlers: Handlers<'datasets.list' | 'datasets.import' | 'da
         index: i,
         label,
         className: ds.classNames[label] ?? String(label),
-        src: pngDataUrl(part.images.subarray(i * size, (i + 1) * size), ds.height, ds.width, ds.channels)
+        src: pngDataUrl(
+          encodePng(
+            part.images.subarray(i * size, (i + 1) * size),
+            ds.height,
+            ds.width,
+            ds.channels as PngChannels
+          )
+        )
       })
     }
     return out

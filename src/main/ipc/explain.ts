@@ -5,8 +5,14 @@
  */
 import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
-import { requireJobs, requireProject } from './context'
-import { adversarialView, explainGridView, explanationPng, saliencyPgdView, sanityView } from './explainViews'
+import { requireProject, startJob } from './context'
+import {
+  adversarialView,
+  explainGridView,
+  explanationPng,
+  saliencyPgdView,
+  sanityView
+} from './explainViews'
 import { requireRun } from './runResults'
 import type { Handlers } from './types'
 
@@ -22,35 +28,54 @@ export const explainHandlers: Handlers<
   | 'explain.exportPng'
 > = {
   'explain.samples': (args, ctx) =>
-    requireJobs(ctx).enqueue('explain', args, `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`),
+    startJob(
+      ctx,
+      'explain',
+      args,
+      `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`
+    ),
 
   'explain.adversarial': (args, ctx) =>
-    requireJobs(ctx).enqueue(
+    startJob(
+      ctx,
       'explain-adversarial',
       args,
-      `Explain image #${args.sampleIndex} under ${args.attack === 'pgd' ? 'PGD' : 'saliency-enhanced PGD'}`
+      `Explain image #${args.sampleIndex} under ${args.attack === 'saliency-pgd' ? 'saliency-enhanced PGD' : 'PGD'}`
     ),
 
   'explain.sanity': (args, ctx) =>
-    requireJobs(ctx).enqueue('sanity', args, `Sanity scores of Grad-CAM and CAMERAS over ${args.count} image(s)`),
+    startJob(
+      ctx,
+      'sanity',
+      args,
+      `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s)`
+    ),
 
-  'explain.saliencyPgd': (args, ctx) => {
-    if (args.targetIds.includes(args.sourceId)) {
-      throw new ContractError('invalid-args', 'The source is always evaluated; do not list it among the targets', 'targetIds')
-    }
-    return requireJobs(ctx).enqueue('saliency-pgd', args, `Vanilla vs saliency-enhanced PGD over ${args.count} image(s)`)
-  },
+  'explain.saliencyPgd': (args, ctx) =>
+    startJob(
+      ctx,
+      'saliency-pgd',
+      args,
+      `Vanilla vs saliency-enhanced PGD over ${args.count ?? 100} image(s)`
+    ),
 
-  'explain.samplesResult': ({ runId }, ctx) => explainGridView(requireRun(requireProject(ctx), runId)),
-  'explain.adversarialResult': ({ runId }, ctx) => adversarialView(requireRun(requireProject(ctx), runId)),
+  'explain.samplesResult': ({ runId }, ctx) =>
+    explainGridView(requireRun(requireProject(ctx), runId)),
+  'explain.adversarialResult': ({ runId }, ctx) =>
+    adversarialView(requireRun(requireProject(ctx), runId)),
   'explain.sanityResult': ({ runId }, ctx) => sanityView(requireRun(requireProject(ctx), runId)),
-  'explain.saliencyPgdResult': ({ runId }, ctx) => saliencyPgdView(requireRun(requireProject(ctx), runId)),
+  'explain.saliencyPgdResult': ({ runId }, ctx) =>
+    saliencyPgdView(requireRun(requireProject(ctx), runId)),
 
   'explain.exportPng': ({ runId, path }, ctx) => {
     const target = ctx.session.requirePicked(path)
     const run = requireRun(requireProject(ctx), runId)
     if (run.kind !== 'explain' && run.kind !== 'explain-adversarial') {
-      throw new ContractError('invalid-args', `Run ${runId} is a ${run.kind} run: only explanation maps export as PNG`, 'runId')
+      throw new ContractError(
+        'invalid-args',
+        `Run ${runId} is a ${run.kind} run: only explanation maps export as PNG`,
+        'runId'
+      )
     }
     writeFileSync(target, explanationPng(run))
     return { path: target }

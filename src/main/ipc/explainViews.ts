@@ -5,32 +5,38 @@
 import type {
   AdversarialExplainView,
   ExplainGrid,
-  SaliencyMethodName,
   SaliencyPgdView,
   SanityView
 } from '../../contract/entities'
+import type { ExplainAdversarialRequest } from '../../contract/requests'
+import type { SaliencyMethodName } from '../../contract/names'
 import { ContractError } from '../../contract/errors'
-import { floatPngDataUrl } from '../engine/audit/reportImages'
+import { floatPngDataUrl, pngDataUrl } from '../engine/render/png'
 import type { ArrayData } from '../engine/saliency'
+import { explanationGridPng, heatmapPng } from '../services/explain/images'
+import type { PgdSummary, SaliencyPgdStudyResult } from '../services/explain/saliencyPgd'
+import type { SanityStudyResult } from '../services/explain/sanity'
 import {
   decodeExplanation,
-  explanationGridPng,
-  heatmapPng,
   type Explanation,
-  type PgdSummary,
-  type SaliencyPgdStudyResult,
-  type SanityStudyResult,
+  type StoredAdversarialExplanation,
   type StoredExplanation
-} from '../services/explain'
+} from '../services/explain/stored'
+import { storedRequest } from '../services/runs'
 import type { RunRecord } from '../store'
 
-const finite = (x: number | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
+const finite = (x: number | undefined): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : null
 
 function doneResults<T>(run: RunRecord, kind: string): T {
-  if (run.kind !== kind) throw new ContractError('not-found', `Run ${run.id} is a ${run.kind} run, not ${kind}`)
+  if (run.kind !== kind)
+    throw new ContractError('not-found', `Run ${run.id} is a ${run.kind} run, not ${kind}`)
   if (run.status === 'running') throw new ContractError('busy', `Run ${run.id} is still running`)
   if (run.status !== 'done' || !run.results) {
-    throw new ContractError('not-found', `Run ${run.id} has no results (${run.status}${run.error ? `: ${run.error}` : ''})`)
+    throw new ContractError(
+      'not-found',
+      `Run ${run.id} has no results (${run.status}${run.error ? `: ${run.error}` : ''})`
+    )
   }
   return run.results as T
 }
@@ -46,12 +52,14 @@ export function gridOf(runId: number, e: Explanation): ExplainGrid {
   const [, h, w, c] = e.images.shape as [number, number, number, number]
   const name = (k: number | undefined) => (k === undefined ? '—' : (e.classNames[k] ?? String(k)))
   return {
-    runId: String(runId),
-    methods: e.methods as SaliencyMethodName[],
+    runId,
+    methods: e.methods,
     models: e.models.map((m) => ({
-      modelId: String(m.modelId),
+      modelId: m.modelId,
       modelName: m.modelName,
-      ...(m.camerasVariant ? { note: 'CAMERAS as the adaptive-pool variant (the model has a fixed-size head)' } : {})
+      ...(m.camerasVariant
+        ? { note: 'CAMERAS as the adaptive-pool variant (the model has a fixed-size head)' }
+        : {})
     })),
     rows: e.sampleIndices.map((sampleIndex, i) => {
       const image = imageOf(e, i)
@@ -60,16 +68,18 @@ export function gridOf(runId: number, e: Explanation): ExplainGrid {
         trueClassName: name(e.labels[i]),
         image: floatPngDataUrl(image.data, [h, w, c]),
         cells: e.models.map((m) => ({
-          modelId: String(m.modelId),
+          modelId: m.modelId,
           modelName: m.modelName,
           predictedClassName: name(m.predicted[i]),
           explainedClassName: name(m.classIndex[i]),
           maps: e.methods.map((method) => {
             const map = m.maps[method]
-            if (!map) return { method: method as SaliencyMethodName, src: null, error: 'not computed' }
-            if ('error' in map) return { method: method as SaliencyMethodName, src: null, error: map.error }
+            if (!map)
+              return { method: method as SaliencyMethodName, src: null, error: 'not computed' }
+            if ('error' in map)
+              return { method: method as SaliencyMethodName, src: null, error: map.error }
             const png = heatmapPng(image, map.data.subarray(i * h * w, (i + 1) * h * w))
-            return { method: method as SaliencyMethodName, src: `data:image/png;base64,${png.toString('base64')}` }
+            return { method: method as SaliencyMethodName, src: pngDataUrl(png) }
           })
         }))
       }
@@ -81,13 +91,13 @@ export function explainGridView(run: RunRecord): ExplainGrid {
   return gridOf(run.id, decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
 }
 
-type StoredAdversarial = { original: StoredExplanation; adversarial: StoredExplanation }
-
 export function adversarialView(run: RunRecord): AdversarialExplainView {
-  const r = doneResults<StoredAdversarial>(run, 'explain-adversarial')
-  const c = run.config as { attack?: string; epsilon?: number; steps?: number }
+  const r = doneResults<StoredAdversarialExplanation>(run, 'explain-adversarial')
+  // What the attack resolved to (its defaults filled in); runs recorded before kept it flat.
+  const resolved = (run.config as { resolved?: unknown }).resolved
+  const c = (resolved ?? storedRequest(run) ?? run.config) as Partial<ExplainAdversarialRequest>
   return {
-    runId: String(run.id),
+    runId: run.id,
     attack: c.attack ?? 'pgd',
     epsilon: c.epsilon ?? 0,
     steps: c.steps ?? 0,
@@ -99,8 +109,8 @@ export function adversarialView(run: RunRecord): AdversarialExplainView {
 export function sanityView(run: RunRecord): SanityView {
   const r = doneResults<SanityStudyResult>(run, 'sanity')
   return {
-    runId: String(run.id),
-    modelId: String(r.modelId),
+    runId: run.id,
+    modelId: r.modelId,
     modelName: r.modelName,
     sampleCount: r.sampleIndices.length,
     fractions: r.fractions,
@@ -130,14 +140,14 @@ function summary(s: PgdSummary) {
 export function saliencyPgdView(run: RunRecord): SaliencyPgdView {
   const r = doneResults<SaliencyPgdStudyResult>(run, 'saliency-pgd')
   const row = (o: SaliencyPgdStudyResult['source'], role: 'source' | 'target') => ({
-    modelId: String(o.modelId),
+    modelId: o.modelId,
     modelName: o.modelName,
     role,
     vanilla: summary(o.vanilla),
     enhanced: summary(o.enhanced)
   })
   return {
-    runId: String(run.id),
+    runId: run.id,
     epsilon: r.epsilon,
     steps: r.steps,
     method: r.method,
@@ -153,8 +163,9 @@ export function saliencyPgdView(run: RunRecord): SaliencyPgdView {
  * second, so the two read as a before/after pair.
  */
 export function explanationPng(run: RunRecord): Buffer {
-  if (run.kind === 'explain') return explanationGridPng(decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
-  const r = doneResults<StoredAdversarial>(run, 'explain-adversarial')
+  if (run.kind === 'explain')
+    return explanationGridPng(decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
+  const r = doneResults<StoredAdversarialExplanation>(run, 'explain-adversarial')
   const a = decodeExplanation(r.original)
   const b = decodeExplanation(r.adversarial)
   const [n, h, w, c] = a.images.shape as [number, number, number, number]
@@ -184,4 +195,3 @@ export function explanationPng(run: RunRecord): Buffer {
   }
   return explanationGridPng(both)
 }
-

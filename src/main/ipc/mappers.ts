@@ -1,38 +1,17 @@
-/** Store records → contract entities (ids become strings; JSON blobs become typed fields). */
-import type { DatasetSummary, ModelSummary, PenaltyForm, RunSummary } from '../../contract/entities'
+/** Store records → contract entities (JSON blobs become typed fields). */
+import type { DatasetSummary, ModelSummary, RunSummary } from '../../contract/entities'
+import type { OnnxArchitecture } from '../engine/models/onnx'
 import { classCounts } from '../engine/data/split'
-import type { ImageDataset } from '../engine/data/types'
-import {
-  loadDataset,
-  type DatasetSummary as StoreDataset,
-  type ModelSummary as StoreModel,
-  type ProjectDb,
-  type RunRecord,
-  type RunSummary as StoreRun
-} from '../store'
+import type { ProjectDb, RunRecord, StoredDataset, StoredModel, StoredRun } from '../store'
+import { fittingDatasetIds, modelFitOf } from '../services/compatibility'
+import { datasetOf } from '../services/datasets'
+import { declaredPreprocessing } from '../services/modelFileRead'
+import { isImported, trainingOf } from '../services/modelRoles'
 
-const datasetCache = new Map<string, ImageDataset>()
-const CACHE_LIMIT = 4
-
-/**
- * A dataset's pixels for previews and class counts, kept for the few most recent ones:
- * datasets never change once saved, so the cache cannot go stale (ids are not reused).
- */
-export function cachedDataset(project: ProjectDb, id: number): ImageDataset {
-  const key = `${project.path}#${id}`
-  let ds = datasetCache.get(key)
-  if (!ds) {
-    ds = loadDataset(project.db, id)
-    datasetCache.set(key, ds)
-    while (datasetCache.size > CACHE_LIMIT) datasetCache.delete(datasetCache.keys().next().value!)
-  }
-  return ds
-}
-
-export function toDatasetSummary(project: ProjectDb, d: StoreDataset): DatasetSummary {
-  const ds = cachedDataset(project, d.id)
+export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
+  const ds = datasetOf(project, d.id)
   return {
-    id: String(d.id),
+    id: d.id,
     name: d.name,
     classNames: d.classNames,
     height: d.shape[0],
@@ -51,45 +30,92 @@ export function toDatasetSummary(project: ProjectDb, d: StoreDataset): DatasetSu
 
 type Json = Record<string, unknown>
 
-export function toModelSummary(m: StoreModel): ModelSummary {
+/**
+ * `m` as the window lists it. `datasets` are the project's: the summary says which of them the
+ * model fits, by the rule every service enforces.
+ */
+export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[]): ModelSummary {
   const arch = (m.architecture ?? {}) as Json
-  const config = m.trainingConfig as Json | undefined
   const metrics = (m.metrics ?? {}) as Json
   const delta = metrics.delta as { mean?: number } | undefined
   const collapse = metrics.collapse as { message?: string } | undefined
-  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+  const num = (v: unknown): number | null =>
+    typeof v === 'number' && Number.isFinite(v) ? v : null
+  const training = trainingOf(m)
   return {
-    id: String(m.id),
+    id: m.id,
     name: m.name,
     architecture: String(arch.arch ?? 'model'),
-    datasetId: m.datasetId === null ? null : String(m.datasetId),
+    datasetId: m.datasetId,
     accuracy: num(metrics.valAccuracy),
-    lambda: num(config?.lambda) ?? 0,
-    penaltyForm: (config?.penalty as PenaltyForm | undefined) ?? null,
-    referenceId: m.referenceModelId === null ? null : String(m.referenceModelId),
+    lambda: training.lambda,
+    penaltyForm: training.penaltyForm,
+    referenceId: m.referenceModelId,
     deltaToReference: num(delta?.mean),
     collapse:
       m.status === 'collapsed'
         ? (collapse?.message ?? 'Training collapsed (accuracy near chance or vanishing gradients)')
         : null,
     status: m.status,
-    // An imported model's trainingConfig records where it came from (modelFiles.ts), not a training.
-    origin: !config || 'imported' in config ? 'imported' : 'trained',
-    createdAt: m.createdAt
+    origin: isImported(m) ? 'imported' : 'trained',
+    createdAt: m.createdAt,
+    accuracyImages: num(metrics.accuracyImages),
+    ...shapeAndFormat(m, datasets)
   }
 }
 
-export function toRunSummary(r: StoreRun | RunRecord): RunSummary {
+type ShapeAndFormat = Pick<
+  ModelSummary,
+  | 'inputShape'
+  | 'numClasses'
+  | 'fitsDatasets'
+  | 'exportFormats'
+  | 'featureStages'
+  | 'defaultStage'
+  | 'onnx'
+>
+
+/** What a model takes and gives, where it fits, how it exports, and an ONNX import's record. */
+function shapeAndFormat(m: StoredModel, datasets: readonly StoredDataset[]): ShapeAndFormat {
+  const fit = modelFitOf(m)
+  const known = typeof fit === 'string' ? null : fit
+  const arch = m.architecture as Partial<OnnxArchitecture>
+  const config = (m.trainingConfig ?? {}) as Json
+  const stages = Array.isArray(config.featureStages)
+    ? config.featureStages.filter((x): x is string => typeof x === 'string')
+    : null
+  const isOnnx =
+    arch.arch === 'onnx' && arch.preprocessing !== undefined && arch.source !== undefined
   return {
-    id: String(r.id),
+    inputShape: known?.inputShape ?? null,
+    numClasses: known?.numClasses ?? null,
+    fitsDatasets: fittingDatasetIds(m, datasets),
+    exportFormats: isOnnx ? [] : ['onnx', 'layers'],
+    featureStages: stages,
+    defaultStage:
+      typeof config.defaultStage === 'string' ? config.defaultStage : (stages?.at(-1) ?? null),
+    onnx: isOnnx
+      ? {
+          file: arch.source!.file,
+          producer: arch.source!.producer,
+          opset: arch.source!.opset,
+          preprocessing: declaredPreprocessing(arch.preprocessing!)
+        }
+      : null
+  }
+}
+
+export function toRunSummary(r: StoredRun | RunRecord): RunSummary {
+  return {
+    id: r.id,
     kind: r.kind,
     status: r.status,
     config: r.config as Record<string, unknown>,
     result: 'results' in r ? (r.results ?? null) : null,
     backend: r.backend,
     seed: r.seed,
-    modelIds: r.modelIds.map(String),
-    datasetId: r.datasetId === null ? null : String(r.datasetId),
+    modelIds: r.modelIds,
+    datasetId: r.datasetId,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,

@@ -1,19 +1,34 @@
-/** Models: list, history, training and similarity (jobs), TF.js import/export (SPEC §2.3–2.4). */
-import { basename, dirname } from 'node:path'
-import { ContractError, type ContractErrorData } from '../../contract/errors'
-import type { JobKind } from '../../contract/entities'
-import { listModelHistory, listModels } from '../store'
-import { dbId, requireJobs, requireProject, type HandlerContext } from './context'
+/**
+ * Models: list, history, training and similarity (jobs); import of ONNX and TF.js Layers files
+ * with an accuracy check, reading a file for the import form, export to ONNX or TF.js (SPEC
+ * §2.3–2.4, §2.11).
+ */
+import { ContractError } from '../../contract/errors'
+import { listDatasets, listModelHistory, listModels, type ProjectDb } from '../store'
+import { importedModelName } from '../services/modelFileRead'
+import { requireProject, runAndWait, startJob } from './context'
 import { toModelSummary } from './mappers'
 import type { Handlers } from './types'
 
+/** Every model as the window lists it, with the datasets it fits. */
+function modelSummaries(project: ProjectDb) {
+  const datasets = listDatasets(project.db)
+  return listModels(project.db).map((m) => toModelSummary(m, datasets))
+}
+
 export const modelHandlers: Handlers<
-  'models.list' | 'models.history' | 'models.train' | 'models.similarity' | 'models.import' | 'models.export'
+  | 'models.list'
+  | 'models.history'
+  | 'models.train'
+  | 'models.similarity'
+  | 'models.import'
+  | 'models.export'
+  | 'models.inspect'
 > = {
-  'models.list': (_args, ctx) => listModels(requireProject(ctx).db).map(toModelSummary),
+  'models.list': (_args, ctx) => modelSummaries(requireProject(ctx)),
 
   'models.history': ({ modelId }, ctx) =>
-    listModelHistory(requireProject(ctx).db, dbId(modelId, 'model')).map((h) => ({
+    listModelHistory(requireProject(ctx).db, modelId).map((h) => ({
       epoch: h.epoch,
       loss: h.trainLoss,
       accuracy: h.trainAccuracy,
@@ -21,47 +36,46 @@ export const modelHandlers: Handlers<
       delta: h.delta
     })),
 
+  // The contract has checked the request (a reference when λ > 0); the job stores it as sent.
   'models.train': (args, ctx) => {
-    const jobs = requireJobs(ctx)
-    if (args.lambda > 0 && !args.referenceId) {
-      throw new ContractError('invalid-args', 'Orthogonal training (λ > 0) needs a reference model', 'referenceId')
-    }
-    const kind = args.lambda > 0 ? `orthogonal, λ = ${args.lambda}` : 'ordinary'
-    return jobs.enqueue('train', args, `Train "${args.name}" (${kind})`)
+    const lambda = args.lambda ?? 0
+    const kind = lambda > 0 ? `orthogonal, λ = ${lambda}` : 'ordinary'
+    return startJob(ctx, 'train', args, `Train "${args.name}" (${kind})`)
   },
 
-  'models.similarity': (args, ctx) => requireJobs(ctx).enqueue('similarity', args, 'Similarity δ report'),
+  'models.similarity': (args, ctx) => startJob(ctx, 'similarity', args, 'Similarity δ report'),
 
   'models.import': async (args, ctx) => {
     const project = requireProject(ctx)
     const path = ctx.session.requirePicked(args.path)
-    const name = args.name ?? (basename(path) === 'model.json' ? basename(dirname(path)) : basename(path))
-    const r = (await runJob(ctx, 'model-import', { path, name, datasetId: args.datasetId }, `Import model ${name}`)) as {
-      modelId: string
-    }
-    const m = listModels(project.db).find((x) => String(x.id) === r.modelId)
-    if (!m) throw new ContractError('internal', `The imported model ${r.modelId} is not in the project`)
-    return toModelSummary(m)
+    // The request goes on as sent but for the path, made absolute; the service names the model.
+    const r = await runAndWait(
+      ctx,
+      'model-import',
+      { ...args, path },
+      `Import model ${args.name ?? importedModelName(path)}`
+    )
+    const model = modelSummaries(project).find((x) => x.id === r.modelId)
+    if (!model)
+      throw new ContractError('internal', `The imported model ${r.modelId} is not in the project`)
+    return { model, warnings: r.warnings, evaluation: r.evaluation }
+  },
+
+  'models.inspect': (args, ctx) => {
+    requireProject(ctx)
+    const path = ctx.session.requirePicked(args.path)
+    return runAndWait(ctx, 'model-inspect', { path }, `Read ${importedModelName(path)}`)
   },
 
   'models.export': async (args, ctx) => {
     requireProject(ctx)
     const path = ctx.session.requirePicked(args.path)
-    dbId(args.modelId, 'model')
-    const r = (await runJob(ctx, 'model-export', { modelId: args.modelId, path }, `Export model #${args.modelId}`)) as {
-      files: string[]
-    }
+    const r = await runAndWait(
+      ctx,
+      'model-export',
+      { ...args, path },
+      `Export model #${args.modelId}${args.format === 'onnx' ? ' to ONNX' : ''}`
+    )
     return { files: r.files }
-  }
-}
-
-/** Runs a job and waits for it, turning its failure back into a ContractError for the caller. */
-async function runJob(ctx: HandlerContext, kind: JobKind, args: unknown, label: string): Promise<unknown> {
-  try {
-    return await requireJobs(ctx).run(kind, args, label)
-  } catch (err) {
-    const e = err as Partial<ContractErrorData>
-    if (e && typeof e.code === 'string') throw new ContractError(e.code, e.message ?? 'failed', e.detail)
-    throw err
   }
 }

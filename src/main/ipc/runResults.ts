@@ -1,27 +1,27 @@
 /** Reading a finished run's results back in the contract's shapes. */
 import { ContractError } from '../../contract/errors'
-import type { AttackSweepResult, DefenseTableResult, GalleryItem, Prediction } from '../../contract/entities'
-import { getRun, listGalleryItems, type ProjectDb, type RunRecord } from '../store'
-import { dbId } from './context'
-import { amplifiedPerturbation, pngDataUrl, toBytes } from './images'
+import type { AttackSweepResult, DefenseTableResult } from '../../contract/entities'
+import { getRun, type ProjectDb, type RunRecord } from '../store'
 
-export function requireRun(project: ProjectDb, runId: string, kind?: string): RunRecord {
-  const run = getRun(project.db, dbId(runId, 'run'))
+export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
+  const run = getRun(project.db, runId)
   if (!run) throw new ContractError('not-found', `No run with id ${runId}`)
-  if (kind && run.kind !== kind) throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
+  if (kind && run.kind !== kind)
+    throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
   return run
 }
 
 function resultsOf(run: RunRecord): Record<string, unknown> {
   if (run.status === 'running') throw new ContractError('busy', `Run ${run.id} is still running`)
-  if (!run.results) throw new ContractError('not-found', `Run ${run.id} has no results (${run.status})`)
+  if (!run.results)
+    throw new ContractError('not-found', `Run ${run.id} has no results (${run.status})`)
   return run.results as Record<string, unknown>
 }
 
 export function attackSweepResult(run: RunRecord): AttackSweepResult {
   const r = resultsOf(run)
   return {
-    runId: String(run.id),
+    runId: run.id,
     sampleCount: Number(r.sampleCount ?? 0),
     curves: (r.curves ?? []) as AttackSweepResult['curves']
   }
@@ -30,32 +30,10 @@ export function attackSweepResult(run: RunRecord): AttackSweepResult {
 export function defenseTableResult(run: RunRecord): DefenseTableResult {
   const r = resultsOf(run)
   return {
-    runId: String(run.id),
+    runId: run.id,
     columns: (r.columns ?? []) as DefenseTableResult['columns'],
     rows: (r.rows ?? []) as DefenseTableResult['rows']
   }
-}
-
-/** A run's gallery as images the renderer can show. */
-export function galleryOf(project: ProjectDb, run: RunRecord, classNames: string[]): GalleryItem[] {
-  return listGalleryItems(project.db, run.id).map((item, i) => {
-    const [h, w, c] = item.shape
-    const preds = item.predictions as { clean?: Prediction[]; adversarial?: Prediction[] }
-    return {
-      id: `${run.id}-${i}`,
-      runId: String(run.id),
-      attack: item.attack,
-      epsilon: item.epsilon,
-      sampleIndex: item.sampleIndex,
-      trueLabel: item.label,
-      trueClassName: classNames[item.label] ?? String(item.label),
-      original: pngDataUrl(toBytes(item.original), h, w, c),
-      adversarial: pngDataUrl(toBytes(item.adversarial), h, w, c),
-      perturbation: pngDataUrl(amplifiedPerturbation(item.original, item.adversarial), h, w, c),
-      predictionsClean: preds.clean ?? [],
-      predictionsAdversarial: preds.adversarial ?? []
-    }
-  })
 }
 
 /** CSV of a run's table: sweeps as one row per (attack, model, ε), tables as their grid. */
@@ -68,21 +46,25 @@ export function runCsv(run: RunRecord): string {
   if (run.kind === 'attack-sweep') {
     lines.push(['attack', 'model', 'role', 'epsilon', 'fooling_ratio'])
     for (const c of attackSweepResult(run).curves) {
-      for (const p of c.points) lines.push([c.attack, c.modelName, c.role, p.epsilon, p.foolingRatio])
+      for (const p of c.points)
+        lines.push([c.attack, c.modelName, c.role, p.epsilon, p.foolingRatio])
     }
   } else if (run.kind === 'defense-table') {
     const t = defenseTableResult(run)
     lines.push(['defense', ...t.columns.map((c) => c.label)])
-    for (const row of t.rows) lines.push([row.label, ...t.columns.map((c) => row.values[c.key] ?? '')])
+    for (const row of t.rows)
+      lines.push([row.label, ...t.columns.map((c) => row.values[c.key] ?? '')])
   } else if (run.kind === 'train') {
-    const history = ((run.results as { history?: Record<string, unknown>[] } | undefined)?.history ?? [])
+    const history =
+      (run.results as { history?: Record<string, unknown>[] } | undefined)?.history ?? []
     const keys = ['epoch', 'trainLoss', 'trainAccuracy', 'valAccuracy', 'penalty', 'seconds']
     lines.push(keys)
     for (const h of history) lines.push(keys.map((k) => h[k]))
   } else {
     const r = resultsOf(run)
     lines.push(['key', 'value'])
-    for (const [k, v] of Object.entries(r)) lines.push([k, typeof v === 'object' ? JSON.stringify(v) : v])
+    for (const [k, v] of Object.entries(r))
+      lines.push([k, typeof v === 'object' ? JSON.stringify(v) : v])
   }
   return lines.map((l) => l.map(esc).join(',')).join('\n') + '\n'
 }

@@ -4,10 +4,11 @@
  * fails loudly instead of hanging a job.
  */
 import type { ContractErrorData } from '../../contract/errors'
-import type { HistoryPoint, JobKind } from '../../contract/entities'
+import type { HistoryPoint } from '../../contract/entities'
+import type { JobArgs, JobKind, JobOf, JobResults } from '../../contract/jobs'
 
 export type ToWorker =
-  | { type: 'start'; jobId: string; kind: JobKind; projectPath: string; args: unknown }
+  | ({ type: 'start'; jobId: string; projectPath: string } & JobOf)
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' }
 
@@ -22,7 +23,7 @@ export type FromWorker =
       metrics?: Record<string, number>
       point?: HistoryPoint
     }
-  | { type: 'finished'; jobId: string; result: unknown }
+  | { type: 'finished'; jobId: string; result: JobResults[JobKind] }
   /** retire: the worker's engine is unusable (its wasm heap ran out); end it, start afresh. */
   | { type: 'failed'; jobId: string; error: ContractErrorData; retire?: boolean }
   | { type: 'cancelled'; jobId: string }
@@ -38,12 +39,17 @@ export interface ProgressReport {
 }
 
 /** Hooks every job body receives: report progress, and stop when `signal` aborts. */
-export interface JobHooks {
+export interface WorkerHooks {
   onProgress(p: ProgressReport): void
   signal: AbortSignal
   log(level: 'info' | 'warn' | 'error', message: string): void
 }
 
-/** A job body: runs in the worker with the project's path, returns plain JSON. */
-export type JobRunner = (projectPath: string, args: unknown, hooks: JobHooks) => Promise<unknown>
-export type JobRunners = Partial<Record<JobKind, JobRunner>>
+/** A job body of kind K: runs in the worker with the project's path, returns plain JSON. */
+export type JobRunner<K extends JobKind> = (
+  projectPath: string,
+  args: JobArgs<K>,
+  hooks: WorkerHooks
+) => Promise<JobResults[K]>
+/** The bodies a worker runs; test workers carry only the kinds they test. */
+export type JobRunners = { [K in JobKind]?: JobRunner<K> }

@@ -4,15 +4,17 @@
  * "Responsive". SQLite WAL lets the worker write while the main side reads.
  *
  * Two lanes, each one worker, serial inside: `batch` (training, sweeps, tables, imports) and
- * `interactive` (the ε-slider preview), so a preview is not stuck behind a 10-minute training.
+ * `interactive` (the ε-slider preview, reading a model file for the import form), so neither is
+ * stuck behind a 10-minute training.
  */
 import { Worker } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import type { ContractErrorData } from '../../contract/errors'
-import type { JobInfo, JobKind } from '../../contract/entities'
+import type { JobInfo } from '../../contract/entities'
 import type { EventMap, EventName } from '../../contract/events'
+import type { JobArgs, JobKind, JobOf, JobResults } from '../../contract/jobs'
 import type { FromWorker, ToWorker } from './messages'
 
 /** Where the worker code lives; a `.ts` entry is loaded through tsx (dev, tests). */
@@ -47,9 +49,12 @@ export type Emit = <E extends EventName>(name: E, payload: EventMap[E]) => void
 
 type Lane = 'batch' | 'interactive'
 
+/** Short jobs a person waits for (the ε slider, reading a model file for the import form). */
+const INTERACTIVE_KINDS: ReadonlySet<string> = new Set(['attack-preview', 'model-inspect'])
+
 interface JobRecord {
   info: JobInfo
-  args: unknown
+  job: JobOf
   lane: Lane
   startedAt?: number
   resolve: (value: unknown) => void
@@ -89,17 +94,23 @@ export class JobQueue {
   }
 
   /** Queues a job and returns at once; progress and the outcome arrive as events. */
-  enqueue(kind: JobKind, args: unknown, label: string): JobInfo {
-    return this.submit(kind, args, label).info
+  enqueue<K extends JobKind>(kind: K, args: JobArgs<K>, label: string): JobInfo {
+    return this.submit({ kind, args } as JobOf, label).info
+  }
+
+  /** Queues a job given as one value (e.g. a re-run's replay). */
+  enqueueJob(job: JobOf, label: string): JobInfo {
+    return this.submit(job, label).info
   }
 
   /** Queues a job and waits for its result (rejects with the contract error data). */
-  run(kind: JobKind, args: unknown, label: string): Promise<unknown> {
-    return this.submit(kind, args, label).done
+  run<K extends JobKind>(kind: K, args: JobArgs<K>, label: string): Promise<JobResults[K]> {
+    return this.submit({ kind, args } as JobOf, label).done as Promise<JobResults[K]>
   }
 
-  private submit(kind: JobKind, args: unknown, label: string): { info: JobInfo; done: Promise<unknown> } {
+  private submit(job: JobOf, label: string): { info: JobInfo; done: Promise<unknown> } {
     if (this.closed) throw new Error('the project was closed')
+    const kind = job.kind
     const info: JobInfo = {
       id: randomUUID(),
       kind,
@@ -118,8 +129,8 @@ export class JobQueue {
     })
     // A caller that only listens to events must not see an unhandled rejection.
     done.catch(() => undefined)
-    const lane: Lane = kind === 'attack-preview' ? 'interactive' : 'batch'
-    const record: JobRecord = { info, args, lane, resolve, reject }
+    const lane: Lane = INTERACTIVE_KINDS.has(kind) ? 'interactive' : 'batch'
+    const record: JobRecord = { info, job, lane, resolve, reject }
     this.jobs.set(info.id, record)
     this.lanes[lane].waiting.push(record)
     this.opts.emit('job.progress', { job: { ...info } })
@@ -189,7 +200,10 @@ export class JobQueue {
       const current = lane.current
       if (current) {
         lane.current = undefined
-        this.settle(current, 'failed', undefined, { code: 'internal', message: `The job worker stopped: ${why}` })
+        this.settle(current, 'failed', undefined, {
+          code: 'internal',
+          message: `The job worker stopped: ${why}`
+        })
       }
       this.pump(laneName)
     }
@@ -215,9 +229,8 @@ export class JobQueue {
       this.post(lane, {
         type: 'start',
         jobId: next.info.id,
-        kind: next.info.kind,
         projectPath: this.opts.projectPath,
-        args: next.args
+        ...next.job
       })
     })
   }
@@ -236,7 +249,11 @@ export class JobQueue {
         record.info.fraction = Math.min(1, Math.max(0, m.fraction))
         if (record.info.stage !== 'Cancelling…') record.info.stage = m.stage
         record.info.etaSeconds = m.etaSeconds ?? estimateEta(record)
-        this.opts.emit('job.progress', { job: { ...record.info }, metrics: m.metrics, point: m.point })
+        this.opts.emit('job.progress', {
+          job: { ...record.info },
+          metrics: m.metrics,
+          point: m.point
+        })
         return
       }
       case 'finished':
@@ -258,7 +275,9 @@ export class JobQueue {
         return
       }
       default:
-        throw new Error(`job queue: unknown worker message ${JSON.stringify((m as { type?: unknown }).type)}`)
+        throw new Error(
+          `job queue: unknown worker message ${JSON.stringify((m as { type?: unknown }).type)}`
+        )
     }
   }
 
@@ -289,8 +308,11 @@ export class JobQueue {
   }
 
   private forgetOld(): void {
-    const done = [...this.jobs.values()].filter((r) => !['queued', 'running'].includes(r.info.status))
-    for (const r of done.slice(0, Math.max(0, done.length - KEEP_FINISHED))) this.jobs.delete(r.info.id)
+    const done = [...this.jobs.values()].filter(
+      (r) => !['queued', 'running'].includes(r.info.status)
+    )
+    for (const r of done.slice(0, Math.max(0, done.length - KEEP_FINISHED)))
+      this.jobs.delete(r.info.id)
   }
 }
 

@@ -4,24 +4,61 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { ContractError, type ContractErrorData } from '../../contract/errors'
-import type { FromWorker, JobRunners, ProgressReport, ToWorker } from './messages'
+import { ValidationError } from '../../contract/validate'
+import type { JobKind, JobOf, JobResults } from '../../contract/jobs'
+import type {
+  FromWorker,
+  WorkerHooks,
+  JobRunner,
+  JobRunners,
+  ProgressReport,
+  ToWorker
+} from './messages'
 import { HEAP_EXHAUSTED } from '../engine/wasmHeap'
 
 /** Progress messages are throttled to this interval unless they carry a curve point. */
 const PROGRESS_INTERVAL_MS = 80
 
 /** Turns anything thrown into the contract's error shape, keeping the message that names the file. */
+/** Errors of a file that cannot be imported: datasets, ONNX and TF.js Layers models. */
+const IMPORT_ERRORS = new Set(['ImportError', 'OnnxImportError', 'LayersFormatError'])
+
 export function toErrorData(err: unknown): ContractErrorData {
   if (err instanceof ContractError) return err.toJSON()
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code
-    if (err.name === 'ProjectFileError') return { code: 'project-file', message: err.message, detail: String(code ?? '') }
-    if (err.name === 'ImportError') return { code: 'import-failed', message: err.message }
-    if (err.name === 'ValidationError') return { code: 'invalid-args', message: err.message }
+    if (err.name === 'ProjectFileError')
+      return { code: 'project-file', message: err.message, detail: String(code ?? '') }
+    if (IMPORT_ERRORS.has(err.name)) return { code: 'import-failed', message: err.message }
+    // A model that does not fit the request's dataset (services/compatibility.ts).
+    if (err.name === 'IncompatibleModelError')
+      return {
+        code: 'invalid-args',
+        message: err.message,
+        detail: String((err as { field?: unknown }).field ?? '')
+      }
+    if (err instanceof ValidationError)
+      return {
+        code: 'invalid-args',
+        message: err.message,
+        ...(err.path ? { detail: err.path } : {})
+      }
     if (err.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled' }
     return { code: 'internal', message: err.message }
   }
   return { code: 'internal', message: String(err) }
+}
+
+/** Runs a start message's job with the body of its kind (`kind` and `args` travel together). */
+function runJob<K extends JobKind>(
+  runners: JobRunners,
+  m: { projectPath: string } & JobOf<K>,
+  hooks: WorkerHooks
+): Promise<JobResults[K]> {
+  const runner: JobRunner<K> | undefined = runners[m.kind]
+  if (!runner)
+    throw new ContractError('not-available-yet', `This build cannot run "${m.kind}" jobs yet`)
+  return runner(m.projectPath, m.args, hooks)
 }
 
 /** Starts answering the queue on `parentPort`. */
@@ -42,11 +79,7 @@ export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): voi
       send({ type: 'progress', jobId: m.jobId, ...p })
     }
     try {
-      const runner = runners[m.kind]
-      if (!runner) {
-        throw new ContractError('not-available-yet', `This build cannot run "${m.kind}" jobs yet`)
-      }
-      const result = await runner(m.projectPath, m.args, {
+      const result = await runJob(runners, m, {
         onProgress,
         signal: controller.signal,
         log: (level, message) => send({ type: 'log', level, message })
@@ -58,7 +91,13 @@ export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): voi
       // heap stays full, so the queue is asked to end it and start a fresh one.
       const retire = err instanceof Error && err.message.includes(HEAP_EXHAUSTED)
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
-      else send({ type: 'failed', jobId: m.jobId, error: toErrorData(err), ...(retire ? { retire } : {}) })
+      else
+        send({
+          type: 'failed',
+          jobId: m.jobId,
+          error: toErrorData(err),
+          ...(retire ? { retire } : {})
+        })
     } finally {
       controllers.delete(m.jobId)
     }
@@ -78,7 +117,9 @@ export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): voi
         port.close()
         return
       default:
-        throw new Error(`job worker: unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`)
+        throw new Error(
+          `job worker: unknown message type ${JSON.stringify((m as { type?: unknown }).type)}`
+        )
     }
   })
   send({ type: 'ready' })

@@ -1,34 +1,47 @@
 /**
- * Bridges an import request (CLI or window) to the importer plug-ins. Source names of the
- * contract and the CLI (imageFolder, cifar10, idx) map onto importer ids; `auto` lets the
- * importers' `match` decide.
+ * Bridges an import request (window or command line) to the importer plug-ins: the request's
+ * source kinds (imageFolder, cifar10, idx, auto) pick an importer id (`auto` lets the
+ * importers' `match` decide) and its options become the importer's.
  */
+import type { DatasetImportRequest } from '../../contract/requests'
 import { datasetImporters, type ImportOptions } from '../engine/data/importers'
-import { ImportError } from '../engine/data/errors'
 import type { ImageDataset } from '../engine/data/types'
-import type { ImportRequest } from './datasets'
 import type { JobHooks } from './hooks'
 
-const SOURCE_TO_IMPORTER: Record<string, string | undefined> = {
+type FileSource = Exclude<DatasetImportRequest['source'], { kind: 'builtin' }>
+
+const IMPORTER_OF: Record<FileSource['kind'], string | undefined> = {
   auto: undefined,
   imageFolder: 'image-folder',
-  'image-folder': 'image-folder',
   cifar10: 'cifar10-binary',
-  'cifar10-binary': 'cifar10-binary',
   idx: 'idx'
 }
 
-export const IMPORT_SOURCES = ['builtin', 'auto', 'imageFolder', 'cifar10', 'idx'] as const
-
-export async function openWithImporter(req: ImportRequest, hooks: JobHooks): Promise<ImageDataset> {
-  if (!(req.source in SOURCE_TO_IMPORTER)) {
-    throw new ImportError(req.path ?? '', `unknown import source "${req.source}"; use one of ${IMPORT_SOURCES.join(', ')}`)
+/** The importer options a request asks for (validated by the contract already). */
+export function importOptions(request: DatasetImportRequest): ImportOptions {
+  return {
+    ...(request.validationFraction !== undefined
+      ? { validationFraction: request.validationFraction, split: 'seeded' }
+      : {}),
+    ...(request.seed !== undefined ? { splitSeed: request.seed } : {}),
+    ...(request.resize ? { size: request.resize } : {}),
+    ...(request.maxPerClass ? { maxPerClass: request.maxPerClass } : {}),
+    ...(request.onBadFile ? { onBadFile: request.onBadFile } : {})
   }
-  if (!req.path) throw new ImportError('', `an import from ${req.source} needs a path`)
-  const options = (req.options ?? {}) as ImportOptions
-  return datasetImporters.open(req.path, {
-    ...options,
-    importer: SOURCE_TO_IMPORTER[req.source],
+}
+
+/** Opens the files of a non-builtin source with the importer it names. */
+export async function openWithImporter(
+  request: DatasetImportRequest,
+  hooks: JobHooks
+): Promise<ImageDataset> {
+  const source = request.source as FileSource
+  // IDX files come as a set (images and labels, train and t10k); the importer finds the
+  // others next to the first one.
+  const path = source.kind === 'idx' ? source.paths[0]! : source.path
+  return datasetImporters.open(path, {
+    ...importOptions(request),
+    importer: IMPORTER_OF[source.kind],
     signal: hooks.signal,
     onProgress: (p) =>
       hooks.onProgress?.({ fraction: 0.85 * p.fraction, stage: `Reading ${p.file}` })

@@ -1,138 +1,91 @@
 /**
- * Models in and out of a project as TensorFlow.js Layers files (SPEC §2.3). Both directions
- * are recorded as runs, so the project keeps where an imported model came from and where a
- * model was exported to.
+ * Models out of a project (SPEC §2.3–2.4): a model trained in the app (or imported from TF.js)
+ * written as an ONNX file (opset 17, NCHW input in [0, 1], logits out: what PyTorch, ONNX
+ * Runtime and every converter read) or as a TensorFlow.js Layers folder. Each export is checked
+ * by reading it back before it is written, and recorded as a run, so the project keeps where a
+ * model went. Imports live in modelImport.ts.
  */
+import { statSync } from 'node:fs'
+import { extname, join } from 'node:path'
+import type { StoredRunConfig } from '../../contract/jobs'
+import type { ModelExportRequest } from '../../contract/requests'
 import { backendInfo } from '../engine/backend'
-import { networkFromArchitecture } from '../engine/models'
-import { exportLayersModel, importLayersModel } from '../engine/models/layersFormat'
-import {
-  createRun,
-  finishRun,
-  getDatasetSummary,
-  loadModel,
-  saveModel,
-  type ProjectDb
-} from '../store'
+import { exportLayersModel } from '../engine/models/layersFormat'
+import { exportOnnxModel } from '../engine/models/onnx'
+import { createRun, finishRun, getDatasetSummary, loadModel, type ProjectDb } from '../store'
 import { loadNetwork } from './models'
 import { closeFailedRun } from './runFailure'
 
 export interface ModelExportResult {
   runId: number
-  modelJson: string
-  weightFiles: string[]
-  /** Largest |logit difference| between the written model and the stored one (self-check). */
+  format: 'onnx' | 'layers'
+  /** Every file written: the .onnx file, or model.json first and then its weight files. */
+  files: string[]
+  /** Largest |logit difference| between the written model read back and the stored one. */
   maxAbsDiff: number
+  /** TF.js Layers: the model.json and the weight files (as `files`, split; what scripts read). */
+  modelJson?: string
+  weightFiles?: string[]
 }
 
-export interface ModelImportRequest {
-  /** The model's folder or its model.json. */
-  path: string
-  name: string
-  /** When given, the model must take this dataset's images and predict its classes. */
-  datasetId?: number
+/** Where an ONNX export goes: the path itself (a .onnx file), or `<name>.onnx` inside a folder. */
+export function onnxExportPath(path: string, modelName: string): string {
+  let isDir = false
+  try {
+    isDir = statSync(path).isDirectory()
+  } catch {
+    // A new file.
+  }
+  if (isDir) return join(path, `${modelName.replace(/[^\w.-]+/g, '_') || 'model'}.onnx`)
+  if (extname(path).toLowerCase() !== '.onnx')
+    throw new RangeError(`An ONNX export is one file ending in .onnx, got ${path}`)
+  return path
 }
 
-export interface ModelImportResult {
-  modelId: number
-  runId: number
-  inputShape: [number, number, number]
-  numClasses: number
-  parameterCount: number
-  warnings: string[]
-}
-
-/** Writes a stored model as model.json + weights into `dir`. */
+/** Writes a stored model in the request's format ('layers' unless it says 'onnx'). */
 export async function exportModelFiles(
   project: ProjectDb,
-  modelId: number,
-  dir: string
+  request: ModelExportRequest
 ): Promise<ModelExportResult> {
   const db = project.writable()
+  const { modelId } = request
+  const format = request.format ?? 'layers'
   const record = loadModel(project.db, modelId)
+  const purpose = `exported to ${format === 'onnx' ? 'ONNX' : 'TF.js'} (export the file it was imported from instead)`
+  const net = loadNetwork(project, modelId, purpose)
+  const config: StoredRunConfig<'model-export'> = { request, resolved: { format } }
   const runId = createRun(db, {
     kind: 'model-export',
-    config: { modelId, dir },
+    config,
     backend: (await backendInfo()).name,
     datasetId: record.datasetId ?? undefined,
     modelIds: [modelId]
   })
   try {
-    const net = loadNetwork(project, modelId)
-    try {
-      const out = await exportLayersModel(net, dir, { metadata: { modelId } })
-      finishRun(db, runId, { status: 'done', results: out })
-      return { runId, ...out }
-    } finally {
-      net.dispose()
-    }
-  } catch (err) {
-    throw closeFailedRun(db, runId, err)
-  }
-}
-
-/**
- * Imports a Layers model as a ready model of the project. With a dataset, open input sizes
- * are taken from it and a model for other images or another class count is refused.
- */
-export async function importModelFiles(
-  project: ProjectDb,
-  req: ModelImportRequest
-): Promise<ModelImportResult> {
-  const db = project.writable()
-  if (req.name.trim() === '') throw new RangeError('An imported model needs a name')
-  const backend = (await backendInfo()).name
-  const config = { path: req.path, name: req.name, datasetId: req.datasetId ?? null }
-  try {
-    const ds =
-      req.datasetId !== undefined ? getDatasetSummary(project.db, req.datasetId) : undefined
-    if (req.datasetId !== undefined && !ds)
-      throw new RangeError(`No dataset with id ${req.datasetId}`)
-    const imported = await importLayersModel(req.path, ds ? { inputShape: ds.shape } : {})
-    const { architecture, weights, warnings } = imported
-    if (ds) {
-      if (architecture.inputShape.join('x') !== ds.shape.join('x')) {
-        throw new RangeError(
-          `The model takes ${architecture.inputShape.join('x')} images, dataset "${ds.name}" has ${ds.shape.join('x')}`
-        )
-      }
-      if (architecture.numClasses !== ds.classNames.length) {
-        throw new RangeError(
-          `The model predicts ${architecture.numClasses} classes, dataset "${ds.name}" has ${ds.classNames.length}`
-        )
+    let result: ModelExportResult
+    if (format === 'onnx') {
+      const file = onnxExportPath(request.path, record.name)
+      const ds =
+        record.datasetId !== null ? getDatasetSummary(project.db, record.datasetId) : undefined
+      const classNames = ds?.classNames.length === net.numClasses ? ds.classNames : undefined
+      const out = exportOnnxModel(net, file, classNames ? { classNames } : {})
+      result = { runId, format, files: [out.file], maxAbsDiff: out.maxAbsDiff }
+    } else {
+      const out = await exportLayersModel(net, request.path, { metadata: { modelId } })
+      result = {
+        runId,
+        format,
+        files: [out.modelJson, ...out.weightFiles],
+        maxAbsDiff: out.maxAbsDiff,
+        modelJson: out.modelJson,
+        weightFiles: out.weightFiles
       }
     }
-    const net = networkFromArchitecture(architecture, { id: 'import', name: req.name })
-    const parameterCount = net.parameterCount()
-    net.dispose()
-    const modelId = saveModel(db, {
-      name: req.name,
-      architecture,
-      weights,
-      datasetId: req.datasetId,
-      trainingConfig: { imported: imported.modelJson, weightFiles: imported.weightFiles, warnings },
-      status: 'ready'
-    })
-    const runId = createRun(db, {
-      kind: 'model-import',
-      config,
-      backend,
-      datasetId: req.datasetId,
-      modelIds: [modelId]
-    })
-    const result: ModelImportResult = {
-      modelId,
-      runId,
-      inputShape: architecture.inputShape,
-      numClasses: architecture.numClasses,
-      parameterCount,
-      warnings
-    }
-    finishRun(db, runId, { status: 'done', results: { ...result, modelJson: imported.modelJson } })
+    finishRun(db, runId, { status: 'done', results: result })
     return result
   } catch (err) {
-    // A refused import still leaves a trace of what was tried and why it failed.
-    const runId = createRun(db, { kind: 'model-import', config, backend, datasetId: req.datasetId })
     throw closeFailedRun(db, runId, err)
+  } finally {
+    net.dispose()
   }
 }

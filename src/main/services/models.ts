@@ -1,10 +1,26 @@
 /**
- * Models in a project: training (ordinary or orthogonal), loading a stored model as a
- * Network, and the similarity report (Tables 6.1 / 6.2).
+ * Models in a project: training (ordinary or orthogonal), loading a stored model (a Network or
+ * an imported ONNX model), and the similarity report (Tables 6.1 / 6.2). Both take the contract's request as
+ * it came (window, command line or re-run) and store it with the run.
  */
+import type { SimilarityResult } from '../../contract/entities'
+import type { StoredRunConfig } from '../../contract/jobs'
+import type { SimilarityRequest, TrainRequest } from '../../contract/requests'
 import { backendInfo } from '../engine/backend'
-import { buildModel, networkFromArchitecture, type ArchitectureId, type ModelArchitecture, type Network } from '../engine/models'
-import { DEFAULT_TRAIN_CONFIG, trainNetwork, type EpochRecord, type TrainConfig, type TrainOutcome } from '../engine/training/train'
+import {
+  buildModel,
+  isNetwork,
+  modelFromStored,
+  type LoadedModel,
+  type Network
+} from '../engine/models'
+import {
+  DEFAULT_TRAIN_CONFIG,
+  trainNetwork,
+  type EpochRecord,
+  type TrainConfig,
+  type TrainOutcome
+} from '../engine/training/train'
 import { similarity, accuracy, type SimilarityStats } from '../engine/training/evaluate'
 import { range, seededShuffle } from '../engine/data/split'
 import {
@@ -21,18 +37,10 @@ import {
   type ModelStatus,
   type ProjectDb
 } from '../store'
+import { requireRequestFits } from './compatibility'
 import { datasetOf } from './datasets'
 import type { JobHooks } from './hooks'
 import { closeFailedRun } from './runFailure'
-
-export interface TrainRequest {
-  name: string
-  datasetId: number
-  arch: ArchitectureId
-  /** The frozen reference K; needed when lambda > 0, optional otherwise (δ is then reported). */
-  referenceModelId?: number
-  config?: Partial<TrainConfig>
-}
 
 export interface TrainResult {
   modelId: number
@@ -45,20 +53,37 @@ export interface TrainResult {
   message?: string
 }
 
-/** Loads a stored model as a Network (its weights, or its best checkpoint's). */
-export function loadNetwork(project: ProjectDb, modelId: number): Network {
+/**
+ * Loads a stored model for inference, whatever its origin: a Network (trained here or imported
+ * from TF.js Layers) or an OnnxModel (imported ONNX). Both are staged classifiers, so
+ * predictions, attacks, saliency and the reference of orthogonal training work on either.
+ */
+export function loadClassifier(project: ProjectDb, modelId: number): LoadedModel {
   const record = loadModel(project.db, modelId)
-  const net = networkFromArchitecture(record.architecture as ModelArchitecture, {
-    id: `model-${modelId}`,
-    name: record.name
-  })
   try {
-    net.loadWeights(record.weights)
+    return modelFromStored(record.architecture, record.weights, {
+      id: `model-${modelId}`,
+      name: record.name
+    })
   } catch (err) {
-    net.dispose()
-    throw new Error(`Model "${record.name}" (id ${modelId}) cannot be loaded: ${(err as Error).message}`)
+    throw new Error(
+      `Model "${record.name}" (id ${modelId}) cannot be loaded: ${(err as Error).message}`,
+      { cause: err }
+    )
   }
-  return net
+}
+
+/**
+ * Loads a stored model that must be a Network (trained further, or exported to the Layers or
+ * ONNX format): an imported ONNX model is refused with a message saying so.
+ */
+export function loadNetwork(project: ProjectDb, modelId: number, purpose = 'used here'): Network {
+  const model = loadClassifier(project, modelId)
+  if (isNetwork(model)) return model
+  model.dispose()
+  throw new RangeError(
+    `Model "${model.name}" (id ${modelId}) is an imported ONNX model and cannot be ${purpose}`
+  )
 }
 
 const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
@@ -69,48 +94,74 @@ const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
 }
 
 /**
- * Trains a new model and keeps everything in the project as it goes: the model row (status
- * 'training'), per-epoch history, the best checkpoint, and a run with the full config.
+ * Every setting a training runs with: the request's, the engine's defaults for the rest. The
+ * names are the same on both sides; only δ's sample count is derived (at most the validation
+ * cap, at most the engine's default).
  */
-export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: JobHooks = {}): Promise<TrainResult> {
+export function resolveTrainConfig(request: TrainRequest): TrainConfig {
+  const { name: _name, datasetId: _d, architecture: _a, referenceId: _r, ...settings } = request
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...given }
+  if (request.valLimit !== undefined)
+    config.deltaLimit = Math.min(DEFAULT_TRAIN_CONFIG.deltaLimit, request.valLimit)
+  return config
+}
+
+/**
+ * Trains a new model and keeps everything in the project as it goes: the model row (status
+ * 'training'), per-epoch history, the best checkpoint, and a run with the request and the
+ * resolved settings.
+ */
+export async function trainModel(
+  project: ProjectDb,
+  request: TrainRequest,
+  hooks: JobHooks = {}
+): Promise<TrainResult> {
   const db = project.writable()
-  const ds = datasetOf(project, req.datasetId)
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...req.config }
-  if (config.lambda > 0 && req.referenceModelId === undefined) {
+  const ds = datasetOf(project, request.datasetId)
+  const config = resolveTrainConfig(request)
+  if (config.lambda > 0 && request.referenceId === undefined) {
     throw new RangeError('Orthogonal training (λ > 0) needs a reference model')
   }
   const backend = (await backendInfo()).name
-  const reference = req.referenceModelId !== undefined ? loadNetwork(project, req.referenceModelId) : undefined
-  const net = buildModel(req.arch, [ds.height, ds.width, ds.channels], ds.classNames.length, {
-    seed: config.seed,
-    name: req.name
-  })
-  const fullConfig = { arch: req.arch, datasetId: req.datasetId, referenceModelId: req.referenceModelId ?? null, ...config }
+  requireRequestFits(project, request)
+  const reference =
+    request.referenceId !== undefined ? loadClassifier(project, request.referenceId) : undefined
+  const net = buildModel(
+    request.architecture,
+    [ds.height, ds.width, ds.channels],
+    ds.classNames.length,
+    {
+      seed: config.seed,
+      name: request.name
+    }
+  )
+  const stored: StoredRunConfig<'train'> = { request, resolved: { ...config } }
   const modelId = saveModel(db, {
-    name: req.name,
+    name: request.name,
     architecture: net.architecture,
     weights: net.exportWeights(),
-    datasetId: req.datasetId,
-    referenceModelId: req.referenceModelId,
-    trainingConfig: fullConfig,
+    datasetId: request.datasetId,
+    referenceModelId: request.referenceId,
+    trainingConfig: stored,
     status: 'training'
   })
   // The run names the reference (if any) and the model it trains, so that a run interrupted
   // by a crash releases the model from 'training' when the project is next opened.
   const runId = createRun(db, {
     kind: 'train',
-    config: fullConfig,
+    config: stored,
     seed: config.seed,
     backend,
-    datasetId: req.datasetId,
-    modelIds: [...(req.referenceModelId !== undefined ? [req.referenceModelId] : []), modelId]
+    datasetId: request.datasetId,
+    modelIds: [...(request.referenceId !== undefined ? [request.referenceId] : []), modelId]
   })
   let lastProgressWrite = 0
   try {
     const outcome = await trainNetwork(net, ds, config, reference, {
       signal: hooks.signal,
       onStep: (p) => {
-        const stage = `Training "${req.name}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
+        const stage = `Training "${request.name}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
         hooks.onProgress?.({
           fraction: p.fraction,
           stage,
@@ -157,7 +208,8 @@ export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: J
       valAccuracy = last?.valAccuracy ?? NaN
       delta = last?.valDelta
     }
-    if (status === 'collapsed' || outcome.bestEpoch === 0) updateModelWeights(db, modelId, net.exportWeights())
+    if (status === 'collapsed' || outcome.bestEpoch === 0)
+      updateModelWeights(db, modelId, net.exportWeights())
     const metrics = {
       valAccuracy,
       delta: delta ? { mean: delta.mean, std: delta.std, meanAbs: delta.meanAbs } : undefined,
@@ -191,44 +243,42 @@ export async function trainModel(project: ProjectDb, req: TrainRequest, hooks: J
   }
 }
 
-export interface SimilarityRequest {
-  modelA: number
-  modelB: number
-  datasetId: number
-  /** Validation images to average over (seeded draw); default 1000. */
-  samples?: number
-  seed?: number
-}
-
-export interface SimilarityResult extends SimilarityStats {
-  accuracyA: number
-  accuracyB: number
-  runId: number
-}
-
 /** δ mean ± std between two models over a validation subset (Tables 6.1 / 6.2). */
-export async function similarityReport(project: ProjectDb, req: SimilarityRequest): Promise<SimilarityResult> {
+export async function similarityReport(
+  project: ProjectDb,
+  request: SimilarityRequest
+): Promise<SimilarityResult> {
   const db = project.writable()
-  const ds = datasetOf(project, req.datasetId)
-  const seed = req.seed ?? 7
-  const indices = seededShuffle(range(ds.validation.count), seed).slice(0, req.samples ?? 1000)
-  const a = loadNetwork(project, req.modelA)
-  const b = loadNetwork(project, req.modelB)
+  const ds = datasetOf(project, request.datasetId)
+  const seed = request.seed ?? 7
+  const indices = seededShuffle(range(ds.validation.count), seed).slice(0, request.valLimit ?? 1000)
+  requireRequestFits(project, request)
+  const a = loadClassifier(project, request.modelA)
+  const b = loadClassifier(project, request.modelB)
+  const config: StoredRunConfig<'similarity'> = {
+    request,
+    resolved: { valLimit: indices.length, seed }
+  }
   const runId = createRun(db, {
     kind: 'similarity',
-    config: { ...req, samples: indices.length, seed },
+    config,
     seed,
     backend: (await backendInfo()).name,
-    datasetId: req.datasetId,
-    modelIds: [req.modelA, req.modelB]
+    datasetId: request.datasetId,
+    modelIds: [request.modelA, request.modelB]
   })
   try {
-    const stats = similarity(a, b, ds, ds.validation, indices)
-    const result = {
-      ...stats,
+    const stats: SimilarityStats = similarity(a, b, ds, ds.validation, indices)
+    const result: SimilarityResult = {
+      runId,
+      modelA: request.modelA,
+      modelB: request.modelB,
+      mean: stats.mean,
+      std: stats.std,
+      meanAbs: stats.meanAbs,
+      count: stats.count,
       accuracyA: accuracy(a, ds, ds.validation, indices),
-      accuracyB: accuracy(b, ds, ds.validation, indices),
-      runId
+      accuracyB: accuracy(b, ds, ds.validation, indices)
     }
     finishRun(db, runId, { status: 'done', results: result })
     return result

@@ -19,22 +19,24 @@ import {
   type ReportSimilarity,
   type ReportSweep
 } from '../engine/audit/report'
-import {
-  amplifiedPerturbation,
-  floatPngDataUrl,
-  galleryGridPng
-} from '../engine/audit/reportImages'
+import type { Prediction, SweepCurve } from '../../contract/entities'
+import type { AttackSweepRequest, SimilarityRequest } from '../../contract/requests'
+import { galleryGridPng } from '../engine/render/grid'
+import { amplifiedPerturbation } from '../engine/render/perturbation'
+import { floatPngDataUrl } from '../engine/render/png'
 import {
   getProjectMeta,
   getRun,
   listModels,
   listRuns,
-  type ModelSummary,
   type ProjectDb,
-  type RunRecord
+  type RunRecord,
+  type StoredModel
 } from '../store'
-import { galleryOf, kindOf, type Prediction, type SweepCurve } from './audits'
-import { latestExplanationsSection } from './explain'
+import { galleryOf } from './audits/gallery'
+import { latestExplanationsSection } from './explain/reportSection'
+import { kindOf, trainingOf } from './modelRoles'
+import { storedRequest } from './runs'
 
 export interface ReportOptions {
   /** Runs to include; default: every finished sweep, defense table and similarity run. */
@@ -52,23 +54,23 @@ export interface ReportOptions {
  * A model's role: orthogonal when trained with λ > 0 against a reference; reference when
  * another model of the project was trained against it; otherwise an ordinary model.
  */
-function modelRow(m: ModelSummary, referencedIds: Set<number>): ReportModel {
+function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
-  const lambda = (m.trainingConfig as { lambda?: number } | undefined)?.lambda
+  const lambda = trainingOf(m).lambda
   const kind: ReportModel['kind'] =
-    (lambda ?? 0) > 0 && m.referenceModelId !== null
+    lambda > 0 && m.referenceModelId !== null
       ? 'orthogonal'
       : referencedIds.has(m.id)
         ? 'reference'
         : 'ordinary'
   return {
-    id: String(m.id),
+    id: m.id,
     name: m.name,
     architecture: String((m.architecture as { arch?: string }).arch ?? 'unknown'),
     status: m.status,
     kind,
-    lambda: lambda ?? null,
-    referenceId: m.referenceModelId === null ? null : String(m.referenceModelId),
+    lambda,
+    referenceId: m.referenceModelId,
     accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
     delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null
   }
@@ -92,6 +94,12 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
   })
 }
 
+/** The source of a sweep: its request's (legacy sweeps recorded it as `sourceModelId`). */
+function sweepSource(run: RunRecord): number {
+  const request = storedRequest(run) as Partial<AttackSweepRequest> | undefined
+  return Number(request?.sourceId ?? (run.config as { sourceModelId?: unknown }).sourceModelId)
+}
+
 /** The extra sections: the ones given, else the project's latest explanations (if any). */
 function sectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
   if (options.sections) return options.sections
@@ -111,7 +119,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
   const similarity: ReportSimilarity[] = runs
     .filter((r) => r.kind === 'similarity')
     .map((r) => {
-      const c = r.config as { modelA: number; modelB: number }
+      const c = storedRequest(r) as SimilarityRequest
       const res = r.results as {
         mean: number
         std: number
@@ -139,15 +147,15 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
       attacks: string[]
       curves: SweepCurve[]
     }
-    const source = Number((r.config as { sourceModelId: number }).sourceModelId)
+    const source = sweepSource(r)
     sweeps.push({
-      runId: String(r.id),
+      runId: r.id,
       sampleCount: res.sampleCount,
       epsilons: res.epsilons,
       attacks: res.attacks,
       // Colour by what the model is (source / ordinary / orthogonal), as Figure 6.5 does.
       curves: res.curves.map((c) => {
-        const m = models.find((x) => x.id === Number(c.modelId))
+        const m = models.find((x) => x.id === c.modelId)
         return { ...c, role: c.kind ?? (m ? kindOf(m, source) : c.role) }
       })
     })
@@ -168,7 +176,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
           fooledRounded: p.fooledRounded
         })
         gallery.push({
-          runId: String(r.id),
+          runId: r.id,
           attack,
           epsilon: item.epsilon,
           trueClassName: item.className,
@@ -190,7 +198,7 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     .map((r) => {
       const res = r.results as Omit<ReportDefenseTable, 'runId'>
       return {
-        runId: String(r.id),
+        runId: r.id,
         sampleCount: res.sampleCount,
         columns: res.columns,
         rows: res.rows
@@ -202,13 +210,18 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     title: options.title ?? `Ortholens audit — ${meta.name}`,
     projectName: meta.name,
     generatedAt: new Date().toISOString(),
-    models: models.map((m) => modelRow(m, new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null)))),
+    models: models.map((m) =>
+      modelRow(
+        m,
+        new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null))
+      )
+    ),
     similarity,
     sweeps,
     defenseTables,
     gallery,
     runs: runs.map((r) => ({
-      runId: String(r.id),
+      runId: r.id,
       kind: r.kind,
       status: r.status,
       backend: r.backend,
@@ -260,7 +273,7 @@ export function writeReport(
       files.push(p)
     }
     for (const s of data.sweeps) {
-      const items = galleryOf(project, Number(s.runId))
+      const items = galleryOf(project, s.runId)
       if (items.length === 0) continue
       const chosen = items.filter((i) =>
         data.gallery.some(

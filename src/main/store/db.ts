@@ -26,11 +26,44 @@ export function asWritable(db: Database.Database): WritableDb {
 }
 
 /**
+ * What a connection must do before its first write transaction, registered by open.ts: switch
+ * an older rollback-journal file to WAL (outside any transaction) and note the writing app
+ * version (inside it). Deferred to the first write so that opening a project, and any
+ * operation refused before it writes, leaves the file byte-identical.
+ */
+export interface WriteGate {
+  /** Runs before BEGIN of the outermost write transaction. */
+  beforeBegin(): void
+  /** Runs inside that transaction after its own work; commits or rolls back with it. */
+  beforeCommit(): void
+}
+
+const gates = new WeakMap<object, WriteGate>()
+
+/** Installs (or with `undefined` removes) the write gate of a connection. */
+export function setWriteGate(db: Database.Database, gate: WriteGate | undefined): void {
+  if (gate) gates.set(db, gate)
+  else gates.delete(db)
+}
+
+/**
  * Runs `fn` in one transaction: all of its writes land, or none do (an exception rolls
  * back). Nested calls become savepoints, so repo functions compose. IMMEDIATE takes the
  * write lock up front: a deferred transaction that reads and then writes can fail with
- * SQLITE_BUSY in WAL mode when another connection committed in between.
+ * SQLITE_BUSY in WAL mode when another connection committed in between. The first one of a
+ * connection passes its write gate (see WriteGate); the gate is dropped once that commits.
  */
 export function inTransaction<T>(db: WritableDb, fn: () => T): T {
-  return db.transaction(fn).immediate()
+  const gate = db.inTransaction ? undefined : gates.get(db)
+  if (!gate) return db.transaction(fn).immediate()
+  gate.beforeBegin()
+  const result = db
+    .transaction(() => {
+      const value = fn()
+      gate.beforeCommit()
+      return value
+    })
+    .immediate()
+  gates.delete(db)
+  return result
 }

@@ -21,16 +21,52 @@ export type ProjectFileErrorCode =
   | 'unreadable'
   /** Another program holds a lock on the file longer than we wait. */
   | 'locked'
+  /** The disk (or the user's quota) is full: nothing can be written until space is freed. */
+  | 'disk-full'
 
+/**
+ * A refused or failed project file. `message` is for the user: plain words naming the file;
+ * `detail` holds the technical reason (SQLite's code and text, the errno) for a "details" view
+ * and the log, so that no library internals reach the message itself.
+ */
 export class ProjectFileError extends Error {
   override readonly name = 'ProjectFileError'
+  /** The technical reason, when there is one beyond the message. */
+  readonly detail?: string
 
   constructor(
     readonly code: ProjectFileErrorCode,
     readonly path: string,
     message: string,
-    options?: { cause?: unknown }
+    options?: { cause?: unknown; detail?: string }
   ) {
     super(message, options)
+    const detail = options?.detail ?? technicalDetail(options?.cause)
+    if (detail !== undefined) this.detail = detail
+  }
+}
+
+/** "SQLITE_CORRUPT: database disk image is malformed" from a library error, if any. */
+export function technicalDetail(err: unknown): string | undefined {
+  if (err === undefined || err === null) return undefined
+  if (err instanceof ProjectFileError) return err.detail
+  const code = (err as { code?: unknown }).code
+  const message = err instanceof Error ? err.message : String(err)
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message
+}
+
+/**
+ * An id that names nothing in the project ("model 99 does not exist"). Thrown before any
+ * write, so an operation naming an unknown model, dataset or run leaves the file unchanged.
+ */
+export class RecordNotFoundError extends Error {
+  override readonly name = 'RecordNotFoundError'
+  readonly code = 'not-found'
+
+  constructor(
+    readonly kind: 'model' | 'dataset' | 'run',
+    readonly id: number
+  ) {
+    super(`${kind} ${id} does not exist in this project`)
   }
 }

@@ -1,5 +1,5 @@
 /** The project file: one SQLite database per project (SPEC §2.1). */
-export { ProjectFileError, type ProjectFileErrorCode } from './errors'
+export { ProjectFileError, RecordNotFoundError, type ProjectFileErrorCode } from './errors'
 export type { ReadableDb, WritableDb } from './db'
 export { inTransaction } from './db'
 export {

@@ -1,23 +1,48 @@
 /**
- * Who runs a run: 'host:pid'. Lets an open tell a run orphaned by a crash from one another
- * live process on this machine is still running.
+ * Who runs a run. An owner tag is `host:pid/t<thread>/<nonce>`: the process, the thread
+ * (jobs run in worker threads of the app's one process) and a nonce unique to the run. It
+ * lets an open tell a run orphaned by a crash, a kill or a full disk from one that is still
+ * running, without ever touching a run another live process or thread may be running.
+ *
+ * Older projects hold plain `host:pid` tags; they are judged by the process alone.
  */
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { threadId } from 'node:worker_threads'
 
-/** The owner tag of this process. */
-export function currentOwner(): string {
+/** Nonces of the runs this thread started and has not finished (finishRun forgets them). */
+const liveHere = new Set<string>()
+
+/** The `host:pid` part shared by every run of this process. */
+export function currentProcessTag(): string {
   return `${hostname()}:${process.pid}`
 }
 
 /**
- * Whether the process behind an owner tag still runs. Only this machine's processes can be
- * checked; a run from another host (a project on a shared drive) counts as dead. A reused pid
- * can keep an orphan 'running' until a later open, which is the safe way to be wrong.
+ * The owner tag of this process (no thread, no run): what runs written by tests and older
+ * versions carry. `newRunOwner` is what createRun uses.
  */
-export function ownerAlive(owner: string): boolean {
-  const sep = owner.lastIndexOf(':')
-  if (sep < 0 || owner.slice(0, sep) !== hostname()) return false
-  const pid = Number(owner.slice(sep + 1))
+export function currentOwner(): string {
+  return currentProcessTag()
+}
+
+/** A fresh owner tag for a run this thread starts; alive here until `releaseRunOwner`. */
+export function newRunOwner(): string {
+  const nonce = randomBytes(6).toString('hex')
+  liveHere.add(nonce)
+  return `${currentProcessTag()}/t${threadId}/${nonce}`
+}
+
+/** The run behind `owner` has ended in this thread (whether or not its end could be saved). */
+export function releaseRunOwner(owner: string): void {
+  const parts = owner.split('/')
+  if (parts.length === 3) liveHere.delete(parts[2] as string)
+}
+
+function processAlive(tag: string): boolean {
+  const sep = tag.lastIndexOf(':')
+  if (sep < 0 || tag.slice(0, sep) !== hostname()) return false
+  const pid = Number(tag.slice(sep + 1))
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
@@ -26,4 +51,23 @@ export function ownerAlive(owner: string): boolean {
     // EPERM: it exists but belongs to another user.
     return (err as { code?: string }).code === 'EPERM'
   }
+}
+
+/**
+ * Whether the run behind an owner tag may still be running. Only this machine's processes can
+ * be checked; a run from another host (a project on a shared drive) counts as dead.
+ * - another process: alive while that pid exists (a reused pid keeps an orphan 'running'
+ *   until a later open, which is the safe way to be wrong);
+ * - this process, another thread: alive (a thread cannot see another's jobs);
+ * - this thread: alive only while the run is in `liveHere`, so a job whose end could not be
+ *   written (a full disk) is reconciled by the next open in the same thread, and a tag left by
+ *   an earlier process that had this same pid is recognised as dead.
+ */
+export function ownerAlive(owner: string): boolean {
+  const parts = owner.split('/')
+  const tag = parts[0] as string
+  if (!processAlive(tag)) return false
+  if (parts.length !== 3 || tag !== currentProcessTag()) return true
+  if (parts[1] !== `t${threadId}`) return true
+  return liveHere.has(parts[2] as string)
 }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 export const MAX_RECENT = 10
 const FILE_NAME = 'recent-projects.json'
 
-export interface RecentProject {
+export interface RecentEntry {
   /** Absolute path of the project file. */
   path: string
   name: string
@@ -22,7 +22,7 @@ function listFile(settingsDir: string): string {
   return join(settingsDir, FILE_NAME)
 }
 
-function readRaw(settingsDir: string): RecentProject[] {
+function readRaw(settingsDir: string): RecentEntry[] {
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(listFile(settingsDir), 'utf8'))
@@ -32,16 +32,16 @@ function readRaw(settingsDir: string): RecentProject[] {
   const items = (parsed as { projects?: unknown })?.projects
   if (!Array.isArray(items)) return []
   return items.filter(
-    (p): p is RecentProject =>
+    (p): p is RecentEntry =>
       typeof p === 'object' &&
       p !== null &&
-      typeof (p as RecentProject).path === 'string' &&
-      typeof (p as RecentProject).name === 'string' &&
-      typeof (p as RecentProject).openedAt === 'string'
+      typeof (p as RecentEntry).path === 'string' &&
+      typeof (p as RecentEntry).name === 'string' &&
+      typeof (p as RecentEntry).openedAt === 'string'
   )
 }
 
-function writeRaw(settingsDir: string, projects: RecentProject[]): void {
+function writeRaw(settingsDir: string, projects: RecentEntry[]): void {
   mkdirSync(settingsDir, { recursive: true })
   const file = listFile(settingsDir)
   // Write then rename: a crash mid-write leaves the old list, not half a JSON file.
@@ -51,7 +51,7 @@ function writeRaw(settingsDir: string, projects: RecentProject[]): void {
 }
 
 /** Recent projects that still exist, newest first. */
-export function listRecentProjects(settingsDir: string): RecentProject[] {
+export function listRecentProjects(settingsDir: string): RecentEntry[] {
   return readRaw(settingsDir)
     .filter((p) => existsSync(p.path))
     .slice(0, MAX_RECENT)
@@ -61,9 +61,9 @@ export function listRecentProjects(settingsDir: string): RecentProject[] {
 export function addRecentProject(
   settingsDir: string,
   project: { path: string; name: string; openedAt?: string }
-): RecentProject[] {
+): RecentEntry[] {
   const path = resolve(project.path)
-  const entry: RecentProject = {
+  const entry: RecentEntry = {
     path,
     name: project.name,
     openedAt: project.openedAt ?? new Date().toISOString()
@@ -75,7 +75,7 @@ export function addRecentProject(
 }
 
 /** Removes a project from the list (e.g. the user chose "forget"). */
-export function removeRecentProject(settingsDir: string, projectPath: string): RecentProject[] {
+export function removeRecentProject(settingsDir: string, projectPath: string): RecentEntry[] {
   const path = resolve(projectPath)
   const list = readRaw(settingsDir).filter((p) => resolve(p.path) !== path)
   writeRaw(settingsDir, list)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { initBackend } from '../../../src/main/engine/backend'
 import { main } from '../../../src/main/cli/index'
-import { epsilonsOf } from '../../../src/main/cli/audit'
+import { flagValue } from '../../../src/main/cli/args'
 import { getRun } from '../../../src/main/store'
 import { tinyProject, type TinyProject } from '../services/fixtures'
 
@@ -32,8 +32,8 @@ describe('ortholens attack | defense | report', () => {
   afterAll(() => t.cleanup())
 
   it('reads --epsilons in percent', () => {
-    expect(epsilonsOf({ epsilons: '0,0.5,8' })).toEqual([0, 0.005, 0.08])
-    expect(() => epsilonsOf({ epsilons: '0,x' })).toThrow(/"x"/)
+    expect(flagValue('epsilons', 'percents', '0,0.5,8')).toEqual([0, 0.005, 0.08])
+    expect(() => flagValue('epsilons', 'percents', '0,x')).toThrow(/--epsilons must be a number, got "x"/)
   })
 
   it('runs a sweep, a defense table and writes the report, all with --json', async () => {
@@ -106,7 +106,7 @@ describe('ortholens attack | defense | report', () => {
       '--attacks',
       'fgsm',
       '--defenses',
-      'bitdepth',
+      'bitDepth',
       '--samples',
       '10',
       '--json'
@@ -133,6 +133,18 @@ describe('ortholens attack | defense | report', () => {
     const p = openProject(t.path, { readonly: true })
     expect(getRun(p.db, s.runId)!.seed).toBe(4)
     p.close()
+  })
+
+  it('checks flags with the window validators: one spelling of each name, the declared limits', async () => {
+    const base = ['defense', t.path, '--dataset', String(t.datasetId), '--source', String(t.sourceId), '--ordinary', String(t.ordinaryId)]
+    await expect(cli([...base, '--orthogonal', String(t.orthogonalId), '--defenses', 'bitdepth'])).rejects.toThrow(
+      /--defenses \(defenses\[0\]\): must be one of "jpeg", "tvm", "bitDepth", "bilateral"/
+    )
+    await expect(cli([...base, '--orthogonal', String(t.sourceId)])).rejects.toThrow(/--orthogonal: source, ordinary and orthogonal must be three different models/)
+    await expect(cli(base)).rejects.toThrow(/--orthogonal is required/)
+    await expect(cli(['attack', t.path, '--dataset', String(t.datasetId), '--source', String(t.sourceId), '--epsilons', '120'])).rejects.toThrow(
+      /--epsilons \(epsilons\[0\]\): must be between 0 and 1/
+    )
   })
 
   it('refuses a collapsed target with a message naming it', async () => {

@@ -30,7 +30,7 @@ describe('IPC dispatch', () => {
     await expect(dispatch('__proto__', {}, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'unknown-channel' } })
     await expect(dispatch('projects.open', { path: 3 }, ctx)).resolves.toEqual({
       ok: false,
-      error: { code: 'invalid-args', message: 'path: expected a string, got number' }
+      error: { code: 'invalid-args', message: 'path: expected a string, got number', detail: 'path' }
     })
   })
 
@@ -59,6 +59,6 @@ describe('IPC dispatch', () => {
     const recent = await dispatch('projects.recent', {}, ctx)
     expect(recent).toMatchObject({ ok: true, value: [{ path: `${file}.ortholens`, name: 'audit', exists: true }] })
     await expect(dispatch('projects.create', { path: file }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'project-file' } })
-    await expect(dispatch('results.get', { runId: '999' }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'not-found' } })
+    await expect(dispatch('results.get', { runId: 999 }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'not-found' } })
   })
 })

@@ -15,14 +15,14 @@ import { initBackend } from '../../../src/main/engine/backend'
 import { buildModel } from '../../../src/main/engine/models'
 import { createRun, finishRun, saveModel } from '../../../src/main/store'
 import { importDataset } from '../../../src/main/services/datasets'
-import { explainSamples } from '../../../src/main/services/explain'
+import { explainSamples } from '../../../src/main/services/explain/samples'
 import { tf } from '../../../src/main/engine/tf'
 
 const dir = mkdtempSync(join(tmpdir(), 'ortholens-ipc-explain-'))
 const queued: { kind: string; args: unknown }[] = []
 let ctx: HandlerContext
 let datasetId = 0
-let modelIds: number[] = []
+const modelIds: number[] = []
 
 beforeAll(async () => {
   await initBackend('cpu')
@@ -38,14 +38,16 @@ beforeAll(async () => {
   expect((await dispatch('projects.create', { path }, ctx)).ok).toBe(true)
   const project = ctx.session.project!
   await ctx.session.jobs!.close()
+  const enqueue = (kind: string, args: unknown, label: string): JobInfo => {
+    queued.push({ kind, args })
+    return { id: `job-${queued.length}`, kind, label, status: 'queued', fraction: 0, stage: '', etaSeconds: null, queuedAt: '' } as JobInfo
+  }
   ctx.session.jobs = {
-    enqueue: (kind: string, args: unknown, label: string): JobInfo => {
-      queued.push({ kind, args })
-      return { id: `job-${queued.length}`, kind, label, status: 'queued', fraction: 0, stage: '', etaSeconds: null, queuedAt: '' } as JobInfo
-    },
+    enqueue,
+    enqueueJob: (job: { kind: string; args: unknown }, label: string) => enqueue(job.kind, job.args, label),
     close: async () => undefined
   } as never
-  datasetId = (await importDataset(project, { source: 'builtin' })).datasetId
+  datasetId = (await importDataset(project, { source: { kind: 'builtin' } })).datasetId
   for (const [name, seed] of [['Reference', 1], ['Orthogonal', 2]] as const) {
     const net = buildModel('cnn', [28, 28, 1], 10, { seed, name })
     modelIds.push(
@@ -69,15 +71,15 @@ afterAll(async () => {
 describe('explanation handlers', () => {
   it('queue the four studies with their validated args, and refuse bad ones', async () => {
     const before = queued.length
-    const ok = await dispatch('explain.samples', { datasetId: String(datasetId), modelIds: modelIds.map(String), sampleIndices: [0, 5] }, ctx)
+    const ok = await dispatch('explain.samples', { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] }, ctx)
     expect(ok).toMatchObject({ ok: true, value: { kind: 'explain', status: 'queued' } })
-    expect(queued.at(-1)).toEqual({ kind: 'explain', args: { datasetId: String(datasetId), modelIds: modelIds.map(String), sampleIndices: [0, 5] } })
-    const tooMany = await dispatch('explain.samples', { datasetId: '1', modelIds: ['1'], sampleIndices: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, ctx)
+    expect(queued.at(-1)).toEqual({ kind: 'explain', args: { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] } })
+    const tooMany = await dispatch('explain.samples', { datasetId: 1, modelIds: [1], sampleIndices: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, ctx)
     expect(tooMany).toMatchObject({ ok: false, error: { code: 'invalid-args', message: 'sampleIndices: must have at most 8 items' } })
-    const self = await dispatch('explain.saliencyPgd', { datasetId: '1', sourceId: '1', targetIds: ['1'], epsilon: 0.05, count: 4 }, ctx)
+    const self = await dispatch('explain.saliencyPgd', { datasetId: 1, sourceId: 1, targetIds: [1], epsilon: 0.05, count: 4 }, ctx)
     expect(self).toMatchObject({ ok: false, error: { code: 'invalid-args', detail: 'targetIds' } })
-    expect((await dispatch('explain.sanity', { datasetId: '1', modelId: '1', count: 2 }, ctx)).ok).toBe(true)
-    expect((await dispatch('explain.adversarial', { datasetId: '1', modelId: '1', sampleIndex: 3, attack: 'pgd', epsilon: 0.05 }, ctx)).ok).toBe(true)
+    expect((await dispatch('explain.sanity', { datasetId: 1, modelId: 1, count: 2 }, ctx)).ok).toBe(true)
+    expect((await dispatch('explain.adversarial', { datasetId: 1, modelId: 1, sampleIndex: 3, attack: 'pgd', epsilon: 0.05 }, ctx)).ok).toBe(true)
     expect(queued.slice(before).map((q) => q.kind)).toEqual(['explain', 'sanity', 'explain-adversarial'])
   })
 
@@ -85,7 +87,7 @@ describe('explanation handlers', () => {
     const project = ctx.session.project!
     const r = await explainSamples(project, { datasetId, modelIds, sampleIndices: [2, 7], methods: ['gradcam', 'cameras'] })
     const tensors = tf.memory().numTensors
-    const reply = await dispatch('explain.samplesResult', { runId: String(r.runId) }, ctx)
+    const reply = await dispatch('explain.samplesResult', { runId: r.runId }, ctx)
     expect(reply.ok).toBe(true)
     const grid = (reply as { value: ExplainGrid }).value
     expect(grid.methods).toEqual(['gradcam', 'cameras'])
@@ -111,12 +113,12 @@ describe('explanation handlers', () => {
     expect(tf.memory().numTensors).toBe(tensors)
 
     const out = join(dir, 'grid.png')
-    expect(await dispatch('explain.exportPng', { runId: String(r.runId), path: out }, ctx)).toMatchObject({
+    expect(await dispatch('explain.exportPng', { runId: r.runId, path: out }, ctx)).toMatchObject({
       ok: false,
       error: { code: 'forbidden-path' }
     })
     ctx.session.allow([out])
-    expect(await dispatch('explain.exportPng', { runId: String(r.runId), path: out }, ctx)).toEqual({ ok: true, value: { path: out } })
+    expect(await dispatch('explain.exportPng', { runId: r.runId, path: out }, ctx)).toEqual({ ok: true, value: { path: out } })
     const png = PNG.sync.read(readFileSync(out))
     // Two rows, and columns for the image plus 2 models × 2 methods, separated by 2 px gaps.
     const cellPx = (png.width - 4 * 2) / 5
@@ -130,11 +132,11 @@ describe('explanation handlers', () => {
     finishRun(project.writable(), runId, { status: 'done', results: { mean: 0 } })
     const out = join(dir, 'x.png')
     ctx.session.allow([out])
-    expect(await dispatch('explain.exportPng', { runId: String(runId), path: out }, ctx)).toMatchObject({
+    expect(await dispatch('explain.exportPng', { runId: runId, path: out }, ctx)).toMatchObject({
       ok: false,
       error: { code: 'invalid-args', detail: 'runId' }
     })
-    expect(await dispatch('explain.sanityResult', { runId: String(runId) }, ctx)).toMatchObject({
+    expect(await dispatch('explain.sanityResult', { runId: runId }, ctx)).toMatchObject({
       ok: false,
       error: { code: 'not-found' }
     })
@@ -142,7 +144,7 @@ describe('explanation handlers', () => {
 })
 
 describe('re-running a training from its stored configuration', () => {
-  it('rebuilds the exact train request, including caps, seed and penalty, named after the model', async () => {
+  it('rebuilds the exact train request of a run recorded before requests were stored, named after the model', async () => {
     const project = ctx.session.project!
     const config = {
       arch: 'cnn',
@@ -162,21 +164,22 @@ describe('re-running a training from its stored configuration', () => {
     }
     const runId = createRun(project.writable(), { kind: 'train', config, seed: 11, backend: 'cpu', datasetId })
     finishRun(project.writable(), runId, { status: 'done', results: { modelId: modelIds[1] } })
-    const reply = await dispatch('results.rerun', { runId: String(runId) }, ctx)
+    const reply = await dispatch('results.rerun', { runId: runId }, ctx)
     expect(reply).toMatchObject({ ok: true, value: { kind: 'train' } })
     expect(queued.at(-1)).toEqual({
       kind: 'train',
       args: {
         name: 'Orthogonal (re-run)',
-        datasetId: String(datasetId),
+        datasetId: datasetId,
         architecture: 'cnn',
-        referenceId: String(modelIds[0]),
+        referenceId: modelIds[0],
         lambda: 30,
         penaltyForm: 'absolute',
         epochs: 3,
         batchSize: 32,
         learningRate: 0.0005,
         validateEvery: 1,
+        patience: 2,
         trainLimit: 512,
         valLimit: 256,
         seed: 11

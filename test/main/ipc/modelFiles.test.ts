@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src/main/engine/backend'
 import { Session, type HandlerContext, type Host } from '../../../src/main/ipc/context'
 import { dispatch } from '../../../src/main/ipc/registry'
-import type { ModelSummary } from '../../../src/contract/entities'
+import type { ModelImportView, ModelSummary } from '../../../src/contract/entities'
 import { buildModel } from '../../../src/main/engine/models'
 import { saveModel } from '../../../src/main/store'
 import { importDataset } from '../../../src/main/services/datasets'
@@ -38,15 +38,15 @@ describe('models.export / models.import', () => {
     ctx.session.allow([path])
     expect((await dispatch('projects.create', { path }, ctx)).ok).toBe(true)
     const project = ctx.session.project!
-    const { datasetId } = await importDataset(project, { source: 'builtin' })
+    const { datasetId } = await importDataset(project, { source: { kind: 'builtin' } })
     const net = buildModel('cnn', [28, 28, 1], 10, { seed: 3, name: 'Reference' })
     const id = saveModel(project.writable(), { name: 'Reference', architecture: net.architecture, weights: net.exportWeights(), datasetId, status: 'ready' })
     net.dispose()
 
     const out = join(dir, 'exported')
-    expect(await dispatch('models.export', { modelId: String(id), path: out }, ctx)).toMatchObject({ ok: false, error: { code: 'forbidden-path' } })
+    expect(await dispatch('models.export', { modelId: id, path: out }, ctx)).toMatchObject({ ok: false, error: { code: 'forbidden-path' } })
     await dispatch('system.pickPath', { purpose: 'export-folder', typedPath: out }, ctx)
-    const exported = await dispatch('models.export', { modelId: String(id), path: out }, ctx)
+    const exported = await dispatch('models.export', { modelId: id, path: out }, ctx)
     expect(exported.ok).toBe(true)
     const files = (exported as { value: { files: string[] } }).value.files
     expect(files.some((f) => f.endsWith('model.json'))).toBe(true)
@@ -55,12 +55,16 @@ describe('models.export / models.import', () => {
 
     const modelJson = join(out, 'model.json')
     await dispatch('system.pickPath', { purpose: 'model-import', typedPath: modelJson }, ctx)
-    const imported = await dispatch('models.import', { path: modelJson, datasetId: String(datasetId) }, ctx)
+    const imported = await dispatch('models.import', { path: modelJson, datasetId }, ctx)
     expect(imported.ok).toBe(true)
-    const m = (imported as { value: ModelSummary }).value
+    const { model: m, evaluation } = (imported as { value: ModelImportView }).value
+    // Checked on the dataset picked: its accuracy, with the images it rests on.
+    expect(evaluation).toMatchObject({ datasetId, images: 1000 })
+    expect(m.accuracy).toBe(evaluation!.accuracy)
+    expect(m.accuracyImages).toBe(1000)
     // Named after its folder, ready to audit, and a second model of the project.
     expect(m).toMatchObject({ name: 'exported', status: 'ready', origin: 'imported' })
-    expect(m.id).not.toBe(String(id))
+    expect(m.id).not.toBe(id)
     const list = await dispatch('models.list', {}, ctx)
     expect((list as { value: ModelSummary[] }).value.map((x) => x.name)).toEqual(['Reference', 'exported'])
   })

@@ -3,6 +3,9 @@ import { JobQueue, defaultWorkerEntry, type Emit } from '../../../src/main/jobs/
 import type { EventMap, EventName } from '../../../src/contract/events'
 
 const fixture = { url: new URL('./fixtures/countingWorker.ts', import.meta.url) }
+/** A train request whose epochs the fixture counts. */
+const count = (epochs: number) => ({ name: 'count', datasetId: 1, architecture: 'cnn' as const, epochs })
+const explain = { datasetId: 1, modelIds: [1] }
 
 function recorder(): { emit: Emit; events: { name: EventName; payload: EventMap[EventName] }[] } {
   const events: { name: EventName; payload: EventMap[EventName] }[] = []
@@ -20,8 +23,8 @@ describe('JobQueue over worker_threads', () => {
   it('runs a job in a worker, reports progress with curve points, and resolves its result', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p/a.ortholens', emit: r.emit, worker: fixture })
-    const result = await queue.run('train', { steps: 5 }, 'count')
-    expect(result).toEqual({ projectPath: '/p/a.ortholens', counted: 5 })
+    const result = await queue.run('train', count(5), 'count')
+    expect(result).toEqual({ modelId: 5, runId: 0, status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
     const points = r.events.filter((e) => e.name === 'job.progress').map((e) => (e.payload as EventMap['job.progress']).point?.loss)
     expect(points.filter((x) => x !== undefined)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
     const finished = r.events.find((e) => e.name === 'job.finished')!.payload as EventMap['job.finished']
@@ -32,8 +35,8 @@ describe('JobQueue over worker_threads', () => {
   it('cancels a running job through the AbortSignal and a queued one without starting it', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
-    const first = queue.enqueue('train', { steps: 100_000 }, 'long')
-    const second = queue.enqueue('train', { steps: 3 }, 'queued')
+    const first = queue.enqueue('train', count(1000), 'long')
+    const second = queue.enqueue('train', count(3), 'queued')
     expect(queue.list().map((j) => j.status)).toEqual(['queued', 'queued'].map((s, i) => (i === 0 ? 'running' : s)))
     await new Promise<void>((res) => {
       const check = (): void => {
@@ -61,31 +64,37 @@ describe('JobQueue over worker_threads', () => {
   it('reports a job failure with its contract error code and keeps serving', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
-    await expect(queue.run('import-dataset', {}, 'bad')).rejects.toEqual({
+    await expect(queue.run('import-dataset', { source: { kind: 'builtin' } }, 'bad')).rejects.toEqual({
       code: 'import-failed',
       message: 'bad.png: not a PNG or JPEG file'
     })
-    await expect(queue.run('attack-preview', { x: 1 }, 'echo')).resolves.toEqual({ echo: { x: 1 } })
+    const preview = { datasetId: 1, sourceId: 1, targetIds: [], attack: 'pgd' as const, epsilon: 0.25, sampleIndex: 7 }
+    await expect(queue.run('attack-preview', preview, 'echo')).resolves.toMatchObject({ attack: 'pgd', epsilon: 0.25, sampleIndex: 7 })
   })
 
   it('fails the running job when its worker dies, then starts a fresh worker', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
-    await expect(queue.run('similarity', {}, 'crash')).rejects.toMatchObject({ code: 'internal', message: /worker stopped: exit code 3/ })
-    await expect(queue.run('train', { steps: 1 }, 'after')).resolves.toEqual({ projectPath: '/p', counted: 1 })
+    await expect(queue.run('similarity', { datasetId: 1, modelA: 1, modelB: 2 }, 'crash')).rejects.toMatchObject({
+      code: 'internal',
+      message: /worker stopped: exit code 3/
+    })
+    await expect(queue.run('train', count(1), 'after')).resolves.toMatchObject({ modelId: 1, message: '/p' })
   })
 
   it('replaces a worker whose wasm heap ran out, after failing that job with the message', async () => {
     queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
-    const before = (await queue.run('explain', {}, 'id')) as { threadId: number }
-    await expect(queue.run('sanity', {}, 'oom')).rejects.toMatchObject({ message: /wasm heap\) is full/ })
-    const after = (await queue.run('explain', {}, 'id')) as { threadId: number }
-    expect(after.threadId).not.toBe(before.threadId)
+    const before = await queue.run('explain', explain, 'id')
+    await expect(queue.run('sanity', { datasetId: 1, modelId: 1 }, 'oom')).rejects.toMatchObject({ message: /wasm heap\) is full/ })
+    const after = await queue.run('explain', explain, 'id')
+    // The fixture answers its worker's thread id.
+    expect(after.runId).not.toBe(before.runId)
   })
 
   it('answers not-available-yet for a kind the worker has no body for', async () => {
     queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
-    await expect(queue.run('defense-table', {}, 'x')).rejects.toMatchObject({ code: 'not-available-yet' })
+    const table = { datasetId: 1, sourceId: 1, ordinaryId: 2, orthogonalId: 3 }
+    await expect(queue.run('defense-table', table, 'x')).rejects.toMatchObject({ code: 'not-available-yet' })
   })
 
   it('points at the TypeScript worker under tests', () => {

@@ -26,16 +26,15 @@ describe('run ownership across the window and the job worker', () => {
   it('reopening the project while the worker trains leaves the training running; an orphan is marked', async () => {
     const path = join(dir, 'owner.ortholens')
     const main = createProject(path, { name: 'owner' })
-    const { datasetId } = await importDataset(main, { source: 'builtin' })
+    const { datasetId } = await importDataset(main, { source: { kind: 'builtin' } })
 
     const events: { name: EventName; payload: EventMap[EventName] }[] = []
     const emit: Emit = (name, payload) => void events.push({ name, payload })
     queue = new JobQueue({ projectPath: path, emit })
     const args: Args<'models.train'> = {
       name: 'Long reference',
-      datasetId: String(datasetId),
+      datasetId,
       architecture: 'cnn',
-      referenceId: null,
       lambda: 0,
       penaltyForm: 'squared',
       epochs: 500,

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src/main/engine/backend'
 import { buildModel } from '../../../src/main/engine/models'
 import { tf } from '../../../src/main/engine/tf'
-import { exportModelFiles, importModelFiles } from '../../../src/main/services/modelFiles'
+import { exportModelFiles } from '../../../src/main/services/modelFiles'
+import { importModel } from '../../../src/main/services/modelImport'
 import { loadNetwork } from '../../../src/main/services/models'
 import {
   createProject,
@@ -46,18 +47,22 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe('exportModelFiles / importModelFiles', () => {
+describe('exportModelFiles / importModel (TF.js Layers)', () => {
   it('exports a stored model and imports it back as a ready model with the same logits', async () => {
     const out = join(dir, 'export')
-    const exported = await exportModelFiles(project, modelId, out)
-    expect(existsSync(exported.modelJson)).toBe(true)
-    expect(exported.weightFiles.every((f) => existsSync(f))).toBe(true)
-    const meta = JSON.parse(readFileSync(exported.modelJson, 'utf8')).userDefinedMetadata.ortholens
+    const exported = await exportModelFiles(project, { modelId: modelId, path: out })
+    const [modelJson, ...weightFiles] = exported.files
+    expect(exported.format).toBe('layers')
+    expect(modelJson).toMatch(/model\.json$/)
+    expect(existsSync(modelJson!)).toBe(true)
+    expect(weightFiles.length).toBeGreaterThan(0)
+    expect(weightFiles.every((f) => existsSync(f))).toBe(true)
+    const meta = JSON.parse(readFileSync(modelJson!, 'utf8')).userDefinedMetadata.ortholens
     expect(meta).toMatchObject({ modelId, arch: 'resnet20', inputRange: [0, 1], outputs: 'logits' })
     const exportRun = getRun(project.db, exported.runId)!
     expect(exportRun).toMatchObject({ kind: 'model-export', status: 'done', modelIds: [modelId] })
 
-    const imported = await importModelFiles(project, {
+    const imported = await importModel(project, {
       path: out,
       name: 'res (imported)',
       datasetId
@@ -67,7 +72,7 @@ describe('exportModelFiles / importModelFiles', () => {
     const record = loadModel(project.db, imported.modelId)
     expect(record.status).toBe('ready')
     expect(record.datasetId).toBe(datasetId)
-    expect(record.trainingConfig).toMatchObject({ imported: exported.modelJson })
+    expect(record.trainingConfig).toMatchObject({ imported: modelJson, format: 'layers' })
     expect((record.architecture as { arch: string }).arch).toBe('imported')
     expect(getRun(project.db, imported.runId)).toMatchObject({
       kind: 'model-import',
@@ -88,20 +93,18 @@ describe('exportModelFiles / importModelFiles', () => {
     b.dispose()
   })
 
-  it('refuses a model whose input does not fit the dataset, and records the failed run', async () => {
+  it('refuses a model whose input does not fit the dataset, and stores nothing', async () => {
     const out = join(dir, 'export2')
-    await exportModelFiles(project, modelId, out)
+    await exportModelFiles(project, { modelId: modelId, path: out })
     const before = listRuns(project.db, { kind: 'model-import' }).length
     await expect(
-      importModelFiles(project, { path: out, name: 'bad', datasetId: otherDatasetId })
-    ).rejects.toThrow(/takes 8x8x3 images, dataset "ds-2" has 6x6x3/)
-    const runs = listRuns(project.db, { kind: 'model-import' })
-    expect(runs.length).toBe(before + 1)
-    expect(runs.find((r) => r.status === 'failed')?.error).toMatch(/8x8x3/)
+      importModel(project, { path: out, name: 'bad', datasetId: otherDatasetId })
+    ).rejects.toThrow(/Model "bad" takes 8x8x3 images; dataset "ds-2" has 6x6x3/)
+    expect(listRuns(project.db, { kind: 'model-import' })).toHaveLength(before)
   })
 
   it('refuses to export a model that does not exist, writing nothing', async () => {
-    await expect(exportModelFiles(project, 999, join(dir, 'none'))).rejects.toThrow()
+    await expect(exportModelFiles(project, { modelId: 999, path: join(dir, 'none') })).rejects.toThrow()
     expect(existsSync(join(dir, 'none', 'model.json'))).toBe(false)
   })
 })

@@ -4,12 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PNG } from 'pngjs'
 import { initBackend } from '../../../src/main/engine/backend'
 import { parseCsv, percent } from '../../../src/main/engine/audit/report'
-import {
-  runAttackSweep,
-  runDefenseTable,
-  type AttackSweepOutcome,
-  type DefenseTableOutcome
-} from '../../../src/main/services/audits'
+import { runAttackSweep, type AttackSweepOutcome } from '../../../src/main/services/audits/sweep'
+import { runDefenseTable, type DefenseTableOutcome } from '../../../src/main/services/audits/defenseTable'
 import { similarityReport } from '../../../src/main/services/models'
 import { collectReport, writeReport } from '../../../src/main/services/report'
 import { tinyProject, type TinyProject } from './fixtures'
@@ -25,29 +21,29 @@ describe('the project audit report', () => {
     t = tinyProject()
     sweep = await runAttackSweep(t.project, {
       datasetId: t.datasetId,
-      sourceModelId: t.sourceId,
-      targetModelIds: [t.ordinaryId, t.orthogonalId],
+      sourceId: t.sourceId,
+      targetIds: [t.ordinaryId, t.orthogonalId],
       attacks: ['fgsm', 'ifgsm'],
       epsilons: [0, 0.05, 0.2],
       sampleCount: 30,
       seed: 9,
-      galleryCount: 2,
+      gallerySamples: 2,
       attackSettings: { ifgsm: { steps: 2 } }
     })
     table = await runDefenseTable(t.project, {
       datasetId: t.datasetId,
-      sourceModelId: t.sourceId,
-      ordinaryModelId: t.ordinaryId,
-      orthogonalModelId: t.orthogonalId,
+      sourceId: t.sourceId,
+      ordinaryId: t.ordinaryId,
+      orthogonalId: t.orthogonalId,
       attacks: ['fgsm'],
       sampleCount: 20,
-      defenses: ['bitdepth']
+      defenses: ['bitDepth']
     })
     await similarityReport(t.project, {
       modelA: t.sourceId,
       modelB: t.orthogonalId,
       datasetId: t.datasetId,
-      samples: 20
+      valLimit: 20
     })
   })
   afterAll(() => t.cleanup())
@@ -73,7 +69,7 @@ describe('the project audit report', () => {
     expect(html.match(/alt="amplified perturbation"/g)).toHaveLength(4)
     const data = collectReport(t.project)
     expect(data.similarity).toHaveLength(1)
-    expect(data.sweeps[0]!.curves.find((c) => c.modelId === String(t.orthogonalId))!.role).toBe(
+    expect(data.sweeps[0]!.curves.find((c) => c.modelId === t.orthogonalId)!.role).toBe(
       'orthogonal'
     )
   })
@@ -93,7 +89,7 @@ describe('the project audit report', () => {
     for (const c of sweep.curves) {
       for (const p of c.points) {
         const row = rows.find(
-          (r) => r[0] === c.attack && r[1] === c.modelId && Number(r[4]) === p.epsilon
+          (r) => r[0] === c.attack && r[1] === String(c.modelId) && Number(r[4]) === p.epsilon
         )!
         expect(Number(row[5])).toBe(p.foolingRatio)
       }

@@ -8,7 +8,7 @@ import { createProject, openProject } from '../../../src/main/store/open'
 import { getProjectMeta, getSetting, setSetting } from '../../../src/main/store/repos/meta'
 import { createRun, getRun, listRuns } from '../../../src/main/store/repos/runs'
 import { saveDataset } from '../../../src/main/store/repos/datasets'
-import { listModels, saveModel } from '../../../src/main/store/repos/models'
+import { listModels, saveCheckpoint, saveModel } from '../../../src/main/store/repos/models'
 import { bytes, makeDataset, sha256, sidecars, tempDir } from './helpers'
 
 let dir: string
@@ -154,29 +154,30 @@ describe('createProject / openProject', () => {
 })
 
 describe('a training interrupted by a crash', () => {
-  it("releases its model from 'training' (to 'cancelled') and leaves other models alone", () => {
+  it("releases its models from 'training' (failed, or cancelled with a checkpoint) and leaves other models alone", () => {
     const path = makeProjectFile()
     const p = openProject(path)
     const w = p.writable()
     const weights = { manifest: [{ name: 'w', shape: [2] }], data: new Float32Array([1, 2]) }
     const reference = saveModel(w, { name: 'ref', architecture: {}, weights, status: 'ready' })
     const crashed = saveModel(w, { name: 'crashed', architecture: {}, weights, status: 'training' })
+    const checkpointed = saveModel(w, { name: 'ckpt', architecture: {}, weights, status: 'training' })
+    saveCheckpoint(w, checkpointed, { epoch: 3, valAccuracy: 0.7, weights })
     const liveModel = saveModel(w, { name: 'live', architecture: {}, weights, status: 'training' })
-    createRun(w, {
-      kind: 'train',
-      config: {},
-      backend: 'cpu',
-      modelIds: [reference, crashed],
-      owner: `${hostname()}:2000000000`
-    })
+    const dead = `${hostname()}:2000000000`
+    createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [reference, crashed], owner: dead })
+    createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [checkpointed], owner: dead })
     createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [liveModel] })
     p.close()
 
     const q = openProject(path)
     const status = (id: number) => listModels(q.db).find((m) => m.id === id)!.status
-    expect(status(crashed)).toBe('cancelled')
+    expect(status(crashed)).toBe('failed')
+    expect(status(checkpointed)).toBe('cancelled')
     expect(status(reference)).toBe('ready')
     expect(status(liveModel)).toBe('training')
+    expect(q.interruptedRunIds).toHaveLength(2)
+    expect(getRun(q.db, q.interruptedRunIds[0]!)!.error).toMatch(/stopped before this run finished.*disk was full/)
     q.close()
   })
 })

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { currentOwner, ownerAlive } from '../../../src/main/store/owner'
+import { threadId } from 'node:worker_threads'
+import { currentOwner, newRunOwner, ownerAlive, releaseRunOwner } from '../../../src/main/store/owner'
 
 describe('run owners', () => {
   it('this process is alive; an exited one, another host and junk are not', () => {
@@ -12,5 +13,19 @@ describe('run owners', () => {
     expect(ownerAlive(`not-${hostname()}:${process.pid}`)).toBe(false)
     expect(ownerAlive('')).toBe(false)
     expect(ownerAlive(`${hostname()}:abc`)).toBe(false)
+  })
+})
+
+describe('run owner tags of this process', () => {
+  it('a run of this thread is alive until released; another thread of this process counts as alive', () => {
+    const owner = newRunOwner()
+    expect(owner).toMatch(new RegExp(`^${hostname()}:${process.pid}/t\\d+/[0-9a-f]{12}$`))
+    expect(ownerAlive(owner)).toBe(true)
+    releaseRunOwner(owner)
+    expect(ownerAlive(owner)).toBe(false)
+    // The same nonce claimed by another thread of this process: that thread's business.
+    expect(ownerAlive(owner.replace(/\/t\d+\//, '/t987654/'))).toBe(true)
+    // A tag left by an earlier process that had this pid (a run this thread never started).
+    expect(ownerAlive(`${hostname()}:${process.pid}/t${threadId}/0123456789ab`)).toBe(false)
   })
 })

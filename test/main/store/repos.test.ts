@@ -34,7 +34,7 @@ import {
 import {
   listGalleryItems,
   saveGalleryItems,
-  type GalleryItem
+  type StoredGalleryItem
 } from '../../../src/main/store/repos/gallery'
 import { floats, makeDataset, tempDir } from './helpers'
 
@@ -54,7 +54,7 @@ function weights(seed: number): ModelWeights {
   }
 }
 
-function galleryItem(i: number): GalleryItem {
+function galleryItem(i: number): StoredGalleryItem {
   return {
     sampleIndex: 100 + i,
     label: i % 3,
@@ -328,7 +328,7 @@ describe('deletes', () => {
 
     expect(deleteModel(w, a)).toBe(true)
     expect(deleteModel(w, a)).toBe(false)
-    expect(() => loadModel(p.db, a)).toThrow(`no model with id ${a}`)
+    expect(() => loadModel(p.db, a)).toThrow(`model ${a} does not exist in this project`)
     expect(loadModel(p.db, b).referenceModelId).toBeNull()
     expect(listModelHistory(p.db, a)).toEqual([])
     expect(loadBestCheckpoint(p.db, a)).toBeUndefined()

@@ -10,14 +10,17 @@
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
-import { attackLoss } from './loss'
+import { LIMITS } from '../../../contract/limits'
+import { classifierLoss } from './loss'
 import { createRng, deriveSeed } from './random'
 import type {
   AttackConfig,
   AttackDefinition,
   AttackParamSpec,
   AttackStepper,
-  ResolvedAttackConfig
+  LoopAttackDefinition,
+  ResolvedAttackConfig,
+  StepAttackDefinition
 } from './types'
 
 export interface AttackProgress {
@@ -47,8 +50,7 @@ export const commonParams: AttackParamSpec[] = [
     name: 'epsilon',
     label: 'ε (L∞ budget)',
     kind: 'number',
-    min: 0,
-    max: 1,
+    ...LIMITS.epsilon,
     default: 0.03,
     description: 'Largest change per pixel, as a fraction of the [0, 1] dynamic range.'
   },
@@ -56,8 +58,7 @@ export const commonParams: AttackParamSpec[] = [
     name: 'batchSize',
     label: 'Batch size',
     kind: 'integer',
-    min: 1,
-    max: 4096,
+    ...LIMITS.batchSize,
     default: 100,
     description: 'Samples per forward/backward pass; bounds memory, does not change results.'
   }
@@ -155,6 +156,11 @@ export function attackStep(
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/** Whether `def` runs its own loop (APGD, Square) rather than the base's gradient steps. */
+export function isLoopAttack(def: AttackDefinition): def is LoopAttackDefinition {
+  return 'runBatch' in def
+}
+
 /**
  * Runs `def` on `model` for images `x` ([N, H, W, C] in [0, 1]) with true labels `labels`.
  * Returns new adversarial images; `x` and `labels` are never modified or disposed.
@@ -170,12 +176,15 @@ export async function runAttackWith(
   const cfg = checkAttackConfig(def, config)
   checkInputs(def.id, model, x, labels, options.gradientWeight)
   const { onProgress, signal, gradientWeight } = options
+  if (gradientWeight && isLoopAttack(def)) {
+    throw new Error(`Attack "${def.id}" runs its own loop and takes no gradient weight`)
+  }
   if (signal?.aborted) throw abortError()
 
   const n = x.shape[0]
   const batches = Math.ceil(n / cfg.batchSize)
   // ε = 0 cannot move anything: skip the gradients, the answer is the input itself.
-  const steps = cfg.epsilon === 0 ? 0 : cfg.steps
+  const steps = cfg.epsilon === 0 ? 0 : isLoopAttack(def) ? def.iterations(cfg) : cfg.steps
   const total = batches * steps
   let completed = 0
   const parts: Tensor4D[] = []
@@ -183,13 +192,18 @@ export async function runAttackWith(
     for (let b = 0; b < batches; b++) {
       const begin = b * cfg.batchSize
       const size = Math.min(cfg.batchSize, n - begin)
+      const afterStep = () => {
+        if (signal?.aborted) throw abortError()
+        // A loop attack may report fewer iterations (it stops early), never more.
+        completed = Math.min(completed + 1, (b + 1) * steps)
+        onProgress?.({ completed, total, samplesDone: begin, samples: n })
+      }
       parts.push(
-        await attackBatch(def, model, x, labels, cfg, begin, size, steps, gradientWeight, () => {
-          if (signal?.aborted) throw abortError()
-          completed++
-          onProgress?.({ completed, total, samplesDone: begin, samples: n })
-        })
+        isLoopAttack(def)
+          ? await loopBatch(def, model, x, labels, cfg, begin, size, steps, afterStep)
+          : await attackBatch(def, model, x, labels, cfg, begin, size, steps, gradientWeight, afterStep)
       )
+      completed = (b + 1) * steps
       onProgress?.({ completed, total, samplesDone: begin + size, samples: n })
     }
     return parts.length === 1 ? parts[0]! : tf.concat(parts, 0)
@@ -198,8 +212,44 @@ export async function runAttackWith(
   }
 }
 
+/** One batch of a loop attack; the base projects its answer (the ε-ball is the base's promise). */
+async function loopBatch(
+  def: LoopAttackDefinition,
+  model: Classifier,
+  x: Tensor4D,
+  labels: Tensor1D,
+  cfg: ResolvedAttackConfig,
+  begin: number,
+  size: number,
+  steps: number,
+  afterStep: () => void
+): Promise<Tensor4D> {
+  const x0 = tf.slice(x, [begin, 0, 0, 0], [size, -1, -1, -1]) as Tensor4D
+  const y = tf.tidy(() => tf.cast(tf.slice(labels, [begin], [size]), 'int32') as Tensor1D)
+  try {
+    if (steps === 0) return x0.clone()
+    const raw = await def.runBatch({
+      model,
+      x0,
+      labels: y,
+      config: cfg,
+      firstSampleIndex: begin,
+      iterationDone: async () => {
+        await nextTick()
+        afterStep()
+      }
+    })
+    const projected = projectToBall(raw, x0, cfg.epsilon)
+    raw.dispose()
+    return projected
+  } finally {
+    x0.dispose()
+    y.dispose()
+  }
+}
+
 async function attackBatch(
-  def: AttackDefinition,
+  def: StepAttackDefinition,
   model: Classifier,
   x: Tensor4D,
   labels: Tensor1D,
@@ -222,7 +272,7 @@ async function attackBatch(
     xAdv = tf.tidy(() => projectToBall(stepper.start ? stepper.start(x0, begin) : x0.clone(), x0, cfg.epsilon))
     const gradOf = tf.grad((input) => {
       const xa = input as Tensor4D
-      return attackLoss(model.predictLogits(stepper.transform ? stepper.transform(xa) : xa), y)
+      return classifierLoss(model, stepper.transform ? stepper.transform(xa) : xa, y)
     })
     for (let t = 0; t < steps; t++) {
       await nextTick()

@@ -5,37 +5,52 @@
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
 import { runAttackWith, type AttackRunOptions } from './base'
+import { apgdCe, apgdDlr } from './apgd'
 import { di2fgsm } from './di2fgsm'
 import { fgsm } from './fgsm'
 import { ifgsm } from './ifgsm'
 import { mifgsm } from './mifgsm'
 import { pgd } from './pgd'
+import { square } from './square'
 import type { AttackConfig, AttackDefinition } from './types'
 
 export type { AttackConfig, AttackDefinition, AttackParamSpec, ResolvedAttackConfig } from './types'
 export type { AttackProgress, AttackRunOptions } from './base'
-export { checkAttackConfig } from './base'
+export { checkAttackConfig, isLoopAttack } from './base'
 
-const registry = new Map<string, AttackDefinition>()
+/**
+ * Two groups: the transfer attacks the sweep and the defense table offer (the contract's
+ * ATTACK_NAMES), and the attacks of the robustness evaluation (white-box APGD, score-based
+ * Square), which `getAttack` finds but the transfer forms do not list.
+ */
+export type AttackGroup = 'transfer' | 'evaluation'
 
-/** Adds an attack; throws if its id is already taken. */
-export function registerAttack(def: AttackDefinition): void {
+const registry = new Map<string, { def: AttackDefinition; group: AttackGroup }>()
+
+/** Adds an attack to a group; throws if its id is already taken. */
+export function registerAttack(def: AttackDefinition, group: AttackGroup = 'transfer'): void {
   if (registry.has(def.id)) throw new Error(`Attack "${def.id}" is already registered`)
-  registry.set(def.id, def)
+  registry.set(def.id, { def, group })
 }
 
 for (const def of [fgsm, ifgsm, mifgsm, pgd, di2fgsm]) registerAttack(def)
+for (const def of [apgdCe, apgdDlr, square]) registerAttack(def, 'evaluation')
 
-/** All registered attacks, in registration order. */
+/** The transfer attacks (sweep, defense table), in registration order. */
 export function listAttacks(): AttackDefinition[] {
-  return [...registry.values()]
+  return [...registry.values()].filter((e) => e.group === 'transfer').map((e) => e.def)
 }
 
-/** The attack with this id; throws naming the known ids otherwise. */
+/** The robustness evaluation's own attacks (APGD-CE, APGD-DLR, Square), in registration order. */
+export function listEvaluationAttacks(): AttackDefinition[] {
+  return [...registry.values()].filter((e) => e.group === 'evaluation').map((e) => e.def)
+}
+
+/** The attack with this id, of either group; throws naming the known ids otherwise. */
 export function getAttack(id: string): AttackDefinition {
-  const def = registry.get(id)
-  if (!def) throw new Error(`Unknown attack "${id}" (known: ${[...registry.keys()].join(', ')})`)
-  return def
+  const entry = registry.get(id)
+  if (!entry) throw new Error(`Unknown attack "${id}" (known: ${[...registry.keys()].join(', ')})`)
+  return entry.def
 }
 
 /**

@@ -1,4 +1,9 @@
-/** Parameter specs shared by several attacks, so ranges are declared once. */
+/**
+ * Parameter specs shared by several attacks. Their ranges are the contract's declared limits
+ * (contract/limits.ts), so a request the window or the command line accepts is one the attack
+ * runs, and the other way round.
+ */
+import { LIMITS } from '../../../contract/limits'
 import type { AttackParamSpec } from './types'
 
 export function stepsParam(defaultSteps: number, source: string): AttackParamSpec {
@@ -6,8 +11,7 @@ export function stepsParam(defaultSteps: number, source: string): AttackParamSpe
     name: 'steps',
     label: 'Iterations',
     kind: 'integer',
-    min: 1,
-    max: 1000,
+    ...LIMITS.steps,
     default: defaultSteps,
     description: `Gradient steps (default ${defaultSteps}, ${source}).`
   }
@@ -18,8 +22,7 @@ export function stepSizeParam(rule: string): AttackParamSpec {
     name: 'stepSize',
     label: 'Step size α',
     kind: 'number',
-    min: 0,
-    max: 1,
+    ...LIMITS.stepSize,
     default: null,
     defaultRule: rule,
     description: `Change per iteration, fraction of the dynamic range (default ${rule}).`
@@ -31,8 +34,7 @@ export function decayParam(defaultDecay: number, source: string): AttackParamSpe
     name: 'decay',
     label: 'Momentum decay μ',
     kind: 'number',
-    min: 0,
-    max: 10,
+    ...LIMITS.decay,
     default: defaultDecay,
     description: `Weight of the accumulated gradient (default ${defaultDecay}, ${source}); 0 disables momentum.`
   }
@@ -42,8 +44,7 @@ export const seedParam: AttackParamSpec = {
   name: 'seed',
   label: 'Random seed',
   kind: 'integer',
-  min: 0,
-  max: 2 ** 32 - 1,
+  ...LIMITS.seed,
   default: 0,
   description: 'Seed of the random start / input diversity; the same seed repeats the run.'
 }

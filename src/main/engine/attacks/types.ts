@@ -3,7 +3,8 @@
  * with ranges and documented defaults, so the UI can build a form and the base can reject a bad
  * configuration before any tensor is touched.
  */
-import type { Tensor4D } from '../tf'
+import type { Tensor1D, Tensor4D } from '../tf'
+import type { Classifier } from '../models/types'
 import type { Rng } from './random'
 
 /**
@@ -26,9 +27,30 @@ export interface AttackConfig {
   resizeRate?: number
   /** Samples per forward/backward pass; bounds memory, never changes the result. */
   batchSize?: number
+  /** Runs from a fresh random start on the images not yet fooled (APGD). */
+  restarts?: number
+  /** Heavy-ball momentum α of the APGD update (Croce & Hein 2020: 0.75). */
+  momentum?: number
+  /** Share of loss-raising steps below which APGD halves η at a checkpoint (ρ = 0.75). */
+  rho?: number
+  /** Model queries per image (Square attack's budget). */
+  queries?: number
+  /** Initial share of pixels a Square window covers (p_init = 0.8). */
+  pInit?: number
 }
 
 export type AttackParamName = keyof AttackConfig
+
+/** The settings every attack resolves (older attacks fix the ones they do not use). */
+type CoreParamName =
+  | 'epsilon'
+  | 'steps'
+  | 'stepSize'
+  | 'decay'
+  | 'seed'
+  | 'diversityProb'
+  | 'resizeRate'
+  | 'batchSize'
 
 /** A parameter as the UI should render and the base should check it. */
 export interface AttackParamSpec {
@@ -46,8 +68,13 @@ export interface AttackParamSpec {
   description: string
 }
 
-/** Every parameter filled in: what a run records. */
-export type ResolvedAttackConfig = Required<AttackConfig>
+/**
+ * Every parameter the attack uses, filled in: what a run records. The core settings are always
+ * present; an attack's own extras (APGD's momentum, Square's queries …) are present exactly
+ * when it declares them.
+ */
+export type ResolvedAttackConfig = Required<Pick<AttackConfig, CoreParamName>> &
+  Omit<AttackConfig, CoreParamName>
 
 /**
  * The per-batch state of one attack run. The base calls `start`, then for each step computes
@@ -65,8 +92,8 @@ export interface AttackStepper {
   dispose(): void
 }
 
-/** An attack: its identity, paper, declared parameters and the step it contributes. */
-export interface AttackDefinition {
+/** What every attack declares: identity, paper, parameters. */
+interface AttackDefinitionBase {
   id: string
   name: string
   /** Link to the paper the step follows. */
@@ -76,6 +103,41 @@ export interface AttackDefinition {
   params: AttackParamSpec[]
   /** Fills derived defaults (e.g. α from ε and steps); called after range checks. */
   resolve(config: AttackConfig): ResolvedAttackConfig
+}
+
+/** A gradient-step attack: the base runs the loop, the attack contributes its step. */
+export interface StepAttackDefinition extends AttackDefinitionBase {
   /** A fresh stepper for one batch. `rng` is seeded from config.seed and the batch start. */
   createStepper(config: ResolvedAttackConfig, rng: Rng): AttackStepper
 }
+
+/**
+ * One batch handed to an attack that runs its own loop (APGD's checkpoints, Square's
+ * queries). The base still owns config checking, batching, the final projection onto the
+ * ε-ball ∩ [0, 1], progress, cancellation and the disposal of `x0` and `labels`.
+ */
+export interface AttackBatch {
+  model: Classifier
+  /** The clean images of this batch. */
+  x0: Tensor4D
+  /** Their true labels, int32. */
+  labels: Tensor1D
+  config: ResolvedAttackConfig
+  /** Position of the batch's first image in the whole input (per-image seeds use it). */
+  firstSampleIndex: number
+  /**
+   * Call once per iteration: reports progress, lets other work run, and throws an AbortError
+   * when the run is cancelled (so the attack's `finally` blocks release its tensors).
+   */
+  iterationDone(): Promise<void>
+}
+
+/** An attack with its own loop over a batch; it returns new images (the base projects them). */
+export interface LoopAttackDefinition extends AttackDefinitionBase {
+  /** Iterations one batch reports at most (the progress total; a batch may stop early). */
+  iterations(config: ResolvedAttackConfig): number
+  runBatch(batch: AttackBatch): Promise<Tensor4D>
+}
+
+/** An attack: its identity, paper, declared parameters and the step or loop it contributes. */
+export type AttackDefinition = StepAttackDefinition | LoopAttackDefinition

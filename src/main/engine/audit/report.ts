@@ -6,6 +6,7 @@
  * The report is a list of sections, so other parts (e.g. the saliency "Explanations") can add
  * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
  */
+import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
 
 /** One part of the report: an anchor id, a heading, and its body as trusted HTML. */
 export interface ReportSection {
@@ -16,14 +17,14 @@ export interface ReportSection {
 
 /** A model as the report lists it. */
 export interface ReportModel {
-  id: string
+  id: number
   name: string
   architecture: string
   status: string
   /** ordinary / orthogonal / reference — colours the curves like Figure 6.5. */
   kind: 'reference' | 'ordinary' | 'orthogonal' | 'other'
   lambda: number | null
-  referenceId: string | null
+  referenceId: number | null
   accuracy: number | null
   /** Mean cosine δ of input gradients to its reference (Eq. 6.3). */
   delta: number | null
@@ -42,7 +43,7 @@ export interface ReportSimilarity {
 
 export interface ReportCurve {
   attack: string
-  modelId: string
+  modelId: number
   modelName: string
   /** 'source' draws red, 'orthogonal' green, anything else black (Figure 6.5). */
   role: string
@@ -50,7 +51,7 @@ export interface ReportCurve {
 }
 
 export interface ReportSweep {
-  runId: string
+  runId: number
   sampleCount: number
   epsilons: number[]
   attacks: string[]
@@ -58,7 +59,7 @@ export interface ReportSweep {
 }
 
 export interface ReportDefenseTable {
-  runId: string
+  runId: number
   sampleCount: number
   columns: { key: string; label: string }[]
   rows: {
@@ -78,7 +79,7 @@ export interface ReportPrediction {
 }
 
 export interface ReportGalleryItem {
-  runId: string
+  runId: number
   attack: string
   epsilon: number
   trueClassName: string
@@ -92,7 +93,7 @@ export interface ReportGalleryItem {
 
 /** A run's settings as recorded: shown verbatim so the audit can be repeated. */
 export interface ReportRunInfo {
-  runId: string
+  runId: number
   kind: string
   status: string
   backend: string
@@ -116,14 +117,7 @@ export interface ReportData {
 }
 
 /** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: unknown): string {
-  return String(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
+export const escapeHtml = escapeXml
 
 /** A ratio in [0, 1] as the thesis prints it: percent with one decimal. */
 export function percent(v: number | null | undefined, digits = 1): string {
@@ -246,66 +240,36 @@ const DASHES = ['', '6 3', '2 3', '8 3 2 3']
 
 /** Fooling ratio (%) vs ε (%) for one attack, one polyline per model, as inline SVG. */
 export function curvesSvg(title: string, curves: ReportCurve[], width = 420, height = 280): string {
-  const m = { left: 48, right: 12, top: 26, bottom: 40 }
-  const eps = curves.flatMap((c) => c.points.map((p) => p.epsilon))
-  const maxE = Math.max(1e-9, ...eps)
-  const pw = width - m.left - m.right
-  const ph = height - m.top - m.bottom
-  const sx = (e: number) => m.left + (e / maxE) * pw
-  const sy = (r: number) => m.top + (1 - r) * ph
-  const parts: string[] = []
-  parts.push(
-    `<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`
-  )
-  for (let t = 0; t <= 100; t += 20) {
-    const y = sy(t / 100)
-    parts.push(`<line x1="${m.left}" y1="${y}" x2="${width - m.right}" y2="${y}" stroke="#ddd"/>`)
-    parts.push(`<text x="${m.left - 6}" y="${y + 4}" text-anchor="end" font-size="10">${t}</text>`)
-  }
-  for (const e of [...new Set(eps)].sort((a, b) => a - b)) {
-    const x = sx(e)
-    parts.push(
-      `<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 4}" stroke="#333"/>`
-    )
-    parts.push(
-      `<text x="${x}" y="${m.top + ph + 15}" text-anchor="middle" font-size="10">${+(e * 100).toFixed(2)}</text>`
-    )
-  }
-  parts.push(
-    `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`
-  )
-  parts.push(
-    `<text x="${m.left + pw / 2}" y="${height - 6}" text-anchor="middle" font-size="11">ε (% of the dynamic range)</text>`
-  )
-  parts.push(
-    `<text x="12" y="${m.top + ph / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 12 ${m.top + ph / 2})">fooling ratio (%)</text>`
-  )
+  const eps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.epsilon)))].sort((a, b) => a - b)
+  // Models of one role share a colour and are told apart by their dashes.
   const roleCount = new Map<string, number>()
-  curves.forEach((c, i) => {
+  const series: ChartSeries[] = curves.map((c) => {
     const colour = curveColour(c.role)
     const k = roleCount.get(colour) ?? 0
     roleCount.set(colour, k + 1)
-    const pts = [...c.points].sort((a, b) => a.epsilon - b.epsilon)
-    const d = pts
-      .map((p) => `${sx(p.epsilon).toFixed(1)},${sy(p.foolingRatio).toFixed(1)}`)
-      .join(' ')
-    const dash = DASHES[k % DASHES.length] ? ` stroke-dasharray="${DASHES[k % DASHES.length]}"` : ''
-    parts.push(
-      `<polyline points="${d}" fill="none" stroke="${colour}" stroke-width="2"${dash}><title>${escapeHtml(c.modelName)}</title></polyline>`
-    )
-    for (const p of pts)
-      parts.push(
-        `<circle cx="${sx(p.epsilon).toFixed(1)}" cy="${sy(p.foolingRatio).toFixed(1)}" r="2.5" fill="${colour}"/>`
-      )
-    const ly = m.top + 12 + i * 14
-    parts.push(
-      `<line x1="${m.left + 8}" y1="${ly - 4}" x2="${m.left + 28}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"${dash}/>`
-    )
-    parts.push(
-      `<text x="${m.left + 32}" y="${ly}" font-size="10">${escapeHtml(c.modelName)} (${escapeHtml(c.role)})</text>`
-    )
+    return {
+      label: `${c.modelName} (${c.role})`,
+      colour,
+      dash: DASHES[k % DASHES.length] || undefined,
+      markers: true,
+      points: c.points.map((p) => ({ x: p.epsilon, y: p.foolingRatio }))
+    }
   })
-  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`
+  return lineChartSvg({
+    title,
+    description: title,
+    width,
+    height,
+    x: { title: 'ε (% of the dynamic range)', min: 0, max: Math.max(1e-9, ...eps), ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` })) },
+    y: {
+      title: 'fooling ratio (%)',
+      min: 0,
+      max: 1,
+      grid: true,
+      ticks: [0, 20, 40, 60, 80, 100].map((t) => ({ value: t / 100, label: String(t) }))
+    },
+    series
+  })
 }
 
 // ---- Sections -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ export interface TransferConfig {
   /** Samples per attack batch (default 100) — bounds memory. */
   batchSize?: number
   /** How many of the drawn samples (the first in draw order) keep per-sample details. */
-  galleryCount?: number
+  gallerySamples?: number
 }
 
 export interface TransferProgress {
@@ -113,9 +113,9 @@ function checkTransferConfig(config: TransferConfig): Required<TransferConfig> {
   }
   // Check every (attack, ε) up front: a bad setting fails before minutes of work.
   for (const a of config.attacks) for (const e of epsilons) checkAttackConfig(getAttack(a.id), { ...a.config, epsilon: e })
-  const galleryCount = config.galleryCount ?? 8
-  if (!Number.isInteger(galleryCount) || galleryCount < 0) {
-    throw new Error(`Transfer: "galleryCount" must be an integer ≥ 0, got ${galleryCount}`)
+  const gallerySamples = config.gallerySamples ?? 8
+  if (!Number.isInteger(gallerySamples) || gallerySamples < 0) {
+    throw new Error(`Transfer: "gallerySamples" must be an integer ≥ 0, got ${gallerySamples}`)
   }
   return {
     attacks: config.attacks,
@@ -123,7 +123,7 @@ function checkTransferConfig(config: TransferConfig): Required<TransferConfig> {
     sampleCount: config.sampleCount ?? 1000,
     seed: config.seed ?? 0,
     batchSize: config.batchSize ?? 100,
-    galleryCount
+    gallerySamples
   }
 }
 
@@ -175,7 +175,7 @@ export async function runTransfer(
     const { x, y } = sampleBatch(dataset, indices)
     try {
       const clean = models.map((m) => predict(m, x))
-      const galleryHere = Math.max(0, Math.min(indices.length, cfg.galleryCount - b * cfg.batchSize))
+      const galleryHere = Math.max(0, Math.min(indices.length, cfg.gallerySamples - b * cfg.batchSize))
       const xData = galleryHere > 0 ? x.dataSync() : undefined
       for (let k = 0; k < galleryHere; k++) {
         gallery.push({

@@ -14,7 +14,9 @@
  * Raw bytes rather than PNGs because decoding 30,000 tiny PNGs costs more than gunzipping one
  * buffer, and gzip of raw 28x28 images is about as small as PNG anyway.
  */
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { gzipSync } from 'node:zlib'
+import { inflateBounded } from '../io/bounded'
+import { FileAccessError } from '../io/errors'
 import { DatasetFileError } from './errors'
 import type { ImageDataset, ImageSplit } from './types'
 import { imageSize } from './types'
@@ -24,6 +26,8 @@ export const DATASET_FILE_VERSION = 1
 const PREAMBLE_BYTES = 12
 /** A header is a few hundred bytes; anything huge means the length field is garbage. */
 const MAX_HEADER_BYTES = 1 << 20
+/** The largest payload unpacked (a gzip bomb stops here instead of exhausting memory). */
+const MAX_PAYLOAD_BYTES = 2 ** 31 - 1
 
 export interface DatasetFileHeader {
   name: string
@@ -72,10 +76,12 @@ export function encodeDatasetFile(ds: ImageDataset): Buffer {
 export function decodeDatasetFile(compressed: Uint8Array, file: string): ImageDataset {
   let raw: Buffer
   try {
-    raw = gunzipSync(compressed)
+    raw = inflateBounded(compressed, { maxBytes: MAX_PAYLOAD_BYTES, format: 'gzip', file, what: 'its gzip stream' })
   } catch (err) {
-    throw new DatasetFileError(file, `not a valid gzip stream (${(err as Error).message})`, {
-      cause: err
+    const e = err as FileAccessError
+    throw new DatasetFileError(file, `not a valid dataset file: ${e.reason ?? 'its gzip stream is corrupt'}`, {
+      cause: err,
+      detail: e.detail
     })
   }
   if (raw.length < PREAMBLE_BYTES || raw.toString('ascii', 0, 4) !== DATASET_FILE_MAGIC) {

@@ -4,7 +4,8 @@
  * importers run before any backend exists and on tens of thousands of small images.
  */
 import jpeg from 'jpeg-js'
-import { PNG } from 'pngjs'
+import { decodePngStrict, PngError } from './png'
+import { JpegStructureError, readJpegStructure } from './jpegStructure'
 
 /** An 8-bit image, row-major HWC. */
 export interface RawImage {
@@ -15,6 +16,31 @@ export interface RawImage {
 }
 
 export type Resample = 'bilinear' | 'area'
+
+/**
+ * Images larger than this are refused from their header, before decoding: 4096 × 4096. A
+ * 16-megapixel JPEG already costs jpeg-js about 400 MB (an Int32Array object per 8×8 block and
+ * component), and nothing an image classifier trains on comes close.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096
+
+/** jpeg-js' own allocation ceiling, a second line behind the pixel limit. */
+const JPEG_MAX_MEMORY_MB = 512
+
+/**
+ * A decoding refusal: `message` says what is wrong in words (the importer adds the file),
+ * `detail` keeps the technical specifics (offsets, checksums, the library's text).
+ */
+export class ImageDecodeError extends Error {
+  override readonly name = 'ImageDecodeError'
+  constructor(
+    message: string,
+    readonly detail?: string,
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
+  }
+}
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 const JPEG_MAGIC = [0xff, 0xd8, 0xff]
@@ -30,47 +56,61 @@ export function sniffImageFormat(bytes: Uint8Array): 'png' | 'jpeg' | undefined 
   return undefined
 }
 
+export interface DecodeLimits {
+  /** Refuse images with more pixels than this. Default DEFAULT_MAX_IMAGE_PIXELS. */
+  maxPixels?: number
+}
+
 /**
  * Decodes a PNG or JPEG into 1 channel (grayscale sources) or 3 (colour; alpha is dropped,
- * not composited, as the spec asks). Throws a plain Error whose message is the reason; the
- * importer wraps it with the file name.
+ * not composited, as the spec asks). Throws an ImageDecodeError whose message is the reason;
+ * the importer wraps it with the file name. Sizes are checked from the header before any
+ * pixel memory is allocated; damaged data is refused, never decoded into filler pixels.
  */
-export function decodeImage(bytes: Uint8Array): RawImage {
+export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): RawImage {
+  const maxPixels = limits.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS
   const format = sniffImageFormat(bytes)
-  if (format === 'png') return decodePng(bytes)
-  if (format === 'jpeg') return decodeJpeg(bytes)
-  throw new Error('not a PNG or JPEG image (unrecognised magic bytes)')
+  if (format === 'png') {
+    try {
+      return decodePngStrict(bytes, { maxPixels })
+    } catch (err) {
+      if (err instanceof PngError) throw new ImageDecodeError(err.message, err.detail, { cause: err })
+      throw err
+    }
+  }
+  if (format === 'jpeg') return decodeJpeg(bytes, maxPixels)
+  throw new ImageDecodeError('not a PNG or JPEG image (unrecognised magic bytes)')
 }
 
-function decodePng(bytes: Uint8Array): RawImage {
-  let png: ReturnType<typeof PNG.sync.read>
+function decodeJpeg(bytes: Uint8Array, maxPixels: number): RawImage {
+  let frame
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    frame = readJpegStructure(bytes)
   } catch (err) {
-    throw new Error(`corrupt PNG (${(err as Error).message})`)
+    if (err instanceof JpegStructureError) throw new ImageDecodeError(err.message, err.detail, { cause: err })
+    throw err
   }
-  // pngjs always hands back 8-bit RGBA (16-bit is rescaled, palettes expanded).
-  const { width, height } = png
-  const gray = png.color === false
-  const channels = gray ? 1 : 3
-  const data = new Uint8Array(width * height * channels)
-  for (let p = 0; p < width * height; p++) {
-    for (let c = 0; c < channels; c++) data[p * channels + c] = png.data[p * 4 + c] as number
+  if (frame.width * frame.height > maxPixels) {
+    throw new ImageDecodeError(
+      `the JPEG says it is ${frame.width}×${frame.height} pixels (${((frame.width * frame.height) / 1e6).toFixed(0)} megapixels); images over ${(maxPixels / 1e6).toFixed(0)} megapixels are not imported`
+    )
   }
-  return { height, width, channels, data }
-}
-
-function decodeJpeg(bytes: Uint8Array): RawImage {
   let decoded: { width: number; height: number; data: Uint8Array }
   try {
     // tolerantDecoding would turn a truncated file into a half-grey image silently.
-    decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false })
+    decoded = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      tolerantDecoding: false,
+      maxResolutionInMP: Math.ceil(maxPixels / 1e6),
+      maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB
+    })
   } catch (err) {
-    throw new Error(`corrupt JPEG (${(err as Error).message})`)
+    throw new ImageDecodeError('corrupt JPEG: its image data cannot be decoded', (err as Error).message, { cause: err })
   }
   const { width, height, data } = decoded
-  if (width <= 0 || height <= 0 || data.length !== width * height * 3) {
-    throw new Error(`corrupt JPEG (decoded ${data.length} bytes for ${width}x${height})`)
+  if (width !== frame.width || height !== frame.height || data.length !== width * height * 3) {
+    throw new ImageDecodeError('corrupt JPEG: it decodes to a different size than its header says', `decoded ${data.length} bytes for ${width}x${height}, header ${frame.width}x${frame.height}`)
   }
   // jpeg-js expands one-component (grayscale) JPEGs to RGB; R = G = B everywhere says so.
   let gray = true

@@ -11,7 +11,6 @@
  * jpeg-js's baseline codec (4:4:4, its own DCT).
  */
 import jpeg from 'jpeg-js'
-import type { Tensor4D } from '../tf'
 import { checkParam, toFloatBatch, toTensor } from './batch'
 import { grayJpegRoundTrip } from './jpegGray'
 import type { DefenseDefinition, FloatImageBatch } from './types'

@@ -15,13 +15,33 @@ export const ARCHITECTURES: { id: ArchitectureId; label: string; description: st
 
 export type Padding = 'same' | 'valid'
 
+/**
+ * Element-wise activations beyond ReLU, as TensorFlow.js Layers defines them (imported models;
+ * the zoo uses ReLU only). hard_sigmoid is Keras 2 / tfjs's clip(0.2x + 0.5, 0, 1); leaky_relu
+ * takes `alpha`.
+ */
+export type ActivationFn = 'tanh' | 'sigmoid' | 'relu6' | 'leaky_relu' | 'hard_sigmoid' | 'elu' | 'softplus' | 'swish'
+
+export const ACTIVATION_FNS: readonly ActivationFn[] = ['tanh', 'sigmoid', 'relu6', 'leaky_relu', 'hard_sigmoid', 'elu', 'softplus', 'swish']
+
 export type LayerDef =
   | { kind: 'conv'; name: string; filters: number; kernel: number; stride: number; padding: Padding; bias: boolean }
   | { kind: 'dense'; name: string; units: number; bias: boolean }
   | { kind: 'relu'; name: string }
+  | { kind: 'activation'; name: string; fn: ActivationFn; alpha?: number }
   | { kind: 'batchnorm'; name: string; epsilon: number; momentum: number }
-  | { kind: 'maxpool'; name: string; size: number; stride: number }
+  /** `padding` absent = 'valid' (architectures stored before it existed). */
+  | { kind: 'maxpool'; name: string; size: number; stride: number; padding?: Padding }
+  | { kind: 'avgpool'; name: string; size: number; stride: number; padding: Padding }
+  /** Depthwise convolution: `multiplier` filters per input channel. */
+  | { kind: 'depthwise'; name: string; kernel: number; stride: number; padding: Padding; multiplier: number; bias: boolean }
+  /** Depthwise then 1x1 pointwise convolution (Keras SeparableConv2D). */
+  | { kind: 'separable'; name: string; filters: number; kernel: number; stride: number; padding: Padding; multiplier: number; bias: boolean }
+  /** Zero padding of the map: [top, bottom, left, right]. */
+  | { kind: 'zeropad'; name: string; pads: [number, number, number, number] }
   | { kind: 'gap'; name: string }
+  /** Global max pooling. */
+  | { kind: 'gmp'; name: string }
   | { kind: 'flatten'; name: string }
   | {
       kind: 'residual'

@@ -4,6 +4,7 @@ import { Network } from './network'
 export * from './architecture'
 export * from './network'
 export type { Classifier, StagedClassifier } from './types'
+export { modelFromStored, isNetwork, datasetMismatch, type LoadedModel, type DatasetFit, type ModelFit } from './stored'
 
 /** A fresh, Glorot-initialised network for the given architecture. */
 export function buildModel(

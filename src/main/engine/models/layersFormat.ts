@@ -15,6 +15,7 @@ import {
   type LayersWeightSpec
 } from './layers/files'
 import { toLayersModel } from './layers/toKeras'
+import { assertWeightsFitArchitecture } from './weightsFit'
 
 export { LayersFormatError } from './layers/files'
 
@@ -115,6 +116,12 @@ export async function importLayersModel(
     inputShape: options.inputShape,
     source: files.modelJsonPath
   })
+  // Declared sizes against the real weights first: building allocates by the declaration.
+  try {
+    assertWeightsFitArchitecture(converted.architecture, converted.weights.manifest)
+  } catch (err) {
+    throw new LayersFormatError(`${files.modelJsonPath}: ${(err as Error).message}`, { cause: err })
+  }
   // Building the network is the final word on whether the import is a usable model.
   let net: Network | undefined
   try {

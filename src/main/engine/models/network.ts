@@ -8,6 +8,8 @@ import type { LayerDef, ModelArchitecture } from './architecture'
 import { batchNormTrain } from '../ops/batchNorm'
 import { channelAffine } from '../ops/channelAffine'
 import type { StagedClassifier } from './types'
+import { applyActivationFn } from './activations'
+import { depthwiseConvValid, samePadding } from './depthwise'
 
 export interface WeightManifestEntry {
   name: string
@@ -47,6 +49,18 @@ interface ParamSpec {
 }
 
 export class ModelError extends Error {}
+
+/**
+ * The parameters an architecture declares, names and shapes, computed symbolically: nothing is
+ * allocated, so a declared size can be checked against real weights before building anything
+ * (a layer claiming 1,000,000 filters must not cost gigabytes before it is refused).
+ */
+export function architectureParameters(architecture: ModelArchitecture): { name: string; shape: number[] }[] {
+  const specs: ParamSpec[] = []
+  let shape: Shape = [...architecture.inputShape]
+  for (const layer of architecture.layers) shape = collectParams(layer, shape, specs)
+  return specs.map(({ name, shape: s }) => ({ name, shape: s }))
+}
 
 export class Network implements StagedClassifier {
   readonly inputShape: [number, number, number]
@@ -244,18 +258,51 @@ export class Network implements StagedClassifier {
       }
       case 'relu':
         return tf.relu(x)
+      case 'activation':
+        return applyActivationFn(layer.fn, x, layer.alpha)
       case 'batchnorm':
         return this.batchNorm(layer, x, options)
       case 'maxpool':
-        return tf.maxPool(x as Tensor4D, layer.size, layer.stride, 'valid')
+        return tf.maxPool(x as Tensor4D, layer.size, layer.stride, layer.padding ?? 'valid')
+      case 'avgpool':
+        // 'same' divides by the real element count, forward and (gradients/AvgPool_grad) backward.
+        return tf.avgPool(x as Tensor4D, layer.size, layer.stride, layer.padding)
+      case 'depthwise':
+      case 'separable': {
+        const dw = this.param(`${layer.name}/depthwise_kernel`) as Tensor4D
+        let y = this.depthwise(x as Tensor4D, dw, layer.stride, layer.padding, options.training)
+        if (layer.kind === 'separable') y = tf.conv2d(y, this.param(`${layer.name}/pointwise_kernel`) as Tensor4D, 1, 'valid')
+        return layer.bias ? tf.add(y, this.param(`${layer.name}/bias`)) : y
+      }
+      case 'zeropad': {
+        const [t, b, l, r] = layer.pads
+        return tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]])
+      }
       case 'gap':
         return tf.mean(x, [1, 2])
+      case 'gmp':
+        return tf.max(x, [1, 2])
       case 'flatten':
         return tf.reshape(x, [x.shape[0], -1])
       case 'residual': {
         return tf.add(this.runLayers(layer.body, x, options), this.runLayers(layer.shortcut, x, options))
       }
     }
+  }
+
+  /**
+   * Depthwise convolution. Inference (attacks, saliency, the reference's input gradients) uses
+   * models/depthwise, whose input gradient runs on wasm too; training needs the filter's
+   * gradient, which only tf.depthwiseConv2d's own gradient gives.
+   */
+  private depthwise(x: Tensor4D, filter: Tensor4D, stride: number, padding: 'same' | 'valid', training: boolean): Tensor4D {
+    if (training) return tf.depthwiseConv2d(x, filter, stride, padding)
+    const [kh, kw] = filter.shape
+    const padded =
+      padding === 'same'
+        ? tf.pad(x, [[0, 0], samePadding(x.shape[1], kh, stride), samePadding(x.shape[2], kw, stride), [0, 0]])
+        : x
+    return depthwiseConvValid(padded, filter, [stride, stride])
   }
 
   /**
@@ -337,13 +384,39 @@ function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape
       return shape
     }
     case 'relu':
+    case 'activation':
       return shape
-    case 'maxpool': {
+    case 'maxpool':
+    case 'avgpool': {
+      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
       const [h, w, c] = shape
-      const o = (n: number) => Math.floor((n - layer.size) / layer.stride) + 1
+      const o = (n: number) => windowOut(n, layer.size, layer.stride, layer.padding ?? 'valid')
+      if (o(h) < 1 || o(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is smaller than the pool`)
       return [o(h), o(w), c]
     }
+    case 'depthwise':
+    case 'separable': {
+      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      const [h, w, c] = shape
+      const k = layer.kernel
+      const m = layer.multiplier
+      specs.push({ name: `${layer.name}/depthwise_kernel`, shape: [k, k, c, m], init: 'glorot', fanIn: k * k, fanOut: k * k * m, trainable: true })
+      const outChannels = layer.kind === 'separable' ? layer.filters : c * m
+      if (layer.kind === 'separable') {
+        specs.push({ name: `${layer.name}/pointwise_kernel`, shape: [1, 1, c * m, layer.filters], init: 'glorot', fanIn: c * m, fanOut: layer.filters, trainable: true })
+      }
+      if (layer.bias) specs.push(zeros(`${layer.name}/bias`, [outChannels]))
+      const o = (n: number) => windowOut(n, k, layer.stride, layer.padding)
+      if (o(h) < 1 || o(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
+      return [o(h), o(w), outChannels]
+    }
+    case 'zeropad': {
+      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      const [t, b, l, r] = layer.pads
+      return [shape[0] + t + b, shape[1] + l + r, shape[2]]
+    }
     case 'gap':
+    case 'gmp':
       return [shape[2]]
     case 'flatten':
       return [shape.reduce((a, b) => a * b, 1)]
@@ -358,6 +431,11 @@ function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape
       return body
     }
   }
+}
+
+/** Output size of a window op along one axis (TensorFlow's 'same' = ceil(n / stride)). */
+function windowOut(n: number, size: number, stride: number, padding: 'same' | 'valid'): number {
+  return padding === 'same' ? Math.ceil(n / stride) : Math.floor((n - size) / stride) + 1
 }
 
 function zeros(name: string, shape: number[]): ParamSpec {

@@ -1,9 +1,8 @@
 /**
  * Side-by-side explanations (SPEC §2.7, thesis Figure 6.3): Grad-CAM and CAMERAS maps of
  * several models for the same samples, and of an adversarial image next to its original, as
- * plain arrays the UI and reports can draw, plus heat-map rendering and PNG export.
+ * plain arrays the UI and reports can draw, plus heat-map rendering (engine/render encodes PNGs).
  */
-import { PNG } from 'pngjs'
 import { tf } from '../tf'
 import type { Tensor3D, Tensor4D } from '../tf'
 import type { StagedClassifier } from '../models/types'
@@ -11,7 +10,9 @@ import { cameras } from './cameras'
 import { SaliencyError } from './errors'
 import { gradCam } from './gradcam'
 
-export type SaliencyMethod = 'gradcam' | 'cameras'
+/** The methods explainModels runs; test/contract/names.test.ts proves the contract lists the same. */
+export const SALIENCY_METHODS = ['gradcam', 'cameras'] as const
+export type SaliencyMethod = (typeof SALIENCY_METHODS)[number]
 
 /** A plain float array with its shape. */
 export interface ArrayData {
@@ -180,14 +181,4 @@ export function pick(batch: ArrayData, index: number): ArrayData {
     throw new SaliencyError(`index ${index} outside batch of ${n}`)
   const size = rest.reduce((a, b) => a * b, 1)
   return { data: batch.data.slice(index * size, (index + 1) * size), shape: rest }
-}
-
-/** Encodes RGBA bytes (H·W·4) as a PNG file. */
-export function encodePng(rgba: Uint8Array, width: number, height: number): Buffer {
-  if (rgba.length !== width * height * 4) {
-    throw new SaliencyError(`encodePng: ${rgba.length} bytes for ${width}×${height} RGBA`)
-  }
-  const png = new PNG({ width, height })
-  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength)
-  return PNG.sync.write(png)
 }

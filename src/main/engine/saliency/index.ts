@@ -36,9 +36,9 @@ export {
   explainAdversarial,
   renderHeatmap,
   jetColor,
-  encodePng,
   pick,
   type ArrayData,
   type ModelExplanation,
-  type SaliencyMethod
+  type SaliencyMethod,
+  SALIENCY_METHODS
 } from './compare'

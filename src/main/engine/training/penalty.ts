@@ -8,8 +8,10 @@
  * sides. An independent PyTorch replication (SPEC §2.4) found `squared` keeps accuracy best.
  */
 import { tf, type Tensor, type Tensor1D, type Tensor2D } from '../tf'
+import type { PenaltyForm } from '../../../contract/names'
 
-export type PenaltyForm = 'signed' | 'absolute' | 'squared'
+export type { PenaltyForm }
+/** The forms this file implements; test/contract/names.test.ts proves the contract lists the same. */
 export const PENALTY_FORMS: readonly PenaltyForm[] = ['signed', 'absolute', 'squared']
 export const DEFAULT_PENALTY: PenaltyForm = 'squared'
 

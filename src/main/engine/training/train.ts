@@ -1,6 +1,6 @@
 /**
  * The training loop of thesis Algorithm 7: mini-batch steps on CE + λ·P(δ), a validation
- * check every `evalEvery` epochs (thesis: 20) that stops when accuracy stops improving or at
+ * check every `validateEvery` epochs (thesis: 20) that stops when accuracy stops improving or at
  * the epoch cap, collapse detection, best-checkpoint keeping, progress and cancellation.
  * λ = 0 is ordinary training.
  */
@@ -11,10 +11,15 @@ import type { ImageDataset } from '../data/types'
 import { labelsTensor, toFloatBatch } from '../data/batches'
 import { mulberry32, range, seededShuffle } from '../data/split'
 import { DEFAULT_PENALTY, type PenaltyForm, PENALTY_FORMS } from './penalty'
+import { LIMITS, within, type Limit } from '../../../contract/limits'
 import { trainStep, type StepMetrics } from './steps'
 import { accuracy, similarity, type SimilarityStats } from './evaluate'
 import { checkEvaluation, checkFinite, type CollapseReport } from './collapse'
 
+/**
+ * Every setting of a training, named as the contract's train request names them
+ * (contract/requests.ts trainRequest), so a run records one vocabulary from request to loop.
+ */
 export interface TrainConfig {
   /** Epoch cap. */
   epochs: number
@@ -24,17 +29,17 @@ export interface TrainConfig {
   seed: number
   /** 0 = ordinary training; thesis: 5, 30, 100 (30 for CIFAR). */
   lambda: number
-  penalty: PenaltyForm
+  penaltyForm: PenaltyForm
   /** Epochs between validation checks (thesis: 20). The last epoch is always checked. */
-  evalEvery: number
+  validateEvery: number
   /** Checks without improvement before stopping (Algorithm 7 stops at the first: 1). */
   patience: number
   /** Use at most this many training images per epoch (seeded subset); 0 = all. */
-  trainSamples: number
+  trainLimit: number
   /** Validation images used for accuracy at each check; 0 = all. */
-  valSamples: number
-  /** Validation images used for δ at each check. */
-  deltaSamples: number
+  valLimit: number
+  /** Validation images used for δ at each check (the first of the accuracy ones). */
+  deltaLimit: number
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -43,31 +48,37 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 1e-3,
   seed: 1,
   lambda: 0,
-  penalty: DEFAULT_PENALTY,
-  evalEvery: 1,
+  penaltyForm: DEFAULT_PENALTY,
+  validateEvery: 1,
   patience: 2,
-  trainSamples: 0,
-  valSamples: 2000,
-  deltaSamples: 500
+  trainLimit: 0,
+  valLimit: 2000,
+  deltaLimit: 500
 }
 
-/** Checks a configuration up front; the message names the bad setting. */
+/**
+ * Checks a configuration up front against the contract's declared limits (one declaration for
+ * the window, the command line and the engine); the message names the bad setting. The caps
+ * take 0 for "all".
+ */
 export function validateTrainConfig(c: TrainConfig): void {
-  const int = (name: keyof TrainConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const int = (name: keyof TrainConfig, limit: Limit) => {
     const v = c[name] as number
-    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`)
+    if (!Number.isInteger(v) || !within(limit, v)) throw new RangeError(`${name} must be an integer in [${limit.min}, ${limit.max}], got ${v}`)
   }
-  int('epochs', 1, 10_000)
-  int('batchSize', 1, 4096)
-  int('evalEvery', 1, 10_000)
-  int('patience', 1, 10_000)
-  int('trainSamples', 0)
-  int('valSamples', 0)
-  int('deltaSamples', 1)
-  int('seed', 0, 2 ** 31 - 1)
-  if (!(c.learningRate > 0 && c.learningRate < 10)) throw new RangeError(`learningRate must be in (0, 10), got ${c.learningRate}`)
-  if (!(c.lambda >= 0 && c.lambda <= 1000)) throw new RangeError(`lambda must be in [0, 1000], got ${c.lambda}`)
-  if (!PENALTY_FORMS.includes(c.penalty)) throw new RangeError(`penalty must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penalty}`)
+  const orAll = (limit: Limit): Limit => ({ min: 0, max: limit.max })
+  int('epochs', LIMITS.epochs)
+  int('batchSize', LIMITS.batchSize)
+  int('validateEvery', LIMITS.validateEvery)
+  int('patience', LIMITS.patience)
+  int('trainLimit', orAll(LIMITS.trainLimit))
+  int('valLimit', orAll(LIMITS.valLimit))
+  int('deltaLimit', { min: 1, max: LIMITS.valLimit.max })
+  int('seed', LIMITS.seed)
+  const { learningRate: lr, lambda } = LIMITS
+  if (!within(lr, c.learningRate)) throw new RangeError(`learningRate must be in [${lr.min}, ${lr.max}], got ${c.learningRate}`)
+  if (!within(lambda, c.lambda)) throw new RangeError(`lambda must be in [${lambda.min}, ${lambda.max}], got ${c.lambda}`)
+  if (!PENALTY_FORMS.includes(c.penaltyForm)) throw new RangeError(`penaltyForm must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penaltyForm}`)
 }
 
 export interface EpochRecord {
@@ -132,15 +143,15 @@ export async function trainNetwork(
   }
   const started = performance.now()
   const optimizer = tf.train.adam(config.learningRate)
-  const ortho = reference && config.lambda > 0 ? { reference, lambda: config.lambda, form: config.penalty } : undefined
+  const ortho = reference && config.lambda > 0 ? { reference, lambda: config.lambda, form: config.penaltyForm } : undefined
 
   const pick = (count: number, n: number, seed: number) => {
     const all = seededShuffle(range(count), seed)
     return n > 0 ? all.slice(0, Math.min(n, count)) : all
   }
-  const trainPool = pick(ds.train.count, config.trainSamples, config.seed)
-  const valIndices = pick(ds.validation.count, config.valSamples, config.seed + 1)
-  const deltaIndices = valIndices.slice(0, config.deltaSamples)
+  const trainPool = pick(ds.train.count, config.trainLimit, config.seed)
+  const valIndices = pick(ds.validation.count, config.valLimit, config.seed + 1)
+  const deltaIndices = valIndices.slice(0, config.deltaLimit)
   const stepsPerEpoch = Math.ceil(trainPool.length / config.batchSize)
   const totalSteps = stepsPerEpoch * config.epochs
 
@@ -205,7 +216,7 @@ export async function trainNetwork(
         trainDelta: ortho ? sums.delta / sums.n : NaN,
         seconds: (performance.now() - epochStart) / 1000
       }
-      const isCheck = epoch % config.evalEvery === 0 || epoch === config.epochs
+      const isCheck = epoch % config.validateEvery === 0 || epoch === config.epochs
       if (isCheck) {
         record.valAccuracy = accuracy(net, ds, ds.validation, valIndices)
         const ownGrad = reference

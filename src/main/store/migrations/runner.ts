@@ -49,6 +49,8 @@ export function needsMigration(
 export function migrate(db: WritableDb, migrations: readonly Migration[] = MIGRATIONS): number[] {
   checkMigrationList(migrations)
   const latest = migrations[migrations.length - 1]?.version ?? 0
+  // Look before taking the write lock: an up-to-date project is opened without a write.
+  if (!needsMigration(db, migrations)) return []
   return inTransaction(db, () => {
     // Read inside the transaction: another process may have migrated since we looked.
     const current = getUserVersion(db)

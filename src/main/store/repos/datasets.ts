@@ -5,13 +5,14 @@
 import type { ImageDataset, ImageSplit } from '../../engine/data/types'
 import { bytesToBlob, fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { RecordNotFoundError } from '../errors'
 
 /** Images per dataset_chunks row (a 32x32x3 chunk is 3 MB). */
 export const CHUNK_IMAGES = 1000
 
 type SplitName = 'train' | 'validation'
 
-export interface DatasetSummary {
+export interface StoredDataset {
   id: number
   name: string
   classNames: string[]
@@ -123,7 +124,7 @@ export function saveDataset(db: WritableDb, ds: ImageDataset): number {
   })
 }
 
-function toSummary(r: DatasetRow): DatasetSummary {
+function toSummary(r: DatasetRow): StoredDataset {
   return {
     id: r.id,
     name: r.name,
@@ -137,12 +138,12 @@ function toSummary(r: DatasetRow): DatasetSummary {
 }
 
 /** Every dataset's metadata, oldest first, without pixels. */
-export function listDatasets(db: ReadableDb): DatasetSummary[] {
+export function listDatasets(db: ReadableDb): StoredDataset[] {
   const rows = db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[]
   return rows.map(toSummary)
 }
 
-export function getDatasetSummary(db: ReadableDb, id: number): DatasetSummary | undefined {
+export function getDatasetSummary(db: ReadableDb, id: number): StoredDataset | undefined {
   const row = db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined
   return row && toSummary(row)
 }
@@ -190,7 +191,7 @@ export function loadDataset(db: ReadableDb, id: number): ImageDataset {
   // One read transaction: both splits come from the same snapshot even if a writer commits.
   return db.transaction(() => {
     const row = db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined
-    if (!row) throw new Error(`no dataset with id ${id}`)
+    if (!row) throw new RecordNotFoundError('dataset', id)
     return {
       name: row.name,
       classNames: JSON.parse(row.class_names) as string[],

@@ -2,7 +2,7 @@
 import { blobToFloat32, float32ToBlob } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
 
-export interface GalleryItem {
+export interface StoredGalleryItem {
   sampleIndex: number
   label: number
   epsilon: number
@@ -19,7 +19,7 @@ export interface GalleryItem {
  * Appends items to a run's gallery, all or none: a bad item anywhere saves nothing.
  * Returns the number of items the run's gallery holds afterwards.
  */
-export function saveGalleryItems(db: WritableDb, runId: number, items: GalleryItem[]): number {
+export function saveGalleryItems(db: WritableDb, runId: number, items: StoredGalleryItem[]): number {
   return inTransaction(db, () => {
     const { next } = db
       .prepare('SELECT coalesce(max(position) + 1, 0) AS next FROM gallery_items WHERE run_id = ?')
@@ -58,7 +58,7 @@ export function saveGalleryItems(db: WritableDb, runId: number, items: GalleryIt
 }
 
 /** A run's gallery in the order saved. */
-export function listGalleryItems(db: ReadableDb, runId: number): GalleryItem[] {
+export function listGalleryItems(db: ReadableDb, runId: number): StoredGalleryItem[] {
   const rows = db
     .prepare('SELECT * FROM gallery_items WHERE run_id = ? ORDER BY position')
     .all(runId) as {

@@ -4,6 +4,7 @@
  */
 import { blobToFloat32, float32ToBlob, fromJson, toJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
+import { RecordNotFoundError } from '../errors'
 
 export type ModelStatus = 'training' | 'ready' | 'collapsed' | 'cancelled' | 'failed'
 
@@ -29,7 +30,7 @@ export interface NewModel {
   metrics?: object
 }
 
-export interface ModelSummary {
+export interface StoredModel {
   id: number
   name: string
   architecture: object
@@ -44,7 +45,7 @@ export interface ModelSummary {
   updatedAt: string
 }
 
-export interface ModelRecord extends ModelSummary {
+export interface ModelRecord extends StoredModel {
   weights: ModelWeights
 }
 
@@ -109,7 +110,7 @@ interface ModelRow {
 const SUMMARY_COLUMNS = `id, name, architecture, dataset_id, reference_model_id, training_config,
   status, metrics, length(weights) AS weight_bytes, created_at, updated_at`
 
-function toSummary(r: ModelRow): ModelSummary {
+function toSummary(r: ModelRow): StoredModel {
   checkStatus(r.status)
   return {
     id: r.id,
@@ -154,7 +155,7 @@ export function saveModel(db: WritableDb, model: NewModel): number {
 }
 
 function changed(what: string, id: number, changes: number): void {
-  if (changes === 0) throw new Error(`no model with id ${id} (${what})`)
+  if (changes === 0) throw new RecordNotFoundError('model', id)
 }
 
 export function updateModelWeights(db: WritableDb, id: number, weights: ModelWeights): void {
@@ -202,7 +203,7 @@ export function deleteModel(db: WritableDb, id: number): boolean {
 }
 
 /** Every model without weights, oldest first. */
-export function listModels(db: ReadableDb): ModelSummary[] {
+export function listModels(db: ReadableDb): StoredModel[] {
   const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM models ORDER BY id`).all() as ModelRow[]
   return rows.map(toSummary)
 }
@@ -212,7 +213,7 @@ export function loadModel(db: ReadableDb, id: number): ModelRecord {
   const row = db
     .prepare(`SELECT ${SUMMARY_COLUMNS}, weight_manifest, weights FROM models WHERE id = ?`)
     .get(id) as (ModelRow & { weight_manifest: string; weights: Buffer }) | undefined
-  if (!row) throw new Error(`no model with id ${id}`)
+  if (!row) throw new RecordNotFoundError('model', id)
   const weights = {
     manifest: JSON.parse(row.weight_manifest) as WeightManifestEntry[],
     data: blobToFloat32(row.weights, `model ${id} weights`)

@@ -5,9 +5,10 @@
  */
 import { fromJson } from '../blobs'
 import { inTransaction, type ReadableDb, type WritableDb } from '../db'
-import { currentOwner } from '../owner'
+import { RecordNotFoundError } from '../errors'
+import { newRunOwner, releaseRunOwner } from '../owner'
+import type { RunStatus } from '../../../contract/entities'
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 export type FinishedRunStatus = 'done' | 'failed' | 'cancelled'
 
 export interface NewRun {
@@ -21,7 +22,7 @@ export interface NewRun {
   datasetId?: number
 }
 
-export interface RunSummary {
+export interface StoredRun {
   id: number
   kind: string
   status: RunStatus
@@ -38,7 +39,7 @@ export interface RunSummary {
   durationMs: number | null
 }
 
-export interface RunRecord extends RunSummary {
+export interface RunRecord extends StoredRun {
   results: object | undefined
 }
 
@@ -72,7 +73,7 @@ const SUMMARY_SELECT = `SELECT r.id, r.kind, r.status, r.config, r.seed, r.backe
      (SELECT model_id FROM run_models WHERE run_id = r.id ORDER BY position)) AS model_ids
   FROM runs r`
 
-function toSummary(r: RunRow): RunSummary {
+function toSummary(r: RunRow): StoredRun {
   return {
     id: r.id,
     kind: r.kind,
@@ -90,32 +91,51 @@ function toSummary(r: RunRow): RunSummary {
   }
 }
 
+/** Owner tags of the runs this thread created, by `<file>#<id>`, until they finish. */
+const ownerOfRun = new Map<string, string>()
+const runKey = (db: ReadableDb, id: number): string => `${db.name}#${id}`
+
 /** Starts a run in status 'running' and returns its id. */
 export function createRun(db: WritableDb, run: NewRun): number {
   if (run.kind.trim() === '') throw new Error('a run needs a kind')
   if (run.seed !== undefined && !Number.isSafeInteger(run.seed)) {
     throw new Error(`run seed ${run.seed} is not an integer`)
   }
-  return inTransaction(db, () => {
-    const info = db
-      .prepare(
-        `INSERT INTO runs (kind, status, config, seed, backend, dataset_id, started_at, owner)
-         VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`
-      )
-      .run(
-        run.kind,
-        JSON.stringify(run.config),
-        run.seed ?? null,
-        run.backend,
-        run.datasetId ?? null,
-        new Date().toISOString(),
-        run.owner ?? currentOwner()
-      )
-    const id = Number(info.lastInsertRowid)
-    const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
-    ;(run.modelIds ?? []).forEach((modelId, position) => link.run(id, position, modelId))
+  // Unknown ids are named before anything is written (not a FOREIGN KEY failure mid-write).
+  for (const modelId of run.modelIds ?? []) {
+    if (!db.prepare('SELECT 1 FROM models WHERE id = ?').get(modelId)) throw new RecordNotFoundError('model', modelId)
+  }
+  if (run.datasetId !== undefined && !db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(run.datasetId)) {
+    throw new RecordNotFoundError('dataset', run.datasetId)
+  }
+  const owner = run.owner ?? newRunOwner()
+  try {
+    const id = inTransaction(db, () => {
+      const info = db
+        .prepare(
+          `INSERT INTO runs (kind, status, config, seed, backend, dataset_id, started_at, owner)
+           VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`
+        )
+        .run(
+          run.kind,
+          JSON.stringify(run.config),
+          run.seed ?? null,
+          run.backend,
+          run.datasetId ?? null,
+          new Date().toISOString(),
+          owner
+        )
+      const id = Number(info.lastInsertRowid)
+      const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
+      ;(run.modelIds ?? []).forEach((modelId, position) => link.run(id, position, modelId))
+      return id
+    })
+    ownerOfRun.set(runKey(db, id), owner)
     return id
-  })
+  } catch (err) {
+    releaseRunOwner(owner)
+    throw err
+  }
 }
 
 /** Progress of a running run; ignored once the run has finished. */
@@ -139,64 +159,99 @@ export function finishRun(
   if (!['done', 'failed', 'cancelled'].includes(end.status)) {
     throw new Error(`a run cannot finish as '${end.status}'`)
   }
-  inTransaction(db, () => {
-    const row = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
-      | { started_at: string }
-      | undefined
-    if (!row) throw new Error(`no run with id ${id}`)
-    const finished = new Date()
-    const duration = Math.max(0, finished.getTime() - Date.parse(row.started_at))
-    db.prepare(
-      `UPDATE runs SET status = ?, results = ?, error = ?, finished_at = ?, duration_ms = ?,
-         progress_fraction = CASE WHEN ? = 'done' THEN 1 ELSE progress_fraction END
-       WHERE id = ?`
-    ).run(
-      end.status,
-      JSON.stringify(end.results),
-      end.error ?? null,
-      finished.toISOString(),
-      duration,
-      end.status,
-      id
-    )
-  })
+  try {
+    inTransaction(db, () => {
+      const row = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
+        | { started_at: string }
+        | undefined
+      if (!row) throw new RecordNotFoundError('run', id)
+      const finished = new Date()
+      const duration = Math.max(0, finished.getTime() - Date.parse(row.started_at))
+      db.prepare(
+        `UPDATE runs SET status = ?, results = ?, error = ?, finished_at = ?, duration_ms = ?,
+           progress_fraction = CASE WHEN ? = 'done' THEN 1 ELSE progress_fraction END
+         WHERE id = ?`
+      ).run(
+        end.status,
+        JSON.stringify(end.results),
+        end.error ?? null,
+        finished.toISOString(),
+        duration,
+        end.status,
+        id
+      )
+    })
+  } finally {
+    // The job has ended even when its end could not be written (a full disk): from now on
+    // an open in this thread may mark the run interrupted (owner.ts).
+    const key = runKey(db, id)
+    const owner = ownerOfRun.get(key)
+    if (owner !== undefined) releaseRunOwner(owner)
+    ownerOfRun.delete(key)
+  }
 }
 
+/** Why an orphaned run was marked 'interrupted' (stored in its error column). */
+export const INTERRUPTED_REASON =
+  'the program stopped before this run finished (it was closed, killed or crashed, or the disk was full)'
+
+/** A model left 'training' without any running run is only an orphan after this long. */
+const ORPHAN_MODEL_GRACE_MS = 60_000
+
 /**
- * Marks runs still 'running' as 'interrupted' unless `ownerAlive` says the process that
- * started them still runs (another window or the CLI on the same file). Called when a
- * project is opened read-write. Returns the ids marked.
+ * Marks runs still 'running' as 'interrupted' unless `ownerAlive` says the process or thread
+ * that started them may still run them (another window, the CLI on the same file, a job
+ * worker). Models such a run was training leave 'training': 'cancelled' when a best
+ * checkpoint was saved (the model row holds it, as after a cancel), else 'failed'. Called when
+ * a project is opened read-write; writes nothing when there is nothing to repair. Returns the
+ * run ids marked.
  */
 export function markInterruptedRuns(
   db: WritableDb,
-  ownerAlive: (owner: string) => boolean = () => false
+  ownerAlive: (owner: string) => boolean = () => false,
+  now: Date = new Date()
 ): number[] {
-  return inTransaction(db, () => {
-    const running = db
-      .prepare(`SELECT id, owner FROM runs WHERE status = 'running' ORDER BY id`)
-      .all() as { id: number; owner: string }[]
-    const dead = running.filter((r) => !ownerAlive(r.owner)).map((r) => r.id)
-    const mark = db.prepare(
-      `UPDATE runs SET status = 'interrupted',
-         error = coalesce(error, 'the program stopped before this run finished')
-       WHERE id = ?`
+  const findDead = (): number[] =>
+    (
+      db.prepare(`SELECT id, owner FROM runs WHERE status = 'running' ORDER BY id`).all() as {
+        id: number
+        owner: string
+      }[]
     )
-    // A model that an interrupted training run was still training is left with the weights
-    // of its last checkpoint; it must not stay 'training' forever.
+      .filter((r) => !ownerAlive(r.owner))
+      .map((r) => r.id)
+  const cutoff = new Date(now.getTime() - ORPHAN_MODEL_GRACE_MS).toISOString()
+  // A model 'training' that no running run names: its job died between saving the model and
+  // starting its run.
+  const unowned = `SELECT id FROM models m WHERE status = 'training' AND updated_at < ? AND NOT EXISTS
+    (SELECT 1 FROM run_models rm JOIN runs r ON r.id = rm.run_id
+     WHERE rm.model_id = m.id AND r.status = 'running')`
+  if (findDead().length === 0 && db.prepare(unowned).all(cutoff).length === 0) return []
+  return inTransaction(db, () => {
+    const dead = findDead()
+    const mark = db.prepare(
+      `UPDATE runs SET status = 'interrupted', error = coalesce(error, ?) WHERE id = ?`
+    )
     const release = db.prepare(
-      `UPDATE models SET status = 'cancelled'
+      `UPDATE models SET updated_at = ?, status = CASE WHEN EXISTS
+         (SELECT 1 FROM model_checkpoints c WHERE c.model_id = models.id) THEN 'cancelled' ELSE 'failed' END
        WHERE status = 'training' AND id IN (SELECT model_id FROM run_models WHERE run_id = ?)`
     )
     for (const id of dead) {
-      mark.run(id)
-      release.run(id)
+      mark.run(INTERRUPTED_REASON, id)
+      release.run(now.toISOString(), id)
     }
+    db.prepare(
+      `UPDATE models SET updated_at = ?, status = CASE WHEN EXISTS
+         (SELECT 1 FROM model_checkpoints c WHERE c.model_id = models.id) THEN 'cancelled' ELSE 'failed' END
+       WHERE id IN (${unowned})`
+    ).run(now.toISOString(), cutoff)
     return dead
   })
 }
 
 /** Runs, newest first, without results. */
-export function listRuns(db: ReadableDb, filter: RunFilter = {}): RunSummary[] {
+export function listRuns(db: ReadableDb, filter: RunFilter = {}): StoredRun[] {
   const where: string[] = []
   const params: unknown[] = []
   if (filter.kind !== undefined) {

@@ -37,18 +37,34 @@ export function configureConnection(db: ReadableDb, busyTimeoutMs: number): void
   db.pragma('foreign_keys = ON')
 }
 
-/** WAL + synchronous=NORMAL: commits survive a process crash; a power cut may lose the last. */
-export function enableWal(db: WritableDb): void {
-  const mode = db.pragma('journal_mode = WAL', { simple: true })
-  if (mode !== 'wal') throw new Error(`could not switch ${db.name} to WAL (got ${String(mode)})`)
-  db.pragma('synchronous = NORMAL')
+/** The connection's journal mode: 'wal', 'delete', 'memory', ... */
+export function journalMode(db: ReadableDb): string {
+  return String(db.pragma('journal_mode', { simple: true }))
 }
 
 /**
- * Back to a rollback journal on close, so that a closed project is one self-contained file
- * whose header a read-only inspection can trust, and which a read-only open does not grow
- * -wal/-shm files beside. Returns false when another connection holds the file (then it
- * stays in WAL, which is just as safe).
+ * WAL + synchronous=NORMAL: commits survive a process crash; a power cut may lose the last.
+ * WAL is persistent (bytes 18-19 of the header), so a project switched once stays WAL and later
+ * opens and closes that write nothing leave the file byte-identical. Returns false when the
+ * switch could not be made (another connection holds a lock): the rollback journal that stays
+ * is just as safe, only readers wait for writers.
+ */
+export function enableWal(db: WritableDb): boolean {
+  let mode = journalMode(db)
+  if (mode !== 'wal' && mode !== 'memory') {
+    try {
+      mode = String(db.pragma('journal_mode = WAL', { simple: true }))
+    } catch {
+      return false
+    }
+  }
+  if (mode === 'wal') db.pragma('synchronous = NORMAL')
+  return mode === 'wal'
+}
+
+/**
+ * Back to a rollback journal: a self-contained single file with no WAL flag, for copies
+ * (save-as) meant to travel. Returns false when another connection holds the file.
  */
 export function leaveWal(db: WritableDb): boolean {
   try {

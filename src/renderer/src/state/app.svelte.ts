@@ -13,10 +13,10 @@ import type {
   SystemInfo
 } from '../../../contract/entities'
 import type { ContractErrorData } from '../../../contract/errors'
-import type { PICK_PURPOSES } from '../../../contract/requests'
+import type { JobKind, JobResults } from '../../../contract/jobs'
+import type { PickPurpose } from '../../../contract/names'
 
 export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'explain' | 'results'
-export type PickPurpose = (typeof PICK_PURPOSES)[number]
 
 /** One live sample of a running job's metrics (training curves). */
 export interface LiveSample {
@@ -190,8 +190,14 @@ class AppState {
     })
   }
 
-  modelName(id: string | null): string {
-    return this.models.find((m) => m.id === id)?.name ?? (id ? `#${id}` : '—')
+  /** What a finished job answered ('job.finished'), typed by its kind; undefined until then. */
+  resultOf<K extends JobKind>(jobId: string, kind: K): JobResults[K] | undefined {
+    const job = this.jobs.find((j) => j.id === jobId)
+    return job?.kind === kind ? (this.results[jobId] as JobResults[K] | undefined) : undefined
+  }
+
+  modelName(id: number | null): string {
+    return this.models.find((m) => m.id === id)?.name ?? (id !== null ? `#${id}` : '—')
   }
 }
 

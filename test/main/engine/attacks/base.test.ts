@@ -5,6 +5,7 @@ import {
   checkAttackConfig,
   getAttack,
   listAttacks,
+  listEvaluationAttacks,
   registerAttack,
   runAttack,
   runWeightedAttack
@@ -59,7 +60,7 @@ describe('attack template', () => {
     const x = seededImages(3, shape, 5)
     const before = x.dataSync().slice()
     const y = tf.tensor1d([0, 1, 2], 'int32')
-    for (const def of listAttacks()) {
+    for (const def of [...listAttacks(), ...listEvaluationAttacks()]) {
       const adv = await runAttack(def.id, m, x, y, { epsilon: 0.05 })
       expect(adv).not.toBe(x)
       adv.dispose()
@@ -168,7 +169,9 @@ describe('attack template', () => {
   it('registry refuses a duplicate id and lists parameters for forms', () => {
     expect(() => registerAttack(getAttack('fgsm'))).toThrow(/already registered/)
     expect(listAttacks().map((a) => a.id)).toEqual(['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'])
-    for (const def of listAttacks()) {
+    expect(listEvaluationAttacks().map((a) => a.id)).toEqual(['apgd-ce', 'apgd-dlr', 'square'])
+    expect(getAttack('square').name).toBe('Square')
+    for (const def of [...listAttacks(), ...listEvaluationAttacks()]) {
       expect(def.paper).toMatch(/^https:\/\/arxiv\.org\//)
       expect(def.params.find((p) => p.name === 'epsilon')).toBeDefined()
     }
@@ -177,7 +180,7 @@ describe('attack template', () => {
 
 describe('recorded configs', () => {
   it('a resolved config is accepted again and gives the same run', async () => {
-    for (const def of listAttacks()) {
+    for (const def of [...listAttacks(), ...listEvaluationAttacks()]) {
       const resolved = checkAttackConfig(def, { epsilon: 0.02 })
       expect(checkAttackConfig(def, resolved)).toEqual(resolved)
     }

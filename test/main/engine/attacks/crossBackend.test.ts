@@ -9,7 +9,7 @@ import { tf } from '../../../../src/main/engine/tf'
 import type { Tensor4D } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { checkAttackConfig, getAttack } from '../../../../src/main/engine/attacks'
-import { attackStep } from '../../../../src/main/engine/attacks/base'
+import { attackStep, isLoopAttack } from '../../../../src/main/engine/attacks/base'
 import { createRng } from '../../../../src/main/engine/attacks/random'
 import { strictSign } from '../../../../src/main/engine/ops/sign'
 
@@ -41,6 +41,7 @@ const images = Float32Array.from({ length: size }, (_, i) => ((i * 37) % 101) / 
 async function run(backend: 'wasm' | 'cpu', attack: string): Promise<Uint32Array> {
   await initBackend(backend)
   const def = getAttack(attack)
+  if (isLoopAttack(def)) throw new Error(`${attack} runs its own loop`)
   const cfg = checkAttackConfig(def, { epsilon: 0.03, ...(attack === 'fgsm' ? {} : { steps: STEPS }) })
   const stepper = def.createStepper(cfg, createRng(1))
   const x0 = tf.tensor4d(images, shape)

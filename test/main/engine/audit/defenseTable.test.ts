@@ -9,6 +9,8 @@ import {
   type DefenseTable
 } from '../../../../src/main/engine/audit/defenseTable'
 import { foolingRatio, runTransfer } from '../../../../src/main/engine/audit/transfer'
+import { runAttack } from '../../../../src/main/engine/attacks'
+import { defendedClassifier } from '../../../../src/main/engine/attacks/bpda'
 import { classes, dataset, images, model } from './fixtures'
 
 // Top level, not beforeAll: the fixtures below are built while the suite is collected.
@@ -64,7 +66,7 @@ describe('buildDefenseTable', () => {
       epsilons: [0.03, 0.05],
       seed: 5,
       batchSize: 8,
-      galleryCount: 0
+      gallerySamples: 0
     })
     expect(transfer.selection.indices).toEqual(table.selection.indices)
     table.columns.slice(1).forEach((col, c) => {
@@ -100,5 +102,32 @@ describe('buildDefenseTable', () => {
       row.values.forEach((v, c) => expect(cells[c + 1]).toBe(`${(v * 100).toFixed(1)}${row.best[c] ? '*' : ''}`))
     })
     expect(toCsv(table, { markBest: false })).not.toContain('*')
+  })
+
+  it('adds adaptive columns: each row attacked on its own model, BPDA through its defense', async () => {
+    const two = [variants[2]!, variants[0]!] // bit depth 1, JPEG 90
+    const adaptive = { id: 'pgd', config: { steps: 4, seed: 3 } }
+    const t = await buildDefenseTable(
+      ds,
+      { source, target, orthogonal: ortho },
+      { attacks: [{ id: 'fgsm' }], variants: two, seed: 5, batchSize: 8, adaptive }
+    )
+    expect(t.columns.map((c) => c.key)).toEqual(['clean', 'fgsm@0.03', 'fgsm@0.05', 'adaptive:pgd@0.03', 'adaptive:pgd@0.05'])
+    expect(t.columns[3]).toMatchObject({ label: 'Adaptive PGD ε=0.03', adaptive: true })
+    // Brute force: the same PGD on each row's own model, scored on it.
+    const x = images(ds, t.selection.indices)
+    const y = tf.tensor1d(t.selection.labels, 'int32')
+    const rowsModels = [target, defendedClassifier(target, 'bitDepth', 1), defendedClassifier(target, 'jpeg', 90), ortho]
+    for (const [c, eps] of [[3, 0.03], [4, 0.05]] as const) {
+      for (const [r, m] of rowsModels.entries()) {
+        const adv = await runAttack('pgd', m, x, y, { epsilon: eps, steps: 4, seed: 3, batchSize: 8 })
+        const wrong = classes(m, adv).filter((p, k) => p !== t.selection.labels[k]).length
+        expect(t.rows[r]!.values[c], `${t.rows[r]!.label} ε=${eps}`).toBeCloseTo(wrong / t.sampleCount, 10)
+        adv.dispose()
+      }
+    }
+    // An attacker who has the undefended model fools it more than transfer from the source.
+    expect(t.rows[0]!.values[4]).toBeGreaterThan(t.rows[0]!.values[2]!)
+    tf.dispose([x, y])
   })
 })

@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { PNG } from 'pngjs'
 import {
   curveColour,
   defenseCsv,
   parseCsv,
-  percent,
   renderReport,
   sweepCsv,
   toCsv,
   type ReportData
 } from '../../../../src/main/engine/audit/report'
-import {
-  amplifiedPerturbation,
-  floatPngDataUrl,
-  galleryGridPng,
-  toBytes
-} from '../../../../src/main/engine/audit/reportImages'
+import { floatPngDataUrl } from '../../../../src/main/engine/render/png'
 
 const png = floatPngDataUrl(new Float32Array([0, 0.5, 1, 0.25]), [2, 2, 1])
 
@@ -25,7 +18,7 @@ const data: ReportData = {
   generatedAt: '2026-11-28T00:00:00.000Z',
   models: [
     {
-      id: '1',
+      id: 1,
       name: 'ref',
       architecture: 'cnn',
       status: 'ready',
@@ -36,13 +29,13 @@ const data: ReportData = {
       delta: null
     },
     {
-      id: '3',
+      id: 3,
       name: 'ortho',
       architecture: 'cnn',
       status: 'ready',
       kind: 'orthogonal',
       lambda: 30,
-      referenceId: '1',
+      referenceId: 1,
       accuracy: 0.8876,
       delta: 0.0421
     }
@@ -60,14 +53,14 @@ const data: ReportData = {
   ],
   sweeps: [
     {
-      runId: '7',
+      runId: 7,
       sampleCount: 500,
       epsilons: [0, 0.03],
       attacks: ['fgsm'],
       curves: [
         {
           attack: 'fgsm',
-          modelId: '1',
+          modelId: 1,
           modelName: 'ref',
           role: 'source',
           points: [
@@ -77,7 +70,7 @@ const data: ReportData = {
         },
         {
           attack: 'fgsm',
-          modelId: '3',
+          modelId: 3,
           modelName: 'ortho',
           role: 'orthogonal',
           points: [
@@ -90,7 +83,7 @@ const data: ReportData = {
   ],
   defenseTables: [
     {
-      runId: '8',
+      runId: 8,
       sampleCount: 500,
       columns: [
         { key: 'clean', label: 'Clean samples' },
@@ -114,7 +107,7 @@ const data: ReportData = {
   ],
   gallery: [
     {
-      runId: '7',
+      runId: 7,
       attack: 'fgsm',
       epsilon: 0.03,
       trueClassName: 'Boot',
@@ -135,7 +128,7 @@ const data: ReportData = {
   ],
   runs: [
     {
-      runId: '7',
+      runId: 7,
       kind: 'attack-sweep',
       status: 'done',
       backend: 'wasm',
@@ -224,26 +217,5 @@ describe('CSV', () => {
       ['No defense', '0', '0.4567'],
       ['Orthogonal model', '0.011', '0.2222']
     ])
-  })
-})
-
-describe('report images', () => {
-  it('rounds to 8 bits, amplifies the perturbation to full scale, encodes PNGs', () => {
-    expect(Array.from(toBytes([0, 0.5, 1, 1.2, -1]))).toEqual([0, 128, 255, 255, 0])
-    expect(Array.from(amplifiedPerturbation([0.5, 0.5, 0.5], [0.52, 0.49, 0.5]))).toEqual(
-      [1, 0.25, 0.5].map((v) => expect.closeTo(v, 5))
-    )
-    expect(Array.from(amplifiedPerturbation([0.2], [0.2]))).toEqual([0.5])
-    const decoded = PNG.sync.read(Buffer.from(png.split(',')[1]!, 'base64'))
-    expect([decoded.width, decoded.height]).toEqual([2, 2])
-    expect([decoded.data[0], decoded.data[4], decoded.data[8], decoded.data[12]]).toEqual([
-      0, 128, 255, 64
-    ])
-    const grid = PNG.sync.read(
-      galleryGridPng([{ original: [0, 1, 1, 0], adversarial: [0.1, 0.9, 1, 0] }], [2, 2, 1], 2, 1)
-    )
-    // 3 cells of 4 px plus 4 gaps of 1 px; one row of 4 px plus 2 gaps.
-    expect([grid.width, grid.height]).toEqual([16, 6])
-    expect(grid.data[(1 * 16 + 1) * 4]).toBe(0) // original's top-left pixel
   })
 })

@@ -19,7 +19,7 @@ describe('runTransfer', () => {
     sampleCount: 1000,
     seed: 3,
     batchSize: 4,
-    galleryCount: 3
+    gallerySamples: 3
   }
 
   it('counts fooling only over samples correct on every model, as a brute force does', async () => {

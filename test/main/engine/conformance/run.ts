@@ -11,7 +11,7 @@ import { cosinePerSample, penaltyOf } from '../../../../src/main/engine/training
 import { inputGradient, objective } from '../../../../src/main/engine/training/steps'
 import { buildModel, type Network } from '../../../../src/main/engine/models'
 import { checkAttackConfig, getAttack } from '../../../../src/main/engine/attacks'
-import { attackStep } from '../../../../src/main/engine/attacks/base'
+import { attackStep, isLoopAttack } from '../../../../src/main/engine/attacks/base'
 import { attackLoss } from '../../../../src/main/engine/attacks/loss'
 import { createRng } from '../../../../src/main/engine/attacks/random'
 import type { Classifier } from '../../../../src/main/engine/models/types'
@@ -116,6 +116,7 @@ function attackClassifier(c: OpCase): Classifier & { dispose(): void } {
 function attack(c: OpCase): Outputs {
   const model = attackClassifier(c)
   const def = getAttack(c.params.attack as string)
+  if (isLoopAttack(def)) throw new Error(`${def.id} runs its own loop`)
   const { epsilon, steps, decay, stepSize } = c.params as { epsilon: number; steps: number; decay: number; stepSize: number }
   const cfg = checkAttackConfig(def, { epsilon, ...(def.id === 'fgsm' ? {} : { steps, stepSize }), ...(def.id === 'mifgsm' ? { decay } : {}) })
   const stepper = def.createStepper(cfg, createRng(0))

@@ -275,10 +275,10 @@ describe('importLayersModel: damaged or unsupported files', () => {
         0,
         {
           class_name: 'AveragePooling2D',
-          config: { name: 'avg', pool_size: [2, 2], padding: 'same' }
+          config: { name: 'avg', pool_size: [2, 2], padding: 'causal' }
         },
-        { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3] } },
-        { class_name: 'Activation', config: { name: 'act', activation: 'tanh' } }
+        { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], dilation_rate: [2, 2] } },
+        { class_name: 'Activation', config: { name: 'act', activation: 'gelu' } }
       )
     })
     const err = await importLayersModel(dir).then(
@@ -286,9 +286,9 @@ describe('importLayersModel: damaged or unsupported files', () => {
       (e: Error) => e
     )
     expect(err?.message).toMatch(/cannot import/)
-    expect(err?.message).toMatch(/avg \(AveragePooling2D\)/)
-    expect(err?.message).toMatch(/dw \(DepthwiseConv2D\)/)
-    expect(err?.message).toMatch(/act \(Activation\): activation "tanh"/)
+    expect(err?.message).toMatch(/avg \(AveragePooling2D\): padding "causal"/)
+    expect(err?.message).toMatch(/dw \(DepthwiseConv2D\): dilated/)
+    expect(err?.message).toMatch(/act \(Activation\): activation "gelu"/)
     expect(err?.message).not.toMatch(/c1 \(Conv2D\)/)
   })
 

@@ -1,10 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PNG } from 'pngjs'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { tf } from '../../../../src/main/engine/tf'
 import type { Tensor4D } from '../../../../src/main/engine/tf'
 import {
-  encodePng,
   explainAdversarial,
   explainModels,
   jetColor,
@@ -81,11 +79,6 @@ describe('compare', () => {
       0
     )
     expect(Array.from(gray)).toEqual(new Array(16).fill(255))
-    const png = encodePng(rgba, 2, 2)
-    const back = PNG.sync.read(png)
-    expect(back.width).toBe(2)
-    expect(Array.from(back.data)).toEqual(Array.from(rgba))
-    expect(() => encodePng(rgba, 3, 2)).toThrow(/RGBA/)
     expect(pick({ data: new Float32Array([1, 2, 3, 4]), shape: [2, 2] }, 1)).toEqual({
       data: new Float32Array([3, 4]),
       shape: [2]

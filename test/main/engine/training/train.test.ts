@@ -75,7 +75,7 @@ describe('training loop', () => {
   it('rejects bad settings with a message naming them', () => {
     expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, epochs: 0 })).toThrow(/epochs/)
     expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, lambda: -1 })).toThrow(/lambda/)
-    expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, penalty: 'cubic' as never })).toThrow(/penalty/)
+    expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, penaltyForm: 'cubic' as never })).toThrow(/penaltyForm/)
   })
 
   it('reports a collapsed model (zero weights: no input gradient, chance accuracy) instead of calling it ready', async () => {

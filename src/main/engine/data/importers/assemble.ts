@@ -2,7 +2,9 @@
  * What every importer does once pixels are read: bad-file policy, progress, cancellation,
  * per-class caps, the train/validation split and the provenance record.
  */
+import { totalmem } from 'node:os'
 import { basename } from 'node:path'
+import { formatBytes } from '../../io/bounded'
 import { ImportError } from '../errors'
 import {
   capPerClass,
@@ -18,6 +20,41 @@ import type { ImportOptions, SkippedFile } from './types'
 export const DEFAULT_VALIDATION_FRACTION = 0.2
 export const DEFAULT_SPLIT_SEED = 42
 
+/**
+ * Copies of the pixels an import holds at its peak: the packed images as read, the split
+ * gathered from them, and the shuffled/capped result (the store then writes in chunks).
+ */
+const IMPORT_COPIES = 3
+
+/** The default memory budget of an import: half the machine's memory, at most 4 GB. */
+export function defaultImportMemoryBudget(): number {
+  return Math.min(4e9, Math.floor(totalmem() / 2))
+}
+
+/**
+ * Refuses, before anything is decoded, an import that would need more memory than the budget
+ * (ImportOptions.memoryBudgetBytes): `count` images of `shape` after conversion, plus
+ * `extraBytes` held at the same time (a whole IDX or CIFAR file being read). States the figure.
+ */
+export function checkMemoryBudget(
+  options: ImportOptions,
+  source: string,
+  count: number,
+  shape: { height: number; width: number; channels: number },
+  extraBytes = 0
+): void {
+  const budget = options.memoryBudgetBytes ?? defaultImportMemoryBudget()
+  const perImage = shape.height * shape.width * shape.channels
+  const needed = count * perImage * IMPORT_COPIES + extraBytes
+  if (needed > budget) {
+    throw new ImportError(
+      source,
+      `importing ${count.toLocaleString('en')} images of ${shape.height}×${shape.width}×${shape.channels} needs about ${formatBytes(needed)} of memory, more than the ${formatBytes(budget)} an import may use; import fewer images per class or resize them smaller`,
+      { detail: `${count} × ${perImage} bytes × ${IMPORT_COPIES} copies + ${extraBytes} bytes read at once > budget ${budget}` }
+    )
+  }
+}
+
 /** Collects bad files under 'skip', rethrows under 'stop'. */
 export class BadFilePolicy {
   readonly skipped: SkippedFile[] = []
@@ -26,7 +63,7 @@ export class BadFilePolicy {
   /** Call with the error for a bad file or record; returns only when the import may go on. */
   handle(err: ImportError): void {
     if (this.mode === 'stop') throw err
-    this.skipped.push({ file: err.file, reason: err.reason })
+    this.skipped.push({ file: err.file, reason: err.reason, ...(err.detail ? { detail: err.detail } : {}) })
   }
 }
 
@@ -129,6 +166,15 @@ export function assembleDataset(input: AssembleInput): ImageDataset {
     )
   }
   if (train.count === 0) throw new ImportError(input.source, 'no usable images left to train on')
+  const present = classesPresent(train, validation, numClasses)
+  if (present.length < 2) {
+    throw new ImportError(
+      input.source,
+      present.length === 1
+        ? `every image is of one class ("${classNames[present[0]!]}"); a classifier needs images of at least two classes`
+        : 'no images of any class'
+    )
+  }
 
   const { onProgress: _p, signal: _s, ...plainOptions } = options
   return {
@@ -150,6 +196,13 @@ export function assembleDataset(input: AssembleInput): ImageDataset {
       ...input.extra
     }
   }
+}
+
+/** Labels that occur in either split. */
+function classesPresent(a: ImageSplit, b: ImageSplit, numClasses: number): number[] {
+  const seen = new Uint8Array(numClasses)
+  for (const s of [a, b]) for (let i = 0; i < s.count; i++) seen[s.labels[i]!] = 1
+  return [...seen.keys()].filter((k) => seen[k] === 1)
 }
 
 function concatSplits(a: ImageSplit, b: ImageSplit, size: number): ImageSplit {
@@ -180,7 +233,11 @@ export function checkOptions(options: ImportOptions, source: string): void {
   if (f !== undefined && !(f >= 0 && f < 1)) fail(`validationFraction ${f} (must be in [0, 1))`)
   const m = options.maxPerClass
   if (m !== undefined && !(Number.isInteger(m) && m >= 1)) fail(`maxPerClass ${m}`)
-  if (options.classNames && (options.classNames.length === 0 || options.classNames.length > 256)) {
-    fail(`classNames (1 to 256 names, labels are bytes)`)
+  if (options.classNames && (options.classNames.length < 2 || options.classNames.length > 256)) {
+    fail(`classNames (2 to 256 names: a classifier needs two classes, labels are bytes)`)
   }
+  const b = options.memoryBudgetBytes
+  if (b !== undefined && !(Number.isFinite(b) && b > 0)) fail(`memoryBudgetBytes ${b}`)
+  const px = options.maxImagePixels
+  if (px !== undefined && !(Number.isInteger(px) && px > 0)) fail(`maxImagePixels ${px}`)
 }

@@ -3,11 +3,19 @@
  * each record 1 label byte + 3,072 pixel bytes as three 32x32 planes R, G, B (CHW), and
  * batches.meta.txt with the class names, one a line.
  */
-import { readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { ImportError } from '../errors'
+import { readFileBoundedAsync, regularFileSize } from '../../io/bounded'
+import { ConfinedFolder } from '../../io/confined'
+import { ImportError, importErrorFrom } from '../errors'
 import { conformImage } from '../imageOps'
-import { assembleDataset, BadFilePolicy, checkOptions, checkpoint, PackedImages } from './assemble'
+import {
+  assembleDataset,
+  BadFilePolicy,
+  checkMemoryBudget,
+  checkOptions,
+  checkpoint,
+  PackedImages
+} from './assemble'
 import { isDirectory, listDir } from './fsProbe'
 import type { DatasetImporter, ImportOptions } from './types'
 
@@ -17,6 +25,8 @@ const RECORD = 1 + 3 * PLANE
 const TRAIN_FILE = /^data_batch_(\d+)\.bin$/
 const TEST_FILE = 'test_batch.bin'
 const META_FILE = 'batches.meta.txt'
+/** batches.meta.txt is ten short lines; anything larger is not it. */
+const MAX_META_BYTES = 64 * 1024
 
 export const CIFAR10_CLASSES = [
   'airplane',
@@ -67,15 +77,19 @@ async function locate(path: string): Promise<CifarLayout | undefined> {
 async function readClassNames(layout: CifarLayout, options: ImportOptions): Promise<string[]> {
   if (options.classNames) return options.classNames.slice()
   if (!layout.meta) return CIFAR10_CLASSES.slice()
-  const text = await readFile(layout.meta, 'utf8').catch((err: Error) => {
-    throw new ImportError(layout.meta as string, `cannot read class names (${err.message})`)
-  })
+  const meta = layout.meta
+  let text: string
+  try {
+    text = (await readFileBoundedAsync(meta, { maxBytes: MAX_META_BYTES, what: 'a class-name list' })).toString('utf8')
+  } catch (err) {
+    throw importErrorFrom(meta, err)
+  }
   const names = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-  if (names.length === 0 || names.length > 256) {
-    throw new ImportError(layout.meta, `expected 1 to 256 class names, found ${names.length}`)
+  if (names.length < 2 || names.length > 256) {
+    throw new ImportError(meta, `expected 2 to 256 class names, one a line, found ${names.length}`)
   }
   return names
 }
@@ -149,13 +163,28 @@ export const cifar10Importer: DatasetImporter = {
     const size = target.height * target.width * target.channels
     const policy = new BadFilePolicy(options.onBadFile)
     const files = [...layout.train, ...(layout.test ? [layout.test] : [])]
+    const guard = async <T>(file: string, fn: () => Promise<T> | T): Promise<T> => {
+      try {
+        return await fn()
+      } catch (err) {
+        throw importErrorFrom(file, err)
+      }
+    }
+    // Regular files inside the folder only (no link out of it, no device), and the memory the
+    // records will need, from the file sizes, before any is read.
+    const folder = await guard(layout.dir, () => new ConfinedFolder(layout.dir))
+    const sizes: number[] = []
+    for (const file of files) {
+      await guard(file, () => folder.resolveFound(file))
+      sizes.push(await guard(file, () => regularFileSize(file)))
+    }
+    const records = sizes.reduce((n, b) => n + Math.floor(b / RECORD), 0)
+    checkMemoryBudget(options, layout.dir, records, target, Math.max(...sizes))
     const train = new PackedImages(size)
     const test = new PackedImages(size)
     for (const [i, file] of files.entries()) {
       checkpoint(options, i / files.length, file)
-      const bytes = await readFile(file).catch((err: Error) => {
-        throw new ImportError(file, `cannot read (${err.message})`)
-      })
+      const bytes = await guard(file, () => readFileBoundedAsync(file, { maxBytes: sizes[i]! + RECORD }))
       readBatch(file, bytes, classNames, target, file === layout.test ? test : train, policy)
     }
     checkpoint(options, 1, files[files.length - 1] as string)

@@ -1,4 +1,5 @@
 /** Cheap, non-throwing file-system probes for `match` (which must never consume or fail). */
+import { constants } from 'node:fs'
 import { open, readdir, stat } from 'node:fs/promises'
 
 export async function isDirectory(path: string): Promise<boolean> {
@@ -29,11 +30,15 @@ export async function listDir(path: string): Promise<{ name: string; dir: boolea
   }
 }
 
-/** The first `n` bytes of a file (fewer if it is shorter; empty if unreadable). */
+/**
+ * The first `n` bytes of a regular file (fewer if it is shorter; empty if unreadable or not a
+ * regular file). O_NONBLOCK: opening a FIFO named like a dataset file must not wait forever.
+ */
 export async function readHead(path: string, n: number): Promise<Uint8Array> {
   let handle
   try {
-    handle = await open(path, 'r')
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+    if (!(await handle.stat()).isFile()) return new Uint8Array(0)
     const buffer = new Uint8Array(n)
     const { bytesRead } = await handle.read(buffer, 0, n, 0)
     return buffer.subarray(0, bytesRead)

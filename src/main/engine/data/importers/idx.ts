@@ -4,12 +4,20 @@
  * `<prefix>-labels-idx1-ubyte` (magic 0x00000801, count, labels), each optionally gzipped.
  * A `train` pair becomes the training split, a `t10k`/`test` pair the validation split.
  */
-import { readFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { constants, gunzipSync } from 'node:zlib'
-import { ImportError } from '../errors'
+import { inflateBounded, readFileBoundedAsync, regularFileSize } from '../../io/bounded'
+import { ConfinedFolder } from '../../io/confined'
+import { ImportError, importErrorFrom } from '../errors'
 import { conformImage } from '../imageOps'
-import { assembleDataset, BadFilePolicy, checkOptions, checkpoint, PackedImages } from './assemble'
+import {
+  assembleDataset,
+  BadFilePolicy,
+  checkMemoryBudget,
+  checkOptions,
+  checkpoint,
+  PackedImages
+} from './assemble'
 import { isDirectory, listDir, readHead } from './fsProbe'
 import type { DatasetImporter, ImportOptions } from './types'
 
@@ -18,6 +26,8 @@ export const IDX_LABELS_MAGIC = 0x00000801
 /** Both the canonical `train-images-idx3-ubyte` and the `train-images.idx3-ubyte` of some mirrors. */
 const IMAGES_FILE = /^(.*?)[-.]images[-.]idx3[-.]ubyte(\.gz)?$/i
 const LABELS_FILE = /^(.*?)[-.]labels[-.]idx1[-.]ubyte(\.gz)?$/i
+const IMAGES_HEADER = 16
+const LABELS_HEADER = 8
 
 interface IdxPair {
   prefix: string
@@ -41,22 +51,37 @@ function u32(bytes: Uint8Array, offset: number): number {
   )
 }
 
-/** The magic of an IDX file, looking through gzip, from its first bytes only. */
-async function peekMagic(path: string): Promise<number | undefined> {
-  let head = await readHead(path, 512)
-  if (isGzip(head)) {
+/**
+ * The first bytes of an IDX file, looking through gzip; reads at most 512 bytes of it.
+ * `gzipError` is set when even those bytes do not unpack.
+ */
+async function peekHeader(path: string): Promise<{ head: Uint8Array; gzipped: boolean; gzipError?: string }> {
+  const raw = await readHead(path, 512)
+  if (!isGzip(raw)) return { head: raw, gzipped: false }
+  // Z_SYNC_FLUSH returns what the partial stream decodes to instead of failing at its end; a
+  // small file is whole in `raw`, and a damaged trailer (CRC) must not hide its header: the
+  // whole read later reports the trailer.
+  let error = ''
+  for (const bytes of [raw, raw.subarray(0, Math.max(0, raw.length - 8))]) {
     try {
-      // Z_SYNC_FLUSH returns what the partial stream decodes to instead of failing at its end.
-      head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH })
-    } catch {
-      return undefined
+      return { head: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }), gzipped: true }
+    } catch (err) {
+      error ||= (err as Error).message
     }
   }
+  return { head: new Uint8Array(0), gzipped: true, gzipError: error }
+}
+
+async function peekMagic(path: string): Promise<number | undefined> {
+  const { head } = await peekHeader(path)
   return head.length >= 4 ? u32(head, 0) : undefined
 }
 
-async function findPairs(dir: string): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
-  const names = (await listDir(dir)).filter((e) => !e.dir).map((e) => e.name)
+async function findPairs(dir: string, only?: readonly string[]): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
+  const allowed = only && new Set(only.map((f) => basename(f)))
+  const names = (await listDir(dir))
+    .filter((e) => !e.dir && (!allowed || allowed.has(e.name)))
+    .map((e) => e.name)
   const labelsByPrefix = new Map<string, string>()
   for (const n of names) {
     const m = LABELS_FILE.exec(n)
@@ -81,69 +106,123 @@ async function findPairs(dir: string): Promise<{ pairs: IdxPair[]; unpaired: str
   return { pairs: [...pairs.values()], unpaired }
 }
 
-async function readMaybeGzip(file: string): Promise<Uint8Array> {
-  const bytes = await readFile(file).catch((err: Error) => {
-    throw new ImportError(file, `cannot read (${err.message})`)
-  })
-  if (!isGzip(bytes)) return bytes
-  try {
-    return gunzipSync(bytes)
-  } catch (err) {
-    throw new ImportError(file, `corrupt gzip stream (${(err as Error).message})`)
-  }
-}
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`
 
-interface IdxImages {
+interface IdxHeader {
+  magic: number
   count: number
   rows: number
   cols: number
-  pixels: Uint8Array
+  gzipped: boolean
+  /** Bytes the whole (inflated) file must have. */
+  expected: number
 }
 
-function parseImages(file: string, bytes: Uint8Array): IdxImages {
-  if (bytes.length < 16)
-    throw new ImportError(file, `too short for an IDX image header (${bytes.length} bytes)`)
-  const magic = u32(bytes, 0)
-  if (magic !== IDX_IMAGES_MAGIC) {
+/**
+ * Reads and checks a pair's headers, from at most 512 bytes of each file, before anything is
+ * read whole: magic numbers (with a plain word when the two files are swapped), sizes, counts.
+ */
+async function readPairHeaders(pair: IdxPair): Promise<{ images: IdxHeader; labels: IdxHeader }> {
+  const [img, lab] = [await peekHeader(pair.images), await peekHeader(pair.labels)]
+  const imgMagic = img.head.length >= 4 ? u32(img.head, 0) : undefined
+  const labMagic = lab.head.length >= 4 ? u32(lab.head, 0) : undefined
+  if (imgMagic === IDX_LABELS_MAGIC && labMagic === IDX_IMAGES_MAGIC) {
     throw new ImportError(
-      file,
-      `IDX magic 0x${magic.toString(16).padStart(8, '0')} is not 0x00000803 (unsigned byte images, 3 dimensions)`
+      pair.images,
+      `the images and labels files look swapped: this file holds labels and ${basename(pair.labels)} holds images; rename them`,
+      { detail: `${basename(pair.images)} magic ${hex(imgMagic)}, ${basename(pair.labels)} magic ${hex(labMagic)}` }
     )
   }
-  const count = u32(bytes, 4)
-  const rows = u32(bytes, 8)
-  const cols = u32(bytes, 12)
-  if (rows === 0 || cols === 0) throw new ImportError(file, `image size ${rows}x${cols} is empty`)
-  const expected = 16 + count * rows * cols
-  if (bytes.length !== expected) {
+  if (imgMagic === IDX_LABELS_MAGIC) {
     throw new ImportError(
-      file,
-      `size mismatch: header promises ${count} images of ${rows}x${cols} (${expected} bytes), file has ${bytes.length}` +
-        (bytes.length < expected ? ' (truncated)' : '')
+      pair.images,
+      'this file holds labels, not images (the images and labels files look swapped or misnamed)',
+      { detail: `magic ${hex(imgMagic)}, expected ${hex(IDX_IMAGES_MAGIC)}` }
     )
   }
-  return { count, rows, cols, pixels: bytes.subarray(16) }
+  if (labMagic === IDX_IMAGES_MAGIC) {
+    throw new ImportError(
+      pair.labels,
+      'this file holds images, not labels (the images and labels files look swapped or misnamed)',
+      { detail: `magic ${hex(labMagic)}, expected ${hex(IDX_LABELS_MAGIC)}` }
+    )
+  }
+  for (const [file, peek] of [[pair.images, img], [pair.labels, lab]] as const) {
+    if (peek.gzipError !== undefined) {
+      throw new ImportError(file, 'corrupt gzip stream: its start cannot be unpacked', { detail: peek.gzipError })
+    }
+  }
+  if (img.head.length < IMAGES_HEADER) {
+    throw new ImportError(pair.images, `too short for an IDX image file (${img.head.length} bytes, the header alone is ${IMAGES_HEADER})`)
+  }
+  if (imgMagic !== IDX_IMAGES_MAGIC) {
+    throw new ImportError(pair.images, 'not an IDX image file: it does not start with the marker of 8-bit images', {
+      detail: `magic ${hex(imgMagic ?? 0)}, expected ${hex(IDX_IMAGES_MAGIC)}`
+    })
+  }
+  if (lab.head.length < LABELS_HEADER) {
+    throw new ImportError(pair.labels, `too short for an IDX labels file (${lab.head.length} bytes, the header alone is ${LABELS_HEADER})`)
+  }
+  if (labMagic !== IDX_LABELS_MAGIC) {
+    throw new ImportError(pair.labels, 'not an IDX labels file: it does not start with the marker of 8-bit labels', {
+      detail: `magic ${hex(labMagic ?? 0)}, expected ${hex(IDX_LABELS_MAGIC)}`
+    })
+  }
+  const count = u32(img.head, 4)
+  const rows = u32(img.head, 8)
+  const cols = u32(img.head, 12)
+  if (rows === 0 || cols === 0) throw new ImportError(pair.images, `its header gives an empty image size ${rows}×${cols}`)
+  if (count === 0) throw new ImportError(pair.images, 'its header says it holds no images')
+  const labelCount = u32(lab.head, 4)
+  if (labelCount !== count) {
+    throw new ImportError(pair.labels, `${labelCount} labels for ${count} images in ${basename(pair.images)}`)
+  }
+  return {
+    images: { magic: IDX_IMAGES_MAGIC, count, rows, cols, gzipped: img.gzipped, expected: IMAGES_HEADER + count * rows * cols },
+    labels: { magic: IDX_LABELS_MAGIC, count, rows: 1, cols: 1, gzipped: lab.gzipped, expected: LABELS_HEADER + count }
+  }
 }
 
-function parseLabels(file: string, bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 8)
-    throw new ImportError(file, `too short for an IDX label header (${bytes.length} bytes)`)
-  const magic = u32(bytes, 0)
-  if (magic !== IDX_LABELS_MAGIC) {
-    throw new ImportError(
+/** Reads a whole IDX file, plain or gzipped, refusing it unless it holds exactly `h.expected` bytes. */
+async function readWhole(file: string, h: IdxHeader, what: string): Promise<Uint8Array> {
+  const describe = (): string => (what === 'images' ? `${h.count} images of ${h.rows}x${h.cols}` : `${h.count} labels`)
+  const mismatch = (actual: number): ImportError =>
+    new ImportError(
       file,
-      `IDX magic 0x${magic.toString(16).padStart(8, '0')} is not 0x00000801 (unsigned byte labels, 1 dimension)`
+      `size mismatch: header promises ${describe()} (${h.expected} bytes), file has ${actual}` +
+        (actual < h.expected ? ' (truncated)' : ''),
+      { detail: `expected ${h.expected} bytes${h.gzipped ? ' after gunzip' : ''}, found ${actual}` }
     )
+  if (!h.gzipped) {
+    const size = await regularFileSize(file)
+    if (size !== h.expected) throw mismatch(size)
+    return readFileBoundedAsync(file, { maxBytes: h.expected })
   }
-  const count = u32(bytes, 4)
-  if (bytes.length !== 8 + count) {
-    throw new ImportError(
-      file,
-      `size mismatch: header promises ${count} labels (${8 + count} bytes), file has ${bytes.length}` +
-        (bytes.length < 8 + count ? ' (truncated)' : '')
-    )
+  // The compressed file can be no larger than what it unpacks to, plus gzip's framing.
+  const packed = await readFileBoundedAsync(file, { maxBytes: h.expected + 1024 + Math.ceil(h.expected / 100) })
+  let bytes: Uint8Array
+  try {
+    bytes = inflateBounded(packed, { maxBytes: h.expected, format: 'gzip', file, what: 'the gzip stream' })
+  } catch (err) {
+    const e = importErrorFrom(file, err)
+    if (/more than/.test(e.reason)) throw mismatch(h.expected + 1)
+    throw new ImportError(file, `corrupt gzip stream: ${e.reason.replace(/^the gzip stream /, '')}`, { detail: e.detail, cause: err })
   }
-  return bytes.subarray(8)
+  if (bytes.length !== h.expected) throw mismatch(bytes.length)
+  return bytes
+}
+
+/**
+ * Class count from the labels when no class names are given: the labels must cover 0..K-1
+ * without a gap. A label past the first unused one (255 among 0..9) is a corrupt byte, not a
+ * class: it would otherwise create up to 256 classes, most of them empty.
+ */
+function inferClassCount(all: { file: string; labels: Uint8Array }[]): { count: number; firstGap: number } {
+  const seen = new Uint8Array(256)
+  for (const { labels } of all) for (const l of labels) seen[l] = 1
+  let firstGap = 0
+  while (firstGap < 256 && seen[firstGap] === 1) firstGap++
+  return { count: firstGap, firstGap }
 }
 
 export const idxImporter: DatasetImporter = {
@@ -160,7 +239,11 @@ export const idxImporter: DatasetImporter = {
   async open(path: string, options: ImportOptions = {}) {
     checkOptions(options, path)
     const dir = (await isDirectory(path)) ? path : dirname(path)
-    const { pairs, unpaired } = await findPairs(dir)
+    // With `files` (the files the user picked), only those are read, never their neighbours.
+    if (options.files?.some((f) => resolve(dirname(f)) !== resolve(dir))) {
+      throw new ImportError(path, 'the IDX files must all be in one folder')
+    }
+    const { pairs, unpaired } = await findPairs(dir, options.files)
     if (pairs.length === 0) {
       throw new ImportError(
         unpaired[0] ?? path,
@@ -170,59 +253,73 @@ export const idxImporter: DatasetImporter = {
       )
     }
     const policy = new BadFilePolicy(options.onBadFile)
-    const parsed: { pair: IdxPair; images: IdxImages; labels: Uint8Array }[] = []
-    for (const [i, pair] of pairs.entries()) {
-      checkpoint(options, (0.5 * i) / pairs.length, pair.images)
-      const images = parseImages(pair.images, await readMaybeGzip(pair.images))
-      checkpoint(options, (0.5 * i + 0.25) / pairs.length, pair.labels)
-      const labels = parseLabels(pair.labels, await readMaybeGzip(pair.labels))
-      if (labels.length !== images.count) {
-        throw new ImportError(
-          pair.labels,
-          `${labels.length} labels for ${images.count} images in ${basename(pair.images)}`
-        )
+    const guard = async <T>(file: string, fn: () => Promise<T> | T): Promise<T> => {
+      try {
+        return await fn()
+      } catch (err) {
+        throw importErrorFrom(file, err)
       }
-      const first = parsed[0]?.images
-      if (first && (first.rows !== images.rows || first.cols !== images.cols)) {
+    }
+    // Every file must be a regular file inside the folder: no link out of it, no device.
+    const folder = await guard(dir, () => new ConfinedFolder(dir))
+    for (const pair of pairs) {
+      for (const file of [pair.images, pair.labels]) await guard(file, () => folder.resolveFound(file))
+    }
+    const headers: { pair: IdxPair; images: IdxHeader; labels: IdxHeader }[] = []
+    for (const pair of pairs) {
+      const h = await guard(pair.images, () => readPairHeaders(pair))
+      const first = headers[0]?.images
+      if (first && (first.rows !== h.images.rows || first.cols !== h.images.cols)) {
         throw new ImportError(
           pair.images,
-          `images are ${images.rows}x${images.cols}, ${basename(parsed[0]?.pair.images ?? '')} has ${first.rows}x${first.cols}`
+          `images are ${h.images.rows}×${h.images.cols}, ${basename(headers[0]!.pair.images)} has ${first.rows}×${first.cols}`
         )
       }
-      parsed.push({ pair, images, labels })
+      headers.push({ pair, ...h })
     }
-    let maxLabel = 0
-    for (const p of parsed) for (const l of p.labels) maxLabel = Math.max(maxLabel, l)
-    const classNames =
-      options.classNames?.slice() ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i))
-
-    const { rows, cols } = (parsed[0] as (typeof parsed)[number]).images
+    const { rows, cols } = headers[0]!.images
     const target = {
       height: options.size?.height ?? rows,
       width: options.size?.width ?? cols,
       channels: options.channels ?? 1,
       resample: options.resample
     }
+    // From the headers alone, before any file is read whole.
+    const total = headers.reduce((n, h) => n + h.images.count, 0)
+    const largest = Math.max(...headers.map((h) => h.images.expected))
+    checkMemoryBudget(options, dir, total, target, largest)
+
+    const labelSets: { file: string; labels: Uint8Array }[] = []
+    for (const [i, h] of headers.entries()) {
+      checkpoint(options, (0.2 * i) / headers.length, h.pair.labels)
+      const bytes = await guard(h.pair.labels, () => readWhole(h.pair.labels, h.labels, 'labels'))
+      labelSets.push({ file: h.pair.labels, labels: bytes.subarray(LABELS_HEADER) })
+    }
+    const inferred = options.classNames ? undefined : inferClassCount(labelSets)
+    const classNames =
+      options.classNames?.slice() ?? Array.from({ length: inferred!.count }, (_, i) => String(i))
+    const outside = (label: number, k: number): string =>
+      inferred
+        ? `label ${label} of record ${k} is outside the classes 0–${inferred.count - 1} the labels use (no record is labelled ${inferred.firstGap}${label - 1 > inferred.firstGap ? `–${label - 1}` : ''}); give the class names if ${label + 1} classes are meant`
+        : `label ${label} of record ${k} is outside the ${classNames.length} classes`
+
     const size = target.height * target.width * target.channels
     const same = target.height === rows && target.width === cols && target.channels === 1
     const train = new PackedImages(size)
     const validation = new PackedImages(size)
-    for (const [i, { pair, images, labels }] of parsed.entries()) {
-      checkpoint(options, 0.5 + (0.5 * i) / parsed.length, pair.images)
+    for (const [i, { pair, images }] of headers.entries()) {
+      checkpoint(options, 0.2 + (0.8 * i) / headers.length, pair.images)
+      const pixelsFile = await guard(pair.images, () => readWhole(pair.images, images, 'images'))
+      const labels = labelSets[i]!.labels
       const out = pair.role === 'validation' ? validation : train
       const pixels = rows * cols
       for (let k = 0; k < images.count; k++) {
         const label = labels[k] as number
         if (label >= classNames.length) {
-          policy.handle(
-            new ImportError(
-              pair.labels,
-              `label ${label} of image ${k} is outside the ${classNames.length} classes`
-            )
-          )
+          policy.handle(new ImportError(pair.labels, outside(label, k)))
           continue
         }
-        const raw = images.pixels.slice(k * pixels, (k + 1) * pixels)
+        const raw = pixelsFile.slice(IMAGES_HEADER + k * pixels, IMAGES_HEADER + (k + 1) * pixels)
         out.push(
           same ? raw : conformImage({ height: rows, width: cols, channels: 1, data: raw }, target),
           label
@@ -230,7 +327,7 @@ export const idxImporter: DatasetImporter = {
         if (k % 5000 === 4999) options.signal?.throwIfAborted()
       }
     }
-    checkpoint(options, 1, (parsed[parsed.length - 1] as (typeof parsed)[number]).pair.images)
+    checkpoint(options, 1, headers[headers.length - 1]!.pair.images)
 
     const hasSource = train.count > 0 && validation.count > 0
     return assembleDataset({

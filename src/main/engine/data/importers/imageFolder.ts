@@ -4,15 +4,18 @@
  * sub-folder names in code-point order. Also `root/train/<class>/…` with `root/val/<class>/…`
  * (or validation/, valid/, test/), which keeps that split.
  */
-import { readFile } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
-import { ImportError } from '../errors'
+import { readFileBoundedAsync } from '../../io/bounded'
+import { ConfinedFolder } from '../../io/confined'
+import { ImportError, importErrorFrom } from '../errors'
 import { conformImage, decodeImage } from '../imageOps'
 import type { RawImage } from '../imageOps'
 import { capPerClass } from '../split'
 import {
   assembleDataset,
   BadFilePolicy,
+  checkMemoryBudget,
   checkOptions,
   checkpoint,
   DEFAULT_SPLIT_SEED,
@@ -23,6 +26,8 @@ import type { DatasetImporter, ImportOptions } from './types'
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg'])
 const VALIDATION_FOLDERS = ['val', 'validation', 'valid', 'test']
+/** One image file is read whole: a PNG/JPEG of 4096×4096 is far below this. */
+const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
 
 function isImageName(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(name).toLowerCase())
@@ -32,15 +37,48 @@ function isHidden(name: string): boolean {
   return name.startsWith('.')
 }
 
-/** Image files under `dir`, recursively, in code-point order; counts other files. */
-async function listImages(dir: string, ignored: { count: number }): Promise<string[]> {
+interface Walk {
+  folder: ConfinedFolder
+  policy: BadFilePolicy
+  ignored: { count: number }
+}
+
+/**
+ * Image files under `dir`, recursively, in code-point order; counts other files. A symbolic
+ * link to a file is followed only when it resolves inside the chosen folder; a link leading out
+ * is a bad file (the import stops, or it is listed under onBadFile 'skip'), never read. Links
+ * to folders are not walked (inside: ignored, so no folder is read twice or in a loop; outside:
+ * a bad file like any link out).
+ */
+async function listImages(dir: string, walk: Walk): Promise<string[]> {
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    walk.policy.handle(importErrorFrom(dir, err))
+    return []
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const out: string[] = []
-  for (const entry of await listDir(dir)) {
+  for (const entry of entries) {
     if (isHidden(entry.name)) continue
     const path = join(dir, entry.name)
-    if (entry.dir) out.push(...(await listImages(path, ignored)))
+    if (entry.isSymbolicLink()) {
+      try {
+        const real = walk.folder.resolveFound(path)
+        if ((await stat(real)).isDirectory()) {
+          walk.ignored.count++
+          continue
+        }
+      } catch (err) {
+        walk.policy.handle(importErrorFrom(path, err))
+        continue
+      }
+      if (isImageName(entry.name)) out.push(path)
+      else walk.ignored.count++
+    } else if (entry.isDirectory()) out.push(...(await listImages(path, walk)))
     else if (isImageName(entry.name)) out.push(path)
-    else ignored.count++
+    else walk.ignored.count++
   }
   return out
 }
@@ -99,6 +137,14 @@ export const imageFolderImporter: DatasetImporter = {
     if (!layout) throw new ImportError(root, 'no class sub-folders found')
     const useSource = layout.validationRoot !== undefined && options.split !== 'seeded'
     const ignored = { count: 0 }
+    const policy = new BadFilePolicy(options.onBadFile)
+    let folder: ConfinedFolder
+    try {
+      folder = new ConfinedFolder(root)
+    } catch (err) {
+      throw importErrorFrom(root, err)
+    }
+    const walk: Walk = { folder, policy, ignored }
 
     const folderNames = await classFolders(layout.trainRoot)
     const classNames = options.classNames?.slice() ?? folderNames
@@ -114,15 +160,21 @@ export const imageFolderImporter: DatasetImporter = {
     }
     if (classNames.length > 256)
       throw new ImportError(root, `${classNames.length} classes; at most 256 are supported`)
+    if (classNames.length < 2) {
+      throw new ImportError(
+        layout.trainRoot,
+        `only one class folder ("${classNames[0]}"); a classifier needs at least two: put each class's images in its own sub-folder`
+      )
+    }
 
     const items: FileItem[] = []
     const collect = async (splitRoot: string, split: FileItem['split']) => {
       for (const name of await classFolders(splitRoot)) {
-        const folder = join(splitRoot, name)
-        const label = labelOf(name, folder)
-        const files = await listImages(folder, ignored)
+        const classFolder = join(splitRoot, name)
+        const label = labelOf(name, classFolder)
+        const files = await listImages(classFolder, walk)
         if (files.length === 0)
-          throw new ImportError(folder, 'empty class folder (no PNG or JPEG images)')
+          throw new ImportError(classFolder, 'empty class folder (no PNG or JPEG images)')
         for (const path of files) items.push({ path, label, split })
       }
     }
@@ -149,7 +201,9 @@ export const imageFolderImporter: DatasetImporter = {
         : pick(items)
     }
 
-    const policy = new BadFilePolicy(options.onBadFile)
+    if (options.size && options.channels) {
+      checkMemoryBudget(options, root, selected.length, { ...options.size, channels: options.channels })
+    }
     const perClass = new Array<number>(classNames.length).fill(0)
     let target:
       | { height: number; width: number; channels: number; resample?: ImportOptions['resample'] }
@@ -160,9 +214,16 @@ export const imageFolderImporter: DatasetImporter = {
       checkpoint(options, i / selected.length, item.path)
       let img: RawImage
       try {
-        img = decodeImage(await readFile(item.path))
+        // Resolved again at read time: a link swapped since the listing still cannot lead out.
+        const real = folder.resolveFound(item.path)
+        const bytes = await readFileBoundedAsync(real, {
+          maxBytes: MAX_IMAGE_FILE_BYTES,
+          shownAs: item.path,
+          what: 'an image file'
+        })
+        img = decodeImage(bytes, { maxPixels: options.maxImagePixels })
       } catch (err) {
-        policy.handle(new ImportError(item.path, (err as Error).message, { cause: err }))
+        policy.handle(importErrorFrom(item.path, err))
         continue
       }
       if (!target) {
@@ -173,6 +234,7 @@ export const imageFolderImporter: DatasetImporter = {
           channels: options.channels ?? img.channels,
           resample: options.resample
         }
+        checkMemoryBudget(options, root, selected.length, target)
         const size = target.height * target.width * target.channels
         train = new PackedImages(size)
         validation = new PackedImages(size)

@@ -40,7 +40,7 @@ export class ImporterRegistry {
   /** The first importer that matches `path`; a `match` that throws counts as no. */
   async find(path: string): Promise<DatasetImporter | undefined> {
     for (const importer of this.importers) {
-      let ok = false
+      let ok: boolean
       try {
         ok = await importer.match(path)
       } catch {

@@ -40,6 +40,18 @@ export interface ImportOptions {
   classNames?: string[]
   /** Dataset name; default: the folder or file name. */
   name?: string
+  /**
+   * Refuse an import whose images would need more memory than this many bytes (estimated from
+   * headers and file sizes before anything is decoded). Default: defaultImportMemoryBudget().
+   */
+  memoryBudgetBytes?: number
+  /** Refuse single images with more pixels than this. Default: 4096 × 4096. */
+  maxImagePixels?: number
+  /**
+   * IDX: read only these files (the ones the user picked), not every pair beside them. Default:
+   * every pair in the folder.
+   */
+  files?: readonly string[]
   /** 'stop' (default): the first bad file aborts the import. 'skip': it is listed and left out. */
   onBadFile?: 'stop' | 'skip'
   onProgress?: (progress: ImportProgress) => void
@@ -49,6 +61,8 @@ export interface ImportOptions {
 export interface SkippedFile {
   file: string
   reason: string
+  /** Technical detail of the reason, when there is one. */
+  detail?: string
 }
 
 export interface DatasetImporter {

@@ -4,11 +4,40 @@
  * get wrong, and every message names the file at fault. Writing uses node:fs directly because
  * the `file://` IO handlers of TensorFlow.js live in tfjs-node, which Ortholens does not need.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { formatBytes, readFileBounded, regularFileSizeSync } from '../../io/bounded'
+import { ConfinedFolder } from '../../io/confined'
+import { FileAccessError } from '../../io/errors'
 import { tf } from '../../tf'
 
-export class LayersFormatError extends Error {}
+/**
+ * A model import or export that cannot go on. `message` says what and where in words;
+ * `detail` keeps technical specifics (a parser's text, an errno) for the log.
+ */
+export class LayersFormatError extends Error {
+  override readonly name = 'LayersFormatError'
+  readonly detail?: string
+  constructor(message: string, options?: { cause?: unknown; detail?: string }) {
+    super(message, options)
+    if (options?.detail !== undefined) this.detail = options.detail
+  }
+}
+
+/** model.json is topology and a manifest: tens of kB; anything huge is not one. */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024
+/** All weight files of one model together (256 M float32 values). */
+const MAX_WEIGHT_BYTES = 1024 * 1024 * 1024
+/** Elements of one weight tensor at most; also keeps shape products exact in doubles. */
+const MAX_WEIGHT_ELEMENTS = 256 * 1024 * 1024
+
+/** A FileAccessError as a LayersFormatError, keeping its words. */
+function fromAccess(err: unknown): never {
+  if (err instanceof FileAccessError) {
+    throw new LayersFormatError(err.message, { cause: err, detail: err.detail })
+  }
+  throw err
+}
 
 /** One entry of a weights manifest group, as TensorFlow.js writes it. */
 export interface LayersWeightSpec {
@@ -65,14 +94,39 @@ export function resolveModelJson(path: string): string {
   return full
 }
 
-/** Reads and validates model.json and all its weight shards. */
+/** Elements of a shape, or undefined when a dimension is not a count or the total is too large. */
+function elementsOf(shape: unknown): number | undefined {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) return undefined
+  let n = 1
+  for (const d of shape as number[]) {
+    n *= d
+    if (n > MAX_WEIGHT_ELEMENTS) return undefined
+  }
+  return n
+}
+
+/**
+ * Reads and validates model.json and all its weight shards. The weight paths must stay inside
+ * the model's folder (no `..`, absolute path, device file or link out of it); their sizes are
+ * checked against the manifest before a byte of them is read.
+ */
 export function readLayersModelFiles(path: string): LayersModelFiles {
   const modelJsonPath = resolveModelJson(path)
   let json: LayersModelJson
+  let folder: ConfinedFolder
   try {
-    json = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as LayersModelJson
+    folder = new ConfinedFolder(dirname(modelJsonPath))
+    const text = readFileBounded(modelJsonPath, { maxBytes: MAX_MODEL_JSON_BYTES, what: 'a model.json' }).toString('utf8')
+    try {
+      json = JSON.parse(text) as LayersModelJson
+    } catch (err) {
+      throw new LayersFormatError(`${modelJsonPath} is not valid JSON (damaged or not a model file)`, {
+        cause: err,
+        detail: (err as Error).message
+      })
+    }
   } catch (err) {
-    throw new LayersFormatError(`${modelJsonPath} is not valid JSON: ${(err as Error).message}`)
+    fromAccess(err)
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new LayersFormatError(`${modelJsonPath} is not a TensorFlow.js model (not a JSON object)`)
@@ -93,45 +147,81 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
   const manifest = json.weightsManifest ?? []
   if (!Array.isArray(manifest))
     throw new LayersFormatError(`${modelJsonPath}: weightsManifest is not a list`)
-  const dir = dirname(modelJsonPath)
   const weightFiles: string[] = []
   const weights: DecodedWeight[] = []
+  let totalBytes = 0
   manifest.forEach((group, g) => {
     if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new LayersFormatError(
         `${modelJsonPath}: weightsManifest group ${g + 1} needs "paths" and "weights" lists`
       )
     }
-    const files = group.paths.map((p) => join(dir, p))
-    const buffers = files.map((file) => {
-      if (!existsSync(file)) {
-        throw new LayersFormatError(`Weight file ${file} (listed in ${modelJsonPath}) is missing`)
-      }
-      return readFileSync(file)
-    })
-    weightFiles.push(...files)
     const specs = group.weights
     let expected = 0
     for (const spec of specs) {
-      const dtype = spec.quantization?.dtype ?? spec.dtype
+      const name = typeof spec?.name === 'string' ? spec.name : `#${specs.indexOf(spec) + 1}`
+      const dtype = spec?.quantization?.dtype ?? spec?.dtype
       const per = BYTES[dtype]
       if (per === undefined || dtype === 'string') {
-        throw new LayersFormatError(
-          `${modelJsonPath}: weight "${spec.name}" has unsupported dtype "${dtype}"`
-        )
+        throw new LayersFormatError(`${modelJsonPath}: weight "${name}" has unsupported dtype "${String(dtype)}"`)
       }
-      if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw new LayersFormatError(`${modelJsonPath}: weight "${spec.name}" has an invalid shape`)
+      const n = elementsOf(spec.shape)
+      if (n === undefined) {
+        throw new LayersFormatError(`${modelJsonPath}: weight "${name}" has an invalid or impossibly large shape`, {
+          detail: JSON.stringify(spec.shape)?.slice(0, 200)
+        })
       }
-      expected += sizeOf(spec.shape) * per
+      expected += n * per
     }
-    const actual = buffers.reduce((n, b) => n + b.length, 0)
+    // Where the weights are and how big they are, before reading any of them.
+    const located = group.paths.map((p) => {
+      if (typeof p !== 'string') throw new LayersFormatError(`${modelJsonPath}: weightsManifest group ${g + 1} lists a path that is not text`)
+      const listed = (() => {
+        try {
+          return folder.resolveListed(p, modelJsonPath)
+        } catch (err) {
+          if (err instanceof FileAccessError && err.problem === 'missing') {
+            throw new LayersFormatError(`Weight file ${join(folder.root, p)} (listed in ${modelJsonPath}) is missing`, {
+              cause: err,
+              detail: err.detail
+            })
+          }
+          return fromAccess(err)
+        }
+      })()
+      let size: number
+      try {
+        size = regularFileSizeSync(listed.real, listed.path)
+      } catch (err) {
+        return fromAccess(err)
+      }
+      return { ...listed, size }
+    })
+    const files = located.map((f) => f.path)
+    const actual = located.reduce((n, f) => n + f.size, 0)
     if (actual !== expected) {
       throw new LayersFormatError(
         `Weight file${files.length > 1 ? 's' : ''} ${files.join(', ')} hold${files.length > 1 ? '' : 's'} ${actual} bytes, ` +
           `but ${basename(modelJsonPath)} describes ${expected} bytes (${actual < expected ? 'truncated' : 'too long'})`
       )
     }
+    totalBytes += actual
+    if (totalBytes > MAX_WEIGHT_BYTES) {
+      throw new LayersFormatError(
+        `${modelJsonPath}: the weights take more than ${formatBytes(MAX_WEIGHT_BYTES)}, more than an imported model may have`
+      )
+    }
+    const buffers = located.map((f) => {
+      try {
+        return readFileBounded(f.real, { maxBytes: f.size, shownAs: f.path, what: 'a weight file' })
+      } catch (err) {
+        return fromAccess(err)
+      }
+    })
+    if (buffers.reduce((n, b) => n + b.length, 0) !== expected) {
+      throw new LayersFormatError(`Weight files ${files.join(', ')} changed while they were being read`)
+    }
+    weightFiles.push(...files)
     const bytes = new Uint8Array(actual)
     let at = 0
     for (const b of buffers) {

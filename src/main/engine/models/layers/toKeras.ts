@@ -4,11 +4,23 @@
  * model.json is exactly what TensorFlow.js (and the Keras converter) expects to read back.
  */
 import { tf, type Tensor } from '../../tf'
-import type { LayerDef } from '../architecture'
+import type { ActivationFn, LayerDef } from '../architecture'
 import type { Network } from '../network'
 
 type Symbolic = ReturnType<typeof tf.input>
 type KerasLayer = tf.layers.Layer
+type KerasActivation = Parameters<typeof tf.layers.activation>[0]['activation']
+
+/** Our activation names → tfjs Layers' identifiers (leaky_relu is its own layer). */
+const KERAS_ACTIVATION: Record<Exclude<ActivationFn, 'leaky_relu'>, KerasActivation> = {
+  tanh: 'tanh',
+  sigmoid: 'sigmoid',
+  relu6: 'relu6',
+  hard_sigmoid: 'hardSigmoid',
+  elu: 'elu',
+  softplus: 'softplus',
+  swish: 'swish'
+}
 
 /**
  * The equivalent tf.LayersModel holding copies of `net`'s weights. The caller disposes it.
@@ -53,6 +65,39 @@ export function toLayersModel(net: Network): tf.LayersModel {
           })
         case 'relu':
           return tf.layers.activation({ name: layer.name, activation: 'relu' })
+        case 'activation':
+          if (layer.fn === 'leaky_relu') return tf.layers.leakyReLU({ name: layer.name, alpha: layer.alpha ?? 0.3 })
+          return tf.layers.activation({ name: layer.name, activation: KERAS_ACTIVATION[layer.fn] })
+        case 'avgpool':
+          return tf.layers.averagePooling2d({ name: layer.name, poolSize: layer.size, strides: layer.stride, padding: layer.padding })
+        case 'depthwise':
+          return tf.layers.depthwiseConv2d({
+            name: layer.name,
+            kernelSize: layer.kernel,
+            strides: layer.stride,
+            padding: layer.padding,
+            depthMultiplier: layer.multiplier,
+            useBias: layer.bias,
+            depthwiseInitializer: 'zeros'
+          })
+        case 'separable':
+          return tf.layers.separableConv2d({
+            name: layer.name,
+            filters: layer.filters,
+            kernelSize: layer.kernel,
+            strides: layer.stride,
+            padding: layer.padding,
+            depthMultiplier: layer.multiplier,
+            useBias: layer.bias,
+            depthwiseInitializer: 'zeros',
+            pointwiseInitializer: 'zeros'
+          })
+        case 'zeropad': {
+          const [t, b, l, r] = layer.pads
+          return tf.layers.zeroPadding2d({ name: layer.name, padding: [[t, b], [l, r]] })
+        }
+        case 'gmp':
+          return tf.layers.globalMaxPooling2d({ name: layer.name })
         case 'batchnorm':
           return tf.layers.batchNormalization({
             name: layer.name,
@@ -65,7 +110,7 @@ export function toLayersModel(net: Network): tf.LayersModel {
             name: layer.name,
             poolSize: layer.size,
             strides: layer.stride,
-            padding: 'valid'
+            padding: layer.padding ?? 'valid'
           })
         case 'gap':
           return tf.layers.globalAveragePooling2d({ name: layer.name })
@@ -101,6 +146,16 @@ export function toLayersModel(net: Network): tf.LayersModel {
           break
         case 'batchnorm':
           layer.setWeights([p('gamma'), p('beta'), p('moving_mean'), p('moving_variance')])
+          break
+        case 'depthwise':
+          layer.setWeights(def.bias ? [p('depthwise_kernel'), p('bias')] : [p('depthwise_kernel')])
+          break
+        case 'separable':
+          layer.setWeights(
+            def.bias
+              ? [p('depthwise_kernel'), p('pointwise_kernel'), p('bias')]
+              : [p('depthwise_kernel'), p('pointwise_kernel')]
+          )
           break
         default:
           break

@@ -96,7 +96,7 @@ describe('CIFAR-10 binary importer', () => {
 
   it('rejects a label outside the class list, or skips that record', async () => {
     writeBatches()
-    const file = writeFile(join(dir, 'test_batch.bin'), concat([rec(2, 20), rec(7, 21)]))
+    writeFile(join(dir, 'test_batch.bin'), concat([rec(2, 20), rec(7, 21)]))
     await expect(cifar10Importer.open(dir)).rejects.toThrow(
       /test_batch\.bin: record 1: label 7 is outside the 3 classes/
     )

@@ -96,7 +96,7 @@ describe('IDX importer', () => {
       name: 'ImportError',
       file: imagesFile
     })
-    await expect(idxImporter.open(dir)).rejects.toThrow(/magic 0x00000801 is not 0x00000803/)
+    await expect(idxImporter.open(dir)).rejects.toThrow(/this file holds labels, not images \(the images and labels files look swapped or misnamed\)/)
 
     writeFile(imagesFile, good.subarray(0, good.length - 5))
     await expect(idxImporter.open(dir)).rejects.toThrow(
@@ -132,7 +132,7 @@ describe('IDX importer', () => {
       file: labelsFile
     })
     await expect(idxImporter.open(dir, { classNames: ['a', 'b', 'c'] })).rejects.toThrow(
-      /label 5 of image 1/
+      /label 5 of record 1 is outside the 3 classes/
     )
     const ds = await idxImporter.open(dir, { classNames: ['a', 'b', 'c'], onBadFile: 'skip' })
     expect(Array.from(ds.validation.labels)).toEqual([2, 0])

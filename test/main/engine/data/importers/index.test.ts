@@ -43,13 +43,17 @@ describe('importer registry', () => {
     const mnist = join(dir, 'mnist')
     writeFile(
       join(mnist, 'train-images-idx3-ubyte'),
-      idxImages([Uint8Array.from([1, 2, 3, 4])], 2, 2)
+      idxImages([Uint8Array.from([1, 2, 3, 4]), Uint8Array.from([5, 6, 7, 8])], 2, 2)
     )
-    writeFile(join(mnist, 'train-labels-idx1-ubyte'), idxLabels([0]))
+    writeFile(join(mnist, 'train-labels-idx1-ubyte'), idxLabels([0, 1]))
     const folder = join(dir, 'folder')
     writeFile(
       join(folder, 'a', '1.png'),
       pngBytes(2, 2, 'gray', () => 5)
+    )
+    writeFile(
+      join(folder, 'b', '1.png'),
+      pngBytes(2, 2, 'gray', () => 7)
     )
     writeFile(join(dir, 'other', 'notes.txt'), 'x')
 
@@ -61,9 +65,9 @@ describe('importer registry', () => {
 
     const ds = await importDataset(mnist, { validationFraction: 0 })
     expect(ds.provenance.importer).toBe('idx')
-    expect(Array.from(ds.train.images)).toEqual([1, 2, 3, 4])
+    expect(Array.from(ds.train.images)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     const forced = await importDataset(folder, { importer: 'image-folder', validationFraction: 0 })
-    expect(forced.train.count).toBe(1)
+    expect(forced.train.count).toBe(2)
   })
 
   it('throws ImportError for an unknown format, a missing path and an unknown importer id', async () => {

@@ -1,0 +1,67 @@
+/**
+ * What a stored model is: how it was trained (λ, penalty form), whether its weights may be
+ * used, and its role next to a source model (source / ordinary / orthogonal). One reading of
+ * the stored training config for the audits, the report and the window.
+ */
+import type { ModelKind } from '../../contract/entities'
+import { PENALTY_FORMS, type PenaltyForm } from '../../contract/names'
+import { listModels, type ProjectDb, type StoredModel } from '../store'
+
+/** Statuses whose weights must not be attacked or evaluated (training unfinished, broken). */
+const UNUSABLE = new Set(['collapsed', 'failed', 'training'])
+
+export interface TrainingSettings {
+  lambda: number
+  penaltyForm: PenaltyForm | null
+}
+
+/**
+ * λ and the penalty form a model was trained with: `{ request, resolved }` since runs store
+ * their request (contract/jobs.ts StoredRunConfig); models saved before hold a flat config with
+ * `lambda` and `penalty`. Imported models have neither (λ = 0).
+ */
+export function trainingOf(model: Pick<StoredModel, 'trainingConfig'>): TrainingSettings {
+  const config = (model.trainingConfig ?? {}) as Record<string, unknown>
+  const settings = (
+    typeof config.resolved === 'object' && config.resolved !== null ? config.resolved : config
+  ) as Record<string, unknown>
+  const lambda =
+    typeof settings.lambda === 'number' && Number.isFinite(settings.lambda) ? settings.lambda : 0
+  const form = settings.penaltyForm ?? settings.penalty
+  return {
+    lambda,
+    penaltyForm: PENALTY_FORMS.includes(form as PenaltyForm) ? (form as PenaltyForm) : null
+  }
+}
+
+/** Whether the model was imported (its training config records the files it came from). */
+export function isImported(model: Pick<StoredModel, 'trainingConfig'>): boolean {
+  const config = model.trainingConfig as Record<string, unknown> | undefined
+  return !config || 'imported' in config
+}
+
+export function storedModel(project: ProjectDb, id: number): StoredModel {
+  const m = listModels(project.db).find((x) => x.id === id)
+  if (!m) throw new RangeError(`No model with id ${id} in this project`)
+  return m
+}
+
+/** Refuses models whose weights cannot be trusted, naming the model and why. */
+export function requireUsable(project: ProjectDb, id: number, role: string): StoredModel {
+  const m = storedModel(project, id)
+  if (UNUSABLE.has(m.status)) {
+    throw new RangeError(
+      `Model "${m.name}" (id ${id}) is ${m.status} and cannot be used as the ${role}` +
+        (m.status === 'collapsed'
+          ? ': its training collapsed, so its predictions mean nothing'
+          : '')
+    )
+  }
+  return m
+}
+
+/** Orthogonal = trained with λ > 0 against the source; anything else is an ordinary target. */
+export function kindOf(m: StoredModel, sourceId: number): ModelKind {
+  if (m.id === sourceId) return 'source'
+  return trainingOf(m).lambda > 0 && m.referenceModelId === sourceId ? 'orthogonal' : 'ordinary'
+}

@@ -24,13 +24,25 @@ const index = conformanceCases().map((c, i) => {
     writeFileSync(join(out, file), Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))
     arrays[key] = { shape: a.shape, file }
   }
-  const entry: Record<string, unknown> = { name: c.name, op: c.op, params: c.params, inputs: arrays, checksum: inputChecksum(c) }
+  const entry: Record<string, unknown> = {
+    name: c.name,
+    op: c.op,
+    params: c.params,
+    inputs: arrays,
+    checksum: inputChecksum(c)
+  }
   if (c.op === 'model') {
     const { reference, net } = modelsOf(c)
-    for (const [role, n] of [['reference', reference], ['model', net]] as const) {
+    for (const [role, n] of [
+      ['reference', reference],
+      ['model', net]
+    ] as const) {
       const w = n.exportWeights()
       const file = `case${i}-${role}-weights.bin`
-      writeFileSync(join(out, file), Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))
+      writeFileSync(
+        join(out, file),
+        Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength)
+      )
       entry[role] = { architecture: n.architecture, manifest: w.manifest, file }
     }
     entry.weightChecksum = weightChecksum(reference, net)

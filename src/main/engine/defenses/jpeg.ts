@@ -83,7 +83,8 @@ function grayRoundTrip(batch: FloatImageBatch, quality: number): FloatImageBatch
   const pixels = new Uint8Array(h * w)
   for (let i = 0; i < n; i++) {
     const base = i * h * w
-    for (let p = 0; p < h * w; p++) pixels[p] = Math.round(Math.min(1, Math.max(0, batch.data[base + p]!)) * 255)
+    for (let p = 0; p < h * w; p++)
+      pixels[p] = Math.round(Math.min(1, Math.max(0, batch.data[base + p]!)) * 255)
     const decoded = grayJpegRoundTrip(pixels, h, w, quality)
     for (let p = 0; p < h * w; p++) out[base + p] = decoded[p]! / 255
   }
@@ -105,7 +106,7 @@ export const jpegDefense: DefenseDefinition = {
   },
   notes:
     'Floats → 8-bit by rounding; grayscale as one component, as libjpeg/PIL code it (islow DCT, ' +
-    'standard luminance table scaled by quality); colour through jpeg-js\'s baseline codec.',
+    "standard luminance table scaled by quality); colour through jpeg-js's baseline codec.",
   estimateGradient: 'identity',
   label: (q) => `JPEG-Quality=${q}`,
   apply(x, quality) {

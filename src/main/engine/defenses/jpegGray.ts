@@ -21,16 +21,18 @@
 
 /** Annex K.1 luminance quantisation table, natural (row-major) order. */
 const LUMINANCE_TABLE = [
-  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51,
-  87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101,
-  72, 92, 95, 98, 112, 100, 103, 99
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+  14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+  92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99
 ]
 
 /** The quantisation table libjpeg uses at `quality` (1–100, clamped), baseline-limited to 255. */
 export function luminanceTable(quality: number): Int32Array {
   const q = Math.min(100, Math.max(1, Math.round(quality)))
   const scale = q < 50 ? Math.floor(5000 / q) : 200 - 2 * q
-  return Int32Array.from(LUMINANCE_TABLE, (basic) => Math.min(255, Math.max(1, Math.floor((basic * scale + 50) / 100))))
+  return Int32Array.from(LUMINANCE_TABLE, (basic) =>
+    Math.min(255, Math.max(1, Math.floor((basic * scale + 50) / 100)))
+  )
 }
 
 const CONST_BITS = 13
@@ -65,7 +67,12 @@ function oddPart(t4: number, t5: number, t6: number, t7: number): [number, numbe
   const z2 = -(t5 + t6) * F2_562
   const z3 = -(t4 + t6) * F1_961 + z5
   const z4 = -(t5 + t7) * F0_390 + z5
-  return [t7 * F1_501 + z1 + z4, t6 * F3_072 + z2 + z3, t5 * F2_053 + z2 + z4, t4 * F0_298 + z1 + z3]
+  return [
+    t7 * F1_501 + z1 + z4,
+    t6 * F3_072 + z2 + z3,
+    t5 * F2_053 + z2 + z4,
+    t4 * F0_298 + z1 + z3
+  ]
 }
 
 /**
@@ -103,7 +110,15 @@ function forward1d(v: Int32Array | number[], at: number, step: number, last: boo
  * One 8-point inverse transform pass: reads coefficients at stride `step` from `at` in `v`,
  * writes the 8 outputs descaled by `shift` to `out` at stride `outStep` from `outAt`.
  */
-function inverse1d(v: number[], at: number, step: number, out: number[], outAt: number, outStep: number, shift: number): void {
+function inverse1d(
+  v: number[],
+  at: number,
+  step: number,
+  out: number[],
+  outAt: number,
+  outStep: number,
+  shift: number
+): void {
   const p = (i: number) => v[at + i * step]!
   const z1 = (p(2) + p(6)) * F0_541
   const t2e = z1 - p(6) * F1_847
@@ -152,7 +167,12 @@ function roundTripBlock(samples: number[], table: Int32Array): number[] {
  * Encodes and decodes one 8-bit grayscale image (`h` × `w`, row-major) at `quality` as
  * libjpeg does; returns the decoded pixels.
  */
-export function grayJpegRoundTrip(pixels: Uint8Array, h: number, w: number, quality: number): Uint8Array {
+export function grayJpegRoundTrip(
+  pixels: Uint8Array,
+  h: number,
+  w: number,
+  quality: number
+): Uint8Array {
   const table = luminanceTable(quality)
   const out = new Uint8Array(h * w)
   const block = new Array<number>(64)
@@ -160,7 +180,8 @@ export function grayJpegRoundTrip(pixels: Uint8Array, h: number, w: number, qual
     for (let bx = 0; bx < w; bx += 8) {
       for (let r = 0; r < 8; r++) {
         const y = Math.min(by + r, h - 1)
-        for (let c = 0; c < 8; c++) block[r * 8 + c] = pixels[y * w + Math.min(bx + c, w - 1)]! - 128
+        for (let c = 0; c < 8; c++)
+          block[r * 8 + c] = pixels[y * w + Math.min(bx + c, w - 1)]! - 128
       }
       const decoded = roundTripBlock(block, table)
       for (let r = 0; r < 8 && by + r < h; r++) {

@@ -72,7 +72,10 @@ function gen(seed: number) {
       data: Float32Array.from({ length: size(shape) }, () => Math.floor(rng() * levels))
     }),
     /** Per element: `fill(i)` with access to the generator. */
-    custom: (shape: number[], fill: (i: number, u: () => number, n: () => number) => number): ArrayInput => ({
+    custom: (
+      shape: number[],
+      fill: (i: number, u: () => number, n: () => number) => number
+    ): ArrayInput => ({
       shape,
       data: Float32Array.from({ length: size(shape) }, (_, i) => fill(i, rng, normal))
     })
@@ -90,10 +93,21 @@ function convCases(): OpCase[] {
     const g = gen(100 + i)
     const x = g.normal(xs)
     const w = g.normal(ws, 0, 0.3)
-    const outH = pad === 'same' ? Math.ceil(xs[1]! / stride) : Math.floor((xs[1]! - (ws[0]! - 1) * dilation - 1) / stride) + 1
-    const outW = pad === 'same' ? Math.ceil(xs[2]! / stride) : Math.floor((xs[2]! - (ws[1]! - 1) * dilation - 1) / stride) + 1
+    const outH =
+      pad === 'same'
+        ? Math.ceil(xs[1]! / stride)
+        : Math.floor((xs[1]! - (ws[0]! - 1) * dilation - 1) / stride) + 1
+    const outW =
+      pad === 'same'
+        ? Math.ceil(xs[2]! / stride)
+        : Math.floor((xs[2]! - (ws[1]! - 1) * dilation - 1) / stride) + 1
     const ys = [xs[0]!, outH, outW, ws[3]!]
-    return { name, op: 'conv', inputs: { x, w, dy: g.normal(ys), v: g.normal(xs) }, params: { stride, pad, dilation } }
+    return {
+      name,
+      op: 'conv',
+      inputs: { x, w, dy: g.normal(ys), v: g.normal(xs) },
+      params: { stride, pad, dilation }
+    }
   })
 }
 
@@ -109,7 +123,12 @@ function poolCases(): OpCase[] {
     const g = gen(200 + i)
     const x = op === 'maxPool' ? g.levels(xs, 3) : g.normal(xs)
     const out = (n: number) => (pad === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1)
-    return { name, op, inputs: { x, dy: g.normal([xs[0]!, out(xs[1]!), out(xs[2]!), xs[3]!]) }, params: { k, s, pad } }
+    return {
+      name,
+      op,
+      inputs: { x, dy: g.normal([xs[0]!, out(xs[1]!), out(xs[2]!), xs[3]!]) },
+      params: { k, s, pad }
+    }
   })
 }
 
@@ -119,8 +138,16 @@ function batchNormTrainCases(): OpCase[] {
     ['batch norm train, normal', [4, 5, 5, 6], () => (_u, n) => n()],
     ['batch norm train, mean 100 std 1', [4, 5, 5, 3], () => (_u, n) => 100 + n()],
     ['batch norm train, mean 1e4 std 1', [4, 5, 5, 3], () => (_u, n) => 1e4 + n()],
-    ['batch norm train, 70% one value', [4, 6, 6, 3], () => (u, n) => (u() < 0.7 ? 3 : 3 + 0.01 * n())],
-    ['batch norm train, 65536 rows', [64, 32, 32, 2], (c) => (_u, n) => (c === 0 ? n() : 50 + 0.1 * n())]
+    [
+      'batch norm train, 70% one value',
+      [4, 6, 6, 3],
+      () => (u, n) => (u() < 0.7 ? 3 : 3 + 0.01 * n())
+    ],
+    [
+      'batch norm train, 65536 rows',
+      [64, 32, 32, 2],
+      (c) => (_u, n) => (c === 0 ? n() : 50 + 0.1 * n())
+    ]
   ]
   return specs.map(([name, xs, dist], i) => {
     const g = gen(300 + i)
@@ -188,7 +215,12 @@ function penaltyCases(): OpCase[] {
   return (['signed', 'absolute', 'squared'] as const).map((form, i) => {
     const g = gen(600 + i)
     const shape = [4, 5, 5, 2]
-    return { name: `orthogonality penalty, ${form}`, op: 'penalty', inputs: { g1: g.normal(shape), g2: g.normal(shape) }, params: { form } }
+    return {
+      name: `orthogonality penalty, ${form}`,
+      op: 'penalty',
+      inputs: { g1: g.normal(shape), g2: g.normal(shape) },
+      params: { form }
+    }
   })
 }
 
@@ -219,7 +251,14 @@ function attackCases(): OpCase[] {
     name: `attack ${attack}`,
     op: 'attack',
     inputs: { x, labels, ...weights, ...(attack === 'pgd' ? { start } : {}) },
-    params: { attack, epsilon, steps, decay, stepSize: attack === 'fgsm' ? epsilon : attack === 'pgd' ? (2.5 * epsilon) / steps : epsilon / steps }
+    params: {
+      attack,
+      epsilon,
+      steps,
+      decay,
+      stepSize:
+        attack === 'fgsm' ? epsilon : attack === 'pgd' ? (2.5 * epsilon) / steps : epsilon / steps
+    }
   }))
 }
 
@@ -232,7 +271,7 @@ function defenseImages(seed: number, shape: number[]): ArrayInput {
     const y = Math.floor(p / w)
     const x = p % w
     if (n % 3 === 0) return Math.round(255 * (0.5 + 0.4 * Math.sin(x / 3) * Math.cos(y / 4))) / 255
-    if (n % 3 === 1) return (x > w / 2) !== (y > h / 3) ? 200 / 255 : Math.round(40 + 30 * u()) / 255
+    if (n % 3 === 1) return x > w / 2 !== y > h / 3 ? 200 / 255 : Math.round(40 + 30 * u()) / 255
     return Math.round(255 * u()) / 255
   })
 }
@@ -243,14 +282,36 @@ function defenseCases(): OpCase[] {
   const color = defenseImages(802, [2, 12, 12, 3])
   const out: OpCase[] = []
   for (const quality of [95, 90, 85, 80]) {
-    out.push({ name: `jpeg gray 28x28 q${quality}`, op: 'jpeg', inputs: { x: gray }, params: { quality } })
+    out.push({
+      name: `jpeg gray 28x28 q${quality}`,
+      op: 'jpeg',
+      inputs: { x: gray },
+      params: { quality }
+    })
   }
   out.push({ name: 'jpeg gray 13x21 q85', op: 'jpeg', inputs: { x: odd }, params: { quality: 85 } })
-  for (const depth of [1, 2, 3, 4]) out.push({ name: `bit depth ${depth}`, op: 'bitDepth', inputs: { x: gen(803).uniform([2, 6, 6, 3]) }, params: { depth } })
-  for (const weight of [3, 9]) out.push({ name: `tvm weight ${weight}`, op: 'tvm', inputs: { x: odd }, params: { weight } })
+  for (const depth of [1, 2, 3, 4])
+    out.push({
+      name: `bit depth ${depth}`,
+      op: 'bitDepth',
+      inputs: { x: gen(803).uniform([2, 6, 6, 3]) },
+      params: { depth }
+    })
+  for (const weight of [3, 9])
+    out.push({ name: `tvm weight ${weight}`, op: 'tvm', inputs: { x: odd }, params: { weight } })
   for (const window of [3, 5]) {
-    out.push({ name: `bilateral window ${window}, gray`, op: 'bilateral', inputs: { x: odd }, params: { window } })
-    out.push({ name: `bilateral window ${window}, colour`, op: 'bilateral', inputs: { x: color }, params: { window } })
+    out.push({
+      name: `bilateral window ${window}, gray`,
+      op: 'bilateral',
+      inputs: { x: odd },
+      params: { window }
+    })
+    out.push({
+      name: `bilateral window ${window}, colour`,
+      op: 'bilateral',
+      inputs: { x: color },
+      params: { window }
+    })
   }
   return out
 }
@@ -277,7 +338,10 @@ function modelCases(): ModelCase[] {
       classes: 3,
       referenceSeed: 11,
       modelSeed: 12,
-      inputs: { x: g.uniform([batch, ...shape]), labels: { shape: [batch], data: Float32Array.from({ length: batch }, (_, i) => i % 3) } },
+      inputs: {
+        x: g.uniform([batch, ...shape]),
+        labels: { shape: [batch], data: Float32Array.from({ length: batch }, (_, i) => i % 3) }
+      },
       params: { lambda: 30, form: 'squared' }
     }
   })

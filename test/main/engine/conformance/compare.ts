@@ -40,7 +40,9 @@ export interface Tolerance {
 
 /** The committed references (scripts/conformance/make-fixtures.sh). */
 export function loadReferences(): Map<string, ReferenceCase> {
-  const file = fileURLToPath(new URL('../../../fixtures/conformance/references.json', import.meta.url))
+  const file = fileURLToPath(
+    new URL('../../../fixtures/conformance/references.json', import.meta.url)
+  )
   const json = JSON.parse(readFileSync(file, 'utf8')) as { cases: ReferenceCase[] }
   return new Map(json.cases.map((c) => [c.name, c]))
 }
@@ -94,7 +96,15 @@ export function measure(actual: Float32Array, ref: ReferenceOutput, metric: Metr
     const a = actual[at(k)]!
     const diff = Math.abs(a - b)
     const err =
-      metric === 'abs' ? diff : metric === 'max' ? diff / Math.max(ref.absMax, 1e-30) : b === 0 ? (diff === 0 ? 0 : Infinity) : diff / Math.abs(b)
+      metric === 'abs'
+        ? diff
+        : metric === 'max'
+          ? diff / Math.max(ref.absMax, 1e-30)
+          : b === 0
+            ? diff === 0
+              ? 0
+              : Infinity
+            : diff / Math.abs(b)
     if (!(err <= worst)) worst = Number.isNaN(err) ? Infinity : Math.max(worst, err)
   })
   return worst
@@ -106,7 +116,11 @@ export function measure(actual: Float32Array, ref: ReferenceOutput, metric: Metr
  * largest magnitude ('max'), the entry itself ('elementwise'), the [0, 1] range ('abs').
  * What a subtly wrong kernel does.
  */
-export function injectError(actual: Float32Array, ref: ReferenceOutput, metric: Metric): Float32Array {
+export function injectError(
+  actual: Float32Array,
+  ref: ReferenceOutput,
+  metric: Metric
+): Float32Array {
   let k = 0
   ref.values.forEach((b, j) => {
     if (Math.abs(b) > Math.abs(ref.values[k]!)) k = j

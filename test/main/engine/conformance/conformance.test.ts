@@ -13,7 +13,10 @@
 import { writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import {
+  nativeKernelStatus,
+  setNativeKernels
+} from '../../../../src/main/engine/kernels/nativeKernels'
 import { conformanceCases, inputChecksum, type Case } from './cases'
 import { injectError, loadReferences, measure, toleranceFor } from './compare'
 import { runCase } from './run'
@@ -22,18 +25,40 @@ const references = loadReferences()
 const cases = conformanceCases()
 const nativeBuilt = nativeKernelStatus().active
 const configs = (['wasm', 'cpu'] as const).flatMap((backend) =>
-  (nativeBuilt ? [true, false] : [false]).map((native) => ({ backend, native, label: `${backend}, native ${native ? 'on' : 'off'}` }))
+  (nativeBuilt ? [true, false] : [false]).map((native) => ({
+    backend,
+    native,
+    label: `${backend}, native ${native ? 'on' : 'off'}`
+  }))
 )
 
 /** Row of the summary table for a case and output. */
 function rowOf(c: Case, output: string): string {
-  if (c.op === 'model') return `orthogonal objective gradient, ${c.arch}${output === 'g1' ? ' (input gradient)' : ''}`
+  if (c.op === 'model')
+    return `orthogonal objective gradient, ${c.arch}${output === 'g1' ? ' (input gradient)' : ''}`
   if (c.op === 'batchNormTrain') {
-    return ['ddy', 'ddx', 'ddgamma'].includes(output) ? 'batch norm train, 2nd order' : ['dx', 'dgamma', 'dbeta'].includes(output) ? 'batch norm train, 1st order' : 'batch norm train, forward'
+    return ['ddy', 'ddx', 'ddgamma'].includes(output)
+      ? 'batch norm train, 2nd order'
+      : ['dx', 'dgamma', 'dbeta'].includes(output)
+        ? 'batch norm train, 1st order'
+        : 'batch norm train, forward'
   }
   if (c.op === 'conv') return output === 'dwdx' ? 'conv, 2nd order' : 'conv, forward and 1st order'
-  if (c.op === 'crossEntropy') return output === 'hvp' ? 'cross-entropy, 2nd order (Hv)' : 'cross-entropy, loss and gradient (per entry)'
-  return { maxPool: 'max pool with ties', avgPool: 'avg pool (same padding)', attack: 'attack steps (images, abs)', jpeg: 'JPEG gray (levels, abs)', bitDepth: 'bit depth (abs)', tvm: 'TVM (abs)', bilateral: 'bilateral (abs)', batchNormInference: 'batch norm inference (+ReLU)', penalty: 'orthogonality penalty' }[c.op]!
+  if (c.op === 'crossEntropy')
+    return output === 'hvp'
+      ? 'cross-entropy, 2nd order (Hv)'
+      : 'cross-entropy, loss and gradient (per entry)'
+  return {
+    maxPool: 'max pool with ties',
+    avgPool: 'avg pool (same padding)',
+    attack: 'attack steps (images, abs)',
+    jpeg: 'JPEG gray (levels, abs)',
+    bitDepth: 'bit depth (abs)',
+    tvm: 'TVM (abs)',
+    bilateral: 'bilateral (abs)',
+    batchNormInference: 'batch norm inference (+ReLU)',
+    penalty: 'orthogonality penalty'
+  }[c.op]!
 }
 
 const table = new Map<string, Map<string, number>>()
@@ -47,8 +72,14 @@ afterAll(() => {
   const file = process.env.ORTHOLENS_CONFORMANCE_TABLE
   if (!file) return
   const columns = configs.map((c) => c.label)
-  const lines = [`| op | ${columns.join(' | ')} |`, `| --- | ${columns.map(() => '---').join(' | ')} |`]
-  for (const [row, cells] of table) lines.push(`| ${row} | ${columns.map((c) => (cells.has(c) ? cells.get(c)!.toExponential(1) : '–')).join(' | ')} |`)
+  const lines = [
+    `| op | ${columns.join(' | ')} |`,
+    `| --- | ${columns.map(() => '---').join(' | ')} |`
+  ]
+  for (const [row, cells] of table)
+    lines.push(
+      `| ${row} | ${columns.map((c) => (cells.has(c) ? cells.get(c)!.toExponential(1) : '–')).join(' | ')} |`
+    )
   writeFileSync(file, lines.join('\n') + '\n')
 })
 
@@ -58,7 +89,9 @@ describe('conformance fixture', () => {
       const ref = references.get(c.name)
       expect(ref, c.name).toBeDefined()
       const [s, s2] = inputChecksum(c)
-      expect(Math.abs(s - ref!.checksum[0]), c.name).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(s)))
+      expect(Math.abs(s - ref!.checksum[0]), c.name).toBeLessThanOrEqual(
+        1e-9 * Math.max(1, Math.abs(s))
+      )
       expect(Math.abs(s2 - ref!.checksum[1]), c.name).toBeLessThanOrEqual(1e-9 * s2)
     }
     expect(references.size).toBe(cases.length)
@@ -70,7 +103,8 @@ describe('conformance fixture', () => {
       if (ref.reluMargin !== undefined) expect(ref.reluMargin, c.name).toBeGreaterThan(1e-6)
       if (ref.signMargin !== undefined) expect(ref.signMargin, c.name).toBeGreaterThan(1e-5)
       // Conditioned so that float32 can meet the 1e-4 target at all: PyTorch's float32 does.
-      if (ref.torchFloat32Error !== undefined) expect(ref.torchFloat32Error, c.name).toBeLessThan(1e-4)
+      if (ref.torchFloat32Error !== undefined)
+        expect(ref.torchFloat32Error, c.name).toBeLessThan(1e-4)
     }
   })
 })
@@ -97,7 +131,10 @@ describe.each(configs)('conformance on $label', ({ backend, native, label }) => 
       record(rowOf(c, name), label, error)
       expect(error, `${c.name}: ${name} (${metric})`).toBeLessThanOrEqual(tolerance)
       // The check would see a kernel that is wrong by 1e-3 in one entry.
-      expect(measure(injectError(actual!, expected, metric), expected, metric), `${c.name}: ${name} with an injected error`).toBeGreaterThan(tolerance)
+      expect(
+        measure(injectError(actual!, expected, metric), expected, metric),
+        `${c.name}: ${name} with an injected error`
+      ).toBeGreaterThan(tolerance)
     }
   })
 })

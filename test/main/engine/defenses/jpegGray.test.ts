@@ -8,7 +8,9 @@ import { grayJpegRoundTrip, luminanceTable } from '../../../../src/main/engine/d
 
 /** Rows of an `h` × `w` image, for readable expectations. */
 function rows(pixels: Uint8Array, w: number): number[][] {
-  return Array.from({ length: pixels.length / w }, (_, r) => Array.from(pixels.subarray(r * w, r * w + w)))
+  return Array.from({ length: pixels.length / w }, (_, r) =>
+    Array.from(pixels.subarray(r * w, r * w + w))
+  )
 }
 
 /** An 8×8 diagonal ramp, (8r + 24c) mod 256: every coefficient of the block is non-zero. */
@@ -74,9 +76,12 @@ describe('grayscale JPEG as libjpeg codes it', () => {
   it('keeps the block means (DC) of a checkerboard; lower quality departs further from it', () => {
     const h = 16
     const w = 16
-    const board = Uint8Array.from({ length: h * w }, (_, i) => (((i % w) + Math.floor(i / w)) % 2 ? 200 : 56))
+    const board = Uint8Array.from({ length: h * w }, (_, i) =>
+      ((i % w) + Math.floor(i / w)) % 2 ? 200 : 56
+    )
     const mean = (a: Uint8Array) => a.reduce((s, v) => s + v, 0) / a.length
-    const error = (a: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - board[i]!), 0) / a.length
+    const error = (a: Uint8Array) =>
+      a.reduce((s, v, i) => s + Math.abs(v - board[i]!), 0) / a.length
     const q95 = grayJpegRoundTrip(board, h, w, 95)
     const q50 = grayJpegRoundTrip(board, h, w, 50)
     expect(Math.abs(mean(q95) - 128)).toBeLessThan(1)
@@ -87,7 +92,10 @@ describe('grayscale JPEG as libjpeg codes it', () => {
 
   it('round-trips within one level at quality 100 (the integer transforms lose at most that)', () => {
     let seed = 9
-    const pixels = Uint8Array.from({ length: 24 * 24 }, () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 255)
+    const pixels = Uint8Array.from(
+      { length: 24 * 24 },
+      () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 255
+    )
     const out = grayJpegRoundTrip(pixels, 24, 24, 100)
     let worst = 0
     pixels.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - out[i]!))))

@@ -91,6 +91,22 @@ export interface ModelSummary {
   collapse: string | null
   /** training, ready, collapsed, cancelled or failed. */
   status: string
+  /**
+   * Whether its weights may be attacked, evaluated, exported and trained against: a ready
+   * model, or a training stopped early (cancelled, or cut by a crash) that kept a best
+   * checkpoint. One rule for the window and the services (services/modelRoles.ts).
+   */
+  usable: boolean
+  /** The best checkpoint training kept (its weights are the model's), or null. */
+  checkpoint: { epoch: number; valAccuracy: number } | null
+  /** Epochs trained (history rows) and the epochs asked for, e.g. "stopped at epoch 2 of 6". */
+  epochsRun: number
+  epochsPlanned: number | null
+  /**
+   * Validation images its accuracy rests on, when known: an import's accuracy check, or a
+   * training's validation checks.
+   */
+  accuracyImages: number | null
   origin: 'trained' | 'imported'
   createdAt: string
   /** [height, width, channels] of the images it takes; null when its record does not say. */
@@ -101,8 +117,6 @@ export interface ModelSummary {
    * only for these, by the rule every service enforces (services/compatibility.ts).
    */
   fitsDatasets: number[]
-  /** Validation images its stored accuracy rests on, when recorded. */
-  accuracyImages: number | null
   /** Formats it can be exported to: a model trained in the app (or a TF.js import) both; an ONNX import none. */
   exportFormats: ModelFormat[]
   /**
@@ -163,6 +177,39 @@ export interface ModelImportView {
   warnings: string[]
   /** On the dataset picked at import (null without one). */
   evaluation: { datasetId: number; datasetName: string; accuracy: number; images: number } | null
+}
+
+/** What a project entity is, for renames and deletes. */
+export type EntityKind = 'dataset' | 'model' | 'run'
+
+/** What a delete would take with it, listed for the analyst before anything is removed. */
+export interface Dependents {
+  target: { kind: EntityKind; id: number; name: string }
+  /** Models that go with it: trained on the dataset, or trained against a deleted reference. */
+  models: { id: number; name: string; why: string }[]
+  /** Runs that used it or a model that goes (their results would name a missing model). */
+  runs: { id: number; kind: string; startedAt: string; status: string }[]
+  /** Gallery images (original and adversarial) those runs keep. */
+  galleryImages: number
+  /**
+   * Why it cannot be deleted now (a job running on it); empty when it can. A delete with
+   * blockers is refused whatever the caller says.
+   */
+  blockers: string[]
+}
+
+/** What a delete removed. */
+export interface DeleteResult {
+  datasets: number
+  models: number
+  runs: number
+  galleryImages: number
+}
+
+/** A rename's outcome: the name given (with a "(2)" suffix when the one asked was taken). */
+export interface RenameResult {
+  name: string
+  warning?: string
 }
 
 /** One point of a training curve. */
@@ -280,6 +327,11 @@ export interface SimilarityResult {
   count: number
   accuracyA: number
   accuracyB: number
+  /**
+   * The per-image δ counted in equal bins over [-1, 1] (`edges` has one more entry than
+   * `counts`). Absent on runs recorded before it was kept.
+   */
+  histogram?: { edges: number[]; counts: number[] }
 }
 
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled'

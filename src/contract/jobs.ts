@@ -51,10 +51,18 @@ export function isRerunnable(kind: string): kind is RerunnableKind {
 
 /** What each kind of job answers (the 'job.finished' event's `result`). */
 export interface JobResults {
-  'import-dataset': { datasetId: number; runId: number }
+  'import-dataset': {
+    datasetId: number
+    runId: number
+    /** The name it was given ("… (2)" when the one asked was taken; see `warnings`). */
+    name: string
+    warnings: string[]
+  }
   train: {
     modelId: number
     runId: number
+    name: string
+    warnings: string[]
     /** ready, collapsed, cancelled or failed. */
     status: string
     valAccuracy: number

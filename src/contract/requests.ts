@@ -10,6 +10,8 @@ import type {
   AttackSweepResult,
   DatasetSummary,
   DefenseTableResult,
+  DeleteResult,
+  Dependents,
   ExplainGrid,
   GalleryItem,
   HistoryPoint,
@@ -20,6 +22,7 @@ import type {
   PreviewImage,
   ProjectInfo,
   RecentProject,
+  RenameResult,
   RunSummary,
   SaliencyPgdView,
   SanityView,
@@ -340,6 +343,12 @@ export const modelExportRequest = s.object({
 /** Reads a model file without importing it: what the import form shows and starts from. */
 export const modelInspectRequest = s.object({ path: filePath })
 
+/**
+ * A delete. Without `withDependents` it is refused (error 'has-dependents', the list in the
+ * message) when anything depends on the target; ask `*.dependents` first to show the list.
+ */
+const withDependents = s.optional(s.boolean())
+
 export const requestSchemas = {
   'system.info': s.object({}),
   /** Asks the host for a path: a native dialog in Electron, the typed path in the browser host. */
@@ -358,6 +367,11 @@ export const requestSchemas = {
 
   'datasets.list': s.object({}),
   'datasets.import': datasetImportRequest,
+  /** A name already taken gets a "(2)" suffix and a warning. */
+  'datasets.rename': s.object({ datasetId: id, name }),
+  /** What deleting the dataset would take with it (models trained on it, runs on it). */
+  'datasets.dependents': s.object({ datasetId: id }),
+  'datasets.delete': s.object({ datasetId: id, withDependents }),
   'datasets.preview': s.object({
     datasetId: id,
     split: s.literal('train', 'validation'),
@@ -372,6 +386,10 @@ export const requestSchemas = {
   'models.import': modelImportRequest,
   'models.export': modelExportRequest,
   'models.inspect': modelInspectRequest,
+  'models.rename': s.object({ modelId: id, name }),
+  /** What deleting the model would take with it (models trained against it, runs using it). */
+  'models.dependents': s.object({ modelId: id }),
+  'models.delete': s.object({ modelId: id, withDependents }),
 
   'attacks.sweep': attackSweepRequest,
   'attacks.result': s.object({ runId: id }),
@@ -389,6 +407,9 @@ export const requestSchemas = {
   'results.get': s.object({ runId: id }),
   /** Replays the request the run stored, exactly (a training's model is named "… (re-run)"). */
   'results.rerun': s.object({ runId: id }),
+  /** What deleting the run would take with it (its gallery images). */
+  'results.dependents': s.object({ runId: id }),
+  'results.delete': s.object({ runId: id, withDependents }),
   'results.exportCsv': s.object({ runId: id, path: filePath }),
   'results.exportReport': s.object({
     runIds: s.optional(s.array(id, { max: 1000 })),
@@ -442,6 +463,9 @@ export interface Results {
   'projects.recent': RecentProject[]
   'datasets.list': DatasetSummary[]
   'datasets.import': JobInfo
+  'datasets.rename': RenameResult
+  'datasets.dependents': Dependents
+  'datasets.delete': DeleteResult
   'datasets.preview': PreviewImage[]
   'models.list': ModelSummary[]
   'models.history': HistoryPoint[]
@@ -450,6 +474,9 @@ export interface Results {
   'models.import': ModelImportView
   'models.export': { files: string[] }
   'models.inspect': ModelFileInfo
+  'models.rename': RenameResult
+  'models.dependents': Dependents
+  'models.delete': DeleteResult
   'attacks.sweep': JobInfo
   'attacks.result': AttackSweepResult
   'attacks.gallery': GalleryItem[]
@@ -459,6 +486,8 @@ export interface Results {
   'results.list': RunSummary[]
   'results.get': RunSummary
   'results.rerun': JobInfo
+  'results.dependents': Dependents
+  'results.delete': DeleteResult
   'results.exportCsv': { path: string }
   'results.exportReport': { path: string }
   'explain.samples': JobInfo

@@ -52,6 +52,11 @@ const host: Host = {
 }
 const session = new Session(host)
 const ctx: HandlerContext = { host, session }
+/** Set once the analyst agreed to stop the running jobs: the next close goes through. */
+let quitting = false
+
+/** For the shell's tests (test/main/shell.test.ts): the session the window's handlers serve. */
+export { session }
 
 for (const channel of CHANNELS) {
   ipcMain.handle(channel, (event, args) => {
@@ -79,12 +84,42 @@ function createWindow(): void {
       spellcheck: false
     }
   })
+  win.on('close', (e) => confirmCloseDuringJobs(e))
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
   win.webContents.on('will-navigate', (e) => e.preventDefault())
   win.webContents.on('will-attach-webview', (e) => e.preventDefault())
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL)
   else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'))
   win.on('closed', () => (win = null))
+}
+
+/**
+ * Closing the window (or quitting) while jobs run asks first: quitting stops them (a training
+ * keeps its best checkpoint, then its run is closed; see JobQueue.close). The renderer cannot
+ * ask itself: in Electron a beforeunload handler silently keeps the window open.
+ */
+function confirmCloseDuringJobs(e: { preventDefault(): void }): void {
+  const active = (session.jobs?.list() ?? []).filter((j) => j.status === 'running' || j.status === 'queued')
+  if (quitting || active.length === 0 || !win) return
+  e.preventDefault()
+  const training = active.some((j) => j.kind === 'train')
+  void dialog
+    .showMessageBox(win, {
+      type: 'warning',
+      buttons: ['Keep working', 'Stop and quit'],
+      defaultId: 0,
+      cancelId: 0,
+      message: active.length === 1 ? 'A job is still running' : `${active.length} jobs are still running`,
+      detail:
+        active.map((j) => `${j.label}: ${j.status === 'queued' ? 'waiting' : `${Math.round(j.fraction * 100)} % done`}`).join('\n') +
+        `\n\nQuitting stops ${active.length === 1 ? 'it' : 'them'}.` +
+        (training ? ' A training keeps its best checkpoint as a usable model.' : '')
+    })
+    .then(({ response }) => {
+      if (response !== 1) return
+      quitting = true
+      win?.close()
+    })
 }
 
 /** The native menu: file actions are renderer screens; the menu opens them. */

@@ -51,7 +51,8 @@ async function train(page: Page, o: { name: string; lambda: number; reference?: 
 async function modelReady(page: Page, name: string): Promise<void> {
   await page
     .getByRole('article', { name: `Model ${name}`, exact: true })
-    .getByText(/· ready$/)
+    .getByTestId('model-status')
+    .getByText('Ready', { exact: true })
     .waitFor({ timeout: LONG })
 }
 
@@ -128,7 +129,7 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await train(page, { name: 'Orthogonal', lambda: 30, reference: 'Reference', seed: 3 })
     await modelReady(page, 'Orthogonal')
     const orthCard = page.getByRole('article', { name: 'Model Orthogonal', exact: true })
-    expect(await orthCard.innerText()).toMatch(/orthogonal, λ = 30/)
+    expect(await orthCard.innerText()).toMatch(/orthogonal to Reference, λ = 30/)
     // δ to the reference is shown with 4 decimals.
     expect(await orthCard.innerText()).toMatch(/δ to reference\s+-?\d\.\d{4}/)
     await shot(page, '08-models-ready')

@@ -121,6 +121,15 @@ describe('auditing your own model: ONNX import in the window', () => {
     expect(await importAndCheck(page, 'CIFAR net')).toMatch(/Accuracy on “Colour photos”: [\d.]+ % of 60 validation images/)
     // Training on the grey sample: the colour model is not offered as the reference.
     expect(await optionTexts(page, '#m-ref')).toEqual(['None', 'PyTorch net', 'PyTorch net (copy)'])
+    // Comparing two models (δ): only models and datasets that fit each other are offered.
+    expect(await optionTexts(page, '#sim-a')).toEqual(['PyTorch net', 'PyTorch net (copy)', 'CIFAR net'])
+    expect(await optionTexts(page, '#sim-b')).toEqual(['PyTorch net (copy)'])
+    expect(await optionTexts(page, '#sim-ds')).toEqual([expect.stringMatching(/^Fashion-MNIST/)])
+    await page.locator('#sim-a').selectOption({ label: 'CIFAR net' })
+    expect(await optionTexts(page, '#sim-ds')).toEqual(['Colour photos'])
+    expect(await optionTexts(page, '#sim-b')).toEqual([])
+    await page.getByTestId('sim-no-b').getByText('No other usable model runs on “Colour photos” with “CIFAR net”').waitFor()
+    expect(await page.getByRole('button', { name: 'Measure δ' }).isDisabled()).toBe(true)
   })
 
   it('offers no model for a dataset it does not fit, and the default sweep runs', async () => {

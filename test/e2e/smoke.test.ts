@@ -3,6 +3,15 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHOTS, startHarness, type Harness } from './harness'
 import { nativeKernelStatus } from '../../src/main/engine/kernels/nativeKernels'
+import { pngBytes } from '../main/engine/data/importers/fixtures'
+
+/** A PNG whose IDAT chunk fails its checksum (one pixel byte changed after writing). */
+function damagedPng(): Buffer {
+  const png = pngBytes(4, 4, 'gray', (x, y) => 16 * (x + y))
+  const idat = png.indexOf('IDAT')
+  png[idat + 6] ^= 0x5a
+  return png
+}
 
 let h: Harness
 
@@ -59,13 +68,13 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     await page.screenshot({ path: join(SHOTS, '03-data-sample.png'), fullPage: true })
   })
 
-  it('a bad import shows a clear error naming the file and leaves the project unchanged', async () => {
+  it('a bad import shows a clear error naming the file, its technical part under "Details", and leaves the project unchanged', async () => {
     const { page, dir, server } = h
     const bad = join(dir, 'bad-folder')
     mkdirSync(join(bad, 'cat'), { recursive: true })
     mkdirSync(join(bad, 'dog'), { recursive: true })
-    writeFileSync(join(bad, 'cat', 'broken.png'), 'this is not a png')
-    writeFileSync(join(bad, 'dog', 'also-broken.jpg'), 'nor a jpeg')
+    writeFileSync(join(bad, 'cat', 'broken.png'), damagedPng())
+    writeFileSync(join(bad, 'dog', 'also-broken.png'), damagedPng())
     const before = await page.getByTestId('class-counts').innerText()
     const runsBefore = (await server.session.project!.db.prepare('SELECT count(*) AS n FROM datasets').get()) as { n: number }
 
@@ -75,7 +84,14 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     const err = page.getByTestId('import-error')
     await err.waitFor({ timeout: 60_000 })
     const text = await err.innerText()
-    expect(text).toMatch(/broken\.(png|jpg)/)
+    expect(text).toMatch(/broken\.png: corrupt PNG: chunk IDAT fails its checksum \(the file is damaged\)$/)
+    expect(text).not.toMatch(/CRC|0x/)
+    // The checksums are folded away under "Details", with the file at fault.
+    const details = page.getByTestId('import-error-details')
+    expect(await details.locator('pre').isVisible()).toBe(false)
+    await details.getByText('Details').click()
+    const technical = await details.locator('pre').innerText()
+    expect(technical).toMatch(/^Where: .*broken\.png\nCRC stored 0x[0-9a-f]+, computed 0x[0-9a-f]+ at byte \d+$/)
     await page.screenshot({ path: join(SHOTS, '04-import-error.png'), fullPage: true })
     const runsAfter = (await server.session.project!.db.prepare('SELECT count(*) AS n FROM datasets').get()) as { n: number }
     expect(runsAfter.n).toBe(runsBefore.n)

@@ -6,19 +6,14 @@
 import { parseArgs } from 'node:util'
 import { ARCHITECTURES, PENALTY_FORMS } from '../../contract/names'
 import { initBackend, type BackendName } from '../engine/backend'
-import {
-  createProject,
-  getProjectMeta,
-  listDatasets,
-  listModels,
-  listRuns,
-  ProjectFileError
-} from '../store'
+import { createProject, getProjectMeta, listDatasets, listModels, listRuns } from '../store'
 import { defined, UsageError, type Values } from './args'
+import { EXIT_USAGE, failureReport, joinNegativeValues, usageTextOf } from './failure'
 import { reportCommand } from './audit'
 import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
 import type { CliContext } from './command'
 import { JOB_COMMANDS } from './jobCommands'
+import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
 import { pct, progressPrinter, table } from './output'
 import { predictCommand, PREDICT_USAGE } from './predict'
 import { withProject } from './projects'
@@ -38,6 +33,7 @@ ${DEMO_USAGE}
 ${Object.values(JOB_COMMANDS)
   .map((c) => c.usage)
   .join('\n')}
+${LIFECYCLE_USAGE}
 ${PREDICT_USAGE}
 ${RERUN_USAGE}
   report F [--out report.html] [--csv-dir DIR]
@@ -49,6 +45,7 @@ ${RERUN_USAGE}
 Global options
   --json            print the result as JSON on stdout
   --quiet           no progress on stderr
+  --verbose         on a failure, also print its technical details (file, errno, library text)
   --backend B       tensorflow | wasm | cpu | auto (default: best available)
 `
 
@@ -66,7 +63,9 @@ const valueFlags = new Set([
 ])
 const options = {
   json: { type: 'boolean' },
+  'with-dependents': { type: 'boolean' },
   quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   gradient: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries([...valueFlags].map((f) => [f, { type: 'string' as const }]))
@@ -84,13 +83,23 @@ function print(json: boolean, value: unknown, human: () => string): void {
   )
 }
 
+/** The flags and positionals of `argv`; a malformed line is a UsageError in words. */
+function parseLine(argv: string[]): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: joinNegativeValues(argv, valueFlags),
+      options,
+      allowPositionals: true,
+      strict: true
+    }) as { values: Values; positionals: string[] }
+  } catch (err) {
+    const text = usageTextOf(err)
+    throw text ? new UsageError(text) : err
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options,
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = parseLine(argv)
   const v = values as Values
   const json = Boolean(v.json)
   const quiet = Boolean(v.quiet)
@@ -112,6 +121,9 @@ export async function main(argv: string[]): Promise<number> {
     const file = JOB_COMMANDS[`${command} ${sub}`] ? rest[0] : sub
     return job.execute(file, v, ctx)
   }
+
+  const lifecycle = LIFECYCLE_COMMANDS[`${command} ${sub}`]
+  if (lifecycle) return withProject(rest[0], true, (p) => lifecycle.execute(p, v, ctx))
 
   switch (command) {
     case 'demo': {
@@ -179,7 +191,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown dataset command "${sub ?? ''}" (import, list)`)
+      throw new UsageError(
+        `unknown dataset command "${sub ?? ''}" (import, list, rename, delete)`
+      )
     case 'model':
       if (sub === 'list') {
         return withProject(rest[0], false, (p) => {
@@ -207,7 +221,9 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(`unknown model command "${sub ?? ''}" (list, export, import)`)
+      throw new UsageError(
+        `unknown model command "${sub ?? ''}" (list, export, import, rename, delete)`
+      )
     case 'runs':
       return withProject(sub, false, (p) => {
         const runs = listRuns(p.db, defined({ kind: v.kind as string | undefined }))
@@ -240,19 +256,17 @@ export async function main(argv: string[]): Promise<number> {
 const isEntry =
   process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)
 if (isEntry) {
-  main(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2)
+  main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
       if (err instanceof UsageError) {
         console.error(`ortholens: ${err.message}\n\n${HELP}`)
-        process.exit(2)
+        process.exit(EXIT_USAGE)
       }
-      if (err instanceof ProjectFileError) {
-        console.error(`ortholens: ${err.message}`)
-        process.exit(4)
-      }
-      console.error(`ortholens: ${err instanceof Error ? err.message : String(err)}`)
-      process.exit(1)
+      const { text, exitCode } = failureReport(err, argv.includes('--verbose'))
+      console.error(text)
+      process.exit(exitCode)
     }
   )
 }

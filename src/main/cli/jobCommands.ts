@@ -50,7 +50,12 @@ function datasetSource(values: Values): Record<string, unknown> {
   if (kind === 'builtin') return { source: { kind } }
   const path = values.path
   if (typeof path !== 'string') throw new UsageError(`--path is required for --source ${kind}`)
-  return { source: kind === 'idx' ? { kind, paths: [path] } : { kind, path } }
+  // IDX: a folder (every pair in it) or the files themselves, comma-separated.
+  const paths = path
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+  return { source: kind === 'idx' ? { kind, paths } : { kind, path } }
 }
 
 /** Every job command, by its command line (a sub-command after a space). */
@@ -59,7 +64,9 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
     {
       channel: 'datasets.import',
       usage: `  dataset import F --source builtin|auto|imageFolder|cifar10|idx [--path P] [--name N]
-          [--validation FRACTION --seed N --max-per-class N --on-bad-file stop|skip]`,
+          [--validation FRACTION --seed N --max-per-class N --on-bad-file stop|skip]
+                          idx: --path is the folder (every pair in it) or the files, e.g.
+                          --path train-images-idx3-ubyte,train-labels-idx1-ubyte`,
       flags: {
         name: flag('name'),
         validation: flag('validationFraction', 'number'),

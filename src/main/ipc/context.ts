@@ -3,15 +3,15 @@
  * emit events and pick files) and the session (the open project and its job queue).
  * Plain objects, so handlers are tested without Electron.
  */
-import { resolve, sep } from 'node:path'
 import { statSync } from 'node:fs'
 import { ContractError, type ContractErrorData } from '../../contract/errors'
 import type { PickPurpose } from '../../contract/names'
 import type { JobInfo, ProjectInfo } from '../../contract/entities'
 import type { JobArgs, JobKind, JobResults } from '../../contract/jobs'
 import { JobQueue, type Emit, type WorkerEntry } from '../jobs/queue'
-import { defaultProjectName, type ProjectDb } from '../store'
+import { defaultProjectName, RecordNotFoundError, type ProjectDb } from '../store'
 import { IncompatibleModelError, requireRequestFits } from '../services/compatibility'
+import { isSameOrInside, realPathOf } from './pickedPaths'
 
 export interface Host {
   emit: Emit
@@ -31,21 +31,29 @@ export class Session {
 
   constructor(private readonly host: Host) {}
 
-  /** Records paths the user chose in a dialog (or typed, in the browser host). */
+  /** Records paths the user chose in a dialog (or typed, in the browser host), as real paths. */
   allow(paths: string[]): void {
-    for (const p of paths) this.picked.add(resolve(p))
+    for (const p of paths) {
+      const real = realPathOf(p)
+      if (real) this.picked.add(real)
+    }
   }
 
   /**
-   * SPEC §3: the renderer reaches only files the user picked. A path is allowed when it was
-   * picked, or lies inside a picked folder.
+   * SPEC §3: the renderer reaches only files the user picked. A path is allowed when its real
+   * path (pickedPaths.ts: links and `..` resolved as the OS does) was picked or lies inside a
+   * picked folder; the real path is what the caller then opens, so a link inside a picked
+   * folder cannot lead out of it.
    */
   requirePicked(path: string): string {
-    const abs = resolve(path)
-    for (const p of this.picked) {
-      if (abs === p || abs.startsWith(p.endsWith(sep) ? p : p + sep)) return abs
-    }
-    throw new ContractError('forbidden-path', `Choose ${path} with the file picker first`, path)
+    const real = realPathOf(path)
+    if (real) for (const p of this.picked) if (isSameOrInside(real, p)) return real
+    const out = real !== undefined && real !== path ? ` (it leads to ${real})` : ''
+    throw new ContractError(
+      'forbidden-path',
+      `Choose ${path} with the file picker first${out}`,
+      path
+    )
   }
 
   /** Makes `project` the open one (closing the previous), with a fresh job queue. */
@@ -55,7 +63,10 @@ export class Session {
     this.jobs = new JobQueue({
       projectPath: project.path,
       emit: this.host.emit,
-      worker: this.host.workerEntry
+      worker: this.host.workerEntry,
+      // A worker that ends mid-job (crash, or stopped after the close grace) leaves runs only
+      // this connection, told which thread ended, can reconcile.
+      reconcile: () => project.reconcileInterrupted()
     })
     this.host.emit('project.changed', { project: projectInfo(project) })
   }
@@ -99,7 +110,8 @@ export function requireFits(ctx: HandlerContext, args: object): void {
   } catch (err) {
     if (err instanceof IncompatibleModelError)
       throw new ContractError('invalid-args', err.message, err.field)
-    if (err instanceof RangeError) throw new ContractError('not-found', err.message)
+    if (err instanceof RecordNotFoundError)
+      throw new ContractError('not-found', err.message, `${err.kind} ${err.id}`)
     throw err
   }
 }
@@ -129,7 +141,7 @@ export async function runAndWait<K extends JobKind>(
   } catch (err) {
     const e = err as Partial<ContractErrorData>
     if (e && typeof e.code === 'string')
-      throw new ContractError(e.code, e.message ?? 'failed', e.detail)
+      throw ContractError.from({ ...e, code: e.code, message: e.message ?? 'failed' })
     throw err
   }
 }

@@ -1,7 +1,6 @@
 /** Datasets: list, import (a job), preview grid (SPEC §2.2). */
 import { basename } from 'node:path'
-import { ContractError } from '../../contract/errors'
-import { getDatasetSummary, listDatasets } from '../store'
+import { getDatasetSummary, listDatasets, RecordNotFoundError } from '../store'
 import { imageSize } from '../engine/data/types'
 import { encodePng, pngDataUrl, type PngChannels } from '../engine/render/png'
 import { datasetOf } from '../services/datasets'
@@ -17,22 +16,25 @@ export const datasetHandlers: Handlers<'datasets.list' | 'datasets.import' | 'da
 
   'datasets.import': (args, ctx) => {
     const jobs = requireJobs(ctx)
-    const source = args.source
-    // Only files the user picked reach the importer.
-    if (source.kind === 'imageFolder' || source.kind === 'cifar10' || source.kind === 'auto')
-      ctx.session.requirePicked(source.path)
-    if (source.kind === 'idx') source.paths.forEach((p) => ctx.session.requirePicked(p))
+    const asked = args.source
+    // Only files the user picked reach the importer, by their real paths (no link out).
+    const source: typeof asked =
+      asked.kind === 'builtin'
+        ? asked
+        : asked.kind === 'idx'
+          ? { ...asked, paths: asked.paths.map((p) => ctx.session.requirePicked(p)) }
+          : { ...asked, path: ctx.session.requirePicked(asked.path) }
     const label =
-      source.kind === 'builtin'
+      asked.kind === 'builtin'
         ? 'Import the built-in Fashion-MNIST sample'
-        : `Import ${source.kind === 'idx' ? basename(source.paths[0]!) : basename(source.path)}`
-    return jobs.enqueue('import-dataset', args, label)
+        : `Import ${asked.kind === 'idx' ? basename(asked.paths[0]!) : basename(asked.path)}`
+    return jobs.enqueue('import-dataset', { ...args, source }, label)
   },
 
   'datasets.preview': ({ datasetId, split, offset, count }, ctx) => {
     const project = requireProject(ctx)
     if (!getDatasetSummary(project.db, datasetId))
-      throw new ContractError('not-found', `No dataset with id ${datasetId}`)
+      throw new RecordNotFoundError('dataset', datasetId)
     const ds = datasetOf(project, datasetId)
     const part = ds[split]
     const size = imageSize(ds)

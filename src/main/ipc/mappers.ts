@@ -6,7 +6,7 @@ import type { ProjectDb, RunRecord, StoredDataset, StoredModel, StoredRun } from
 import { fittingDatasetIds, modelFitOf } from '../services/compatibility'
 import { datasetOf } from '../services/datasets'
 import { declaredPreprocessing } from '../services/modelFileRead'
-import { isImported, trainingOf } from '../services/modelRoles'
+import { isImported, isUsable, trainingOf } from '../services/modelRoles'
 
 export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
   const ds = datasetOf(project, d.id)
@@ -31,8 +31,30 @@ export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetS
 type Json = Record<string, unknown>
 
 /**
+ * The validation images `m`'s accuracy rests on: what an import's check recorded, else the
+ * cap of a training's accuracy checks, at most its dataset's validation split.
+ */
+function accuracyImages(m: StoredModel, datasets: readonly StoredDataset[]): number | null {
+  const recorded = ((m.metrics ?? {}) as Json).accuracyImages
+  if (typeof recorded === 'number') return recorded
+  const validationCount = datasets.find((d) => d.id === m.datasetId)?.validationCount
+  if (validationCount === undefined || isImported(m)) return null
+  const config = (m.trainingConfig ?? {}) as { resolved?: { valLimit?: unknown } }
+  const cap = config.resolved?.valLimit
+  // The engine reads a cap of 0 as "all".
+  return typeof cap === 'number' && cap > 0 ? Math.min(cap, validationCount) : validationCount
+}
+
+function epochsPlanned(m: StoredModel): number | null {
+  const config = (m.trainingConfig ?? {}) as { resolved?: { epochs?: unknown }; epochs?: unknown }
+  const epochs = config.resolved?.epochs ?? config.epochs
+  return typeof epochs === 'number' ? epochs : null
+}
+
+/**
  * `m` as the window lists it. `datasets` are the project's: the summary says which of them the
- * model fits, by the rule every service enforces.
+ * model fits, by the rule every service enforces, and how many validation images its accuracy
+ * rests on.
  */
 export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[]): ModelSummary {
   const arch = (m.architecture ?? {}) as Json
@@ -47,7 +69,8 @@ export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[
     name: m.name,
     architecture: String(arch.arch ?? 'model'),
     datasetId: m.datasetId,
-    accuracy: num(metrics.valAccuracy),
+    // A training cut by a crash has no final metrics; its checkpoint's accuracy is the model's.
+    accuracy: num(metrics.valAccuracy) ?? m.checkpoint?.valAccuracy ?? null,
     lambda: training.lambda,
     penaltyForm: training.penaltyForm,
     referenceId: m.referenceModelId,
@@ -57,9 +80,13 @@ export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[
         ? (collapse?.message ?? 'Training collapsed (accuracy near chance or vanishing gradients)')
         : null,
     status: m.status,
+    usable: isUsable(m),
+    checkpoint: m.checkpoint,
+    epochsRun: m.epochsRecorded,
+    epochsPlanned: epochsPlanned(m),
+    accuracyImages: accuracyImages(m, datasets),
     origin: isImported(m) ? 'imported' : 'trained',
     createdAt: m.createdAt,
-    accuracyImages: num(metrics.accuracyImages),
     ...shapeAndFormat(m, datasets)
   }
 }

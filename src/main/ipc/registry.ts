@@ -3,7 +3,7 @@
  * channel a compile error. `dispatch` is the one entry every transport calls: it checks the
  * channel, validates the payload, runs the handler and turns any failure into a Reply.
  */
-import { ContractError, type ContractErrorData, type Reply } from '../../contract/errors'
+import type { Reply } from '../../contract/errors'
 import { isChannel, parseArgs, type Channel, type Results } from '../../contract/requests'
 import type { HandlerContext } from './context'
 import type { Handler, Handlers } from './types'
@@ -15,7 +15,8 @@ import { defenseHandlers } from './defenses'
 import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
-import { toErrorData } from '../jobs/workerLoop'
+import { logIfInternal, toErrorData } from '../jobs/errorData'
+import { lifecycleHandlers } from './lifecycle'
 
 export const handlers: Handlers<Channel> = {
   ...projectHandlers,
@@ -25,6 +26,7 @@ export const handlers: Handlers<Channel> = {
   ...defenseHandlers,
   ...resultHandlers,
   ...explainHandlers,
+  ...lifecycleHandlers,
   ...systemHandlers
 }
 
@@ -39,11 +41,8 @@ export async function dispatch(channel: unknown, payload: unknown, ctx: HandlerC
     const value = (await handler(args as never, ctx)) as Results[Channel]
     return { ok: true, value }
   } catch (err) {
-    return { ok: false, error: describe(err) }
+    const error = toErrorData(err)
+    logIfInternal(err, error, channel)
+    return { ok: false, error }
   }
-}
-
-function describe(err: unknown): ContractErrorData {
-  if (err instanceof ContractError) return err.toJSON()
-  return toErrorData(err)
 }

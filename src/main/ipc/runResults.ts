@@ -1,14 +1,16 @@
 /** Reading a finished run's results back in the contract's shapes. */
 import { ContractError } from '../../contract/errors'
 import type { AttackSweepResult, DefenseTableResult } from '../../contract/entities'
-import { getRun, type ProjectDb, type RunRecord } from '../store'
+import { getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
+import { modelNames, withCurrentModelNames } from '../services/lifecycle'
 
+/** A run with its results, its models under their current names (after a rename). */
 export function requireRun(project: ProjectDb, runId: number, kind?: string): RunRecord {
   const run = getRun(project.db, runId)
-  if (!run) throw new ContractError('not-found', `No run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   if (kind && run.kind !== kind)
     throw new ContractError('not-found', `Run ${runId} is a ${run.kind} run, not ${kind}`)
-  return run
+  return { ...run, results: withCurrentModelNames(run.results, modelNames(project)) }
 }
 
 function resultsOf(run: RunRecord): Record<string, unknown> {

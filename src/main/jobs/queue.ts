@@ -15,6 +15,7 @@ import type { ContractErrorData } from '../../contract/errors'
 import type { JobInfo } from '../../contract/entities'
 import type { EventMap, EventName } from '../../contract/events'
 import type { JobArgs, JobKind, JobOf, JobResults } from '../../contract/jobs'
+import { markThreadEnded } from '../store/owner'
 import type { FromWorker, ToWorker } from './messages'
 
 /** Where the worker code lives; a `.ts` entry is loaded through tsx (dev, tests). */
@@ -59,6 +60,8 @@ interface JobRecord {
   startedAt?: number
   resolve: (value: unknown) => void
   reject: (error: ContractErrorData) => void
+  /** Settles when the job has ended, however it ended. */
+  ended: Promise<unknown>
 }
 
 interface LaneState {
@@ -69,11 +72,23 @@ interface LaneState {
 }
 
 const KEEP_FINISHED = 50
+/**
+ * How long a closing project waits for its running job to wind down after the cancel: one
+ * training step or one attack batch, and the final writes.
+ */
+const CLOSE_GRACE_MS = 30_000
 
 export interface JobQueueOptions {
   projectPath: string
   emit: Emit
   worker?: WorkerEntry
+  /**
+   * Marks the runs of a worker that ended without closing them (crashed, or stopped after the
+   * close grace) as interrupted, and their models 'cancelled' (with a checkpoint) or 'failed':
+   * the window's connection's ProjectDb.reconcileInterrupted. Called after every worker exit,
+   * before the job it was running is reported failed, so the window's refresh sees the result.
+   */
+  reconcile?: () => readonly number[]
 }
 
 export class JobQueue {
@@ -130,7 +145,14 @@ export class JobQueue {
     // A caller that only listens to events must not see an unhandled rejection.
     done.catch(() => undefined)
     const lane: Lane = INTERACTIVE_KINDS.has(kind) ? 'interactive' : 'batch'
-    const record: JobRecord = { info, job, lane, resolve, reject }
+    const record: JobRecord = {
+      info,
+      job,
+      lane,
+      resolve,
+      reject,
+      ended: done.catch(() => undefined)
+    }
     this.jobs.set(info.id, record)
     this.lanes[lane].waiting.push(record)
     this.opts.emit('job.progress', { job: { ...info } })
@@ -157,10 +179,30 @@ export class JobQueue {
     return [...this.jobs.values()].map((r) => ({ ...r.info }))
   }
 
-  /** Cancels everything and stops the workers (the project is closing). */
-  async close(): Promise<void> {
+  /** Queued and running jobs with their arguments (a delete must not pull a model from one). */
+  active(): { info: JobInfo; job: JobOf }[] {
+    return [...this.jobs.values()]
+      .filter((r) => r.info.status === 'queued' || r.info.status === 'running')
+      .map((r) => ({ info: { ...r.info }, job: r.job }))
+  }
+
+  /**
+   * Cancels everything and stops the workers (the project is closing). A running job is given
+   * up to `graceMs` to end as a cancelled job does (a training keeps its best checkpoint and
+   * closes its run) before its worker is told to stop. A worker stopped mid-job cannot close its
+   * run; its exit reconciles it (`reconcile`): the run 'interrupted', the model 'cancelled'
+   * with its best checkpoint, else 'failed'.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.closed = true
+    const running = [...this.jobs.values()].filter((r) => r.info.status === 'running')
     for (const record of [...this.jobs.values()]) this.cancel(record.info.id)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.all(running.map((r) => r.ended)),
+      new Promise<void>((res) => (timer = setTimeout(res, graceMs)))
+    ])
+    clearTimeout(timer)
     await Promise.all(
       Object.values(this.lanes).map(async (lane) => {
         const w = lane.worker
@@ -207,9 +249,43 @@ export class JobQueue {
       }
       this.pump(laneName)
     }
-    worker.on('error', (err) => lost(err.message))
-    worker.on('exit', (code) => lost(`exit code ${code}`))
+    // Read now: a Worker forgets its thread id once it has exited.
+    const thread = worker.threadId
+    // 'exit' always follows 'error'; the job is reported once the thread is gone, so that its
+    // runs can be reconciled first.
+    let crash: string | undefined
+    worker.on('error', (err) => (crash ??= err.message))
+    worker.on('exit', (code) => {
+      this.workerEnded(thread)
+      lost(crash ?? `exit code ${code}`)
+    })
     return lane
+  }
+
+  /**
+   * A worker thread is gone, whether it shut down, crashed or was stopped mid-job: its runs
+   * left 'running' can no longer end by themselves (store/owner.ts cannot tell another live
+   * thread's run from a dead one's without being told), so they are reconciled now rather
+   * than at the next start of the app.
+   */
+  private workerEnded(thread: number): void {
+    markThreadEnded(thread)
+    if (!this.opts.reconcile) return
+    try {
+      const runs = this.opts.reconcile()
+      if (runs.length > 0)
+        this.opts.emit('log', {
+          level: 'warn',
+          message: `A job worker stopped before its run${runs.length > 1 ? 's' : ''} ${runs.join(', ')} ended: marked interrupted`,
+          at: new Date().toISOString()
+        })
+    } catch (err) {
+      this.opts.emit('log', {
+        level: 'error',
+        message: `Could not reconcile the runs of a stopped job worker: ${(err as Error).message}`,
+        at: new Date().toISOString()
+      })
+    }
   }
 
   private pump(laneName: Lane): void {

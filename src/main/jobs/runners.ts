@@ -14,15 +14,32 @@ const projects = new Map<string, ProjectDb>()
 
 /**
  * One read-write connection per project file per worker, kept open between jobs so the
- * services' dataset cache stays warm.
+ * services' dataset cache stays warm. Exported for the tests, which run job bodies in their
+ * own thread and need the connection a job wrote through.
  */
-function project(path: string): ProjectDb {
+export function workerProject(path: string): ProjectDb {
   let p = projects.get(path)
   if (!p || p.closed) {
     p = openProject(path)
     projects.set(path, p)
   }
   return p
+}
+
+/**
+ * Marks runs of this thread whose job ended without recording its end (a full disk refused
+ * the last write) as interrupted, with their models, as the next open would: only this
+ * thread can tell them from runs still going (store/owner.ts), and the worker lives as long
+ * as the project is open. Called after a failed job and before each job, so a run stuck by a
+ * full disk is cleared once space is freed, without restarting the app. A write refused
+ * again (the disk still full) leaves them for the next try.
+ */
+function reconcileQuietly(p: ProjectDb): void {
+  try {
+    p.reconcileInterrupted()
+  } catch {
+    // Still no space (or a lock): the next job, or the next open, tries again.
+  }
 }
 
 /** Closes this worker's connections (the queue is shutting the worker down). */
@@ -40,10 +57,17 @@ function runner<K extends JobKind>(kind: K): JobRunner<K> {
   return async (path, args, hooks) => {
     await initBackend()
     const service: JobService<K> = JOB_SERVICES[kind]
-    return service(project(path), args, {
-      signal: hooks.signal,
-      onProgress: (p) => hooks.onProgress(p)
-    })
+    const p = workerProject(path)
+    reconcileQuietly(p)
+    try {
+      return await service(p, args, {
+        signal: hooks.signal,
+        onProgress: (progress) => hooks.onProgress(progress)
+      })
+    } catch (err) {
+      reconcileQuietly(p)
+      throw err
+    }
   }
 }
 

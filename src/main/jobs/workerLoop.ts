@@ -3,8 +3,7 @@
  * worker (worker.ts) passes the real runners; tests pass their own to prove the protocol.
  */
 import { parentPort } from 'node:worker_threads'
-import { ContractError, type ContractErrorData } from '../../contract/errors'
-import { ValidationError } from '../../contract/validate'
+import { ContractError } from '../../contract/errors'
 import type { JobKind, JobOf, JobResults } from '../../contract/jobs'
 import type {
   FromWorker,
@@ -15,39 +14,13 @@ import type {
   ToWorker
 } from './messages'
 import { HEAP_EXHAUSTED } from '../engine/wasmHeap'
+import { logIfInternal, toErrorData } from './errorData'
 
 /** Progress messages are throttled to this interval unless they carry a curve point. */
 const PROGRESS_INTERVAL_MS = 80
 
-/** Turns anything thrown into the contract's error shape, keeping the message that names the file. */
-/** Errors of a file that cannot be imported: datasets, ONNX and TF.js Layers models. */
-const IMPORT_ERRORS = new Set(['ImportError', 'OnnxImportError', 'LayersFormatError'])
-
-export function toErrorData(err: unknown): ContractErrorData {
-  if (err instanceof ContractError) return err.toJSON()
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    if (err.name === 'ProjectFileError')
-      return { code: 'project-file', message: err.message, detail: String(code ?? '') }
-    if (IMPORT_ERRORS.has(err.name)) return { code: 'import-failed', message: err.message }
-    // A model that does not fit the request's dataset (services/compatibility.ts).
-    if (err.name === 'IncompatibleModelError')
-      return {
-        code: 'invalid-args',
-        message: err.message,
-        detail: String((err as { field?: unknown }).field ?? '')
-      }
-    if (err instanceof ValidationError)
-      return {
-        code: 'invalid-args',
-        message: err.message,
-        ...(err.path ? { detail: err.path } : {})
-      }
-    if (err.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled' }
-    return { code: 'internal', message: err.message }
-  }
-  return { code: 'internal', message: String(err) }
-}
+/** Re-exported: the IPC registry and the tests take the mapping from here. */
+export { toErrorData } from './errorData'
 
 /** Runs a start message's job with the body of its kind (`kind` and `args` travel together). */
 function runJob<K extends JobKind>(
@@ -91,13 +64,11 @@ export function runWorkerLoop(runners: JobRunners, onShutdown?: () => void): voi
       // heap stays full, so the queue is asked to end it and start a fresh one.
       const retire = err instanceof Error && err.message.includes(HEAP_EXHAUSTED)
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
-      else
-        send({
-          type: 'failed',
-          jobId: m.jobId,
-          error: toErrorData(err),
-          ...(retire ? { retire } : {})
-        })
+      else {
+        const error = toErrorData(err)
+        logIfInternal(err, error, `the ${m.kind} job`)
+        send({ type: 'failed', jobId: m.jobId, error, ...(retire ? { retire } : {}) })
+      }
     } finally {
       controllers.delete(m.jobId)
     }

@@ -16,7 +16,8 @@ import {
   listModels,
   type ProjectDb,
   type StoredDataset,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../store'
 
 /** A request naming a model that cannot run on its dataset; `field` is the request's field. */
@@ -76,7 +77,7 @@ export function modelsFitting(project: ProjectDb, datasetId: number): StoredMode
 
 function requireDataset(project: ProjectDb, datasetId: number): StoredDataset {
   const d = getDatasetSummary(project.db, datasetId)
-  if (!d) throw new RangeError(`No dataset with id ${datasetId} in this project`)
+  if (!d) throw new RecordNotFoundError('dataset', datasetId)
   return d
 }
 
@@ -102,7 +103,7 @@ export function requireModelsFit(
   const stored = new Map(listModels(project.db).map((m) => [m.id, m]))
   for (const { id, role, field } of models) {
     const m = stored.get(id)
-    if (!m) throw new RangeError(`No model with id ${id} in this project`)
+    if (!m) throw new RecordNotFoundError('model', id)
     const why = mismatchOf(m, d)
     if (why) throw new IncompatibleModelError(`${why}: it cannot be the ${role} here`, field)
   }

@@ -34,13 +34,15 @@ export type JobService<K extends JobKind> = (
 export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
   'import-dataset': async (project, request, hooks) => {
     const r = await importDataset(project, request, hooks)
-    return { datasetId: r.datasetId, runId: r.runId }
+    return { datasetId: r.datasetId, runId: r.runId, name: r.summary.name, warnings: r.warnings }
   },
   train: async (project, request, hooks) => {
     const r = await trainModel(project, request, hooks)
     return {
       modelId: r.modelId,
       runId: r.runId,
+      name: r.name,
+      warnings: r.warnings,
       status: r.status,
       valAccuracy: r.valAccuracy,
       ...(r.message ? { message: r.message } : {})

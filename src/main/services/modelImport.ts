@@ -13,6 +13,7 @@
 import type { ModelImportView } from '../../contract/entities'
 import type { StoredRunConfig } from '../../contract/jobs'
 import type { ModelImportRequest } from '../../contract/requests'
+import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import { range, seededShuffle } from '../engine/data/split'
 import { datasetMismatch, modelFromStored } from '../engine/models'
@@ -22,8 +23,10 @@ import {
   finishRun,
   getDatasetSummary,
   inTransaction,
+  listModels,
   saveModel,
-  type ProjectDb
+  type ProjectDb,
+  RecordNotFoundError
 } from '../store'
 import { datasetFitOf, IncompatibleModelError } from './compatibility'
 import { datasetOf } from './datasets'
@@ -69,7 +72,7 @@ export async function prepareModelImport(
   const summary =
     request.datasetId !== undefined ? getDatasetSummary(project.db, request.datasetId) : undefined
   if (request.datasetId !== undefined && !summary)
-    throw new RangeError(`No dataset with id ${request.datasetId} in this project`)
+    throw new RecordNotFoundError('dataset', request.datasetId)
   hooks.onProgress?.({ fraction: 0.05, stage: `Reading ${request.path}` })
   const model = await readModelFile(request, summary?.shape)
   if (!summary) return { request, name, model, evaluation: null }
@@ -109,22 +112,31 @@ export async function commitModelImport(
   prepared: PreparedModelImport
 ): Promise<ModelImportResult> {
   const db = project.writable()
-  const { request, name, model, evaluation } = prepared
+  const { request, model, evaluation } = prepared
   const backend = (await backendInfo()).name
-  const config: StoredRunConfig<'model-import'> = {
-    request,
-    resolved: {
-      name,
-      format: model.format,
-      inputShape: model.inputShape,
-      numClasses: model.numClasses,
-      ...('preprocessing' in model.architecture
-        ? { preprocessing: model.architecture.preprocessing }
-        : {}),
-      evalImages: evaluation?.images ?? 0
-    }
-  }
   return inTransaction(db, () => {
+    // The same model imported twice gets "… (2)": two models never share a name in the lists.
+    // Decided here, in the write transaction, since the command line prepares on another
+    // connection.
+    const named = uniqueName(
+      prepared.name,
+      listModels(db).map((m) => m.name),
+      'model'
+    )
+    const name = named.name
+    const config: StoredRunConfig<'model-import'> = {
+      request,
+      resolved: {
+        name,
+        format: model.format,
+        inputShape: model.inputShape,
+        numClasses: model.numClasses,
+        ...('preprocessing' in model.architecture
+          ? { preprocessing: model.architecture.preprocessing }
+          : {}),
+        evalImages: evaluation?.images ?? 0
+      }
+    }
     const modelId = saveModel(db, {
       name,
       architecture: model.architecture,
@@ -157,7 +169,7 @@ export async function commitModelImport(
       inputShape: model.inputShape,
       numClasses: model.numClasses,
       parameterCount: model.parameterCount,
-      warnings: model.warnings,
+      warnings: named.warning ? [named.warning, ...model.warnings] : model.warnings,
       evaluation
     }
     finishRun(db, runId, { status: 'done', results: { ...result, source: model.origin } })
@@ -176,6 +188,6 @@ export async function importModel(
 ): Promise<ModelImportResult> {
   const prepared = await prepareModelImport(project, request, hooks)
   const result = await commitModelImport(project, prepared)
-  hooks.onProgress?.({ fraction: 1, stage: `Imported "${prepared.name}"` })
+  hooks.onProgress?.({ fraction: 1, stage: `Imported "${result.name}"` })
   return result
 }

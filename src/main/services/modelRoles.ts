@@ -5,10 +5,17 @@
  */
 import type { ModelKind } from '../../contract/entities'
 import { PENALTY_FORMS, type PenaltyForm } from '../../contract/names'
-import { listModels, type ProjectDb, type StoredModel } from '../store'
+import { listModels, RecordNotFoundError, type ProjectDb, type StoredModel } from '../store'
 
-/** Statuses whose weights must not be attacked or evaluated (training unfinished, broken). */
-const UNUSABLE = new Set(['collapsed', 'failed', 'training'])
+/**
+ * Whether a model's weights may be attacked, evaluated and trained against: a ready model, or
+ * a training stopped early (cancelled, or cut by a crash) that kept a best checkpoint — its
+ * weights are that checkpoint. Not a collapsed, failed or still-training one, nor one stopped
+ * before its first validation check (its weights were never checked).
+ */
+export function isUsable(m: Pick<StoredModel, 'status' | 'checkpoint'>): boolean {
+  return m.status === 'ready' || (m.status === 'cancelled' && m.checkpoint !== null)
+}
 
 export interface TrainingSettings {
   lambda: number
@@ -42,19 +49,21 @@ export function isImported(model: Pick<StoredModel, 'trainingConfig'>): boolean 
 
 export function storedModel(project: ProjectDb, id: number): StoredModel {
   const m = listModels(project.db).find((x) => x.id === id)
-  if (!m) throw new RangeError(`No model with id ${id} in this project`)
+  if (!m) throw new RecordNotFoundError('model', id)
   return m
 }
 
 /** Refuses models whose weights cannot be trusted, naming the model and why. */
 export function requireUsable(project: ProjectDb, id: number, role: string): StoredModel {
   const m = storedModel(project, id)
-  if (UNUSABLE.has(m.status)) {
+  if (!isUsable(m)) {
     throw new RangeError(
       `Model "${m.name}" (id ${id}) is ${m.status} and cannot be used as the ${role}` +
         (m.status === 'collapsed'
           ? ': its training collapsed, so its predictions mean nothing'
-          : '')
+          : m.status === 'cancelled'
+            ? ': its training stopped before its first validation check, so it kept no checkpoint'
+            : '')
     )
   }
   return m

@@ -6,6 +6,7 @@
 import type { SimilarityResult } from '../../contract/entities'
 import type { StoredRunConfig } from '../../contract/jobs'
 import type { SimilarityRequest, TrainRequest } from '../../contract/requests'
+import { uniqueName } from '../../contract/naming'
 import { backendInfo } from '../engine/backend'
 import {
   buildModel,
@@ -21,12 +22,19 @@ import {
   type TrainConfig,
   type TrainOutcome
 } from '../engine/training/train'
-import { similarity, accuracy, type SimilarityStats } from '../engine/training/evaluate'
+import {
+  accuracy,
+  histogram,
+  similarityDeltas,
+  summariseSimilarity,
+  type SimilarityStats
+} from '../engine/training/evaluate'
 import { range, seededShuffle } from '../engine/data/split'
 import {
   appendModelHistory,
   createRun,
   finishRun,
+  listModels,
   loadModel,
   saveCheckpoint,
   saveModel,
@@ -45,6 +53,9 @@ import { closeFailedRun } from './runFailure'
 export interface TrainResult {
   modelId: number
   runId: number
+  /** The model's name: the one asked, with "(2)" when another model had it (see warnings). */
+  name: string
+  warnings: string[]
   status: ModelStatus
   outcome: Omit<TrainOutcome, 'history'>
   valAccuracy: number
@@ -125,6 +136,12 @@ export async function trainModel(
   }
   const backend = (await backendInfo()).name
   requireRequestFits(project, request)
+  const named = uniqueName(
+    request.name,
+    listModels(project.db).map((m) => m.name),
+    'model'
+  )
+  const modelName = named.name
   const reference =
     request.referenceId !== undefined ? loadClassifier(project, request.referenceId) : undefined
   const net = buildModel(
@@ -133,12 +150,12 @@ export async function trainModel(
     ds.classNames.length,
     {
       seed: config.seed,
-      name: request.name
+      name: modelName
     }
   )
   const stored: StoredRunConfig<'train'> = { request, resolved: { ...config } }
   const modelId = saveModel(db, {
-    name: request.name,
+    name: modelName,
     architecture: net.architecture,
     weights: net.exportWeights(),
     datasetId: request.datasetId,
@@ -161,7 +178,7 @@ export async function trainModel(
     const outcome = await trainNetwork(net, ds, config, reference, {
       signal: hooks.signal,
       onStep: (p) => {
-        const stage = `Training "${request.name}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
+        const stage = `Training "${modelName}": epoch ${p.epoch}/${config.epochs}, step ${p.step}/${p.stepsPerEpoch}`
         hooks.onProgress?.({
           fraction: p.fraction,
           stage,
@@ -228,6 +245,8 @@ export async function trainModel(
     return {
       modelId,
       runId,
+      name: modelName,
+      warnings: named.warning ? [named.warning] : [],
       status,
       outcome: summary,
       valAccuracy,
@@ -235,7 +254,13 @@ export async function trainModel(
       message: outcome.collapse?.message
     }
   } catch (err) {
-    updateModelStatus(db, modelId, 'failed')
+    // A full disk refuses this write too; the run is still closed (or left for the worker to
+    // mark interrupted, which releases the model), and the job reports its own error.
+    try {
+      updateModelStatus(db, modelId, 'failed')
+    } catch {
+      // See closeFailedRun.
+    }
     throw closeFailedRun(db, runId, err)
   } finally {
     net.dispose()
@@ -268,7 +293,8 @@ export async function similarityReport(
     modelIds: [request.modelA, request.modelB]
   })
   try {
-    const stats: SimilarityStats = similarity(a, b, ds, ds.validation, indices)
+    const deltas = similarityDeltas(a, b, ds, ds.validation, indices)
+    const stats: SimilarityStats = summariseSimilarity(deltas)
     const result: SimilarityResult = {
       runId,
       modelA: request.modelA,
@@ -278,7 +304,9 @@ export async function similarityReport(
       meanAbs: stats.meanAbs,
       count: stats.count,
       accuracyA: accuracy(a, ds, ds.validation, indices),
-      accuracyB: accuracy(b, ds, ds.validation, indices)
+      accuracyB: accuracy(b, ds, ds.validation, indices),
+      // 40 bins of 0.05: fine enough to tell a spread around 0 from one around 0.5.
+      histogram: histogram(deltas.deltas, { min: -1, max: 1, bins: 40 })
     }
     finishRun(db, runId, { status: 'done', results: result })
     return result

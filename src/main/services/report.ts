@@ -31,9 +31,11 @@ import {
   listRuns,
   type ProjectDb,
   type RunRecord,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../store'
 import { galleryOf } from './audits/gallery'
+import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
@@ -76,7 +78,9 @@ function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
   }
 }
 
+/** The runs to report, their models under their current names (after a rename). */
 function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
+  const names = modelNames(project)
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
@@ -85,12 +89,12 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
       .reverse()
   return ids.map((id) => {
     const run = getRun(project.db, id)
-    if (!run) throw new RangeError(`No run with id ${id} in this project`)
+    if (!run) throw new RecordNotFoundError('run', id)
     if (run.status !== 'done')
       throw new RangeError(
         `Run ${id} (${run.kind}) is ${run.status}, not done: it has no results to report`
       )
-    return run
+    return { ...run, results: withCurrentModelNames(run.results, names) }
   })
 }
 

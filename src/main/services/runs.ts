@@ -4,7 +4,14 @@
  */
 import { isRerunnable, JOB_CHANNELS, type JobOf, type RerunnableKind } from '../../contract/jobs'
 import { parseArgs, type TrainRequest } from '../../contract/requests'
-import { getRun, listModels, type ProjectDb, type RunRecord, type StoredRun } from '../store'
+import {
+  getRun,
+  listModels,
+  RecordNotFoundError,
+  type ProjectDb,
+  type RunRecord,
+  type StoredRun
+} from '../store'
 import { legacyRequest } from './legacyRuns'
 
 /**
@@ -29,7 +36,7 @@ export type Replay = JobOf<RerunnableKind> & { label: string }
  */
 export function replayOf(project: ProjectDb, runId: number): Replay {
   const run = getRun(project.db, runId)
-  if (!run) throw new RangeError(`No run with id ${runId} in this project`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   if (!isRerunnable(run.kind)) throw new RangeError(`Runs of kind "${run.kind}" cannot be re-run`)
   const raw = storedRequest(run)
   if (raw === undefined)

@@ -13,6 +13,13 @@ import { threadId } from 'node:worker_threads'
 /** Nonces of the runs this thread started and has not finished (finishRun forgets them). */
 const liveHere = new Set<string>()
 
+/**
+ * Worker threads of this process that this thread saw end (a job worker that crashed, or was
+ * stopped after the close grace). Thread ids are never reused within a process, so a run
+ * tagged with one of them can no longer be running.
+ */
+const endedThreads = new Set<number>()
+
 /** The `host:pid` part shared by every run of this process. */
 export function currentProcessTag(): string {
   return `${hostname()}:${process.pid}`
@@ -39,6 +46,15 @@ export function releaseRunOwner(owner: string): void {
   if (parts.length === 3) liveHere.delete(parts[2] as string)
 }
 
+/**
+ * Tells this thread that worker thread `id` of this process has ended (its `exit` event): its
+ * runs still 'running' are orphans, and the next reconciliation here marks them interrupted.
+ * The thread that owns the Worker object is the only one that can know.
+ */
+export function markThreadEnded(id: number): void {
+  if (Number.isInteger(id) && id > 0 && id !== threadId) endedThreads.add(id)
+}
+
 function processAlive(tag: string): boolean {
   const sep = tag.lastIndexOf(':')
   if (sep < 0 || tag.slice(0, sep) !== hostname()) return false
@@ -58,7 +74,8 @@ function processAlive(tag: string): boolean {
  * be checked; a run from another host (a project on a shared drive) counts as dead.
  * - another process: alive while that pid exists (a reused pid keeps an orphan 'running'
  *   until a later open, which is the safe way to be wrong);
- * - this process, another thread: alive (a thread cannot see another's jobs);
+ * - this process, another thread: alive (a thread cannot see another's jobs), unless this thread
+ *   saw that thread end (markThreadEnded: the job queue, for the workers it started);
  * - this thread: alive only while the run is in `liveHere`, so a job whose end could not be
  *   written (a full disk) is reconciled by the next open in the same thread, and a tag left by
  *   an earlier process that had this same pid is recognised as dead.
@@ -68,6 +85,6 @@ export function ownerAlive(owner: string): boolean {
   const tag = parts[0] as string
   if (!processAlive(tag)) return false
   if (parts.length !== 3 || tag !== currentProcessTag()) return true
-  if (parts[1] !== `t${threadId}`) return true
+  if (parts[1] !== `t${threadId}`) return !endedThreads.has(Number(parts[1]?.slice(1)))
   return liveHere.has(parts[2] as string)
 }

@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { datasetFamilies } from './datasetFamilies'
 import { imageFamilies } from './imageFamilies'
 import { modelFamilies, projectFamilies } from './modelFamilies'
+import { onnxFamilies } from './onnxFamilies'
 import type { Family, HostileCase } from './types'
 
-export const FAMILIES: Family[] = [...imageFamilies, ...datasetFamilies, ...modelFamilies, ...projectFamilies]
+export const FAMILIES: Family[] = [...imageFamilies, ...datasetFamilies, ...modelFamilies, ...onnxFamilies, ...projectFamilies]
 
 /** Cases of every family: `perFamily` caps each (the CI sample), undefined takes `count`. */
 export function writeCases(

@@ -1,13 +1,18 @@
 /**
  * Runs one hostile case through the entry points a user reaches and judges the outcome:
- * datasets through the import service (project byte-identical after a refusal), models
- * through the Layers importer, project files through openProject (read-write and read-only).
+ * datasets through the import service (project byte-identical after a refusal); models
+ * through the engine's importer, the model import service and the command line's
+ * `model import` (each on its own copy of the project, byte-identical after a refusal, and all
+ * three must agree); project files through openProject (read-write and read-only).
  */
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { backendInfo } from '../../../src/main/engine/backend'
 import { importLayersModel } from '../../../src/main/engine/models/layersFormat'
+import { importOnnxModel } from '../../../src/main/engine/models/onnx'
+import { MODEL_COMMANDS } from '../../../src/main/cli/modelCommands'
+import { importModel } from '../../../src/main/services/modelImport'
 import { createProject, openProject } from '../../../src/main/store'
 import { listDatasets, loadDataset, saveDataset } from '../../../src/main/store/repos/datasets'
 import { createRun, finishRun } from '../../../src/main/store/repos/runs'
@@ -80,6 +85,56 @@ async function runDataset(c: HostileCase, project: string): Promise<{ accepted: 
   }
 }
 
+/** One way into the model import: whether it accepted, or what it threw. */
+interface ModelAttempt {
+  via: string
+  error?: unknown
+  /** The project copy it worked on changed although it refused. */
+  changed?: boolean
+}
+
+/** Runs `fn` on a fresh copy of the project template; records a refusal and any write. */
+async function onProjectCopy(via: string, project: string, template: string, fn: (path: string) => Promise<unknown>): Promise<ModelAttempt> {
+  copyFileSync(template, project)
+  const before = sha(project)
+  try {
+    await fn(project)
+    return { via }
+  } catch (error) {
+    return { via, error, changed: sha(project) !== before || sha(`${project}-wal`) !== 'absent' }
+  }
+}
+
+/**
+ * A model case through the engine, the import service and the command line's `model import`
+ * (its command runner: the same flags → request → service path as \`ortholens model import\`,
+ * without the argument parsing, whose entry check a bundle would trip).
+ */
+async function runModel(c: HostileCase, work: string, template: string): Promise<ModelAttempt[]> {
+  // As the model import service does: the backend first (weights are decoded with tf).
+  await backendInfo()
+  const engine: ModelAttempt = { via: 'engine' }
+  try {
+    if (c.format === 'onnx') importOnnxModel(c.path)
+    else await importLayersModel(c.path)
+  } catch (error) {
+    engine.error = error
+  }
+  const service = await onProjectCopy('service', join(work, `${c.id}.ortho`), template, async (path) => {
+    const p = openProject(path)
+    try {
+      await importModel(p, { path: c.path })
+    } finally {
+      p.close()
+    }
+  })
+  const quiet = { json: false, progress: () => undefined, emit: () => undefined }
+  const cli = await onProjectCopy('command line', join(work, `${c.id}-cli.ortho`), template, (path) =>
+    MODEL_COMMANDS['model import']!.execute(path, { path: c.path }, quiet)
+  )
+  return [engine, service, cli]
+}
+
 /** Runs `c`; `work` is a folder for this case's project copy. */
 export async function runHostileCase(c: HostileCase, work: string, template: string): Promise<CaseResult> {
   const start = Date.now()
@@ -99,9 +154,25 @@ export async function runHostileCase(c: HostileCase, work: string, template: str
       before = sha(project)
       accepted = await runDataset(c, project)
     } else if (c.kind === 'model') {
-      // As the model import service does: the backend first (weights are decoded with tf).
-      await backendInfo()
-      await importLayersModel(c.path)
+      const attempts = await runModel(c, work, template)
+      const refusals = attempts.filter((a) => a.error !== undefined)
+      if (refusals.length > 0 && refusals.length < attempts.length) {
+        const [yes, no] = [attempts.filter((a) => a.error === undefined), refusals]
+        const message = no[0]!.error instanceof Error ? (no[0]!.error as Error).message : String(no[0]!.error)
+        return result(c.expect === 'accept' ? 'refused-unclear' : 'accepted-wrongly', {
+          message,
+          why: `accepted by ${yes.map((a) => a.via).join(' and ')}, refused by ${no.map((a) => a.via).join(' and ')}`
+        })
+      }
+      if (refusals.length > 0) {
+        // Every way refused: each message must be clear, and no project copy written.
+        for (const a of refusals) {
+          const judged = judgeRefusal(c, a.error)
+          if (judged.outcome !== 'refused-clear') return result(judged.outcome, { message: judged.message, why: `${a.via}: ${judged.why ?? ''}` })
+          if (a.changed) return result('project-changed', { message: judged.message, why: `${a.via}: the project file changed although the import was refused` })
+        }
+        throw refusals[1]!.error
+      }
       accepted = { accepted: true }
     } else {
       before = sha(c.path)

@@ -238,7 +238,9 @@ describe('re-running a stored request', () => {
     await expect(cli(['rerun', file, '--run', '1'])).rejects.toThrow(
       /Runs of kind "import" cannot be re-run/
     )
-    await expect(cli(['rerun', file, '--run', '999'])).rejects.toThrow(/No run with id 999/)
+    await expect(cli(['rerun', file, '--run', '999'])).rejects.toThrow(
+      /^run 999 does not exist in this project$/
+    )
     await expect(cli(['rerun', file])).rejects.toThrow(/--run is required/)
   })
 })

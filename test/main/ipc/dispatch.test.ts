@@ -30,7 +30,7 @@ describe('IPC dispatch', () => {
     await expect(dispatch('__proto__', {}, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'unknown-channel' } })
     await expect(dispatch('projects.open', { path: 3 }, ctx)).resolves.toEqual({
       ok: false,
-      error: { code: 'invalid-args', message: 'path: expected a string, got number', detail: 'path' }
+      error: { code: 'invalid-args', message: 'path: expected a string, got number', where: 'path' }
     })
   })
 

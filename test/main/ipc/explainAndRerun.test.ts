@@ -77,7 +77,7 @@ describe('explanation handlers', () => {
     const tooMany = await dispatch('explain.samples', { datasetId: 1, modelIds: [1], sampleIndices: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, ctx)
     expect(tooMany).toMatchObject({ ok: false, error: { code: 'invalid-args', message: 'sampleIndices: must have at most 8 items' } })
     const self = await dispatch('explain.saliencyPgd', { datasetId: 1, sourceId: 1, targetIds: [1], epsilon: 0.05, count: 4 }, ctx)
-    expect(self).toMatchObject({ ok: false, error: { code: 'invalid-args', detail: 'targetIds' } })
+    expect(self).toMatchObject({ ok: false, error: { code: 'invalid-args', where: 'targetIds' } })
     expect((await dispatch('explain.sanity', { datasetId: 1, modelId: 1, count: 2 }, ctx)).ok).toBe(true)
     expect((await dispatch('explain.adversarial', { datasetId: 1, modelId: 1, sampleIndex: 3, attack: 'pgd', epsilon: 0.05 }, ctx)).ok).toBe(true)
     expect(queued.slice(before).map((q) => q.kind)).toEqual(['explain', 'sanity', 'explain-adversarial'])
@@ -134,7 +134,7 @@ describe('explanation handlers', () => {
     ctx.session.allow([out])
     expect(await dispatch('explain.exportPng', { runId: runId, path: out }, ctx)).toMatchObject({
       ok: false,
-      error: { code: 'invalid-args', detail: 'runId' }
+      error: { code: 'invalid-args', where: 'runId' }
     })
     expect(await dispatch('explain.sanityResult', { runId: runId }, ctx)).toMatchObject({
       ok: false,

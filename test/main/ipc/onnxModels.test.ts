@@ -122,7 +122,7 @@ describe('ONNX through the contract', () => {
     expect(bad).toMatchObject({
       code: 'invalid-args',
       message: 'Model "opzoo-opset17" takes 28x28x1 images; dataset "colour set" has 32x32x3',
-      detail: 'datasetId'
+      where: 'datasetId'
     })
   })
 
@@ -157,7 +157,7 @@ describe('a model of another dataset is refused before a job is queued', () => {
     ] // prettier-ignore
     for (const [channel, args, field] of cases) {
       const e = await refused(channel, args)
-      expect(e, channel).toMatchObject({ code: 'invalid-args', detail: field })
+      expect(e, channel).toMatchObject({ code: 'invalid-args', where: field })
       expect(e.message).toMatch(
         /^Model "colour cnn" takes 32x32x3 images; dataset "grey sample" has 28x28x1: it cannot be the/
       )
@@ -168,7 +168,7 @@ describe('a model of another dataset is refused before a job is queued', () => {
       ordinaryId: ids.greyModel,
       orthogonalId: ids.greyModel + 100
     })
-    expect(table).toMatchObject({ code: 'invalid-args', detail: 'ordinaryId' })
+    expect(table).toMatchObject({ code: 'invalid-args', where: 'ordinaryId' })
     expect((await ok<unknown[]>('jobs.list', {})).length).toBe(jobs)
   })
 })

@@ -24,7 +24,7 @@ describe('JobQueue over worker_threads', () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p/a.ortholens', emit: r.emit, worker: fixture })
     const result = await queue.run('train', count(5), 'count')
-    expect(result).toEqual({ modelId: 5, runId: 0, status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
+    expect(result).toEqual({ modelId: 5, runId: 0, name: 'count', warnings: [], status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
     const points = r.events.filter((e) => e.name === 'job.progress').map((e) => (e.payload as EventMap['job.progress']).point?.loss)
     expect(points.filter((x) => x !== undefined)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
     const finished = r.events.find((e) => e.name === 'job.finished')!.payload as EventMap['job.finished']
@@ -59,6 +59,21 @@ describe('JobQueue over worker_threads', () => {
       r.events.some((e) => e.name === 'job.progress' && (e.payload as EventMap['job.progress']).job.id === second.id && (e.payload as EventMap['job.progress']).job.status === 'running')
     ).toBe(false)
     expect(queue.cancel(first.id)).toBe(false)
+  })
+
+  it('closing lets the running job end as cancelled before its worker stops', async () => {
+    const r = recorder()
+    queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
+    const job = queue.enqueue('train', count(100000), 'long')
+    await new Promise<void>((res) => {
+      const check = (): void => ((queue!.list()[0]?.fraction ?? 0) > 0 ? res() : void setTimeout(check, 20))
+      check()
+    })
+    await queue.close()
+    // The worker's last message (after its 200 ms of final writes) arrived before it was stopped.
+    const ended = r.events.filter((e) => e.name === 'job.cancelled' || e.name === 'job.failed')
+    expect(ended.map((e) => [e.name, (e.payload as EventMap['job.cancelled']).job.id])).toEqual([['job.cancelled', job.id]])
+    expect(queue.list()[0]!.status).toBe('cancelled')
   })
 
   it('reports a job failure with its contract error code and keeps serving', async () => {

@@ -233,10 +233,10 @@ describe('the rule in one place', () => {
       )
     ).toEqual(['sourceId:4:source', 'targetIds:5:target', 'targetIds:6:target'])
     expect(() => requireRequestFits(project, { datasetId: grey, modelId: 999 } as object)).toThrow(
-      /No model with id 999/
+      /^model 999 does not exist in this project$/
     )
     expect(() => requireRequestFits(project, { datasetId: 77, modelId: greyA } as object)).toThrow(
-      /No dataset with id 77/
+      /^dataset 77 does not exist in this project$/
     )
     expect(() => requireRequestFits(project, { modelId: colourModel } as object)).not.toThrow()
   })

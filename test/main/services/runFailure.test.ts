@@ -23,6 +23,20 @@ describe('closeFailedRun', () => {
     expect(thrown).toBeInstanceOf(JobCancelledError)
     expect(getRun(project.db, aborted)).toMatchObject({ status: 'cancelled', error: null })
     project.close()
+  })
+
+  it('returns the job’s own error when the end cannot be written either (a full disk)', () => {
+    const project = createProject(join(dir, 'full.ortholens'), { name: 'full' })
+    const db = project.writable()
+    const run = createRun(db, { kind: 'train', config: {}, backend: 'cpu' })
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    db.pragma('query_only = ON')
+    expect(closeFailedRun(db, run, full)).toBe(full)
+    db.pragma('query_only = OFF')
+    // Left for the worker or the next open, which may now mark it (its owner was released).
+    expect(getRun(project.db, run)!.status).toBe('running')
+    expect(project.reconcileInterrupted()).toEqual([run])
+    project.close()
     cleanup()
   })
 })

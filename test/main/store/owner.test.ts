@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { threadId } from 'node:worker_threads'
-import { currentOwner, newRunOwner, ownerAlive, releaseRunOwner } from '../../../src/main/store/owner'
+import {
+  currentOwner,
+  markThreadEnded,
+  newRunOwner,
+  ownerAlive,
+  releaseRunOwner
+} from '../../../src/main/store/owner'
 
 describe('run owners', () => {
   it('this process is alive; an exited one, another host and junk are not', () => {
@@ -27,5 +33,21 @@ describe('run owner tags of this process', () => {
     expect(ownerAlive(owner.replace(/\/t\d+\//, '/t987654/'))).toBe(true)
     // A tag left by an earlier process that had this pid (a run this thread never started).
     expect(ownerAlive(`${hostname()}:${process.pid}/t${threadId}/0123456789ab`)).toBe(false)
+  })
+})
+
+describe('threads this thread saw end', () => {
+  it('a run of a thread marked ended is dead; other threads and this one are not affected', () => {
+    const tag = `${hostname()}:${process.pid}`
+    const ofThread = (t: number) => `${tag}/t${t}/00000000000${t % 10}`
+    expect(ownerAlive(ofThread(876541))).toBe(true)
+    markThreadEnded(876541)
+    expect(ownerAlive(ofThread(876541))).toBe(false)
+    expect(ownerAlive(ofThread(876542))).toBe(true)
+    // This thread's own runs are judged by what it started, never by this list.
+    const mine = newRunOwner()
+    markThreadEnded(threadId)
+    expect(ownerAlive(mine)).toBe(true)
+    releaseRunOwner(mine)
   })
 })

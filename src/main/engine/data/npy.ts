@@ -7,6 +7,7 @@
  * Format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 import { readFileSync, statSync } from 'node:fs'
+import { describeFileError } from '../io/errors'
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] // \x93NUMPY
 /** NumPy itself refuses headers above this (numpy.lib.format._MAX_HEADER_SIZE). */
@@ -109,7 +110,7 @@ export function readNpyFile(path: string): NpyArray {
   try {
     size = statSync(path).size
   } catch (err) {
-    throw new NpyError(`${path} cannot be read: ${(err as Error).message}`)
+    throw new NpyError(`${path} cannot be read: ${describeFileError(err).reason}`, { cause: err })
   }
   if (size > MAX_FILE_BYTES)
     throw new NpyError(`${path} is ${size} bytes; a batch for prediction is at most 2 GiB`)

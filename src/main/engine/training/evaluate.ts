@@ -67,18 +67,25 @@ export interface SimilarityStats {
   gradNormB: number
 }
 
+/** Per-image δ of two models, and the mean gradient norm of each (the sums behind SimilarityStats). */
+export interface SimilarityDeltas {
+  deltas: number[]
+  gradNormA: number
+  gradNormB: number
+}
+
 /**
- * δ between two models over `indices` of a split: per sample, the cosine of the two models'
- * input gradients of their own cross-entropy at the true label (inference mode).
+ * δ between two models over `indices` of a split, image by image: the cosine of the two
+ * models' input gradients of their own cross-entropy at the true label (inference mode).
  */
-export function similarity(
+export function similarityDeltas(
   a: Classifier,
   b: Classifier,
   ds: ImageDataset,
   split: ImageSplit,
   indices: readonly number[],
   batchSize = 128
-): SimilarityStats {
+): SimilarityDeltas {
   const deltas: number[] = []
   let normA = 0
   let normB = 0
@@ -96,15 +103,56 @@ export function similarity(
     normB += nb.dataSync()[0]
     tf.dispose([d, na, nb])
   })
+  return { deltas, gradNormA: normA / deltas.length, gradNormB: normB / deltas.length }
+}
+
+/** Mean ± sample std and mean |δ| of per-image δ (Tables 6.1 / 6.2). */
+export function summariseSimilarity(s: SimilarityDeltas): SimilarityStats {
+  const { deltas } = s
   const count = deltas.length
-  const mean = deltas.reduce((s, v) => s + v, 0) / count
-  const variance = deltas.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, count - 1)
+  const mean = deltas.reduce((acc, v) => acc + v, 0) / count
+  const variance = deltas.reduce((acc, v) => acc + (v - mean) ** 2, 0) / Math.max(1, count - 1)
   return {
     mean,
     std: Math.sqrt(variance),
-    meanAbs: deltas.reduce((s, v) => s + Math.abs(v), 0) / count,
+    meanAbs: deltas.reduce((acc, v) => acc + Math.abs(v), 0) / count,
     count,
-    gradNormA: normA / count,
-    gradNormB: normB / count
+    gradNormA: s.gradNormA,
+    gradNormB: s.gradNormB
   }
+}
+
+/**
+ * δ between two models over `indices` of a split: per sample, the cosine of the two models'
+ * input gradients of their own cross-entropy at the true label (inference mode).
+ */
+export function similarity(
+  a: Classifier,
+  b: Classifier,
+  ds: ImageDataset,
+  split: ImageSplit,
+  indices: readonly number[],
+  batchSize = 128
+): SimilarityStats {
+  return summariseSimilarity(similarityDeltas(a, b, ds, split, indices, batchSize))
+}
+
+/**
+ * Counts of `values` in `bins` equal bins over [min, max]; the last bin is closed (a δ of
+ * exactly 1 counts) and values outside the range land in the end bins (a cosine computed in
+ * float32 may stray past ±1 by a rounding).
+ */
+export function histogram(
+  values: readonly number[],
+  { min, max, bins }: { min: number; max: number; bins: number }
+): { edges: number[]; counts: number[] } {
+  const width = (max - min) / bins
+  const edges = Array.from({ length: bins + 1 }, (_, i) => +(min + i * width).toFixed(10))
+  const counts = new Array<number>(bins).fill(0)
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue
+    const k = Math.min(bins - 1, Math.max(0, Math.floor((v - min) / width)))
+    counts[k]!++
+  }
+  return { edges, counts }
 }

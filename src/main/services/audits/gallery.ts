@@ -11,9 +11,11 @@ import {
   listGalleryItems,
   type ProjectDb,
   type StoredGalleryItem,
-  type StoredModel
+  type StoredModel,
+  RecordNotFoundError
 } from '../../store'
 import { datasetOf } from '../datasets'
+import { modelNames, withCurrentModelNames } from '../lifecycle'
 
 /** Gallery items for the store: one per (sample, attack, ε > 0), predictions as the UI reads them. */
 export function galleryItemsOf(
@@ -66,12 +68,14 @@ export interface GalleryEntry extends Omit<StoredGalleryItem, 'predictions'> {
 /** A stored sweep's gallery with class names (float images as stored). */
 export function galleryOf(project: ProjectDb, runId: number): GalleryEntry[] {
   const run = getRun(project.db, runId)
-  if (!run) throw new RangeError(`No run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
   const classNames = run.datasetId === null ? [] : datasetOf(project, run.datasetId).classNames
+  const names = modelNames(project)
   return listGalleryItems(project.db, runId).map((item) => ({
     ...item,
     className: classNames[item.label] ?? String(item.label),
-    predictions: item.predictions as GalleryEntry['predictions']
+    // Shown under the models' current names (they may have been renamed since).
+    predictions: withCurrentModelNames(item.predictions as GalleryEntry['predictions'], names)
   }))
 }
 

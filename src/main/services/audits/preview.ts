@@ -8,7 +8,7 @@ import type { AttackPreviewRequest, AttackSweepRequest } from '../../../contract
 import { tf } from '../../engine/tf'
 import { checkAttackConfig, getAttack, runAttack } from '../../engine/attacks'
 import { predict, sampleBatch } from '../../engine/audit/sampling'
-import { listGalleryItems, getRun, type ProjectDb } from '../../store'
+import { listGalleryItems, getRun, RecordNotFoundError, type ProjectDb } from '../../store'
 import { datasetOf } from '../datasets'
 import { requireRequestFits } from '../compatibility'
 import { requireUsable } from '../modelRoles'
@@ -110,8 +110,9 @@ export function previewRequestFromRun(
   at: { epsilon: number; attack?: AttackName; sampleIndex?: number }
 ): AttackPreviewRequest {
   const run = getRun(project.db, runId)
-  if (!run || run.kind !== 'attack-sweep')
-    throw new RangeError(`No attack-sweep run with id ${runId}`)
+  if (!run) throw new RecordNotFoundError('run', runId)
+  if (run.kind !== 'attack-sweep')
+    throw new RangeError(`run ${runId} is a ${run.kind} run, not an attack sweep`)
   const sweep = storedRequest(run) as AttackSweepRequest
   const attack = at.attack ?? sweep.attacks?.[0] ?? 'fgsm'
   const first = listGalleryItems(project.db, runId)[0]

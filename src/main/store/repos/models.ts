@@ -41,6 +41,10 @@ export interface StoredModel {
   metrics: object | undefined
   /** Number of float32 weights. */
   parameterCount: number
+  /** The best checkpoint training kept (its weights are the model's), or null. */
+  checkpoint: { epoch: number; valAccuracy: number } | null
+  /** Epochs recorded in the model's history (0 for an imported model). */
+  epochsRecorded: number
   createdAt: string
   updatedAt: string
 }
@@ -103,12 +107,18 @@ interface ModelRow {
   status: string
   metrics: string | null
   weight_bytes: number
+  checkpoint_epoch: number | null
+  checkpoint_accuracy: number | null
+  epochs_recorded: number
   created_at: string
   updated_at: string
 }
 
 const SUMMARY_COLUMNS = `id, name, architecture, dataset_id, reference_model_id, training_config,
-  status, metrics, length(weights) AS weight_bytes, created_at, updated_at`
+  status, metrics, length(weights) AS weight_bytes, created_at, updated_at,
+  (SELECT epoch FROM model_checkpoints c WHERE c.model_id = models.id) AS checkpoint_epoch,
+  (SELECT val_accuracy FROM model_checkpoints c WHERE c.model_id = models.id) AS checkpoint_accuracy,
+  (SELECT count(*) FROM model_history h WHERE h.model_id = models.id) AS epochs_recorded`
 
 function toSummary(r: ModelRow): StoredModel {
   checkStatus(r.status)
@@ -122,6 +132,11 @@ function toSummary(r: ModelRow): StoredModel {
     status: r.status,
     metrics: fromJson<object>(r.metrics),
     parameterCount: r.weight_bytes / 4,
+    checkpoint:
+      r.checkpoint_epoch !== null && r.checkpoint_accuracy !== null
+        ? { epoch: r.checkpoint_epoch, valAccuracy: r.checkpoint_accuracy }
+        : null,
+    epochsRecorded: r.epochs_recorded,
     createdAt: r.created_at,
     updatedAt: r.updated_at
   }

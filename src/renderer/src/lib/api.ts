@@ -19,14 +19,19 @@ declare global {
   }
 }
 
-/** A failed request, with the contract's error code and the message meant for people. */
+/**
+ * A failed request, with the contract's error code and the message meant for people; `where`
+ * and `technical` are for the "details" disclosure under the message.
+ */
 export class ApiError extends Error {
   readonly code: string
-  readonly detail?: string
+  readonly where?: string
+  readonly technical?: string
   constructor(data: ContractErrorData) {
     super(data.message)
     this.code = data.code
-    this.detail = data.detail
+    this.where = data.where
+    this.technical = data.technical
   }
 }
 
@@ -111,4 +116,24 @@ export function on<E extends EventName>(name: E, listener: (payload: EventMap[E]
 /** Words for an error, whatever threw it. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/** An error as the window shows it: the message, and what the "details" disclosure holds. */
+export interface ShownError {
+  text: string
+  /** The technical part (errno, a parser's text, the file or field at fault); may be absent. */
+  technical?: string
+}
+
+/** The "details" of an error: the thing at fault and the technical reason, when there are any. */
+export function technicalOf(err: unknown): string | undefined {
+  const e = (err ?? {}) as Partial<Pick<ContractErrorData, 'where' | 'technical'>>
+  const lines = [e.where ? `Where: ${e.where}` : '', e.technical ?? ''].filter((l) => l !== '')
+  return lines.length > 0 ? lines.join('\n') : undefined
+}
+
+/** What the window shows for `err`: its message and its details. */
+export function shownError(err: unknown): ShownError {
+  const technical = technicalOf(err)
+  return { text: messageOf(err), ...(technical ? { technical } : {}) }
 }

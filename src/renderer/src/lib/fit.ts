@@ -6,9 +6,12 @@
  */
 import type { DatasetSummary, ModelSummary } from '../../../contract/entities'
 
-/** Models whose weights may be attacked, evaluated and explained. */
+/**
+ * Models whose weights may be attacked, evaluated and explained: ready, or stopped early with a
+ * best checkpoint (ModelSummary.usable, the services' own rule).
+ */
 export function readyModels(models: readonly ModelSummary[]): ModelSummary[] {
-  return models.filter((m) => m.status === 'ready')
+  return models.filter((m) => m.usable)
 }
 
 /** Whether `m` runs on dataset `datasetId`. */

@@ -2,7 +2,7 @@
  * Shared application state (ARCHITECTURE pattern 9: thick services, thin components).
  * Everything the screens show comes from the main side through lib/api; events keep it live.
  */
-import { call, messageOf, on } from '../lib/api'
+import { call, on, shownError, technicalOf, type ShownError } from '../lib/api'
 import type {
   DatasetSummary,
   JobInfo,
@@ -26,6 +26,9 @@ export interface LiveSample {
   delta?: number
 }
 
+/** Live samples kept per job before thinning (see addSample). */
+const MAX_LIVE = 4000
+
 class AppState {
   screen = $state<Screen>('projects')
   system = $state<SystemInfo | null>(null)
@@ -38,7 +41,10 @@ class AppState {
   live = $state<Record<string, LiveSample[]>>({})
   results = $state<Record<string, unknown>>({})
   failures = $state<Record<string, ContractErrorData>>({})
-  notice = $state<{ kind: 'error' | 'info'; text: string } | null>(null)
+  /** The banner under the header; an error's technical part sits in its "details". */
+  notice = $state<({ kind: 'error' | 'info' } & ShownError) | null>(null)
+  /** The project is closing (its running job is being stopped). */
+  closing = $state(false)
   private started = false
   private readonly listed = new Set<string>()
 
@@ -53,20 +59,22 @@ class AppState {
         this.listed.add(job.id)
         void this.refresh()
       }
-      if (metrics && Object.keys(metrics).length > 0) {
-        const series = this.live[job.id] ?? []
-        this.live[job.id] = [...series, { fraction: job.fraction, ...metrics }]
-      }
+      if (metrics && Object.keys(metrics).length > 0) this.addSample(job.id, { fraction: job.fraction, ...metrics })
     })
     on('job.finished', ({ job, result }) => {
       this.upsertJob(job)
       this.results[job.id] = result
+      // A dataset or model that got "(2)" because its name was taken says so.
+      const warnings = (result as { warnings?: unknown } | null)?.warnings
+      if ((job.kind === 'import-dataset' || job.kind === 'train') && Array.isArray(warnings) && warnings.length > 0)
+        this.info(warnings.join(' '))
       void this.refresh()
     })
     on('job.failed', ({ job, error }) => {
       this.upsertJob(job)
       this.failures[job.id] = error
-      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}` }
+      const technical = technicalOf(error)
+      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}`, ...(technical ? { technical } : {}) }
       void this.refresh()
     })
     on('job.cancelled', ({ job }) => {
@@ -88,10 +96,22 @@ class AppState {
     try {
       this.system = await call('system.info', {})
       this.project = await call('projects.current', {})
+      // A reloaded window finds the jobs still running (their curves restart from now).
+      this.jobs = await call('jobs.list', {})
       await this.refresh()
     } catch (err) {
       this.fail(err)
     }
+  }
+
+  /**
+   * Appends a live sample. A long training sends one every 80 ms: past MAX_LIVE samples every
+   * other one is dropped, so the curve keeps its shape and the charts stay quick.
+   */
+  private addSample(jobId: string, sample: LiveSample): void {
+    const series = (this.live[jobId] ??= [])
+    series.push(sample)
+    if (series.length > MAX_LIVE) this.live[jobId] = series.filter((_, i) => i % 2 === 0 || i === series.length - 1)
   }
 
   private upsertJob(job: JobInfo): void {
@@ -125,7 +145,7 @@ class AppState {
   }
 
   fail(err: unknown): void {
-    this.notice = { kind: 'error', text: messageOf(err) }
+    this.notice = { kind: 'error', ...shownError(err) }
   }
 
   info(text: string): void {
@@ -162,8 +182,16 @@ class AppState {
     }
   }
 
+  /** Closes the project; a running job is cancelled first and may take a moment to stop. */
   async closeProject(): Promise<void> {
-    await call('projects.close', {})
+    this.closing = true
+    try {
+      await call('projects.close', {})
+    } catch (err) {
+      this.fail(err)
+    } finally {
+      this.closing = false
+    }
     this.jobs = []
     this.live = {}
     this.screen = 'projects'

@@ -245,11 +245,15 @@ export const idxImporter: DatasetImporter = {
     }
     const { pairs, unpaired } = await findPairs(dir, options.files)
     if (pairs.length === 0) {
+      // With picked files, say what to pick as well (the folder takes every pair in it).
+      const pick = options.files ? '; pick it as well, or the whole folder' : ''
       throw new ImportError(
         unpaired[0] ?? path,
         unpaired.length > 0
-          ? 'IDX images without a matching *-labels-idx1-ubyte file'
-          : 'no *-images-idx3-ubyte / *-labels-idx1-ubyte pair found'
+          ? `IDX images without a matching *-labels-idx1-ubyte file${pick}`
+          : options.files
+            ? `no *-images-idx3-ubyte file picked with these labels${pick}`
+            : 'no *-images-idx3-ubyte / *-labels-idx1-ubyte pair found'
       )
     }
     const policy = new BadFilePolicy(options.onBadFile)
@@ -298,10 +302,14 @@ export const idxImporter: DatasetImporter = {
     const inferred = options.classNames ? undefined : inferClassCount(labelSets)
     const classNames =
       options.classNames?.slice() ?? Array.from({ length: inferred!.count }, (_, i) => String(i))
+    const unused = (from: number, to: number): string => (to > from ? `${from}–${to}` : `${from}`)
     const outside = (label: number, k: number): string =>
-      inferred
-        ? `label ${label} of record ${k} is outside the classes 0–${inferred.count - 1} the labels use (no record is labelled ${inferred.firstGap}${label - 1 > inferred.firstGap ? `–${label - 1}` : ''}); give the class names if ${label + 1} classes are meant`
-        : `label ${label} of record ${k} is outside the ${classNames.length} classes`
+      !inferred
+        ? `label ${label} of record ${k} is outside the ${classNames.length} classes`
+        : inferred.count === 0
+          ? // Not one record is labelled 0: no class range can be inferred at all.
+            `label ${label} of record ${k} cannot be a class: no record is labelled ${unused(0, label - 1)}, so the labels do not count classes from 0; give the class names if ${label + 1} classes are meant`
+          : `label ${label} of record ${k} is outside the classes ${unused(0, inferred.count - 1)} the labels use (no record is labelled ${unused(inferred.firstGap, label - 1)}); give the class names if ${label + 1} classes are meant`
 
     const size = target.height * target.width * target.channels
     const same = target.height === rows && target.width === cols && target.channels === 1

@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import type { SerializedWeights } from '../network'
+import { describeFileError } from '../../io/errors'
 import { OnnxImportError } from './errors'
 import type { AttributeValue, OnnxGraphDef, OnnxNodeDef } from './graph'
 import { type HostTensor, sizeOf, toJson } from './hostTensor'
@@ -49,7 +50,11 @@ export function parseOnnxFile(path: string): ParsedOnnx {
     size = st.size
   } catch (err) {
     if (err instanceof OnnxImportError) throw err
-    throw new OnnxImportError(`${path} cannot be read: ${(err as Error).message}`)
+    const d = describeFileError(err)
+    throw new OnnxImportError(`${path} cannot be read: ${d.reason}`, {
+      cause: err,
+      detail: d.detail
+    })
   }
   if (size === 0) throw new OnnxImportError(`${file} is empty, not an ONNX model`)
   if (size > MAX_FILE_BYTES) {

@@ -151,7 +151,13 @@ export function parseClassNames(text: string, where: string): string[] {
     try {
       parsed = JSON.parse(trimmed)
     } catch (err) {
-      throw new OnnxImportError(`${where}: not valid JSON (${(err as Error).message})`)
+      throw new OnnxImportError(
+        `${where}: not valid JSON (a list of names in [ ] must be a JSON array)`,
+        {
+          cause: err,
+          detail: (err as Error).message
+        }
+      )
     }
     if (!Array.isArray(parsed) || parsed.some((c) => typeof c !== 'string'))
       throw new OnnxImportError(`${where}: expected a JSON array of strings`)

@@ -140,7 +140,8 @@ export function decodeModel(bytes: Uint8Array, where: string): ModelMessage {
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err)
     throw new OnnxImportError(
-      `${where} is not a readable ONNX model (truncated or corrupt protobuf: ${detail})`
+      `${where} is not a readable ONNX model (truncated or corrupt protobuf)`,
+      { cause: err, detail: `protobuf: ${detail}` }
     )
   }
 }

@@ -105,6 +105,15 @@ describe('IDX: swapped files, labels outside the classes, budget from the header
     expect(ds.train.count).toBe(6)
   })
 
+  it('labels that never use 0 are refused in words, not as "classes 0–-1"', async () => {
+    const root = join(dir, 'mnist')
+    writeFile(join(root, 'train-images-idx3-ubyte'), idxImages(images(3), 2, 2))
+    writeFile(join(root, 'train-labels-idx1-ubyte'), idxLabels([5, 6, 5]))
+    await expect(idxImporter.open(root)).rejects.toThrow(
+      `${join(root, 'train-labels-idx1-ubyte')}: label 5 of record 0 cannot be a class: no record is labelled 0–4, so the labels do not count classes from 0; give the class names if 6 classes are meant`
+    )
+  })
+
   it('a header promising 60,000 images of 28×28 over a 4-image file is refused from the header', async () => {
     const root = join(dir, 'mnist')
     const lying = Uint8Array.from(idxImages(images(4), 2, 2))

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../../src/main/cli/index'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../helpers/cli'
 import { loadBuiltinSample } from '../../../src/main/engine/data/builtinSample'
 import {
   createProject,
@@ -93,16 +93,8 @@ function planAndKill(file: string, k: number): Promise<string> {
 }
 
 async function cli<T>(args: string[]): Promise<{ code: number; out: T }> {
-  const lines: string[] = []
-  const spy = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
-  try {
-    const code = await main([...args, '--backend', 'cpu', '--quiet', '--json'])
-    return { code, out: JSON.parse(lines.join('\n')) as T }
-  } finally {
-    spy.mockRestore()
-  }
+  const { code, out } = await runCli([...args, '--json'])
+  return { code, out: JSON.parse(out) as T }
 }
 
 interface Slot {

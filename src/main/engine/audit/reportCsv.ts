@@ -2,7 +2,7 @@
  * The report's tables as CSV (RFC 4180): every ratio in [0, 1] with the images it rests on and
  * its 95 % Wilson interval. Re-exported by report.ts.
  */
-import type { ReportDefenseTable, ReportModel, ReportSimilarity, ReportSweep } from './report'
+import type { ReportDefenseTable, ReportModel, ReportSimilarity, ReportSweep } from './reportTypes'
 import { wilsonInterval } from './stats'
 
 /** The Wilson 95 % interval of a ratio of `n` images (k = round(ratio·n)); null when unknown. */

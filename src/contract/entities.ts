@@ -122,6 +122,8 @@ export interface ModelSummary {
    * only for these, by the rule every service enforces (services/compatibility.ts).
    */
   fitsDatasets: number[]
+  /** Wilson 95 % interval of the accuracy over its `accuracyImages`. */
+  accuracyCi95: [number, number] | null
   /** Formats it can be exported to: a model trained in the app (or a TF.js import) both; an ONNX import none. */
   exportFormats: ModelFormat[]
   /**
@@ -298,13 +300,27 @@ export interface GalleryItem {
 /** Source, ordinary (λ = 0 or another reference) or orthogonal to the source (λ > 0). */
 export type ModelKind = 'source' | 'ordinary' | 'orthogonal'
 
+/** One point of a curve: the fooling ratio, the images fooled of the total, its 95 % interval. */
+export interface SweepPoint {
+  epsilon: number
+  foolingRatio: number
+  /** Images fooled of `total` (filled in when read; older runs stored the ratio only). */
+  fooled?: number
+  total?: number
+  /** Wilson 95 % interval over the `total` images. */
+  ci95?: [number, number]
+}
+
 export interface SweepCurve {
   attack: string
   modelId: number
   modelName: string
   role: 'source' | 'target'
+  /** From the model's own lineage: 'orthogonal' is orthogonal to its own reference, whatever the source. */
   kind: ModelKind
-  points: { epsilon: number; foolingRatio: number }[]
+  /** An orthogonal model's own reference (it may differ from the source: Figure 6.7). */
+  orthogonalTo?: number | null
+  points: SweepPoint[]
 }
 
 export interface AttackSweepResult {
@@ -317,7 +333,13 @@ export interface AttackSweepResult {
 export interface DefenseTableResult {
   runId: number
   columns: { key: string; label: string }[]
-  rows: { key: string; label: string; values: Record<string, number | null> }[]
+  rows: {
+    key: string
+    label: string
+    values: Record<string, number | null>
+    /** Wilson 95 % interval of each value over the samples. */
+    ci95?: Record<string, [number, number] | null>
+  }[]
   /** Samples every value rests on. */
   sampleCount: number
   /** The source, ordinary and orthogonal models of the table (empty for old runs). */
@@ -345,6 +367,9 @@ export interface SimilarityResult {
   count: number
   accuracyA: number
   accuracyB: number
+  /** Wilson 95 % intervals of the accuracies over the `count` images. */
+  accuracyCi95A?: [number, number]
+  accuracyCi95B?: [number, number]
   /**
    * The per-image δ counted in equal bins over [-1, 1] (`edges` has one more entry than
    * `counts`). Absent on runs recorded before it was kept.
@@ -432,6 +457,9 @@ export interface PgdSummaryView {
   meanL2: number
   meanLinf: number
   foolingRate: number
+  /** Images the fooling rate rests on, and its Wilson 95 % interval over them. */
+  images: number
+  foolingCi95: [number, number] | null
   meanFoolingConfidence: number
 }
 

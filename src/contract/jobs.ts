@@ -24,6 +24,8 @@ export const JOB_CHANNELS = {
   'model-import': 'models.import',
   'model-export': 'models.export',
   'model-inspect': 'models.inspect',
+  plan: 'plans.run',
+  'plan-resume': 'plans.resume',
   'robustness-evaluation': 'evaluation.run'
 } as const satisfies Record<JobKind, Channel>
 
@@ -43,6 +45,7 @@ export const RERUNNABLE_KINDS = [
   'explain-adversarial',
   'sanity',
   'saliency-pgd',
+  'plan',
   'robustness-evaluation'
 ] as const satisfies readonly JobKind[]
 export type RerunnableKind = (typeof RERUNNABLE_KINDS)[number]
@@ -88,6 +91,17 @@ export interface JobResults {
   'model-export': { runId: number; files: string[] }
   'model-inspect': ModelFileInfo
   'robustness-evaluation': { runId: number; samples: number }
+  /** The plan's run (also after a resume: the same run goes on), its status and its models. */
+  plan: PlanJobResult
+  'plan-resume': PlanJobResult
+}
+
+export interface PlanJobResult {
+  runId: number
+  /** 'done' (every model trained and evaluated) or 'cancelled' (resumable). */
+  status: string
+  trained: number
+  total: number
 }
 
 export type JobResult<K extends JobKind> = JobResults[K]

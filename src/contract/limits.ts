@@ -22,8 +22,24 @@ export const LIMITS = {
   epochs: { min: 1, max: 1000 },
   /** Images per forward/backward pass (training and attacks). */
   batchSize: { min: 1, max: 4096 },
-  /** Adam's learning rate. */
+  /** The optimiser's (first) learning rate. */
   learningRate: { min: 1e-9, max: 1 },
+  /** SGD momentum μ (PyTorch allows any μ ≥ 0; above 1 the buffer grows without bound). */
+  sgdMomentum: { min: 0, max: 0.999 },
+  /** L2 weight decay added to the gradient (torch.optim's `weight_decay`). */
+  weightDecay: { min: 0, max: 1 },
+  /** The step schedule's factor γ (MultiStepLR). */
+  lrGamma: { min: 1e-6, max: 1 },
+  /** Epochs at which the step schedule multiplies the rate by γ. */
+  lrMilestones: { min: 1, max: 32 },
+  /** Zero padding of the random crop, in pixels (CIFAR: 4). */
+  cropPadding: { min: 0, max: 32 },
+  /** λ values of one experiment plan (thesis Table 6.2: 0, 5, 30, 100). */
+  planLambdas: { min: 1, max: 16 },
+  /** Repeats (seeds) per λ and architecture of a plan (thesis Table 6.2: 5). */
+  planSeeds: { min: 1, max: 20 },
+  /** Models one plan trains, the reference included. */
+  planModels: { min: 1, max: 200 },
   /** Epochs between validation checks (thesis: 20). */
   validateEvery: { min: 1, max: 1000 },
   /** Validation checks without improvement before training stops (Algorithm 7: 1). */

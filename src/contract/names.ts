@@ -34,6 +34,10 @@ export const SANITY_FLAG_CODES = [
 export const ARCHITECTURES = ['cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
 /** Forms of the orthogonality penalty P(δ) (engine/training/penalty.ts). */
 export const PENALTY_FORMS = ['signed', 'absolute', 'squared'] as const
+/** Optimisers of a training (engine/training/optimizers.ts): tf's Adam, PyTorch's SGD. */
+export const OPTIMIZERS = ['adam', 'sgd'] as const
+/** Learning-rate schedules, stepped once per epoch (engine/training/schedules.ts). */
+export const LR_SCHEDULES = ['constant', 'step', 'cosine'] as const
 /** Input-transformation defenses of Table 6.3 (engine/defenses registry). */
 export const DEFENSE_NAMES = ['jpeg', 'tvm', 'bitDepth', 'bilateral'] as const
 /** Saliency methods (engine/saliency). */
@@ -72,6 +76,8 @@ export const JOB_KINDS = [
   'model-import',
   'model-export',
   'model-inspect',
+  'plan',
+  'plan-resume',
   'robustness-evaluation'
 ] as const
 
@@ -90,6 +96,8 @@ export type ThreatName = (typeof THREAT_NAMES)[number]
 export type SanityFlagCode = (typeof SANITY_FLAG_CODES)[number]
 export type ArchitectureName = (typeof ARCHITECTURES)[number]
 export type PenaltyForm = (typeof PENALTY_FORMS)[number]
+export type OptimizerName = (typeof OPTIMIZERS)[number]
+export type LrScheduleName = (typeof LR_SCHEDULES)[number]
 export type DefenseName = (typeof DEFENSE_NAMES)[number]
 export type SaliencyMethodName = (typeof SALIENCY_METHODS)[number]
 export type FixedSizeHead = (typeof FIXED_SIZE_HEADS)[number]

@@ -38,11 +38,13 @@ import {
   FIXED_SIZE_HEADS,
   INPUT_LAYOUTS,
   MODEL_FORMATS,
-  PENALTY_FORMS,
   PICK_PURPOSES,
   SALIENCY_METHODS,
   VALUE_SCALES
 } from './names'
+import { attackSettingsSchema } from './attackSettings'
+import { planRequest, planResumeRequest, type PlanResult } from './plans'
+import { checkOptimizerSettings, trainSettingsShape } from './training'
 import { s, ValidationError, type Infer } from './validate'
 
 /** A project's row id (datasets, models, runs): a positive integer. */
@@ -63,19 +65,8 @@ function distinct(ids: number[], path: string, message: string): void {
   if (new Set(ids).size !== ids.length) throw new ValidationError(path, message)
 }
 
-/**
- * Settings of one attack other than ε (steps, step size α, momentum μ, seed …). Ranges common
- * to several attacks come from LIMITS; the rest are declared by the attack itself and checked
- * by the engine (engine/attacks/base.ts checkAttackConfig), which names the bad parameter.
- */
-export const attackSettings = s.object({
-  steps: s.optional(s.int(LIMITS.steps)),
-  stepSize: s.optional(s.number(LIMITS.stepSize)),
-  decay: s.optional(s.number(LIMITS.decay)),
-  seed: s.optional(seed),
-  diversityProb: s.optional(s.number()),
-  resizeRate: s.optional(s.number())
-})
+/** Settings of one attack other than ε (contract/attackSettings.ts). */
+export const attackSettings = attackSettingsSchema
 const perAttackSettings = s.optional(s.record(ATTACK_NAMES, attackSettings))
 
 export const datasetSource = s.tagged('kind', {
@@ -111,19 +102,7 @@ export const trainRequest = s.refine(
     architecture: s.literal(...ARCHITECTURES),
     /** The frozen reference K; required when λ > 0, optional otherwise (δ is then reported). */
     referenceId: s.optional(id),
-    /** Thesis: 0 ordinary, 5, 30 (CIFAR default), 100. */
-    lambda: s.optional(s.number(LIMITS.lambda)),
-    penaltyForm: s.optional(s.literal(...PENALTY_FORMS)),
-    epochs: s.optional(s.int(LIMITS.epochs)),
-    batchSize,
-    learningRate: s.optional(s.number(LIMITS.learningRate)),
-    validateEvery: s.optional(s.int(LIMITS.validateEvery)),
-    patience: s.optional(s.int(LIMITS.patience)),
-    /** Training images per epoch (seeded subset); default all. */
-    trainLimit: s.optional(s.int(LIMITS.trainLimit)),
-    /** Validation images used at each check (accuracy; δ on at most 500 of them); default 2000. */
-    valLimit: s.optional(s.int(LIMITS.valLimit)),
-    seed: s.optional(seed)
+    ...trainSettingsShape
   }),
   (r) => {
     if ((r.lambda ?? 0) > 0 && r.referenceId === undefined) {
@@ -132,6 +111,7 @@ export const trainRequest = s.refine(
         'orthogonal training (lambda > 0) needs a reference model'
       )
     }
+    checkOptimizerSettings(r)
   }
 )
 
@@ -437,6 +417,12 @@ export const requestSchemas = {
   /** The maps of an explain or explain-adversarial run as one PNG grid. */
   'explain.exportPng': s.object({ runId: id, path: filePath }),
 
+  /** An experiment plan (λ × seeds × architectures; Table 6.2, Figures 6.6 and 6.7): a job. */
+  'plans.run': planRequest,
+  /** Continues a cancelled or interrupted plan with its next untrained model (a job). */
+  'plans.resume': planResumeRequest,
+  'plans.result': s.object({ runId: id }),
+
   'jobs.list': s.object({}),
   /** Job ids are the queue's (UUIDs), not project ids. */
   'jobs.cancel': s.object({ jobId: s.string({ min: 1, max: 128 }) })
@@ -511,6 +497,9 @@ export interface Results {
   'explain.sanityResult': SanityView
   'explain.saliencyPgdResult': SaliencyPgdView
   'explain.exportPng': { path: string }
+  'plans.run': JobInfo
+  'plans.resume': JobInfo
+  'plans.result': PlanResult
   'jobs.list': JobInfo[]
   'jobs.cancel': boolean
 }

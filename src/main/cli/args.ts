@@ -18,7 +18,8 @@ export type Values = Record<string, string | boolean | undefined>
  * `numbers` a comma list of them, `list` a comma list of words, `percents` a comma list of
  * percentages (the figures' unit) stored as fractions of the dynamic range, `upper` a word in
  * capitals (nchw → NCHW), `size` HxW (or one side for both) as { height, width }, `names` a
- * file of names (one per line, or a JSON array) or a comma list.
+ * file of names (one per line, or a JSON array) or a comma list, `boolean` yes/no (true/false,
+ * on/off, 1/0).
  */
 export type FlagKind =
   | 'string'
@@ -31,6 +32,7 @@ export type FlagKind =
   | 'upper'
   | 'size'
   | 'names'
+  | 'boolean'
 
 export interface Flag {
   /** The request field the flag fills; a dotted path fills a nested one (preprocessing.mean). */
@@ -91,6 +93,12 @@ export function flagValue(name: string, kind: FlagKind, text: string): unknown {
     }
     case 'names':
       return namesOf(name, text)
+    case 'boolean': {
+      const word = text.trim().toLowerCase()
+      if (['yes', 'true', 'on', '1'].includes(word)) return true
+      if (['no', 'false', 'off', '0'].includes(word)) return false
+      throw new UsageError(`--${name} must be yes or no, got "${text}"`)
+    }
   }
 }
 

@@ -10,8 +10,15 @@ import { defenseTableNote } from '../services/audits/defenseNote'
 import { writeReport } from '../services/report'
 import type { Values } from './args'
 import { table } from './output'
+import { ratioInterval } from '../services/intervals'
 
 const pct1 = (r: number | undefined) => (r === undefined ? '—' : (100 * r).toFixed(1))
+/** A ratio of `n` images in % with its 95 % Wilson interval: "12.0 [8.1, 17.3]". */
+function pct1Ci(r: number | undefined | null, n: number | undefined): string {
+  if (r === undefined || r === null) return '—'
+  const ci = ratioInterval(r, n)
+  return ci ? `${pct1(r)} [${pct1(ci[0])}, ${pct1(ci[1])}]` : pct1(r)
+}
 const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
 
 /**
@@ -20,7 +27,7 @@ const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
  */
 export function sweepTables(
   r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'> &
-    Partial<Pick<AttackSweepOutcome, 'models'>>
+    Partial<Pick<AttackSweepOutcome, 'models' | 'sampleCount'>>
 ): string {
   const costOf = (id: number) => r.models?.find((m) => m.id === id)?.accuracyCost ?? null
   const flags = (r.models ?? [])
@@ -30,7 +37,7 @@ export function sweepTables(
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
       return (
-        `${attack.toUpperCase()}: fooling ratio (%)\n` +
+        `${attack.toUpperCase()}: fooling ratio (%) [95 % interval over the images, Wilson]\n` +
         table(
           [
             'ε (%)',
@@ -38,7 +45,10 @@ export function sweepTables(
           ],
           r.epsilons.map((e) => [
             epsPct(e),
-            ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))
+            ...curves.map((c) => {
+              const p = c.points.find((q) => q.epsilon === e)
+              return pct1Ci(p?.foolingRatio, p?.total ?? r.sampleCount)
+            })
           ])
         )
       )
@@ -56,9 +66,9 @@ function rowModel(
 }
 
 /**
- * Table 6.3 as text: fooling ratios in %, best (lowest) per column starred; a row whose model
- * carries the accuracy-cost flag is marked ⚠; what the table measures (transfer only, the
- * adaptive column's figures) and the flags come first.
+ * Table 6.3 as text: fooling ratios in % with their 95 % Wilson interval, best (lowest) per
+ * column starred; a row whose model carries the accuracy-cost flag is marked ⚠; what the
+ * table measures (transfer only, the adaptive column's figures) and the flags come first.
  */
 export function defenseText(
   r: Pick<DefenseTableOutcome, 'columns' | 'rows'> &
@@ -68,7 +78,9 @@ export function defenseText(
     ['Defense', ...r.columns.map((c) => c.label)],
     r.rows.map((row) => [
       `${row.label}${rowModel(r.models, row.key)?.accuracyCost ? ' ⚠' : ''}`,
-      ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)
+      ...r.columns.map(
+        (c) => `${pct1Ci(row.values[c.key], r.sampleCount)}${row.best[c.key] ? '*' : ''}`
+      )
     ])
   )
   const note = defenseTableNote(
@@ -86,7 +98,7 @@ export function sweepText(outcome: AttackSweepOutcome): string {
 }
 
 export function defenseTableText(outcome: DefenseTableOutcome): string {
-  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio %, * = best per column; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
+  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio % [95 % Wilson interval], * = best per column; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
 }
 
 export function reportCommand(

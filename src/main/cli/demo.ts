@@ -22,7 +22,7 @@ import { defined, fieldsFromFlags, flag, validated, type Flags, type Values } fr
 import { defenseText, sweepTables } from './audit'
 import { evaluateAndView, modelText } from './evaluate'
 import type { EvaluationJson } from '../services/evaluation/summary'
-import { log, pct, progressPrinter, table } from './output'
+import { log, pctCi, progressPrinter, table } from './output'
 
 export interface DemoOptions {
   projectPath?: string
@@ -109,6 +109,8 @@ export interface DemoModelRow {
   seed: number
   status: string
   valAccuracy: number
+  /** Validation images the accuracy rests on (its 95 % interval's n). */
+  accuracyImages: number
   /** δ to the reference, mean ± std over the validation subset (NaN for the reference). */
   delta: { mean: number; std: number; meanAbs: number }
   trainSeconds: number
@@ -236,6 +238,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         seed,
         status: r.status,
         valAccuracy: r.valAccuracy,
+        accuracyImages: r.accuracyImages,
         delta: sim
           ? { mean: sim.mean, std: sim.std, meanAbs: sim.meanAbs }
           : { mean: NaN, std: NaN, meanAbs: NaN },
@@ -258,7 +261,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
             'λ',
             'Similarity δ (mean ± std)',
             'mean |δ|',
-            'Val. acc.',
+            'Val. acc. [95 % CI]',
             'status',
             'train s'
           ],
@@ -270,7 +273,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
               ? `${r.delta.mean.toFixed(4)} ± ${r.delta.std.toFixed(4)}`
               : '— (itself)',
             Number.isFinite(r.delta.meanAbs) ? r.delta.meanAbs.toFixed(4) : '—',
-            pct(r.valAccuracy),
+            pctCi(r.valAccuracy, r.accuracyImages),
             r.status,
             r.trainSeconds.toFixed(0)
           ])

@@ -7,7 +7,7 @@ import type { Explanation } from '../services/explain/stored'
 import { gridColumns } from '../services/explain/images'
 import type { SanityStudyResult } from '../services/explain/sanity'
 import type { SaliencyPgdStudyResult } from '../services/explain/saliencyPgd'
-import { pct, table } from './output'
+import { pct, pctCi, table } from './output'
 
 const f3 = (x: number | undefined): string =>
   x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3)
@@ -112,14 +112,14 @@ export function saliencyPgdText(r: SaliencyPgdStudyResult & { runId: number }): 
       k === 'vanilla' ? 'PGD' : 'saliency PGD',
       f3(o[k].meanL2),
       `${(o[k].meanLinf * 255).toFixed(1)}/255`,
-      pct(o[k].foolingRate),
+      pctCi(o[k].foolingRate, o[k].images),
       pct(o[k].meanFoolingConfidence)
     ])
   )
   return (
     `Saliency-PGD run ${r.runId}: ε = ${(r.epsilon * 255).toFixed(1)}/255, ${r.steps} steps, ${r.method} weighting, ${r.sampleIndices.length} of ${r.drawn} drawn images correct on the source\n` +
     table(
-      ['model', 'clean error', 'attack', 'mean L2', 'mean L∞', 'fooling rate', 'fooling conf.'],
+      ['model', 'clean error', 'attack', 'mean L2', 'mean L∞', 'fooling rate [95 % CI]', 'fooling conf.'],
       rows
     )
   )

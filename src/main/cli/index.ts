@@ -15,7 +15,7 @@ import { modelListText, withAccuracyCost } from './modelList'
 import type { CliContext } from './command'
 import { JOB_COMMANDS } from './jobCommands'
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
-import { pct, progressPrinter, table } from './output'
+import { pctCi, progressPrinter, table } from './output'
 import { predictCommand, PREDICT_USAGE } from './predict'
 import { withProject } from './projects'
 import { RERUN_USAGE, rerunCommand } from './rerun'
@@ -203,17 +203,18 @@ export async function main(argv: string[]): Promise<number> {
             modelListText(
               list,
               table(
-                ['id', 'name', 'status', 'val. acc.', 'δ to ref.', 'reference', 'parameters'],
+                ['id', 'name', 'status', 'val. acc. [95 % CI]', 'δ to ref.', 'reference', 'parameters'],
                 list.map((m) => {
                   const metrics = (m.metrics ?? {}) as {
                     valAccuracy?: number
+                    accuracyImages?: number
                     delta?: { mean: number }
                   }
                   return [
                     m.id,
                     m.name,
                     m.status,
-                    pct(metrics.valAccuracy),
+                    pctCi(metrics.valAccuracy, metrics.accuracyImages),
                     metrics.delta ? metrics.delta.mean.toFixed(4) : '—',
                     m.referenceModelId ?? '—',
                     m.parameterCount

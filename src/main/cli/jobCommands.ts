@@ -21,6 +21,7 @@ import { similarityReport, trainModel } from '../services/models'
 import { flag, UsageError, type Values } from './args'
 import { command, dataset, seed, type CommandRunner } from './command'
 import { MODEL_COMMANDS } from './modelCommands'
+import { PLAN_COMMANDS } from './planCommands'
 import { EVALUATE_COMMANDS } from './evaluate'
 import { defenseTableText, sweepText } from './audit'
 import {
@@ -31,7 +32,8 @@ import {
   sanitySummary,
   sanityText
 } from './explain'
-import { pct } from './output'
+import { pctCi } from './output'
+import { TRAIN_SETTING_FLAGS, TRAIN_SETTING_USAGE } from './trainFlags'
 
 const fixedHead = flag('fixedSizeHead')
 const methods = flag('methods', 'list')
@@ -90,12 +92,13 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
 
   ...MODEL_COMMANDS,
 
+  ...PLAN_COMMANDS,
   ...EVALUATE_COMMANDS,
 
   train: command({
     channel: 'models.train',
     usage: `  train F --dataset ID --arch A --name N [--reference ID --lambda L --penalty P]
-          [--epochs N --batch N --lr X --seed N --train-samples N --val-samples N --eval-every N --patience N]
+          ${TRAIN_SETTING_USAGE}
                           ordinary (λ = 0) or orthogonal training against a reference`,
     flags: {
       name: flag('name'),
@@ -103,22 +106,14 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
       arch: flag('architecture'),
       reference: flag('referenceId', 'int'),
       lambda: flag('lambda', 'number'),
-      penalty: flag('penaltyForm'),
-      epochs: flag('epochs', 'int'),
-      batch: flag('batchSize', 'int'),
-      lr: flag('learningRate', 'number'),
-      seed,
-      'train-samples': flag('trainLimit', 'int'),
-      'val-samples': flag('valLimit', 'int'),
-      'eval-every': flag('validateEvery', 'int'),
-      patience: flag('patience', 'int')
+      ...TRAIN_SETTING_FLAGS
     },
     async run(project, request, _values, ctx) {
       const result = await trainModel(project, request, { onProgress: ctx.progress })
       ctx.emit(
         result,
         () =>
-          `Model ${result.modelId} ${result.status}: validation accuracy ${pct(result.valAccuracy)}` +
+          `Model ${result.modelId} ${result.status}: validation accuracy ${pctCi(result.valAccuracy, result.accuracyImages)} of ${result.accuracyImages} images` +
           (result.delta
             ? `, δ to reference ${result.delta.mean.toFixed(4)} ± ${result.delta.std.toFixed(4)}`
             : '') +
@@ -143,7 +138,7 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
       ctx.emit(
         r,
         () =>
-          `δ = ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (mean |δ| ${r.meanAbs.toFixed(4)}) over ${r.count} validation images; accuracy ${pct(r.accuracyA)} / ${pct(r.accuracyB)}`
+          `δ = ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (mean |δ| ${r.meanAbs.toFixed(4)}) over ${r.count} validation images; accuracy ${pctCi(r.accuracyA, r.count)} / ${pctCi(r.accuracyB, r.count)} (95 % Wilson intervals)`
       )
       return 0
     }

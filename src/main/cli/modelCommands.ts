@@ -8,7 +8,7 @@ import { exportModelFiles } from '../services/modelFiles'
 import { ProjectFileError } from '../store'
 import { flag, type Values } from './args'
 import { command, dataset, type CommandRunner } from './command'
-import { pct } from './output'
+import { pctCi } from './output'
 import { withProject } from './projects'
 
 const grouped = (n: number): string => n.toLocaleString('en-US')
@@ -20,7 +20,7 @@ function importText(r: ModelImportResult): string {
   ]
   if (r.evaluation) {
     lines.push(
-      `Accuracy on "${r.evaluation.datasetName}": ${pct(r.evaluation.accuracy)} of ${grouped(r.evaluation.images)} validation images` +
+      `Accuracy on "${r.evaluation.datasetName}": ${pctCi(r.evaluation.accuracy, r.evaluation.images)} of ${grouped(r.evaluation.images)} validation images` +
         (r.evaluation.accuracy < 2 / r.numClasses
           ? ' — near chance: check the declared preprocessing (layout, channel order, scale, mean/std)'
           : '')

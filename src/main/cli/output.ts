@@ -1,5 +1,6 @@
 /** Printing for humans (tables, progress lines on stderr) or for scripts (--json on stdout). */
 import type { JobProgress } from '../services/hooks'
+import { ratioInterval } from '../services/intervals'
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))]
@@ -18,6 +19,17 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 export function pct(v: number | undefined, digits = 1): string {
   return v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(digits)} %`
+}
+
+/**
+ * A ratio of `n` images with its 95 % Wilson interval: "86.8 % [85.3, 88.2]". Without a known
+ * `n` the ratio alone.
+ */
+export function pctCi(v: number | undefined | null, n: number | undefined | null, digits = 1): string {
+  if (v === undefined || v === null || !Number.isFinite(v)) return '—'
+  const ci = ratioInterval(v, n)
+  const p = (x: number) => (100 * x).toFixed(digits)
+  return ci ? `${p(v)} % [${p(ci[0])}, ${p(ci[1])}]` : `${p(v)} %`
 }
 
 /** A throttled one-line progress reporter on stderr (stdout stays clean for --json). */

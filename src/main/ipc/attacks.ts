@@ -1,5 +1,7 @@
 /** Attacks: ε sweeps over the transfer protocol (a job), results, gallery, live preview (SPEC §2.5). */
 import { galleryView } from '../services/audits/gallery'
+import { kindOf, orthogonalTo } from '../services/modelRoles'
+import { listModels } from '../store'
 import { requireProject, runAndWait, startJob } from './context'
 import { attackSweepResult, requireRun } from './runResults'
 import type { Handlers } from './types'
@@ -15,8 +17,23 @@ export const attackHandlers: Handlers<
     return startJob(ctx, 'attack-sweep', args, label)
   },
 
-  'attacks.result': ({ runId }, ctx) =>
-    attackSweepResult(requireRun(requireProject(ctx), runId, 'attack-sweep')),
+  // Roles from each model's lineage as it stands (sweeps stored before that labelled an
+  // orthogonal target 'ordinary' when the source was not its reference).
+  'attacks.result': ({ runId }, ctx) => {
+    const project = requireProject(ctx)
+    const result = attackSweepResult(requireRun(project, runId, 'attack-sweep'))
+    const models = new Map(listModels(project.db).map((m) => [m.id, m]))
+    const source = result.curves.find((c) => c.role === 'source')?.modelId ?? -1
+    return {
+      ...result,
+      curves: result.curves.map((c) => {
+        const m = models.get(c.modelId)
+        return m
+          ? { ...c, kind: kindOf(m, source), orthogonalTo: c.role === 'source' ? null : orthogonalTo(m) }
+          : c
+      })
+    }
+  },
 
   'attacks.gallery': ({ runId }, ctx) => {
     const project = requireProject(ctx)

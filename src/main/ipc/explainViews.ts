@@ -11,6 +11,7 @@ import type {
 import type { ExplainAdversarialRequest } from '../../contract/requests'
 import type { SaliencyMethodName } from '../../contract/names'
 import { ContractError } from '../../contract/errors'
+import { ratioInterval } from '../services/intervals'
 import { floatPngDataUrl, pngDataUrl } from '../engine/render/png'
 import type { ArrayData } from '../engine/saliency'
 import { explanationGridPng, heatmapPng } from '../services/explain/images'
@@ -128,11 +129,15 @@ export function sanityView(run: RunRecord): SanityView {
   }
 }
 
-function summary(s: PgdSummary) {
+/** A PGD summary as the window shows it; runs stored before intervals rest on the attacked images. */
+function summary(s: PgdSummary, attacked: number) {
+  const images = typeof s.images === 'number' ? s.images : attacked
   return {
     meanL2: finite(s.meanL2) ?? 0,
     meanLinf: finite(s.meanLinf) ?? 0,
     foolingRate: finite(s.foolingRate) ?? 0,
+    images,
+    foolingCi95: ratioInterval(finite(s.foolingRate), images),
     meanFoolingConfidence: finite(s.meanFoolingConfidence) ?? 0
   }
 }
@@ -143,8 +148,8 @@ export function saliencyPgdView(run: RunRecord): SaliencyPgdView {
     modelId: o.modelId,
     modelName: o.modelName,
     role,
-    vanilla: summary(o.vanilla),
-    enhanced: summary(o.enhanced)
+    vanilla: summary(o.vanilla, r.sampleIndices.length),
+    enhanced: summary(o.enhanced, r.sampleIndices.length)
   })
   return {
     runId: run.id,

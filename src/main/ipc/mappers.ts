@@ -8,6 +8,7 @@ import { datasetOf } from '../services/datasets'
 import { accuracyCostOf } from '../services/evaluation/accuracyCost'
 import { declaredPreprocessing } from '../services/modelFileRead'
 import { isImported, isUsable, trainingOf } from '../services/modelRoles'
+import { ratioInterval } from '../services/intervals'
 
 export function toDatasetSummary(project: ProjectDb, d: StoredDataset): DatasetSummary {
   const ds = datasetOf(project, d.id)
@@ -91,6 +92,8 @@ export function toModelSummary(
     epochsRun: m.epochsRecorded,
     epochsPlanned: epochsPlanned(m),
     accuracyImages: accuracyImages(m, datasets),
+    // Wilson over those images.
+    accuracyCi95: ratioInterval(num(metrics.valAccuracy), accuracyImages(m, datasets)),
     origin: isImported(m) ? 'imported' : 'trained',
     createdAt: m.createdAt,
     ...shapeAndFormat(m, datasets)

@@ -6,6 +6,7 @@
 import { ContractError } from '../../contract/errors'
 import { listDatasets, listModelHistory, listModels, type ProjectDb } from '../store'
 import { importedModelName } from '../services/modelFileRead'
+import { requireUsable } from '../services/modelRoles'
 import { requireProject, runAndWait, startJob } from './context'
 import { toModelSummary } from './mappers'
 import type { Handlers } from './types'
@@ -39,6 +40,16 @@ export const modelHandlers: Handlers<
 
   // The contract has checked the request (a reference when λ > 0); the job stores it as sent.
   'models.train': (args, ctx) => {
+    if (args.referenceId !== undefined) {
+      // A collapsed (or unfinished) reference is refused before anything is queued.
+      try {
+        requireUsable(requireProject(ctx), args.referenceId, 'reference')
+      } catch (err) {
+        if (err instanceof RangeError)
+          throw new ContractError('invalid-args', err.message, 'referenceId')
+        throw err
+      }
+    }
     const lambda = args.lambda ?? 0
     const kind = lambda > 0 ? `orthogonal, λ = ${lambda}` : 'ordinary'
     return startJob(ctx, 'train', args, `Train "${args.name}" (${kind})`)

@@ -16,6 +16,7 @@ import { evaluationHandlers } from './evaluation'
 import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
+import { planHandlers } from './plans'
 import { logIfInternal, toErrorData } from '../jobs/errorData'
 import { lifecycleHandlers } from './lifecycle'
 
@@ -28,6 +29,7 @@ export const handlers: Handlers<Channel> = {
   ...evaluationHandlers,
   ...resultHandlers,
   ...explainHandlers,
+  ...planHandlers,
   ...lifecycleHandlers,
   ...systemHandlers
 }

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
 import type { RunStatus } from '../../contract/entities'
-import { listRuns } from '../store'
+import { listModels, listRuns } from '../store'
 import { writeReport } from '../services/report'
 import { replayOf, type Replay } from '../services/runs'
 import { requireFits, requireJobs, requireProject } from './context'
@@ -41,7 +41,8 @@ export const resultHandlers: Handlers<
 
   'results.exportCsv': ({ runId, path }, ctx) => {
     const target = ctx.session.requirePicked(path)
-    writeFileSync(target, runCsv(requireRun(requireProject(ctx), runId)))
+    const project = requireProject(ctx)
+    writeFileSync(target, runCsv(requireRun(project, runId), listModels(project.db)))
     return { path: target }
   },
 

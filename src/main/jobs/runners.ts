@@ -86,5 +86,7 @@ export const jobRunners: { [K in JobKind]: JobRunner<K> } & JobRunners = {
   'model-import': runner('model-import'),
   'model-export': runner('model-export'),
   'model-inspect': runner('model-inspect'),
+  plan: runner('plan'),
+  'plan-resume': runner('plan-resume'),
   'robustness-evaluation': runner('robustness-evaluation')
 }

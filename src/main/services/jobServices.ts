@@ -24,6 +24,7 @@ import { exportModelFiles } from './modelFiles'
 import { inspectModelFile } from './modelFileInfo'
 import { importModel } from './modelImport'
 import { similarityReport, trainModel } from './models'
+import { resumePlan, runPlan, type PlanOutcome } from './plans/run'
 
 /** A job kind's service: its request in, its job result out. */
 export type JobService<K extends JobKind> = (
@@ -87,7 +88,14 @@ export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
   'robustness-evaluation': async (project, request, hooks) => {
     const r = await runEvaluation(project, request, hooks)
     return { runId: r.runId, samples: r.evaluation.samples }
-  }
+  },
+  plan: async (project, request, hooks) => planJobResult(await runPlan(project, request, hooks)),
+  'plan-resume': async (project, request, hooks) =>
+    planJobResult(await resumePlan(project, request, hooks))
+}
+
+function planJobResult(o: PlanOutcome): JobResults['plan'] {
+  return { runId: o.runId, status: o.status, trained: o.trained, total: o.total }
 }
 
 /** Runs a job in this process (the worker, the command line): its kind's service on its request. */

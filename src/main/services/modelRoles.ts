@@ -69,8 +69,19 @@ export function requireUsable(project: ProjectDb, id: number, role: string): Sto
   return m
 }
 
-/** Orthogonal = trained with λ > 0 against the source; anything else is an ordinary target. */
+/**
+ * A model's role in a sweep, from its own lineage and never from the choice of source: the
+ * source itself; 'orthogonal' when it was trained with λ > 0 (against its own reference —
+ * with a source of another architecture, thesis Figure 6.7, it is still the orthogonal model);
+ * otherwise 'ordinary'. (A model trained with λ > 0 always had a reference; it stays
+ * orthogonal when that reference has since been deleted.)
+ */
 export function kindOf(m: StoredModel, sourceId: number): ModelKind {
   if (m.id === sourceId) return 'source'
-  return trainingOf(m).lambda > 0 && m.referenceModelId === sourceId ? 'orthogonal' : 'ordinary'
+  return trainingOf(m).lambda > 0 ? 'orthogonal' : 'ordinary'
+}
+
+/** The model an orthogonal model is orthogonal to (its own reference), else null. */
+export function orthogonalTo(m: StoredModel): number | null {
+  return trainingOf(m).lambda > 0 ? m.referenceModelId : null
 }

@@ -49,6 +49,8 @@ import { requireRequestFits } from './compatibility'
 import { datasetOf } from './datasets'
 import type { JobHooks } from './hooks'
 import { closeFailedRun } from './runFailure'
+import { requireUsable } from './modelRoles'
+import { ratioInterval } from './intervals'
 
 export interface TrainResult {
   modelId: number
@@ -59,6 +61,8 @@ export interface TrainResult {
   status: ModelStatus
   outcome: Omit<TrainOutcome, 'history'>
   valAccuracy: number
+  /** Validation images `valAccuracy` rests on. */
+  accuracyImages: number
   /** δ to the reference on the validation subset, when there is a reference. */
   delta?: SimilarityStats
   message?: string
@@ -97,6 +101,11 @@ export function loadNetwork(project: ProjectDb, modelId: number, purpose = 'used
   )
 }
 
+/** The object without its undefined entries (they must not override a default). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
 const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
   completed: 'ready',
   'early-stopped': 'ready',
@@ -111,11 +120,22 @@ const statusOf: Record<TrainOutcome['status'], ModelStatus> = {
  */
 export function resolveTrainConfig(request: TrainRequest): TrainConfig {
   const { name: _name, datasetId: _d, architecture: _a, referenceId: _r, ...settings } = request
-  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...given }
+  const given = defined(settings)
+  const config: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    ...given,
+    // SGD's momentum defaults to He et al.'s 0.9 (torch's own default, 0, is plain SGD).
+    momentum: request.momentum ?? (request.optimizer === 'sgd' ? 0.9 : 0),
+    augment: { ...DEFAULT_TRAIN_CONFIG.augment, ...defined(request.augment ?? {}) }
+  }
   if (request.valLimit !== undefined)
     config.deltaLimit = Math.min(DEFAULT_TRAIN_CONFIG.deltaLimit, request.valLimit)
   return config
+}
+
+/** Told when the model row and its run exist (a plan records which model a slot is training). */
+export interface TrainObserver {
+  onStarted?(modelId: number, runId: number): void
 }
 
 /**
@@ -126,7 +146,8 @@ export function resolveTrainConfig(request: TrainRequest): TrainConfig {
 export async function trainModel(
   project: ProjectDb,
   request: TrainRequest,
-  hooks: JobHooks = {}
+  hooks: JobHooks = {},
+  observer: TrainObserver = {}
 ): Promise<TrainResult> {
   const db = project.writable()
   const ds = datasetOf(project, request.datasetId)
@@ -136,6 +157,8 @@ export async function trainModel(
   }
   const backend = (await backendInfo()).name
   requireRequestFits(project, request)
+  // A collapsed (or unfinished) model's gradients mean nothing: it cannot be a reference.
+  if (request.referenceId !== undefined) requireUsable(project, request.referenceId, 'reference')
   const named = uniqueName(
     request.name,
     listModels(project.db).map((m) => m.name),
@@ -175,6 +198,7 @@ export async function trainModel(
   })
   let lastProgressWrite = 0
   try {
+    observer.onStarted?.(modelId, runId)
     const outcome = await trainNetwork(net, ds, config, reference, {
       signal: hooks.signal,
       onStep: (p) => {
@@ -204,7 +228,12 @@ export async function trainModel(
           delta: r.valDelta?.mean ?? (Number.isFinite(r.trainDelta) ? r.trainDelta : undefined),
           penalty: Number.isFinite(r.penalty) ? r.penalty : undefined,
           seconds: r.seconds,
-          extra: { crossEntropy: r.crossEntropy, trainDelta: r.trainDelta, valDelta: r.valDelta }
+          extra: {
+            crossEntropy: r.crossEntropy,
+            trainDelta: r.trainDelta,
+            valDelta: r.valDelta,
+            learningRate: r.learningRate
+          }
         })
       },
       onCheckpoint: (weights, r) => {
@@ -229,6 +258,9 @@ export async function trainModel(
       updateModelWeights(db, modelId, net.exportWeights())
     const metrics = {
       valAccuracy,
+      // The validation images the accuracy rests on (its Wilson interval needs them).
+      accuracyImages:
+        config.valLimit > 0 ? Math.min(config.valLimit, ds.validation.count) : ds.validation.count,
       delta: delta ? { mean: delta.mean, std: delta.std, meanAbs: delta.meanAbs } : undefined,
       bestEpoch: outcome.bestEpoch,
       epochsRun: outcome.epochsRun,
@@ -250,6 +282,7 @@ export async function trainModel(
       status,
       outcome: summary,
       valAccuracy,
+      accuracyImages: metrics.accuracyImages,
       delta,
       message: outcome.collapse?.message
     }
@@ -308,6 +341,11 @@ export async function similarityReport(
       // 40 bins of 0.05: fine enough to tell a spread around 0 from one around 0.5.
       histogram: histogram(deltas.deltas, { min: -1, max: 1, bins: 40 })
     }
+    // Both accuracies rest on the same `count` images: their Wilson intervals.
+    const ciA = ratioInterval(result.accuracyA, result.count)
+    const ciB = ratioInterval(result.accuracyB, result.count)
+    if (ciA) result.accuracyCi95A = ciA
+    if (ciB) result.accuracyCi95B = ciB
     finishRun(db, runId, { status: 'done', results: result })
     return result
   } catch (err) {

@@ -25,6 +25,9 @@ import type { AttackSweepRequest, SimilarityRequest } from '../../contract/reque
 import { galleryGridPng } from '../engine/render/grid'
 import { amplifiedPerturbation } from '../engine/render/perturbation'
 import { floatPngDataUrl } from '../engine/render/png'
+import type { PlanResult } from '../../contract/plans'
+import { accuracyImagesOf } from './intervals'
+import { planCsvFiles, planSections, reportedPlans } from './plans/reportSection'
 import {
   getProjectMeta,
   getRun,
@@ -88,6 +91,7 @@ function modelRow(
     lambda,
     referenceId: m.referenceModelId,
     accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
+    accuracyImages: accuracyImagesOf(m, datasets),
     delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null,
     flags: [accuracyCostOf(m, models, datasets)]
       .filter((f): f is string => f !== null)
@@ -123,11 +127,17 @@ function sweepSource(run: RunRecord): number {
   return Number(request?.sourceId ?? (run.config as { sourceModelId?: unknown }).sourceModelId)
 }
 
-/** The extra sections: the ones given, else the project's latest explanations (if any). */
+/**
+ * The extra sections: the ones given, else the project's plans (Table 6.2, Figures 6.6 / 6.7)
+ * and its latest explanations (if any).
+ */
 function sectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
   if (options.sections) return options.sections
   const explanations = latestExplanationsSection(project)
-  return explanations ? [explanations] : []
+  return [
+    ...planSections(reportedPlans(project, options.runIds)),
+    ...(explanations ? [explanations] : [])
+  ]
 }
 
 /** Everything the report shows, read from the project (no computation beyond encoding). */
@@ -180,7 +190,8 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
       // Colour by what the model is (source / ordinary / orthogonal), as Figure 6.5 does.
       curves: res.curves.map((c) => {
         const m = models.find((x) => x.id === c.modelId)
-        return { ...c, role: c.kind ?? (m ? kindOf(m, source) : c.role) }
+        // From the model's lineage as it stands (older sweeps stored a source-relative kind).
+        return { ...c, role: m ? kindOf(m, source) : (c.kind ?? c.role) }
       })
     })
     const items = galleryOf(project, r.id)
@@ -299,12 +310,12 @@ export function buildReportHtml(project: ProjectDb, options: ReportOptions = {})
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
-export function reportCsvFiles(data: ReportData): Record<string, string> {
+export function reportCsvFiles(data: ReportData, plans: readonly PlanResult[] = []): Record<string, string> {
   const files: Record<string, string> = { 'models.csv': modelsCsv(data.models) }
   if (data.similarity.length) files['similarity.csv'] = similarityCsv(data.similarity)
   for (const s of data.sweeps) files[`attack-sweep-${s.runId}.csv`] = sweepCsv(s)
   for (const t of data.defenseTables) files[`defense-table-${t.runId}.csv`] = defenseCsv(t)
-
+  Object.assign(files, planCsvFiles(plans, toCsv))
   return files
 }
 
@@ -331,13 +342,14 @@ export function writeReport(
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })
+    const plans = options.sections ? [] : reportedPlans(project, options.runIds)
     const evaluationCsvs = runsOf(project, options.runIds)
       .filter((r) => r.kind === 'robustness-evaluation')
       .map((r): [string, string] => [
         `robustness-evaluation-${r.id}.csv`,
         toCsv(EVALUATION_CSV_HEADERS, evaluationCsvRows(storedEvaluation(r).evaluation))
       ])
-    for (const [name, text] of [...Object.entries(reportCsvFiles(data)), ...evaluationCsvs]) {
+    for (const [name, text] of [...Object.entries(reportCsvFiles(data, plans)), ...evaluationCsvs]) {
       const p = join(options.csvDir, name)
       writeFileSync(p, text)
       files.push(p)

@@ -78,7 +78,8 @@ describe('ortholens attack | defense | report', () => {
       '4'
     ])
     expect(human.out).toMatch(/FGSM: fooling ratio/)
-    expect(human.out).toMatch(/^30 +\d+\.\d +\d+\.\d$/m)
+    // Each ratio with its 95 % Wilson interval over the sweep's images.
+    expect(human.out).toMatch(/^30 +\d+\.\d \[\d+\.\d, \d+\.\d\] +\d+\.\d \[\d+\.\d, \d+\.\d\]$/m)
 
     const table = await cli([
       'defense',

@@ -86,7 +86,7 @@ describe('ortholens model import (ONNX)', () => {
     ]) // prettier-ignore
     expect(code).toBe(0)
     expect(text).toMatch(
-      /^Imported "cifar from pytorch" as model (\d+) \(ONNX\): 32x32x3 images, 10 classes, [\d,]+ weights\nAccuracy on "colour": \d+\.\d % of 50 validation images/
+      /^Imported "cifar from pytorch" as model (\d+) \(ONNX\): 32x32x3 images, 10 classes, [\d,]+ weights\nAccuracy on "colour": \d+\.\d % \[\d+\.\d, \d+\.\d\] of 50 validation images/
     )
     const id = Number(/as model (\d+)/.exec(text)![1])
     const p = openProject(file, { readonly: true })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PNG } from 'pngjs'
 import { initBackend } from '../../../src/main/engine/backend'
-import { parseCsv, percent } from '../../../src/main/engine/audit/report'
+import { parseCsv, percentCi } from '../../../src/main/engine/audit/report'
 import { runAttackSweep, type AttackSweepOutcome } from '../../../src/main/services/audits/sweep'
 import { runDefenseTable, type DefenseTableOutcome } from '../../../src/main/services/audits/defenseTable'
 import { similarityReport } from '../../../src/main/services/models'
@@ -54,11 +54,13 @@ describe('the project audit report', () => {
     const html = readFileSync(written.htmlPath, 'utf8')
     expect(html).not.toMatch(/https?:\/\//)
     expect(html).not.toMatch(/<script/i)
+    // Every ratio with its Wilson interval over the images it rests on.
     for (const c of sweep.curves)
-      for (const p of c.points) expect(html).toContain(`<td>${percent(p.foolingRatio)}</td>`)
+      for (const p of c.points)
+        expect(html).toContain(`<td>${percentCi(p.foolingRatio, sweep.sampleCount)}</td>`)
     for (const r of table.rows) {
       for (const c of table.columns) {
-        const v = percent(r.values[c.key])
+        const v = percentCi(r.values[c.key], table.sampleCount)
         expect(html).toContain(r.best[c.key] ? `<td><b>${v}</b></td>` : `<td>${v}</td>`)
       }
     }
@@ -92,12 +94,21 @@ describe('the project audit report', () => {
           (r) => r[0] === c.attack && r[1] === String(c.modelId) && Number(r[4]) === p.epsilon
         )!
         expect(Number(row[5])).toBe(p.foolingRatio)
+        expect(Number(row[6]) / Number(row[7])).toBe(p.foolingRatio)
+        expect(Number(row[8])).toBeLessThanOrEqual(p.foolingRatio)
+        expect(Number(row[9])).toBeGreaterThanOrEqual(p.foolingRatio)
       }
     }
     const grid = parseCsv(readFileSync(join(dir, `defense-table-${table.runId}.csv`), 'utf8'))
-    expect(grid[0]).toEqual(['defense', ...table.columns.map((c) => c.label)])
+    expect(grid[0]!.slice(0, table.columns.length + 2)).toEqual([
+      'defense',
+      ...table.columns.map((c) => c.label),
+      'images'
+    ])
     table.rows.forEach((r, i) =>
-      expect(grid[i + 1]!.slice(1).map(Number)).toEqual(table.columns.map((c) => r.values[c.key]))
+      expect(grid[i + 1]!.slice(1, 1 + table.columns.length).map(Number)).toEqual(
+        table.columns.map((c) => r.values[c.key])
+      )
     )
     const png = PNG.sync.read(readFileSync(join(dir, `gallery-${sweep.runId}.png`)))
     expect(png.width).toBeGreaterThan(3 * 8)

@@ -7,120 +7,11 @@
  * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
  */
 import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
+import { ratioCi } from './reportCsv'
+import type { ReportCurve, ReportData, ReportPrediction, ReportSection } from './reportTypes'
 
-/** One part of the report: an anchor id, a heading, and its body as trusted HTML. */
-export interface ReportSection {
-  id: string
-  title: string
-  html: string
-}
-
-/** A model as the report lists it. */
-export interface ReportModel {
-  id: number
-  name: string
-  architecture: string
-  status: string
-  /** ordinary / orthogonal / reference — colours the curves like Figure 6.5. */
-  kind: 'reference' | 'ordinary' | 'orthogonal' | 'other'
-  lambda: number | null
-  referenceId: number | null
-  accuracy: number | null
-  /** Mean cosine δ of input gradients to its reference (Eq. 6.3). */
-  delta: number | null
-  /** Raised flags in words (e.g. the accuracy cost against its reference); shown wherever it appears. */
-  flags?: string[]
-}
-
-/** A Table 6.1-style row: δ between two models. */
-export interface ReportSimilarity {
-  modelA: string
-  modelB: string
-  mean: number
-  std: number
-  count: number
-  accuracyA: number | null
-  accuracyB: number | null
-}
-
-export interface ReportCurve {
-  attack: string
-  modelId: number
-  modelName: string
-  /** 'source' draws red, 'orthogonal' green, anything else black (Figure 6.5). */
-  role: string
-  points: { epsilon: number; foolingRatio: number }[]
-}
-
-export interface ReportSweep {
-  runId: number
-  sampleCount: number
-  epsilons: number[]
-  attacks: string[]
-  curves: ReportCurve[]
-}
-
-export interface ReportDefenseTable {
-  runId: number
-  sampleCount: number
-  columns: { key: string; label: string }[]
-  rows: {
-    key: string
-    label: string
-    values: Record<string, number | null>
-    best?: Record<string, boolean>
-  }[]
-  /** What the table measures and what it does not (transfer only, adaptive figures). */
-  note?: string[]
-  /** Per row key, the flags of the model that row shows (e.g. its accuracy cost). */
-  rowFlags?: Record<string, string[]>
-}
-
-export interface ReportPrediction {
-  modelName: string
-  className: string
-  confidence: number
-  fooled?: boolean
-  fooledRounded?: boolean
-}
-
-export interface ReportGalleryItem {
-  runId: number
-  attack: string
-  epsilon: number
-  trueClassName: string
-  /** PNG data URIs. */
-  original: string
-  adversarial: string
-  perturbation: string
-  clean: ReportPrediction[]
-  adversarialPredictions: ReportPrediction[]
-}
-
-/** A run's settings as recorded: shown verbatim so the audit can be repeated. */
-export interface ReportRunInfo {
-  runId: number
-  kind: string
-  status: string
-  backend: string
-  seed: number | null
-  startedAt: string
-  durationMs: number | null
-  config: object
-}
-
-export interface ReportData {
-  title: string
-  projectName: string
-  generatedAt: string
-  appVersion?: string
-  models: ReportModel[]
-  similarity: ReportSimilarity[]
-  sweeps: ReportSweep[]
-  defenseTables: ReportDefenseTable[]
-  gallery: ReportGalleryItem[]
-  runs: ReportRunInfo[]
-}
+export * from './reportCsv'
+export type * from './reportTypes'
 
 /** Escapes text for HTML element content and attribute values. */
 export const escapeHtml = escapeXml
@@ -128,6 +19,12 @@ export const escapeHtml = escapeXml
 /** A ratio in [0, 1] as the thesis prints it: percent with one decimal. */
 export function percent(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '—' : (100 * v).toFixed(digits)
+}
+
+/** "12.0 [8.1–17.3]": a ratio in percent with its 95 % interval over `n` images. */
+export function percentCi(v: number | null | undefined, n: number | null | undefined): string {
+  const ci = ratioCi(v, n)
+  return ci ? `${percent(v)} <small>[${percent(ci[0])}–${percent(ci[1])}]</small>` : percent(v)
 }
 
 function fixed(v: number | null | undefined, digits = 4): string {
@@ -138,100 +35,6 @@ function htmlTable(headers: string[], rows: string[][], caption?: string): strin
   const head = headers.map((h) => `<th>${h}</th>`).join('')
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n')
   return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`
-}
-
-// ---- CSV ------------------------------------------------------------------------------------
-
-function csvField(v: unknown): string {
-  const s =
-    v === null || v === undefined
-      ? ''
-      : typeof v === 'number' && !Number.isFinite(v)
-        ? ''
-        : String(v)
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
-/** RFC 4180 CSV: a header line, then one line per row; fields quoted when needed. */
-export function toCsv(headers: string[], rows: unknown[][]): string {
-  return [headers, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n'
-}
-
-/** Parses CSV written by `toCsv` (quoted fields, doubled quotes, embedded newlines). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      row.push(field)
-      field = ''
-    } else if (ch === '\n') {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-    } else if (ch !== '\r') field += ch
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field)
-    rows.push(row)
-  }
-  return rows
-}
-
-/** Models table as CSV (accuracy and δ as raw numbers). */
-export function modelsCsv(models: ReportModel[]): string {
-  return toCsv(
-    ['id', 'name', 'architecture', 'kind', 'lambda', 'reference', 'status', 'accuracy', 'delta', 'flags'],
-    models.map((m) => [
-      m.id,
-      m.name,
-      m.architecture,
-      m.kind,
-      m.lambda,
-      m.referenceId,
-      m.status,
-      m.accuracy,
-      m.delta,
-      (m.flags ?? []).join(' | ')
-    ])
-  )
-}
-
-/** Similarity (Table 6.1) as CSV. */
-export function similarityCsv(rows: ReportSimilarity[]): string {
-  return toCsv(
-    ['model_1', 'model_2', 'delta_mean', 'delta_std', 'count', 'accuracy_1', 'accuracy_2'],
-    rows.map((r) => [r.modelA, r.modelB, r.mean, r.std, r.count, r.accuracyA, r.accuracyB])
-  )
-}
-
-/** A sweep as CSV: one row per (attack, model, ε). */
-export function sweepCsv(sweep: ReportSweep): string {
-  return toCsv(
-    ['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'],
-    sweep.curves.flatMap((c) =>
-      c.points.map((p) => [c.attack, c.modelId, c.modelName, c.role, p.epsilon, p.foolingRatio])
-    )
-  )
-}
-
-/** A defense table as CSV: ratios in [0, 1], one column per table column. */
-export function defenseCsv(table: ReportDefenseTable): string {
-  return toCsv(
-    ['defense', ...table.columns.map((c) => c.label)],
-    table.rows.map((r) => [r.label, ...table.columns.map((c) => r.values[c.key] ?? null)])
-  )
 }
 
 // ---- SVG curves -----------------------------------------------------------------------------
@@ -246,8 +49,16 @@ export function curveColour(role: string): string {
 const DASHES = ['', '6 3', '2 3', '8 3 2 3']
 
 /** Fooling ratio (%) vs ε (%) for one attack, one polyline per model, as inline SVG. */
-export function curvesSvg(title: string, curves: ReportCurve[], width = 420, height = 280): string {
-  const eps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.epsilon)))].sort((a, b) => a - b)
+export function curvesSvg(
+  title: string,
+  curves: ReportCurve[],
+  width = 420,
+  height = 280,
+  images?: number
+): string {
+  const eps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.epsilon)))].sort(
+    (a, b) => a - b
+  )
   // Models of one role share a colour and are told apart by their dashes.
   const roleCount = new Map<string, number>()
   const series: ChartSeries[] = curves.map((c) => {
@@ -259,7 +70,10 @@ export function curvesSvg(title: string, curves: ReportCurve[], width = 420, hei
       colour,
       dash: DASHES[k % DASHES.length] || undefined,
       markers: true,
-      points: c.points.map((p) => ({ x: p.epsilon, y: p.foolingRatio }))
+      points: c.points.map((p) => {
+        const ci = ratioCi(p.foolingRatio, images)
+        return { x: p.epsilon, y: p.foolingRatio, ...(ci ? { low: ci[0], high: ci[1] } : {}) }
+      })
     }
   })
   return lineChartSvg({
@@ -267,7 +81,12 @@ export function curvesSvg(title: string, curves: ReportCurve[], width = 420, hei
     description: title,
     width,
     height,
-    x: { title: 'ε (% of the dynamic range)', min: 0, max: Math.max(1e-9, ...eps), ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` })) },
+    x: {
+      title: 'ε (% of the dynamic range)',
+      min: 0,
+      max: Math.max(1e-9, ...eps),
+      ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` }))
+    },
     y: {
       title: 'fooling ratio (%)',
       min: 0,
@@ -290,7 +109,8 @@ function modelsSection(data: ReportData): ReportSection {
     m.lambda === null ? '—' : escapeHtml(m.lambda),
     m.referenceId === null ? '—' : escapeHtml(m.referenceId),
     escapeHtml(m.status),
-    percent(m.accuracy),
+    percentCi(m.accuracy, m.accuracyImages),
+    m.accuracyImages ? escapeHtml(m.accuracyImages) : '—',
     fixed(m.delta),
     flagList(m.flags)
   ])
@@ -306,7 +126,8 @@ function modelsSection(data: ReportData): ReportSection {
         'λ',
         'reference',
         'status',
-        'validation accuracy (%)',
+        'validation accuracy (%) [95 % CI]',
+        'images',
         'δ to reference',
         'flags'
       ],
@@ -334,8 +155,8 @@ function similaritySection(data: ReportData): ReportSection {
     escapeHtml(s.modelB),
     `${fixed(s.mean)} ± ${fixed(s.std)}`,
     escapeHtml(s.count),
-    percent(s.accuracyA),
-    percent(s.accuracyB)
+    percentCi(s.accuracyA, s.count),
+    percentCi(s.accuracyB, s.count)
   ])
   return {
     id: 'similarity',
@@ -348,8 +169,8 @@ function similaritySection(data: ReportData): ReportSection {
           'Model-2',
           'Similarity δ (mean ± std)',
           'images',
-          'accuracy 1 (%)',
-          'accuracy 2 (%)'
+          'accuracy 1 (%) [95 % CI]',
+          'accuracy 2 (%) [95 % CI]'
         ],
         rows
       )
@@ -363,7 +184,10 @@ function sweepSection(data: ReportData): ReportSection {
         .map((a) =>
           curvesSvg(
             `${a.toUpperCase()} (run ${sw.runId})`,
-            sw.curves.filter((c) => c.attack === a)
+            sw.curves.filter((c) => c.attack === a),
+            420,
+            280,
+            sw.sampleCount
           )
         )
         .join('\n')
@@ -372,17 +196,20 @@ function sweepSection(data: ReportData): ReportSection {
           const curves = sw.curves.filter((c) => c.attack === a)
           const rows = sw.epsilons.map((e) => [
             `${+(e * 100).toFixed(2)}`,
-            ...curves.map((c) => percent(c.points.find((p) => p.epsilon === e)?.foolingRatio))
+            ...curves.map((c) =>
+              percentCi(c.points.find((p) => p.epsilon === e)?.foolingRatio, sw.sampleCount)
+            )
           ])
           return htmlTable(
             [
               'ε (%)',
               ...curves.map(
-                (c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})${flagMark(data, c.modelId)}`
+                (c) =>
+                  `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})${flagMark(data, c.modelId)}`
               )
             ],
             rows,
-            `${escapeHtml(a.toUpperCase())}: fooling ratio (%)`
+            `${escapeHtml(a.toUpperCase())}: fooling ratio (%) [95 % interval over the ${sw.sampleCount} images, Wilson]`
           )
         })
         .join('\n')
@@ -407,7 +234,7 @@ function defenseSection(data: ReportData): ReportSection {
             ? ` <span class="flag" title="${escapeHtml(t.rowFlags[r.key]!.join(' '))}">⚠</span>`
             : ''),
         ...t.columns.map((c) => {
-          const v = percent(r.values[c.key])
+          const v = percentCi(r.values[c.key], t.sampleCount)
           return r.best?.[c.key] ? `<b>${v}</b>` : v
         })
       ])
@@ -419,7 +246,7 @@ function defenseSection(data: ReportData): ReportSection {
         htmlTable(
           ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
           rows,
-          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; lowest per column in bold`
+          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples [95 % Wilson interval]; lowest per column in bold`
         )
       )
     })

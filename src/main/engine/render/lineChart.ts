@@ -11,7 +11,8 @@ export interface ChartSeries {
   colour: string
   /** SVG stroke-dasharray, e.g. '6 3'; solid when absent. */
   dash?: string
-  points: { x: number; y: number }[]
+  /** `low`/`high`: a 95 % interval, drawn as an error bar with caps. */
+  points: { x: number; y: number; low?: number; high?: number }[]
   /** Dots at the data points (a sweep's ε values). */
   markers?: boolean
 }
@@ -97,6 +98,14 @@ export function lineChartSvg(chart: LineChart): string {
       parts.push(
         `<polyline points="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${dash}><title>${escapeXml(s.label)}</title></polyline>`
       )
+      for (const p of pts) {
+        if (p.low === undefined || p.high === undefined) continue
+        const x = sx(p.x)
+        const [y0, y1] = [f1(sy(p.low)), f1(sy(p.high))]
+        parts.push(
+          `<path d="M${f1(x)} ${y0}V${y1}M${f1(x - 3)} ${y0}H${f1(x + 3)}M${f1(x - 3)} ${y1}H${f1(x + 3)}" stroke="${s.colour}" stroke-width="1" fill="none"/>`
+        )
+      }
       if (s.markers)
         for (const p of pts)
           parts.push(`<circle cx="${f1(sx(p.x))}" cy="${f1(sy(p.y))}" r="2.5" fill="${s.colour}"/>`)

@@ -11,6 +11,7 @@ import type { Classifier } from '../models/types'
 import type { BatchNormUpdate, Network } from '../models/network'
 import { softmaxCrossEntropy } from '../ops/crossEntropy'
 import { cosinePerSample, penaltyOf, type PenaltyForm } from './penalty'
+import type { GradientApplier } from './optimizers'
 
 export interface StepMetrics {
   /** Total objective: CE + λ·P. */
@@ -103,7 +104,7 @@ export function objective(
  */
 export function trainStep(
   net: Network,
-  optimizer: tf.Optimizer,
+  optimizer: GradientApplier,
   x: Tensor4D,
   labels: Tensor1D,
   ortho?: OrthogonalSettings

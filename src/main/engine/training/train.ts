@@ -4,7 +4,6 @@
  * the epoch cap, collapse detection, best-checkpoint keeping, progress and cancellation.
  * λ = 0 is ordinary training.
  */
-import { tf } from '../tf'
 import type { Classifier } from '../models/types'
 import type { Network, SerializedWeights } from '../models/network'
 import type { ImageDataset } from '../data/types'
@@ -15,6 +14,10 @@ import { LIMITS, within, type Limit } from '../../../contract/limits'
 import { trainStep, type StepMetrics } from './steps'
 import { accuracy, similarity, type SimilarityStats } from './evaluate'
 import { checkEvaluation, checkFinite, type CollapseReport } from './collapse'
+import { createOptimizer } from './optimizers'
+import { learningRates } from './schedules'
+import { augmentedBatch, augments, type AugmentSettings } from './augment'
+import { LR_SCHEDULES, OPTIMIZERS, type LrScheduleName, type OptimizerName } from '../../../contract/names'
 
 /**
  * Every setting of a training, named as the contract's train request names them
@@ -24,8 +27,25 @@ export interface TrainConfig {
   /** Epoch cap. */
   epochs: number
   batchSize: number
-  /** Adam learning rate (the replication in SPEC §2.4 used Adam 1e-3). */
+  /** The first learning rate (the replication in SPEC §2.4 used Adam 1e-3). */
   learningRate: number
+  /** tf's Adam (default) or torch.optim.SGD's update (optimizers.ts). */
+  optimizer: OptimizerName
+  /** SGD's momentum μ (0 = plain SGD). */
+  momentum: number
+  /** SGD's Nesterov momentum (needs μ > 0). */
+  nesterov: boolean
+  /** L2 weight decay added to every gradient. */
+  weightDecay: number
+  /** The rate per epoch: constant, step (MultiStepLR) or cosine (CosineAnnealingLR); schedules.ts. */
+  schedule: LrScheduleName
+  /** Step schedule: epochs after which the rate is multiplied by `gamma`. */
+  milestones: number[]
+  gamma: number
+  /** Cosine schedule: the floor η_min. */
+  minLearningRate: number
+  /** Random crop with zero padding and horizontal flip of the training images (augment.ts). */
+  augment: AugmentSettings
   seed: number
   /** 0 = ordinary training; thesis: 5, 30, 100 (30 for CIFAR). */
   lambda: number
@@ -46,6 +66,15 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   epochs: 6,
   batchSize: 64,
   learningRate: 1e-3,
+  optimizer: 'adam',
+  momentum: 0,
+  nesterov: false,
+  weightDecay: 0,
+  schedule: 'constant',
+  milestones: [],
+  gamma: 0.1,
+  minLearningRate: 0,
+  augment: { cropPadding: 0, flip: false },
   seed: 1,
   lambda: 0,
   penaltyForm: DEFAULT_PENALTY,
@@ -78,7 +107,27 @@ export function validateTrainConfig(c: TrainConfig): void {
   const { learningRate: lr, lambda } = LIMITS
   if (!within(lr, c.learningRate)) throw new RangeError(`learningRate must be in [${lr.min}, ${lr.max}], got ${c.learningRate}`)
   if (!within(lambda, c.lambda)) throw new RangeError(`lambda must be in [${lambda.min}, ${lambda.max}], got ${c.lambda}`)
+  if (!OPTIMIZERS.includes(c.optimizer)) throw new RangeError(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${c.optimizer}`)
+  if (!LR_SCHEDULES.includes(c.schedule)) throw new RangeError(`schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${c.schedule}`)
+  const inLimit = (name: string, limit: Limit, v: number) => {
+    if (!Number.isFinite(v) || !within(limit, v)) throw new RangeError(`${name} must be in [${limit.min}, ${limit.max}], got ${v}`)
+  }
+  inLimit('momentum', LIMITS.sgdMomentum, c.momentum)
+  inLimit('weightDecay', LIMITS.weightDecay, c.weightDecay)
+  inLimit('gamma', LIMITS.lrGamma, c.gamma)
+  inLimit('minLearningRate', { min: 0, max: c.learningRate }, c.minLearningRate)
+  if (c.nesterov && c.momentum <= 0) throw new RangeError('nesterov needs a momentum above 0')
+  if (c.schedule === 'step' && c.milestones.length === 0) throw new RangeError('the step schedule needs at least one milestone')
+  for (const m of c.milestones) if (!Number.isInteger(m) || !within(LIMITS.epochs, m)) throw new RangeError(`milestones must be epochs in [${LIMITS.epochs.min}, ${LIMITS.epochs.max}], got ${m}`)
+  const pad = c.augment.cropPadding
+  if (!Number.isInteger(pad) || !within(LIMITS.cropPadding, pad)) throw new RangeError(`augment.cropPadding must be an integer in [${LIMITS.cropPadding.min}, ${LIMITS.cropPadding.max}], got ${pad}`)
+  if (typeof c.augment.flip !== 'boolean') throw new RangeError(`augment.flip must be true or false`)
   if (!PENALTY_FORMS.includes(c.penaltyForm)) throw new RangeError(`penaltyForm must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penaltyForm}`)
+}
+
+/** The augmentation stream's seed for an epoch (a hash of the training seed and the epoch). */
+function augmentSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b) ^ 0x5bd1e995) >>> 0
 }
 
 export interface EpochRecord {
@@ -91,6 +140,8 @@ export interface EpochRecord {
   trainDelta: number
   valAccuracy?: number
   valDelta?: SimilarityStats
+  /** The rate this epoch trained at (the schedule's). */
+  learningRate: number
   seconds: number
 }
 
@@ -142,7 +193,9 @@ export async function trainNetwork(
     throw new RangeError(`Model input ${shapeOf(net.inputShape)} does not match dataset images ${ds.height}x${ds.width}x${ds.channels}`)
   }
   const started = performance.now()
-  const optimizer = tf.train.adam(config.learningRate)
+  const optimizer = createOptimizer(net.trainableVariables(), config)
+  const rates = learningRates(config, config.epochs)
+  const augment = augments(config.augment) ? config.augment : undefined
   const ortho = reference && config.lambda > 0 ? { reference, lambda: config.lambda, form: config.penaltyForm } : undefined
 
   const pick = (count: number, n: number, seed: number) => {
@@ -167,6 +220,10 @@ export async function trainNetwork(
     epochs: for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now()
       const order = seededShuffle(trainPool, mulberry32(config.seed * 1009 + epoch))
+      optimizer.learningRate = rates[epoch - 1]!
+      // A stream of its own per epoch, apart from the shuffle's: the same seed gives the same
+      // crops and flips whatever the batch size.
+      const augmentRng = augment ? mulberry32(augmentSeed(config.seed, epoch)) : undefined
       const sums = { loss: 0, acc: 0, ce: 0, penalty: 0, delta: 0, n: 0 }
       for (let step = 0; step < stepsPerEpoch; step++) {
         if (hooks.signal?.aborted) {
@@ -174,7 +231,9 @@ export async function trainNetwork(
           break epochs
         }
         const batch = order.slice(step * config.batchSize, (step + 1) * config.batchSize)
-        const x = toFloatBatch(ds.train, batch, ds)
+        const x = augmentRng
+          ? augmentedBatch(ds.train, batch, ds, augment!, augmentRng)
+          : toFloatBatch(ds.train, batch, ds)
         const y = labelsTensor(ds.train, batch)
         let metrics: StepMetrics
         try {
@@ -214,6 +273,7 @@ export async function trainNetwork(
         crossEntropy: sums.ce / sums.n,
         penalty: ortho ? sums.penalty / sums.n : NaN,
         trainDelta: ortho ? sums.delta / sums.n : NaN,
+        learningRate: optimizer.learningRate,
         seconds: (performance.now() - epochStart) / 1000
       }
       const isCheck = epoch % config.validateEvery === 0 || epoch === config.epochs

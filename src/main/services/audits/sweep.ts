@@ -24,7 +24,7 @@ import { datasetOf } from '../datasets'
 import { accuracyCostOf } from '../evaluation/accuracyCost'
 import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
-import { kindOf, requireUsable } from '../modelRoles'
+import { kindOf, orthogonalTo, requireUsable } from '../modelRoles'
 import { loadClassifier } from '../models'
 import { closeFailedRun } from '../runFailure'
 import { galleryItemsOf } from './gallery'
@@ -149,11 +149,14 @@ export async function runAttackSweep(
         modelName: m.name,
         role: role(j),
         kind: kindOf(m, request.sourceId),
+        orthogonalTo: j === 0 ? null : orthogonalTo(m),
         points: result.cells
           .filter((c) => c.attackId === attack)
           .map((c) => ({
             epsilon: c.epsilon,
-            foolingRatio: c.fooling.find((f) => f.modelId === nets[j]!.id)!.ratio
+            foolingRatio: c.fooling.find((f) => f.modelId === nets[j]!.id)!.ratio,
+            fooled: c.fooling.find((f) => f.modelId === nets[j]!.id)!.fooled,
+            total: c.fooling.find((f) => f.modelId === nets[j]!.id)!.total
           }))
       }))
     )

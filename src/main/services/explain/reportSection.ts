@@ -92,7 +92,7 @@ function curvesSvg(
 
 function pgdRows(o: ModelPgdOutcome): string {
   const row = (label: string, s: PgdSummary): string =>
-    `<tr><td>${esc(o.modelName)}</td><td>${pctf(o.cleanErrorRate)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${fmt(s.meanLinf * 255, 1)}/255</td><td>${pctf(s.foolingRate)}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
+    `<tr><td>${esc(o.modelName)}</td><td>${pctf(o.cleanErrorRate)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${fmt(s.meanLinf * 255, 1)}/255</td><td>${pctf(s.foolingRate)}${s.foolingCi95 ? ` <small>[${(100 * s.foolingCi95[0]).toFixed(1)}–${(100 * s.foolingCi95[1]).toFixed(1)}]</small>` : ''}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
   return row('PGD', o.vanilla) + row('saliency-enhanced PGD', o.enhanced)
 }
 

@@ -23,6 +23,7 @@ import {
   pickSamples,
   withModels
 } from './common'
+import { wilsonInterval } from '../../engine/audit/stats'
 
 /** L∞ radius of Figure 5.13, in [0, 1] units. */
 export const DEFAULT_PGD_EPSILON = 12 / 255
@@ -33,6 +34,10 @@ export interface PgdSummary {
   meanLinf: number
   maxLinf: number
   foolingRate: number
+  /** Images the fooling rate rests on. */
+  images: number
+  /** Its Wilson 95 % interval over them. */
+  foolingCi95: [number, number] | null
   /** Mean over all images of the highest probability of a wrong class. */
   meanFoolingConfidence: number
   /** The same, over the fooled images only (NaN when none). */
@@ -72,6 +77,8 @@ function summarise(rs: PgdReport[]): PgdSummary {
     meanLinf: mean(linf),
     maxLinf: linf.length ? Math.max(...linf) : NaN,
     foolingRate: fooled.length ? fooled.filter(Boolean).length / fooled.length : NaN,
+    images: fooled.length,
+    foolingCi95: fooled.length ? wilsonInterval(fooled.filter(Boolean).length, fooled.length) : null,
     meanFoolingConfidence: mean(conf),
     meanFooledConfidence: mean(conf.filter((_, i) => fooled[i]))
   }

@@ -150,6 +150,55 @@ export function updateRunProgress(
   ).run(fraction, p.stage, id)
 }
 
+/**
+ * Results of a run still running, written as it goes: a job that is resumed after a crash (an
+ * experiment plan) keeps here what it has finished. Ignored once the run has ended.
+ */
+export function updateRunResults(db: WritableDb, id: number, results: object): void {
+  db.prepare(`UPDATE runs SET results = ? WHERE id = ? AND status = 'running'`).run(
+    JSON.stringify(results),
+    id
+  )
+}
+
+/** Adds models to a run's list (after those it has), e.g. the models a plan has trained. */
+export function addRunModels(db: WritableDb, id: number, modelIds: readonly number[]): void {
+  inTransaction(db, () => {
+    const row = db
+      .prepare('SELECT coalesce(max(position) + 1, 0) AS next FROM run_models WHERE run_id = ?')
+      .get(id) as { next: number }
+    const have = new Set(
+      (db.prepare('SELECT model_id FROM run_models WHERE run_id = ?').all(id) as { model_id: number }[]).map(
+        (r) => r.model_id
+      )
+    )
+    const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
+    let next = row.next
+    for (const modelId of modelIds) if (!have.has(modelId)) link.run(id, next++, modelId)
+  })
+}
+
+/**
+ * Sets a run that ended without finishing (cancelled, interrupted, failed) running again, owned
+ * by this thread, for a job that resumes it; its results stay. Returns false when the run is
+ * not in such a state (another job took it first, or it is done): the caller must not resume.
+ */
+export function reopenRun(db: WritableDb, id: number): boolean {
+  const owner = newRunOwner()
+  const changed = db
+    .prepare(
+      `UPDATE runs SET status = 'running', owner = ?, error = NULL, finished_at = NULL,
+         duration_ms = NULL WHERE id = ? AND status IN ('cancelled', 'interrupted', 'failed')`
+    )
+    .run(owner, id).changes
+  if (changed === 0) {
+    releaseRunOwner(owner)
+    return false
+  }
+  ownerOfRun.set(runKey(db, id), owner)
+  return true
+}
+
 /** Ends a run with its results; records finished_at and the duration. */
 export function finishRun(
   db: WritableDb,

@@ -153,9 +153,10 @@ describe('renderReport', () => {
       '0.0421 ± 0.1177',
       '65.4',
       '12.3',
-      '<b>0.0</b>',
+      // 0 of 500 images: Wilson's upper end is z²/(n + z²) = 0.76 %.
+      '<b>0.0 <small>[0.0–0.8]</small></b>',
       '45.7',
-      '<b>22.2</b>',
+      '<b>22.2 <small>[',
       '1.1'
     ]) {
       expect(html).toContain(v)
@@ -209,13 +210,47 @@ describe('CSV', () => {
 
   it('writes sweeps and defense tables with the exact values', () => {
     const sweep = parseCsv(sweepCsv(data.sweeps[0]!))
-    expect(sweep[0]).toEqual(['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'])
-    expect(sweep).toContainEqual(['fgsm', '1', 'ref', 'source', '0.03', '0.6543'])
-    const table = parseCsv(defenseCsv(data.defenseTables[0]!))
-    expect(table).toEqual([
-      ['defense', 'Clean samples', 'FGSM ε=0.03'],
-      ['No defense', '0', '0.4567'],
-      ['Orthogonal model', '0.011', '0.2222']
+    expect(sweep[0]).toEqual([
+      'attack',
+      'model_id',
+      'model',
+      'role',
+      'epsilon',
+      'fooling_ratio',
+      'fooled',
+      'images',
+      'ci95_low',
+      'ci95_high'
     ])
+    const fgsm = sweep.find((r) => r[0] === 'fgsm' && r[2] === 'ref' && r[4] === '0.03')!
+    expect(fgsm.slice(0, 8)).toEqual(['fgsm', '1', 'ref', 'source', '0.03', '0.6543', '327', '500'])
+    // Wilson by hand for 327 of 500 (z = 1.96): centre (p + z²/2n)/(1 + z²/n), half-width
+    // z·√(p(1−p)/n + z²/4n²)/(1 + z²/n).
+    const z = 1.959963984540054
+    const [n, p] = [500, 327 / 500]
+    const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n)
+    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n)
+    expect(Number(fgsm[8])).toBeCloseTo(centre - half, 12)
+    expect(Number(fgsm[9])).toBeCloseTo(centre + half, 12)
+    expect(Number(fgsm[8])).toBeCloseTo(0.6112, 3)
+    const table = parseCsv(defenseCsv(data.defenseTables[0]!))
+    expect(table[0]).toEqual([
+      'defense',
+      'Clean samples',
+      'FGSM ε=0.03',
+      'images',
+      'Clean samples ci95_low',
+      'Clean samples ci95_high',
+      'FGSM ε=0.03 ci95_low',
+      'FGSM ε=0.03 ci95_high'
+    ])
+    expect(table.map((r) => r.slice(0, 4))).toEqual([
+      ['defense', 'Clean samples', 'FGSM ε=0.03', 'images'],
+      ['No defense', '0', '0.4567', '500'],
+      ['Orthogonal model', '0.011', '0.2222', '500']
+    ])
+    // 0 of 500: [0, z²/(n + z²)].
+    expect(Number(table[1]![4])).toBe(0)
+    expect(Number(table[1]![5])).toBeCloseTo((z * z) / (500 + z * z), 12)
   })
 })

@@ -1,0 +1,189 @@
+/**
+ * The report's tables as CSV (RFC 4180): every ratio in [0, 1] with the images it rests on and
+ * its 95 % Wilson interval. Re-exported by report.ts.
+ */
+import type { ReportDefenseTable, ReportModel, ReportSimilarity, ReportSweep } from './reportTypes'
+import { wilsonInterval } from './stats'
+
+/** The Wilson 95 % interval of a ratio of `n` images (k = round(ratio·n)); null when unknown. */
+export function ratioCi(
+  v: number | null | undefined,
+  n: number | null | undefined
+): [number, number] | null {
+  if (v === null || v === undefined || !Number.isFinite(v) || !n || n <= 0) return null
+  return wilsonInterval(Math.min(n, Math.max(0, Math.round(v * n))), n)
+}
+
+function csvField(v: unknown): string {
+  const s =
+    v === null || v === undefined
+      ? ''
+      : typeof v === 'number' && !Number.isFinite(v)
+        ? ''
+        : String(v)
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** RFC 4180 CSV: a header line, then one line per row; fields quoted when needed. */
+export function toCsv(headers: string[], rows: unknown[][]): string {
+  return [headers, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n'
+}
+
+/** Parses CSV written by `toCsv` (quoted fields, doubled quotes, embedded newlines). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (ch === '"') quoted = false
+      else field += ch
+    } else if (ch === '"') quoted = true
+    else if (ch === ',') {
+      row.push(field)
+      field = ''
+    } else if (ch === '\n') {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+    } else if (ch !== '\r') field += ch
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field)
+    rows.push(row)
+  }
+  return rows
+}
+
+/** Models table as CSV (accuracy and δ as raw numbers). */
+export function modelsCsv(models: ReportModel[]): string {
+  return toCsv(
+    [
+      'id',
+      'name',
+      'architecture',
+      'kind',
+      'lambda',
+      'reference',
+      'status',
+      'accuracy',
+      'delta',
+      'accuracy_images',
+      'accuracy_ci95_low',
+      'accuracy_ci95_high',
+      'flags'
+    ],
+    models.map((m) => {
+      const ci = ratioCi(m.accuracy, m.accuracyImages)
+      return [
+        m.id,
+        m.name,
+        m.architecture,
+        m.kind,
+        m.lambda,
+        m.referenceId,
+        m.status,
+        m.accuracy,
+        m.delta,
+        m.accuracyImages ?? null,
+        ci?.[0] ?? null,
+        ci?.[1] ?? null,
+        (m.flags ?? []).join(' | ')
+      ]
+    })
+  )
+}
+
+/** Similarity (Table 6.1) as CSV. */
+export function similarityCsv(rows: ReportSimilarity[]): string {
+  return toCsv(
+    [
+      'model_1',
+      'model_2',
+      'delta_mean',
+      'delta_std',
+      'count',
+      'accuracy_1',
+      'accuracy_2',
+      'accuracy_1_ci95_low',
+      'accuracy_1_ci95_high',
+      'accuracy_2_ci95_low',
+      'accuracy_2_ci95_high'
+    ],
+    rows.map((r) => [
+      r.modelA,
+      r.modelB,
+      r.mean,
+      r.std,
+      r.count,
+      r.accuracyA,
+      r.accuracyB,
+      ...(ratioCi(r.accuracyA, r.count) ?? [null, null]),
+      ...(ratioCi(r.accuracyB, r.count) ?? [null, null])
+    ])
+  )
+}
+
+/** A sweep as CSV: one row per (attack, model, ε), with the count and its 95 % interval. */
+export function sweepCsv(sweep: ReportSweep): string {
+  const n = sweep.sampleCount
+  return toCsv(
+    [
+      'attack',
+      'model_id',
+      'model',
+      'role',
+      'epsilon',
+      'fooling_ratio',
+      'fooled',
+      'images',
+      'ci95_low',
+      'ci95_high'
+    ],
+    sweep.curves.flatMap((c) =>
+      c.points.map((p) => {
+        const ci = ratioCi(p.foolingRatio, n)
+        return [
+          c.attack,
+          c.modelId,
+          c.modelName,
+          c.role,
+          p.epsilon,
+          p.foolingRatio,
+          Math.round(p.foolingRatio * n),
+          n,
+          ci?.[0] ?? null,
+          ci?.[1] ?? null
+        ]
+      })
+    )
+  )
+}
+
+/**
+ * A defense table as CSV: ratios in [0, 1], one column per table column, then the images and
+ * each value's 95 % interval.
+ */
+export function defenseCsv(table: ReportDefenseTable): string {
+  const n = table.sampleCount
+  return toCsv(
+    [
+      'defense',
+      ...table.columns.map((c) => c.label),
+      'images',
+      ...table.columns.flatMap((c) => [`${c.label} ci95_low`, `${c.label} ci95_high`])
+    ],
+    table.rows.map((r) => [
+      r.label,
+      ...table.columns.map((c) => r.values[c.key] ?? null),
+      n,
+      ...table.columns.flatMap((c) => ratioCi(r.values[c.key], n) ?? [null, null])
+    ])
+  )
+}

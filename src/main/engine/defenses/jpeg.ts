@@ -11,6 +11,7 @@
 import jpeg from 'jpeg-js'
 import { checkParam, toFloatBatch, toTensor } from './batch'
 import type { DefenseDefinition, FloatImageBatch } from './types'
+import { DEFENSE_WORDS } from '../../../contract/words'
 
 /** JPEG works on 8×8 blocks: each image gets a tile padded up to a multiple of this. */
 const BLOCK = 8
@@ -96,7 +97,7 @@ export const jpegDefense: DefenseDefinition = {
   notes:
     'jpeg-js baseline codec; floats → 8-bit by rounding; grayscale expanded to RGB and averaged back.',
   estimateGradient: 'identity',
-  label: (q) => `JPEG-Quality=${q}`,
+  label: (q) => DEFENSE_WORDS.jpeg.row(q),
   apply(x, quality) {
     checkParam('jpeg', jpegDefense.param, quality)
     return toTensor(jpegRoundTrip(toFloatBatch(x), quality))

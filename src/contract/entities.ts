@@ -433,3 +433,30 @@ export interface SaliencyPgdView {
     enhanced: PgdSummaryView
   }[]
 }
+
+/** One folder as the browser-mode folder picker shows it (system.listFolder). */
+export interface FolderListing {
+  /** The folder listed, as a real path (links resolved). */
+  path: string
+  /** Its parent, or null at the top of the place it lies in (one of `roots`). */
+  parent: string | null
+  /** The places the picker may browse: the user's documents, home, the project's folder … */
+  roots: { label: string; path: string }[]
+  /** Sub-folder names (hidden ones left out), sorted. */
+  folders: string[]
+  /** File names with their size, sorted. */
+  files: { name: string; sizeBytes: number }[]
+  /** More entries than were listed. */
+  truncated: boolean
+}
+
+/** What an export wrote. */
+export interface ExportResult {
+  /** The file written, or the folder written into. */
+  path: string
+  /** Every file written (one for a single file). */
+  files: string[]
+  /** A picture's size in pixels. */
+  width?: number
+  height?: number
+}

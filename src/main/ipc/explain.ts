@@ -3,7 +3,6 @@
  * original, the Grad-CAM vs CAMERAS sanity study and saliency-enhanced vs vanilla PGD. Each
  * study is a job (the worker computes and stores a run); the views read the run back.
  */
-import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
 import { requireProject, startJob } from './context'
 import {
@@ -14,6 +13,8 @@ import {
   sanityView
 } from './explainViews'
 import { requireRun } from './runResults'
+import { checkExportFile, writeExportFile } from '../services/exportFiles'
+import { getDatasetSummary } from '../store'
 import type { Handlers } from './types'
 
 export const explainHandlers: Handlers<
@@ -67,9 +68,10 @@ export const explainHandlers: Handlers<
   'explain.saliencyPgdResult': ({ runId }, ctx) =>
     saliencyPgdView(requireRun(requireProject(ctx), runId)),
 
-  'explain.exportPng': ({ runId, path }, ctx) => {
+  'explain.exportPng': ({ runId, path, scale }, ctx) => {
     const target = ctx.session.requirePicked(path)
-    const run = requireRun(requireProject(ctx), runId)
+    const project = requireProject(ctx)
+    const run = requireRun(project, runId)
     if (run.kind !== 'explain' && run.kind !== 'explain-adversarial') {
       throw new ContractError(
         'invalid-args',
@@ -77,7 +79,11 @@ export const explainHandlers: Handlers<
         'runId'
       )
     }
-    writeFileSync(target, explanationPng(run))
-    return { path: target }
+    checkExportFile(target)
+    const datasetName =
+      run.datasetId !== null ? (getDatasetSummary(project.db, run.datasetId)?.name ?? null) : null
+    const picture = explanationPng(run, datasetName, scale)
+    writeExportFile(target, picture.png)
+    return { path: target, files: [target], width: picture.width, height: picture.height }
   }
 }

@@ -17,6 +17,7 @@ import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
 import { logIfInternal, toErrorData } from '../jobs/errorData'
 import { lifecycleHandlers } from './lifecycle'
+import { exportHandlers } from './exports'
 
 export const handlers: Handlers<Channel> = {
   ...projectHandlers,
@@ -27,6 +28,7 @@ export const handlers: Handlers<Channel> = {
   ...resultHandlers,
   ...explainHandlers,
   ...lifecycleHandlers,
+  ...exportHandlers,
   ...systemHandlers
 }
 

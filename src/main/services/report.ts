@@ -21,7 +21,6 @@ import {
 } from '../engine/audit/report'
 import type { Prediction, SweepCurve } from '../../contract/entities'
 import type { AttackSweepRequest, SimilarityRequest } from '../../contract/requests'
-import { galleryGridPng } from '../engine/render/grid'
 import { amplifiedPerturbation } from '../engine/render/perturbation'
 import { floatPngDataUrl } from '../engine/render/png'
 import {
@@ -35,6 +34,8 @@ import {
   RecordNotFoundError
 } from '../store'
 import { galleryOf } from './audits/gallery'
+import { gallerySheet, sheetContext } from './audits/galleryExport'
+import { writeExportFile } from './exportFiles'
 import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, trainingOf } from './modelRoles'
@@ -267,7 +268,7 @@ export function writeReport(
   options: ReportOptions & { csvDir?: string } = {}
 ): WrittenReport {
   const data = collectReport(project, options)
-  writeFileSync(out, renderReport(data, sectionsFor(project, options)))
+  writeExportFile(out, renderReport(data, sectionsFor(project, options)))
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })
@@ -286,7 +287,8 @@ export function writeReport(
       )
       const rows = (chosen.length ? chosen : items).slice(0, 32)
       const p = join(options.csvDir, `gallery-${s.runId}.png`)
-      writeFileSync(p, galleryGridPng(rows, rows[0]!.shape))
+      // The labelled sheet, as the window exports it (galleryExport.ts).
+      writeFileSync(p, gallerySheet(rows, sheetContext(project, s.runId)).png)
       files.push(p)
     }
   }

@@ -33,9 +33,11 @@
  * BENCH_LEAK_STEPS_RESNET, default 20), BENCH_CPU_ARCHS (default "cnn,resnet20"; without the
  * native kernels the cpu backend is ~10x slower, so narrow it to "cnn"), BENCH_CPU_STEPS (default 1), BENCH_CPU_ROUNDS (default 2), BENCH_SALIENCY=0
  * skips the saliency throughput (run once, in the parent, at the first thread count),
+ * BENCH_APGD=0 skips APGD-CE's throughput beside PGD-10's (bench/apgd.ts, likewise once),
  * ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
 import { benchSaliency } from './saliency'
+import { apgdLine, benchApgd } from './apgd'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -464,11 +466,24 @@ async function main(): Promise<void> {
   for (const row of all) finish(row)
   result.results = all.map(({ notes: _notes, ...rest }) => rest)
   printTable(all)
-  if (process.env.BENCH_SALIENCY !== '0') {
-    // CAMERAS / Grad-CAM maps per second (issue "Explanations"), on the fastest backend here,
-    // once, at the first thread count (this process has measured nothing, so it may choose).
-    process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
-    const info = await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
+  const saliencyOn = process.env.BENCH_SALIENCY !== '0'
+  const apgdOn = process.env.BENCH_APGD !== '0'
+  // The in-process measurements below run on the fastest backend here, once, at the first
+  // thread count (this process has measured nothing else, so it may choose).
+  process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
+  const info =
+    saliencyOn || apgdOn
+      ? await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
+      : undefined
+  if (apgdOn && info) {
+    // APGD-CE throughput beside PGD-10's through the attack registry (issue 14).
+    const apgd = await benchApgd()
+    result.apgd = { ...apgd, threads: info.threads }
+    console.log(`\nattack throughput on ${apgd.backend} (${info.threads} thread(s)):`)
+    console.log(apgdLine(apgd))
+  }
+  if (saliencyOn && info) {
+    // CAMERAS / Grad-CAM maps per second (issue "Explanations").
     const saliency = await benchSaliency()
     result.saliency = { ...saliency, threads: info.threads }
     const line = (name: string, t: { gradcamPerSec: number; camerasPerSec: number | null; note: string }) =>

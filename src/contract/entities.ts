@@ -89,6 +89,11 @@ export interface ModelSummary {
   deltaToReference: number | null
   /** Set when training detected a collapse (chance accuracy, vanishing gradients, NaN). */
   collapse: string | null
+  /**
+   * Set when its accuracy is more than 5 points below its reference's (issue 14's accuracy
+   * cost): the flag's sentence, with both accuracies and the images they rest on.
+   */
+  accuracyCost: string | null
   /** training, ready, collapsed, cancelled or failed. */
   status: string
   /**
@@ -234,6 +239,7 @@ export type RunKind =
   | 'similarity'
   | 'model-import'
   | 'model-export'
+  | 'robustness-evaluation'
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 
 export interface RunSummary {
@@ -312,6 +318,18 @@ export interface DefenseTableResult {
   runId: number
   columns: { key: string; label: string }[]
   rows: { key: string; label: string; values: Record<string, number | null> }[]
+  /** Samples every value rests on. */
+  sampleCount: number
+  /** The source, ordinary and orthogonal models of the table (empty for old runs). */
+  models: {
+    id: number
+    name: string
+    role: 'source' | 'ordinary' | 'orthogonal'
+    /** The accuracy-cost flag's sentence when the model was flagged as the table was built. */
+    accuracyCost?: string | null
+  }[]
+  /** What the table measures and what it does not (transfer only; adaptive figures). */
+  note: string[]
 }
 
 /** δ between two models over validation images (Tables 6.1 / 6.2), with both accuracies. */

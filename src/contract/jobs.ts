@@ -23,7 +23,8 @@ export const JOB_CHANNELS = {
   'saliency-pgd': 'explain.saliencyPgd',
   'model-import': 'models.import',
   'model-export': 'models.export',
-  'model-inspect': 'models.inspect'
+  'model-inspect': 'models.inspect',
+  'robustness-evaluation': 'evaluation.run'
 } as const satisfies Record<JobKind, Channel>
 
 /** A job's arguments: the request of the channel that starts it. */
@@ -41,7 +42,8 @@ export const RERUNNABLE_KINDS = [
   'explain',
   'explain-adversarial',
   'sanity',
-  'saliency-pgd'
+  'saliency-pgd',
+  'robustness-evaluation'
 ] as const satisfies readonly JobKind[]
 export type RerunnableKind = (typeof RERUNNABLE_KINDS)[number]
 
@@ -85,6 +87,7 @@ export interface JobResults {
   }
   'model-export': { runId: number; files: string[] }
   'model-inspect': ModelFileInfo
+  'robustness-evaluation': { runId: number; samples: number }
 }
 
 export type JobResult<K extends JobKind> = JobResults[K]

@@ -44,6 +44,24 @@ export const LIMITS = {
   stepSize: { min: 0, max: 1 },
   /** Momentum decay μ (MI-FGSM, DI²-FGSM). */
   decay: { min: 0, max: 10 },
+  /** Random restarts of a white-box attack (PGD, APGD): each reruns only the images not yet fooled. */
+  restarts: { min: 1, max: 100 },
+  /** APGD's momentum α (Croce & Hein 2020: 0.75; 1 disables it). */
+  momentum: { min: 0, max: 1 },
+  /** APGD's checkpoint threshold ρ (Croce & Hein 2020: 0.75). */
+  rho: { min: 0, max: 1 },
+  /** APGD's initial step η⁰, same units as ε (default 2ε). */
+  apgdStepSize: { min: 0, max: 2 },
+  /** Square attack: model evaluations per image, the start included (AutoAttack: 5,000). */
+  queries: { min: 1, max: 100_000 },
+  /** Square attack: share of the pixels the first windows cover (0 excluded; default 0.8). */
+  pInit: { min: 0, max: 1 },
+  /** Models evaluated together by one robustness evaluation. */
+  evaluationModels: { min: 1, max: 16 },
+  /** Source models of the ensemble-transfer threat. */
+  ensembleModels: { min: 1, max: 8 },
+  /** ε values of one robustness evaluation (each > 0). */
+  evaluationEpsilons: { min: 1, max: 8 },
   /** Images of one side-by-side explanation grid. */
   explainImages: { min: 1, max: 8 },
   /** Models of one side-by-side explanation grid (Figure 6.3 shows three). */

@@ -7,6 +7,29 @@
 
 /** Transfer attacks of the sweep and the defense table (engine/attacks registry). */
 export const ATTACK_NAMES = ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'] as const
+/** The robustness evaluation's own attacks (engine/attacks registry, group 'evaluation'). */
+export const EVALUATION_ATTACK_NAMES = ['apgd-ce', 'apgd-dlr', 'square'] as const
+/**
+ * Threat models of the robustness evaluation, in the order they run (engine/audit
+ * robustnessTypes.ts THREAT_ORDER): transfer from a source, ensemble transfer, white-box PGD
+ * with restarts, APGD-CE, APGD-DLR, Square.
+ */
+export const THREAT_NAMES = [
+  'transfer',
+  'ensemble',
+  'pgd',
+  'apgd-ce',
+  'apgd-dlr',
+  'square'
+] as const
+/** Sanity flags an evaluation may raise (engine/audit/sanityFlags.ts). */
+export const SANITY_FLAG_CODES = [
+  'gradient-masking',
+  'gradient-free-stronger',
+  'more-iterations-weaker',
+  'white-box-weaker-than-transfer',
+  'accuracy-cost'
+] as const
 /** Built-in architectures (engine/models/architecture.ts). */
 export const ARCHITECTURES = ['cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet32'] as const
 /** Forms of the orthogonality penalty P(δ) (engine/training/penalty.ts). */
@@ -48,7 +71,8 @@ export const JOB_KINDS = [
   'saliency-pgd',
   'model-import',
   'model-export',
-  'model-inspect'
+  'model-inspect',
+  'robustness-evaluation'
 ] as const
 
 /** File formats a model is imported from and exported to (ONNX, or a TF.js Layers folder). */
@@ -61,6 +85,9 @@ export const CHANNEL_ORDERS = ['RGB', 'BGR'] as const
 export const VALUE_SCALES = [1, 255] as const
 
 export type AttackName = (typeof ATTACK_NAMES)[number]
+export type EvaluationAttackName = (typeof EVALUATION_ATTACK_NAMES)[number]
+export type ThreatName = (typeof THREAT_NAMES)[number]
+export type SanityFlagCode = (typeof SANITY_FLAG_CODES)[number]
 export type ArchitectureName = (typeof ARCHITECTURES)[number]
 export type PenaltyForm = (typeof PENALTY_FORMS)[number]
 export type DefenseName = (typeof DEFENSE_NAMES)[number]

@@ -30,6 +30,7 @@ import type {
   SanityView,
   SystemInfo
 } from './entities'
+import { evaluationRequest, type EvaluationView } from './evaluation'
 import { LIMITS } from './limits'
 import {
   ARCHITECTURES,
@@ -188,6 +189,11 @@ export const defenseTableRequest = s.refine(
     ordinaryId: id,
     orthogonalId: id,
     attacks: s.optional(s.array(attack, { min: 1, max: ATTACK_NAMES.length })),
+    /**
+     * An attack crafted on each row's own model (BPDA through its defense), one column per ε;
+     * absent: the thesis' table, transfer columns only.
+     */
+    adaptive: s.optional(attack),
     /** Default ε1 = 0.03, ε2 = 0.05 (Table 6.3). */
     epsilons: s.optional(s.array(epsilon, LIMITS.tableEpsilons)),
     /** Default all four families. */
@@ -434,6 +440,10 @@ export const requestSchemas = {
   'defenses.table': defenseTableRequest,
   'defenses.result': s.object({ runId: id }),
 
+  /** The robustness evaluation (SPEC §2.10): a job, and its stored result as the window shows it. */
+  'evaluation.run': evaluationRequest,
+  'evaluation.result': s.object({ runId: id }),
+
   'results.list': s.object({
     kind: s.optional(s.string({ max: 64 })),
     status: s.optional(s.string({ max: 32 })),
@@ -525,6 +535,8 @@ export interface Results {
   'charts.exportPng': ExportResult
   'defenses.table': JobInfo
   'defenses.result': DefenseTableResult
+  'evaluation.run': JobInfo
+  'evaluation.result': EvaluationView
   'results.list': RunSummary[]
   'results.get': RunSummary
   'results.rerun': JobInfo

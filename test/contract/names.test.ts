@@ -8,13 +8,16 @@ import {
   ARCHITECTURES,
   ATTACK_NAMES,
   DEFENSE_NAMES,
+  EVALUATION_ATTACK_NAMES,
   PENALTY_FORMS,
+  THREAT_NAMES,
   SALIENCY_METHODS
 } from '../../src/contract/names'
 import { JOB_CHANNELS, RERUNNABLE_KINDS } from '../../src/contract/jobs'
 import { JOB_KINDS } from '../../src/contract/names'
 import { CHANNELS } from '../../src/contract/requests'
-import { listAttacks } from '../../src/main/engine/attacks'
+import { listAttacks, listEvaluationAttacks } from '../../src/main/engine/attacks'
+import { THREAT_ORDER } from '../../src/main/engine/audit/robustnessTypes'
 import { listDefenses } from '../../src/main/engine/defenses'
 import { ARCHITECTURES as ENGINE_ARCHITECTURES } from '../../src/main/engine/models'
 import { PENALTY_FORMS as ENGINE_PENALTY_FORMS } from '../../src/main/engine/training/penalty'
@@ -25,6 +28,8 @@ import { jobRunners } from '../../src/main/jobs/runners'
 describe('the contract lists equal the engine registries', () => {
   it.each([
     ['attacks', ATTACK_NAMES, () => listAttacks().map((a) => a.id)],
+    ['evaluation attacks', EVALUATION_ATTACK_NAMES, () => listEvaluationAttacks().map((a) => a.id)],
+    ['threat models', THREAT_NAMES, () => [...THREAT_ORDER]],
     ['defenses', DEFENSE_NAMES, () => listDefenses().map((d) => d.id)],
     ['architectures', ARCHITECTURES, () => ENGINE_ARCHITECTURES.map((a) => a.id)],
     ['penalty forms', PENALTY_FORMS, () => [...ENGINE_PENALTY_FORMS]],

@@ -85,7 +85,7 @@ describe('the desktop shell', () => {
     await expect(call('projects.current', {})).resolves.toEqual({ ok: true, value: null })
     await expect(call('projects.open', { path: 3 })).resolves.toMatchObject({
       ok: false,
-      error: { code: 'invalid-args', detail: 'path' }
+      error: { code: 'invalid-args', where: 'path' }
     })
   })
 

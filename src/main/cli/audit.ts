@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import type { ProjectDb } from '../store'
 import type { AttackSweepOutcome } from '../services/audits/sweep'
 import type { DefenseTableOutcome } from '../services/audits/defenseTable'
+import { defenseTableNote } from '../services/audits/defenseNote'
 import { writeReport } from '../services/report'
 import type { Values } from './args'
 import { table } from './output'
@@ -13,17 +14,28 @@ import { table } from './output'
 const pct1 = (r: number | undefined) => (r === undefined ? '—' : (100 * r).toFixed(1))
 const epsPct = (e: number) => `${+(e * 100).toFixed(2)}`
 
-/** One compact table per attack: rows ε (%), columns each model's fooling ratio (%). */
+/**
+ * One compact table per attack: rows ε (%), columns each model's fooling ratio (%); a model
+ * with the accuracy-cost flag is marked ⚠ and its flag follows the tables.
+ */
 export function sweepTables(
-  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'>
+  r: Pick<AttackSweepOutcome, 'attacks' | 'epsilons' | 'curves'> &
+    Partial<Pick<AttackSweepOutcome, 'models'>>
 ): string {
+  const costOf = (id: number) => r.models?.find((m) => m.id === id)?.accuracyCost ?? null
+  const flags = (r.models ?? [])
+    .filter((m) => m.accuracyCost)
+    .map((m) => `\n⚠ accuracy cost of "${m.name}": ${m.accuracyCost}`)
   return r.attacks
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
       return (
         `${attack.toUpperCase()}: fooling ratio (%)\n` +
         table(
-          ['ε (%)', ...curves.map((c) => `${c.kind} (${c.modelName})`)],
+          [
+            'ε (%)',
+            ...curves.map((c) => `${c.kind} (${c.modelName})${costOf(c.modelId) ? ' ⚠' : ''}`)
+          ],
           r.epsilons.map((e) => [
             epsPct(e),
             ...curves.map((c) => pct1(c.points.find((p) => p.epsilon === e)?.foolingRatio))
@@ -32,17 +44,41 @@ export function sweepTables(
       )
     })
     .join('\n\n')
+    .concat(flags.join(''))
 }
 
-/** Table 6.3 as text: fooling ratios in %, best (lowest) per column starred. */
-export function defenseText(r: Pick<DefenseTableOutcome, 'columns' | 'rows'>): string {
-  return table(
+/** The model a row of Table 6.3 shows: the orthogonal model's row, else the ordinary target's. */
+function rowModel(
+  models: DefenseTableOutcome['models'] | undefined,
+  rowKey: string
+): DefenseTableOutcome['models'][number] | undefined {
+  return models?.find((m) => m.role === (rowKey === 'orthogonal' ? 'orthogonal' : 'ordinary'))
+}
+
+/**
+ * Table 6.3 as text: fooling ratios in %, best (lowest) per column starred; a row whose model
+ * carries the accuracy-cost flag is marked ⚠; what the table measures (transfer only, the
+ * adaptive column's figures) and the flags come first.
+ */
+export function defenseText(
+  r: Pick<DefenseTableOutcome, 'columns' | 'rows'> &
+    Partial<Pick<DefenseTableOutcome, 'models' | 'sampleCount'>>
+): string {
+  const grid = table(
     ['Defense', ...r.columns.map((c) => c.label)],
     r.rows.map((row) => [
-      row.label,
+      `${row.label}${rowModel(r.models, row.key)?.accuracyCost ? ' ⚠' : ''}`,
       ...r.columns.map((c) => `${pct1(row.values[c.key])}${row.best[c.key] ? '*' : ''}`)
     ])
   )
+  const note = defenseTableNote(
+    { columns: r.columns, rows: r.rows, sampleCount: r.sampleCount ?? 0 },
+    r.models?.find((m) => m.role === 'source')?.name
+  )
+  const flags = (r.models ?? [])
+    .filter((m) => m.role !== 'source' && m.accuracyCost)
+    .map((m) => `⚠ accuracy cost of "${m.name}": ${m.accuracyCost}`)
+  return [...note, ...flags, '', grid].join('\n')
 }
 
 export function sweepText(outcome: AttackSweepOutcome): string {

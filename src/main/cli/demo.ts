@@ -3,7 +3,8 @@
  * reference, an ordinary retrained model (another seed) and an orthogonal model (λ = 30)
  * against the reference, and prints a Table 6.1-style table: δ to the reference and
  * validation accuracy for each; then the audit: the four attacks over the ε sweep (reference as
- * source, ordinary and orthogonal as targets), the defense table and the HTML report.
+ * source, ordinary and orthogonal as targets), the defense table (with an adaptive column), the
+ * robustness evaluation of all three models with its verdicts, and the HTML report.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -19,6 +20,8 @@ import { THESIS_ATTACKS } from '../services/audits/settings'
 import { writeReport } from '../services/report'
 import { defined, fieldsFromFlags, flag, validated, type Flags, type Values } from './args'
 import { defenseText, sweepTables } from './audit'
+import { evaluateAndView, modelText } from './evaluate'
+import type { EvaluationJson } from '../services/evaluation/summary'
 import { log, pct, progressPrinter, table } from './output'
 
 export interface DemoOptions {
@@ -126,6 +129,14 @@ export interface DemoSummary {
     columns: { key: string; label: string }[]
     rows: DefenseTableOutcome['rows']
   }
+  /**
+   * The robustness evaluation of the three models at ε = 3 % and 5 % over the audit samples
+   * (issue 14's JSON shape): every threat model, the worst case, intervals and flags.
+   */
+  evaluation: EvaluationJson
+  /** Its plain-words verdict per model. */
+  verdicts: { modelId: number; name: string; lines: string[] }[]
+  evaluationSeconds: number
   reportPath: string
   /** CSVs (and the gallery PNG) written beside the report. */
   reportFiles: string[]
@@ -326,7 +337,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
           epsilons: [0.03, 0.05],
           sampleCount: opts.auditSamples,
           seed: 1,
-          defenses: DEMO_DEFENSES
+          defenses: DEMO_DEFENSES,
+          // Beside the transfer columns: PGD on each row's own (defended) model.
+          adaptive: 'pgd'
         },
         auditFlags
       ),
@@ -336,6 +349,35 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       `\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} samples, * = best per column (${defense.seconds.toFixed(0)} s)\n`
     )
     say(defenseText(defense))
+
+    // The robustness evaluation (issue 14): every threat model, not transfer alone.
+    const evaluationStarted = performance.now()
+    say(
+      `\nRobustness evaluation at ε = 3 % and 5 % over ${opts.auditSamples} validation images: transfer from the reference, ` +
+        'ensemble transfer (reference + ordinary), white-box PGD with restarts, APGD-CE, APGD-DLR and Square'
+    )
+    const { view, json: evaluation } = await evaluateAndView(
+      project,
+      validated(
+        'evaluation.run',
+        {
+          datasetId,
+          modelIds: [reference.modelId, ordinary.modelId, orthogonal.modelId],
+          sourceId: reference.modelId,
+          ensembleIds: [reference.modelId, ordinary.modelId],
+          epsilons: [0.03, 0.05],
+          sampleCount: opts.auditSamples,
+          seed: 1
+        },
+        auditFlags
+      ),
+      progress
+    )
+    const evaluationSeconds = (performance.now() - evaluationStarted) / 1000
+    say(
+      `\nEvaluation run ${view.runId} (${evaluationSeconds.toFixed(0)} s): ${view.settings.join('; ')}\n`
+    )
+    for (const m of view.models) say(modelText(view, m) + '\n')
 
     const reportPath = path.replace(/\.[^./\\]+$/, '') + '.report.html'
     const csvDir = path.replace(/\.[^./\\]+$/, '') + '.report-files'
@@ -356,6 +398,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         columns: defense.columns,
         rows: defense.rows
       },
+      evaluation,
+      verdicts: view.models.map((m) => ({ modelId: m.modelId, name: m.name, lines: m.verdict })),
+      evaluationSeconds,
       reportPath: written.htmlPath,
       reportFiles: written.files,
       auditSeconds: (performance.now() - auditStarted) / 1000,

@@ -11,6 +11,7 @@ import { defined, UsageError, type Values } from './args'
 import { EXIT_USAGE, failureReport, joinNegativeValues, usageTextOf } from './failure'
 import { reportCommand } from './audit'
 import { DEMO_FLAGS, DEMO_USAGE, demoOptions, runDemo } from './demo'
+import { modelListText, withAccuracyCost } from './modelList'
 import type { CliContext } from './command'
 import { JOB_COMMANDS } from './jobCommands'
 import { LIFECYCLE_COMMANDS, LIFECYCLE_USAGE } from './lifecycle'
@@ -197,25 +198,28 @@ export async function main(argv: string[]): Promise<number> {
     case 'model':
       if (sub === 'list') {
         return withProject(rest[0], false, (p) => {
-          const list = listModels(p.db)
+          const list = withAccuracyCost(listModels(p.db), listDatasets(p.db))
           print(json, list, () =>
-            table(
-              ['id', 'name', 'status', 'val. acc.', 'δ to ref.', 'reference', 'parameters'],
-              list.map((m) => {
-                const metrics = (m.metrics ?? {}) as {
-                  valAccuracy?: number
-                  delta?: { mean: number }
-                }
-                return [
-                  m.id,
-                  m.name,
-                  m.status,
-                  pct(metrics.valAccuracy),
-                  metrics.delta ? metrics.delta.mean.toFixed(4) : '—',
-                  m.referenceModelId ?? '—',
-                  m.parameterCount
-                ]
-              })
+            modelListText(
+              list,
+              table(
+                ['id', 'name', 'status', 'val. acc.', 'δ to ref.', 'reference', 'parameters'],
+                list.map((m) => {
+                  const metrics = (m.metrics ?? {}) as {
+                    valAccuracy?: number
+                    delta?: { mean: number }
+                  }
+                  return [
+                    m.id,
+                    m.name,
+                    m.status,
+                    pct(metrics.valAccuracy),
+                    metrics.delta ? metrics.delta.mean.toFixed(4) : '—',
+                    m.referenceModelId ?? '—',
+                    m.parameterCount
+                  ]
+                })
+              )
             )
           )
           return 0

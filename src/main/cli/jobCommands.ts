@@ -21,6 +21,7 @@ import { similarityReport, trainModel } from '../services/models'
 import { flag, UsageError, type Values } from './args'
 import { command, dataset, seed, type CommandRunner } from './command'
 import { MODEL_COMMANDS } from './modelCommands'
+import { EVALUATE_COMMANDS } from './evaluate'
 import { defenseTableText, sweepText } from './audit'
 import {
   explanationSummary,
@@ -88,6 +89,8 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
   ),
 
   ...MODEL_COMMANDS,
+
+  ...EVALUATE_COMMANDS,
 
   train: command({
     channel: 'models.train',
@@ -171,15 +174,17 @@ export const JOB_COMMANDS: Record<string, CommandRunner> = {
 
   defense: command({
     channel: 'defenses.table',
-    usage: `  defense F --dataset ID --source ID --ordinary ID --orthogonal ID [--attacks …]
+    usage: `  defense F --dataset ID --source ID --ordinary ID --orthogonal ID [--attacks …] [--adaptive pgd]
           [--epsilons 3,5 (percent)] [--defenses jpeg,tvm,bitDepth,bilateral] [--samples N] [--seed N] [--batch N]
-                          Table 6.3: defenses on the ordinary target vs the orthogonal model`,
+                          Table 6.3: defenses on the ordinary target vs the orthogonal model; --adaptive adds
+                          a column crafted on each row's own model (BPDA through its defense)`,
     flags: {
       dataset,
       source: flag('sourceId', 'int'),
       ordinary: flag('ordinaryId', 'int'),
       orthogonal: flag('orthogonalId', 'int'),
       attacks: flag('attacks', 'list'),
+      adaptive: flag('adaptive'),
       epsilons: flag('epsilons', 'percents'),
       defenses: flag('defenses', 'list'),
       samples: flag('sampleCount', 'int'),

@@ -10,7 +10,8 @@ import { UsageError, requireInt, type Values } from './args'
 import type { CliContext } from './command'
 
 export const RERUN_USAGE = `  rerun F --run ID         replay a run's stored request exactly (train, similarity, attack,
-                          defense, explain, explain-adversarial, sanity, saliency-pgd runs)`
+                          defense, explain, explain-adversarial, sanity, saliency-pgd,
+                          robustness-evaluation runs)`
 
 export async function rerunCommand(
   project: ProjectDb,

@@ -5,6 +5,7 @@ import { classCounts } from '../engine/data/split'
 import type { ProjectDb, RunRecord, StoredDataset, StoredModel, StoredRun } from '../store'
 import { fittingDatasetIds, modelFitOf } from '../services/compatibility'
 import { datasetOf } from '../services/datasets'
+import { accuracyCostOf } from '../services/evaluation/accuracyCost'
 import { declaredPreprocessing } from '../services/modelFileRead'
 import { isImported, isUsable, trainingOf } from '../services/modelRoles'
 
@@ -54,9 +55,13 @@ function epochsPlanned(m: StoredModel): number | null {
 /**
  * `m` as the window lists it. `datasets` are the project's: the summary says which of them the
  * model fits, by the rule every service enforces, and how many validation images its accuracy
- * rests on.
+ * rests on; `models` (the project's) give its reference's accuracy for the accuracy-cost flag.
  */
-export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[]): ModelSummary {
+export function toModelSummary(
+  m: StoredModel,
+  datasets: readonly StoredDataset[],
+  models: readonly StoredModel[] = []
+): ModelSummary {
   const arch = (m.architecture ?? {}) as Json
   const metrics = (m.metrics ?? {}) as Json
   const delta = metrics.delta as { mean?: number } | undefined
@@ -79,6 +84,7 @@ export function toModelSummary(m: StoredModel, datasets: readonly StoredDataset[
       m.status === 'collapsed'
         ? (collapse?.message ?? 'Training collapsed (accuracy near chance or vanishing gradients)')
         : null,
+    accuracyCost: accuracyCostOf(m, models, datasets),
     status: m.status,
     usable: isUsable(m),
     checkpoint: m.checkpoint,

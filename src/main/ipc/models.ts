@@ -13,7 +13,8 @@ import type { Handlers } from './types'
 /** Every model as the window lists it, with the datasets it fits. */
 function modelSummaries(project: ProjectDb) {
   const datasets = listDatasets(project.db)
-  return listModels(project.db).map((m) => toModelSummary(m, datasets))
+  const models = listModels(project.db)
+  return models.map((m) => toModelSummary(m, datasets, models))
 }
 
 export const modelHandlers: Handlers<

@@ -12,6 +12,7 @@ import { datasetHandlers } from './datasets'
 import { modelHandlers } from './models'
 import { attackHandlers } from './attacks'
 import { defenseHandlers } from './defenses'
+import { evaluationHandlers } from './evaluation'
 import { resultHandlers } from './results'
 import { systemHandlers } from './system'
 import { explainHandlers } from './explain'
@@ -25,6 +26,7 @@ export const handlers: Handlers<Channel> = {
   ...modelHandlers,
   ...attackHandlers,
   ...defenseHandlers,
+  ...evaluationHandlers,
   ...resultHandlers,
   ...explainHandlers,
   ...lifecycleHandlers,

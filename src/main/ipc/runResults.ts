@@ -1,6 +1,9 @@
 /** Reading a finished run's results back in the contract's shapes. */
 import { ContractError } from '../../contract/errors'
 import type { AttackSweepResult, DefenseTableResult } from '../../contract/entities'
+import { defenseTableNote } from '../services/audits/defenseNote'
+import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
+import { storedEvaluation } from '../services/evaluation/view'
 import { getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
 import { modelNames, withCurrentModelNames } from '../services/lifecycle'
 
@@ -31,10 +34,18 @@ export function attackSweepResult(run: RunRecord): AttackSweepResult {
 
 export function defenseTableResult(run: RunRecord): DefenseTableResult {
   const r = resultsOf(run)
+  const columns = (r.columns ?? []) as DefenseTableResult['columns']
+  const rows = (r.rows ?? []) as DefenseTableResult['rows']
+  const models = (r.models ?? []) as DefenseTableResult['models']
+  const sampleCount = Number(r.sampleCount ?? 0)
+  const source = models.find((m) => m.role === 'source')?.name
   return {
     runId: run.id,
-    columns: (r.columns ?? []) as DefenseTableResult['columns'],
-    rows: (r.rows ?? []) as DefenseTableResult['rows']
+    columns,
+    rows,
+    sampleCount,
+    models,
+    note: defenseTableNote({ columns, rows, sampleCount }, source)
   }
 }
 
@@ -56,6 +67,9 @@ export function runCsv(run: RunRecord): string {
     lines.push(['defense', ...t.columns.map((c) => c.label)])
     for (const row of t.rows)
       lines.push([row.label, ...t.columns.map((c) => row.values[c.key] ?? '')])
+  } else if (run.kind === 'robustness-evaluation') {
+    lines.push(EVALUATION_CSV_HEADERS)
+    lines.push(...evaluationCsvRows(storedEvaluation(run).evaluation))
   } else if (run.kind === 'train') {
     const history =
       (run.results as { history?: Record<string, unknown>[] } | undefined)?.history ?? []

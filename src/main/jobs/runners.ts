@@ -85,5 +85,6 @@ export const jobRunners: { [K in JobKind]: JobRunner<K> } & JobRunners = {
   'saliency-pgd': runner('saliency-pgd'),
   'model-import': runner('model-import'),
   'model-export': runner('model-export'),
-  'model-inspect': runner('model-inspect')
+  'model-inspect': runner('model-inspect'),
+  'robustness-evaluation': runner('robustness-evaluation')
 }

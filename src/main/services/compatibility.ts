@@ -119,7 +119,8 @@ const MODEL_FIELDS: Record<string, string> = {
   modelIds: 'model',
   modelA: 'first model',
   modelB: 'second model',
-  referenceId: 'reference'
+  referenceId: 'reference',
+  ensembleIds: 'ensemble member'
 }
 
 /** Every model a request names, by its field. */

@@ -14,6 +14,7 @@ import { attackPreview, previewItemView } from './audits/preview'
 import { runDefenseTable } from './audits/defenseTable'
 import { runAttackSweep } from './audits/sweep'
 import { importDataset } from './datasets'
+import { runEvaluation } from './evaluation/run'
 import { explainAdversarialSample } from './explain/adversarial'
 import { saliencyPgdStudy } from './explain/saliencyPgd'
 import { explainSamples } from './explain/samples'
@@ -82,7 +83,11 @@ export const JOB_SERVICES: { [K in JobKind]: JobService<K> } = {
     return { runId: r.runId, files: r.files }
   },
   // Reads a model file for the import form; runs on the interactive lane, stores nothing.
-  'model-inspect': (project, request) => inspectModelFile(project, request.path)
+  'model-inspect': (project, request) => inspectModelFile(project, request.path),
+  'robustness-evaluation': async (project, request, hooks) => {
+    const r = await runEvaluation(project, request, hooks)
+    return { runId: r.runId, samples: r.evaluation.samples }
+  }
 }
 
 /** Runs a job in this process (the worker, the command line): its kind's service on its request. */

@@ -11,6 +11,7 @@ import {
   renderReport,
   similarityCsv,
   sweepCsv,
+  toCsv,
   type ReportData,
   type ReportDefenseTable,
   type ReportGalleryItem,
@@ -26,19 +27,27 @@ import { floatPngDataUrl } from '../engine/render/png'
 import {
   getProjectMeta,
   getRun,
+  listDatasets,
   listModels,
   listRuns,
   type ProjectDb,
   type RunRecord,
+  type StoredDataset,
   type StoredModel,
   RecordNotFoundError
 } from '../store'
+import { defenseTableNote } from './audits/defenseNote'
+import type { DefenseTableModel } from './audits/defenseTable'
+import { accuracyCostOf } from './evaluation/accuracyCost'
+import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from './evaluation/csv'
+import { evaluationReportSection } from './evaluation/reportSection'
+import { evaluationView, storedEvaluation } from './evaluation/view'
 import { galleryOf } from './audits/gallery'
 import { gallerySheet, sheetContext } from './audits/galleryExport'
 import { writeExportFile } from './exportFiles'
 import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
-import { kindOf, trainingOf } from './modelRoles'
+import { kindOf, storedModel, trainingOf } from './modelRoles'
 import { storedRequest } from './runs'
 
 export interface ReportOptions {
@@ -57,7 +66,12 @@ export interface ReportOptions {
  * A model's role: orthogonal when trained with λ > 0 against a reference; reference when
  * another model of the project was trained against it; otherwise an ordinary model.
  */
-function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
+function modelRow(
+  m: StoredModel,
+  referencedIds: Set<number>,
+  models: readonly StoredModel[],
+  datasets: readonly StoredDataset[]
+): ReportModel {
   const metrics = (m.metrics ?? {}) as { valAccuracy?: number; delta?: { mean?: number } }
   const lambda = trainingOf(m).lambda
   const kind: ReportModel['kind'] =
@@ -75,7 +89,10 @@ function modelRow(m: StoredModel, referencedIds: Set<number>): ReportModel {
     lambda,
     referenceId: m.referenceModelId,
     accuracy: typeof metrics.valAccuracy === 'number' ? metrics.valAccuracy : null,
-    delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null
+    delta: typeof metrics.delta?.mean === 'number' ? metrics.delta.mean : null,
+    flags: [accuracyCostOf(m, models, datasets)]
+      .filter((f): f is string => f !== null)
+      .map((f) => `Accuracy cost: ${f}`)
   }
 }
 
@@ -85,7 +102,9 @@ function runsOf(project: ProjectDb, runIds?: number[]): RunRecord[] {
   const ids =
     runIds ??
     listRuns(project.db, { status: 'done' })
-      .filter((r) => ['attack-sweep', 'defense-table', 'similarity'].includes(r.kind))
+      .filter((r) =>
+        ['attack-sweep', 'defense-table', 'similarity', 'robustness-evaluation'].includes(r.kind)
+      )
       .map((r) => r.id)
       .reverse()
   return ids.map((id) => {
@@ -116,6 +135,7 @@ function sectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[
 export function collectReport(project: ProjectDb, options: ReportOptions = {}): ReportData {
   const runs = runsOf(project, options.runIds)
   const models = listModels(project.db)
+  const datasets = listDatasets(project.db)
   const nameOf = (id: unknown) =>
     models.find((m) => m.id === Number(id))?.name ?? `model ${String(id)}`
   const gallerySamples = options.gallerySamples ?? 4
@@ -201,12 +221,32 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
   const defenseTables: ReportDefenseTable[] = runs
     .filter((r) => r.kind === 'defense-table')
     .map((r) => {
-      const res = r.results as Omit<ReportDefenseTable, 'runId'>
+      const res = r.results as Omit<ReportDefenseTable, 'runId'> & {
+        models?: Partial<DefenseTableModel>[]
+      }
+      const tableModels = res.models ?? []
+      // The ordinary target's rows and the orthogonal model's row carry their model's flags.
+      const flagsOf = (role: 'ordinary' | 'orthogonal') => {
+        const m = tableModels.find((x) => x.role === role)
+        if (m?.id === undefined || !models.some((x) => x.id === m.id)) return []
+        const cost = m.accuracyCost ?? accuracyCostOf(storedModel(project, m.id), models, datasets)
+        return cost ? [`Accuracy cost of "${m.name}": ${cost}`] : []
+      }
       return {
         runId: r.id,
         sampleCount: res.sampleCount,
         columns: res.columns,
-        rows: res.rows
+        rows: res.rows,
+        note: defenseTableNote(
+          { columns: res.columns, rows: res.rows, sampleCount: res.sampleCount },
+          tableModels.find((m) => m.role === 'source')?.name
+        ),
+        rowFlags: Object.fromEntries(
+          res.rows.map((row) => [
+            row.key,
+            flagsOf(row.key === 'orthogonal' ? 'orthogonal' : 'ordinary')
+          ])
+        )
       }
     })
 
@@ -218,7 +258,9 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
     models: models.map((m) =>
       modelRow(
         m,
-        new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null))
+        new Set(models.map((x) => x.referenceModelId).filter((id): id is number => id !== null)),
+        models,
+        datasets
       )
     ),
     similarity,
@@ -238,9 +280,23 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
   }
 }
 
+/** The robustness verdict of the evaluations among the report's runs (newest first). */
+function leadSectionsFor(project: ProjectDb, options: ReportOptions): ReportSection[] {
+  const views = runsOf(project, options.runIds)
+    .filter((r) => r.kind === 'robustness-evaluation')
+    .sort((a, b) => b.id - a.id)
+    .map((r) => evaluationView(project, r))
+  const section = evaluationReportSection(views)
+  return section ? [section] : []
+}
+
 /** The report as one self-contained HTML string. */
 export function buildReportHtml(project: ProjectDb, options: ReportOptions = {}): string {
-  return renderReport(collectReport(project, options), sectionsFor(project, options))
+  return renderReport(
+    collectReport(project, options),
+    sectionsFor(project, options),
+    leadSectionsFor(project, options)
+  )
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
@@ -249,6 +305,7 @@ export function reportCsvFiles(data: ReportData): Record<string, string> {
   if (data.similarity.length) files['similarity.csv'] = similarityCsv(data.similarity)
   for (const s of data.sweeps) files[`attack-sweep-${s.runId}.csv`] = sweepCsv(s)
   for (const t of data.defenseTables) files[`defense-table-${t.runId}.csv`] = defenseCsv(t)
+
   return files
 }
 
@@ -268,11 +325,20 @@ export function writeReport(
   options: ReportOptions & { csvDir?: string } = {}
 ): WrittenReport {
   const data = collectReport(project, options)
-  writeExportFile(out, renderReport(data, sectionsFor(project, options)))
+  writeExportFile(
+    out,
+    renderReport(data, sectionsFor(project, options), leadSectionsFor(project, options))
+  )
   const files: string[] = []
   if (options.csvDir) {
     mkdirSync(options.csvDir, { recursive: true })
-    for (const [name, text] of Object.entries(reportCsvFiles(data))) {
+    const evaluationCsvs = runsOf(project, options.runIds)
+      .filter((r) => r.kind === 'robustness-evaluation')
+      .map((r): [string, string] => [
+        `robustness-evaluation-${r.id}.csv`,
+        toCsv(EVALUATION_CSV_HEADERS, evaluationCsvRows(storedEvaluation(r).evaluation))
+      ])
+    for (const [name, text] of [...Object.entries(reportCsvFiles(data)), ...evaluationCsvs]) {
       const p = join(options.csvDir, name)
       writeFileSync(p, text)
       files.push(p)

@@ -24,6 +24,7 @@
  * counts as fooled as soon as ANY iterate fools it (AutoAttack keeps that iterate); otherwise
  * the highest-loss iterate is returned. The run stops early once every image is fooled.
  */
+import { LIMITS } from '../../../contract/limits'
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
@@ -269,8 +270,7 @@ const params: AttackParamSpec[] = [
     name: 'stepSize',
     label: 'Initial step η⁰',
     kind: 'number',
-    min: 0,
-    max: 2,
+    ...LIMITS.apgdStepSize,
     default: null,
     defaultRule: '2 · ε',
     description:
@@ -280,8 +280,7 @@ const params: AttackParamSpec[] = [
     name: 'momentum',
     label: 'Momentum α',
     kind: 'number',
-    min: 0,
-    max: 1,
+    ...LIMITS.momentum,
     default: 0.75,
     description:
       'Weight of the new step against the previous one (default 0.75, Croce & Hein 2020); 1 disables momentum.'
@@ -290,8 +289,7 @@ const params: AttackParamSpec[] = [
     name: 'rho',
     label: 'Checkpoint threshold ρ',
     kind: 'number',
-    min: 0,
-    max: 1,
+    ...LIMITS.rho,
     default: 0.75,
     description:
       'η halves at a checkpoint when fewer than this share of the steps since the last one raised the loss (default 0.75).'
@@ -300,8 +298,7 @@ const params: AttackParamSpec[] = [
     name: 'restarts',
     label: 'Restarts',
     kind: 'integer',
-    min: 1,
-    max: 100,
+    ...LIMITS.restarts,
     default: 1,
     description:
       'Runs from fresh random starts; each reruns only the images not yet fooled (default 1, AutoAttack standard).'

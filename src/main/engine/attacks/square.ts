@@ -18,6 +18,7 @@
  * not depend on its batch. The perturbation lives in plain arrays: a window is s·s·C writes,
  * while each query is one batched forward pass over the images still correctly classified.
  */
+import { LIMITS } from '../../../contract/limits'
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
@@ -175,8 +176,7 @@ export const square: LoopAttackDefinition = {
       name: 'queries',
       label: 'Query budget',
       kind: 'integer',
-      min: 1,
-      max: 100_000,
+      ...LIMITS.queries,
       default: 5000,
       description:
         'Model evaluations per image at most, the start included (default 5,000, AutoAttack).'
@@ -185,8 +185,7 @@ export const square: LoopAttackDefinition = {
       name: 'pInit',
       label: 'Initial window share p',
       kind: 'number',
-      min: 0,
-      max: 1,
+      ...LIMITS.pInit,
       minExclusive: true,
       default: 0.8,
       description:

@@ -28,6 +28,8 @@ export interface ReportModel {
   accuracy: number | null
   /** Mean cosine δ of input gradients to its reference (Eq. 6.3). */
   delta: number | null
+  /** Raised flags in words (e.g. the accuracy cost against its reference); shown wherever it appears. */
+  flags?: string[]
 }
 
 /** A Table 6.1-style row: δ between two models. */
@@ -68,6 +70,10 @@ export interface ReportDefenseTable {
     values: Record<string, number | null>
     best?: Record<string, boolean>
   }[]
+  /** What the table measures and what it does not (transfer only, adaptive figures). */
+  note?: string[]
+  /** Per row key, the flags of the model that row shows (e.g. its accuracy cost). */
+  rowFlags?: Record<string, string[]>
 }
 
 export interface ReportPrediction {
@@ -186,7 +192,7 @@ export function parseCsv(text: string): string[][] {
 /** Models table as CSV (accuracy and δ as raw numbers). */
 export function modelsCsv(models: ReportModel[]): string {
   return toCsv(
-    ['id', 'name', 'architecture', 'kind', 'lambda', 'reference', 'status', 'accuracy', 'delta'],
+    ['id', 'name', 'architecture', 'kind', 'lambda', 'reference', 'status', 'accuracy', 'delta', 'flags'],
     models.map((m) => [
       m.id,
       m.name,
@@ -196,7 +202,8 @@ export function modelsCsv(models: ReportModel[]): string {
       m.referenceId,
       m.status,
       m.accuracy,
-      m.delta
+      m.delta,
+      (m.flags ?? []).join(' | ')
     ])
   )
 }
@@ -284,7 +291,8 @@ function modelsSection(data: ReportData): ReportSection {
     m.referenceId === null ? '—' : escapeHtml(m.referenceId),
     escapeHtml(m.status),
     percent(m.accuracy),
-    fixed(m.delta)
+    fixed(m.delta),
+    flagList(m.flags)
   ])
   return {
     id: 'models',
@@ -299,11 +307,25 @@ function modelsSection(data: ReportData): ReportSection {
         'reference',
         'status',
         'validation accuracy (%)',
-        'δ to reference'
+        'δ to reference',
+        'flags'
       ],
       rows
     )
   }
+}
+
+/** Flags as a warning list ('—' when none). */
+function flagList(flags: string[] | undefined): string {
+  return flags?.length
+    ? flags.map((f) => `<span class="flag">⚠ ${escapeHtml(f)}</span>`).join('<br>')
+    : '—'
+}
+
+/** "⚠" after a model's name wherever a table shows it, when it carries a flag. */
+function flagMark(data: ReportData, modelId: number): string {
+  const flags = data.models.find((m) => m.id === modelId)?.flags ?? []
+  return flags.length ? ` <span class="flag" title="${escapeHtml(flags.join(' '))}">⚠</span>` : ''
 }
 
 function similaritySection(data: ReportData): ReportSection {
@@ -353,7 +375,12 @@ function sweepSection(data: ReportData): ReportSection {
             ...curves.map((c) => percent(c.points.find((p) => p.epsilon === e)?.foolingRatio))
           ])
           return htmlTable(
-            ['ε (%)', ...curves.map((c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})`)],
+            [
+              'ε (%)',
+              ...curves.map(
+                (c) => `${escapeHtml(c.modelName)} (${escapeHtml(c.role)})${flagMark(data, c.modelId)}`
+              )
+            ],
             rows,
             `${escapeHtml(a.toUpperCase())}: fooling ratio (%)`
           )
@@ -375,16 +402,25 @@ function defenseSection(data: ReportData): ReportSection {
   const html = data.defenseTables
     .map((t) => {
       const rows = t.rows.map((r) => [
-        escapeHtml(r.label),
+        escapeHtml(r.label) +
+          (t.rowFlags?.[r.key]?.length
+            ? ` <span class="flag" title="${escapeHtml(t.rowFlags[r.key]!.join(' '))}">⚠</span>`
+            : ''),
         ...t.columns.map((c) => {
           const v = percent(r.values[c.key])
           return r.best?.[c.key] ? `<b>${v}</b>` : v
         })
       ])
-      return htmlTable(
-        ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
-        rows,
-        `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; best per column in bold`
+      const flagged = Object.values(t.rowFlags ?? {}).flat()
+      const notes = [...(t.note ?? []), ...[...new Set(flagged)].map((f) => `⚠ ${f}`)]
+      // What the table measures comes first: read after a column of bold figures, it came too late.
+      return (
+        notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('') +
+        htmlTable(
+          ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
+          rows,
+          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; lowest per column in bold`
+        )
       )
     })
     .join('\n')
@@ -466,12 +502,22 @@ table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #bbb;paddin
 th{background:#f0f0f0}caption{text-align:left;font-style:italic;padding:4px 0}
 td:first-child,th:first-child{text-align:left}img{width:112px;image-rendering:pixelated}
 pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.figs svg{margin:4px}nav a{margin-right:1em}
-.gallery td{text-align:center}.gallery td:first-child{text-align:left}`
+.gallery td{text-align:center}.gallery td:first-child{text-align:left}
+.flag{color:#92400e;font-weight:600}.note{max-width:900px}
+.verdict{border:2px solid #6b7280;border-radius:6px;padding:8px 14px;margin:10px 0}
+.verdict.flagged{border-color:#92400e;background:#fffbeb}.verdict h3{margin:4px 0}.verdict ul{margin:4px 0;padding-left:1.2em}`
 
-/** The whole report as one HTML document; `extraSections` are inserted before the settings. */
-export function renderReport(data: ReportData, extraSections: ReportSection[] = []): string {
+/**
+ * The whole report as one HTML document; `extraSections` are inserted before the settings,
+ * `leadSections` (e.g. the robustness verdict) right after the models.
+ */
+export function renderReport(
+  data: ReportData,
+  extraSections: ReportSection[] = [],
+  leadSections: ReportSection[] = []
+): string {
   const { body, settings } = standardSections(data)
-  const sections = [...body, ...extraSections, settings]
+  const sections = [body[0]!, ...leadSections, ...body.slice(1), ...extraSections, settings]
   const ids = new Set<string>()
   for (const s of sections) {
     if (ids.has(s.id)) throw new Error(`Report: two sections have the id "${s.id}"`)

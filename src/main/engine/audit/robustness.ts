@@ -9,6 +9,7 @@
  * over all N, so robust accuracy ≤ clean accuracy and models are compared on equal terms.
  * Attacks use the true labels; an image is fooled when the prediction differs from its label.
  */
+import { LIMITS } from '../../../contract/limits'
 import { tf } from '../tf'
 import type { Tensor1D, Tensor4D } from '../tf'
 import type { Classifier } from '../models/types'
@@ -110,9 +111,10 @@ function resolveConfig(config: RobustnessConfig, models: RobustnessModels): Reso
     throw new Error('Evaluation: "threats" must list at least one threat model')
   const ordered = THREAT_ORDER.filter((t) => threats.includes(t))
   const pgdRestarts = config.pgd?.restarts ?? 5
-  if (!Number.isInteger(pgdRestarts) || pgdRestarts < 1 || pgdRestarts > 100) {
+  const { min, max } = LIMITS.restarts
+  if (!Number.isInteger(pgdRestarts) || pgdRestarts < min || pgdRestarts > max) {
     throw new Error(
-      `Evaluation: "pgd.restarts" must be an integer in [1, 100], got ${String(pgdRestarts)}`
+      `Evaluation: "pgd.restarts" must be an integer in [${min}, ${max}], got ${String(pgdRestarts)}`
     )
   }
   const attacks = new Map<string, { attackId: string; config: ResolvedAttackConfig }>()

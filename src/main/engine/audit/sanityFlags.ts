@@ -129,20 +129,49 @@ export function sanityFlags(
   }
 
   const ref = context.reference
-  if (ref && ref.id !== model.id && exceeds(ref.clean.value - model.clean.value, t.accuracyCost)) {
-    const cost = ref.clean.value - model.clean.value
-    raise({
-      code: 'accuracy-cost',
-      values: {
-        clean: model.clean.value,
-        referenceClean: ref.clean.value,
-        cost,
-        threshold: t.accuracyCost
-      },
-      message:
-        `Clean accuracy ${percent(model.clean.value)} is ${points(cost)} points below the reference "${ref.name}" ` +
-        `(${percent(ref.clean.value)}, both on ${model.clean.total} images).`
-    })
-  }
+  const cost = ref ? accuracyCostFlag(model, ref, t.accuracyCost) : undefined
+  if (cost) flags.push(cost)
   return flags
+}
+
+/** A clean accuracy and, where known, the images it was measured on. */
+export interface AccuracyOf {
+  id: string
+  name: string
+  clean: { value: number; total?: number }
+}
+
+/**
+ * The accuracy-cost flag alone: `model` more than `threshold` (default 5 points) of clean
+ * accuracy below `reference`, or undefined. Used by the evaluation (both accuracies on the same
+ * drawn images) and by the model list (each model's stored validation accuracy, which may rest
+ * on different images: the sentence then names both counts).
+ */
+export function accuracyCostFlag(
+  model: AccuracyOf,
+  reference: AccuracyOf,
+  threshold = DEFAULT_FLAG_THRESHOLDS.accuracyCost
+): SanityFlag | undefined {
+  const cost = reference.clean.value - model.clean.value
+  if (reference.id === model.id || !exceeds(cost, threshold)) return undefined
+  const [n, m] = [model.clean.total, reference.clean.total]
+  const basis =
+    n === undefined || m === undefined
+      ? ''
+      : n === m
+        ? `, both on ${n} images`
+        : `; measured on ${n} and ${m} images`
+  return {
+    code: 'accuracy-cost',
+    modelId: model.id,
+    values: {
+      clean: model.clean.value,
+      referenceClean: reference.clean.value,
+      cost,
+      threshold
+    },
+    message:
+      `Clean accuracy ${percent(model.clean.value)} is ${points(cost)} points below the reference "${reference.name}" ` +
+      `(${percent(reference.clean.value)}${basis}).`
+  }
 }

@@ -13,7 +13,15 @@ import {
   toCsv as defenseTableCsv
 } from '../../engine/audit/defenseTable'
 import type { LoadedModel } from '../../engine/models'
-import { createRun, finishRun, updateRunProgress, type ProjectDb } from '../../store'
+import {
+  createRun,
+  finishRun,
+  listDatasets,
+  listModels,
+  updateRunProgress,
+  type ProjectDb
+} from '../../store'
+import { accuracyCostOf } from '../evaluation/accuracyCost'
 import { datasetOf } from '../datasets'
 import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
@@ -31,6 +39,8 @@ import {
 export interface DefenseTableOutcome {
   runId: number
   sampleCount: number
+  /** Its models; `accuracyCost` is the accuracy-cost flag's sentence when raised (issue 14). */
+  models: DefenseTableModel[]
   columns: { key: string; label: string }[]
   rows: {
     key: string
@@ -40,6 +50,13 @@ export interface DefenseTableOutcome {
   }[]
   csv: string
   seconds: number
+}
+
+export interface DefenseTableModel {
+  id: number
+  name: string
+  role: 'source' | 'ordinary' | 'orthogonal'
+  accuracyCost: string | null
 }
 
 /** Builds the table a request asks for and stores it (request and resolved settings) as a run. */
@@ -64,6 +81,7 @@ export async function runDefenseTable(
   const seed = request.seed ?? 0
   const batchSize = request.batchSize ?? DEFAULT_AUDIT_BATCH
   const settings = request.attackSettings ?? {}
+  const adaptive = request.adaptive
   const wanted: string[] | undefined = request.defenses
   const variants = tableVariants().filter((v) => !wanted || wanted.includes(v.defenseId))
   const backend = (await backendInfo()).name
@@ -81,6 +99,9 @@ export async function runDefenseTable(
         [...new Set(variants.map((v) => v.defenseId))].map((d) => [d, getDefense(d).notes])
       ),
       attackSettings: resolvedSettings(attacks, epsilons, settings, batchSize),
+      ...(adaptive
+        ? { adaptive: resolvedSettings([adaptive], epsilons, settings, batchSize)[adaptive] }
+        : {}),
       backend
     }
   }
@@ -105,7 +126,8 @@ export async function runDefenseTable(
         sampleCount,
         seed,
         batchSize,
-        variants
+        variants,
+        ...(adaptive ? { adaptive: { id: adaptive, config: settings[adaptive] } } : {})
       },
       {
         signal: hooks.signal,
@@ -126,23 +148,31 @@ export async function runDefenseTable(
     }))
     const csv = defenseTableCsv(table)
     const seconds = (performance.now() - started) / 1000
+    const stored = listModels(project.db)
+    const datasets = listDatasets(project.db)
+    const models: DefenseTableModel[] = [
+      [source, 'source'] as const,
+      [ordinary, 'ordinary'] as const,
+      [orthogonal, 'orthogonal'] as const
+    ].map(([m, role]) => ({
+      id: m.id,
+      name: m.name,
+      role,
+      accuracyCost: accuracyCostOf(m, stored, datasets)
+    }))
     finishRun(db, runId, {
       status: 'done',
       results: {
         sampleCount: table.sampleCount,
         requested: sampleCount,
-        models: [
-          { id: source.id, name: source.name, role: 'source' },
-          { id: ordinary.id, name: ordinary.name, role: 'ordinary' },
-          { id: orthogonal.id, name: orthogonal.name, role: 'orthogonal' }
-        ],
+        models,
         columns,
         rows,
         csv,
         seconds
       }
     })
-    return { runId, sampleCount: table.sampleCount, columns, rows, csv, seconds }
+    return { runId, sampleCount: table.sampleCount, models, columns, rows, csv, seconds }
   } catch (err) {
     throw closeFailedRun(db, runId, err, hooks.signal)
   } finally {

@@ -13,12 +13,15 @@ import type { LoadedModel } from '../../engine/models'
 import {
   createRun,
   finishRun,
+  listDatasets,
+  listModels,
   saveGalleryItems,
   updateRunProgress,
   type ProjectDb,
   type StoredModel
 } from '../../store'
 import { datasetOf } from '../datasets'
+import { accuracyCostOf } from '../evaluation/accuracyCost'
 import { requireRequestFits } from '../compatibility'
 import type { JobHooks } from '../hooks'
 import { kindOf, requireUsable } from '../modelRoles'
@@ -40,7 +43,14 @@ export interface AttackSweepOutcome {
   epsilons: number[]
   attacks: string[]
   curves: SweepCurve[]
-  models: { id: number; name: string; role: 'source' | 'target'; kind: ModelKind }[]
+  models: {
+    id: number
+    name: string
+    role: 'source' | 'target'
+    kind: ModelKind
+    /** The accuracy-cost flag's sentence when raised (more than 5 points below its reference). */
+    accuracyCost: string | null
+  }[]
   galleryItems: number
   seconds: number
 }
@@ -150,11 +160,14 @@ export async function runAttackSweep(
     const items = galleryItemsOf(result, byNet, ds.classNames)
     saveGalleryItems(db, runId, items)
     const n = result.selection.indices.length
+    const stored = listModels(project.db)
+    const datasets = listDatasets(project.db)
     const models = all.map((m, j) => ({
       id: m.id,
       name: m.name,
       role: role(j),
-      kind: kindOf(m, request.sourceId)
+      kind: kindOf(m, request.sourceId),
+      accuracyCost: accuracyCostOf(m, stored, datasets)
     }))
     const seconds = (performance.now() - started) / 1000
     finishRun(db, runId, {

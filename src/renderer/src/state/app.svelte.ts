@@ -16,7 +16,7 @@ import type { ContractErrorData } from '../../../contract/errors'
 import type { JobKind, JobResults } from '../../../contract/jobs'
 import type { PickPurpose } from '../../../contract/names'
 
-export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'explain' | 'results'
+export type Screen = 'projects' | 'data' | 'models' | 'attacks' | 'defenses' | 'evaluate' | 'explain' | 'results'
 
 /** One live sample of a running job's metrics (training curves). */
 export interface LiveSample {

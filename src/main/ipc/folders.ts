@@ -6,7 +6,7 @@
  * every refusal in plain words. Listing shows names; it grants nothing: a path chosen in the
  * picker still goes through system.pickPath.
  */
-import { readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, statSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { ContractError } from '../../contract/errors'
@@ -28,6 +28,19 @@ export function documentsDirOf(ctx: HandlerContext): string {
   return ctx.host.documentsDir ?? defaultDocumentsDir()
 }
 
+/**
+ * `path` as a folder that exists (created with its parents when missing: the documents
+ * folder on first use); `path` itself when it cannot be made, so a dialog still opens.
+ */
+export function ensureFolder(path: string): string {
+  try {
+    mkdirSync(path, { recursive: true })
+  } catch {
+    // Read-only home or the like: the dialog or the write that follows says what is wrong.
+  }
+  return path
+}
+
 /** Purposes whose typed bare name means "in my documents folder". */
 const SAVE_PURPOSES: PickPurpose[] = ['project-new', 'project-save-as', 'project-open', 'export-file', 'export-folder']
 
@@ -45,7 +58,7 @@ export function resolveTypedPath(purpose: PickPurpose, typed: string, documentsD
   const t = typed.trim()
   if (t === '~') return homedir()
   if (t.startsWith('~/') || t.startsWith('~\\')) return join(homedir(), t.slice(2))
-  if (isBareName(t) && SAVE_PURPOSES.includes(purpose)) return join(documentsDir, t)
+  if (isBareName(t) && SAVE_PURPOSES.includes(purpose)) return join(ensureFolder(documentsDir), t)
   return isAbsolute(t) ? t : resolve(homedir(), t)
 }
 

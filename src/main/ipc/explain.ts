@@ -15,7 +15,9 @@ import {
 import { requireRun } from './runResults'
 import { checkExportFile, writeExportFile } from '../services/exportFiles'
 import { getDatasetSummary } from '../store'
+import { datasetName, modelList } from './jobLabels'
 import type { Handlers } from './types'
+import { attackLabel, epsilonPercent } from '../../contract/words'
 
 export const explainHandlers: Handlers<
   | 'explain.samples'
@@ -33,7 +35,7 @@ export const explainHandlers: Handlers<
       ctx,
       'explain',
       args,
-      `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`
+      `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) of ${datasetName(requireProject(ctx), args.datasetId)} for ${modelList(requireProject(ctx), args.modelIds)}`
     ),
 
   'explain.adversarial': (args, ctx) =>
@@ -41,7 +43,7 @@ export const explainHandlers: Handlers<
       ctx,
       'explain-adversarial',
       args,
-      `Explain image #${args.sampleIndex} under ${args.attack === 'saliency-pgd' ? 'saliency-enhanced PGD' : 'PGD'}`
+      `Explain image #${args.sampleIndex} of ${datasetName(requireProject(ctx), args.datasetId)} on ${modelList(requireProject(ctx), [args.modelId])} under ${attackLabel(args.attack ?? 'pgd')}, ε = ${epsilonPercent(args.epsilon ?? 12 / 255)}`
     ),
 
   'explain.sanity': (args, ctx) =>
@@ -49,7 +51,7 @@ export const explainHandlers: Handlers<
       ctx,
       'sanity',
       args,
-      `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s)`
+      `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s) of ${datasetName(requireProject(ctx), args.datasetId)} on ${modelList(requireProject(ctx), [args.modelId])}`
     ),
 
   'explain.saliencyPgd': (args, ctx) =>
@@ -57,7 +59,7 @@ export const explainHandlers: Handlers<
       ctx,
       'saliency-pgd',
       args,
-      `Vanilla vs saliency-enhanced PGD over ${args.count ?? 100} image(s)`
+      `PGD vs saliency-enhanced PGD at ε = ${epsilonPercent(args.epsilon ?? 12 / 255)} over ${args.count ?? 100} image(s) of ${datasetName(requireProject(ctx), args.datasetId)}, crafted on ${modelList(requireProject(ctx), [args.sourceId])}`
     ),
 
   'explain.samplesResult': ({ runId }, ctx) =>

@@ -320,6 +320,13 @@ export interface DefenseTableResult {
   rows: { key: string; label: string; values: Record<string, number | null> }[]
   /** Samples every value rests on. */
   sampleCount: number
+  /**
+   * Column key → the key of the row marked ★: only a separable lowest (its 95 % interval over
+   * `sampleCount` images lies below every other row's); a column without a clear best is absent.
+   */
+  best: Record<string, string>
+  /** The dataset the table was built on (null when it was deleted). */
+  datasetName: string | null
   /** The source, ordinary and orthogonal models of the table (empty for old runs). */
   models: {
     id: number

@@ -179,7 +179,7 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await slider.focus()
     await slider.press('End')
     await page.getByTestId('preview-eps').getByText('8.0 %').waitFor()
-    await preview.getByTestId('item-caption').getByText(/ε = 8\.0 %/).waitFor({ timeout: 60_000 })
+    await preview.getByTestId('item-caption').getByText(/ε = 8 %/).waitFor({ timeout: 60_000 })
     expect(await preview.locator('img').nth(1).getAttribute('src')).not.toBe(before)
     await shot(page, '11b-attacks-slider')
 
@@ -188,7 +188,7 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.locator('#d-n').fill('16')
     for (const a of ['I-FGSM', 'MI-FGSM']) await page.getByLabel(a, { exact: true }).uncheck()
     // Two cheap defenses suffice here (JPEG and TV minimisation cost seconds per table column).
-    for (const d of ['JPEG compression', 'Total-variation minimisation']) await page.getByLabel(d, { exact: true }).uncheck()
+    for (const d of ['JPEG compression', 'Total-variation smoothing']) await page.getByLabel(d, { exact: true }).uncheck()
     await page.getByRole('button', { name: 'Build the table' }).click()
     const table = page.getByTestId('defense-table')
     await table.waitFor({ timeout: LONG })
@@ -228,9 +228,10 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     expect(await pgdTable.locator('tbody tr').count()).toBe(6)
     await shot(page, '17-explain')
     const png = join(dir, 'explain.png')
-    await page.getByLabel('PNG file').first().fill(png)
-    await page.getByRole('button', { name: 'Export PNG' }).first().click()
-    await page.getByTestId('notice').getByText(`Saved ${png}`).waitFor()
+    const exportPng = page.getByTestId('export-explain-png')
+    await exportPng.getByRole('textbox').fill(png)
+    await exportPng.getByRole('button', { name: 'Export labelled PNG' }).click()
+    await exportPng.getByTestId('export-done').getByText(png).waitFor()
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG')
 
     // Results: every run is listed.

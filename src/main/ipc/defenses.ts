@@ -1,6 +1,6 @@
 /** Defenses: the Table 6.3 comparison (a job) and its result (SPEC §2.6). */
 import { requireProject, startJob } from './context'
-import { defenseTableResult, requireRun } from './runResults'
+import { defenseTableResult, requireRun, runDatasetName } from './runResults'
 import { datasetName, modelList } from './jobLabels'
 import type { Handlers } from './types'
 
@@ -17,5 +17,9 @@ export const defenseHandlers: Handlers<'defenses.table' | 'defenses.result'> = {
   },
 
   'defenses.result': ({ runId }, ctx) =>
-    defenseTableResult(requireRun(requireProject(ctx), runId, 'defense-table'))
+  {
+    const project = requireProject(ctx)
+    const run = requireRun(project, runId, 'defense-table')
+    return defenseTableResult(run, runDatasetName(project, run))
+  }
 }

@@ -4,7 +4,16 @@ import type { AttackSweepResult, DefenseTableResult } from '../../contract/entit
 import { defenseTableNote } from '../services/audits/defenseNote'
 import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
 import { storedEvaluation } from '../services/evaluation/view'
-import { getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
+import { getDatasetSummary, getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
+import { separableLowestRatio } from '../engine/audit/stats'
+import {
+  attackLabel,
+  defenseColumnCsv,
+  defenseColumnLabel,
+  defenseRowLabel,
+  epsilonPctValue,
+  ratioPctValue
+} from '../../contract/words'
 import { modelNames, withCurrentModelNames } from '../services/lifecycle'
 
 /** A run with its results, its models under their current names (after a rename). */
@@ -32,21 +41,49 @@ export function attackSweepResult(run: RunRecord): AttackSweepResult {
   }
 }
 
-export function defenseTableResult(run: RunRecord): DefenseTableResult {
+/**
+ * A stored defense table in words (rows "JPEG quality 80", columns "PGD, ε = 3 %", also for
+ * runs stored before the words existed) with its stars by the separable-lowest rule, recomputed
+ * from the stored ratios and image count so that old runs follow the same rule.
+ */
+export function defenseTableResult(run: RunRecord, datasetName: string | null = null): DefenseTableResult {
   const r = resultsOf(run)
-  const columns = (r.columns ?? []) as DefenseTableResult['columns']
-  const rows = (r.rows ?? []) as DefenseTableResult['rows']
+  const columns = ((r.columns ?? []) as DefenseTableResult['columns']).map((c) => ({
+    ...c,
+    label: defenseColumnLabel(c.key, c.label)
+  }))
+  const rows = ((r.rows ?? []) as DefenseTableResult['rows']).map((row) => ({
+    ...row,
+    label: defenseRowLabel(row.key, row.label)
+  }))
   const models = (r.models ?? []) as DefenseTableResult['models']
   const sampleCount = Number(r.sampleCount ?? 0)
   const source = models.find((m) => m.role === 'source')?.name
+  const best: Record<string, string> = {}
+  for (const c of columns) {
+    const winner = separableLowestRatio(
+      rows.map((row) => row.values[c.key]),
+      sampleCount
+    )
+    if (winner !== null) best[c.key] = rows[winner]!.key
+  }
   return {
     runId: run.id,
     columns,
     rows,
     sampleCount,
+    best,
+    datasetName,
     models,
     note: defenseTableNote({ columns, rows, sampleCount }, source)
   }
+}
+
+/** The dataset of a run by name, or null. */
+export function runDatasetName(project: ProjectDb, run: RunRecord): string | null {
+  return run.datasetId !== null && run.datasetId !== undefined
+    ? (getDatasetSummary(project.db, run.datasetId)?.name ?? null)
+    : null
 }
 
 /** CSV of a run's table: sweeps as one row per (attack, model, ε), tables as their grid. */
@@ -57,25 +94,37 @@ export function runCsv(run: RunRecord): string {
   }
   const lines: unknown[][] = []
   if (run.kind === 'attack-sweep') {
-    lines.push(['attack', 'model', 'role', 'epsilon', 'fooling_ratio'])
-    for (const c of attackSweepResult(run).curves) {
+    // Units in the headers (issue 16): ε and the fooling ratio in %, with the image count.
+    const sweep = attackSweepResult(run)
+    lines.push(['attack', 'model', 'role', 'epsilon_pct', 'fooling_pct', 'images'])
+    for (const c of sweep.curves) {
       for (const p of c.points)
-        lines.push([c.attack, c.modelName, c.role, p.epsilon, p.foolingRatio])
+        lines.push([attackLabel(c.attack), c.modelName, c.role, epsilonPctValue(p.epsilon), ratioPctValue(p.foolingRatio), sweep.sampleCount])
     }
   } else if (run.kind === 'defense-table') {
     const t = defenseTableResult(run)
-    lines.push(['defense', ...t.columns.map((c) => c.label)])
+    // Ratios in %, headers with their unit; the starred (separable lowest) cell ends in '*'.
+    lines.push(['defense', ...t.columns.map((c) => defenseColumnCsv(c.key)), 'images'])
     for (const row of t.rows)
-      lines.push([row.label, ...t.columns.map((c) => row.values[c.key] ?? '')])
+      lines.push([
+        row.label,
+        ...t.columns.map((c) => {
+          const v = ratioPctValue(row.values[c.key])
+          return v === '' ? '' : t.best[c.key] === row.key ? `${v}*` : v
+        }),
+        t.sampleCount
+      ])
   } else if (run.kind === 'robustness-evaluation') {
     lines.push(EVALUATION_CSV_HEADERS)
     lines.push(...evaluationCsvRows(storedEvaluation(run).evaluation))
   } else if (run.kind === 'train') {
     const history =
       (run.results as { history?: Record<string, unknown>[] } | undefined)?.history ?? []
-    const keys = ['epoch', 'trainLoss', 'trainAccuracy', 'valAccuracy', 'penalty', 'seconds']
-    lines.push(keys)
-    for (const h of history) lines.push(keys.map((k) => h[k]))
+    lines.push(['epoch', 'train_loss', 'train_accuracy_pct', 'val_accuracy_pct', 'penalty', 'seconds'])
+    for (const h of history) {
+      const pctOf = (v: unknown): unknown => (typeof v === 'number' ? ratioPctValue(v) : v)
+      lines.push([h.epoch, h.trainLoss, pctOf(h.trainAccuracy), pctOf(h.valAccuracy), h.penalty, h.seconds])
+    }
   } else {
     const r = resultsOf(run)
     lines.push(['key', 'value'])

@@ -66,7 +66,8 @@ export function resolveTypedPath(purpose: PickPurpose, typed: string, documentsD
 export function folderRoots(ctx: HandlerContext): { label: string; path: string }[] {
   const project = ctx.session.project
   const candidates = [
-    { label: 'Documents (Ortholens)', path: documentsDirOf(ctx) },
+    // Made on first use, so the picker always starts in the analyst's own folder.
+    { label: 'Documents (Ortholens)', path: ensureFolder(documentsDirOf(ctx)) },
     { label: 'Home', path: homedir() },
     ...(project && !project.closed ? [{ label: 'This project’s folder', path: dirname(project.path) }] : []),
     { label: 'Temporary files', path: tmpdir() }

@@ -5,7 +5,7 @@ import { defenseTableNote } from '../services/audits/defenseNote'
 import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from '../services/evaluation/csv'
 import { storedEvaluation } from '../services/evaluation/view'
 import { getDatasetSummary, getRun, RecordNotFoundError, type ProjectDb, type RunRecord } from '../store'
-import { separableLowestRatio } from '../engine/audit/stats'
+import { defenseStars } from '../services/audits/defenseStars'
 import {
   attackLabel,
   defenseColumnCsv,
@@ -59,14 +59,7 @@ export function defenseTableResult(run: RunRecord, datasetName: string | null = 
   const models = (r.models ?? []) as DefenseTableResult['models']
   const sampleCount = Number(r.sampleCount ?? 0)
   const source = models.find((m) => m.role === 'source')?.name
-  const best: Record<string, string> = {}
-  for (const c of columns) {
-    const winner = separableLowestRatio(
-      rows.map((row) => row.values[c.key]),
-      sampleCount
-    )
-    if (winner !== null) best[c.key] = rows[winner]!.key
-  }
+  const best = defenseStars(columns, rows, sampleCount)
   return {
     runId: run.id,
     columns,

@@ -43,6 +43,8 @@ import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from './evaluation/csv'
 import { evaluationReportSection } from './evaluation/reportSection'
 import { evaluationView, storedEvaluation } from './evaluation/view'
 import { galleryOf } from './audits/gallery'
+import { defenseStars } from './audits/defenseStars'
+import { defenseColumnLabel, defenseRowLabel } from '../../contract/words'
 import { gallerySheet, sheetContext } from './audits/galleryExport'
 import { writeExportFile } from './exportFiles'
 import { modelNames, withCurrentModelNames } from './lifecycle'
@@ -232,11 +234,17 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
         const cost = m.accuracyCost ?? accuracyCostOf(storedModel(project, m.id), models, datasets)
         return cost ? [`Accuracy cost of "${m.name}": ${cost}`] : []
       }
+      // Rows and columns in words, and the ★ by the separable-lowest rule (old runs too).
+      const stars = defenseStars(res.columns, res.rows, res.sampleCount)
       return {
         runId: r.id,
         sampleCount: res.sampleCount,
-        columns: res.columns,
-        rows: res.rows,
+        columns: res.columns.map((c) => ({ ...c, label: defenseColumnLabel(c.key, c.label) })),
+        rows: res.rows.map((row) => ({
+          ...row,
+          label: defenseRowLabel(row.key, row.label),
+          best: Object.fromEntries(res.columns.map((c) => [c.key, stars[c.key] === row.key]))
+        })),
         note: defenseTableNote(
           { columns: res.columns, rows: res.rows, sampleCount: res.sampleCount },
           tableModels.find((m) => m.role === 'source')?.name

@@ -1,3 +1,4 @@
+import { attackLabel, defenseColumnCsv, epsilonPctValue } from '../../../src/contract/words'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -59,11 +60,12 @@ describe('the project audit report', () => {
     for (const r of table.rows) {
       for (const c of table.columns) {
         const v = percent(r.values[c.key])
-        expect(html).toContain(r.best[c.key] ? `<td><b>${v}</b></td>` : `<td>${v}</td>`)
+        expect(html).toContain(r.best[c.key] ? `<td><b>${v} ★</b></td>` : `<td>${v}</td>`)
       }
     }
     for (const name of ['source', 'ordinary', 'orthogonal']) expect(html).toContain(name)
-    expect(html).toContain('Bit Reduction - Depth=1')
+    // Rows in words (issue 16), not 'Bit Reduction - Depth=1'.
+    expect(html).toContain('Bit depth 1')
     expect(html).toContain('seed 9')
     // Gallery: 2 samples × 2 attacks, each with three images.
     expect(html.match(/alt="amplified perturbation"/g)).toHaveLength(4)
@@ -89,16 +91,19 @@ describe('the project audit report', () => {
     for (const c of sweep.curves) {
       for (const p of c.points) {
         const row = rows.find(
-          (r) => r[0] === c.attack && r[1] === String(c.modelId) && Number(r[4]) === p.epsilon
+          (r) => r[0] === attackLabel(c.attack) && r[1] === String(c.modelId) && Number(r[4]) === epsilonPctValue(p.epsilon)
         )!
-        expect(Number(row[5])).toBe(p.foolingRatio)
+        // In % (issue 16: units in the headers), to the stored ratio.
+        expect(Number(row[5])).toBeCloseTo(100 * p.foolingRatio, 4)
       }
     }
     const grid = parseCsv(readFileSync(join(dir, `defense-table-${table.runId}.csv`), 'utf8'))
-    expect(grid[0]).toEqual(['defense', ...table.columns.map((c) => c.label)])
-    table.rows.forEach((r, i) =>
-      expect(grid[i + 1]!.slice(1).map(Number)).toEqual(table.columns.map((c) => r.values[c.key]))
-    )
+    expect(grid[0]).toEqual(['defense', ...table.columns.map((c) => defenseColumnCsv(c.key)), 'images'])
+    table.rows.forEach((r, i) => {
+      const cells = grid[i + 1]!.slice(1, -1).map(Number)
+      table.columns.forEach((c, k) => expect(cells[k]).toBeCloseTo(100 * r.values[c.key]!, 4))
+      expect(grid[i + 1]!.at(-1)).toBe(String(table.sampleCount))
+    })
     const png = PNG.sync.read(readFileSync(join(dir, `gallery-${sweep.runId}.png`)))
     expect(png.width).toBeGreaterThan(3 * 8)
   })

@@ -6,6 +6,7 @@
  * The report is a list of sections, so other parts (e.g. the saliency "Explanations") can add
  * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
  */
+import { attackLabel, defenseColumnCsv, epsilonPctValue, epsilonPercent, ratioPctValue } from '../../../contract/words'
 import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
 
 /** One part of the report: an anchor id, a heading, and its body as trusted HTML. */
@@ -219,18 +220,18 @@ export function similarityCsv(rows: ReportSimilarity[]): string {
 /** A sweep as CSV: one row per (attack, model, ε). */
 export function sweepCsv(sweep: ReportSweep): string {
   return toCsv(
-    ['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'],
+    ['attack', 'model_id', 'model', 'role', 'epsilon_pct', 'fooling_pct', 'images'],
     sweep.curves.flatMap((c) =>
-      c.points.map((p) => [c.attack, c.modelId, c.modelName, c.role, p.epsilon, p.foolingRatio])
+      c.points.map((p) => [attackLabel(c.attack), c.modelId, c.modelName, c.role, epsilonPctValue(p.epsilon), ratioPctValue(p.foolingRatio), sweep.sampleCount])
     )
   )
 }
 
-/** A defense table as CSV: ratios in [0, 1], one column per table column. */
+/** A defense table as CSV: ratios in %, headers with their unit, one column per table column. */
 export function defenseCsv(table: ReportDefenseTable): string {
   return toCsv(
-    ['defense', ...table.columns.map((c) => c.label)],
-    table.rows.map((r) => [r.label, ...table.columns.map((c) => r.values[c.key] ?? null)])
+    ['defense', ...table.columns.map((c) => defenseColumnCsv(c.key)), 'images'],
+    table.rows.map((r) => [r.label, ...table.columns.map((c) => ratioPctValue(r.values[c.key])), table.sampleCount])
   )
 }
 
@@ -267,7 +268,7 @@ export function curvesSvg(title: string, curves: ReportCurve[], width = 420, hei
     description: title,
     width,
     height,
-    x: { title: 'ε (% of the dynamic range)', min: 0, max: Math.max(1e-9, ...eps), ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` })) },
+    x: { title: 'ε (% of the pixel range)', min: 0, max: Math.max(1e-9, ...eps), ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` })) },
     y: {
       title: 'fooling ratio (%)',
       min: 0,
@@ -408,7 +409,7 @@ function defenseSection(data: ReportData): ReportSection {
             : ''),
         ...t.columns.map((c) => {
           const v = percent(r.values[c.key])
-          return r.best?.[c.key] ? `<b>${v}</b>` : v
+          return r.best?.[c.key] ? `<b>${v} ★</b>` : v
         })
       ])
       const flagged = Object.values(t.rowFlags ?? {}).flat()
@@ -419,7 +420,7 @@ function defenseSection(data: ReportData): ReportSection {
         htmlTable(
           ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
           rows,
-          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples; lowest per column in bold`
+          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} images. ★ (bold) marks a column's lowest only where it is clearly lower than every other row given ${t.sampleCount} images (95 % intervals do not overlap)`
         )
       )
     })
@@ -449,7 +450,7 @@ function predictionList(preds: ReportPrediction[]): string {
 
 function gallerySection(data: ReportData): ReportSection {
   const rows = data.gallery.map((g) => [
-    `${escapeHtml(g.attack.toUpperCase())}<br>ε = ${+(g.epsilon * 100).toFixed(2)} %<br>true: ${escapeHtml(g.trueClassName)}`,
+    `${escapeHtml(attackLabel(g.attack))}<br>ε = ${epsilonPercent(g.epsilon)}<br>true: ${escapeHtml(g.trueClassName)}`,
     `<img src="${g.original}" alt="original"><br>${predictionList(g.clean)}`,
     `<img src="${g.adversarial}" alt="adversarial"><br>${predictionList(g.adversarialPredictions)}`,
     `<img src="${g.perturbation}" alt="amplified perturbation">`

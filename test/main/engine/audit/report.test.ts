@@ -153,9 +153,9 @@ describe('renderReport', () => {
       '0.0421 ± 0.1177',
       '65.4',
       '12.3',
-      '<b>0.0</b>',
+      '<b>0.0 ★</b>',
       '45.7',
-      '<b>22.2</b>',
+      '<b>22.2 ★</b>',
       '1.1'
     ]) {
       expect(html).toContain(v)
@@ -209,13 +209,15 @@ describe('CSV', () => {
 
   it('writes sweeps and defense tables with the exact values', () => {
     const sweep = parseCsv(sweepCsv(data.sweeps[0]!))
-    expect(sweep[0]).toEqual(['attack', 'model_id', 'model', 'role', 'epsilon', 'fooling_ratio'])
-    expect(sweep).toContainEqual(['fgsm', '1', 'ref', 'source', '0.03', '0.6543'])
+    // Units in the headers (issue 16): ε and fooling in %, with the images they rest on.
+    expect(sweep[0]).toEqual(['attack', 'model_id', 'model', 'role', 'epsilon_pct', 'fooling_pct', 'images'])
+    expect(sweep).toContainEqual(['FGSM', '1', 'ref', 'source', '3', '65.43', String(data.sweeps[0]!.sampleCount)])
     const table = parseCsv(defenseCsv(data.defenseTables[0]!))
+    const n = String(data.defenseTables[0]!.sampleCount)
     expect(table).toEqual([
-      ['defense', 'Clean samples', 'FGSM ε=0.03'],
-      ['No defense', '0', '0.4567'],
-      ['Orthogonal model', '0.011', '0.2222']
+      ['defense', 'clean_error_pct', 'fgsm_eps3pct_fooling_pct', 'images'],
+      ['No defense', '0', '45.67', n],
+      ['Orthogonal model', '1.1', '22.22', n]
     ])
   })
 })

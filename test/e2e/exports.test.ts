@@ -114,6 +114,14 @@ describe('exports, layout and dark mode in Chromium', () => {
       await page.screenshot({ path: join(SHOTS, `1024-${screen.toLowerCase()}.png`), fullPage: true })
       expect(await scrollsSideways(page), `${screen} at 1,024 px`).toBe(false)
     }
+    // Results (the last screen): every row names its dataset, and the import took its time.
+    const rows = await page.getByTestId('runs').locator('tbody tr').allInnerTexts()
+    for (const kind of ['attack-sweep', 'defense-table', 'explain']) {
+      const row = rows.find((r) => r.includes(kind))!
+      expect(row, kind).toMatch(/on “Fashion-MNIST/)
+      expect(row, kind).toMatch(/Reference/)
+    }
+    expect(rows.find((r) => /\bimport\b/.test(r))).not.toMatch(/\t0\.0 s\t/)
   })
 
   it('Attacks: an empty path and a missing folder get plain messages; a good path writes the sheet and the folder', async () => {

@@ -77,8 +77,9 @@ function createWindow(): void {
   win = new BrowserWindow({
     width: 1440,
     height: 900,
-    minWidth: 1280,
-    minHeight: 800,
+    // Usable from 1,024 px wide (issue 16): no screen needs more.
+    minWidth: 1024,
+    minHeight: 640,
     title: 'Ortholens',
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),

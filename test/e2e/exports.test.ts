@@ -162,6 +162,13 @@ describe('exports, layout and dark mode in Chromium', () => {
     expect(manifest[0]).toContain('epsilon_pct')
     expect(PNG.sync.read(readFileSync(join(folder, files.find((f) => f.endsWith('_original.png'))!))).width).toBe(28)
     await page.screenshot({ path: join(SHOTS, 'attacks-exported.png'), fullPage: true })
+    // Zoom: the gallery's images at 4× (336 px) to read single pixels, still no sideways scroll.
+    await page.locator('#g-zoom').selectOption('336')
+    const img = page.getByTestId('gallery').locator('img').nth(1)
+    expect(await img.evaluate((e) => (e as HTMLImageElement).getBoundingClientRect().width)).toBeGreaterThanOrEqual(336)
+    expect(await scrollsSideways(page)).toBe(false)
+    await page.getByTestId('gallery').screenshot({ path: join(SHOTS, 'gallery-zoomed.png') })
+    await page.locator('#g-zoom').selectOption('84')
   })
 
   it('the folder browser shows the documents folder; a bare name is saved there', async () => {

@@ -10,6 +10,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     globalSetup: ['test/setup/nativeKernels.ts'],
+    setupFiles: ['test/setup/engine.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,13 +1,13 @@
 /**
- * House rule: the import graph of src/ has no cycle. The engine's own 28-file cycle (importing
- * engine/tf.ts installs kernels and gradients through kernels/ and gradients/) is being taken
- * apart by installEngine() (issue 18, part 3); until that lands the engine is left out here.
- * Widen the check by emptying NOT_YET_CHECKED.
+ * House rule: the import graph of src/ has no cycle, the engine included: its old 28-file
+ * cycle (importing engine/tf.ts installed kernels and gradients through kernels/ and
+ * gradients/) went with installEngine() (issue 18, part 3). NOT_YET_CHECKED stays as the one
+ * place to exempt a folder while a cycle is taken apart; it is empty.
  */
 import { describe, expect, it } from 'vitest'
 import { cycles, importGraph } from '../../scripts/import-graph'
 
-const NOT_YET_CHECKED = ['src/main/engine/']
+const NOT_YET_CHECKED: string[] = []
 
 describe('the import graph', () => {
   it('finds cycles, self-imports included, and nothing else', () => {

@@ -9,6 +9,7 @@ import { registerThreadedWasm, wasmThreadCount } from './wasmThreads'
 import { defaultThreadCount } from './threads'
 import { nativeKernelsActive, nativeKernelStatus } from './kernels/nativeKernels'
 import { guardWasmHeap } from './wasmHeap'
+import { installEngine } from './install'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -48,11 +49,13 @@ function firstLine(err: unknown): string {
 }
 
 /**
- * Initialises the best available backend (or `force`) and returns what was chosen.
+ * Installs the engine (installEngine: the project's kernels and gradients, once), then
+ * initialises the best available backend (or `force`) and returns what was chosen.
  * Calling it again with the same request is free; forcing a backend that cannot load throws
  * a message naming it.
  */
 export async function initBackend(force?: BackendName | 'auto'): Promise<BackendInfo> {
+  installEngine()
   const wanted = force ?? (process.env.ORTHOLENS_BACKEND as BackendName | undefined) ?? 'auto'
   if (current && (wanted === 'auto' || wanted === current.name)) return current
   if (wanted !== 'auto' && !BACKEND_ORDER.includes(wanted)) {

@@ -1,11 +1,9 @@
 /**
- * The single entry point to TensorFlow.js for the whole engine. Importing `tf` from here
- * (never from '@tensorflow/tfjs' directly) guarantees that the wasm backend is registered
- * and that the project's second-order-correct gradients are installed before any op runs.
+ * The single entry point to TensorFlow.js for the whole engine: import `tf` from here, never
+ * from '@tensorflow/tfjs' directly. Importing it changes nothing: the project's kernels and
+ * gradients are installed by installEngine() (engine/install.ts), which initBackend() calls.
  */
 import * as tf from '@tensorflow/tfjs'
-import '@tensorflow/tfjs-backend-wasm'
-import './gradients'
 
 export { tf }
 export type {

@@ -7,7 +7,8 @@
  */
 import type { InputLayout } from '../../contract/names'
 import type { NpyArray } from '../engine/data/npy'
-import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../engine/tf'
+import { softmaxCrossEntropy } from '../engine/ops/crossEntropy'
+import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from '../engine/tf'
 import { getDatasetSummary, listModels, type ProjectDb } from '../store'
 import { loadClassifier } from './models'
 
@@ -97,10 +98,11 @@ export function predictBatch(
         const z = model.predictLogits(x)
         const predicted = tf.argMax(z, 1)
         if (!options.gradient) return { z, predicted }
-        // Σ over images of CE(logits_i, predicted_i): each image's gradient is its own.
-        const oneHot = tf.oneHot(predicted, model.numClasses)
+        // Σ over images of CE(logits_i, predicted_i): each image's gradient is its own. The
+        // attacks' cross-entropy (engine/ops/crossEntropy), so this is their direction exactly.
+        const labels = tf.cast(predicted, 'int32') as Tensor1D
         const ce = (input4d: Tensor): Tensor =>
-          tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(model.predictLogits(input4d as Tensor4D)))))
+          tf.sum(softmaxCrossEntropy(model.predictLogits(input4d as Tensor4D), labels, 'none'))
         const g = tf.grad(ce)(x)
         return { z, predicted, g: layout === 'NCHW' ? tf.transpose(g, [0, 3, 1, 2]) : g }
       }) as { z: Tensor2D; predicted: Tensor; g?: Tensor }

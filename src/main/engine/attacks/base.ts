@@ -17,6 +17,7 @@ import type {
   AttackConfig,
   AttackDefinition,
   AttackParamSpec,
+  AttackStepper,
   LoopAttackDefinition,
   ResolvedAttackConfig,
   StepAttackDefinition
@@ -130,6 +131,27 @@ export function projectToBall(x: Tensor4D, x0: Tensor4D, epsilon: number): Tenso
   return tf.tidy(() =>
     tf.clipByValue(tf.minimum(tf.maximum(x, tf.sub(x0, epsilon)), tf.add(x0, epsilon)), 0, 1)
   )
+}
+
+/**
+ * One iteration for a given gradient: Π(x + α · direction(∇) [⊙ w]). Every operation here
+ * (the strict sign, products, sums, comparisons) is exactly rounded, so the same gradient
+ * gives the same image, bit for bit, on every backend.
+ */
+export function attackStep(
+  stepper: AttackStepper,
+  current: Tensor4D,
+  grad: Tensor4D,
+  x0: Tensor4D,
+  cfg: ResolvedAttackConfig,
+  weight?: Tensor4D
+): Tensor4D {
+  return tf.tidy(() => {
+    let direction = stepper.direction(grad)
+    if (weight) direction = tf.mul(direction, weight)
+    const moved = tf.add(current, tf.mul(direction, cfg.stepSize)) as Tensor4D
+    return projectToBall(moved, x0, cfg.epsilon)
+  })
 }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -255,13 +277,7 @@ async function attackBatch(
     for (let t = 0; t < steps; t++) {
       await nextTick()
       const current: Tensor4D = xAdv
-      const next = tf.tidy(() => {
-        const g = gradOf(current) as Tensor4D
-        let direction = stepper.direction(g)
-        if (weight) direction = tf.mul(direction, weight)
-        const moved = tf.add(current, tf.mul(direction, cfg.stepSize)) as Tensor4D
-        return projectToBall(moved, x0, cfg.epsilon)
-      })
+      const next = tf.tidy(() => attackStep(stepper, current, gradOf(current) as Tensor4D, x0, cfg, weight))
       current.dispose()
       xAdv = next
       afterStep()

@@ -21,6 +21,35 @@ import { decayParam, seedParam, stepSizeParam, stepsParam } from './params'
 import { randomInt, type Rng } from './random'
 import type { AttackDefinition } from './types'
 
+/** Source index of each output row (or column): floor(i · in / out), as tf.image's nearest rule. */
+function nearestIndices(inSize: number, outSize: number): Int32Array {
+  const scale = inSize / outSize
+  return Int32Array.from({ length: outSize }, (_, i) => Math.min(inSize - 1, Math.floor(scale * i)))
+}
+
+/** [out, in] matrix with a single 1 per row, at that row's source index. */
+function selection(inSize: number, outSize: number): tf.Tensor2D {
+  const m = new Float32Array(outSize * inSize)
+  nearestIndices(inSize, outSize).forEach((src, i) => (m[i * inSize + src] = 1))
+  return tf.tensor2d(m, [outSize, inSize])
+}
+
+/**
+ * tf.image.resizeNearestNeighbor (no corner alignment, no half-pixel centres) as products with
+ * 0/1 selection matrices: the same values, exactly (one nonzero term per output), and a
+ * gradient that is a product too. tfjs's cpu ResizeNearestNeighborGrad returns NaN for some
+ * input pixels when shrinking (measured: 11-16 of 36 on a 6x6 image), and a gather's gradient
+ * needs UnsortedSegmentSum, which the wasm backend lacks.
+ */
+export function resizeNearest(x: Tensor4D, outH: number, outW: number): Tensor4D {
+  const [n, h, w, c] = x.shape
+  // Rows: [N, H, W*C] -> contract H with the [outH, H] selection.
+  const rows = tf.matMul(tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [n * w * c, h]), selection(h, outH), false, true)
+  const byRows = tf.transpose(tf.reshape(rows, [n, w, c, outH]), [0, 3, 1, 2]) // [N, outH, W, C]
+  const cols = tf.matMul(tf.reshape(tf.transpose(byRows, [0, 1, 3, 2]), [n * outH * c, w]), selection(w, outW), false, true)
+  return tf.transpose(tf.reshape(cols, [n, outH, c, outW]), [0, 1, 3, 2]) as Tensor4D
+}
+
 /** The random resize-and-pad transform T(x) of Xie et al., keeping [H, W]. */
 export function resizeAndPad(x: Tensor4D, resizeRate: number, rng: Rng): Tensor4D {
   const [, h, w] = x.shape
@@ -29,7 +58,7 @@ export function resizeAndPad(x: Tensor4D, resizeRate: number, rng: Rng): Tensor4
   const top = randomInt(rng, 0, h - newH)
   const left = randomInt(rng, 0, w - newW)
   return tf.tidy(() => {
-    const resized = tf.image.resizeNearestNeighbor(x, [newH, newW])
+    const resized = resizeNearest(x, newH, newW)
     return tf.pad(resized, [
       [0, 0],
       [top, h - newH - top],

@@ -7,13 +7,9 @@ import jpeg from 'jpeg-js'
 import { decodePngStrict, PngError } from './png'
 import { JpegStructureError, readJpegStructure } from './jpegStructure'
 
-/** An 8-bit image, row-major HWC. */
-export interface RawImage {
-  height: number
-  width: number
-  channels: number
-  data: Uint8Array
-}
+import type { RawImage } from './rawImage'
+
+export type { RawImage } from './rawImage'
 
 export type Resample = 'bilinear' | 'area'
 

@@ -13,7 +13,7 @@
 import { crc32 } from 'node:zlib'
 import { formatBytes, inflateBounded } from '../io/bounded'
 import { FileAccessError } from '../io/errors'
-import type { RawImage } from './imageOps'
+import type { RawImage } from './rawImage'
 
 /** Why a PNG was refused: `message` in words, `detail` the technical specifics. */
 export class PngError extends Error {

@@ -1,15 +1,18 @@
 /**
  * JPEG compression defense. Dziugaite, Ghahramani, Roy, "A study of the effect of JPG
  * compression on adversarial images", 2016, https://arxiv.org/abs/1608.00853 (and Das et al.
- * 2017); encoded and decoded with the real baseline codec of jpeg-js.
+ * 2017): colour images through the real baseline codec of jpeg-js, grayscale ones as libjpeg
+ * codes them (jpegGray.ts).
  *
  * Choices: floats are turned into 8-bit by ROUNDING (round(255·x), as tf.browser.toPixels and
  * PIL do), not truncating, so an undefended 8-bit image survives the conversion unchanged.
- * Grayscale images are replicated to RGB for the codec and the decoded R, G, B are averaged
- * back (the codec's colour transform leaves gray nearly gray; averaging removes what remains).
+ * Grayscale images are coded as one component exactly as libjpeg (and so PIL) codes them
+ * (jpegGray.ts): the same decoded pixels as PIL at the same quality. Colour images go through
+ * jpeg-js's baseline codec (4:4:4, its own DCT).
  */
 import jpeg from 'jpeg-js'
 import { checkParam, toFloatBatch, toTensor } from './batch'
+import { grayJpegRoundTrip } from './jpegGray'
 import type { DefenseDefinition, FloatImageBatch } from './types'
 import { DEFENSE_WORDS } from '../../../contract/words'
 
@@ -33,6 +36,7 @@ export function jpegRoundTrip(batch: FloatImageBatch, quality: number): FloatIma
   if (c !== 1 && c !== 3) throw new Error(`JPEG defense needs 1 or 3 channels, got ${c}`)
   const out = new Float32Array(batch.data.length)
   if (n === 0) return { data: out, shape: [...batch.shape] }
+  if (c === 1) return grayRoundTrip(batch, quality)
   const tileH = Math.ceil(h / BLOCK) * BLOCK
   const tileW = Math.ceil(w / BLOCK) * BLOCK
   const cols = Math.min(n, TILES_PER_ROW)
@@ -51,7 +55,7 @@ export function jpegRoundTrip(batch: FloatImageBatch, quality: number): FloatIma
         const src = i * per + (y * w + x) * c
         const dst = ((oy + ty) * width + ox + tx) * 4
         for (let k = 0; k < 3; k++) {
-          const v = batch.data[src + (c === 1 ? 0 : k)]!
+          const v = batch.data[src + k]!
           rgba[dst + k] = Math.round(Math.min(1, Math.max(0, v)) * 255)
         }
       }
@@ -66,17 +70,24 @@ export function jpegRoundTrip(batch: FloatImageBatch, quality: number): FloatIma
       for (let x = 0; x < w; x++) {
         const src = ((oy + y) * width + ox + x) * 4
         const dst = i * per + (y * w + x) * c
-        const r = decoded.data[src]!
-        const g = decoded.data[src + 1]!
-        const b = decoded.data[src + 2]!
-        if (c === 1) out[dst] = (r + g + b) / (3 * 255)
-        else {
-          out[dst] = r / 255
-          out[dst + 1] = g / 255
-          out[dst + 2] = b / 255
-        }
+        for (let k = 0; k < 3; k++) out[dst + k] = decoded.data[src + k]! / 255
       }
     }
+  }
+  return { data: out, shape: [...batch.shape] }
+}
+
+/** One component per image, as libjpeg codes it (jpegGray.ts). */
+function grayRoundTrip(batch: FloatImageBatch, quality: number): FloatImageBatch {
+  const [n, h, w] = batch.shape
+  const out = new Float32Array(batch.data.length)
+  const pixels = new Uint8Array(h * w)
+  for (let i = 0; i < n; i++) {
+    const base = i * h * w
+    for (let p = 0; p < h * w; p++)
+      pixels[p] = Math.round(Math.min(1, Math.max(0, batch.data[base + p]!)) * 255)
+    const decoded = grayJpegRoundTrip(pixels, h, w, quality)
+    for (let p = 0; p < h * w; p++) out[base + p] = decoded[p]! / 255
   }
   return { data: out, shape: [...batch.shape] }
 }
@@ -95,7 +106,8 @@ export const jpegDefense: DefenseDefinition = {
     tableValues: [95, 90, 85, 80]
   },
   notes:
-    'jpeg-js baseline codec; floats → 8-bit by rounding; grayscale expanded to RGB and averaged back.',
+    'Floats → 8-bit by rounding; grayscale as one component, as libjpeg/PIL code it (islow DCT, ' +
+    "standard luminance table scaled by quality); colour through jpeg-js's baseline codec.",
   estimateGradient: 'identity',
   label: (q) => DEFENSE_WORDS.jpeg.row(q),
   apply(x, quality) {

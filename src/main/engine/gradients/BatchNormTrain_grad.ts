@@ -1,5 +1,5 @@
 /**
- * Gradients of the native training-mode batch norm (ops/batchNorm, kernels/nativeKernels).
+ * Gradients of the native training-mode batch norm (ops/batchNorm, kernels/own/BatchNormTrain).
  *
  * First order: BatchNormTrain's gradient is the BatchNormTrainGrad kernel (dx, dgamma, dbeta
  * in one call). The kernel's mean and variance outputs feed only the running statistics, so

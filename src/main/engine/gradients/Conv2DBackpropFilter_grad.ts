@@ -1,6 +1,6 @@
 /**
  * Gradient of Conv2DBackpropFilter, which tfjs lacks: the engine runs that kernel (natively,
- * kernels/nativeKernels) inside the gradient of Conv2D, so orthogonal training's double
+ * kernels/conv/Conv2DBackpropFilter) inside the gradient of Conv2D, so orthogonal training's double
  * backprop differentiates through it. dW = sum_p x[p + tap] dy[p] is bilinear, and
  * <g, dW(x, dy)> = <conv2d(x, g), dy>, so for an upstream gradient g (filter-shaped):
  *   d/d dy = conv2d(x, g)            d/dx = input gradient of conv2d(x, g) at dy.

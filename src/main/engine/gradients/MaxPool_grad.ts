@@ -1,6 +1,8 @@
 /**
  * Gradient of MaxPool as differentiable ops (kernels/poolGradOps): tfjs's MaxPoolGrad kernel
- * has no gradient, which breaks double backprop through pooled CNNs.
+ * has no gradient, which breaks double backprop through pooled CNNs. At tied maxima the first
+ * in scan order takes all of dy, as in TensorFlow and PyTorch (setMaxPoolTieRule('split')
+ * shares it instead).
  */
 import { tf } from '../tf'
 import { maxPoolGradOps } from '../kernels/poolGradOps'

@@ -1,5 +1,5 @@
 /**
- * ReLU's gradient dy * [x > 0] as one native pass (kernels/nativeKernels ReluGrad) instead
+ * ReLU's gradient dy * [x > 0] as one native pass (kernels/own/ReluGrad) instead
  * of tfjs's step and multiply, when the native kernels are active. It is linear in dy and
  * piecewise constant in x, so its own gradient is itself applied to the upstream gradient
  * (and zero for x): second order stays exact.

@@ -1,5 +1,6 @@
 /**
- * Installs the project's second-order-correct gradients (imported once from engine/tf.ts).
+ * The project's second-order-correct gradients, one file per kernel; installGradients()
+ * registers them through the checked registry (engine/install.ts calls it, once).
  * Each replaces a stock tfjs gradient that is wrong or missing at second order, or slow:
  *  - Exp, Tanh, Sigmoid, Softmax, LogSoftmax: stock ones reuse the saved OUTPUT, which is
  *    disconnected from the tape at second order (tfjs issue #3252); ours recompute it.
@@ -17,9 +18,8 @@
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
  *  - Sum, Mean: the stock maths without a full-size tensor of ones built in JavaScript.
  */
+import type { tf } from '../tf'
 import { registerOurGradient } from './registry'
-// The fast wasm kernels and their switch install alongside the gradients (engine/kernels).
-import '../kernels'
 import { expGradConfig } from './Exp_grad'
 import { tanhGradConfig } from './Tanh_grad'
 import { sigmoidGradConfig } from './Sigmoid_grad'
@@ -37,7 +37,8 @@ import { maxGradConfig } from './Max_grad'
 import { comparisonGradConfigs } from './Comparison_grad'
 import { meanGradConfig, sumGradConfig } from './Reduce_grad'
 
-for (const config of [
+/** Every gradient of the project, in registration order. */
+export const ourGradientConfigs: readonly tf.GradConfig[] = [
   expGradConfig,
   tanhGradConfig,
   sigmoidGradConfig,
@@ -58,8 +59,11 @@ for (const config of [
   sumGradConfig,
   meanGradConfig,
   ...comparisonGradConfigs
-]) {
-  registerOurGradient(config)
+]
+
+/** Registers every gradient; a second call throws (the registry refuses a second claim). */
+export function installGradients(): void {
+  for (const config of ourGradientConfigs) registerOurGradient(config)
 }
 
 export { ourGradientKernels } from './registry'

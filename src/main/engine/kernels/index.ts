@@ -1,17 +1,88 @@
 /**
- * The project's fast paths for training and attacks, and their one switch. On by default;
- * ORTHOLENS_FAST_KERNELS=0 (read at start) or setFastKernels(false) restores stock tfjs
- * behaviour everywhere, so the benchmark and the kernel tests can compare the two.
- *  - conv gradients as forward convolutions (convGradOps, on wasm and cpu);
- *  - replacement wasm kernels for Slice, Identity, Transpose, BatchMatMul (wasmKernels);
- *  - native convolutions and their gradients, batch norm and ReLU on wasm and cpu, and the
- *    cpu backend's element-wise, sum and matrix kernels, where built (nativeKernels,
- *    nativeCpuKernels).
+ * The project's kernels, and the switches of its fast paths.
+ *
+ * installKernels() registers every kernel below through the checked registry (registry.ts;
+ * engine/install.ts calls it, once): one file per kernel, grouped by what it replaces:
+ *  - wasm/: the `wasm` backend's slow stock kernels, in JavaScript and WebAssembly SIMD, and
+ *    its Log1p, which loses small arguments;
+ *  - cpu/: the `cpu` backend's element-wise, reduction and matrix kernels, native;
+ *  - conv/: Conv2D and its two gradients on wasm and cpu, native;
+ *  - own/: kernels tfjs does not have (training batch norm and its gradients, the fused
+ *    inference batch norm + ReLU, ReLU's gradient, the filter flip).
+ * The switches: ORTHOLENS_FAST_KERNELS=0 (read at start) or setFastKernels(false) restores
+ * stock tfjs behaviour everywhere, so the benchmark and the kernel tests can compare the two;
+ * ORTHOLENS_NATIVE_KERNELS=0 or setNativeKernels(false) turns off only the native ones.
  */
+import { registerOurKernel, type OurKernelConfig } from './registry'
 import { fastConvGradientsActive, setFastConvGradients } from './fastConvSwitch'
-import { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
+import { installWasmKernels, wasmKernelsInstalled } from './wasm/shared'
 import { nativeKernelStatus, setNativeKernels } from './nativeKernels'
-import './nativeCpuKernels'
+import { sliceWasmConfig } from './wasm/Slice'
+import { unpackWasmConfig } from './wasm/Unpack'
+import { castWasmConfig } from './wasm/Cast'
+import { identityWasmConfig } from './wasm/Identity'
+import { transposeWasmConfig } from './wasm/Transpose'
+import { batchMatMulWasmConfig } from './wasm/BatchMatMul'
+import { padV2WasmConfig } from './wasm/PadV2'
+import { reduceWasmConfigs } from './wasm/Reduce'
+import { reverseWasmConfig } from './wasm/Reverse'
+import { broadcastWasmConfigs } from './wasm/Broadcast'
+import { log1pWasmConfig } from './wasm/Log1p'
+import { binaryKernelConfigs } from './cpu/Binary'
+import { reduceKernelConfigs } from './cpu/Reduce'
+import { reluKernelConfigs } from './cpu/Relu'
+import { batchMatMulKernelConfigs } from './cpu/BatchMatMul'
+import { conv2DKernelConfigs } from './conv/Conv2D'
+import { conv2DBackpropInputKernelConfigs } from './conv/Conv2DBackpropInput'
+import { conv2DBackpropFilterKernelConfigs } from './conv/Conv2DBackpropFilter'
+import { batchNormTrainKernelConfigs } from './own/BatchNormTrain'
+import { channelAffineKernelConfigs } from './own/ChannelAffine'
+import { reluGradKernelConfigs } from './own/ReluGrad'
+import { flipFilterKernelConfigs } from './own/FlipFilter'
+
+const wasmReplacements: OurKernelConfig[] = [
+  sliceWasmConfig,
+  unpackWasmConfig,
+  castWasmConfig,
+  identityWasmConfig,
+  transposeWasmConfig,
+  batchMatMulWasmConfig,
+  padV2WasmConfig,
+  ...reduceWasmConfigs,
+  reverseWasmConfig,
+  ...broadcastWasmConfigs
+]
+
+/** Every kernel of the project, in registration order. */
+export const ourKernelConfigs: readonly OurKernelConfig[] = [
+  ...wasmReplacements,
+  log1pWasmConfig,
+  ...binaryKernelConfigs,
+  ...reduceKernelConfigs,
+  ...reluKernelConfigs,
+  ...batchMatMulKernelConfigs,
+  ...conv2DKernelConfigs,
+  ...conv2DBackpropInputKernelConfigs,
+  ...conv2DBackpropFilterKernelConfigs,
+  ...batchNormTrainKernelConfigs,
+  ...channelAffineKernelConfigs,
+  ...reluGradKernelConfigs,
+  ...flipFilterKernelConfigs
+]
+
+/**
+ * Registers every kernel (engine/install.ts calls it once, after tfjs-backend-wasm has
+ * registered the stock wasm kernels these wrap). A second call throws: the registry refuses
+ * a second claim on any kernel.
+ */
+export function installKernels(): void {
+  for (const config of ourKernelConfigs) registerOurKernel(config)
+}
+
+/** Kernel names replaced on the wasm backend (switched by installWasmKernels). */
+export function wasmKernelNames(): string[] {
+  return wasmReplacements.map((c) => c.kernelName)
+}
 
 /** Turns every fast path on or off. */
 export function setFastKernels(on: boolean): void {
@@ -25,6 +96,7 @@ export function fastKernelState(): { convGradients: boolean; wasmKernels: boolea
   return { convGradients: fastConvGradientsActive(), wasmKernels: wasmKernelsInstalled(), nativeKernels: nativeKernelStatus().active }
 }
 
+export { ourKernels } from './registry'
 export { setFastConvGradients, fastConvGradientsActive } from './fastConvSwitch'
-export { installWasmKernels, wasmKernelsInstalled } from './wasmKernels'
+export { installWasmKernels, wasmKernelsInstalled } from './wasm/shared'
 export { nativeKernelStatus, nativeKernelsActive, setNativeKernels } from './nativeKernels'

@@ -1,7 +1,6 @@
 /**
- * Names of this project's own kernels (all native but FlipFilter, a plain permutation). A module without imports, so the gradient
- * files can name them at load time whichever of tf.ts and nativeKernels.ts loads first
- * (tf.ts installs the gradients, and nativeKernels imports tf.ts).
+ * Names of this project's own kernels (all native but FlipFilter, a plain permutation): the
+ * kernels under kernels/own/ and the gradients that run them share these.
  */
 /** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
 export const BatchNormTrain = 'OrthoLensBatchNormTrain'

@@ -1,29 +1,31 @@
 /**
- * Native kernels (kernels/native/*.cc, built at install by scripts/build-native-kernels.mjs
- * into build/native/ortholens_native.node) behind tfjs's Conv2D, Conv2DBackpropFilter and
- * Conv2DBackpropInput on the `wasm` and `cpu` backends, and some of our own: training-mode batch norm forward and
- * backward, per-channel affine maps with an optional ReLU (inference-mode batch norm) and
- * their gradient, and ReLU's gradient (ops/batchNorm, ops/channelAffine and
- * gradients/Relu_grad pick them when they are active).
+ * The native kernels' binding (kernels/native/*.cc, built at install by
+ * scripts/build-native-kernels.mjs into build/native/ortholens_native.node): loading it, its
+ * on/off switch and status, and the helpers every native kernel file shares (views of tensor
+ * memory on the wasm heap or the cpu backend's typed arrays, output allocation, shapes).
+ * The kernels themselves are one file each under kernels/conv/ (Conv2D and its gradients on
+ * wasm and cpu), kernels/own/ (batch norm, channel affine, ReLU's gradient) and kernels/cpu/
+ * (the cpu backend's element-wise, reduction and matrix kernels); kernels/index.ts installs
+ * them.
  *
- * Why: convolutions are most of a training step and of an attack, and WebAssembly gives
+ * Why native: convolutions are most of a training step and of an attack, and WebAssembly gives
  * XNNPACK 128-bit vectors without fused multiply-add: 13-17 GMAC/s per core here, against
  * 70-80 for the same loops compiled for the CPU (AVX-512 or AVX2+FMA, picked at load time).
  * The native code works on the tensors where they lie (the wasm heap, or the cpu backend's
  * typed arrays), so nothing is copied in or out.
  *
  * Optional: when the binary is missing (no compiler at install), fails to load, or
- * ORTHOLENS_NATIVE_KERNELS=0, every kernel here hands over to the stock one, and the
- * conv gradients keep their forward-convolution decomposition (convGradOps).
+ * ORTHOLENS_NATIVE_KERNELS=0, every kernel hands over to the stock one, and the conv
+ * gradients keep their forward-convolution decomposition (convGradOps).
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { tf } from '../tf'
-import { withoutReregistrationWarnings } from '../quietRegistration'
 import { projectRoot } from '../resources'
 import { defaultThreadCount } from '../threads'
 import { takeCpuOutput, type PooledCpuBackend } from './cpuBufferPool'
+import type { TensorInfo } from './registry'
 import {
   BatchNormTrain,
   BatchNormTrainGrad,
@@ -95,10 +97,7 @@ export interface NativeKernelStatus {
   reason?: string
 }
 
-export type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
-export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
-export type KernelFn = (args: KernelArgs) => TensorInfo
-type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
+export type { KernelArgs, KernelFn, MultiKernelFn, TensorInfo } from './registry'
 
 /** The two ways a backend exposes tensor memory: the wasm heap or the cpu's typed arrays. */
 interface WasmBackendLike {
@@ -109,7 +108,10 @@ interface CpuBackendLike extends PooledCpuBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): TensorInfo
 }
 
-const BACKENDS = ['wasm', 'cpu'] as const
+/** The backends whose tensor memory the native kernels read and write in place. */
+export const NATIVE_BACKENDS = ['wasm', 'cpu'] as const
+export type NativeBackend = (typeof NATIVE_BACKENDS)[number]
+const BACKENDS = NATIVE_BACKENDS
 let module: NativeModule | null | undefined
 let loadError: string | undefined
 let enabled = process.env.ORTHOLENS_NATIVE_KERNELS !== '0'
@@ -174,7 +176,8 @@ export function nativeKernelStatus(): NativeKernelStatus {
   return { active: true, isa, threads }
 }
 
-function convShape(info: tf.backend_util.Conv2DInfo): Int32Array {
+/** The conv geometry as the binding takes it (conv_shape.h). */
+export function convShape(info: tf.backend_util.Conv2DInfo): Int32Array {
   return Int32Array.of(
     info.batchSize,
     info.inHeight,
@@ -198,8 +201,8 @@ function convShape(info: tf.backend_util.Conv2DInfo): Int32Array {
  * Allocates the outputs on `backend`, then runs fn with float views of the inputs and outputs
  * (taken after the allocations, which may grow and detach the wasm heap).
  */
-function computeMany(
-  backendName: (typeof BACKENDS)[number],
+export function computeMany(
+  backendName: NativeBackend,
   backend: unknown,
   inputs: TensorInfo[],
   outShapes: number[][],
@@ -219,7 +222,7 @@ function computeMany(
 }
 
 export function compute(
-  backendName: (typeof BACKENDS)[number],
+  backendName: NativeBackend,
   backend: unknown,
   inputs: TensorInfo[],
   outShape: number[],
@@ -237,60 +240,6 @@ export function usable(backendName: string, backend: unknown, tensors: TensorInf
   return true
 }
 
-function conv2dKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
-  return (args) => {
-    const native = activeNativeModule()
-    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
-    const a = args.attrs as unknown as tf.Conv2DAttrs
-    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, filter])) return stock(args)
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      a.strides,
-      a.dilations,
-      a.pad,
-      a.dimRoundingMode
-    )
-    if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
-    const shape = convShape(info)
-    return compute(backendName, args.backend, [x, filter], [info.batchSize, info.outHeight, info.outWidth, info.outChannels], ([xv, fv], out) =>
-      native.conv2d(xv!, fv!, out, shape)
-    )
-  }
-}
-
-/**
- * Conv2DBackpropInput, natively for NHWC without dilation (tfjs's own gradient of this kernel,
- * which second order runs through, knows no dilation); anything else goes to the stock kernel.
- */
-function inputGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn): KernelFn {
-  return (args) => {
-    const native = activeNativeModule()
-    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
-    const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: unknown }
-    if (!native || a.dataFormat === 'NCHW' || a.dilations !== undefined || !usable(backendName, args.backend, [dy, filter])) {
-      return stock(args)
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode
-    )
-    const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
-    if (dy.shape.join() !== expected.join()) {
-      throw new Error(`Conv2DBackpropInput: dy is [${dy.shape}], the convolution gives [${expected}]`)
-    }
-    if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
-    const shape = convShape(info)
-    return compute(backendName, args.backend, [dy, filter], [...a.inputShape], ([dyv, fv], out) =>
-      native.conv2dInputGrad(dyv!, fv!, out, shape)
-    )
-  }
-}
-
 /**
  * Attributes of Conv2DBackpropFilter as the engine calls it: tfjs's, plus `dilations`
  * (tfjs's kernel has none; ours honours it, so dilated layers take this route too).
@@ -304,41 +253,8 @@ export interface FilterGradAttrs {
   dilations?: number | [number, number]
 }
 
-function filterGradKernel(backendName: (typeof BACKENDS)[number], stock: KernelFn | undefined): KernelFn {
-  return (args) => {
-    const native = activeNativeModule()
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
-    const a = args.attrs as unknown as FilterGradAttrs
-    const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations.every((d) => d === 1))
-    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, dy])) {
-      if (stock && !dilated) return stock(args)
-      throw new Error(`Conv2DBackpropFilter on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape,
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode
-    )
-    const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
-    if (dy.shape.join() !== expected.join()) {
-      throw new Error(`Conv2DBackpropFilter: dy is [${dy.shape}], the convolution gives [${expected}]`)
-    }
-    if (info.padInfo.top < 0 || info.padInfo.left < 0) {
-      if (stock && !dilated) return stock(args)
-      throw new Error('Conv2DBackpropFilter: negative padding is not supported')
-    }
-    const shape = convShape(info)
-    return compute(backendName, args.backend, [x, dy], [...a.filterShape], ([xv, dyv], out) =>
-      native.conv2dFilterGrad(xv!, dyv!, out, shape)
-    )
-  }
-}
-
 /** Our own kernels have no stock fallback: their callers (ops/, gradients/) use them only when active. */
-function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
+export function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
   const native = activeNativeModule()
   if (!native || !usable(backendName, backend, tensors)) {
     throw new Error(`${kernel} on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
@@ -347,59 +263,12 @@ function needNative(backendName: string, backend: unknown, kernel: string, tenso
 }
 
 /** [rows, channels] of a channels-last tensor whose per-channel arrays have `channels` values. */
-function channelDims(kernel: string, x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
+export function channelDims(kernel: string, x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
   const channels = x.shape[x.shape.length - 1] ?? 0
   if (x.shape.length < 2 || channelWide.some((t) => t.shape.length !== 1 || t.shape[0] !== channels)) {
     throw new Error(`${kernel}: x is [${x.shape}], per-channel inputs must be [${channels}]`)
   }
   return Int32Array.of(x.shape.slice(0, -1).reduce((a, b) => a * b, 1), channels)
-}
-
-function batchNormTrainKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
-  return ({ inputs, attrs, backend }) => {
-    const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
-    const native = needNative(backendName, backend, BatchNormTrain, [x, gamma, beta])
-    const dims = channelDims(BatchNormTrain, x, [gamma, beta])
-    const c = [dims[1]!]
-    return computeMany(backendName, backend, [x, gamma, beta], [x.shape, c, c], ([xv, gv, bv], [y, mean, variance]) =>
-      native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
-    )
-  }
-}
-
-function batchNormTrainGradKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
-  return ({ inputs, attrs, backend }) => {
-    const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', TensorInfo>
-    const native = needNative(backendName, backend, BatchNormTrainGrad, [dy, x, gamma, mean, variance])
-    if (dy.shape.join() !== x.shape.join()) throw new Error(`batch norm gradient: dy is [${dy.shape}], x is [${x.shape}]`)
-    const dims = channelDims(BatchNormTrainGrad, x, [gamma, mean, variance])
-    const c = [dims[1]!]
-    return computeMany(
-      backendName,
-      backend,
-      [dy, x, gamma, mean, variance],
-      [x.shape, c, c],
-      ([dyv, xv, gv, mv, vv], [dx, dgamma, dbeta]) =>
-        native.batchNormBackward(dyv!, xv!, gv!, mv!, vv!, dx!, dgamma!, dbeta!, dims, attrs.epsilon as number)
-    )
-  }
-}
-
-function batchNormTrainGradGradKernel(backendName: (typeof BACKENDS)[number]): MultiKernelFn {
-  return ({ inputs, attrs, backend }) => {
-    const names = ['a', 'p', 'q', 'dy', 'x', 'gamma', 'mean', 'variance'] as const
-    const t = names.map((name) => (inputs as Record<string, TensorInfo>)[name]!)
-    const [a, p, q, dy, x, gamma, mean, variance] = t as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo]
-    const native = needNative(backendName, backend, BatchNormTrainGradGrad, t)
-    if (dy.shape.join() !== x.shape.join() || a.shape.join() !== x.shape.join()) {
-      throw new Error(`${BatchNormTrainGradGrad}: a is [${a.shape}], dy [${dy.shape}], x [${x.shape}]`)
-    }
-    const dims = channelDims(BatchNormTrainGradGrad, x, [p, q, gamma, mean, variance])
-    const c = [dims[1]!]
-    return computeMany(backendName, backend, t, [x.shape, x.shape, c], (v, [ddy, ddx, ddgamma]) =>
-      native.batchNormDoubleBackward(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, ddy!, ddx!, ddgamma!, dims, attrs.epsilon as number)
-    )
-  }
 }
 
 /** [rows, channels] of a channels-last tensor (a scalar or vector counts as one row). */
@@ -408,77 +277,3 @@ export function rowsDims(t: TensorInfo): Int32Array {
   const size = t.shape.reduce((a, b) => a * b, 1)
   return Int32Array.of(channels === 0 ? 0 : size / channels, channels)
 }
-
-function channelAffineKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
-  return ({ inputs, attrs, backend }) => {
-    const { x, scale, shift } = inputs as Record<'x' | 'scale' | 'shift', TensorInfo>
-    const native = needNative(backendName, backend, ChannelAffine, [x, scale, shift])
-    const dims = channelDims(ChannelAffine, x, [scale, shift])
-    return compute(backendName, backend, [x, scale, shift], x.shape, ([xv, sv, hv], y) =>
-      native.channelAffine(xv!, sv!, hv!, y, dims, Boolean(attrs.relu))
-    )
-  }
-}
-
-function channelAffineGradKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
-  return ({ inputs, attrs, backend }) => {
-    const { dy, y, scale } = inputs as Record<'dy' | 'y' | 'scale', TensorInfo>
-    const native = needNative(backendName, backend, ChannelAffineGrad, [dy, y, scale])
-    const dims = channelDims(ChannelAffineGrad, dy, [scale])
-    if (dy.shape.join() !== y.shape.join()) throw new Error(`${ChannelAffineGrad}: dy is [${dy.shape}], y is [${y.shape}]`)
-    const relu = Boolean(attrs.relu)
-    return compute(backendName, backend, [dy, y, scale], dy.shape, ([dyv, yv, sv], dx) =>
-      native.maskedScale(dyv!, relu ? yv! : null, sv!, dx, dims)
-    )
-  }
-}
-
-function reluGradKernel(backendName: (typeof BACKENDS)[number]): KernelFn {
-  return ({ inputs, backend }) => {
-    const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>
-    const native = needNative(backendName, backend, ReluGrad, [dy, x])
-    if (dy.shape.join() !== x.shape.join()) throw new Error(`ReLU gradient: dy is [${dy.shape}], x is [${x.shape}]`)
-    return compute(backendName, backend, [dy, x], dy.shape, ([dyv, xv], dx) => native.maskedScale(dyv!, xv!, null, dx, rowsDims(dy)))
-  }
-}
-
-/** Registers the native-first kernels on both backends (each falls back to the stock one). */
-function install(): void {
-  withoutReregistrationWarnings(() => {
-    for (const backendName of BACKENDS) {
-      const conv = tf.getKernel(tf.Conv2D, backendName)
-      if (conv) {
-        tf.unregisterKernel(tf.Conv2D, backendName)
-        tf.registerKernel({ ...conv, kernelFunc: conv2dKernel(backendName, conv.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc })
-      }
-      const inputGrad = tf.getKernel(tf.Conv2DBackpropInput, backendName)
-      if (inputGrad) {
-        tf.unregisterKernel(tf.Conv2DBackpropInput, backendName)
-        tf.registerKernel({
-          ...inputGrad,
-          kernelFunc: inputGradKernel(backendName, inputGrad.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc
-        })
-      }
-      const grad = tf.getKernel(tf.Conv2DBackpropFilter, backendName)
-      if (grad) tf.unregisterKernel(tf.Conv2DBackpropFilter, backendName)
-      tf.registerKernel({
-        kernelName: tf.Conv2DBackpropFilter,
-        backendName,
-        kernelFunc: filterGradKernel(backendName, grad?.kernelFunc as unknown as KernelFn | undefined) as unknown as tf.KernelFunc
-      })
-      for (const [kernelName, make] of <[string, (b: (typeof BACKENDS)[number]) => KernelFn | MultiKernelFn][]>[
-        [BatchNormTrain, batchNormTrainKernel],
-        [BatchNormTrainGrad, batchNormTrainGradKernel],
-        [BatchNormTrainGradGrad, batchNormTrainGradGradKernel],
-        [ChannelAffine, channelAffineKernel],
-        [ChannelAffineGrad, channelAffineGradKernel],
-        [ReluGrad, reluGradKernel]
-      ]) {
-        if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
-        tf.registerKernel({ kernelName, backendName, kernelFunc: make(backendName) as unknown as tf.KernelFunc })
-      }
-    }
-  })
-}
-
-install()

@@ -87,9 +87,47 @@ export function isMax(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
 }
 
 /**
- * dL/dx of maxPool: dy goes to the window's maximum (mask from isMax). Ties share dy equally (mask / count): a valid
- * subgradient; tfjs instead gives all of it to the first maximum, so the two agree exactly on
- * tie-free inputs.
+ * Who takes dy where a window's maximum is tied:
+ *  - 'first' (default): the first maximum in scan order (rows, then columns within the
+ *    window) takes all of it, as TensorFlow (MaxPoolGrad's argmax), PyTorch (max_pool2d's
+ *    strict '>' scan) and tfjs's own kernel do. Ties are common on flat backgrounds (zero
+ *    pixels, dead ReLUs), so any other rule gives other input gradients than the frameworks
+ *    (VGG-11 on Fashion-MNIST: cosine down to 0.78), hence other attacks and δ.
+ *  - 'split': every tied maximum gets an equal share. Also a valid subgradient with the same
+ *    total; its one property the first rule lacks is symmetry (a mirrored image gets the
+ *    mirrored gradient). Kept for comparison only.
+ */
+export type MaxPoolTieRule = 'first' | 'split'
+
+let tieRule: MaxPoolTieRule = 'first'
+
+/** Sets the tie rule the MaxPool gradient uses (gradients/MaxPool_grad); 'first' by default. */
+export function setMaxPoolTieRule(rule: MaxPoolTieRule): void {
+  tieRule = rule
+}
+
+/** The tie rule in use. */
+export function maxPoolTieRule(): MaxPoolTieRule {
+  return tieRule
+}
+
+/**
+ * 1 where a tap holds its window's first maximum, for taps given in scan order: hit_k
+ * unless an earlier tap already hit. All masks are products of steps, so their gradient is
+ * zero and the pooling gradient stays piecewise linear at every order.
+ */
+function firstHits(hits: tf.Tensor[]): tf.Tensor[] {
+  let taken: tf.Tensor | undefined
+  return hits.map((hit) => {
+    const first = taken ? tf.mul(hit, tf.sub(1, taken)) : hit
+    taken = taken ? tf.add(taken, first) : first
+    return first
+  })
+}
+
+/**
+ * dL/dx of maxPool: dy goes to the window's maximum (mask from isMax); at ties, to the first
+ * maximum in scan order, or shared equally (see MaxPoolTieRule).
  */
 export function maxPoolGradOps(
   dy: tf.Tensor4D,
@@ -97,7 +135,8 @@ export function maxPoolGradOps(
   filterSize: number | Pair,
   strides: number | Pair,
   pad: Pad,
-  rounding?: Rounding
+  rounding?: Rounding,
+  ties: MaxPoolTieRule = tieRule
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const info = poolInfo(x, filterSize, strides, pad, rounding)
@@ -108,7 +147,7 @@ export function maxPoolGradOps(
       const x6 = tf.reshape(xc, [n, ho, sh, wo, sw, c])
       const y6 = tf.max(x6, [2, 4], true)
       const hit = isMax(x6, y6)
-      const share = tf.div(hit, tf.sum(hit, [2, 4], true))
+      const share = ties === 'split' ? tf.div(hit, tf.sum(hit, [2, 4], true)) : firstInWindow(hit)
       const dx6 = tf.mul(share, tf.reshape(dy, [n, ho, 1, wo, 1, c]))
       const dx = tf.reshape(dx6, [n, ho * sh, wo * sw, c]) as tf.Tensor4D
       return windowOf(dx, 0, 0, h, w)
@@ -131,10 +170,48 @@ export function maxPoolGradOps(
     }
     const y = taps.reduce((m, t) => tf.maximum(m, t))
     const hits = taps.map((t) => isMax(t, y) as tf.Tensor4D)
+    if (ties === 'first') {
+      const first = firstHits(hits)
+      return scatterWindows(info, (a, b) => tf.mul(dy, first[a * info.filterWidth + b]!))
+    }
     const count = hits.reduce((s, t) => tf.add(s, t))
     const dyShare = tf.div(dy, count) as tf.Tensor4D
     return scatterWindows(info, (a, b) => tf.mul(dyShare, hits[a * info.filterWidth + b]!))
   })
+}
+
+/**
+ * t shifted by `by` along `axis` (zeros enter at the start): an exclusive prefix sum over a
+ * window axis is the sum of such shifts. (tf.cumsum would do, but tfjs 4.22's Cumsum
+ * gradient mis-shapes its result for an inner axis of a rank-6 tensor.)
+ */
+function shifted(t: tf.Tensor, axis: number, by: number): tf.Tensor {
+  const size = t.shape.slice()
+  size[axis] = size[axis]! - by
+  const padding = t.shape.map((_, i) => (i === axis ? ([by, 0] as [number, number]) : ([0, 0] as [number, number])))
+  return tf.pad(tf.slice(t, new Array<number>(t.rank).fill(0), size), padding)
+}
+
+/** Sum of the entries before each one along `axis` (an exclusive prefix sum). */
+function earlierAlong(t: tf.Tensor, axis: number): tf.Tensor | undefined {
+  let sum: tf.Tensor | undefined
+  for (let by = 1; by < t.shape[axis]!; by++) {
+    const s = shifted(t, axis, by)
+    sum = sum ? tf.add(sum, s) : s
+  }
+  return sum
+}
+
+/**
+ * The first-maximum mask of non-overlapping windows laid out as [n, ho, sh, wo, sw, c]
+ * (window rows on axis 2, columns on axis 4): a hit counts if no hit precedes it in scan
+ * order, i.e. none in an earlier row of its window and none earlier in its own row.
+ */
+function firstInWindow(hit: tf.Tensor): tf.Tensor {
+  const earlierRows = earlierAlong(tf.sum(hit, 4, true), 2)
+  const earlierInRow = earlierAlong(hit, 4)
+  const earlier = earlierRows && earlierInRow ? tf.add(earlierRows, earlierInRow) : (earlierRows ?? earlierInRow)
+  return earlier ? tf.mul(hit, tf.sub(1, tf.step(earlier))) : hit
 }
 
 /** Number of real (unpadded) input positions in each output window along one axis. */

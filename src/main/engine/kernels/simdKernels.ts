@@ -2,7 +2,7 @@
  * The project's own WebAssembly SIMD kernels (simd/kernels.c, built by
  * scripts/build-simd-kernels.sh into resources/wasm/), instantiated on the wasm backend's
  * own memory so they read and write tensors where they lie, with no copy in or out. They
- * take over the inner loops of the JavaScript kernels in wasmKernels.ts (row sums, window
+ * take over the inner loops of the JavaScript kernels in kernels/wasm/ (row sums, window
  * copies, 2-D transposes), which V8 cannot vectorise.
  *
  * One instance per backend memory (the stock build's memory is unshared, the threaded

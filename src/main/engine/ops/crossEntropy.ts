@@ -5,15 +5,9 @@
  * silently gives wrong penalty gradients.
  */
 import { tf } from '../tf'
+import { stopGradient } from './stopGradient'
 
-/**
- * Identity in the forward pass, zero gradient. A customGrad is safe here: the gradient it
- * returns is a constant zero, so there is nothing to lose at second order.
- */
-export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy)
-})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T
+export { stopGradient } from './stopGradient'
 
 /**
  * log(sum(exp(logits), axis 1)) with the usual max shift. The shift m is stop-gradient: the
@@ -39,6 +33,16 @@ export function logSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
 /**
  * Cross-entropy -log softmax(logits)[label] per example ('none', shape [B]) or its mean
  * ('mean', scalar). `labels` are int32 class indices.
+ *
+ * Written without cancellation, so that confident images keep their digits (issue 21): with
+ * d_i = z_i - z_y and M = max_i d_i ≥ 0 (a stop-gradient shift; d_y = 0),
+ *   CE = log(1 + Σ_{i≠y} e^{d_i}) = M + log1p(e^{-M} - 1 + Σ_{i≠y} e^{d_i - M}),
+ * which is log1p(Σ_{i≠y} e^{d_i}) when M = 0 and overflows nowhere. Its gradient, as the tape
+ * computes it, is p_i for i ≠ y and -Σ_{i≠y} p_i for the label: p_y - 1 is never formed, so
+ * for 1 - p_y < 1e-5 the gradient keeps float32 precision where softmax - onehot (and
+ * PyTorch's float32 cross-entropy) loses most of it. (When M > 0 the sum is at least 1, so
+ * e^{-M} - 1 costs no digits.) Every piece is second-order correct: Exp (ours), Log1p (the
+ * stock gradient dy / (1 + x)), sums, products and a zero-gradient shift.
  */
 export function softmaxCrossEntropy(
   logits: tf.Tensor2D,
@@ -47,8 +51,13 @@ export function softmaxCrossEntropy(
 ): tf.Tensor {
   return tf.tidy(() => {
     const numClasses = logits.shape[1]
-    const picked = tf.sum(tf.mul(logits, tf.oneHot(labels, numClasses)), 1)
-    const perExample = tf.sub(logSumExp(logits), picked)
+    const onehot = tf.oneHot(labels, numClasses)
+    const picked = tf.sum(tf.mul(logits, onehot), 1, true)
+    const d = tf.sub(logits, picked)
+    const shift = stopGradient(tf.max(d, 1, true))
+    const others = tf.mul(tf.exp(tf.sub(d, shift)), tf.sub(1, onehot))
+    const u = tf.add(tf.sub(tf.exp(tf.neg(shift)), 1), tf.sum(others, 1, true))
+    const perExample = tf.reshape(tf.add(shift, tf.log1p(u)), [logits.shape[0]])
     return reduction === 'mean' ? tf.mean(perExample) : perExample
   })
 }

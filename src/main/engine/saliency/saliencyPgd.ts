@@ -18,6 +18,8 @@ import { cameras } from './cameras'
 import { SaliencyError } from './errors'
 import { gradCam } from './gradcam'
 import { classTensor } from './stageGradients'
+import { softmaxCrossEntropy } from '../ops/crossEntropy'
+import { strictSign } from '../ops/sign'
 
 export interface PgdOptions {
   /** L∞ radius in [0, 1] pixel units (Figure 5.13: 12/255). */
@@ -68,17 +70,10 @@ export function weightedPgd(
   )
   const weight = options.weight ? tf.expandDims(options.weight, 3) : undefined
   try {
-    const target = tf.tidy(() => tf.oneHot(labels, model.numClasses).toFloat())
+    // The attacks' cross-entropy (ops/crossEntropy): no p − onehot cancellation on confident
+    // images, so their tiny gradients keep their signs (issue 21.4).
     const loss = (xa: Tensor): Tensor =>
-      tf.sum(
-        tf.losses.softmaxCrossEntropy(
-          target,
-          model.predictLogits(xa as Tensor4D),
-          undefined,
-          undefined,
-          tf.Reduction.NONE
-        )
-      )
+      tf.sum(softmaxCrossEntropy(model.predictLogits(xa as Tensor4D), labels, 'none'))
     const project = (xa: Tensor): Tensor4D =>
       tf.clipByValue(
         tf.add(x, tf.clipByValue(tf.sub(xa, x), -o.epsilon, o.epsilon)),
@@ -93,14 +88,13 @@ export function weightedPgd(
     })
     for (let i = 0; i < o.steps; i++) {
       const next = tf.tidy(() => {
-        let step: Tensor = tf.sign(tf.grad(loss)(adv))
+        let step: Tensor = strictSign(tf.grad(loss)(adv))
         if (weight) step = tf.mul(step, weight)
         return project(tf.add(adv, tf.mul(step, o.stepSize)))
       })
       adv.dispose()
       adv = next
     }
-    target.dispose()
     return adv
   } finally {
     labels.dispose()

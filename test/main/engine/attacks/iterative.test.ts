@@ -3,6 +3,7 @@ import { tf } from '../../../../src/main/engine/tf'
 import type { Tensor1D, Tensor4D } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { runAttack } from '../../../../src/main/engine/attacks'
+import { resizeNearest } from '../../../../src/main/engine/attacks/di2fgsm'
 import type { Classifier } from '../../../../src/main/engine/models/types'
 import { maxAbsDiff, mlpClassifier, seededImages } from './models'
 
@@ -146,6 +147,23 @@ describe('PGD', () => {
 })
 
 describe('DI²-FGSM', () => {
+  it('resizes as tf.image.resizeNearestNeighbor does, with a finite gradient that sums each source pixel once', () => {
+    const x = tf.randomUniform([2, 7, 6, 3], 0, 1, 'float32', 8) as Tensor4D
+    for (const [h, w] of [[4, 3], [7, 6], [5, 5], [6, 4]] as [number, number][]) {
+      const ours = resizeNearest(x, h, w)
+      const stock = tf.image.resizeNearestNeighbor(x, [h, w])
+      expect(maxAbsDiff(ours, stock)).toBe(0)
+      // d/dx sum(resize(x)) counts how often each input pixel is picked: 0 or 1 when shrinking
+      // (tfjs's cpu ResizeNearestNeighborGrad returns NaN for some of them).
+      const g = tf.grad((v) => tf.sum(resizeNearest(v as Tensor4D, h, w)))(x)
+      const counts = Array.from(g.dataSync())
+      expect(counts.every((k) => k === 0 || k === 1)).toBe(true)
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(2 * h * w * 3)
+      tf.dispose([ours, stock, g])
+    }
+    x.dispose()
+  })
+
   it('with p = 0 equals MI-FGSM / I-FGSM (no transform ever applied)', async () => {
     const { model, x, labels } = setup()
     const di = await runAttack('di2fgsm', model, x, labels, { epsilon: 0.05, diversityProb: 0, decay: 1 })

@@ -54,11 +54,44 @@ describe('pooling gradients as ops', () => {
     })
   }
 
-  it('maxPool ties share dy equally (a valid subgradient, total preserved)', async () => {
+  it('maxPool gradient equals the stock cpu kernel (first maximum in scan order) on input full of ties', async () => {
+    // Values in {0, 1, 2}: most windows hold tied maxima, as flat backgrounds and dead ReLUs do.
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend('cpu')
+      const refs = configs.map((c) =>
+        tf.tidy(() => {
+          const x = tf.floor(tf.randomUniform(c.shape, 0, 3, 'float32', 7)) as tf.Tensor4D
+          const dy = tf.randomNormal(tf.maxPool(x, c.k, c.s, c.pad).shape, 0, 1, 'float32', 8) as tf.Tensor4D
+          return { x: x.dataSync(), dy: dy.dataSync(), dyShape: dy.shape, g: stockMaxPoolGrad(dy, x, c.k, c.s, c.pad).dataSync() }
+        })
+      )
+      await initBackend(backend)
+      configs.forEach((c, i) => {
+        const r = refs[i]!
+        tf.tidy(() => {
+          const ours = maxPoolGradOps(tf.tensor(r.dy, r.dyShape) as tf.Tensor4D, tf.tensor4d(r.x, c.shape), c.k, c.s, c.pad)
+          // Overlapping windows add several dy into one pixel, in another order than the
+          // kernel: rounding only. A tie given to the wrong pixel would be off by a whole dy.
+          const diff = tf.max(tf.abs(tf.sub(ours, tf.tensor(r.g, c.shape)))).dataSync()[0]!
+          expect(diff, `${backend} ${JSON.stringify(c)}`).toBeLessThan(1e-6)
+        })
+      })
+    }
+  })
+
+  it('at a tie the first maximum in scan order takes all of dy; the split rule shares it', async () => {
     await initBackend('cpu')
-    const x = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D
-    const dx = maxPoolGradOps(tf.ones([1, 1, 1, 1]) as tf.Tensor4D, x, 2, 2, 'valid')
-    expect(Array.from(dx.dataSync())).toEqual([0.25, 0.25, 0.25, 0.25])
+    // Window rows [1, 3 | 3, 3] (2x2/2): the maximum 3 first appears at the top right.
+    const x = tf.tensor4d([1, 3, 3, 3], [1, 2, 2, 1])
+    const dy = tf.ones([1, 1, 1, 1]) as tf.Tensor4D
+    expect(Array.from(maxPoolGradOps(dy, x, 2, 2, 'valid').dataSync())).toEqual([0, 1, 0, 0])
+    expect(Array.from(maxPoolGradOps(dy, x, 2, 2, 'valid', undefined, 'split').dataSync())).toEqual([0, 1 / 3, 1 / 3, 1 / 3].map(Math.fround))
+    // The same through the overlapping route (3x3/1 'same' over a constant image): every
+    // window's first real pixel takes its dy (padding never wins).
+    const flat = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D
+    const g = maxPoolGradOps(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, flat, 3, 1, 'same').dataSync()
+    // Windows centred at (r, c) start at (max(r-1, 0), max(c-1, 0)).
+    expect(Array.from(g)).toEqual([4, 2, 0, 2, 1, 0, 0, 0, 0])
   })
 
   it('avgPool gradient matches finite differences, including the same-padding border divisor', async () => {

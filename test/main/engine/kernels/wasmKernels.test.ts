@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import {
-  collapseSlice,
-  collapseTranspose,
-  installWasmKernels,
-  wasmKernelNames,
-  wasmKernelsInstalled
-} from '../../../../src/main/engine/kernels/wasmKernels'
+import { collapseSlice } from '../../../../src/main/engine/kernels/wasm/windowCopy'
+import { collapseTranspose } from '../../../../src/main/engine/kernels/wasm/transposeCore'
+import { installWasmKernels, wasmKernelsInstalled } from '../../../../src/main/engine/kernels/wasm/shared'
+import { ourKernels, wasmKernelNames } from '../../../../src/main/engine/kernels'
 import { setSimdKernels, simdKernelsFor } from '../../../../src/main/engine/kernels/simdKernels'
 
 /** Deterministic pseudo-random integers, so failures repeat. */
@@ -47,12 +44,22 @@ describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
     expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Mean', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose', 'Unpack'])
-    const stockSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc
+    for (const name of wasmKernelNames()) expect(ourKernels()).toContain(`${name}@wasm`)
+    // Ours shares the input's buffer (a new reference to the same data id); the stock kernel
+    // copies it into a new one, so the data id tells which ran.
+    const x = tf.tensor1d([1, 2, 3])
+    const identityShares = () => {
+      const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor
+      const shared = y.dataId === x.dataId
+      y.dispose()
+      return shared
+    }
+    expect(identityShares()).toBe(true)
     installWasmKernels(false)
-    const restored = tf.getKernel('Slice', 'wasm')!.kernelFunc
-    expect(restored).not.toBe(stockSlice)
+    expect(identityShares()).toBe(false)
     installWasmKernels(true)
-    expect(tf.getKernel('Slice', 'wasm')!.kernelFunc).toBe(stockSlice)
+    expect(identityShares()).toBe(true)
+    x.dispose()
   })
 
   it('collapse slices and transposes to their fewest axes', () => {

@@ -126,3 +126,70 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
     x.dispose()
   })
 })
+
+/**
+ * float64 batch norm of [rows, C] float32 data: y (gamma 1, beta 0), mean, variance and dx for
+ * an upstream dy, written out plainly (the exact moments of the float32 inputs).
+ */
+function float64BatchNorm(x: Float32Array, dy: Float32Array, rows: number, c: number, eps: number) {
+  const mean = new Float64Array(c)
+  const variance = new Float64Array(c)
+  for (let i = 0; i < rows * c; i++) mean[i % c] += x[i]! / rows
+  for (let i = 0; i < rows * c; i++) variance[i % c] += (x[i]! - mean[i % c]!) ** 2 / rows
+  const r = Array.from(variance, (v) => 1 / Math.sqrt(v + eps))
+  const sumDy = new Float64Array(c)
+  const sumDyXhat = new Float64Array(c)
+  for (let i = 0; i < rows * c; i++) {
+    sumDy[i % c] += dy[i]!
+    sumDyXhat[i % c] += dy[i]! * (x[i]! - mean[i % c]!) * r[i % c]!
+  }
+  const y = new Float64Array(rows * c)
+  const dx = new Float64Array(rows * c)
+  for (let i = 0; i < rows * c; i++) {
+    const k = i % c
+    const xhat = (x[i]! - mean[k]!) * r[k]!
+    y[i] = xhat
+    dx[i] = r[k]! * (dy[i]! - sumDy[k]! / rows - (xhat * sumDyXhat[k]!) / rows)
+  }
+  return { y, mean, variance, dx }
+}
+
+describe('batch norm in training against float64', () => {
+  afterAll(() => setNativeKernels(true))
+
+  // 65,536 rows (batch 64 at 32x32) in four channels: a plain one, one whose mean is 10^4
+  // times its spread (the old one-pass native kernel was off by 2e-4 there), one mostly one
+  // constant value with a small spread around it (a flat image background), one near zero.
+  it('is within float32 rounding on every route, however large the mean against the spread', async () => {
+    const rows = 65536
+    const c = 4
+    let seed = 3
+    const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const normal = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform())
+    const channel = [() => normal(), () => 1e4 + normal(), () => (uniform() < 0.7 ? 3 : 3 + 0.01 * normal()), () => 1e-3 * normal()]
+    const x = Float32Array.from({ length: rows * c }, (_, i) => channel[i % c]!())
+    const dy = Float32Array.from({ length: rows * c }, () => 2e-3 + 1e-3 * normal())
+    const ref = float64BatchNorm(x, dy, rows, c, EPS)
+    const routes = [{ native: false }, ...(nativeKernelStatus().active ? [{ native: true }] : [])]
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initBackend(backend)
+      for (const { native } of routes) {
+        setNativeKernels(native)
+        const [y, mean, variance, dx] = tf.tidy(() => {
+          const xt = tf.tensor2d(x, [rows, c])
+          const gamma = tf.ones([c])
+          const beta = tf.zeros([c])
+          const r = batchNormTrain(xt, gamma, beta, EPS)
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(v, gamma, beta, EPS).y, tf.tensor2d(dy, [rows, c]))))(xt)
+          return [r.y, r.mean, r.variance, g].map((t) => t.dataSync())
+        })
+        const what = `${backend}, native ${native}`
+        expect(maxRelError(y!, ref.y), `y ${what}`).toBeLessThan(2e-6)
+        expect(maxRelError(mean!, ref.mean), `mean ${what}`).toBeLessThan(1e-7)
+        for (let k = 0; k < c; k++) expect(Math.abs(variance![k]! - ref.variance[k]!) / ref.variance[k]!, `variance ${k} ${what}`).toBeLessThan(1e-5)
+        expect(maxRelError(dx!, ref.dx), `dx ${what}`).toBeLessThan(1e-5)
+      }
+    }
+  })
+})
+

@@ -4,7 +4,7 @@
  * caller lists every such layer in one error rather than importing an approximation.
  */
 import type { ActivationFn, LayerDef, Padding } from '../architecture'
-import type { KLayer } from './topology'
+import type { KLayer } from './kLayer'
 
 /** What a converter may use besides its layer. */
 export interface ConvertEnv {

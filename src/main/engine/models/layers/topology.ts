@@ -4,14 +4,9 @@
  */
 import { LayersFormatError } from './files'
 import { HINTS } from './kerasLayers'
+import type { KLayer } from './kLayer'
 
-/** One layer of the topology, with the names of the layers feeding it. */
-export interface KLayer {
-  className: string
-  name: string
-  config: Record<string, unknown>
-  inbound: string[]
-}
+export type { KLayer } from './kLayer'
 
 export type Item = KLayer | { add: KLayer; body: Item[]; shortcut: Item[] }
 

@@ -4,7 +4,8 @@
  * gradient is exact at the borders: tfjs's own 'same' average pool divides its gradient by
  * the full window where the forward pass divides by the real count (SPEC §1). Average pools
  * rescale a zero-padded window mean by a constant per-position factor (window / counted
- * elements), which implements count_include_pad both ways and stays linear.
+ * elements), which implements count_include_pad both ways and stays linear. Every max pool's
+ * gradient, GlobalMaxPool's included, is the engine's MaxPool gradient: PyTorch's rule at ties.
  */
 import { tf, type Tensor4D } from '../../../tf'
 import { relayout } from '../layout'
@@ -102,7 +103,14 @@ export const poolOps: Record<string, OperatorSpec> = {
       spatial(ctx, x.shape)
       return {
         outputs: [{ shape: [x.shape[0]!, x.shape[1]!, 1, 1], layout: 'nhwc' }],
-        run: ([t]) => [tf.max(relayout(t!, x, 'nhwc'), [1, 2], true)]
+        // A max pool over the whole map rather than tf.max: its gradient is the engine's max-pool
+        // rule (the first maximum in scan order takes all of dy, as PyTorch's adaptive max pool
+        // and TensorFlow's MaxPool give it), where tf.max's hands dy to every tied maximum.
+        run: ([t]) => {
+          const xs = relayout(t!, x, 'nhwc') as Tensor4D
+          const [, h, w] = xs.shape
+          return [tf.maxPool(xs, [h, w], [h, w], 'valid')]
+        }
       }
     }
   }

@@ -131,7 +131,7 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     const orthCard = page.getByRole('article', { name: 'Model Orthogonal', exact: true })
     expect(await orthCard.innerText()).toMatch(/orthogonal to Reference, λ = 30/)
     // δ to the reference is shown with 4 decimals.
-    expect(await orthCard.innerText()).toMatch(/δ to reference\s+-?\d\.\d{4}/)
+    expect(await orthCard.innerText()).toMatch(/δ to reference\??\s+-?\d\.\d{4}/)
     await shot(page, '08-models-ready')
 
     // Defenses before a table: says what the table is and what to press.

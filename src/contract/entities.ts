@@ -342,6 +342,13 @@ export interface DefenseTableResult {
   }[]
   /** Samples every value rests on. */
   sampleCount: number
+  /**
+   * Column key → the key of the row marked ★: only a separable lowest (its 95 % interval over
+   * `sampleCount` images lies below every other row's); a column without a clear best is absent.
+   */
+  best: Record<string, string>
+  /** The dataset the table was built on (null when it was deleted). */
+  datasetName: string | null
   /** The source, ordinary and orthogonal models of the table (empty for old runs). */
   models: {
     id: number
@@ -478,4 +485,31 @@ export interface SaliencyPgdView {
     vanilla: PgdSummaryView
     enhanced: PgdSummaryView
   }[]
+}
+
+/** One folder as the browser-mode folder picker shows it (system.listFolder). */
+export interface FolderListing {
+  /** The folder listed, as a real path (links resolved). */
+  path: string
+  /** Its parent, or null at the top of the place it lies in (one of `roots`). */
+  parent: string | null
+  /** The places the picker may browse: the user's documents, home, the project's folder … */
+  roots: { label: string; path: string }[]
+  /** Sub-folder names (hidden ones left out), sorted. */
+  folders: string[]
+  /** File names with their size, sorted. */
+  files: { name: string; sizeBytes: number }[]
+  /** More entries than were listed. */
+  truncated: boolean
+}
+
+/** What an export wrote. */
+export interface ExportResult {
+  /** The file written, or the folder written into. */
+  path: string
+  /** Every file written (one for a single file). */
+  files: string[]
+  /** A picture's size in pixels. */
+  width?: number
+  height?: number
 }

@@ -13,6 +13,8 @@ import type {
   DeleteResult,
   Dependents,
   ExplainGrid,
+  ExportResult,
+  FolderListing,
   GalleryItem,
   HistoryPoint,
   JobInfo,
@@ -60,6 +62,11 @@ const methods = s.optional(
 const fixedSizeHead = s.optional(s.literal(...FIXED_SIZE_HEADS))
 const batchSize = s.optional(s.int(LIMITS.batchSize))
 const name = s.string({ min: 1, max: 200 })
+/**
+ * A chart PNG's base64 text, at most: under the loopback host's 1 MiB message cap (a window's
+ * chart at 2× is 30–150 kB).
+ */
+export const CHART_PNG_MAX_BASE64 = 900_000
 
 function distinct(ids: number[], path: string, message: string): void {
   if (new Set(ids).size !== ids.length) throw new ValidationError(path, message)
@@ -343,6 +350,13 @@ export const requestSchemas = {
     typedPath: s.optional(filePath),
     defaultName: s.optional(s.string({ max: 255 }))
   }),
+  /**
+   * The browser host's folder picker: a folder's sub-folders and files, confined on the main
+   * side to the user's places (documents, home, the project's folder, temporary files).
+   * Without a path: the documents folder. Listing is not picking: the path chosen still goes
+   * through system.pickPath.
+   */
+  'system.listFolder': s.object({ path: s.optional(s.string({ max: 4096 })) }),
 
   'projects.current': s.object({}),
   'projects.create': s.object({ path: filePath }),
@@ -381,6 +395,27 @@ export const requestSchemas = {
   'attacks.result': s.object({ runId: id }),
   'attacks.gallery': s.object({ runId: id }),
   'attacks.preview': attackPreviewRequest,
+  /**
+   * A sweep's gallery out of the project: 'sheet' one labelled PNG; 'folder' the images at 8
+   * bits with a CSV manifest (and the sheet) into a folder. Optionally one attack and one ε.
+   */
+  'attacks.exportGallery': s.object({
+    runId: id,
+    path: filePath,
+    as: s.literal('sheet', 'folder'),
+    attack: s.optional(s.string({ min: 1, max: 64 })),
+    epsilon: s.optional(epsilon),
+    /** Pixels per font pixel of the sheet: 1 for screens, 2 for print. */
+    scale: s.optional(s.int({ min: 1, max: 2 }))
+  }),
+  /**
+   * A chart of the window as a PNG file: the picture the window drew (base64 PNG bytes, checked
+   * to be a PNG on the main side), written where the user chose.
+   */
+  'charts.exportPng': s.object({
+    path: filePath,
+    png: s.string({ min: 12, max: CHART_PNG_MAX_BASE64 })
+  }),
 
   'defenses.table': defenseTableRequest,
   'defenses.result': s.object({ runId: id }),
@@ -414,8 +449,12 @@ export const requestSchemas = {
   'explain.adversarialResult': s.object({ runId: id }),
   'explain.sanityResult': s.object({ runId: id }),
   'explain.saliencyPgdResult': s.object({ runId: id }),
-  /** The maps of an explain or explain-adversarial run as one PNG grid. */
-  'explain.exportPng': s.object({ runId: id, path: filePath }),
+  /** The maps of an explain or explain-adversarial run as one labelled PNG with a colour scale. */
+  'explain.exportPng': s.object({
+    runId: id,
+    path: filePath,
+    scale: s.optional(s.int({ min: 1, max: 2 }))
+  }),
 
   /** An experiment plan (λ × seeds × architectures; Table 6.2, Figures 6.6 and 6.7): a job. */
   'plans.run': planRequest,
@@ -451,6 +490,7 @@ export type OnnxPreprocessingRequest = Infer<typeof onnxPreprocessing>
 export interface Results {
   'system.info': SystemInfo
   'system.pickPath': string[] | null
+  'system.listFolder': FolderListing
   'projects.current': ProjectInfo | null
   'projects.create': ProjectInfo
   'projects.open': ProjectInfo
@@ -477,6 +517,8 @@ export interface Results {
   'attacks.result': AttackSweepResult
   'attacks.gallery': GalleryItem[]
   'attacks.preview': GalleryItem
+  'attacks.exportGallery': ExportResult
+  'charts.exportPng': ExportResult
   'defenses.table': JobInfo
   'defenses.result': DefenseTableResult
   'evaluation.run': JobInfo
@@ -496,7 +538,7 @@ export interface Results {
   'explain.adversarialResult': AdversarialExplainView
   'explain.sanityResult': SanityView
   'explain.saliencyPgdResult': SaliencyPgdView
-  'explain.exportPng': { path: string }
+  'explain.exportPng': ExportResult
   'plans.run': JobInfo
   'plans.resume': JobInfo
   'plans.result': PlanResult

@@ -9,10 +9,13 @@ import { CHANNELS } from '../contract/requests'
 import type { EventMap, EventName } from '../contract/events'
 import type { PickPurpose } from '../contract/names'
 import { Session, type HandlerContext, type Host } from './ipc/context'
+import { ensureFolder } from './ipc/folders'
 import { dispatch } from './ipc/registry'
 import { RENDERER_CSP } from './server/csp'
 
 let win: BrowserWindow | null = null
+/** A bare project name and the dialogs' first folder: the user's Documents/Ortholens. */
+const documentsDir = join(app.getPath('documents'), 'Ortholens')
 
 const dialogOptions: Record<PickPurpose, OpenDialogOptions['properties'] | 'save'> = {
   'project-new': 'save',
@@ -39,14 +42,16 @@ const host: Host = {
         ? [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }]
         : []
     if (how === 'save') {
-      const r = await dialog.showSaveDialog(win, { defaultPath: defaultName, filters })
+      // Dialogs open in Documents/Ortholens (created on first use), not the app's folder.
+      const r = await dialog.showSaveDialog(win, { defaultPath: join(ensureFolder(documentsDir), defaultName ?? ''), filters })
       return r.canceled || !r.filePath ? null : [r.filePath]
     }
-    const r = await dialog.showOpenDialog(win, { properties: how, filters })
+    const r = await dialog.showOpenDialog(win, { properties: how, filters, defaultPath: ensureFolder(documentsDir) })
     return r.canceled ? null : r.filePaths
   },
   nativeDialogs: true,
   settingsDir: app.getPath('userData'),
+  documentsDir,
   // The bundled worker sits next to this file (electron.vite.config.ts builds it as a second entry).
   workerEntry: { url: new URL('./worker.js', import.meta.url) }
 }
@@ -72,8 +77,9 @@ function createWindow(): void {
   win = new BrowserWindow({
     width: 1440,
     height: 900,
-    minWidth: 1280,
-    minHeight: 800,
+    // Usable from 1,024 px wide (issue 16): no screen needs more.
+    minWidth: 1024,
+    minHeight: 640,
     title: 'Ortholens',
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),

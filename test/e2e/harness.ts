@@ -22,7 +22,7 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ortholens-e2e-'))
   const rendererDir = await buildRenderer(join(dir, 'renderer'), true)
-  const server = await startLoopbackServer({ rendererDir, settingsDir: join(dir, 'settings') })
+  const server = await startLoopbackServer({ rendererDir, settingsDir: join(dir, 'settings'), documentsDir: join(dir, 'Documents', 'Ortholens') })
   mkdirSync(SHOTS, { recursive: true })
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: '/usr/bin/chromium',

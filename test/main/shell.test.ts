@@ -126,8 +126,14 @@ describe('the desktop shell', () => {
       const shown = fake.dialogs.at(-1)!
       expect(shown.kind, purpose).toBe(want.kind)
       expect(shown.parent).toBe(win)
-      if (want.properties) expect(shown.options.properties, purpose).toEqual(want.properties)
-      else expect(shown.options.defaultPath, purpose).toBe('audit')
+      // Every dialog opens in the user's Documents/Ortholens (made on first use), and a save
+      // dialog proposes the name there: never the app's working folder.
+      const documents = join(fake.documents, 'Ortholens')
+      expect(existsSync(documents), purpose).toBe(true)
+      if (want.properties) {
+        expect(shown.options.properties, purpose).toEqual(want.properties)
+        expect(shown.options.defaultPath, purpose).toBe(documents)
+      } else expect(shown.options.defaultPath, purpose).toBe(join(documents, 'audit'))
       expect(shown.options.filters, purpose).toEqual(
         want.project
           ? [{ name: 'Ortholens project', extensions: ['ortholens'] }]

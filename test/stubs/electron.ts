@@ -85,6 +85,8 @@ interface DialogCall {
 /** What the fake records, and the answers its dialogs give. */
 export const fake = {
   userData: mkdtempSync(join(tmpdir(), 'ortholens-fake-electron-')),
+  /** The user's documents folder, as app.getPath('documents') gives it. */
+  documents: mkdtempSync(join(tmpdir(), 'ortholens-fake-documents-')),
   windows: [] as FakeBrowserWindow[],
   handlers: new Map<string, Listener>(),
   dialogs: [] as DialogCall[],
@@ -111,6 +113,7 @@ class FakeApp extends Emitter {
     return readyPromise
   }
   getPath(name: string): string {
+    if (name === 'documents') return fake.documents
     if (name !== 'userData') throw new Error(`fake electron: getPath('${name}') is not faked`)
     return fake.userData
   }

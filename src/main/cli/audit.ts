@@ -2,6 +2,7 @@
  * How the command line prints the audits: the transfer ε sweep as one table per attack, the
  * defense table as Table 6.3, and writes the HTML report (SPEC §2.9).
  */
+import { attackLabel } from '../../contract/words'
 import { resolve } from 'node:path'
 import type { ProjectDb } from '../store'
 import type { AttackSweepOutcome } from '../services/audits/sweep'
@@ -37,7 +38,7 @@ export function sweepTables(
     .map((attack) => {
       const curves = r.curves.filter((c) => c.attack === attack)
       return (
-        `${attack.toUpperCase()}: fooling ratio (%) [95 % interval over the images, Wilson]\n` +
+        `${attackLabel(attack)}: fooling ratio (%) [95 % interval over the images, Wilson], ε in % of the pixel range\n` +
         table(
           [
             'ε (%)',
@@ -98,7 +99,7 @@ export function sweepText(outcome: AttackSweepOutcome): string {
 }
 
 export function defenseTableText(outcome: DefenseTableOutcome): string {
-  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio % [95 % Wilson interval], * = best per column; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
+  return `Defense table run ${outcome.runId} over ${outcome.sampleCount} samples (fooling ratio % [95 % Wilson interval]; * = a column's lowest, only where it is clearly lower than every other row given ${outcome.sampleCount} images; ${outcome.seconds.toFixed(0)} s)\n\n${defenseText(outcome)}`
 }
 
 export function reportCommand(

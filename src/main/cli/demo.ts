@@ -349,7 +349,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       { onProgress: progress }
     )
     say(
-      `\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} samples, * = best per column (${defense.seconds.toFixed(0)} s)\n`
+      `\nDefense table run ${defense.runId}: fooling ratio (%) over ${defense.sampleCount} images; * = a column's lowest, only where it is clearly lower than every other row given that many images (${defense.seconds.toFixed(0)} s)\n`
     )
     say(defenseText(defense))
 

@@ -3,6 +3,7 @@
  * `saliency-pgd`. Human-readable by default; with --json one JSON document, the maps left out
  * (they are in the run, and --out writes them as a grid PNG).
  */
+import { epsilonPercent } from '../../contract/words'
 import type { Explanation } from '../services/explain/stored'
 import { gridColumns } from '../services/explain/images'
 import type { SanityStudyResult } from '../services/explain/sanity'
@@ -111,15 +112,15 @@ export function saliencyPgdText(r: SaliencyPgdStudyResult & { runId: number }): 
       pct(o.cleanErrorRate),
       k === 'vanilla' ? 'PGD' : 'saliency PGD',
       f3(o[k].meanL2),
-      `${(o[k].meanLinf * 255).toFixed(1)}/255`,
+      epsilonPercent(o[k].meanLinf),
       pctCi(o[k].foolingRate, o[k].images),
       pct(o[k].meanFoolingConfidence)
     ])
   )
   return (
-    `Saliency-PGD run ${r.runId}: ε = ${(r.epsilon * 255).toFixed(1)}/255, ${r.steps} steps, ${r.method} weighting, ${r.sampleIndices.length} of ${r.drawn} drawn images correct on the source\n` +
+    `Saliency-PGD run ${r.runId}: ε = ${epsilonPercent(r.epsilon)} of the pixel range, ${r.steps} steps, ${r.method} weighting, ${r.sampleIndices.length} of ${r.drawn} drawn images correct on the source\n` +
     table(
-      ['model', 'clean error', 'attack', 'mean L2', 'mean L∞', 'fooling rate [95 % CI]', 'fooling conf.'],
+      ['model', 'clean error', 'attack', 'mean L2', 'mean L∞ (% of range)', 'fooling rate [95 % CI]', 'fooling conf.'],
       rows
     )
   )

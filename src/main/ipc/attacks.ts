@@ -4,16 +4,18 @@ import { kindOf, orthogonalTo } from '../services/modelRoles'
 import { listModels } from '../store'
 import { requireProject, runAndWait, startJob } from './context'
 import { attackSweepResult, requireRun } from './runResults'
+import { attackList, datasetName, epsilonList, modelList } from './jobLabels'
 import type { Handlers } from './types'
+import { attackLabel, epsilonPercent } from '../../contract/words'
 
 export const attackHandlers: Handlers<
   'attacks.sweep' | 'attacks.result' | 'attacks.gallery' | 'attacks.preview'
 > = {
   'attacks.sweep': (args, ctx) => {
-    const attacks = args.attacks
-      ? args.attacks.map((a) => a.toUpperCase()).join(', ')
-      : 'The thesis’ attacks'
-    const label = `${attacks} sweep over ${args.epsilons?.length ?? 'the default'} ε`
+    const project = requireProject(ctx)
+    const label =
+      `Attack sweep: ${attackList(args.attacks)} at ${epsilonList(args.epsilons)}, crafted on ` +
+      `${modelList(project, [args.sourceId])}, tested on ${modelList(project, args.targetIds ?? [])} (${datasetName(project, args.datasetId)})`
     return startJob(ctx, 'attack-sweep', args, label)
   },
 
@@ -41,5 +43,5 @@ export const attackHandlers: Handlers<
   },
 
   'attacks.preview': (args, ctx) =>
-    runAndWait(ctx, 'attack-preview', args, `Preview ${args.attack} at ε = ${args.epsilon}`)
+    runAndWait(ctx, 'attack-preview', args, `Preview ${attackLabel(args.attack)} at ε = ${epsilonPercent(args.epsilon)}`)
 }

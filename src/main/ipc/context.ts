@@ -20,6 +20,11 @@ export interface Host {
   readonly nativeDialogs: boolean
   /** Where the recent-projects list lives (Electron userData, or a config dir). */
   readonly settingsDir: string
+  /**
+   * Where a bare project name or export name is saved, and where dialogs and the folder picker
+   * start: Documents/Ortholens (Electron's documents path; ~/Documents in the browser host).
+   */
+  readonly documentsDir?: string
   readonly workerEntry?: WorkerEntry
 }
 

@@ -3,12 +3,13 @@ import { ContractError } from '../../contract/errors'
 import { evaluationView } from '../services/evaluation/view'
 import { requireProject, startJob } from './context'
 import { requireRun } from './runResults'
+import { datasetName, modelList } from './jobLabels'
 import type { Handlers } from './types'
 
 export const evaluationHandlers: Handlers<'evaluation.run' | 'evaluation.result'> = {
   'evaluation.run': (args, ctx) => {
-    const models = args.modelIds.length
-    const label = `Robustness evaluation of ${models} model${models === 1 ? '' : 's'} over ${args.sampleCount ?? 1000} images`
+    const project = requireProject(ctx)
+    const label = `Robustness evaluation of ${modelList(project, args.modelIds)} over ${args.sampleCount ?? 1000} images of ${datasetName(project, args.datasetId)}`
     return startJob(ctx, 'robustness-evaluation', args, label)
   },
 

@@ -3,7 +3,6 @@
  * original, the Grad-CAM vs CAMERAS sanity study and saliency-enhanced vs vanilla PGD. Each
  * study is a job (the worker computes and stores a run); the views read the run back.
  */
-import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
 import { requireProject, startJob } from './context'
 import {
@@ -14,7 +13,11 @@ import {
   sanityView
 } from './explainViews'
 import { requireRun } from './runResults'
+import { checkExportFile, writeExportFile } from '../services/exportFiles'
+import { getDatasetSummary } from '../store'
+import { datasetName, modelList } from './jobLabels'
 import type { Handlers } from './types'
+import { attackLabel, epsilonPercent } from '../../contract/words'
 
 export const explainHandlers: Handlers<
   | 'explain.samples'
@@ -32,7 +35,7 @@ export const explainHandlers: Handlers<
       ctx,
       'explain',
       args,
-      `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) for ${args.modelIds.length} model(s)`
+      `Explain ${args.sampleIndices?.length ?? args.count ?? 4} image(s) of ${datasetName(requireProject(ctx), args.datasetId)} for ${modelList(requireProject(ctx), args.modelIds)}`
     ),
 
   'explain.adversarial': (args, ctx) =>
@@ -40,7 +43,7 @@ export const explainHandlers: Handlers<
       ctx,
       'explain-adversarial',
       args,
-      `Explain image #${args.sampleIndex} under ${args.attack === 'saliency-pgd' ? 'saliency-enhanced PGD' : 'PGD'}`
+      `Explain image #${args.sampleIndex} of ${datasetName(requireProject(ctx), args.datasetId)} on ${modelList(requireProject(ctx), [args.modelId])} under ${attackLabel(args.attack ?? 'pgd')}, ε = ${epsilonPercent(args.epsilon ?? 12 / 255)}`
     ),
 
   'explain.sanity': (args, ctx) =>
@@ -48,7 +51,7 @@ export const explainHandlers: Handlers<
       ctx,
       'sanity',
       args,
-      `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s)`
+      `Sanity scores of Grad-CAM and CAMERAS over ${args.count ?? 100} image(s) of ${datasetName(requireProject(ctx), args.datasetId)} on ${modelList(requireProject(ctx), [args.modelId])}`
     ),
 
   'explain.saliencyPgd': (args, ctx) =>
@@ -56,7 +59,7 @@ export const explainHandlers: Handlers<
       ctx,
       'saliency-pgd',
       args,
-      `Vanilla vs saliency-enhanced PGD over ${args.count ?? 100} image(s)`
+      `PGD vs saliency-enhanced PGD at ε = ${epsilonPercent(args.epsilon ?? 12 / 255)} over ${args.count ?? 100} image(s) of ${datasetName(requireProject(ctx), args.datasetId)}, crafted on ${modelList(requireProject(ctx), [args.sourceId])}`
     ),
 
   'explain.samplesResult': ({ runId }, ctx) =>
@@ -67,9 +70,10 @@ export const explainHandlers: Handlers<
   'explain.saliencyPgdResult': ({ runId }, ctx) =>
     saliencyPgdView(requireRun(requireProject(ctx), runId)),
 
-  'explain.exportPng': ({ runId, path }, ctx) => {
+  'explain.exportPng': ({ runId, path, scale }, ctx) => {
     const target = ctx.session.requirePicked(path)
-    const run = requireRun(requireProject(ctx), runId)
+    const project = requireProject(ctx)
+    const run = requireRun(project, runId)
     if (run.kind !== 'explain' && run.kind !== 'explain-adversarial') {
       throw new ContractError(
         'invalid-args',
@@ -77,7 +81,11 @@ export const explainHandlers: Handlers<
         'runId'
       )
     }
-    writeFileSync(target, explanationPng(run))
-    return { path: target }
+    checkExportFile(target)
+    const datasetName =
+      run.datasetId !== null ? (getDatasetSummary(project.db, run.datasetId)?.name ?? null) : null
+    const picture = explanationPng(run, datasetName, scale)
+    writeExportFile(target, picture.png)
+    return { path: target, files: [target], width: picture.width, height: picture.height }
   }
 }

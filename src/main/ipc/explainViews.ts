@@ -14,7 +14,8 @@ import { ContractError } from '../../contract/errors'
 import { ratioInterval } from '../services/intervals'
 import { floatPngDataUrl, pngDataUrl } from '../engine/render/png'
 import type { ArrayData } from '../engine/saliency'
-import { explanationGridPng, heatmapPng } from '../services/explain/images'
+import { heatmapPng } from '../services/explain/images'
+import { explanationRunPng } from '../services/explain/labelledPng'
 import type { PgdSummary, SaliencyPgdStudyResult } from '../services/explain/saliencyPgd'
 import type { SanityStudyResult } from '../services/explain/sanity'
 import {
@@ -163,40 +164,15 @@ export function saliencyPgdView(run: RunRecord): SaliencyPgdView {
 }
 
 /**
- * One PNG of an explanation run's maps (rows: images; columns: the image, then each model's
- * map per method). For an adversarial run the original's row comes first, the adversarial's
- * second, so the two read as a before/after pair.
+ * The labelled PNG of an explanation run (services/explain/labelledPng.ts): title, colour
+ * scale, column headings and every image's number, true class and predictions.
  */
-export function explanationPng(run: RunRecord): Buffer {
-  if (run.kind === 'explain')
-    return explanationGridPng(decodeExplanation(doneResults<StoredExplanation>(run, 'explain')))
-  const r = doneResults<StoredAdversarialExplanation>(run, 'explain-adversarial')
-  const a = decodeExplanation(r.original)
-  const b = decodeExplanation(r.adversarial)
-  const [n, h, w, c] = a.images.shape as [number, number, number, number]
-  const images = new Float32Array(a.images.data.length * 2)
-  images.set(a.images.data)
-  images.set(b.images.data, a.images.data.length)
-  const both: Explanation = {
-    ...a,
-    sampleIndices: [...a.sampleIndices, ...b.sampleIndices],
-    labels: [...a.labels, ...b.labels],
-    images: { data: images, shape: [2 * n, h, w, c] },
-    models: a.models.map((m, k) => ({
-      ...m,
-      predicted: [...m.predicted, ...b.models[k]!.predicted],
-      classIndex: [...m.classIndex, ...b.models[k]!.classIndex],
-      maps: Object.fromEntries(
-        Object.entries(m.maps).map(([method, v]) => {
-          const other = b.models[k]!.maps[method as SaliencyMethodName]
-          if (!v || 'error' in v || !other || 'error' in other) return [method, v]
-          const data = new Float32Array(v.data.length * 2)
-          data.set(v.data)
-          data.set(other.data, v.data.length)
-          return [method, { data, shape: [2 * n, h, w] }]
-        })
-      )
-    }))
-  }
-  return explanationGridPng(both)
+export function explanationPng(
+  run: RunRecord,
+  datasetName?: string | null,
+  scale?: number
+): { png: Buffer; width: number; height: number } {
+  if (run.kind === 'explain') doneResults<StoredExplanation>(run, 'explain')
+  else doneResults<StoredAdversarialExplanation>(run, 'explain-adversarial')
+  return explanationRunPng(run, { datasetName, scale })
 }

@@ -9,6 +9,8 @@ import { importedModelName } from '../services/modelFileRead'
 import { requireUsable } from '../services/modelRoles'
 import { requireProject, runAndWait, startJob } from './context'
 import { toModelSummary } from './mappers'
+import { datasetName, modelList } from './jobLabels'
+import { architectureLabel } from '../../contract/words'
 import type { Handlers } from './types'
 
 /** Every model as the window lists it, with the datasets it fits. */
@@ -51,11 +53,15 @@ export const modelHandlers: Handlers<
       }
     }
     const lambda = args.lambda ?? 0
-    const kind = lambda > 0 ? `orthogonal, λ = ${lambda}` : 'ordinary'
-    return startJob(ctx, 'train', args, `Train "${args.name}" (${kind})`)
+    const project = requireProject(ctx)
+    const kind = lambda > 0 ? `orthogonal to ${modelList(project, [args.referenceId!])}, λ = ${lambda}` : 'ordinary'
+    return startJob(ctx, 'train', args, `Train “${args.name}” (${architectureLabel(args.architecture)}, ${kind}) on ${datasetName(project, args.datasetId)}`)
   },
 
-  'models.similarity': (args, ctx) => startJob(ctx, 'similarity', args, 'Similarity δ report'),
+  'models.similarity': (args, ctx) => {
+    const project = requireProject(ctx)
+    return startJob(ctx, 'similarity', args, `Similarity δ of ${modelList(project, [args.modelA, args.modelB])} (${datasetName(project, args.datasetId)})`)
+  },
 
   'models.import': async (args, ctx) => {
     const project = requireProject(ctx)

@@ -19,6 +19,7 @@ import { explainHandlers } from './explain'
 import { planHandlers } from './plans'
 import { logIfInternal, toErrorData } from '../jobs/errorData'
 import { lifecycleHandlers } from './lifecycle'
+import { exportHandlers } from './exports'
 
 export const handlers: Handlers<Channel> = {
   ...projectHandlers,
@@ -31,6 +32,7 @@ export const handlers: Handlers<Channel> = {
   ...explainHandlers,
   ...planHandlers,
   ...lifecycleHandlers,
+  ...exportHandlers,
   ...systemHandlers
 }
 

@@ -1,10 +1,10 @@
 /** Results: every run, filter, re-run with the exact request, exports (SPEC §2.8). */
-import { writeFileSync } from 'node:fs'
 import { ContractError } from '../../contract/errors'
 import type { RunStatus } from '../../contract/entities'
 import { listModels, listRuns } from '../store'
 import { writeReport } from '../services/report'
 import { replayOf, type Replay } from '../services/runs'
+import { checkExportFile, writeExportFile } from '../services/exportFiles'
 import { requireFits, requireJobs, requireProject } from './context'
 import { toRunSummary } from './mappers'
 import { requireRun, runCsv } from './runResults'
@@ -41,14 +41,16 @@ export const resultHandlers: Handlers<
 
   'results.exportCsv': ({ runId, path }, ctx) => {
     const target = ctx.session.requirePicked(path)
+    checkExportFile(target)
     const project = requireProject(ctx)
-    writeFileSync(target, runCsv(requireRun(project, runId), listModels(project.db)))
+    writeExportFile(target, runCsv(requireRun(project, runId), listModels(project.db)))
     return { path: target }
   },
 
   'results.exportReport': ({ path, runIds }, ctx) => {
     const project = requireProject(ctx)
     const target = ctx.session.requirePicked(path)
+    checkExportFile(target)
     try {
       // The service adds the project's latest explanation studies as their own section.
       writeReport(project, target, runIds ? { runIds } : {})

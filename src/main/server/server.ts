@@ -70,6 +70,11 @@ export interface LoopbackOptions {
   rendererDir: string
   /** Where the recent-projects list lives. */
   settingsDir: string
+  /**
+   * Where a bare project or export name is saved and where the folder picker starts
+   * (default ~/Documents/Ortholens; the server's command line reads ORTHOLENS_DOCUMENTS_DIR).
+   */
+  documentsDir?: string
   port?: number
   token?: string
   workerEntry?: WorkerEntry
@@ -108,6 +113,7 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     },
     nativeDialogs: false,
     settingsDir: opts.settingsDir,
+    ...(opts.documentsDir ? { documentsDir: opts.documentsDir } : {}),
     workerEntry: opts.workerEntry
   }
   const session = new Session(host)

@@ -42,6 +42,8 @@ export async function importDataset(
   hooks: JobHooks = {}
 ): Promise<ImportResult> {
   const db = project.writable()
+  // The run is written once the images are read; its duration starts here (issue 16: not 0.0 s).
+  const startedAt = new Date().toISOString()
   let ds: ImageDataset
   if (request.source.kind === 'builtin') {
     hooks.onProgress?.({ fraction: 0, stage: 'Reading the built-in Fashion-MNIST sample' })
@@ -78,7 +80,7 @@ export async function importDataset(
     ds = { ...ds, name: named.name }
     config.resolved.name = named.name
     const id = saveDataset(db, ds)
-    const run = createRun(db, { kind: 'import', config, backend, datasetId: id })
+    const run = createRun(db, { kind: 'import', config, backend, datasetId: id, startedAt })
     finishRun(db, run, {
       status: 'done',
       results: { datasetId: id, name: ds.name, ...counts, provenance: ds.provenance }

@@ -22,7 +22,6 @@ import {
 } from '../engine/audit/report'
 import type { Prediction, SweepCurve } from '../../contract/entities'
 import type { AttackSweepRequest, SimilarityRequest } from '../../contract/requests'
-import { galleryGridPng } from '../engine/render/grid'
 import { amplifiedPerturbation } from '../engine/render/perturbation'
 import { floatPngDataUrl } from '../engine/render/png'
 import type { PlanResult } from '../../contract/plans'
@@ -47,6 +46,10 @@ import { EVALUATION_CSV_HEADERS, evaluationCsvRows } from './evaluation/csv'
 import { evaluationReportSection } from './evaluation/reportSection'
 import { evaluationView, storedEvaluation } from './evaluation/view'
 import { galleryOf } from './audits/gallery'
+import { defenseStars } from './audits/defenseStars'
+import { defenseColumnLabel, defenseRowLabel } from '../../contract/words'
+import { gallerySheet, sheetContext } from './audits/galleryExport'
+import { writeExportFile } from './exportFiles'
 import { modelNames, withCurrentModelNames } from './lifecycle'
 import { latestExplanationsSection } from './explain/reportSection'
 import { kindOf, storedModel, trainingOf } from './modelRoles'
@@ -242,11 +245,17 @@ export function collectReport(project: ProjectDb, options: ReportOptions = {}): 
         const cost = m.accuracyCost ?? accuracyCostOf(storedModel(project, m.id), models, datasets)
         return cost ? [`Accuracy cost of "${m.name}": ${cost}`] : []
       }
+      // Rows and columns in words, and the ★ by the separable-lowest rule (old runs too).
+      const stars = defenseStars(res.columns, res.rows, res.sampleCount)
       return {
         runId: r.id,
         sampleCount: res.sampleCount,
-        columns: res.columns,
-        rows: res.rows,
+        columns: res.columns.map((c) => ({ ...c, label: defenseColumnLabel(c.key, c.label) })),
+        rows: res.rows.map((row) => ({
+          ...row,
+          label: defenseRowLabel(row.key, row.label),
+          best: Object.fromEntries(res.columns.map((c) => [c.key, stars[c.key] === row.key]))
+        })),
         note: defenseTableNote(
           { columns: res.columns, rows: res.rows, sampleCount: res.sampleCount },
           tableModels.find((m) => m.role === 'source')?.name
@@ -335,7 +344,7 @@ export function writeReport(
   options: ReportOptions & { csvDir?: string } = {}
 ): WrittenReport {
   const data = collectReport(project, options)
-  writeFileSync(
+  writeExportFile(
     out,
     renderReport(data, sectionsFor(project, options), leadSectionsFor(project, options))
   )
@@ -364,7 +373,8 @@ export function writeReport(
       )
       const rows = (chosen.length ? chosen : items).slice(0, 32)
       const p = join(options.csvDir, `gallery-${s.runId}.png`)
-      writeFileSync(p, galleryGridPng(rows, rows[0]!.shape))
+      // The labelled sheet, as the window exports it (galleryExport.ts).
+      writeFileSync(p, gallerySheet(rows, sheetContext(project, s.runId)).png)
       files.push(p)
     }
   }

@@ -101,7 +101,7 @@ describe('ortholens attack | defense | report', () => {
       '--json'
     ])
     const d = JSON.parse(table.out) as { runId: number; rows: { label: string }[] }
-    expect(d.rows.map((r) => r.label)).toContain('Orthogonal model')
+    expect(d.rows.map((r) => r.label)).toContain('Orthogonal model (no defense)')
 
     const out = join(t.dir, 'audit.html')
     const report = await cli([

@@ -85,7 +85,7 @@ describe('evaluation channels', () => {
       ok: true,
       value: {
         kind: 'robustness-evaluation',
-        label: 'Robustness evaluation of 1 model over 10 images'
+        label: 'Robustness evaluation of “ordinary” over 10 images of “tiny”'
       }
     })
     expect(queued.at(-1)).toEqual({ kind: 'robustness-evaluation', args })

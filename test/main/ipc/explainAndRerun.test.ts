@@ -17,6 +17,7 @@ import { createRun, finishRun, saveModel } from '../../../src/main/store'
 import { importDataset } from '../../../src/main/services/datasets'
 import { explainSamples } from '../../../src/main/services/explain/samples'
 import { tf } from '../../../src/main/engine/tf'
+import { decodePng, readText } from '../../helpers/readPngText'
 
 const dir = mkdtempSync(join(tmpdir(), 'ortholens-ipc-explain-'))
 const queued: { kind: string; args: unknown }[] = []
@@ -118,12 +119,18 @@ describe('explanation handlers', () => {
       error: { code: 'forbidden-path' }
     })
     ctx.session.allow([out])
-    expect(await dispatch('explain.exportPng', { runId: r.runId, path: out }, ctx)).toEqual({ ok: true, value: { path: out } })
+    const reply2 = await dispatch('explain.exportPng', { runId: r.runId, path: out }, ctx)
+    expect(reply2.ok).toBe(true)
+    const written = (reply2 as { value: { path: string; files: string[]; width: number; height: number } }).value
+    expect(written.path).toBe(out)
+    expect(written.files).toEqual([out])
     const png = PNG.sync.read(readFileSync(out))
-    // Two rows, and columns for the image plus 2 models × 2 methods, separated by 2 px gaps.
-    const cellPx = (png.width - 4 * 2) / 5
-    expect(Number.isInteger(cellPx)).toBe(true)
-    expect(png.height).toBe(2 * cellPx + 2)
+    expect([png.width, png.height]).toEqual([written.width, written.height])
+    // The labelled sheet: its title reads back from the pixels, and it names both models.
+    const pic = decodePng(readFileSync(out))
+    expect(readText(pic, 12, 12, 'Ortholens'.length, 1, 'bold')).toBe('Ortholens')
+    // Wider than the bare grid of image + 2 models × 2 methods at 96 px (labels and the scale).
+    expect(png.width).toBeGreaterThan(5 * 96)
   })
 
   it('refuses to export a run that holds no maps, and a sanity view of a non-sanity run', async () => {

@@ -1,3 +1,4 @@
+import { attackLabel, defenseColumnCsv, epsilonPctValue } from '../../../src/contract/words'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -61,11 +62,12 @@ describe('the project audit report', () => {
     for (const r of table.rows) {
       for (const c of table.columns) {
         const v = percentCi(r.values[c.key], table.sampleCount)
-        expect(html).toContain(r.best[c.key] ? `<td><b>${v}</b></td>` : `<td>${v}</td>`)
+        expect(html).toContain(r.best[c.key] ? `<td><b>${v} ★</b></td>` : `<td>${v}</td>`)
       }
     }
     for (const name of ['source', 'ordinary', 'orthogonal']) expect(html).toContain(name)
-    expect(html).toContain('Bit Reduction - Depth=1')
+    // Rows in words (issue 16), not 'Bit Reduction - Depth=1'.
+    expect(html).toContain('Bit depth 1')
     expect(html).toContain('seed 9')
     // Gallery: 2 samples × 2 attacks, each with three images.
     expect(html.match(/alt="amplified perturbation"/g)).toHaveLength(4)
@@ -91,25 +93,35 @@ describe('the project audit report', () => {
     for (const c of sweep.curves) {
       for (const p of c.points) {
         const row = rows.find(
-          (r) => r[0] === c.attack && r[1] === String(c.modelId) && Number(r[4]) === p.epsilon
+          (r) => r[0] === attackLabel(c.attack) && r[1] === String(c.modelId) && Number(r[4]) === epsilonPctValue(p.epsilon)
         )!
-        expect(Number(row[5])).toBe(p.foolingRatio)
-        expect(Number(row[6]) / Number(row[7])).toBe(p.foolingRatio)
-        expect(Number(row[8])).toBeLessThanOrEqual(p.foolingRatio)
-        expect(Number(row[9])).toBeGreaterThanOrEqual(p.foolingRatio)
+        // In % (issue 16: units in the headers), to the stored ratio, with its count and interval.
+        expect(Number(row[5])).toBeCloseTo(100 * p.foolingRatio, 4)
+        expect(Number(row[6]) / Number(row[7])).toBeCloseTo(p.foolingRatio, 12)
+        expect(Number(row[8])).toBeLessThanOrEqual(100 * p.foolingRatio)
+        expect(Number(row[9])).toBeGreaterThanOrEqual(100 * p.foolingRatio)
       }
     }
     const grid = parseCsv(readFileSync(join(dir, `defense-table-${table.runId}.csv`), 'utf8'))
-    expect(grid[0]!.slice(0, table.columns.length + 2)).toEqual([
+    const units = (key: string) => defenseColumnCsv(key)
+    expect(grid[0]).toEqual([
       'defense',
-      ...table.columns.map((c) => c.label),
+      ...table.columns.flatMap((c) => [
+        units(c.key),
+        units(c.key).replace(/_pct$/, '_ci95_low_pct'),
+        units(c.key).replace(/_pct$/, '_ci95_high_pct')
+      ]),
       'images'
     ])
-    table.rows.forEach((r, i) =>
-      expect(grid[i + 1]!.slice(1, 1 + table.columns.length).map(Number)).toEqual(
-        table.columns.map((c) => r.values[c.key])
-      )
-    )
+    table.rows.forEach((r, i) => {
+      const cells = grid[i + 1]!.slice(1, -1).map(Number)
+      table.columns.forEach((c, k) => {
+        expect(cells[3 * k]).toBeCloseTo(100 * r.values[c.key]!, 4)
+        expect(cells[3 * k + 1]).toBeLessThanOrEqual(cells[3 * k]!)
+        expect(cells[3 * k + 2]).toBeGreaterThanOrEqual(cells[3 * k]!)
+      })
+      expect(grid[i + 1]!.at(-1)).toBe(String(table.sampleCount))
+    })
     const png = PNG.sync.read(readFileSync(join(dir, `gallery-${sweep.runId}.png`)))
     expect(png.width).toBeGreaterThan(3 * 8)
   })

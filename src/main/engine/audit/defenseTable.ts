@@ -21,6 +21,8 @@ import { checkAttackConfig, getAttack, runAttack } from '../attacks'
 import { defendedClassifier } from '../attacks/bpda'
 import { getDefense, tableVariants, type DefenseVariant } from '../defenses'
 import { predict, sampleBatch, selectCorrectSamples, type SampleSelection } from './sampling'
+import { separableLowestRatio } from './stats'
+import { defenseColumnCsv, defenseColumnLabel, defenseRowLabel } from '../../../contract/words'
 import type { RunOptions, TransferAttackSpec } from './transfer'
 
 export const TABLE_EPSILONS: [number, number] = [0.03, 0.05]
@@ -56,7 +58,10 @@ export interface DefenseTableRow {
   value?: number
   /** Fooling ratios in [0, 1], one per column. */
   values: number[]
-  /** Whether each value is the lowest in its column (ties all marked). */
+  /**
+   * Whether each value is its column's separable lowest (stats.ts separableLowest: its 95 %
+   * interval lies below every other row's); at most one per column, none on ties or noise.
+   */
   best: boolean[]
 }
 
@@ -70,15 +75,20 @@ export interface DefenseTable {
   rows: DefenseTableRow[]
 }
 
-/** Marks, per column, every row whose value equals the column minimum. Returns new rows. */
-export function markBest(rows: Omit<DefenseTableRow, 'best'>[]): DefenseTableRow[] {
+/**
+ * Marks, per column, the row whose value is the separable lowest over `trials` images (the
+ * thesis sets the lowest in bold; with a few hundred images most of those differences are
+ * noise, so the mark needs non-overlapping 95 % Wilson intervals). Returns new rows.
+ */
+export function markBest(rows: Omit<DefenseTableRow, 'best'>[], trials: number): DefenseTableRow[] {
   const columns = rows[0]?.values.length ?? 0
-  const minima = Array.from({ length: columns }, (_, c) => Math.min(...rows.map((r) => r.values[c]!)))
-  return rows.map((r) => ({ ...r, best: r.values.map((v, c) => v === minima[c]) }))
-}
-
-function attackLabel(id: string): string {
-  return getAttack(id).name
+  const winners = Array.from({ length: columns }, (_, c) =>
+    separableLowestRatio(
+      rows.map((r) => r.values[c]),
+      trials
+    )
+  )
+  return rows.map((r, i) => ({ ...r, best: r.values.map((_, c) => winners[c] === i) }))
 }
 
 /**
@@ -118,16 +128,16 @@ export async function buildDefenseTable(
       }))
     : []
   const columns: DefenseTableColumn[] = [
-    { key: 'clean', label: 'Clean samples' },
+    { key: 'clean', label: defenseColumnLabel('clean') },
     ...attackCells.map((c) => ({
       key: `${c.attackId}@${c.epsilon}`,
-      label: `${attackLabel(c.attackId)} ε=${c.epsilon}`,
+      label: defenseColumnLabel(`${c.attackId}@${c.epsilon}`),
       attackId: c.attackId,
       epsilon: c.epsilon
     })),
     ...adaptiveCells.map((c) => ({
       key: `adaptive:${c.attackId}@${c.epsilon}`,
-      label: `Adaptive ${attackLabel(c.attackId)} ε=${c.epsilon}`,
+      label: defenseColumnLabel(`adaptive:${c.attackId}@${c.epsilon}`),
       attackId: c.attackId,
       epsilon: c.epsilon,
       adaptive: true
@@ -143,9 +153,9 @@ export async function buildDefenseTable(
   const n = selection.indices.length
   // Row order as in Table 6.3: No defense, the defense variants, Orthogonal model.
   const rowsSpec = [
-    { label: 'No defense', kind: 'none' as const },
+    { label: defenseRowLabel('none'), kind: 'none' as const },
     ...variants.map((v) => ({ label: v.label, kind: 'defense' as const, defenseId: v.defenseId, value: v.value })),
-    { label: 'Orthogonal model', kind: 'orthogonal' as const }
+    { label: defenseRowLabel('orthogonal'), kind: 'orthogonal' as const }
   ]
   const fooled = rowsSpec.map(() => new Array<number>(columns.length).fill(0))
   const batches = Math.ceil(n / batchSize)
@@ -219,7 +229,8 @@ export async function buildDefenseTable(
   }
 
   const rows = markBest(
-    rowsSpec.map((spec, r) => ({ ...spec, values: fooled[r]!.map((f) => (n === 0 ? 0 : f / n)) }))
+    rowsSpec.map((spec, r) => ({ ...spec, values: fooled[r]!.map((f) => (n === 0 ? 0 : f / n)) })),
+    n
   )
   return {
     sourceId: source.id,
@@ -237,12 +248,13 @@ function csvField(text: string): string {
 }
 
 /**
- * The table as CSV: fooling ratios in percent with one decimal, as Table 6.3 prints them.
- * With `markBest` (default), the lowest value per column gets a trailing '*' (bold in the thesis).
+ * The table as CSV: fooling ratios in percent with one decimal, as Table 6.3 prints them,
+ * under headers that say their unit ("pgd_eps3pct_fooling_pct"); rows in words. With
+ * `markBest` (default), a column's separable lowest value gets a trailing '*' (bold in the thesis).
  */
 export function toCsv(table: DefenseTable, options: { markBest?: boolean } = {}): string {
   const mark = options.markBest ?? true
-  const header = ['Defense', ...table.columns.map((c) => c.label)].map(csvField).join(',')
+  const header = ['defense', ...table.columns.map((c) => defenseColumnCsv(c.key))].map(csvField).join(',')
   const lines = table.rows.map((row) =>
     [
       csvField(row.label),

@@ -6,6 +6,7 @@
  * The report is a list of sections, so other parts (e.g. the saliency "Explanations") can add
  * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
  */
+import { attackLabel, epsilonPercent } from '../../../contract/words'
 import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
 import { ratioCi } from './reportCsv'
 import type { ReportCurve, ReportData, ReportPrediction, ReportSection } from './reportTypes'
@@ -36,6 +37,7 @@ function htmlTable(headers: string[], rows: string[][], caption?: string): strin
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n')
   return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`
 }
+
 
 // ---- SVG curves -----------------------------------------------------------------------------
 
@@ -82,7 +84,7 @@ export function curvesSvg(
     width,
     height,
     x: {
-      title: 'ε (% of the dynamic range)',
+      title: 'ε (% of the pixel range)',
       min: 0,
       max: Math.max(1e-9, ...eps),
       ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` }))
@@ -235,7 +237,7 @@ function defenseSection(data: ReportData): ReportSection {
             : ''),
         ...t.columns.map((c) => {
           const v = percentCi(r.values[c.key], t.sampleCount)
-          return r.best?.[c.key] ? `<b>${v}</b>` : v
+          return r.best?.[c.key] ? `<b>${v} ★</b>` : v
         })
       ])
       const flagged = Object.values(t.rowFlags ?? {}).flat()
@@ -246,7 +248,7 @@ function defenseSection(data: ReportData): ReportSection {
         htmlTable(
           ['Defense', ...t.columns.map((c) => escapeHtml(c.label))],
           rows,
-          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} samples [95 % Wilson interval]; lowest per column in bold`
+          `Run ${escapeHtml(t.runId)}: fooling ratio (%) over ${t.sampleCount} images [95 % Wilson interval]. ★ (bold) marks a column's lowest only where it is clearly lower than every other row given ${t.sampleCount} images (95 % intervals do not overlap)`
         )
       )
     })
@@ -276,7 +278,7 @@ function predictionList(preds: ReportPrediction[]): string {
 
 function gallerySection(data: ReportData): ReportSection {
   const rows = data.gallery.map((g) => [
-    `${escapeHtml(g.attack.toUpperCase())}<br>ε = ${+(g.epsilon * 100).toFixed(2)} %<br>true: ${escapeHtml(g.trueClassName)}`,
+    `${escapeHtml(attackLabel(g.attack))}<br>ε = ${epsilonPercent(g.epsilon)}<br>true: ${escapeHtml(g.trueClassName)}`,
     `<img src="${g.original}" alt="original"><br>${predictionList(g.clean)}`,
     `<img src="${g.adversarial}" alt="adversarial"><br>${predictionList(g.adversarialPredictions)}`,
     `<img src="${g.perturbation}" alt="amplified perturbation">`

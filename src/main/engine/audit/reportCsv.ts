@@ -4,6 +4,12 @@
  */
 import type { ReportDefenseTable, ReportModel, ReportSimilarity, ReportSweep } from './reportTypes'
 import { wilsonInterval } from './stats'
+import {
+  attackLabel,
+  defenseColumnCsv,
+  epsilonPctValue,
+  ratioPctValue
+} from '../../../contract/words'
 
 /** The Wilson 95 % interval of a ratio of `n` images (k = round(ratio·n)); null when unknown. */
 export function ratioCi(
@@ -130,7 +136,10 @@ export function similarityCsv(rows: ReportSimilarity[]): string {
   )
 }
 
-/** A sweep as CSV: one row per (attack, model, ε), with the count and its 95 % interval. */
+/**
+ * A sweep as CSV: one row per (attack, model, ε), ε and ratios in % under headers that say so
+ * (issue 16), with the images each ratio rests on and its 95 % interval.
+ */
 export function sweepCsv(sweep: ReportSweep): string {
   const n = sweep.sampleCount
   return toCsv(
@@ -139,27 +148,27 @@ export function sweepCsv(sweep: ReportSweep): string {
       'model_id',
       'model',
       'role',
-      'epsilon',
-      'fooling_ratio',
+      'epsilon_pct',
+      'fooling_pct',
       'fooled',
       'images',
-      'ci95_low',
-      'ci95_high'
+      'fooling_ci95_low_pct',
+      'fooling_ci95_high_pct'
     ],
     sweep.curves.flatMap((c) =>
       c.points.map((p) => {
         const ci = ratioCi(p.foolingRatio, n)
         return [
-          c.attack,
+          attackLabel(c.attack),
           c.modelId,
           c.modelName,
           c.role,
-          p.epsilon,
-          p.foolingRatio,
+          epsilonPctValue(p.epsilon),
+          ratioPctValue(p.foolingRatio),
           Math.round(p.foolingRatio * n),
           n,
-          ci?.[0] ?? null,
-          ci?.[1] ?? null
+          ratioPctValue(ci?.[0]),
+          ratioPctValue(ci?.[1])
         ]
       })
     )
@@ -167,23 +176,30 @@ export function sweepCsv(sweep: ReportSweep): string {
 }
 
 /**
- * A defense table as CSV: ratios in [0, 1], one column per table column, then the images and
- * each value's 95 % interval.
+ * A defense table as CSV: ratios in %, each column's header with its unit ("pgd_eps3pct_
+ * fooling_pct") followed by its 95 % interval's ends, then the images.
  */
 export function defenseCsv(table: ReportDefenseTable): string {
   const n = table.sampleCount
+  const ciHeader = (key: string, end: 'low' | 'high'): string =>
+    defenseColumnCsv(key).replace(/_pct$/, `_ci95_${end}_pct`)
   return toCsv(
     [
       'defense',
-      ...table.columns.map((c) => c.label),
-      'images',
-      ...table.columns.flatMap((c) => [`${c.label} ci95_low`, `${c.label} ci95_high`])
+      ...table.columns.flatMap((c) => [
+        defenseColumnCsv(c.key),
+        ciHeader(c.key, 'low'),
+        ciHeader(c.key, 'high')
+      ]),
+      'images'
     ],
     table.rows.map((r) => [
       r.label,
-      ...table.columns.map((c) => r.values[c.key] ?? null),
-      n,
-      ...table.columns.flatMap((c) => ratioCi(r.values[c.key], n) ?? [null, null])
+      ...table.columns.flatMap((c) => {
+        const ci = ratioCi(r.values[c.key], n)
+        return [ratioPctValue(r.values[c.key]), ratioPctValue(ci?.[0]), ratioPctValue(ci?.[1])]
+      }),
+      n
     ])
   )
 }

@@ -13,6 +13,7 @@
  */
 import { checkParam, reflect101, toFloatBatch, toTensor } from './batch'
 import type { DefenseDefinition, FloatImageBatch } from './types'
+import { DEFENSE_WORDS } from '../../../contract/words'
 
 export const BILATERAL_SIGMA_COLOR = 0.1
 
@@ -82,7 +83,7 @@ export const bilateralDefense: DefenseDefinition = {
   },
   notes: `Square window; σ_spatial = window/3, σ_color = ${BILATERAL_SIGMA_COLOR} on [0, 1]; reflect-101 border.`,
   estimateGradient: 'identity',
-  label: (win) => `Bilateral Filtering - Window=${win}`,
+  label: (win) => DEFENSE_WORDS.bilateral.row(win),
   apply(x, window) {
     checkParam('bilateral', bilateralDefense.param, window)
     if (window % 2 === 0) {

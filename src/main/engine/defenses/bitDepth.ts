@@ -8,6 +8,7 @@ import { tf } from '../tf'
 import type { Tensor4D } from '../tf'
 import { checkParam, toTensor } from './batch'
 import type { DefenseDefinition, FloatImageBatch } from './types'
+import { DEFENSE_WORDS } from '../../../contract/words'
 
 export const bitDepth: DefenseDefinition = {
   id: 'bitDepth',
@@ -24,7 +25,7 @@ export const bitDepth: DefenseDefinition = {
   },
   notes: 'round(x·(2^d−1))/(2^d−1) per channel (tf.round: exact halves go to even).',
   estimateGradient: 'identity',
-  label: (d) => `Bit Reduction - Depth=${d}`,
+  label: (d) => DEFENSE_WORDS.bitDepth.row(d),
   apply(x: Tensor4D | FloatImageBatch, depth: number): Tensor4D {
     checkParam('bitDepth', bitDepth.param, depth)
     const levels = 2 ** depth - 1

@@ -14,6 +14,7 @@ import jpeg from 'jpeg-js'
 import { checkParam, toFloatBatch, toTensor } from './batch'
 import { grayJpegRoundTrip } from './jpegGray'
 import type { DefenseDefinition, FloatImageBatch } from './types'
+import { DEFENSE_WORDS } from '../../../contract/words'
 
 /** JPEG works on 8×8 blocks: each image gets a tile padded up to a multiple of this. */
 const BLOCK = 8
@@ -108,7 +109,7 @@ export const jpegDefense: DefenseDefinition = {
     'Floats → 8-bit by rounding; grayscale as one component, as libjpeg/PIL code it (islow DCT, ' +
     "standard luminance table scaled by quality); colour through jpeg-js's baseline codec.",
   estimateGradient: 'identity',
-  label: (q) => `JPEG-Quality=${q}`,
+  label: (q) => DEFENSE_WORDS.jpeg.row(q),
   apply(x, quality) {
     checkParam('jpeg', jpegDefense.param, quality)
     return toTensor(jpegRoundTrip(toFloatBatch(x), quality))

@@ -14,6 +14,7 @@
  */
 import { checkParam, toFloatBatch, toTensor } from './batch'
 import type { DefenseDefinition, FloatImageBatch } from './types'
+import { DEFENSE_WORDS } from '../../../contract/words'
 
 export const TV_MAX_ITERATIONS = 200
 export const TV_TOLERANCE = 2e-4
@@ -114,7 +115,7 @@ export const tvmDefense: DefenseDefinition = {
     'Chambolle projection (as skimage denoise_tv_chambolle), per channel, weight on 0–255 values, ' +
     `τ = 1/4, ≤ ${TV_MAX_ITERATIONS} iterations, tolerance ${TV_TOLERANCE}; output clipped to [0, 1].`,
   estimateGradient: 'identity',
-  label: (wt) => `TVM-Weight=${wt}`,
+  label: (wt) => DEFENSE_WORDS.tvm.row(wt),
   apply(x, weight) {
     checkParam('tvm', tvmDefense.param, weight)
     return toTensor(totalVariationDenoise(toFloatBatch(x), weight))

@@ -32,7 +32,7 @@ export interface DefenseDefinition {
   /** Implementation choices a reader needs to reproduce the numbers. */
   notes: string
   estimateGradient: 'identity'
-  /** Row label as in Table 6.3, e.g. "JPEG-Quality=95". */
+  /** Row label in words (contract/words.ts), e.g. "JPEG quality 95" (Table 6.3 writes "JPEG-Quality=95"). */
   label(value: number): string
   apply(x: Tensor4D | FloatImageBatch, value: number): Tensor4D
 }

@@ -7,6 +7,8 @@
  * scope, and the adaptive column's figures beside the transfer ones where the table has one.
  */
 
+import { separableLowestRatio } from '../../engine/audit/stats'
+
 export interface NoteColumn {
   key: string
   label: string
@@ -53,8 +55,20 @@ export function defenseTableNote(
         table.rows.every((r) => typeof r.values[c.key] !== 'number' || r.values[c.key]! >= v)
       )
     }).length
+    // "Lowest" alone over a few images is mostly noise (issue 16): say how many columns it is
+    // clearly lowest in (the ★ rule, separable 95 % intervals) and how many only lowest or tied.
+    const orthogonalIndex = table.rows.indexOf(orthogonal)
+    const clear = transfer.filter(
+      (c) => separableLowestRatio(table.rows.map((r) => r.values[c.key]), table.sampleCount) === orthogonalIndex
+    ).length
+    const columns = `${transfer.length} transfer column${transfer.length === 1 ? '' : 's'}`
     lines.push(
-      `The orthogonal model has the lowest fooling ratio in ${lowest} of ${transfer.length} transfer column${transfer.length === 1 ? '' : 's'}.`
+      lowest === 0
+        ? `The orthogonal model is not the lowest in any of the ${columns}.`
+        : clear === lowest
+          ? `The orthogonal model is clearly the lowest (★) in ${clear} of ${columns}.`
+          : `The orthogonal model is lowest or tied in ${lowest} of ${columns}, clearly lowest (★) in ${clear}: ` +
+            `over ${table.sampleCount} images the other differences are within noise.`
     )
   }
   if (adaptive.length > 0 && orthogonal) {

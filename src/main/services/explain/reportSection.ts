@@ -3,6 +3,7 @@
  * original, the sanity study (scores and curves) and saliency-enhanced vs vanilla PGD, from the
  * project's newest finished studies.
  */
+import { epsilonPercent } from '../../../contract/words'
 import type { SaliencyMethodName } from '../../../contract/names'
 import type { ReportSection } from '../../engine/audit/report'
 import { lineChartSvg, escapeXml } from '../../engine/render/lineChart'
@@ -92,7 +93,7 @@ function curvesSvg(
 
 function pgdRows(o: ModelPgdOutcome): string {
   const row = (label: string, s: PgdSummary): string =>
-    `<tr><td>${esc(o.modelName)}</td><td>${pctf(o.cleanErrorRate)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${fmt(s.meanLinf * 255, 1)}/255</td><td>${pctf(s.foolingRate)}${s.foolingCi95 ? ` <small>[${(100 * s.foolingCi95[0]).toFixed(1)}–${(100 * s.foolingCi95[1]).toFixed(1)}]</small>` : ''}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
+    `<tr><td>${esc(o.modelName)}</td><td>${pctf(o.cleanErrorRate)}</td><td>${label}</td><td>${fmt(s.meanL2)}</td><td>${epsilonPercent(s.meanLinf)}</td><td>${pctf(s.foolingRate)}${s.foolingCi95 ? ` <small>[${(100 * s.foolingCi95[0]).toFixed(1)}–${(100 * s.foolingCi95[1]).toFixed(1)}]</small>` : ''}</td><td>${pctf(s.meanFoolingConfidence)}</td></tr>`
   return row('PGD', o.vanilla) + row('saliency-enhanced PGD', o.enhanced)
 }
 
@@ -140,8 +141,8 @@ ${curvesSvg(s.fractions, [
   if (data.pgd) {
     const p = data.pgd
     parts.push(
-      `<h3>Saliency-enhanced PGD vs PGD at ε = ${fmt(p.epsilon * 255, 1)}/255, ${p.steps} steps (${esc(p.method)} weighting; Figure 5.13)</h3>
-<table><tr><th>Model</th><th>clean error</th><th>Attack</th><th>mean ‖δ‖₂</th><th>mean ‖δ‖∞</th><th>fooling rate</th><th>fooling confidence</th></tr>${[p.source, ...p.targets].map(pgdRows).join('')}</table>
+      `<h3>Saliency-enhanced PGD vs PGD at ε = ${epsilonPercent(p.epsilon)} of the pixel range, ${p.steps} steps (${esc(p.method)} weighting; Figure 5.13)</h3>
+<table><tr><th>Model</th><th>clean error</th><th>Attack</th><th>mean ‖δ‖₂</th><th>mean ‖δ‖∞ (% of range)</th><th>fooling rate</th><th>fooling confidence</th></tr>${[p.source, ...p.targets].map(pgdRows).join('')}</table>
 <p>${p.sampleIndices.length} of ${p.drawn} drawn validation images were correct on the source model and attacked; the first row pair is the source (white box), the others transfer.</p>`
     )
   }

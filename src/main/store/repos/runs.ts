@@ -20,6 +20,11 @@ export interface NewRun {
   backend: string
   modelIds?: number[]
   datasetId?: number
+  /**
+   * When the work began (ISO time), for a run recorded once its work is done (an import reads
+   * and decodes first, then records): its duration is then the work's, not 0 s. Default: now.
+   */
+  startedAt?: string
 }
 
 export interface StoredRun {
@@ -122,7 +127,7 @@ export function createRun(db: WritableDb, run: NewRun): number {
           run.seed ?? null,
           run.backend,
           run.datasetId ?? null,
-          new Date().toISOString(),
+          run.startedAt ?? new Date().toISOString(),
           owner
         )
       const id = Number(info.lastInsertRowid)

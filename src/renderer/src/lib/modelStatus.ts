@@ -2,6 +2,7 @@
  * A model's state in words an analyst reads without help: whether it can be used, and if its
  * training stopped early, where and what it kept.
  */
+import { architectureLabel } from '../../../contract/words'
 import type { ModelSummary } from '../../../contract/entities'
 
 export interface ModelStatusWords {
@@ -58,8 +59,8 @@ export function modelStatus(m: ModelSummary): ModelStatusWords {
 
 /** "small CNN · orthogonal to Reference, λ = 30 (squared penalty)". */
 export function modelKind(m: ModelSummary, nameOf: (id: number | null) => string): string {
-  if (m.origin === 'imported') return `${m.architecture} · imported`
+  if (m.origin === 'imported') return `${architectureLabel(m.architecture)} · imported`
   if (m.lambda > 0)
-    return `${m.architecture} · orthogonal to ${nameOf(m.referenceId)}, λ = ${m.lambda}${m.penaltyForm ? ` (${m.penaltyForm} penalty)` : ''}`
-  return `${m.architecture} · ordinary`
+    return `${architectureLabel(m.architecture)} · orthogonal to ${nameOf(m.referenceId)}, λ = ${m.lambda}${m.penaltyForm ? ` (${m.penaltyForm} penalty)` : ''}`
+  return `${architectureLabel(m.architecture)} · ordinary`
 }

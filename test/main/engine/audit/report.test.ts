@@ -154,7 +154,7 @@ describe('renderReport', () => {
       '65.4',
       '12.3',
       // 0 of 500 images: Wilson's upper end is z²/(n + z²) = 0.76 %.
-      '<b>0.0 <small>[0.0–0.8]</small></b>',
+      '<b>0.0 <small>[0.0–0.8]</small> ★</b>',
       '45.7',
       '<b>22.2 <small>[',
       '1.1'
@@ -208,49 +208,50 @@ describe('CSV', () => {
     ])
   })
 
-  it('writes sweeps and defense tables with the exact values', () => {
+  it('writes sweeps and defense tables with the exact values, in % with units and intervals', () => {
     const sweep = parseCsv(sweepCsv(data.sweeps[0]!))
+    // Units in the headers (issue 16): ε and fooling in %, with the images they rest on and
+    // each ratio's 95 % Wilson interval (issue 17), in % too.
     expect(sweep[0]).toEqual([
       'attack',
       'model_id',
       'model',
       'role',
-      'epsilon',
-      'fooling_ratio',
+      'epsilon_pct',
+      'fooling_pct',
       'fooled',
       'images',
-      'ci95_low',
-      'ci95_high'
+      'fooling_ci95_low_pct',
+      'fooling_ci95_high_pct'
     ])
-    const fgsm = sweep.find((r) => r[0] === 'fgsm' && r[2] === 'ref' && r[4] === '0.03')!
-    expect(fgsm.slice(0, 8)).toEqual(['fgsm', '1', 'ref', 'source', '0.03', '0.6543', '327', '500'])
+    const fgsm = sweep.find((r) => r[0] === 'FGSM' && r[2] === 'ref' && r[4] === '3')!
+    expect(fgsm.slice(0, 8)).toEqual(['FGSM', '1', 'ref', 'source', '3', '65.43', '327', '500'])
     // Wilson by hand for 327 of 500 (z = 1.96): centre (p + z²/2n)/(1 + z²/n), half-width
     // z·√(p(1−p)/n + z²/4n²)/(1 + z²/n).
     const z = 1.959963984540054
     const [n, p] = [500, 327 / 500]
     const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n)
     const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n)
-    expect(Number(fgsm[8])).toBeCloseTo(centre - half, 12)
-    expect(Number(fgsm[9])).toBeCloseTo(centre + half, 12)
-    expect(Number(fgsm[8])).toBeCloseTo(0.6112, 3)
+    expect(Number(fgsm[8])).toBeCloseTo(100 * (centre - half), 3)
+    expect(Number(fgsm[9])).toBeCloseTo(100 * (centre + half), 3)
+    expect(Number(fgsm[8])).toBeCloseTo(61.12, 1)
     const table = parseCsv(defenseCsv(data.defenseTables[0]!))
     expect(table[0]).toEqual([
       'defense',
-      'Clean samples',
-      'FGSM ε=0.03',
-      'images',
-      'Clean samples ci95_low',
-      'Clean samples ci95_high',
-      'FGSM ε=0.03 ci95_low',
-      'FGSM ε=0.03 ci95_high'
+      'clean_error_pct',
+      'clean_error_ci95_low_pct',
+      'clean_error_ci95_high_pct',
+      'fgsm_eps3pct_fooling_pct',
+      'fgsm_eps3pct_fooling_ci95_low_pct',
+      'fgsm_eps3pct_fooling_ci95_high_pct',
+      'images'
     ])
-    expect(table.map((r) => r.slice(0, 4))).toEqual([
-      ['defense', 'Clean samples', 'FGSM ε=0.03', 'images'],
-      ['No defense', '0', '0.4567', '500'],
-      ['Orthogonal model', '0.011', '0.2222', '500']
+    expect(table.slice(1).map((r) => [r[0], r[1], r[4], r[7]])).toEqual([
+      ['No defense', '0', '45.67', '500'],
+      ['Orthogonal model', '1.1', '22.22', '500']
     ])
-    // 0 of 500: [0, z²/(n + z²)].
-    expect(Number(table[1]![4])).toBe(0)
-    expect(Number(table[1]![5])).toBeCloseTo((z * z) / (500 + z * z), 12)
+    // 0 of 500: [0, z²/(n + z²)] = [0, 0.76 %].
+    expect(Number(table[1]![2])).toBe(0)
+    expect(Number(table[1]![3])).toBeCloseTo((100 * (z * z)) / (500 + z * z), 3)
   })
 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ratio, wilsonInterval, Z_95 } from '../../../../src/main/engine/audit/stats'
+import {
+  ratio,
+  separableLowest,
+  separableLowestRatio,
+  wilsonInterval,
+  Z_95
+} from '../../../../src/main/engine/audit/stats'
 
 describe('Wilson interval', () => {
   it('has the closed forms at 0/n and n/n', () => {
@@ -34,5 +40,29 @@ describe('Wilson interval', () => {
   it('ratio carries the count, the fraction and the interval', () => {
     expect(ratio(96, 100)).toMatchObject({ count: 96, total: 100, value: 0.96 })
     expect(ratio(0, 0).value).toBe(0)
+  })
+})
+
+describe('separableLowest: the star of the defense table', () => {
+  it('stars the lowest only when its interval clears the runner-up’s', () => {
+    // 5 vs 20 of 100: [2.2–11.2] is below [13.3–28.9].
+    expect(separableLowest([20, 5, 40], 100)).toBe(1)
+    // 5 vs 10 of 100: [2.2–11.2] overlaps [5.5–17.4]: noise, no star, though 5 is lowest.
+    expect(separableLowest([10, 5, 40], 100)).toBeNull()
+    // The same shares over 1,000 images: 50 [3.8–6.5] vs 100 [8.3–12.0] separate.
+    expect(separableLowest([100, 50, 400], 1000)).toBe(1)
+  })
+
+  it('gives no star to ties, to a single row or to empty cells', () => {
+    expect(separableLowest([0, 0, 50], 100)).toBeNull()
+    expect(separableLowest([3], 100)).toBeNull()
+    expect(separableLowest([undefined, 0, undefined], 100)).toBeNull()
+    expect(separableLowest([undefined, 0, 60], 100)).toBe(1)
+    expect(separableLowest([0, 60], 0)).toBeNull()
+  })
+
+  it('reads stored ratios back as counts of the images', () => {
+    expect(separableLowestRatio([0.2, 0.05, null], 100)).toBe(1)
+    expect(separableLowestRatio([0.1, 0.05], 100)).toBeNull()
   })
 })

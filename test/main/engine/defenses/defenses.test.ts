@@ -164,11 +164,12 @@ describe('bilateral filter', () => {
 describe('defense registry', () => {
   it('lists the 16 Table 6.3 variants in order and refuses duplicates', () => {
     expect(tableVariants().map((v) => v.label)).toEqual([
-      'JPEG-Quality=95', 'JPEG-Quality=90', 'JPEG-Quality=85', 'JPEG-Quality=80',
-      'TVM-Weight=3', 'TVM-Weight=5', 'TVM-Weight=7', 'TVM-Weight=9',
-      'Bit Reduction - Depth=1', 'Bit Reduction - Depth=2', 'Bit Reduction - Depth=3', 'Bit Reduction - Depth=4',
-      'Bilateral Filtering - Window=3', 'Bilateral Filtering - Window=5',
-      'Bilateral Filtering - Window=7', 'Bilateral Filtering - Window=9'
+      'JPEG quality 95', 'JPEG quality 90', 'JPEG quality 85', 'JPEG quality 80',
+      'Total-variation smoothing, weight 3', 'Total-variation smoothing, weight 5',
+      'Total-variation smoothing, weight 7', 'Total-variation smoothing, weight 9',
+      'Bit depth 1', 'Bit depth 2', 'Bit depth 3', 'Bit depth 4',
+      'Bilateral filter, window 3', 'Bilateral filter, window 5',
+      'Bilateral filter, window 7', 'Bilateral filter, window 9'
     ])
     expect(() => registerDefense(getDefense('jpeg'))).toThrow(/already registered/)
   })

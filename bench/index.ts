@@ -55,7 +55,7 @@ import { initBackend, type BackendName } from '../src/main/engine/backend'
 import { buildModel, type ArchitectureId, type Network } from '../src/main/engine/models'
 import { trainStep } from '../src/main/engine/training/steps'
 import { attackLoss } from '../src/main/engine/attacks/loss'
-import { projectToBall } from '../src/main/engine/attacks/base'
+import { signStep } from '../src/main/engine/ops/signStep'
 import { fastKernelState, nativeKernelStatus } from '../src/main/engine/kernels'
 import { PATHS, TorchReference, type Path } from './torchReference'
 import { minOf } from './stats'
@@ -117,15 +117,13 @@ function workload(arch: ArchitectureId, batch: number): Workload {
     run: {
       ortho: () => void trainStep(net, opt, x, y, ortho),
       plain: () => void trainStep(net, opt, x, y),
-      // The attack engine's PGD iteration: input gradient (inference mode), sign step,
-      // projection onto the ε-ball and [0, 1]; read back at the end like the reference.
+      // The attack engine's PGD iteration: input gradient (inference mode), then its step
+      // (ops/signStep: strict sign, step, projection onto the ε-ball and [0, 1], one kernel);
+      // read back at the end like the reference.
       pgd10: () => {
         let xa = x.clone()
         for (let t = 0; t < 10; t++) {
-          const next = tf.tidy(() => {
-            const g = gradOf(xa)
-            return projectToBall(tf.add(xa, tf.mul(tf.sign(g), 0.01)) as tf.Tensor4D, x, 0.03)
-          })
+          const next = tf.tidy(() => signStep(xa, gradOf(xa) as tf.Tensor4D, x, 0.01, 0.03))
           xa.dispose()
           xa = next
         }

@@ -57,6 +57,7 @@ import { trainStep } from '../src/main/engine/training/steps'
 import { attackLoss } from '../src/main/engine/attacks/loss'
 import { signStep } from '../src/main/engine/ops/signStep'
 import { fastKernelState, nativeKernelStatus } from '../src/main/engine/kernels'
+import { loadNativeKernels } from '../src/main/engine/kernels/nativeKernels'
 import { PATHS, TorchReference, type Path } from './torchReference'
 import { minOf } from './stats'
 import {
@@ -473,6 +474,8 @@ async function main(): Promise<void> {
   // The in-process measurements below run on the fastest backend here, once, at the first
   // thread count (this process has measured nothing else, so it may choose).
   process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
+  // The native pool was sized when this process first asked for the kernels' status.
+  loadNativeKernels()?.configure({ threads: threadCounts[0] ?? 1 })
   const info =
     saliencyOn || apgdOn
       ? await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])

@@ -1,27 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src/main/engine/backend'
-import { main } from '../../../src/main/cli/index'
+import { runCli } from '../../helpers/cli'
 import { flagValue } from '../../../src/main/cli/args'
 import { getRun } from '../../../src/main/store'
 import { tinyProject, type TinyProject } from '../services/fixtures'
 
 await initBackend('cpu')
 
-/** Runs the CLI and returns what it printed on stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = []
-  const spy = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
-  try {
-    const code = await main([...args, '--backend', 'cpu', '--quiet'])
-    return { code, out: lines.join('\n') }
-  } finally {
-    spy.mockRestore()
-  }
-}
+const cli = runCli
 
 describe('ortholens attack | defense | report', () => {
   let t: TinyProject

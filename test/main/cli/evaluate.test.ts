@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../../src/main/cli/index'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../helpers/cli'
 import { UsageError } from '../../../src/main/cli/args'
 import { initBackend } from '../../../src/main/engine/backend'
 import { getRun, openProject } from '../../../src/main/store'
@@ -32,18 +32,7 @@ const QUICK = [
   '2'
 ]
 
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = []
-  const spy = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
-  try {
-    const code = await main([...args, '--backend', 'cpu', '--quiet'])
-    return { code, out: lines.join('\n') }
-  } finally {
-    spy.mockRestore()
-  }
-}
+const cli = runCli
 
 interface Json {
   runId: number

@@ -2,8 +2,8 @@
  * `dataset rename|delete`, `model rename|delete`, `run delete` on a project file: a delete with
  * dependents prints them and refuses (exit 5, nothing removed) until --with-dependents.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../../src/main/cli/index'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../helpers/cli'
 import { initBackend } from '../../../src/main/engine/backend'
 import { similarityReport } from '../../../src/main/services/models'
 import {
@@ -37,19 +37,7 @@ beforeAll(async () => {
 })
 afterAll(() => t?.cleanup())
 
-/** Runs the CLI; returns the exit code and what it printed on stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = []
-  const spy = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
-  try {
-    const code = await main([...args, '--backend', 'cpu', '--quiet'])
-    return { code, out: lines.join('\n') }
-  } finally {
-    spy.mockRestore()
-  }
-}
+const cli = runCli
 
 function names(): { models: string[]; datasets: string[]; runs: number[] } {
   const p = openProject(t.path, { readonly: true })

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../../src/main/cli/index'
+import { runCli } from '../../helpers/cli'
 import { initBackend } from '../../../src/main/engine/backend'
 import { buildModel } from '../../../src/main/engine/models'
 import { encodeOnnx, floatTensor } from '../../../src/main/engine/models/onnx/writer'
@@ -31,18 +32,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ortholens-cli-onnx-'))
 const file = join(dir, 'audit.ortholens')
 const ids = { colour: 0, grey: 0, greyModel: 0, trained: 0 }
 
-/** Runs the CLI in this process; the printed text (or parsed JSON) and the exit code. */
+/** The command line's exit code and printed text. */
 async function cli(args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = []
-  const spy = vi
-    .spyOn(console, 'log')
-    .mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')))
-  try {
-    const code = await main([...args, '--backend', 'cpu', '--quiet'])
-    return { code, text: lines.join('\n') }
-  } finally {
-    spy.mockRestore()
-  }
+  const { code, out } = await runCli(args)
+  return { code, text: out }
 }
 async function json<T>(args: string[]): Promise<T> {
   return JSON.parse((await cli([...args, '--json'])).text) as T

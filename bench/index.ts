@@ -17,21 +17,28 @@
  * (64) on both sides, so a ratio is still printed, on its own row labelled with that batch.
  *
  * The machines are shared and noisy (SPEC §1): inside each child, project and reference runs
- * are interleaved in rounds (the reference with --threads T) and each figure is the minimum
- * over all rounds; ratios project/PyTorch are the result, not times. After the timed runs,
+ * are interleaved in many short rounds (the reference with --threads T, in one long-lived
+ * Python process, bench/torch_driver.py, so a round does not pay torch's import), so that each
+ * figure, the minimum over all rounds, rests on at least 10 samples on both sides; ratios
+ * project/PyTorch are the result, not times. Beside the wall-clock minima the bench records
+ * each step's process CPU time (all threads; spinning pool threads count) and the spread
+ * (median − min) / min of each side: a row whose two sides' spreads differ by more than 2× is
+ * flagged (`*`), as one side ran under load the other did not see. The load average is
+ * printed at the start and end of each repeat. BENCH_REPEAT=N repeats the whole comparison N
+ * times and reports, per row and path, the median ratio over the repeats. After the timed runs,
  * more orthogonal and ordinary steps check that the live tensor count and resident memory do
  * not grow. The parent prints one ratio table over all thread counts (a `2→1` in the threads
  * column means a child asked for 2 threads but the backend started with 1), and the last
  * line is one JSON object with every time and ratio.
  *
  * Environment: BENCH_THREADS (thread counts, default "1,2"; on the cpu backend the count
- * reaches only the native kernels' pool), BENCH_ROUNDS (default 3), BENCH_STEPS (timed steps per round, default 3),
+ * reaches only the native kernels' pool), BENCH_ROUNDS (default 5), BENCH_STEPS (timed steps per round, default 2),
  * BENCH_BACKENDS (default "wasm,cpu,tensorflow"), BENCH_ARCHS (default "cnn,resnet20"),
- * BENCH_RESNET_BATCH (default 128), BENCH_RESNET_ROUNDS (default 2) and BENCH_RESNET_STEPS
- * (default 1): each resnet20 step takes seconds, BENCH_FALLBACK_BATCH (default 64),
+ * BENCH_RESNET_BATCH (default 128), BENCH_RESNET_ROUNDS (default 5) and BENCH_RESNET_STEPS
+ * (default 2), BENCH_FALLBACK_BATCH (default 64),
  * BENCH_LEAK_STEPS (training steps of the leak check for cnn, default 200; resnet20 runs
  * BENCH_LEAK_STEPS_RESNET, default 20), BENCH_CPU_ARCHS (default "cnn,resnet20"; without the
- * native kernels the cpu backend is ~10x slower, so narrow it to "cnn"), BENCH_CPU_STEPS (default 1), BENCH_CPU_ROUNDS (default 2), BENCH_SALIENCY=0
+ * native kernels the cpu backend is ~10x slower, so narrow it to "cnn"), BENCH_CPU_STEPS (default 2), BENCH_CPU_ROUNDS (default 5), BENCH_REPEAT (default 1), BENCH_SALIENCY=0
  * skips the saliency throughput (run once, in the parent, at the first thread count),
  * BENCH_APGD=0 skips APGD-CE's throughput beside PGD-10's (bench/apgd.ts, likewise once),
  * ORTHOLENS_FAST_KERNELS=0 for stock kernels.
@@ -40,7 +47,7 @@ import { benchSaliency } from './saliency'
 import { apgdLine, benchApgd } from './apgd'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tf } from '../src/main/engine/tf'
@@ -48,23 +55,38 @@ import { initBackend, type BackendName } from '../src/main/engine/backend'
 import { buildModel, type ArchitectureId, type Network } from '../src/main/engine/models'
 import { trainStep } from '../src/main/engine/training/steps'
 import { attackLoss } from '../src/main/engine/attacks/loss'
-import { projectToBall } from '../src/main/engine/attacks/base'
+import { signStep } from '../src/main/engine/ops/signStep'
 import { fastKernelState, nativeKernelStatus } from '../src/main/engine/kernels'
+import { loadNativeKernels } from '../src/main/engine/kernels/nativeKernels'
+import { PATHS, TorchReference, type Path } from './torchReference'
+import { minOf } from './stats'
+import {
+  OOM,
+  addSamples,
+  emptySamples,
+  finish,
+  loadText,
+  medianRatios,
+  printMedianTable,
+  printTable,
+  type Entry,
+  type RowSamples
+} from './report'
 
-type Path = 'ortho' | 'plain' | 'pgd10'
-const PATHS: Path[] = ['ortho', 'plain', 'pgd10']
 const SHAPE: Record<string, [number, number, number]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] }
 const TORCH_SHAPE_NOTE = 'PyTorch NCHW, project NHWC: same maths'
-const OOM = 'out of memory (4 GB wasm heap)'
 
 const env = (k: string, d: string): string => process.env[k] ?? d
 const list = (k: string, d: string): string[] => env(k, d).split(',').filter(Boolean)
-const rounds = Number(env('BENCH_ROUNDS', '3'))
-const steps = Number(env('BENCH_STEPS', '3'))
-const resnetRounds = Number(env('BENCH_RESNET_ROUNDS', '2'))
-const resnetSteps = Number(env('BENCH_RESNET_STEPS', '1'))
-const cpuSteps = Number(env('BENCH_CPU_STEPS', '1'))
-const cpuRounds = Number(env('BENCH_CPU_ROUNDS', '2'))
+// Rounds × steps ≥ 10 samples per side for every figure (the reference times as many steps
+// per round as we do).
+const rounds = Number(env('BENCH_ROUNDS', '5'))
+const steps = Number(env('BENCH_STEPS', '2'))
+const resnetRounds = Number(env('BENCH_RESNET_ROUNDS', '5'))
+const resnetSteps = Number(env('BENCH_RESNET_STEPS', '2'))
+const cpuSteps = Number(env('BENCH_CPU_STEPS', '2'))
+const cpuRounds = Number(env('BENCH_CPU_ROUNDS', '5'))
+const repeats = Math.max(1, Number(env('BENCH_REPEAT', '1')))
 const leakSteps = Number(env('BENCH_LEAK_STEPS', '200'))
 const leakStepsResnet = Number(env('BENCH_LEAK_STEPS_RESNET', '20'))
 const fallbackBatch = Number(env('BENCH_FALLBACK_BATCH', '64'))
@@ -96,15 +118,13 @@ function workload(arch: ArchitectureId, batch: number): Workload {
     run: {
       ortho: () => void trainStep(net, opt, x, y, ortho),
       plain: () => void trainStep(net, opt, x, y),
-      // The attack engine's PGD iteration: input gradient (inference mode), sign step,
-      // projection onto the ε-ball and [0, 1]; read back at the end like the reference.
+      // The attack engine's PGD iteration: input gradient (inference mode), then its step
+      // (ops/signStep: strict sign, step, projection onto the ε-ball and [0, 1], one kernel);
+      // read back at the end like the reference.
       pgd10: () => {
         let xa = x.clone()
         for (let t = 0; t < 10; t++) {
-          const next = tf.tidy(() => {
-            const g = gradOf(xa)
-            return projectToBall(tf.add(xa, tf.mul(tf.sign(g), 0.01)) as tf.Tensor4D, x, 0.03)
-          })
+          const next = tf.tidy(() => signStep(xa, gradOf(xa) as tf.Tensor4D, x, 0.01, 0.03))
           xa.dispose()
           xa = next
         }
@@ -121,29 +141,19 @@ function workload(arch: ArchitectureId, batch: number): Workload {
   }
 }
 
-function timeMin(fn: () => void, n: number): number {
-  let best = Infinity
+/** Wall and process CPU time (ms; all threads, the pools' spinning included) of each of `n` runs. */
+function timeSamples(fn: () => void, n: number): { wall: number[]; cpu: number[] } {
+  const wall: number[] = []
+  const cpu: number[] = []
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     fn()
-    best = Math.min(best, performance.now() - t0)
+    wall.push(performance.now() - t0)
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1000)
   }
-  return best
-}
-
-/** Runs the PyTorch reference once (all three paths); undefined when torch is missing. */
-function torchOnce(arch: string, batch: number, threads: number, n: number): Record<Path, number> | undefined {
-  try {
-    const out = execFileSync(
-      PYTHON,
-      [REFERENCE, '--arch', arch, '--batch', String(batch), '--threads', String(threads), '--steps', String(n)],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 900_000 }
-    )
-    const j = JSON.parse(out.trim().split('\n').pop()!)
-    return { ortho: j.ortho_ms, plain: j.plain_ms, pgd10: j.pgd10_ms }
-  } catch {
-    return undefined
-  }
+  return { wall, cpu }
 }
 
 function torchAvailable(): boolean {
@@ -157,8 +167,6 @@ function torchAvailable(): boolean {
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1))
-const ratioOf = (a: number | undefined, b: number | undefined): number | null =>
-  a !== undefined && b !== undefined && Number.isFinite(a) && b > 0 ? Math.round((a / b) * 100) / 100 : null
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!
 
 interface Leak {
@@ -212,13 +220,14 @@ interface ChildState {
   error?: string
   threads?: number
   kernels?: unknown
-  best: Partial<Record<Path, number>>
-  torch: Partial<Record<Path, number>>
+  samples: RowSamples
+  /** The 1-minute load average when the child started timing and when it finished. */
+  load?: string[]
   leak?: Leak
 }
 
 async function child(spec: ChildSpec, stateFile: string): Promise<void> {
-  const state: ChildState = { stage: 'init', roundsDone: 0, best: {}, torch: {} }
+  const state: ChildState = { stage: 'init', roundsDone: 0, samples: emptySamples() }
   const save = () => writeFileSync(stateFile, JSON.stringify(state))
   save()
   const label = `  [${spec.threads}t] ${spec.backend} ${spec.arch} batch ${spec.batch}`
@@ -235,7 +244,9 @@ async function child(spec: ChildSpec, stateFile: string): Promise<void> {
   const resnet = spec.arch === 'resnet20'
   const n = cpu ? cpuSteps : resnet ? resnetSteps : steps
   const nRounds = cpu ? cpuRounds : resnet ? resnetRounds : rounds
-  const { best, torch: tBest } = state
+  const { ours, oursCpu, torch, torchCpu } = state.samples
+  const reference = spec.torch ? new TorchReference(PYTHON, REFERENCE) : undefined
+  const best = (s: Partial<Record<Path, number[]>>, p: Path) => fmt(minOf(s[p] ?? []))
   try {
     const w = workload(spec.arch, spec.batch)
     state.stage = 'warmup'
@@ -245,24 +256,31 @@ async function child(spec: ChildSpec, stateFile: string): Promise<void> {
       w.run[p]() // XNNPACK operators, heap growth
     }
     state.stage = 'rounds'
+    state.load = [loadavg()[0]!.toFixed(2)]
     for (let r = 0; r < nRounds; r++) {
-      // Interleaved: one round of ours, then one of the reference, so both see the same load.
+      // Interleaved: one short round of ours, then one of the reference, so both see the same load.
       for (const p of spec.paths) {
         state.path = p
         save()
-        best[p] = Math.min(best[p] ?? Infinity, timeMin(w.run[p], n))
+        const t = timeSamples(w.run[p], n)
+        addSamples(ours, p, t.wall)
+        addSamples(oursCpu, p, t.cpu)
       }
       state.path = undefined
-      if (spec.torch) {
-        const t = torchOnce(spec.arch, spec.batch, spec.threads, Math.max(n, resnet ? 2 : 3))
-        if (t) for (const p of PATHS) tBest[p] = Math.min(tBest[p] ?? Infinity, t[p])
+      if (reference) {
+        const t = await reference.round(spec.arch, spec.batch, spec.threads, n)
+        for (const p of PATHS) {
+          addSamples(torch, p, t?.wall[p])
+          addSamples(torchCpu, p, t?.cpu[p])
+        }
       }
       state.roundsDone = r + 1
       save()
       console.log(
-        `${label} round ${r + 1}: ` + spec.paths.map((p) => `${p} ${fmt(best[p])} (torch ${fmt(tBest[p])})`).join(', ')
+        `${label} round ${r + 1}: ` + spec.paths.map((p) => `${p} ${best(ours, p)} (torch ${best(torch, p)})`).join(', ')
       )
     }
+    state.load.push(loadavg()[0]!.toFixed(2))
     if (spec.leak) {
       state.stage = 'leak'
       save()
@@ -276,6 +294,8 @@ async function child(spec: ChildSpec, stateFile: string): Promise<void> {
     state.stage = 'done'
   } catch (err) {
     state.error = firstLine(err)
+  } finally {
+    reference?.close()
   }
   save()
 }
@@ -295,7 +315,7 @@ function runChild(spec: ChildSpec, dir: string): { state: ChildState; status: st
     timeout: 3_600_000
   })
   const status = res.error ? firstLine(res.error) : res.signal ? `killed by ${res.signal}` : `exit ${res.status}`
-  let state: ChildState = { stage: 'init', roundsDone: 0, best: {}, torch: {} }
+  let state: ChildState = { stage: 'init', roundsDone: 0, samples: emptySamples() }
   try {
     state = JSON.parse(readFileSync(stateFile, 'utf8')) as ChildState
   } catch {
@@ -309,9 +329,6 @@ function runChild(spec: ChildSpec, dir: string): { state: ChildState; status: st
   )
   return { state, status }
 }
-
-/** One row of the table and of the JSON: a thread count, backend, architecture and batch. */
-type Entry = Record<string, unknown> & { errors: Partial<Record<Path, string>>; notes: string[] }
 
 /** Why a path died: on wasm, an abort (or a death with no message) is the exhausted heap. */
 function failure(backend: BackendName, state: ChildState, status: string): string {
@@ -348,15 +365,18 @@ function measure(
         batch: job.batch,
         kernels: state.kernels,
         errors: {},
-        notes: []
+        notes: [],
+        samples: emptySamples()
       })
     }
     const row = rows.get(key)!
     row.threadsActual ??= state.threads ?? null
-    for (const [p, v] of Object.entries(state.torch) as [Path, number][]) {
-      row[`torch_${p}_ms`] = Math.min((row[`torch_${p}_ms`] as number | undefined) ?? Infinity, v)
+    for (const p of PATHS) {
+      addSamples(row.samples.torch, p, state.samples.torch[p])
+      addSamples(row.samples.torchCpu, p, state.samples.torchCpu[p])
     }
     if (state.leak) row.leak = state.leak
+    if (state.load) row.load = [...((row.load as string[] | undefined) ?? []), ...state.load]
     const early = state.stage === 'init' || state.stage === 'warmup' || (state.stage === 'rounds' && !state.roundsDone)
     if (state.stage !== 'done' && early) {
       // Nothing timed: the path it died in failed at this batch, the others get a fresh child.
@@ -380,48 +400,12 @@ function measure(
           `${state.error ?? status}; times are from the rounds before`
       )
     }
-    for (const p of job.paths) if (state.best[p] !== undefined) row[`${p}_ms`] = Math.round(state.best[p]! * 10) / 10
+    for (const p of job.paths) {
+      addSamples(row.samples.ours, p, state.samples.ours[p])
+      addSamples(row.samples.oursCpu, p, state.samples.oursCpu[p])
+    }
   }
   return true
-}
-
-/** Ratios, throughput and nulls for the paths a row has no time for. */
-function finish(row: Entry): void {
-  for (const p of PATHS) {
-    row[`${p}_ms`] ??= null
-    // A fallback child's reference also timed the paths it was not asked about: drop those.
-    if (row[`${p}_ms`] === null && !row.errors[p]) row[`torch_${p}_ms`] = null
-    row[`torch_${p}_ms`] ??= null
-    row[`ratio_${p}`] = ratioOf(row[`${p}_ms`] as number | undefined, row[`torch_${p}_ms`] as number | undefined)
-  }
-  // Attack throughput: images through 10 PGD iterations per second.
-  const perSec = (ms: unknown) =>
-    typeof ms === 'number' && ms > 0 ? Math.round(((row.batch as number) / ms) * 1000 * 10) / 10 : null
-  row.pgd10_images_per_s = perSec(row.pgd10_ms)
-  row.torch_pgd10_images_per_s = perSec(row.torch_pgd10_ms)
-  row.note = row.notes.length ? row.notes.join('; ') : undefined
-}
-
-function printTable(rows: Entry[]): void {
-  console.log('\nratio project / PyTorch at the same thread count (minimum over rounds); PGD-10 throughput in images/s:')
-  console.log('threads  backend     arch       batch   ortho   plain   pgd10   pgd10 img/s (torch)')
-  for (const e of rows) {
-    const r = (p: Path) => {
-      const v = e[`ratio_${p}`] as number | null
-      return (e.errors[p] === OOM ? 'OOM' : e.errors[p] ? 'failed' : v === null ? '-' : v.toFixed(2)).padStart(8)
-    }
-    const t = e.threadsActual !== null && e.threadsActual !== e.threads ? `${e.threads}→${e.threadsActual}` : `${e.threads}`
-    const ips = `${e.pgd10_images_per_s ?? '-'} (${e.torch_pgd10_images_per_s ?? '-'})`.padStart(22)
-    console.log(
-      `${t.padEnd(9)}${String(e.backend).padEnd(12)}${String(e.arch).padEnd(9)}${String(e.batch).padStart(7)}` +
-        `${r('ortho')}${r('plain')}${r('pgd10')}${ips}`
-    )
-  }
-  const notes = rows.filter((e) => e.note)
-  if (notes.length) console.log('notes:')
-  for (const e of notes) console.log(`  ${e.threads}t ${e.backend} ${e.arch} batch ${e.batch}: ${e.note}`)
-  const short = rows.filter((e) => e.threadsActual !== null && e.threadsActual !== e.threads)
-  for (const e of short) console.log(`  ${e.backend} asked for ${e.threads} threads and started with ${e.threadsActual}`)
 }
 
 async function main(): Promise<void> {
@@ -436,41 +420,62 @@ async function main(): Promise<void> {
     steps,
     resnetRounds,
     resnetSteps,
+    cpuRounds,
+    cpuSteps,
+    repeats,
     note: TORCH_SHAPE_NOTE,
     nativeKernels: native.active ? native.isa : null
   }
   console.log(
-    `bench: threads ${threadCounts.join(',')}, rounds ${rounds}, steps/round ${steps} ` +
-      `(resnet20 ${resnetRounds} x ${resnetSteps}), torch ${torch ? 'yes' : 'no'}, ` +
-      `native kernels ${native.active ? native.isa : `no (${native.reason})`}`
+    `bench: threads ${threadCounts.join(',')}, rounds ${rounds} x ${steps} steps ` +
+      `(resnet20 ${resnetRounds} x ${resnetSteps}, cpu ${cpuRounds} x ${cpuSteps}), repeats ${repeats}, ` +
+      `torch ${torch ? 'yes' : 'no'}, native kernels ${native.active ? native.isa : `no (${native.reason})`}`
   )
   const dir = mkdtempSync(join(tmpdir(), 'ortholens-bench-'))
-  const rows = new Map<string, Entry>()
+  const repeated: Entry[][] = []
+  const loads: { start: string; end: string }[] = []
   try {
-    const missing = new Set<BackendName>()
-    for (const threads of threadCounts) {
-      for (const backend of backends) {
-        if (missing.has(backend)) continue
-        for (const arch of backend === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
-          if (!measure({ backend, arch, threads, torch }, dir, rows)) {
-            missing.add(backend)
-            break
+    for (let rep = 0; rep < repeats; rep++) {
+      const start = loadText()
+      console.log(`\nrepeat ${rep + 1}/${repeats}: load average at start ${start}`)
+      const rows = new Map<string, Entry>()
+      const missing = new Set<BackendName>()
+      for (const threads of threadCounts) {
+        for (const backend of backends) {
+          if (missing.has(backend)) continue
+          for (const arch of backend === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
+            if (!measure({ backend, arch, threads, torch }, dir, rows)) {
+              missing.add(backend)
+              break
+            }
           }
         }
       }
+      const all = [...rows.values()]
+      for (const row of all) finish(row)
+      repeated.push(all)
+      printTable(all)
+      loads.push({ start, end: loadText() })
+      console.log(`load average (1, 5, 15 min): start ${start}, end ${loads[rep]!.end}`)
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  const all = [...rows.values()]
-  for (const row of all) finish(row)
-  result.results = all.map(({ notes: _notes, ...rest }) => rest)
-  printTable(all)
+  const strip = (rows: Entry[]) => rows.map(({ notes: _notes, samples: _samples, ...rest }) => rest)
+  result.load = loads
+  result.results = strip(repeated[0] ?? [])
+  if (repeats > 1) {
+    result.repeats = repeated.map(strip)
+    const medians = (result.medianRatios = medianRatios(repeated))
+    printMedianTable(medians, repeats)
+  }
   const saliencyOn = process.env.BENCH_SALIENCY !== '0'
   const apgdOn = process.env.BENCH_APGD !== '0'
   // The in-process measurements below run on the fastest backend here, once, at the first
   // thread count (this process has measured nothing else, so it may choose).
   process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
+  // The native pool was sized when this process first asked for the kernels' status.
+  loadNativeKernels()?.configure({ threads: threadCounts[0] ?? 1 })
   const info =
     saliencyOn || apgdOn
       ? await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])

@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module'
 import { tf } from './tf'
 import { registerThreadedWasm, wasmThreadCount } from './wasmThreads'
-import { defaultThreadCount } from './threads'
-import { nativeKernelsActive, nativeKernelStatus } from './kernels/nativeKernels'
+import { defaultThreadCount, wasmPoolThreadCount } from './threads'
+import { activeNativeModule, nativeKernelsActive, nativeKernelStatus } from './kernels/nativeKernels'
 import { guardWasmHeap } from './wasmHeap'
 import { installEngine } from './install'
 
@@ -18,7 +18,10 @@ export interface BackendInfo {
   name: BackendName
   /** Which package supplied the `tensorflow` backend, or why it was not used. */
   detail: string
-  /** Threads the backend computes with (wasm: XNNPACK's pool; ORTHOLENS_THREADS sets it). */
+  /**
+   * Threads the backend computes with (ORTHOLENS_THREADS sets it): the native kernels' pool on
+   * wasm and cpu when they are active, else XNNPACK's pool on wasm (threads.ts says why).
+   */
   threads: number
   tried: { name: BackendName; ok: boolean; reason?: string }[]
 }
@@ -75,7 +78,7 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
     }
     if (name === 'wasm' && !threadedRequested) {
       threadedRequested = true
-      registerThreadedWasm(defaultThreadCount())
+      registerThreadedWasm(wasmPoolThreadCount(activeNativeModule() !== undefined))
     }
     try {
       const ok = await tf.setBackend(name)
@@ -83,9 +86,15 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
       if (!ok || tf.getBackend() !== name) throw new Error('backend did not initialise')
       if (name === 'wasm') guardWasmHeap((tf.backend() as unknown as { wasm: unknown }).wasm)
       tried.push({ name, ok: true })
-      // The cpu backend's own kernels are single-threaded; the native ones use the pool.
-      const cpuThreads = nativeKernelsActive() ? (nativeKernelStatus().threads ?? 1) : 1
-      const threads = name === 'wasm' ? wasmThreadCount() : name === 'cpu' ? cpuThreads : defaultThreadCount()
+      // The cpu backend's own kernels are single-threaded; the native ones use the pool, and on
+      // wasm carry the parallel work (XNNPACK's pool then has one thread, threads.ts).
+      const nativeThreads = nativeKernelsActive() ? nativeKernelStatus().threads : undefined
+      const threads =
+        name === 'wasm'
+          ? Math.max(nativeThreads ?? 1, wasmThreadCount())
+          : name === 'cpu'
+            ? (nativeThreads ?? 1)
+            : defaultThreadCount()
       current = { name, detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail, threads, tried }
       return current
     } catch (err) {

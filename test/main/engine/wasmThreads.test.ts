@@ -29,13 +29,18 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
 
 describe('threaded wasm backend', () => {
   const saved = process.env.ORTHOLENS_THREADS
+  const savedWasm = process.env.ORTHOLENS_WASM_THREADS
   beforeAll(async () => {
     process.env.ORTHOLENS_THREADS = '2'
+    // With the native kernels XNNPACK would get one thread (threads.ts): ask for two here.
+    process.env.ORTHOLENS_WASM_THREADS = '2'
     const info = await initBackend('wasm')
     expect(info.name).toBe('wasm')
   })
   afterAll(() => {
     process.env.ORTHOLENS_THREADS = saved
+    if (savedWasm === undefined) delete process.env.ORTHOLENS_WASM_THREADS
+    else process.env.ORTHOLENS_WASM_THREADS = savedWasm
   })
 
   it('runs XNNPACK on two threads', () => {

@@ -13,6 +13,8 @@ import type { Classifier } from '../models/types'
 import { LIMITS } from '../../../contract/limits'
 import { classifierLoss } from './loss'
 import { createRng, deriveSeed } from './random'
+import { sign } from './direction'
+import { signStep } from '../ops/signStep'
 import type {
   AttackConfig,
   AttackDefinition,
@@ -146,6 +148,8 @@ export function attackStep(
   cfg: ResolvedAttackConfig,
   weight?: Tensor4D
 ): Tensor4D {
+  // The sign direction (FGSM, I-FGSM, PGD): sign, step and projection as one kernel, same bits.
+  if (stepper.direction === sign) return signStep(current, grad, x0, cfg.stepSize, cfg.epsilon, weight)
   return tf.tidy(() => {
     let direction = stepper.direction(grad)
     if (weight) direction = tf.mul(direction, weight)

@@ -9,7 +9,8 @@
  * order; it only ever serves as the mask m, whose gradient is zero anyway.
  */
 import { tf, type Tensor } from '../tf'
-import { ChannelAffine, ChannelAffineGrad } from '../kernels/nativeKernelNames'
+import { ChannelAffine, ChannelAffineGrad, ReluGrad } from '../kernels/nativeKernelNames'
+import { nativeKernelsActive } from '../kernels/nativeKernels'
 
 interface ReluAttr {
   relu: boolean
@@ -17,9 +18,16 @@ interface ReluAttr {
 
 const allButLast = (t: Tensor): number[] => [...Array(t.rank - 1).keys()]
 
-/** dy * m: the upstream gradient through the ReLU (if any). */
+/**
+ * dy * m: the upstream gradient through the ReLU (if any); one native pass (ReLU's gradient
+ * kernel, whose mask [y > 0] is m) where tfjs takes a step and a multiply.
+ */
 function throughRelu(dy: Tensor, y: Tensor, relu: boolean): Tensor {
-  return relu ? tf.mul(dy, tf.step(y)) : dy
+  if (!relu) return dy
+  if (nativeKernelsActive() && dy.dtype === 'float32' && y.dtype === 'float32') {
+    return tf.engine().runKernel(ReluGrad, { dy, x: y }) as Tensor
+  }
+  return tf.mul(dy, tf.step(y))
 }
 
 /** dy * scale * m, the input gradient: the native kernel, which the second order reuses. */

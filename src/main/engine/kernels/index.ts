@@ -39,6 +39,7 @@ import { batchNormTrainKernelConfigs } from './own/BatchNormTrain'
 import { channelAffineKernelConfigs } from './own/ChannelAffine'
 import { reluGradKernelConfigs } from './own/ReluGrad'
 import { flipFilterKernelConfigs } from './own/FlipFilter'
+import { signStepKernelConfigs } from './own/SignStep'
 
 const wasmReplacements: OurKernelConfig[] = [
   sliceWasmConfig,
@@ -67,7 +68,8 @@ export const ourKernelConfigs: readonly OurKernelConfig[] = [
   ...batchNormTrainKernelConfigs,
   ...channelAffineKernelConfigs,
   ...reluGradKernelConfigs,
-  ...flipFilterKernelConfigs
+  ...flipFilterKernelConfigs,
+  ...signStepKernelConfigs
 ]
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Names of this project's own kernels (all native but FlipFilter, a plain permutation): the
+ * Names of this project's own kernels (all native but FlipFilter, a plain permutation, and
+ * SignStep, a plain element-wise loop): the
  * kernels under kernels/own/ and the gradients that run them share these.
  */
 /** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
@@ -19,3 +20,8 @@ export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
 export const ReluGrad = 'OrthoLensReluGrad'
 /** A filter [kh, kw, ci, co] flipped in space with its channel axes swapped: [kh, kw, co, ci]. */
 export const FlipFilter = 'OrthoLensFlipFilter'
+/**
+ * One L∞ attack step, sign, step and projection in one pass (ops/signStep): inputs x, g, x0
+ * and optionally w; attrs stepSize, epsilon. clip(min(max(x + α·sign(g)[·w], x0 − ε), x0 + ε), 0, 1).
+ */
+export const SignStep = 'OrthoLensSignStep'

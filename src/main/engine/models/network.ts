@@ -7,6 +7,7 @@ import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '..
 import type { LayerDef, ModelArchitecture } from './architecture'
 import { batchNormTrain } from '../ops/batchNorm'
 import { channelAffine } from '../ops/channelAffine'
+import { nativeKernelsActive } from '../kernels/nativeKernels'
 import type { StagedClassifier } from './types'
 import { applyActivationFn } from './activations'
 import { depthwiseConvValid, samePadding } from './depthwise'
@@ -228,14 +229,29 @@ export class Network implements StagedClassifier {
 
   /**
    * Runs layers in order. In inference, a batch norm followed by a ReLU runs as one fused
-   * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with.
+   * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with. With
+   * the native kernels, so do a convolution's or dense layer's bias and the ReLU after it
+   * (scale 1: x·1 is exact, so the bits are those of add then relu): one pass instead of two
+   * forward, the same one backward to the input, which is what attacks and explanations
+   * differentiate. Not in training, where the bias's own gradient would take an extra pass.
    */
   private runLayers(layers: LayerDef[], x: Tensor, options: ApplyOptions): Tensor {
     let out = x
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i]!
-      if (layer.kind === 'batchnorm' && !options.training && layers[i + 1]?.kind === 'relu') {
+      const next = layers[i + 1]
+      if (layer.kind === 'batchnorm' && !options.training && next?.kind === 'relu') {
         out = this.batchNormInference(layer, out, true)
+        i++
+      } else if (
+        !options.training &&
+        (layer.kind === 'conv' || layer.kind === 'dense') &&
+        layer.bias &&
+        next?.kind === 'relu' &&
+        nativeKernelsActive()
+      ) {
+        const bias = this.param(`${layer.name}/bias`)
+        out = channelAffine(this.runLayer({ ...layer, bias: false }, out, options), tf.onesLike(bias), bias, true)
         i++
       } else {
         out = this.runLayer(layer, out, options)

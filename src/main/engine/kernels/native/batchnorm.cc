@@ -66,7 +66,7 @@ void forSumChunks(const RowsShape &s, Pool &pool, ChunkedSums &sums, Fn fn) {
   pool.run(sums.chunks, [&](int chunk, Scratch &scratch) {
     const int r0 = chunk * rows::kSumChunkRows, r1 = std::min(s.rows, r0 + rows::kSumChunkRows);
     fn(chunk, r0, r1 - r0, sums.of(chunk), scratch.floats(0, (size_t)sums.K * sums.C));
-  });
+  }, floatsNs((double)s.rows * sums.C * sums.K));
 }
 
 /*

@@ -496,7 +496,7 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
 #define RUN(v) dotImage<v>(s, l, buf, taps.data(), wT.data(), y + n * outImage)
     DISPATCH_V(V, RUN)
 #undef RUN
-  });
+  }, convNs(s));
 }
 
 /*
@@ -538,7 +538,7 @@ static void trimPartials() {
  * groups' partials (groups x accFloats), valid until trimPartials.
  */
 template <typename PerImage>
-static const float *groupPartials(int n, size_t accFloats, Pool &pool, int &groups, PerImage perImage) {
+static const float *groupPartials(int n, size_t accFloats, Pool &pool, double workNs, int &groups, PerImage perImage) {
   groups = filterGradGroups(n, accFloats);
   std::vector<float> &arena = partialArena();
   const size_t floats = (size_t)groups * accFloats;
@@ -548,7 +548,7 @@ static const float *groupPartials(int n, size_t accFloats, Pool &pool, int &grou
     float *acc = base + (size_t)g * accFloats;
     std::fill(acc, acc + accFloats, 0.f);
     for (int i = (int)((long)g * n / groups), end = (int)((long)(g + 1) * n / groups); i < end; i++) perImage(i, scratch, acc);
-  });
+  }, workNs);
   return base;
 }
 
@@ -559,7 +559,7 @@ static void conv2dFilterGradDot(const ConvShape &s, const float *x, const float 
   const size_t inImage = (size_t)s.h * s.w * s.ci, outImage = (size_t)s.ho * s.wo * s.co;
   const size_t accFloats = (size_t)nTaps * s.co * cs, dyqFloats = (size_t)s.ho * l.wq * s.co;
   int groups = 0;
-  const float *partial = groupPartials(s.n, accFloats, pool, groups, [&](int n, Scratch &scratch, float *acc) {
+  const float *partial = groupPartials(s.n, accFloats, pool, convNs(s), groups, [&](int n, Scratch &scratch, float *acc) {
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     float *dyq = scratch.floats(1, dyqFloats);
@@ -657,7 +657,7 @@ void conv2dInputGrad(const ConvShape &s, const float *dy, const float *w, float 
       for (int xx = 0; xx < s.w; xx++)
         std::memcpy(out + ((size_t)y * s.w + xx) * s.ci, dxp + ((size_t)(y + s.padTop) * wp + xx + s.padLeft) * ciP,
                     s.ci * sizeof(float));
-  });
+  }, convNs(s));
 }
 
 /* ---------------------------------------------------------------- entry points ------ */
@@ -680,7 +680,7 @@ void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     forwardImage(s, l, buf, taps.data(), wp, coP, y + n * outImage);
-  });
+  }, convNs(s));
 }
 
 void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
@@ -693,7 +693,7 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
   /* dy on the plane grid with two zero pixels before and after (filterImage's row form). */
   const size_t dyqFloats = ((size_t)s.ho * l.wq + 4) * coP;
   int groups = 0;
-  const float *partial = groupPartials(s.n, accFloats, pool, groups, [&](int n, Scratch &scratch, float *acc) {
+  const float *partial = groupPartials(s.n, accFloats, pool, convNs(s), groups, [&](int n, Scratch &scratch, float *acc) {
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     float *dyPad = scratch.floats(1, dyqFloats);
@@ -715,7 +715,7 @@ void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float
         for (int o = 0; o < s.co; o++) dst[o] += src[o];
       }
     }
-  });
+  }, floatsNs((double)rows * coP * groups));
   trimPartials();
 }
 

@@ -28,7 +28,7 @@ void forChunks(const RowsShape &s, Pool &pool, Fn fn) {
   pool.run(chunks, [&](int chunk, Scratch &) {
     const int r0 = chunk * rowsPerChunk;
     fn((size_t)r0 * s.channels, (size_t)std::min(s.rows, r0 + rowsPerChunk) * s.channels);
-  });
+  }, floatsNs((double)s.rows * s.channels));
 }
 
 /*
@@ -46,7 +46,7 @@ void channelSums(const RowsShape &s, Pool &pool, double *const (&sums)[K], Terms
     const int r0 = chunk * kSumChunkRows, r1 = std::min(s.rows, r0 + kSumChunkRows);
     for (int r = r0; r < r1; r++) terms((size_t)r * C, acc);
     std::copy(acc, acc + K * C, &partial[(size_t)chunk * K * C]);
-  });
+  }, floatsNs((double)s.rows * C * K));
   for (int k = 0; k < K; k++) std::fill(sums[k], sums[k] + C, 0.0);
   for (int chunk = 0; chunk < chunks; chunk++)
     for (int k = 0; k < K; k++) {

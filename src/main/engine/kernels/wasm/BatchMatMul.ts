@@ -1,11 +1,14 @@
 /**
- * BatchMatMul with transposeA/transposeB on wasm: the C++ kernel only uses XNNPACK without
- * the flags (1.7 ms for [64,3136]x[3136,128], 20-24 ms transposed), and every dense layer's
- * gradient uses them. Ours transposes the operand explicitly (wasm/Transpose), then runs the
- * plain stock kernel.
+ * BatchMatMul on wasm. The 2-D products of dense layers run on the native kernels when they
+ * are active (kernels/nativeMatMul.ts: FMA and wide vectors, ~3x XNNPACK's 128-bit loops on
+ * the cnn's dense layer). Otherwise, with transposeA/transposeB: the C++ kernel only uses
+ * XNNPACK without the flags (1.7 ms for [64,3136]x[3136,128], 20-24 ms transposed), and every
+ * dense layer's gradient uses them, so ours transposes the operand explicitly
+ * (wasm/Transpose), then runs the plain stock kernel.
  */
 import { tf } from '../../tf'
-import type { TensorInfo } from '../registry'
+import type { KernelArgs, TensorInfo } from '../registry'
+import { nativeMatMul } from '../nativeMatMul'
 import { wasmReplacement, type WasmBackend } from './shared'
 import { transposeOnHeap } from './Transpose'
 
@@ -20,6 +23,8 @@ function swapLastTwo(t: TensorInfo, backend: WasmBackend): TensorInfo {
 
 export const batchMatMulWasmConfig = wasmReplacement(tf.BatchMatMul, (stock) => (args) => {
   const { inputs, attrs, backend } = args
+  const native = nativeMatMul('wasm', args as unknown as KernelArgs)
+  if (native) return native
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean }
   if (!transposeA && !transposeB) return stock(args)
   const temps: TensorInfo[] = []

@@ -90,7 +90,10 @@ const repeats = Math.max(1, Number(env('BENCH_REPEAT', '1')))
 const leakSteps = Number(env('BENCH_LEAK_STEPS', '200'))
 const leakStepsResnet = Number(env('BENCH_LEAK_STEPS_RESNET', '20'))
 const fallbackBatch = Number(env('BENCH_FALLBACK_BATCH', '64'))
-const BATCH: Record<string, number> = { cnn: 64, resnet20: Number(env('BENCH_RESNET_BATCH', '128')) }
+const BATCH: Record<string, number> = {
+  cnn: 64,
+  resnet20: Number(env('BENCH_RESNET_BATCH', '128'))
+}
 const cpuArchs = list('BENCH_CPU_ARCHS', 'cnn,resnet20') as ArchitectureId[]
 const backends = list('BENCH_BACKENDS', 'wasm,cpu,tensorflow') as BackendName[]
 const archs = list('BENCH_ARCHS', 'cnn,resnet20') as ArchitectureId[]
@@ -166,8 +169,10 @@ function torchAvailable(): boolean {
   }
 }
 
-const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1))
-const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!
+const fmt = (v: number | undefined): string =>
+  v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1)
+const firstLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0]!
 
 interface Leak {
   steps: number
@@ -277,7 +282,8 @@ async function child(spec: ChildSpec, stateFile: string): Promise<void> {
       state.roundsDone = r + 1
       save()
       console.log(
-        `${label} round ${r + 1}: ` + spec.paths.map((p) => `${p} ${best(ours, p)} (torch ${best(torch, p)})`).join(', ')
+        `${label} round ${r + 1}: ` +
+          spec.paths.map((p) => `${p} ${best(ours, p)} (torch ${best(torch, p)})`).join(', ')
       )
     }
     state.load.push(loadavg()[0]!.toFixed(2))
@@ -314,7 +320,11 @@ function runChild(spec: ChildSpec, dir: string): { state: ChildState; status: st
     },
     timeout: 3_600_000
   })
-  const status = res.error ? firstLine(res.error) : res.signal ? `killed by ${res.signal}` : `exit ${res.status}`
+  const status = res.error
+    ? firstLine(res.error)
+    : res.signal
+      ? `killed by ${res.signal}`
+      : `exit ${res.status}`
   let state: ChildState = { stage: 'init', roundsDone: 0, samples: emptySamples() }
   try {
     state = JSON.parse(readFileSync(stateFile, 'utf8')) as ChildState
@@ -322,11 +332,12 @@ function runChild(spec: ChildSpec, dir: string): { state: ChildState; status: st
     // No state file: the child died before its first write; `init` with no error says so.
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(0)
-  if (!state.unavailable) console.log(
-    `  [${spec.threads}t] ${spec.backend} ${spec.arch} batch ${spec.batch} [${spec.paths.join(',')}]: ` +
-      `${state.stage === 'done' ? 'done' : `died in ${state.stage}${state.path ? ` (${state.path})` : ''}, ${status}`}` +
-      `${state.error ? `: ${state.error}` : ''} (${secs} s)`
-  )
+  if (!state.unavailable)
+    console.log(
+      `  [${spec.threads}t] ${spec.backend} ${spec.arch} batch ${spec.batch} [${spec.paths.join(',')}]: ` +
+        `${state.stage === 'done' ? 'done' : `died in ${state.stage}${state.path ? ` (${state.path})` : ''}, ${status}`}` +
+        `${state.error ? `: ${state.error}` : ''} (${secs} s)`
+    )
   return { state, status }
 }
 
@@ -346,7 +357,9 @@ function measure(
   dir: string,
   rows: Map<string, Entry>
 ): boolean {
-  const queue: { batch: number; paths: Path[] }[] = [{ batch: BATCH[base.arch]!, paths: [...PATHS] }]
+  const queue: { batch: number; paths: Path[] }[] = [
+    { batch: BATCH[base.arch]!, paths: [...PATHS] }
+  ]
   while (queue.length) {
     const job = queue.shift()!
     const leak = job.paths.includes('ortho')
@@ -377,7 +390,10 @@ function measure(
     }
     if (state.leak) row.leak = state.leak
     if (state.load) row.load = [...((row.load as string[] | undefined) ?? []), ...state.load]
-    const early = state.stage === 'init' || state.stage === 'warmup' || (state.stage === 'rounds' && !state.roundsDone)
+    const early =
+      state.stage === 'init' ||
+      state.stage === 'warmup' ||
+      (state.stage === 'rounds' && !state.roundsDone)
     if (state.stage !== 'done' && early) {
       // Nothing timed: the path it died in failed at this batch, the others get a fresh child.
       const dead = state.path ? [state.path] : job.paths
@@ -387,7 +403,9 @@ function measure(
       if (state.path && rest.length) queue.unshift({ batch: job.batch, paths: rest })
       if (job.batch > fallbackBatch) {
         queue.push({ batch: fallbackBatch, paths: dead })
-        row.notes.push(`${dead.join(', ')} at batch ${job.batch}: ${why}; measured at batch ${fallbackBatch} instead`)
+        row.notes.push(
+          `${dead.join(', ')} at batch ${job.batch}: ${why}; measured at batch ${fallbackBatch} instead`
+        )
       } else {
         row.notes.push(`${dead.join(', ')} at batch ${job.batch}: ${why}`)
       }
@@ -443,7 +461,9 @@ async function main(): Promise<void> {
       for (const threads of threadCounts) {
         for (const backend of backends) {
           if (missing.has(backend)) continue
-          for (const arch of backend === 'cpu' ? archs.filter((a) => cpuArchs.includes(a)) : archs) {
+          for (const arch of backend === 'cpu'
+            ? archs.filter((a) => cpuArchs.includes(a))
+            : archs) {
             if (!measure({ backend, arch, threads, torch }, dir, rows)) {
               missing.add(backend)
               break
@@ -491,9 +511,14 @@ async function main(): Promise<void> {
     // CAMERAS / Grad-CAM maps per second (issue "Explanations").
     const saliency = await benchSaliency()
     result.saliency = { ...saliency, threads: info.threads }
-    const line = (name: string, t: { gradcamPerSec: number; camerasPerSec: number | null; note: string }) =>
+    const line = (
+      name: string,
+      t: { gradcamPerSec: number; camerasPerSec: number | null; note: string }
+    ) =>
       `  ${name.padEnd(9)} Grad-CAM ${t.gradcamPerSec.toFixed(1)} maps/s, CAMERAS ${t.camerasPerSec === null ? '—' : t.camerasPerSec.toFixed(1)} maps/s (${t.note})`
-    console.log(`\nsaliency throughput on ${saliency.backend} (${info.threads} thread(s)), batch ${saliency.batch}:`)
+    console.log(
+      `\nsaliency throughput on ${saliency.backend} (${info.threads} thread(s)), batch ${saliency.batch}:`
+    )
     console.log(line('cnn', saliency.cnn))
     console.log(line('resnet20', saliency.resnet20))
   }
@@ -503,7 +528,9 @@ async function main(): Promise<void> {
 const childSpec = process.env.BENCH_CHILD
 const run = childSpec
   ? // Exit explicitly: the threaded wasm backend's workers must not keep a finished child alive.
-    child(JSON.parse(childSpec) as ChildSpec, process.env.BENCH_CHILD_STATE!).then(() => process.exit(0))
+    child(JSON.parse(childSpec) as ChildSpec, process.env.BENCH_CHILD_STATE!).then(() =>
+      process.exit(0)
+    )
   : main()
 run.catch((err) => {
   console.error(err)

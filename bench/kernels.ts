@@ -7,7 +7,10 @@
  */
 import { tf } from '../src/main/engine/tf'
 import { initBackend } from '../src/main/engine/backend'
-import { conv2dBackpropFilterOps, conv2dBackpropInputOps } from '../src/main/engine/kernels/convGradOps'
+import {
+  conv2dBackpropFilterOps,
+  conv2dBackpropInputOps
+} from '../src/main/engine/kernels/convGradOps'
 
 const layers = [
   { name: '1->32 s1', hw: 28, ci: 1, co: 32, s: 1 },

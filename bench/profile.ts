@@ -29,7 +29,13 @@ async function main(): Promise<void> {
         g.dataSync()
       })
     } else {
-      trainStep(net, opt, x, y, path === 'ortho' ? { reference: ref, lambda: 30, form: 'squared' } : undefined)
+      trainStep(
+        net,
+        opt,
+        x,
+        y,
+        path === 'ortho' ? { reference: ref, lambda: 30, form: 'squared' } : undefined
+      )
     }
   }
   for (let i = 0; i < 2; i++) run()
@@ -56,9 +62,12 @@ async function main(): Promise<void> {
     e.n++
     byKernel.set(key, e)
   }
-  console.log(`${backend} ${arch} ${path}: best wall ${best.toFixed(1)} ms, kernels ${total.toFixed(1)} ms in ${info.kernels.length} calls`)
+  console.log(
+    `${backend} ${arch} ${path}: best wall ${best.toFixed(1)} ms, kernels ${total.toFixed(1)} ms in ${info.kernels.length} calls`
+  )
   const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)
-  for (const [k, v] of rows) console.log(`${v.ms.toFixed(1).padStart(8)} ${String(v.n).padStart(4)}  ${k}`)
+  for (const [k, v] of rows)
+    console.log(`${v.ms.toFixed(1).padStart(8)} ${String(v.n).padStart(4)}  ${k}`)
 }
 
 // Exits explicitly: the threaded wasm build's workers keep Node alive after main returns.

@@ -43,7 +43,11 @@ async function bestSeconds(fn: () => tf.Tensor, reps: number): Promise<number> {
   return best
 }
 
-async function measure(arch: ArchitectureId, shape: [number, number, number], reps: number): Promise<SaliencyThroughput> {
+async function measure(
+  arch: ArchitectureId,
+  shape: [number, number, number],
+  reps: number
+): Promise<SaliencyThroughput> {
   const net = buildModel(arch, shape, 10, { seed: 1 })
   const x = tf.randomUniform([BATCH, ...shape], 0, 1, 'float32', 3) as Tensor4D
   try {
@@ -64,7 +68,9 @@ async function measure(arch: ArchitectureId, shape: [number, number, number], re
 }
 
 /** Maps per second for `cnn` and `resnet20` on the backend already initialised. */
-export async function benchSaliency(reps = Number(process.env.BENCH_REPS ?? 3)): Promise<SaliencyBench> {
+export async function benchSaliency(
+  reps = Number(process.env.BENCH_REPS ?? 3)
+): Promise<SaliencyBench> {
   return {
     backend: tf.getBackend(),
     batch: BATCH,

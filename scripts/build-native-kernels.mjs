@@ -71,8 +71,10 @@ function compile(cxx, args) {
 }
 
 async function main() {
-  if (process.env.ORTHOLENS_NATIVE_KERNELS === '0') return say('skipped (ORTHOLENS_NATIVE_KERNELS=0)')
-  if (existsSync(nativeBinary) && statSync(nativeBinary).mtimeMs >= newestSource()) return say('up to date')
+  if (process.env.ORTHOLENS_NATIVE_KERNELS === '0')
+    return say('skipped (ORTHOLENS_NATIVE_KERNELS=0)')
+  if (existsSync(nativeBinary) && statSync(nativeBinary).mtimeMs >= newestSource())
+    return say('up to date')
   const cxx = findCompiler()
   if (!cxx) return giveUp('no C++ compiler found (set CXX)')
   const headers = findNodeHeaders()
@@ -86,7 +88,10 @@ async function main() {
     { file: 'batchnorm.cc', flags: [] },
     { file: 'affine.cc', flags: [] },
     { file: 'elementwise.cc', flags: [] },
-    { file: 'ortholens_native.cc', flags: x86 ? ['-DORTHOLENS_X86', '-DNAPI_VERSION=8'] : ['-DNAPI_VERSION=8'] }
+    {
+      file: 'ortholens_native.cc',
+      flags: x86 ? ['-DORTHOLENS_X86', '-DNAPI_VERSION=8'] : ['-DNAPI_VERSION=8']
+    }
   ]
   if (x86) {
     // GCC's generic tuning splits unaligned 256-bit loads and stores into 128-bit halves;
@@ -94,18 +99,34 @@ async function main() {
     // conv_impl.h).
     units.push({
       file: 'conv_avx2.cc',
-      flags: ['-mavx2', '-mfma', '-mno-avx256-split-unaligned-load', '-mno-avx256-split-unaligned-store']
+      flags: [
+        '-mavx2',
+        '-mfma',
+        '-mno-avx256-split-unaligned-load',
+        '-mno-avx256-split-unaligned-store'
+      ]
     })
-    units.push({ file: 'conv_avx512.cc', flags: ['-mavx512f', '-mavx512vl', '-mavx512dq', '-mavx2', '-mfma'] })
+    units.push({
+      file: 'conv_avx512.cc',
+      flags: ['-mavx512f', '-mavx512vl', '-mavx512dq', '-mavx2', '-mfma']
+    })
   }
   const started = Date.now()
   const results = await Promise.all(
     units.map((u) =>
-      compile(cxx, [...common, ...u.flags, '-c', join(srcDir, u.file), '-o', join(objDir, u.file.replace(/\.cc$/, '.o'))])
+      compile(cxx, [
+        ...common,
+        ...u.flags,
+        '-c',
+        join(srcDir, u.file),
+        '-o',
+        join(objDir, u.file.replace(/\.cc$/, '.o'))
+      ])
     )
   )
   const failed = results.findIndex((r) => !r.ok)
-  if (failed >= 0) return giveUp(`compiling ${units[failed].file} failed:\n${results[failed].err.trim()}`)
+  if (failed >= 0)
+    return giveUp(`compiling ${units[failed].file} failed:\n${results[failed].err.trim()}`)
   const objects = units.map((u) => join(objDir, u.file.replace(/\.cc$/, '.o')))
   const linkFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-pthread']
   const temp = `${nativeBinary}.${process.pid}.tmp`

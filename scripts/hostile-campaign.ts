@@ -21,7 +21,14 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { FAILURES, makeProjectTemplate, makeRichProject, writeCases, type CaseResult, type HostileCase } from '../test/helpers/hostile/index'
+import {
+  FAILURES,
+  makeProjectTemplate,
+  makeRichProject,
+  writeCases,
+  type CaseResult,
+  type HostileCase
+} from '../test/helpers/hostile/index'
 
 const TIME_LIMIT_MS = 10_000
 const MEMORY_LIMIT_MB = 1024
@@ -71,7 +78,10 @@ class CaseProcess {
         w(line)
       } else this.lines.push(line)
     })
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)))
+    this.child.stderr.on(
+      'data',
+      (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000))
+    )
     this.child.on('exit', () => {
       this.exited = true
       this.waiting?.(undefined)
@@ -107,10 +117,15 @@ class CaseProcess {
       this.kill()
       return timedOut
         ? { ...base, outcome: 'timeout', why: `no answer after ${TIME_LIMIT_MS / 1000} s` }
-        : { ...base, outcome: 'crashed', why: `the process died: ${this.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` }
+        : {
+            ...base,
+            outcome: 'crashed',
+            why: `the process died: ${this.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`
+          }
     }
     const r = JSON.parse(line) as CaseResult
-    if ((r.peakMb ?? 0) > MEMORY_LIMIT_MB) return { ...r, outcome: 'over-memory', why: `${r.peakMb} MB` }
+    if ((r.peakMb ?? 0) > MEMORY_LIMIT_MB)
+      return { ...r, outcome: 'over-memory', why: `${r.peakMb} MB` }
     return r
   }
 
@@ -130,7 +145,13 @@ class CaseProcess {
 function table(results: CaseResult[], cases: HostileCase[]): string {
   const outcomes = ['refused-clear', 'accepted', ...FAILURES] as const
   const families = [...new Set(cases.map((c) => c.family))]
-  const head = ['family', 'cases', ...outcomes.map((o) => o.replace('refused-', 'ref-').replace('accepted-', 'acc-')), 'max s', 'max MB']
+  const head = [
+    'family',
+    'cases',
+    ...outcomes.map((o) => o.replace('refused-', 'ref-').replace('accepted-', 'acc-')),
+    'max s',
+    'max MB'
+  ]
   const rows = families.map((f) => {
     const rs = results.filter((r) => r.family === f)
     return [
@@ -150,7 +171,11 @@ function table(results: CaseResult[], cases: HostileCase[]): string {
   ]
   const all = [head, ...rows, total]
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
-  return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')
+  return all
+    .map((r) =>
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+    )
+    .join('\n')
 }
 
 async function main(): Promise<void> {
@@ -165,7 +190,9 @@ async function main(): Promise<void> {
   mkdirSync(work)
   const bundle = await bundleChild()
   const isolated = process.argv.includes('--isolated')
-  console.log(`${cases.length} cases in ${root}; ${jobs} processes${isolated ? ', one per case' : `, each replaced after ${RECYCLE} cases`}`)
+  console.log(
+    `${cases.length} cases in ${root}; ${jobs} processes${isolated ? ', one per case' : `, each replaced after ${RECYCLE} cases`}`
+  )
 
   const results: CaseResult[] = new Array(cases.length)
   let next = 0
@@ -177,7 +204,10 @@ async function main(): Promise<void> {
       while (next < cases.length) {
         const i = next++
         if (isolated) {
-          results[i] = await new CaseProcess(bundle, [...args, '--one', String(i)]).run(undefined, cases[i]!)
+          results[i] = await new CaseProcess(bundle, [...args, '--one', String(i)]).run(
+            undefined,
+            cases[i]!
+          )
         } else {
           if (!proc || !proc.alive || proc.served >= RECYCLE) {
             proc?.close()
@@ -185,7 +215,8 @@ async function main(): Promise<void> {
           }
           results[i] = await proc.run(i, cases[i]!)
         }
-        if ((i + 1) % 100 === 0) console.log(`  ${i + 1}/${cases.length} (${Math.round((Date.now() - started) / 1000)} s)`)
+        if ((i + 1) % 100 === 0)
+          console.log(`  ${i + 1}/${cases.length} (${Math.round((Date.now() - started) / 1000)} s)`)
       }
       proc?.close()
     })
@@ -193,7 +224,9 @@ async function main(): Promise<void> {
   console.log(`\n${table(results, cases)}\n`)
   console.log(
     `Time: the case's own run (import or open) measured inside its process. Memory: peak RSS of ${
-      isolated ? 'the process of that case alone' : 'the process that ran it, up to and including it (an upper bound)'
+      isolated
+        ? 'the process of that case alone'
+        : 'the process that ran it, up to and including it (an upper bound)'
     }.`
   )
   const failures = results.filter((r) => FAILURES.includes(r.outcome))
@@ -201,8 +234,13 @@ async function main(): Promise<void> {
     const c = cases.find((x) => x.id === f.id)!
     console.log(`FAIL ${f.outcome} ${f.id} (${c.note}): ${f.why ?? ''}\n     ${f.message ?? ''}`)
   }
-  writeFileSync(join(repo, 'out', 'hostile', 'results.json'), JSON.stringify({ cases, results }, null, 1))
-  console.log(`${failures.length} failures of ${results.length} cases; results in out/hostile/results.json`)
+  writeFileSync(
+    join(repo, 'out', 'hostile', 'results.json'),
+    JSON.stringify({ cases, results }, null, 1)
+  )
+  console.log(
+    `${failures.length} failures of ${results.length} cases; results in out/hostile/results.json`
+  )
   if (!process.argv.includes('--keep')) rmSync(root, { recursive: true, force: true })
   process.exit(failures.length > 0 ? 1 : 0)
 }

@@ -12,9 +12,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { KILL_MOMENTS, runKillTrial, type KillMoment, type KillTrialResult } from '../test/helpers/killTrials'
+import {
+  KILL_MOMENTS,
+  runKillTrial,
+  type KillMoment,
+  type KillTrialResult
+} from '../test/helpers/killTrials'
 
-const DEFAULT_TRIALS: Record<KillMoment, number> = { checkpoint: 30, transaction: 15, close: 10, random: 15, 'full-disk': 10 }
+const DEFAULT_TRIALS: Record<KillMoment, number> = {
+  checkpoint: 30,
+  transaction: 15,
+  close: 10,
+  random: 15,
+  'full-disk': 10
+}
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name)
@@ -31,9 +42,24 @@ function trialsWanted(): Record<KillMoment, number> {
 }
 
 function table(results: KillTrialResult[]): string {
-  const died = ['checkpoint', 'transaction', 'close', 'job', 'between', 'gave-up (disk full)'] as const
+  const died = [
+    'checkpoint',
+    'transaction',
+    'close',
+    'job',
+    'between',
+    'gave-up (disk full)'
+  ] as const
   const outcomes = ['intact', 'refused', 'data-lost', 'left-running', 'writer-failed'] as const
-  const head = ['killed at', 'trials', ...died.map((d) => `in ${d.replace(' (disk full)', '')}`), 'hdr>file', 'with -wal', ...outcomes, 'max s']
+  const head = [
+    'killed at',
+    'trials',
+    ...died.map((d) => `in ${d.replace(' (disk full)', '')}`),
+    'hdr>file',
+    'with -wal',
+    ...outcomes,
+    'max s'
+  ]
   const row = (label: string, rs: KillTrialResult[]): string[] => [
     label,
     String(rs.length),
@@ -43,9 +69,22 @@ function table(results: KillTrialResult[]): string {
     ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)),
     (Math.max(...rs.map((r) => r.ms)) / 1000).toFixed(1)
   ]
-  const rows = [head, ...KILL_MOMENTS.map((m) => row(m, results.filter((r) => r.moment === m))).filter((r) => r[1] !== '0'), row('TOTAL', results)]
+  const rows = [
+    head,
+    ...KILL_MOMENTS.map((m) =>
+      row(
+        m,
+        results.filter((r) => r.moment === m)
+      )
+    ).filter((r) => r[1] !== '0'),
+    row('TOTAL', results)
+  ]
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')
+  return rows
+    .map((r) =>
+      r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+    )
+    .join('\n')
 }
 
 async function main(): Promise<void> {
@@ -60,10 +99,15 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\n\n${table(results)}\n`)
-  console.log('hdr>file: the header promised more pages than the file held when the writer died (a checkpoint cut short);')
-  console.log('"in X": the writer\'s last marker before the kill. Each project is then opened read-only and read-write.')
+  console.log(
+    'hdr>file: the header promised more pages than the file held when the writer died (a checkpoint cut short);'
+  )
+  console.log(
+    '"in X": the writer\'s last marker before the kill. Each project is then opened read-only and read-write.'
+  )
   const failed = results.filter((r) => r.outcome !== 'intact' && r.outcome !== 'writer-failed')
-  for (const f of failed) console.log(`FAIL ${f.moment} #${f.seed}: ${f.outcome}: ${f.message ?? ''}`)
+  for (const f of failed)
+    console.log(`FAIL ${f.moment} #${f.seed}: ${f.outcome}: ${f.message ?? ''}`)
   console.log(`${failed.length} intact projects refused or damaged in ${results.length} trials`)
   rmSync(dir, { recursive: true, force: true })
   process.exit(failed.length > 0 ? 1 : 0)

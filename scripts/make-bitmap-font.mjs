@@ -29,8 +29,25 @@ const WANTED = [
   ...range(913, 937),
   ...range(945, 969),
   // – — ‘ ’ “ ” • … ′ − → ← ≈ ≤ ≥ ∞ ★ ✓ ✗
-  8211, 8212, 8216, 8217, 8220, 8221, 8226, 8230, 8242, 8722, 8594, 8592, 8776, 8804, 8805,
-  8734, 9733, 10003, 10007
+  8211,
+  8212,
+  8216,
+  8217,
+  8220,
+  8221,
+  8226,
+  8230,
+  8242,
+  8722,
+  8594,
+  8592,
+  8776,
+  8804,
+  8805,
+  8734,
+  9733,
+  10003,
+  10007
 ]
 
 function range(a, b) {
@@ -81,7 +98,8 @@ function table(name, glyphs, fallback) {
     return `${code}:${cell.map((b) => b.toString(16).padStart(2, '0')).join('')}`
   })
   const lines = []
-  for (let i = 0; i < entries.length; i += 3) lines.push(`  '${entries.slice(i, i + 3).join(' ')} '`)
+  for (let i = 0; i < entries.length; i += 3)
+    lines.push(`  '${entries.slice(i, i + 3).join(' ')} '`)
   return `export const ${name} =\n${lines.join(' +\n')}\n`
 }
 

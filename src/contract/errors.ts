@@ -52,7 +52,12 @@ export class ContractError extends Error {
   readonly code: ErrorCode
   readonly where?: string
   readonly technical?: string
-  constructor(code: ErrorCode, message: string, where?: string, options: { technical?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    where?: string,
+    options: { technical?: string } = {}
+  ) {
     super(message)
     this.name = 'ContractError'
     this.code = code

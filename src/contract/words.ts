@@ -182,11 +182,26 @@ export const PENALTY_WORDS: Record<PenaltyForm, Words> = {
 }
 
 export const ARCHITECTURE_WORDS: Record<ArchitectureName, Words> = {
-  cnn: { label: 'Small CNN', help: 'Four convolution layers: trains in minutes on a laptop. Good for a first audit.' },
-  vgg11: { label: 'VGG-11', help: 'A CIFAR-style VGG network with 11 layers (Simonyan & Zisserman 2015).' },
-  vgg16: { label: 'VGG-16', help: 'A CIFAR-style VGG network with 16 layers: slower, more capacity.' },
-  resnet20: { label: 'ResNet-20', help: 'A CIFAR residual network with 20 layers (He et al. 2016).' },
-  resnet32: { label: 'ResNet-32', help: 'A CIFAR residual network with 32 layers (He et al. 2016).' }
+  cnn: {
+    label: 'Small CNN',
+    help: 'Four convolution layers: trains in minutes on a laptop. Good for a first audit.'
+  },
+  vgg11: {
+    label: 'VGG-11',
+    help: 'A CIFAR-style VGG network with 11 layers (Simonyan & Zisserman 2015).'
+  },
+  vgg16: {
+    label: 'VGG-16',
+    help: 'A CIFAR-style VGG network with 16 layers: slower, more capacity.'
+  },
+  resnet20: {
+    label: 'ResNet-20',
+    help: 'A CIFAR residual network with 20 layers (He et al. 2016).'
+  },
+  resnet32: {
+    label: 'ResNet-32',
+    help: 'A CIFAR residual network with 32 layers (He et al. 2016).'
+  }
 }
 
 /** An architecture in words ("Small CNN"); an imported model's own name as it is. */

@@ -3,7 +3,15 @@
  * the loopback host serves). Secure defaults: contextIsolation, sandbox, no nodeIntegration,
  * a strict CSP, no remote content, navigation and new windows blocked.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, type OpenDialogOptions } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  session as electronSession,
+  type OpenDialogOptions
+} from 'electron'
 import { join } from 'node:path'
 import { CHANNELS } from '../contract/requests'
 import type { EventMap, EventName } from '../contract/events'
@@ -31,7 +39,8 @@ const dialogOptions: Record<PickPurpose, OpenDialogOptions['properties'] | 'save
 const host: Host = {
   emit<E extends EventName>(name: E, payload: EventMap[E]) {
     // Nothing is sent to a destroyed window.
-    if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(`event:${name}`, payload)
+    if (win && !win.isDestroyed() && !win.webContents.isDestroyed())
+      win.webContents.send(`event:${name}`, payload)
   },
   async pickPath(purpose: PickPurpose, _typed?: string, defaultName?: string) {
     if (!win) return null
@@ -43,10 +52,17 @@ const host: Host = {
         : []
     if (how === 'save') {
       // Dialogs open in Documents/Ortholens (created on first use), not the app's folder.
-      const r = await dialog.showSaveDialog(win, { defaultPath: join(ensureFolder(documentsDir), defaultName ?? ''), filters })
+      const r = await dialog.showSaveDialog(win, {
+        defaultPath: join(ensureFolder(documentsDir), defaultName ?? ''),
+        filters
+      })
       return r.canceled || !r.filePath ? null : [r.filePath]
     }
-    const r = await dialog.showOpenDialog(win, { properties: how, filters, defaultPath: ensureFolder(documentsDir) })
+    const r = await dialog.showOpenDialog(win, {
+      properties: how,
+      filters,
+      defaultPath: ensureFolder(documentsDir)
+    })
     return r.canceled ? null : r.filePaths
   },
   nativeDialogs: true,
@@ -66,7 +82,11 @@ export { session }
 for (const channel of CHANNELS) {
   ipcMain.handle(channel, (event, args) => {
     // Only our own window's main frame may call.
-    if (!win || event.sender !== win.webContents || event.senderFrame !== win.webContents.mainFrame) {
+    if (
+      !win ||
+      event.sender !== win.webContents ||
+      event.senderFrame !== win.webContents.mainFrame
+    ) {
       return { ok: false, error: { code: 'unauthorized', message: 'Unknown sender' } }
     }
     return dispatch(channel, args, ctx)
@@ -105,7 +125,9 @@ function createWindow(): void {
  * ask itself: in Electron a beforeunload handler silently keeps the window open.
  */
 function confirmCloseDuringJobs(e: { preventDefault(): void }): void {
-  const active = (session.jobs?.list() ?? []).filter((j) => j.status === 'running' || j.status === 'queued')
+  const active = (session.jobs?.list() ?? []).filter(
+    (j) => j.status === 'running' || j.status === 'queued'
+  )
   if (quitting || active.length === 0 || !win) return
   e.preventDefault()
   const training = active.some((j) => j.kind === 'train')
@@ -115,9 +137,15 @@ function confirmCloseDuringJobs(e: { preventDefault(): void }): void {
       buttons: ['Keep working', 'Stop and quit'],
       defaultId: 0,
       cancelId: 0,
-      message: active.length === 1 ? 'A job is still running' : `${active.length} jobs are still running`,
+      message:
+        active.length === 1 ? 'A job is still running' : `${active.length} jobs are still running`,
       detail:
-        active.map((j) => `${j.label}: ${j.status === 'queued' ? 'waiting' : `${Math.round(j.fraction * 100)} % done`}`).join('\n') +
+        active
+          .map(
+            (j) =>
+              `${j.label}: ${j.status === 'queued' ? 'waiting' : `${Math.round(j.fraction * 100)} % done`}`
+          )
+          .join('\n') +
         `\n\nQuitting stops ${active.length === 1 ? 'it' : 'them'}.` +
         (training ? ' A training keeps its best checkpoint as a usable model.' : '')
     })
@@ -130,7 +158,12 @@ function confirmCloseDuringJobs(e: { preventDefault(): void }): void {
 
 /** The native menu: file actions are renderer screens; the menu opens them. */
 function buildMenu(): void {
-  const go = (screen: string) => () => win?.webContents.send('event:log', { level: 'info', message: `menu:${screen}`, at: new Date().toISOString() })
+  const go = (screen: string) => () =>
+    win?.webContents.send('event:log', {
+      level: 'info',
+      message: `menu:${screen}`,
+      at: new Date().toISOString()
+    })
   Menu.setApplicationMenu(
     Menu.buildFromTemplate([
       {
@@ -142,7 +175,10 @@ function buildMenu(): void {
         ]
       },
       { role: 'editMenu' },
-      { label: 'View', submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { role: 'togglefullscreen' }] }
+      {
+        label: 'View',
+        submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { role: 'togglefullscreen' }]
+      }
     ])
   )
 }
@@ -150,7 +186,9 @@ function buildMenu(): void {
 void app.whenReady().then(() => {
   // Strict CSP on every response, and no permission is ever granted (no camera, no geolocation…).
   electronSession.defaultSession.webRequest.onHeadersReceived((details, cb) =>
-    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } })
+    cb({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] }
+    })
   )
   electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false))
   buildMenu()

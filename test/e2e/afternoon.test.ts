@@ -27,17 +27,25 @@ async function shot(page: Page, name: string): Promise<void> {
     [...document.querySelectorAll('input, select, textarea, button')]
       .filter((el) => {
         const e = el as HTMLInputElement
-        return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim()))
+        return !(
+          (e.labels && e.labels.length > 0) ||
+          e.getAttribute('aria-label') ||
+          (el.tagName === 'BUTTON' && el.textContent?.trim())
+        )
       })
       .map((el) => el.outerHTML.slice(0, 100))
   )
   expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 }
-const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
+const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 /** Fills the Models form and presses Train. */
-async function train(page: Page, o: { name: string; lambda: number; reference?: string; seed: number }): Promise<void> {
+async function train(
+  page: Page,
+  o: { name: string; lambda: number; reference?: string; seed: number }
+): Promise<void> {
   await page.locator('#m-name').fill(o.name)
   await page.locator('#m-lambda').fill(String(o.lambda))
   if (o.reference) await page.locator('#m-ref').selectOption({ label: o.reference })
@@ -61,7 +69,9 @@ function clickToDom(page: Page, buttonText: string, appearsSelector: string): Pr
   return page.evaluate(
     ([text, selector]) =>
       new Promise<number>((resolve) => {
-        const button = [...document.querySelectorAll('nav button')].find((b) => b.textContent?.trim() === text) as HTMLButtonElement
+        const button = [...document.querySelectorAll('nav button')].find(
+          (b) => b.textContent?.trim() === text
+        ) as HTMLButtonElement
         const t0 = performance.now()
         const observer = new MutationObserver(() => {
           if (document.querySelector(selector)) {
@@ -80,7 +90,10 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
   it('goes from an empty project to a gallery, a defense table and back after save-as and reopen', async () => {
     const { page, dir, server } = h
     const file = join(dir, 'afternoon.ortholens')
-    await page.getByTestId('backend').getByText(/tensorflow|wasm|cpu/).waitFor()
+    await page
+      .getByTestId('backend')
+      .getByText(/tensorflow|wasm|cpu/)
+      .waitFor()
     await shot(page, '01-projects-empty')
 
     // New project → the Data screen with its empty state.
@@ -115,7 +128,11 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.getByTestId('train-status').waitFor()
 
     // Responsiveness while the worker trains: a tab switch is answered within 200 ms.
-    await page.getByTestId('job').first().getByText(/Training/).waitFor({ timeout: LONG })
+    await page
+      .getByTestId('job')
+      .first()
+      .getByText(/Training/)
+      .waitFor({ timeout: LONG })
     await shot(page, '07-models-training')
     const tabSwitch = await clickToDom(page, 'Data', '#data-title')
     expect(tabSwitch).toBeLessThan(200)
@@ -159,18 +176,27 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
       expect(r).toMatch(
         /^(FGSM|PGD)\t\S+?(⚠\s*Accuracy cost: [^\t]+?)?\s*\((source|ordinary|reference|orthogonal( to [^)]+)?)\)(\t\d+\.\d % \[\d+\.\d–\d+\.\d\]){2}$/
       )
-      const cost = /Clean accuracy (\d+) % is (\d+) points below the reference "[^"]+" \((\d+) %/.exec(r)
+      const cost =
+        /Clean accuracy (\d+) % is (\d+) points below the reference "[^"]+" \((\d+) %/.exec(r)
       if (cost) {
         expect(Number(cost[2])).toBeGreaterThan(5)
         expect(Math.abs(Number(cost[3]) - Number(cost[1]) - Number(cost[2]))).toBeLessThanOrEqual(1)
       }
     }
     // Each ratio is a count over the drawn images, and PGD's (a bigger ε-ball) does not drop.
-    const n = Number(/(\d+) images, each classified correctly/.exec(await page.getByText(/images, each classified/).innerText())![1])
+    const n = Number(
+      /(\d+) images, each classified correctly/.exec(
+        await page.getByText(/images, each classified/).innerText()
+      )![1]
+    )
     expect(n).toBeGreaterThan(0)
     expect(n).toBeLessThanOrEqual(16)
-    const ratios = rows.map((r) => [...r.slice(r.search(/\)\t\d/)).matchAll(/(\d+\.\d) %/g)].map((m) => Number(m[1])))
-    for (const pair of ratios) for (const v of pair) expect(Math.abs(((v / 100) * n) - Math.round((v / 100) * n))).toBeLessThan(0.05 + n * 0.0005)
+    const ratios = rows.map((r) =>
+      [...r.slice(r.search(/\)\t\d/)).matchAll(/(\d+\.\d) %/g)].map((m) => Number(m[1]))
+    )
+    for (const pair of ratios)
+      for (const v of pair)
+        expect(Math.abs((v / 100) * n - Math.round((v / 100) * n))).toBeLessThan(0.05 + n * 0.0005)
     const pgdSource = ratios[rows.findIndex((r) => r.startsWith('PGD') && r.includes('(source)'))]!
     expect(pgdSource[1]).toBeGreaterThanOrEqual(pgdSource[0]!)
 
@@ -192,7 +218,10 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await slider.focus()
     await slider.press('End')
     await page.getByTestId('preview-eps').getByText('8.0 %').waitFor()
-    await preview.getByTestId('item-caption').getByText(/ε = 8 %/).waitFor({ timeout: 60_000 })
+    await preview
+      .getByTestId('item-caption')
+      .getByText(/ε = 8 %/)
+      .waitFor({ timeout: 60_000 })
     expect(await preview.locator('img').nth(1).getAttribute('src')).not.toBe(before)
     await shot(page, '11b-attacks-slider')
 
@@ -201,7 +230,8 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.locator('#d-n').fill('16')
     for (const a of ['I-FGSM', 'MI-FGSM']) await page.getByLabel(a, { exact: true }).uncheck()
     // Two cheap defenses suffice here (JPEG and TV minimisation cost seconds per table column).
-    for (const d of ['JPEG compression', 'Total-variation smoothing']) await page.getByLabel(d, { exact: true }).uncheck()
+    for (const d of ['JPEG compression', 'Total-variation smoothing'])
+      await page.getByLabel(d, { exact: true }).uncheck()
     await page.getByRole('button', { name: 'Build the table' }).click()
     const table = page.getByTestId('defense-table')
     await table.waitFor({ timeout: LONG })
@@ -221,7 +251,9 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.getByRole('button', { name: 'Explain these images' }).click()
     const grid = page.getByTestId('explain-grid')
     await grid.waitFor({ timeout: LONG })
-    expect(await grid.locator('thead tr').first().innerText()).toMatch(/Reference\s+Ordinary\s+Orthogonal/)
+    expect(await grid.locator('thead tr').first().innerText()).toMatch(
+      /Reference\s+Ordinary\s+Orthogonal/
+    )
     expect(await grid.locator('tbody tr').count()).toBe(2)
     // Per row: the image, then 3 models × 2 methods.
     expect(await grid.locator('tbody tr').first().locator('img').count()).toBe(7)
@@ -233,7 +265,8 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.getByRole('button', { name: 'Score the maps' }).click()
     const sanity = page.getByTestId('sanity-table')
     await sanity.waitFor({ timeout: LONG })
-    for (const r of await sanity.locator('tbody tr').allInnerTexts()) expect(r).toMatch(/^(Grad-CAM|CAMERAS)\t[01]\.\d{4}\t/)
+    for (const r of await sanity.locator('tbody tr').allInnerTexts())
+      expect(r).toMatch(/^(Grad-CAM|CAMERAS)\t[01]\.\d{4}\t/)
     await page.locator('#xp-n').fill('8')
     await page.getByRole('button', { name: 'Compare', exact: true }).click()
     const pgdTable = page.getByTestId('pgd-table')
@@ -252,7 +285,14 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     const runs = page.getByTestId('runs')
     await runs.waitFor()
     const runTexts = await runs.locator('tbody tr').allInnerTexts()
-    for (const kind of ['train', 'attack-sweep', 'defense-table', 'explain', 'sanity', 'saliency-pgd']) {
+    for (const kind of [
+      'train',
+      'attack-sweep',
+      'defense-table',
+      'explain',
+      'sanity',
+      'saliency-pgd'
+    ]) {
       expect(runTexts.some((t) => t.includes(kind))).toBe(true)
     }
     const runCount = runTexts.length
@@ -268,7 +308,9 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     expect(html).toMatch(/Grad-CAM[\s\S]*CAMERAS/)
     const csv = join(dir, 'sweep.csv')
     await page.getByLabel('Export to').fill(csv)
-    const sweepRun = /^(\d+)/.exec(runTexts.find((t) => t.includes('attack-sweep'))!.replace(/^\s+/, ''))![1]
+    const sweepRun = /^(\d+)/.exec(
+      runTexts.find((t) => t.includes('attack-sweep'))!.replace(/^\s+/, '')
+    )![1]
     await page.getByRole('button', { name: `Export run ${sweepRun} as CSV` }).click()
     await page.getByTestId('notice').getByText(`Saved ${csv}`).waitFor()
     // Header plus one line per (attack, model, ε): 2 × 3 × 2.
@@ -297,7 +339,9 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     await page.getByTestId('gallery').getByTestId('gallery-item').first().waitFor()
     await tab(page, 'Defenses').click()
     await page.getByTestId('defense-table').waitFor()
-    expect(await page.getByTestId('defense-table').locator('tbody tr').allInnerTexts()).toEqual(tableRows)
+    expect(await page.getByTestId('defense-table').locator('tbody tr').allInnerTexts()).toEqual(
+      tableRows
+    )
     await tab(page, 'Explain').click()
     await page.getByTestId('explain-grid').locator('tbody tr').nth(1).waitFor()
     await page.getByTestId('sanity-table').waitFor()

@@ -5,7 +5,15 @@
  * at 1,024 px without horizontal scroll; the dark palette when the system prefers it.
  * Screenshots and the exported pictures land in /tmp/words-shots/.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
@@ -30,7 +38,8 @@ beforeAll(async () => {
   await initBackend('cpu')
   mkdirSync(SHOTS, { recursive: true })
   const project = createProject(projectPath, { name: 'exports' })
-  const datasetId = (await importDataset(project, { source: { kind: 'builtin' }, maxPerClass: 20 })).datasetId
+  const datasetId = (await importDataset(project, { source: { kind: 'builtin' }, maxPerClass: 20 }))
+    .datasetId
   // Three copies of one untrained CNN: they agree on every image, so the images the first
   // gets right are right on all three, and the sweep and table have samples to attack.
   const ids: number[] = []
@@ -72,7 +81,12 @@ beforeAll(async () => {
     sampleCount: 8,
     seed: 3
   })
-  await explainSamples(project, { datasetId, modelIds: [ids[0]!, ids[2]!], sampleIndices: [0, 1], methods: ['gradcam', 'cameras'] })
+  await explainSamples(project, {
+    datasetId,
+    modelIds: [ids[0]!, ids[2]!],
+    sampleIndices: [0, 1],
+    methods: ['gradcam', 'cameras']
+  })
   project.close()
   h = await startHarness()
 }, 600_000)
@@ -105,13 +119,24 @@ describe('exports, layout and dark mode in Chromium', () => {
     await page.getByLabel('Existing project file', { exact: true }).fill(projectPath)
     await page.getByRole('button', { name: 'Open project' }).click()
     await page.getByTestId('project-header').getByText('exports').first().waitFor()
-    for (const screen of ['Data', 'Models', 'Attacks', 'Defenses', 'Evaluate', 'Explain', 'Results']) {
+    for (const screen of [
+      'Data',
+      'Models',
+      'Attacks',
+      'Defenses',
+      'Evaluate',
+      'Explain',
+      'Results'
+    ]) {
       await tab(page, screen).click()
       await page.waitForTimeout(300)
       if (screen === 'Attacks') await page.getByTestId('gallery').waitFor()
       if (screen === 'Defenses') await page.getByTestId('defense-table').waitFor()
       if (screen === 'Explain') await page.getByTestId('explain-grid').waitFor()
-      await page.screenshot({ path: join(SHOTS, `1024-${screen.toLowerCase()}.png`), fullPage: true })
+      await page.screenshot({
+        path: join(SHOTS, `1024-${screen.toLowerCase()}.png`),
+        fullPage: true
+      })
       expect(await scrollsSideways(page), `${screen} at 1,024 px`).toBe(false)
     }
     // Results (the last screen): every row names its dataset, and the import took its time.
@@ -129,12 +154,18 @@ describe('exports, layout and dark mode in Chromium', () => {
     await tab(page, 'Attacks').click()
     await page.getByTestId('gallery').waitFor()
     // The job bar and tables name their models and dataset, ε in %.
-    expect(await page.getByTestId('sweep-about').innerText()).toMatch(/on “Fashion-MNIST[^”]*”, crafted on “Reference”/)
-    expect(await page.getByTestId('sweep-table').locator('thead').innerText()).toMatch(/ε = 3 %\s+ε = 10 %/)
+    expect(await page.getByTestId('sweep-about').innerText()).toMatch(
+      /on “Fashion-MNIST[^”]*”, crafted on “Reference”/
+    )
+    expect(await page.getByTestId('sweep-table').locator('thead').innerText()).toMatch(
+      /ε = 3 %\s+ε = 10 %/
+    )
 
     const sheet = page.getByTestId('export-gallery-sheet')
     await exportThrough(page, 'export-gallery-sheet', '')
-    expect(await sheet.getByTestId('export-error').innerText()).toMatch(/^Type where to save the gallery sheet first/)
+    expect(await sheet.getByTestId('export-error').innerText()).toMatch(
+      /^Type where to save the gallery sheet first/
+    )
 
     const missing = join(work, 'no-such-folder', 'sheet.png')
     await exportThrough(page, 'export-gallery-sheet', missing)
@@ -160,12 +191,23 @@ describe('exports, layout and dark mode in Chromium', () => {
     expect(files.filter((f) => f.endsWith('_adversarial.png'))).toHaveLength(4)
     const manifest = readFileSync(join(folder, 'manifest.csv'), 'utf8').split('\n')
     expect(manifest[0]).toContain('epsilon_pct')
-    expect(PNG.sync.read(readFileSync(join(folder, files.find((f) => f.endsWith('_original.png'))!))).width).toBe(28)
+    expect(
+      PNG.sync.read(
+        readFileSync(
+          join(
+            folder,
+            files.find((f) => f.endsWith('_original.png'))!
+          )
+        )
+      ).width
+    ).toBe(28)
     await page.screenshot({ path: join(SHOTS, 'attacks-exported.png'), fullPage: true })
     // Zoom: the gallery's images at 4× (336 px) to read single pixels, still no sideways scroll.
     await page.locator('#g-zoom').selectOption('336')
     const img = page.getByTestId('gallery').locator('img').nth(1)
-    expect(await img.evaluate((e) => (e as HTMLImageElement).getBoundingClientRect().width)).toBeGreaterThanOrEqual(336)
+    expect(
+      await img.evaluate((e) => (e as HTMLImageElement).getBoundingClientRect().width)
+    ).toBeGreaterThanOrEqual(336)
     expect(await scrollsSideways(page)).toBe(false)
     await page.getByTestId('gallery').screenshot({ path: join(SHOTS, 'gallery-zoomed.png') })
     await page.locator('#g-zoom').selectOption('84')
@@ -183,7 +225,9 @@ describe('exports, layout and dark mode in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'folder-browser.png'), fullPage: false })
     await browser.getByRole('button', { name: 'Save in this folder' }).click()
     const run = /sweep-(\d+)\.csv/.exec(await box.getByRole('textbox').inputValue())
-    expect(await box.getByRole('textbox').inputValue()).toBe(join(documents, `sweep-${run![1]}.csv`))
+    expect(await box.getByRole('textbox').inputValue()).toBe(
+      join(documents, `sweep-${run![1]}.csv`)
+    )
     // A bare name typed by hand lands in the same place.
     await box.getByRole('textbox').fill('bare-sweep.csv')
     await box.getByRole('button', { name: /^Export/ }).click()
@@ -204,11 +248,15 @@ describe('exports, layout and dark mode in Chromium', () => {
     expect(rows[0]).toBe('No defense')
     expect(rows).toContain('Bit depth 4')
     expect(rows.at(-1)).toMatch(/^Orthogonal model \(no defense\)/)
-    expect(await page.getByTestId('defense-about').innerText()).toMatch(/crafted on “Reference”.*“Ordinary”.*“Orthogonal”/)
+    expect(await page.getByTestId('defense-about').innerText()).toMatch(
+      /crafted on “Reference”.*“Ordinary”.*“Orthogonal”/
+    )
     // Eight images: no row is separable from the rest, so no star.
     expect(await table.locator('td.best').count()).toBe(0)
     await exportThrough(page, 'export-defense-csv', join(work, 'missing', 'table.csv'))
-    expect(await page.getByTestId('export-defense-csv').getByTestId('export-error').innerText()).toMatch(/does not exist/)
+    expect(
+      await page.getByTestId('export-defense-csv').getByTestId('export-error').innerText()
+    ).toMatch(/does not exist/)
     const good = join(work, 'table.csv')
     await exportThrough(page, 'export-defense-csv', good)
     await page.getByTestId('export-defense-csv').getByTestId('export-done').waitFor()
@@ -235,7 +283,9 @@ describe('exports, layout and dark mode in Chromium', () => {
     copyFileSync(out, join(SHOTS, 'explain-labelled.png'))
     // The "?" help opens in words.
     await page.getByRole('button', { name: 'Help: saliency map' }).click()
-    expect(await page.getByTestId('help-text').first().innerText()).toMatch(/red is most, blue least/)
+    expect(await page.getByTestId('help-text').first().innerText()).toMatch(
+      /red is most, blue least/
+    )
   })
 
   it('follows the system’s dark preference', async () => {
@@ -243,7 +293,9 @@ describe('exports, layout and dark mode in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'dark' })
     const luminance = async (selector: string): Promise<number> =>
       page.evaluate((sel) => {
-        const c = getComputedStyle(document.querySelector(sel)!).backgroundColor.match(/\d+/g)!.map(Number)
+        const c = getComputedStyle(document.querySelector(sel)!)
+          .backgroundColor.match(/\d+/g)!
+          .map(Number)
         return (0.299 * c[0]! + 0.587 * c[1]! + 0.114 * c[2]!) / 255
       }, selector)
     expect(await luminance('html')).toBeLessThan(0.2)
@@ -253,7 +305,10 @@ describe('exports, layout and dark mode in Chromium', () => {
     for (const screen of ['Attacks', 'Defenses', 'Explain', 'Models']) {
       await tab(page, screen).click()
       await page.waitForTimeout(300)
-      await page.screenshot({ path: join(SHOTS, `dark-${screen.toLowerCase()}.png`), fullPage: true })
+      await page.screenshot({
+        path: join(SHOTS, `dark-${screen.toLowerCase()}.png`),
+        fullPage: true
+      })
       expect(await scrollsSideways(page), `${screen} dark at 1,024 px`).toBe(false)
     }
     await page.emulateMedia({ colorScheme: 'light' })

@@ -22,19 +22,34 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ortholens-e2e-'))
   const rendererDir = await buildRenderer(join(dir, 'renderer'), true)
-  const server = await startLoopbackServer({ rendererDir, settingsDir: join(dir, 'settings'), documentsDir: join(dir, 'Documents', 'Ortholens') })
+  const server = await startLoopbackServer({
+    rendererDir,
+    settingsDir: join(dir, 'settings'),
+    documentsDir: join(dir, 'Documents', 'Ortholens')
+  })
   mkdirSync(SHOTS, { recursive: true })
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run'
+    ]
   })
   const page = context.pages()[0] ?? (await context.newPage())
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/favicon|status of 404|token=wrong/.test(m.text() + m.location().url)) errors.push(m.text())
+    if (
+      m.type() === 'error' &&
+      !/favicon|status of 404|token=wrong/.test(m.text() + m.location().url)
+    )
+      errors.push(m.text())
   })
   await page.goto(server.url)
   return {

@@ -30,15 +30,21 @@ async function shot(page: Page, name: string): Promise<void> {
     [...document.querySelectorAll('input, select, textarea, button')]
       .filter((el) => {
         const e = el as HTMLInputElement
-        return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim()))
+        return !(
+          (e.labels && e.labels.length > 0) ||
+          e.getAttribute('aria-label') ||
+          (el.tagName === 'BUTTON' && el.textContent?.trim())
+        )
       })
       .map((el) => el.outerHTML.slice(0, 100))
   )
   expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 }
-const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
-const optionTexts = (page: Page, selector: string) => page.locator(`${selector} option`).allInnerTexts()
+const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
+const optionTexts = (page: Page, selector: string) =>
+  page.locator(`${selector} option`).allInnerTexts()
 
 /** Opens the import form, reads `file` and returns the form's section. */
 async function readFile(page: Page, file: string) {
@@ -75,7 +81,9 @@ describe('auditing your own model: ONNX import in the window', () => {
     await tab(page, 'Models').click()
     await readFile(page, 'opzoo-opset17.onnx')
     const facts = await page.getByTestId('model-file-facts').innerText()
-    expect(facts).toMatch(/ONNX · opset 17 · made by pytorch .* · input \[batch, 1, 28, 28\] · 10 classes · 3,470 weights · \d+ operation types/)
+    expect(facts).toMatch(
+      /ONNX · opset 17 · made by pytorch .* · input \[batch, 1, 28, 28\] · 10 classes · 3,470 weights · \d+ operation types/
+    )
     // Defaults read from the file: channels first, 28×28, no normalisation yet.
     expect(await page.getByLabel('NCHW — channels first (PyTorch)').isChecked()).toBe(true)
     expect(await page.locator('#mi-h').inputValue()).toBe('28')
@@ -84,27 +92,47 @@ describe('auditing your own model: ONNX import in the window', () => {
     const datasets = await optionTexts(page, '#mi-ds')
     expect(datasets[0]).toMatch(/^Fashion-MNIST/)
     expect(datasets[1]).toBe('Colour photos — does not fit')
-    expect(await page.locator('#mi-ds option', { hasText: 'Colour photos' }).isDisabled()).toBe(true)
-    await page.getByText(/Not offered: Model "opzoo-opset17" takes 28x28x1 images; dataset "Colour photos" has 32x32x3/).waitFor()
+    expect(await page.locator('#mi-ds option', { hasText: 'Colour photos' }).isDisabled()).toBe(
+      true
+    )
+    await page
+      .getByText(
+        /Not offered: Model "opzoo-opset17" takes 28x28x1 images; dataset "Colour photos" has 32x32x3/
+      )
+      .waitFor()
 
     // The analyst declares the normalisation the model was trained with.
     await page.locator('#mi-mean').fill('0.286')
     await page.locator('#mi-std').fill('0.353')
     await page.locator('#mi-n').fill('200')
-    expect(await page.getByTestId('model-formula').innerText()).toMatch(/input = \(pixel − mean\) \/ std, laid out NCHW/)
+    expect(await page.getByTestId('model-formula').innerText()).toMatch(
+      /input = \(pixel − mean\) \/ std, laid out NCHW/
+    )
     await shot(page, 'onnx-01-import-form')
 
     const text = await importAndCheck(page, 'PyTorch net')
     // The accuracy the window shows is the one stored, with the images it rests on.
     const m = /Accuracy on “Fashion-MNIST[^”]*”: ([\d.]+) % of 200 validation images/.exec(text)
     expect(m, text).not.toBeNull()
-    const id = (await server.session.project!.db.prepare("SELECT id FROM models WHERE name = 'PyTorch net'").get()) as { id: number }
+    const id = (await server.session
+      .project!.db.prepare("SELECT id FROM models WHERE name = 'PyTorch net'")
+      .get()) as { id: number }
     const stored = loadModel(server.session.project!.db, id.id)
     expect(stored.metrics).toMatchObject({ accuracyImages: 200 })
-    expect(Number(m![1])).toBeCloseTo(100 * (stored.metrics as { valAccuracy: number }).valAccuracy, 1)
-    expect((stored.architecture as { preprocessing: { mean: number[] } }).preprocessing.mean).toEqual([0.286])
+    expect(Number(m![1])).toBeCloseTo(
+      100 * (stored.metrics as { valAccuracy: number }).valAccuracy,
+      1
+    )
+    expect(
+      (stored.architecture as { preprocessing: { mean: number[] } }).preprocessing.mean
+    ).toEqual([0.286])
     const card = page.getByRole('article', { name: 'Model PyTorch net', exact: true })
-    await card.getByTestId('model-source').getByText(/ONNX from opzoo-opset17\.onnx \(opset 17\) · NCHW · RGB · pixels 0–1 · mean 0\.286 · std 0\.353/).waitFor()
+    await card
+      .getByTestId('model-source')
+      .getByText(
+        /ONNX from opzoo-opset17\.onnx \(opset 17\) · NCHW · RGB · pixels 0–1 · mean 0\.286 · std 0\.353/
+      )
+      .waitFor()
     await card.getByText('Accuracy measured on 200 validation images of “Fashion-MNIST').waitFor()
     await shot(page, 'onnx-02-imported')
 
@@ -118,17 +146,26 @@ describe('auditing your own model: ONNX import in the window', () => {
     // For this one the colour set is the dataset that fits, chosen by default.
     expect(await page.locator('#mi-ds').inputValue()).toBe(String(2))
     await page.locator('#mi-n').fill('60')
-    expect(await importAndCheck(page, 'CIFAR net')).toMatch(/Accuracy on “Colour photos”: [\d.]+ % of 60 validation images/)
+    expect(await importAndCheck(page, 'CIFAR net')).toMatch(
+      /Accuracy on “Colour photos”: [\d.]+ % of 60 validation images/
+    )
     // Training on the grey sample: the colour model is not offered as the reference.
     expect(await optionTexts(page, '#m-ref')).toEqual(['None', 'PyTorch net', 'PyTorch net (copy)'])
     // Comparing two models (δ): only models and datasets that fit each other are offered.
-    expect(await optionTexts(page, '#sim-a')).toEqual(['PyTorch net', 'PyTorch net (copy)', 'CIFAR net'])
+    expect(await optionTexts(page, '#sim-a')).toEqual([
+      'PyTorch net',
+      'PyTorch net (copy)',
+      'CIFAR net'
+    ])
     expect(await optionTexts(page, '#sim-b')).toEqual(['PyTorch net (copy)'])
     expect(await optionTexts(page, '#sim-ds')).toEqual([expect.stringMatching(/^Fashion-MNIST/)])
     await page.locator('#sim-a').selectOption({ label: 'CIFAR net' })
     expect(await optionTexts(page, '#sim-ds')).toEqual(['Colour photos'])
     expect(await optionTexts(page, '#sim-b')).toEqual([])
-    await page.getByTestId('sim-no-b').getByText('No other usable model runs on “Colour photos” with “CIFAR net”').waitFor()
+    await page
+      .getByTestId('sim-no-b')
+      .getByText('No other usable model runs on “Colour photos” with “CIFAR net”')
+      .waitFor()
     expect(await page.getByRole('button', { name: 'Measure δ' }).isDisabled()).toBe(true)
   })
 
@@ -146,14 +183,21 @@ describe('auditing your own model: ONNX import in the window', () => {
     const targets = page.getByRole('group', { name: 'Targets (tested on the same images)' })
     expect(await targets.getByRole('checkbox').count()).toBe(1)
     expect(await targets.innerText()).not.toMatch(/CIFAR/)
-    await page.getByTestId('a-ds-hidden').getByText(/Not offered here \(1\): CIFAR net — it takes other images or classes/).waitFor()
+    await page
+      .getByTestId('a-ds-hidden')
+      .getByText(/Not offered here \(1\): CIFAR net — it takes other images or classes/)
+      .waitFor()
     await shot(page, 'onnx-03-attacks-grey')
 
     // The default sweep (every other model a target) — the one that died in conv2d before.
     await page.locator('#a-eps').fill('4')
     await page.locator('#a-n').fill('10')
     await page.getByRole('button', { name: 'Run sweep' }).click()
-    await page.getByTestId('sweep-table').getByText('PyTorch net (copy)').first().waitFor({ timeout: LONG })
+    await page
+      .getByTestId('sweep-table')
+      .getByText('PyTorch net (copy)')
+      .first()
+      .waitFor({ timeout: LONG })
 
     await picker.selectOption({ label: 'Colour photos — 32×32 colour, 10 classes' })
     expect(await optionTexts(page, '#a-src')).toEqual(['CIFAR net'])

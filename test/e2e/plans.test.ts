@@ -161,11 +161,13 @@ describe('the Plans screen', () => {
         /^Not offered: Broken model, Finished · cnn λ=30 · seed 3 — training collapsed/
       )
       // The Models screen's training form says the same.
-    await tab(page, 'Models').click()
-    expect(await page.getByTestId('m-ref-collapsed').innerText()).toMatch(/^Not offered: Broken model, .*training collapsed/)
-    await tab(page, 'Plans').click()
-    await page.getByTestId('plan-table').waitFor()
-    // The page fits the window's width: wide tables scroll inside their card.
+      await tab(page, 'Models').click()
+      expect(await page.getByTestId('m-ref-collapsed').innerText()).toMatch(
+        /^Not offered: Broken model, .*training collapsed/
+      )
+      await tab(page, 'Plans').click()
+      await page.getByTestId('plan-table').waitFor()
+      // The page fits the window's width: wide tables scroll inside their card.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
         1280
       )

@@ -25,13 +25,18 @@ afterAll(async () => {
 describe('browser-hosted Ortholens (loopback + Chromium)', () => {
   it('shows the compute backend and an empty-state hint before any project', async () => {
     const { page } = h
-    await page.getByTestId('backend').getByText(/tensorflow|wasm|cpu/).waitFor()
+    await page
+      .getByTestId('backend')
+      .getByText(/tensorflow|wasm|cpu/)
+      .waitFor()
     // The header names the native kernels exactly when the host (this process) runs them.
     const header = await page.getByTestId('backend').innerText()
     const native = nativeKernelStatus()
     if (native.active) expect(header).toMatch(/native kernels \((AVX-512|AVX2|SIMD)\)/)
     else expect(header).not.toMatch(/native/)
-    expect(await page.getByRole('heading', { name: 'Projects', exact: true }).isVisible()).toBe(true)
+    expect(await page.getByRole('heading', { name: 'Projects', exact: true }).isVisible()).toBe(
+      true
+    )
     expect(await page.getByText('No recent projects yet').isVisible()).toBe(true)
     await page.screenshot({ path: join(SHOTS, '01-projects-empty.png') })
   })
@@ -50,7 +55,9 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     const counts = page.getByTestId('class-counts')
     await counts.waitFor({ timeout: 60_000 })
     const facts = await page.getByTestId('dataset-facts').innerText()
-    const m = /([\d,]+) training \+ ([\d,]+) validation images · 28×28 · grey · 10 classes/.exec(facts)
+    const m = /([\d,]+) training \+ ([\d,]+) validation images · 28×28 · grey · 10 classes/.exec(
+      facts
+    )
     expect(m).not.toBeNull()
     // The per-class counts in the table add up to the split sizes the facts line states.
     const rows = await counts.locator('tbody tr').allInnerTexts()
@@ -63,7 +70,9 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     const images = page.getByTestId('preview-grid').locator('img')
     await images.first().waitFor()
     expect(await images.count()).toBe(40)
-    const naturalWidth = await images.first().evaluate((img) => (img as HTMLImageElement).naturalWidth)
+    const naturalWidth = await images
+      .first()
+      .evaluate((img) => (img as HTMLImageElement).naturalWidth)
     expect(naturalWidth).toBe(28)
     await page.screenshot({ path: join(SHOTS, '03-data-sample.png'), fullPage: true })
   })
@@ -76,7 +85,9 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     writeFileSync(join(bad, 'cat', 'broken.png'), damagedPng())
     writeFileSync(join(bad, 'dog', 'also-broken.png'), damagedPng())
     const before = await page.getByTestId('class-counts').innerText()
-    const runsBefore = (await server.session.project!.db.prepare('SELECT count(*) AS n FROM datasets').get()) as { n: number }
+    const runsBefore = (await server.session
+      .project!.db.prepare('SELECT count(*) AS n FROM datasets')
+      .get()) as { n: number }
 
     await page.getByLabel(/Image folder/).check()
     await page.getByLabel('Where to import from').fill(bad)
@@ -84,16 +95,22 @@ describe('browser-hosted Ortholens (loopback + Chromium)', () => {
     const err = page.getByTestId('import-error')
     await err.waitFor({ timeout: 60_000 })
     const text = await err.innerText()
-    expect(text).toMatch(/broken\.png: corrupt PNG: chunk IDAT fails its checksum \(the file is damaged\)$/)
+    expect(text).toMatch(
+      /broken\.png: corrupt PNG: chunk IDAT fails its checksum \(the file is damaged\)$/
+    )
     expect(text).not.toMatch(/CRC|0x/)
     // The checksums are folded away under "Details", with the file at fault.
     const details = page.getByTestId('import-error-details')
     expect(await details.locator('pre').isVisible()).toBe(false)
     await details.getByText('Details').click()
     const technical = await details.locator('pre').innerText()
-    expect(technical).toMatch(/^Where: .*broken\.png\nCRC stored 0x[0-9a-f]+, computed 0x[0-9a-f]+ at byte \d+$/)
+    expect(technical).toMatch(
+      /^Where: .*broken\.png\nCRC stored 0x[0-9a-f]+, computed 0x[0-9a-f]+ at byte \d+$/
+    )
     await page.screenshot({ path: join(SHOTS, '04-import-error.png'), fullPage: true })
-    const runsAfter = (await server.session.project!.db.prepare('SELECT count(*) AS n FROM datasets').get()) as { n: number }
+    const runsAfter = (await server.session
+      .project!.db.prepare('SELECT count(*) AS n FROM datasets')
+      .get()) as { n: number }
     expect(runsAfter.n).toBe(runsBefore.n)
     expect(await page.getByTestId('class-counts').innerText()).toBe(before)
     expect(statSync(server.session.project!.path).size).toBeGreaterThan(0)

@@ -142,7 +142,9 @@ describe('the workbench without dead ends', () => {
     expect(stoppedText).toMatch(
       /Usable: it keeps its best checkpoint, from epoch \d+ \(\d+\.\d % validation accuracy\)/
     )
-    expect(stoppedText).toMatch(/Validation accuracy\s+\d+\.\d % \[\d+\.\d–\d+\.\d\]\s+on 64 images/)
+    expect(stoppedText).toMatch(
+      /Validation accuracy\s+\d+\.\d % \[\d+\.\d–\d+\.\d\]\s+on 64 images/
+    )
     await shot(page, '03-models-stopped-early')
     // … offered where models are used.
     await tab(page, 'Attacks').click()

@@ -39,7 +39,9 @@ export function committedWalPages(walPath: string): { pageSize: number; pages: W
       pending = new Map()
     }
   }
-  const pages = [...latest.entries()].sort((a, b) => a[0] - b[0]).map(([pgno, data]) => ({ pgno, data }))
+  const pages = [...latest.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([pgno, data]) => ({ pgno, data }))
   return { pageSize, pages }
 }
 
@@ -53,7 +55,8 @@ export function cutCheckpoint(path: string, fraction: number): number {
   const n = Math.max(1, Math.floor(pages.length * fraction))
   const fd = openSync(path, 'r+')
   try {
-    for (const page of pages.slice(0, n)) writeSync(fd, page.data, 0, pageSize, (page.pgno - 1) * pageSize)
+    for (const page of pages.slice(0, n))
+      writeSync(fd, page.data, 0, pageSize, (page.pgno - 1) * pageSize)
   } finally {
     closeSync(fd)
   }

@@ -17,7 +17,13 @@ import { quickCheck } from '../../src/main/store/repos/schema'
 import { killTrialDataset } from './killDataset'
 
 export type KillMoment = 'random' | 'transaction' | 'checkpoint' | 'close' | 'full-disk'
-export const KILL_MOMENTS: readonly KillMoment[] = ['checkpoint', 'transaction', 'close', 'random', 'full-disk']
+export const KILL_MOMENTS: readonly KillMoment[] = [
+  'checkpoint',
+  'transaction',
+  'close',
+  'random',
+  'full-disk'
+]
 
 export interface KillTrialResult {
   moment: KillMoment
@@ -75,15 +81,26 @@ function sidecarList(path: string): string {
 }
 
 /** Runs the writer and kills it at `moment`; resolves with the last marker and commit. */
-function killAt(path: string, moment: KillMoment, seed: number, perCommit: number): Promise<{ last: string; committed: number; code: number | null }> {
+function killAt(
+  path: string,
+  moment: KillMoment,
+  seed: number,
+  perCommit: number
+): Promise<{ last: string; committed: number; code: number | null }> {
   const r = rng(seed)
   const node = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(writer)} ${JSON.stringify(path)} ${perCommit}`
   // Full disk: a file-size limit (KiB) somewhere past the first commits.
   const limitKb = 2048 + Math.floor(r() * 12000)
   const child =
     moment === 'full-disk'
-      ? spawn('bash', ['-c', `ulimit -f ${limitKb}; exec ${node}`], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, ['--import', 'tsx', writer, path, String(perCommit)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn('bash', ['-c', `ulimit -f ${limitKb}; exec ${node}`], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe']
+        })
+      : spawn(process.execPath, ['--import', 'tsx', writer, path, String(perCommit)], {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'pipe']
+        })
   let last = ''
   let committed = 0
   let killed = false
@@ -112,7 +129,8 @@ function killAt(path: string, moment: KillMoment, seed: number, perCommit: numbe
         if (killed) continue
         if (moment === 'random' && line === 'txn 1') kill(300 + delay * 2500)
         if (moment === 'transaction' && line === `txn ${targetTxn}`) kill(Math.floor(delay * 12))
-        if (moment === 'checkpoint' && line === 'ckpt-start' && ++ckpts === targetCkpt) kill(Math.floor(delay * 150))
+        if (moment === 'checkpoint' && line === 'ckpt-start' && ++ckpts === targetCkpt)
+          kill(Math.floor(delay * 150))
         if (moment === 'close' && line === 'close-start') kill(Math.floor(delay * 6))
       }
     })
@@ -120,7 +138,8 @@ function killAt(path: string, moment: KillMoment, seed: number, perCommit: numbe
     child.on('error', fail)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      if (!killed && moment !== 'full-disk') fail(new Error(`writer exited (${code}) before the kill: ${stderr}`))
+      if (!killed && moment !== 'full-disk')
+        fail(new Error(`writer exited (${code}) before the kill: ${stderr}`))
       else done({ last, committed, code })
     })
   })
@@ -136,24 +155,38 @@ function diedIn(last: string): KillTrialResult['diedIn'] {
 }
 
 /** One trial in `dir`: kill, then open read-only and read-write and check everything. */
-export async function runKillTrial(dir: string, moment: KillMoment, seed: number, perCommit = 400): Promise<KillTrialResult> {
+export async function runKillTrial(
+  dir: string,
+  moment: KillMoment,
+  seed: number,
+  perCommit = 400
+): Promise<KillTrialResult> {
   const start = Date.now()
   const path = join(dir, `kill-${moment}-${seed}.ortho`)
   createProject(path, { name: `kill ${moment} ${seed}` }).close()
   const { last, committed } = await killAt(path, moment, seed, perCommit)
-  const base = { moment, seed, diedIn: diedIn(last), headerAhead: headerAhead(path), sidecars: sidecarList(path), committed }
+  const base = {
+    moment,
+    seed,
+    diedIn: diedIn(last),
+    headerAhead: headerAhead(path),
+    sidecars: sidecarList(path),
+    committed
+  }
   const result = (outcome: KillTrialResult['outcome'], message?: string): KillTrialResult => ({
     ...base,
     outcome,
     ...(message ? { message } : {}),
     ms: Date.now() - start
   })
-  if (moment === 'full-disk' && committed === 0) return result('writer-failed', 'the limit hit before the first commit')
+  if (moment === 'full-disk' && committed === 0)
+    return result('writer-failed', 'the limit hit before the first commit')
   try {
     const ro = openProject(path, { readonly: true })
     const seen = listDatasets(ro.db).length
     ro.close()
-    if (seen < committed) return result('data-lost', `read-only open sees ${seen} of ${committed} commits`)
+    if (seen < committed)
+      return result('data-lost', `read-only open sees ${seen} of ${committed} commits`)
     const p = openProject(path)
     try {
       const problems = quickCheck(p.db)
@@ -172,7 +205,10 @@ export async function runKillTrial(dir: string, moment: KillMoment, seed: number
       const linked = new Set(listRuns(p.db).flatMap((r) => r.modelIds))
       const training = listModels(p.db).filter((m) => m.status === 'training' && linked.has(m.id))
       if (running.length > 0 || training.length > 0) {
-        return result('left-running', `${running.length} runs 'running', ${training.length} models 'training'`)
+        return result(
+          'left-running',
+          `${running.length} runs 'running', ${training.length} models 'training'`
+        )
       }
     } finally {
       p.close()

@@ -44,7 +44,13 @@ export function chunk(name: string, data: Uint8Array, crc?: number): Buffer {
   return out
 }
 
-export function ihdr(width: number, height: number, bitDepth: number, colorType: number, interlace = 0): Buffer {
+export function ihdr(
+  width: number,
+  height: number,
+  bitDepth: number,
+  colorType: number,
+  interlace = 0
+): Buffer {
   const d = Buffer.alloc(13)
   d.writeUInt32BE(width, 0)
   d.writeUInt32BE(height, 4)
@@ -90,7 +96,15 @@ export function scanlines(spec: PngSpec): Buffer {
         const b = prev[i]!
         const c = i >= bpp ? prev[i - bpp]! : 0
         const predictor =
-          type === 1 ? a : type === 2 ? b : type === 3 ? (a + b) >> 1 : type === 4 ? paeth(a, b, c) : 0
+          type === 1
+            ? a
+            : type === 2
+              ? b
+              : type === 3
+                ? (a + b) >> 1
+                : type === 4
+                  ? paeth(a, b, c)
+                  : 0
         line[i + 1] = (raw[i]! - predictor) & 255
       }
       parts.push(line)
@@ -111,7 +125,12 @@ function paeth(a: number, b: number, c: number): number {
 /** A complete, valid PNG of `spec` (the IDAT split in `idatParts` chunks). */
 export function encodePng(spec: PngSpec, idatParts = 1): Buffer {
   const z = deflateSync(scanlines(spec))
-  const chunks = [chunk('IHDR', ihdr(spec.width, spec.height, spec.bitDepth, spec.colorType, spec.interlace ? 1 : 0))]
+  const chunks = [
+    chunk(
+      'IHDR',
+      ihdr(spec.width, spec.height, spec.bitDepth, spec.colorType, spec.interlace ? 1 : 0)
+    )
+  ]
   if (spec.palette) chunks.push(chunk('PLTE', Buffer.from(spec.palette.flat())))
   const step = Math.ceil(z.length / idatParts)
   for (let at = 0; at < z.length; at += step) chunks.push(chunk('IDAT', z.subarray(at, at + step)))
@@ -123,7 +142,7 @@ export function encodePng(spec: PngSpec, idatParts = 1): Buffer {
 export function listChunks(png: Uint8Array): { name: string; at: number; length: number }[] {
   const b = Buffer.from(png.buffer, png.byteOffset, png.byteLength)
   const out: { name: string; at: number; length: number }[] = []
-  for (let at = 8; at + 12 <= b.length; ) {
+  for (let at = 8; at + 12 <= b.length;) {
     const length = b.readUInt32BE(at)
     out.push({ name: b.toString('latin1', at + 4, at + 8), at, length })
     at += 12 + length

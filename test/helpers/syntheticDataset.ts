@@ -5,14 +5,16 @@
 import type { ImageDataset, ImageSplit } from '../../src/main/engine/data/types'
 import { mulberry32 } from '../../src/main/engine/data/split'
 
-export function syntheticDataset(options: {
-  size?: number
-  channels?: number
-  classes?: number
-  train?: number
-  validation?: number
-  seed?: number
-} = {}): ImageDataset {
+export function syntheticDataset(
+  options: {
+    size?: number
+    channels?: number
+    classes?: number
+    train?: number
+    validation?: number
+    seed?: number
+  } = {}
+): ImageDataset {
   const size = options.size ?? 8
   const channels = options.channels ?? 1
   const classes = options.classes ?? 3
@@ -31,7 +33,10 @@ export function syntheticDataset(options: {
           const lit = Math.floor(y / half) === qy && Math.floor(x / half) === qx
           for (let c = 0; c < channels; c++) {
             const base = lit ? 170 : 40
-            images[((n * size + y) * size + x) * channels + c] = Math.min(255, base + Math.floor(rng() * 80))
+            images[((n * size + y) * size + x) * channels + c] = Math.min(
+              255,
+              base + Math.floor(rng() * 80)
+            )
           }
         }
       }

@@ -44,7 +44,10 @@ describe('hostile inputs (a sample of every family)', () => {
     it(`${family.name}: refused clearly (project unchanged) or accepted whole`, async () => {
       for (const c of cases.filter((x) => x.family === family.name)) {
         const r = await runHostileCase(c, root, template)
-        expect(isFailure(r), `${c.id} (${c.note}): ${r.outcome}: ${r.why ?? ''} ${r.message ?? ''}`).toBe(false)
+        expect(
+          isFailure(r),
+          `${c.id} (${c.note}): ${r.outcome}: ${r.why ?? ''} ${r.message ?? ''}`
+        ).toBe(false)
         if (c.expect === 'refuse') expect(r.outcome).toBe('refused-clear')
         if (c.expect === 'accept') expect(r.outcome).toBe('accepted')
       }

@@ -120,7 +120,15 @@ export function saliencyPgdText(r: SaliencyPgdStudyResult & { runId: number }): 
   return (
     `Saliency-PGD run ${r.runId}: ε = ${epsilonPercent(r.epsilon)} of the pixel range, ${r.steps} steps, ${r.method} weighting, ${r.sampleIndices.length} of ${r.drawn} drawn images correct on the source\n` +
     table(
-      ['model', 'clean error', 'attack', 'mean L2', 'mean L∞ (% of range)', 'fooling rate [95 % CI]', 'fooling conf.'],
+      [
+        'model',
+        'clean error',
+        'attack',
+        'mean L2',
+        'mean L∞ (% of range)',
+        'fooling rate [95 % CI]',
+        'fooling conf.'
+      ],
       rows
     )
   )

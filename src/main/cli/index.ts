@@ -192,9 +192,7 @@ export async function main(argv: string[]): Promise<number> {
           return 0
         })
       }
-      throw new UsageError(
-        `unknown dataset command "${sub ?? ''}" (import, list, rename, delete)`
-      )
+      throw new UsageError(`unknown dataset command "${sub ?? ''}" (import, list, rename, delete)`)
     case 'model':
       if (sub === 'list') {
         return withProject(rest[0], false, (p) => {
@@ -203,7 +201,15 @@ export async function main(argv: string[]): Promise<number> {
             modelListText(
               list,
               table(
-                ['id', 'name', 'status', 'val. acc. [95 % CI]', 'δ to ref.', 'reference', 'parameters'],
+                [
+                  'id',
+                  'name',
+                  'status',
+                  'val. acc. [95 % CI]',
+                  'δ to ref.',
+                  'reference',
+                  'parameters'
+                ],
                 list.map((m) => {
                   const metrics = (m.metrics ?? {}) as {
                     valAccuracy?: number

@@ -25,7 +25,11 @@ export function pct(v: number | undefined, digits = 1): string {
  * A ratio of `n` images with its 95 % Wilson interval: "86.8 % [85.3, 88.2]". Without a known
  * `n` the ratio alone.
  */
-export function pctCi(v: number | undefined | null, n: number | undefined | null, digits = 1): string {
+export function pctCi(
+  v: number | undefined | null,
+  n: number | undefined | null,
+  digits = 1
+): string {
   if (v === undefined || v === null || !Number.isFinite(v)) return '—'
   const ci = ratioInterval(v, n)
   const p = (x: number) => (100 * x).toFixed(digits)

@@ -7,7 +7,11 @@ import { createRequire } from 'node:module'
 import { tf } from './tf'
 import { registerThreadedWasm, wasmThreadCount } from './wasmThreads'
 import { defaultThreadCount, wasmPoolThreadCount } from './threads'
-import { activeNativeModule, nativeKernelsActive, nativeKernelStatus } from './kernels/nativeKernels'
+import {
+  activeNativeModule,
+  nativeKernelsActive,
+  nativeKernelStatus
+} from './kernels/nativeKernels'
 import { guardWasmHeap } from './wasmHeap'
 import { installEngine } from './install'
 
@@ -62,7 +66,9 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
   const wanted = force ?? (process.env.ORTHOLENS_BACKEND as BackendName | undefined) ?? 'auto'
   if (current && (wanted === 'auto' || wanted === current.name)) return current
   if (wanted !== 'auto' && !BACKEND_ORDER.includes(wanted)) {
-    throw new Error(`Unknown backend "${wanted}": choose one of ${BACKEND_ORDER.join(', ')} or auto`)
+    throw new Error(
+      `Unknown backend "${wanted}": choose one of ${BACKEND_ORDER.join(', ')} or auto`
+    )
   }
   const candidates = wanted === 'auto' ? BACKEND_ORDER : [wanted]
   const tried: BackendInfo['tried'] = []
@@ -95,7 +101,12 @@ export async function initBackend(force?: BackendName | 'auto'): Promise<Backend
           : name === 'cpu'
             ? (nativeThreads ?? 1)
             : defaultThreadCount()
-      current = { name, detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail, threads, tried }
+      current = {
+        name,
+        detail: name === 'wasm' && threads > 1 ? `wasm, ${threads} threads` : detail,
+        threads,
+        tried
+      }
       return current
     } catch (err) {
       tried.push({ name, ok: false, reason: firstLine(err) })

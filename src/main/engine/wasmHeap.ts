@@ -11,7 +11,11 @@
 interface EmscriptenMalloc {
   _malloc: (bytes: number) => number
   _free?: (at: number) => void
-  asm?: { malloc?: (bytes: number) => number; free?: (at: number) => void; memory?: WebAssembly.Memory }
+  asm?: {
+    malloc?: (bytes: number) => number
+    free?: (at: number) => void
+    memory?: WebAssembly.Memory
+  }
   wasmMemory?: WebAssembly.Memory
   __ortholensHeapGuard?: true
 }
@@ -33,7 +37,8 @@ export function guardWasmHeap(mod: unknown): void {
     // At the very top of the 4 GB space the allocator has also been seen (tfjs 4.22, a
     // ResNet-20 orthogonal step at batch 128) to hand out a block that ends past the
     // memory: reading it then failed with "Invalid typed array length". Same cause, same error.
-    const pastEnd = at !== 0 && memory !== undefined && (at >>> 0) + bytes > memory.buffer.byteLength
+    const pastEnd =
+      at !== 0 && memory !== undefined && (at >>> 0) + bytes > memory.buffer.byteLength
     if (pastEnd) free?.(at)
     if ((at === 0 && bytes > 0) || pastEnd) {
       throw new Error(
@@ -43,6 +48,10 @@ export function guardWasmHeap(mod: unknown): void {
     }
     return at
   }
-  Object.defineProperty(m, '_malloc', { configurable: true, get: () => guarded, set: () => undefined })
+  Object.defineProperty(m, '_malloc', {
+    configurable: true,
+    get: () => guarded,
+    set: () => undefined
+  })
   m.__ortholensHeapGuard = true
 }

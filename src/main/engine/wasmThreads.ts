@@ -53,7 +53,9 @@ function workerScripts(wasmOut: string, factory: Factory): { worker: string; mai
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   const worker = join(dir, 'pthread-worker.cjs')
   const main = join(dir, 'module.cjs')
-  const { wasmWorkerContents } = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+  const { wasmWorkerContents } = require(
+    join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')
+  ) as {
     wasmWorkerContents: string
   }
   // The contents were a template literal: its "\n" escapes became real newlines inside
@@ -82,12 +84,16 @@ function followMemoryGrowth(mod: EmscriptenModule): void {
 }
 
 async function startThreadedModule(threads: number): Promise<EmscriptenModule> {
-  const wasmOut = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out')
+  const wasmOut = join(
+    dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
+    'wasm-out'
+  )
   const factory = require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js')) as Factory
   const scripts = workerScripts(wasmOut, factory)
   const wasmFile = join(wasmOut, 'tfjs-backend-wasm-threaded-simd.wasm')
   const mod = await factory({
-    locateFile: (path: string) => (path.endsWith('.worker.js') ? scripts.worker : path.endsWith('.wasm') ? wasmFile : path),
+    locateFile: (path: string) =>
+      path.endsWith('.worker.js') ? scripts.worker : path.endsWith('.wasm') ? wasmFile : path,
     mainScriptUrlOrBlob: scripts.main,
     instantiateWasm: (
       imports: { env: Record<string, unknown> },
@@ -124,7 +130,8 @@ export function registerThreadedWasm(threads: number): boolean {
   if (threads < 2 || typeof SharedArrayBuffer === 'undefined') return false
   const stock = tf.findBackendFactory('wasm')
   // Too late once the stock backend has started: removing it would drop its tensors.
-  if (!stock || (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm) return false
+  if (!stock || (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm)
+    return false
   tf.removeBackend('wasm')
   tf.registerBackend(
     'wasm',
@@ -134,12 +141,16 @@ export function registerThreadedWasm(threads: number): boolean {
         setThreadsCount(threads)
         const backend = new BackendWasm(mod as never)
         // init_with_threads_count ran in the constructor; its pool took threads-1 workers.
-        const actual = (mod as unknown as { tfjs: { getThreadsCount(): number } }).tfjs.getThreadsCount()
+        const actual = (
+          mod as unknown as { tfjs: { getThreadsCount(): number } }
+        ).tfjs.getThreadsCount()
         for (const w of mod.PThread.unusedWorkers.splice(0)) w.terminate()
         registeredThreads = actual
         return backend
       } catch (err) {
-        process.emitWarning(`threaded wasm backend failed, using one thread: ${err instanceof Error ? err.message : err}`)
+        process.emitWarning(
+          `threaded wasm backend failed, using one thread: ${err instanceof Error ? err.message : err}`
+        )
         registeredThreads = 1
         return stock()
       }

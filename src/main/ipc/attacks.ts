@@ -31,7 +31,11 @@ export const attackHandlers: Handlers<
       curves: result.curves.map((c) => {
         const m = models.get(c.modelId)
         return m
-          ? { ...c, kind: kindOf(m, source), orthogonalTo: c.role === 'source' ? null : orthogonalTo(m) }
+          ? {
+              ...c,
+              kind: kindOf(m, source),
+              orthogonalTo: c.role === 'source' ? null : orthogonalTo(m)
+            }
           : c
       })
     }
@@ -43,5 +47,10 @@ export const attackHandlers: Handlers<
   },
 
   'attacks.preview': (args, ctx) =>
-    runAndWait(ctx, 'attack-preview', args, `Preview ${attackLabel(args.attack)} at ε = ${epsilonPercent(args.epsilon)}`)
+    runAndWait(
+      ctx,
+      'attack-preview',
+      args,
+      `Preview ${attackLabel(args.attack)} at ε = ${epsilonPercent(args.epsilon)}`
+    )
 }

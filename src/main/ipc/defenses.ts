@@ -16,8 +16,7 @@ export const defenseHandlers: Handlers<'defenses.table' | 'defenses.result'> = {
     )
   },
 
-  'defenses.result': ({ runId }, ctx) =>
-  {
+  'defenses.result': ({ runId }, ctx) => {
     const project = requireProject(ctx)
     const run = requireRun(project, runId, 'defense-table')
     return defenseTableResult(run, runDatasetName(project, run))

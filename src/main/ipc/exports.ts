@@ -6,7 +6,11 @@
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { ContractError } from '../../contract/errors'
-import { galleryFolderFiles, galleryForExport, gallerySheet } from '../services/audits/galleryExport'
+import {
+  galleryFolderFiles,
+  galleryForExport,
+  gallerySheet
+} from '../services/audits/galleryExport'
 import { checkExportFile, prepareExportFolder, writeExportFile } from '../services/exportFiles'
 import { requireProject } from './context'
 import { requireRun } from './runResults'
@@ -48,9 +52,14 @@ export const exportHandlers: Handlers<'attacks.exportGallery' | 'charts.exportPn
       if (!bytes.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error('no PNG signature')
       size = PNG.sync.read(bytes)
     } catch (err) {
-      throw new ContractError('invalid-args', 'The chart could not be saved: the window sent a picture that is not a PNG.', 'png', {
-        technical: err instanceof Error ? err.message : String(err)
-      })
+      throw new ContractError(
+        'invalid-args',
+        'The chart could not be saved: the window sent a picture that is not a PNG.',
+        'png',
+        {
+          technical: err instanceof Error ? err.message : String(err)
+        }
+      )
     }
     writeExportFile(target, bytes)
     return { path: target, files: [target], width: size.width, height: size.height }

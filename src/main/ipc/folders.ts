@@ -42,11 +42,23 @@ export function ensureFolder(path: string): string {
 }
 
 /** Purposes whose typed bare name means "in my documents folder". */
-const SAVE_PURPOSES: PickPurpose[] = ['project-new', 'project-save-as', 'project-open', 'export-file', 'export-folder']
+const SAVE_PURPOSES: PickPurpose[] = [
+  'project-new',
+  'project-save-as',
+  'project-open',
+  'export-file',
+  'export-folder'
+]
 
 /** Whether a typed path is a bare name: no folder in it at all ("audit", "audit.ortholens"). */
 export function isBareName(typed: string): boolean {
-  return typed.trim() !== '' && !/[\\/]/.test(typed) && !typed.startsWith('~') && typed !== '.' && typed !== '..'
+  return (
+    typed.trim() !== '' &&
+    !/[\\/]/.test(typed) &&
+    !typed.startsWith('~') &&
+    typed !== '.' &&
+    typed !== '..'
+  )
 }
 
 /**
@@ -54,7 +66,11 @@ export function isBareName(typed: string): boolean {
  * folder; a bare name for a project or an export lies in the documents folder; anything else
  * is as typed (relative paths from the home folder, not from wherever the server started).
  */
-export function resolveTypedPath(purpose: PickPurpose, typed: string, documentsDir: string): string {
+export function resolveTypedPath(
+  purpose: PickPurpose,
+  typed: string,
+  documentsDir: string
+): string {
   const t = typed.trim()
   if (t === '~') return homedir()
   if (t.startsWith('~/') || t.startsWith('~\\')) return join(homedir(), t.slice(2))
@@ -69,7 +85,9 @@ export function folderRoots(ctx: HandlerContext): { label: string; path: string 
     // Made on first use, so the picker always starts in the analyst's own folder.
     { label: 'Documents (Ortholens)', path: ensureFolder(documentsDirOf(ctx)) },
     { label: 'Home', path: homedir() },
-    ...(project && !project.closed ? [{ label: 'This project’s folder', path: dirname(project.path) }] : []),
+    ...(project && !project.closed
+      ? [{ label: 'This project’s folder', path: dirname(project.path) }]
+      : []),
     { label: 'Temporary files', path: tmpdir() }
   ]
   const seen = new Set<string>()
@@ -88,25 +106,39 @@ export function folderRoots(ctx: HandlerContext): { label: string; path: string 
   return out
 }
 
-const byName = (a: string, b: string): number => a.localeCompare(b, 'en', { sensitivity: 'base', numeric: true })
+const byName = (a: string, b: string): number =>
+  a.localeCompare(b, 'en', { sensitivity: 'base', numeric: true })
 
 /** Lists `path` (default: the documents folder, else home) for the picker. */
 export function listFolder(ctx: HandlerContext, path: string | undefined): FolderListing {
   const roots = folderRoots(ctx)
   const typed = (path ?? '').trim()
-  const wanted = typed === '' ? (roots[0]?.path ?? homedir()) : resolveTypedPath('import-folder', typed, documentsDirOf(ctx))
+  const wanted =
+    typed === ''
+      ? (roots[0]?.path ?? homedir())
+      : resolveTypedPath('import-folder', typed, documentsDirOf(ctx))
   let info
   try {
     info = statSync(wanted)
   } catch (err) {
     const code = String((err as { code?: unknown }).code ?? '')
     if (code === 'EACCES' || code === 'EPERM')
-      throw new ContractError('forbidden-path', `Ortholens is not allowed to open the folder “${wanted}” (permissions).`, wanted, {
-        technical: `${code}: ${(err as Error).message}`
-      })
-    throw new ContractError('not-found', `There is no folder “${wanted}”. Check the spelling, or go up and pick one from the list.`, wanted, {
-      technical: code ? `${code}: ${(err as Error).message}` : String(err)
-    })
+      throw new ContractError(
+        'forbidden-path',
+        `Ortholens is not allowed to open the folder “${wanted}” (permissions).`,
+        wanted,
+        {
+          technical: `${code}: ${(err as Error).message}`
+        }
+      )
+    throw new ContractError(
+      'not-found',
+      `There is no folder “${wanted}”. Check the spelling, or go up and pick one from the list.`,
+      wanted,
+      {
+        technical: code ? `${code}: ${(err as Error).message}` : String(err)
+      }
+    )
   }
   if (!info.isDirectory())
     throw new ContractError('invalid-args', `“${wanted}” is a file, not a folder.`, wanted)
@@ -124,9 +156,14 @@ export function listFolder(ctx: HandlerContext, path: string | undefined): Folde
     entries = readdirSync(real, { withFileTypes: true })
   } catch (err) {
     const code = String((err as { code?: unknown }).code ?? '')
-    throw new ContractError('forbidden-path', `Ortholens is not allowed to read the folder “${real}” (permissions).`, real, {
-      technical: code ? `${code}: ${(err as Error).message}` : String(err)
-    })
+    throw new ContractError(
+      'forbidden-path',
+      `Ortholens is not allowed to read the folder “${real}” (permissions).`,
+      real,
+      {
+        technical: code ? `${code}: ${(err as Error).message}` : String(err)
+      }
+    )
   }
   const folders: string[] = []
   const files: { name: string; sizeBytes: number }[] = []
@@ -159,11 +196,13 @@ export function listFolder(ctx: HandlerContext, path: string | undefined): Folde
   const up = dirname(real)
   return {
     path: real,
-    parent: real === root.path || up === real || !roots.some((r) => isSameOrInside(up, r.path)) ? null : up,
+    parent:
+      real === root.path || up === real || !roots.some((r) => isSameOrInside(up, r.path))
+        ? null
+        : up,
     roots,
     folders: folders.slice(0, MAX_LISTED),
     files: files.slice(0, MAX_LISTED),
     truncated
   }
 }
-

@@ -54,13 +54,26 @@ export const modelHandlers: Handlers<
     }
     const lambda = args.lambda ?? 0
     const project = requireProject(ctx)
-    const kind = lambda > 0 ? `orthogonal to ${modelList(project, [args.referenceId!])}, λ = ${lambda}` : 'ordinary'
-    return startJob(ctx, 'train', args, `Train “${args.name}” (${architectureLabel(args.architecture)}, ${kind}) on ${datasetName(project, args.datasetId)}`)
+    const kind =
+      lambda > 0
+        ? `orthogonal to ${modelList(project, [args.referenceId!])}, λ = ${lambda}`
+        : 'ordinary'
+    return startJob(
+      ctx,
+      'train',
+      args,
+      `Train “${args.name}” (${architectureLabel(args.architecture)}, ${kind}) on ${datasetName(project, args.datasetId)}`
+    )
   },
 
   'models.similarity': (args, ctx) => {
     const project = requireProject(ctx)
-    return startJob(ctx, 'similarity', args, `Similarity δ of ${modelList(project, [args.modelA, args.modelB])} (${datasetName(project, args.datasetId)})`)
+    return startJob(
+      ctx,
+      'similarity',
+      args,
+      `Similarity δ of ${modelList(project, [args.modelA, args.modelB])} (${datasetName(project, args.datasetId)})`
+    )
   },
 
   'models.import': async (args, ctx) => {

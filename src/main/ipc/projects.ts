@@ -24,7 +24,12 @@ function remember(ctx: HandlerContext, path: string): void {
 }
 
 export const projectHandlers: Handlers<
-  'projects.current' | 'projects.create' | 'projects.open' | 'projects.saveAs' | 'projects.close' | 'projects.recent'
+  | 'projects.current'
+  | 'projects.create'
+  | 'projects.open'
+  | 'projects.saveAs'
+  | 'projects.close'
+  | 'projects.recent'
 > = {
   'projects.current': (_args, ctx) => {
     const p = ctx.session.project
@@ -58,7 +63,10 @@ export const projectHandlers: Handlers<
     const current = requireProject(ctx)
     const target = withExtension(ctx.session.requirePicked(path))
     if (ctx.session.jobs?.list().some((j) => j.status === 'running' || j.status === 'queued')) {
-      throw new ContractError('busy', 'Wait for the running jobs to finish (or cancel them) before saving a copy')
+      throw new ContractError(
+        'busy',
+        'Wait for the running jobs to finish (or cancel them) before saving a copy'
+      )
     }
     saveProjectAs(current.db, target, { overwrite: existsSync(target) && ctx.host.nativeDialogs })
     // Save-as continues in the copy, as every desktop app does.
@@ -77,6 +85,10 @@ export const projectHandlers: Handlers<
     const recent = listRecentProjects(ctx.host.settingsDir)
     // Reopening a recent project is the user's choice of that file.
     ctx.session.allow(recent.map((r) => r.path))
-    return recent.map((r) => ({ ...r, name: r.name || basename(r.path), exists: existsSync(r.path) }))
+    return recent.map((r) => ({
+      ...r,
+      name: r.name || basename(r.path),
+      exists: existsSync(r.path)
+    }))
   }
 }

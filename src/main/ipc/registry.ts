@@ -37,9 +37,16 @@ export const handlers: Handlers<Channel> = {
 }
 
 /** Runs one request from an untrusted sender. Never throws. */
-export async function dispatch(channel: unknown, payload: unknown, ctx: HandlerContext): Promise<Reply<unknown>> {
+export async function dispatch(
+  channel: unknown,
+  payload: unknown,
+  ctx: HandlerContext
+): Promise<Reply<unknown>> {
   if (!isChannel(channel)) {
-    return { ok: false, error: { code: 'unknown-channel', message: `Unknown request ${JSON.stringify(channel)}` } }
+    return {
+      ok: false,
+      error: { code: 'unknown-channel', message: `Unknown request ${JSON.stringify(channel)}` }
+    }
   }
   try {
     const args = parseArgs(channel, payload)

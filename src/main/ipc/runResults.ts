@@ -60,7 +60,10 @@ export function attackSweepResult(run: RunRecord): AttackSweepResult {
  * runs stored before the words existed) with its stars by the separable-lowest rule, recomputed
  * from the stored ratios and image count so that old runs follow the same rule.
  */
-export function defenseTableResult(run: RunRecord, datasetName: string | null = null): DefenseTableResult {
+export function defenseTableResult(
+  run: RunRecord,
+  datasetName: string | null = null
+): DefenseTableResult {
   const r = resultsOf(run)
   const columns = ((r.columns ?? []) as DefenseTableResult['columns']).map((c) => ({
     ...c,
@@ -142,7 +145,11 @@ export function runCsv(run: RunRecord, models: readonly StoredModel[] = []): str
       defenseColumnCsv(c.key).replace(/_pct$/, `_ci95_${end}_pct`)
     lines.push([
       'defense',
-      ...t.columns.flatMap((c) => [defenseColumnCsv(c.key), ciHeader(c, 'low'), ciHeader(c, 'high')]),
+      ...t.columns.flatMap((c) => [
+        defenseColumnCsv(c.key),
+        ciHeader(c, 'low'),
+        ciHeader(c, 'high')
+      ]),
       'images'
     ])
     for (const row of t.rows)
@@ -164,8 +171,7 @@ export function runCsv(run: RunRecord, models: readonly StoredModel[] = []): str
     lines.push(...evaluationCsvRows(storedEvaluation(run).evaluation))
   } else if (run.kind === 'train') {
     const results = run.results as
-      | { history?: Record<string, unknown>[]; accuracyImages?: number }
-      | undefined
+      { history?: Record<string, unknown>[]; accuracyImages?: number } | undefined
     const history = results?.history ?? []
     const resolved = (run.config as { resolved?: { valLimit?: number } }).resolved
     const images = results?.accuracyImages ?? resolved?.valLimit ?? null

@@ -14,7 +14,10 @@ export const systemHandlers: Handlers<
     // The main side picks the backend with the same rule the job worker uses (same env,
     // same packages), so the header names the backend the jobs really run on.
     const info = await backendInfo()
-    const native = info.name === 'tensorflow' ? { active: false, reason: 'native TensorFlow has its own kernels' } : nativeKernelStatus()
+    const native =
+      info.name === 'tensorflow'
+        ? { active: false, reason: 'native TensorFlow has its own kernels' }
+        : nativeKernelStatus()
     return {
       appVersion: APP_VERSION,
       backend: info.name,

@@ -12,7 +12,12 @@ export function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0
   let newest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name)).mtimeMs)
+    if (entry.isFile())
+      newest = Math.max(
+        newest,
+        statSync(join(entry.parentPath ?? (entry as { path?: string }).path ?? dir, entry.name))
+          .mtimeMs
+      )
   }
   return newest
 }
@@ -21,7 +26,10 @@ export function newestMtime(dir: string): number {
 export function buildIsFresh(outDir: string): boolean {
   const index = join(outDir, 'index.html')
   if (!existsSync(index)) return false
-  const sources = Math.max(newestMtime(RENDERER_ROOT), newestMtime(join(RENDERER_ROOT, '..', 'contract')))
+  const sources = Math.max(
+    newestMtime(RENDERER_ROOT),
+    newestMtime(join(RENDERER_ROOT, '..', 'contract'))
+  )
   return statSync(index).mtimeMs >= sources
 }
 
@@ -32,6 +40,11 @@ export function buildIsFresh(outDir: string): boolean {
  */
 export async function buildRenderer(outDir: string, force = false): Promise<string> {
   if (!force && buildIsFresh(outDir)) return outDir
-  await build({ ...rendererViteConfig(), configFile: false, logLevel: 'warn', build: { ...rendererViteConfig().build, outDir, emptyOutDir: true } })
+  await build({
+    ...rendererViteConfig(),
+    configFile: false,
+    logLevel: 'warn',
+    build: { ...rendererViteConfig().build, outDir, emptyOutDir: true }
+  })
   return outDir
 }

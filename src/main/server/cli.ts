@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     rendererDir,
     settingsDir: process.env.ORTHOLENS_SETTINGS_DIR ?? join(homedir(), '.config', 'ortholens'),
     // A bare project name typed in the browser lands here (default ~/Documents/Ortholens).
-    ...(process.env.ORTHOLENS_DOCUMENTS_DIR ? { documentsDir: resolve(process.env.ORTHOLENS_DOCUMENTS_DIR) } : {}),
+    ...(process.env.ORTHOLENS_DOCUMENTS_DIR
+      ? { documentsDir: resolve(process.env.ORTHOLENS_DOCUMENTS_DIR) }
+      : {}),
     port: flag('--port') ? Number(flag('--port')) : undefined
   })
   console.log(`Ortholens is serving on 127.0.0.1 only. Open:\n  ${server.url}`)

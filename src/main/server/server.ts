@@ -56,7 +56,12 @@ function plain(res: ServerResponse, status: number, text: string): void {
     res.destroy()
     return
   }
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(text)
+  res
+    .writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff'
+    })
+    .end(text)
 }
 
 /** Answers 400 and closes a raw socket (upgrade requests that cannot be parsed). */
@@ -109,7 +114,9 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     // No native dialog in a browser tab: the path the user typed is the pick, with its links
     // resolved, so that what is allowed afterwards is the real place, not a link's name.
     async pickPath(_purpose: PickPurpose, typedPath?: string) {
-      return typeof typedPath === 'string' && typedPath !== '' && !typedPath.includes('\0') ? [resolvePick(typedPath)] : null
+      return typeof typedPath === 'string' && typedPath !== '' && !typedPath.includes('\0')
+        ? [resolvePick(typedPath)]
+        : null
     },
     nativeDialogs: false,
     settingsDir: opts.settingsDir,
@@ -124,7 +131,8 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     let rel: string
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-      rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+      rel =
+        url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
     } catch {
       plain(res, 400, 'bad request')
       return
@@ -160,7 +168,9 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
    */
   const hostOk = (host: string | undefined): boolean => {
     const port = (http.address() as { port: number } | null)?.port
-    return ['127.0.0.1', 'localhost', '[::1]'].some((name) => host === name || host === `${name}:${port}`)
+    return ['127.0.0.1', 'localhost', '[::1]'].some(
+      (name) => host === name || host === `${name}:${port}`
+    )
   }
 
   const http = createServer((req, res) => {
@@ -188,15 +198,26 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     } catch {
       return
     }
-    if (msg === null || typeof msg !== 'object' || typeof msg.id !== 'number' || !Number.isFinite(msg.id)) return
+    if (
+      msg === null ||
+      typeof msg !== 'object' ||
+      typeof msg.id !== 'number' ||
+      !Number.isFinite(msg.id)
+    )
+      return
     const id = msg.id
     dispatch(msg.channel, msg.args, ctx)
       .then((reply) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', id, reply } satisfies WireMessage))
+        if (ws.readyState === ws.OPEN)
+          ws.send(JSON.stringify({ type: 'reply', id, reply } satisfies WireMessage))
       })
       .catch(() => {
-        const reply = { ok: false as const, error: { code: 'internal' as const, message: 'The request failed unexpectedly' } }
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', id, reply } satisfies WireMessage))
+        const reply = {
+          ok: false as const,
+          error: { code: 'internal' as const, message: 'The request failed unexpectedly' }
+        }
+        if (ws.readyState === ws.OPEN)
+          ws.send(JSON.stringify({ type: 'reply', id, reply } satisfies WireMessage))
       })
   }
 
@@ -211,9 +232,16 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
       return
     }
     const port = (http.address() as { port: number }).port
-    const originOk = req.headers.origin === `http://127.0.0.1:${port}` || req.headers.origin === `http://localhost:${port}`
+    const originOk =
+      req.headers.origin === `http://127.0.0.1:${port}` ||
+      req.headers.origin === `http://localhost:${port}`
     const given = url.searchParams.get('token') ?? ''
-    if (url.pathname !== '/ws' || !originOk || !hostOk(req.headers.host) || !sameToken(given, token)) {
+    if (
+      url.pathname !== '/ws' ||
+      !originOk ||
+      !hostOk(req.headers.host) ||
+      !sameToken(given, token)
+    ) {
       refuseSocket(socket, '401 Unauthorized')
       return
     }

@@ -54,7 +54,12 @@ export function exportWriteError(path: string, err: unknown): ContractError {
     case 'EDQUOT':
       return new ContractError('disk-full', DISK_FULL_MESSAGE, path, { technical })
     case 'ENAMETOOLONG':
-      return new ContractError('invalid-args', `The name “${basename(path)}” is too long for this disk. Choose a shorter one.`, path, { technical })
+      return new ContractError(
+        'invalid-args',
+        `The name “${basename(path)}” is too long for this disk. Choose a shorter one.`,
+        path,
+        { technical }
+      )
     default:
       return new ContractError(
         'internal',
@@ -73,11 +78,21 @@ export function checkExportFile(path: string): void {
   const folder = dirname(path)
   const parent = isFolder(folder)
   if (parent === undefined)
-    throw exportWriteError(path, Object.assign(new Error(`no such folder: ${folder}`), { code: 'ENOENT' }))
+    throw exportWriteError(
+      path,
+      Object.assign(new Error(`no such folder: ${folder}`), { code: 'ENOENT' })
+    )
   if (parent === false)
-    throw new ContractError('not-found', `“${folder}” is a file, not a folder. Choose a folder to save into.`, path)
+    throw new ContractError(
+      'not-found',
+      `“${folder}” is a file, not a folder. Choose a folder to save into.`,
+      path
+    )
   if (isFolder(path) === true)
-    throw exportWriteError(path, Object.assign(new Error(`is a folder: ${path}`), { code: 'EISDIR' }))
+    throw exportWriteError(
+      path,
+      Object.assign(new Error(`is a folder: ${path}`), { code: 'EISDIR' })
+    )
 }
 
 /** Writes one export file; a refusal comes back in plain words (exportWriteError). */
@@ -100,7 +115,11 @@ export function prepareExportFolder(path: string): string {
   const existing = isFolder(path)
   if (existing === true) return path
   if (existing === false)
-    throw new ContractError('invalid-args', `“${path}” is a file. Choose a folder (or a new folder name) to export the images into.`, path)
+    throw new ContractError(
+      'invalid-args',
+      `“${path}” is a file. Choose a folder (or a new folder name) to export the images into.`,
+      path
+    )
   const parent = dirname(path)
   if (isFolder(parent) !== true)
     throw new ContractError(

@@ -319,7 +319,10 @@ export function buildReportHtml(project: ProjectDb, options: ReportOptions = {})
 }
 
 /** Every table of a report as CSV text, keyed by file name. */
-export function reportCsvFiles(data: ReportData, plans: readonly PlanResult[] = []): Record<string, string> {
+export function reportCsvFiles(
+  data: ReportData,
+  plans: readonly PlanResult[] = []
+): Record<string, string> {
   const files: Record<string, string> = { 'models.csv': modelsCsv(data.models) }
   if (data.similarity.length) files['similarity.csv'] = similarityCsv(data.similarity)
   for (const s of data.sweeps) files[`attack-sweep-${s.runId}.csv`] = sweepCsv(s)
@@ -358,7 +361,10 @@ export function writeReport(
         `robustness-evaluation-${r.id}.csv`,
         toCsv(EVALUATION_CSV_HEADERS, evaluationCsvRows(storedEvaluation(r).evaluation))
       ])
-    for (const [name, text] of [...Object.entries(reportCsvFiles(data, plans)), ...evaluationCsvs]) {
+    for (const [name, text] of [
+      ...Object.entries(reportCsvFiles(data, plans)),
+      ...evaluationCsvs
+    ]) {
       const p = join(options.csvDir, name)
       writeFileSync(p, text)
       files.push(p)

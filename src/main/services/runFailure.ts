@@ -22,7 +22,12 @@ export function isCancellation(err: unknown, signal?: AbortSignal): boolean {
  * too), the job's own error is still the one returned: the run stays 'running' until the job
  * worker or the next open marks it interrupted (finishRun has released its owner).
  */
-export function closeFailedRun(db: WritableDb, runId: number, err: unknown, signal?: AbortSignal): unknown {
+export function closeFailedRun(
+  db: WritableDb,
+  runId: number,
+  err: unknown,
+  signal?: AbortSignal
+): unknown {
   const cancelled = isCancellation(err, signal)
   try {
     finishRun(db, runId, {

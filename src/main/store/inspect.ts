@@ -208,7 +208,9 @@ export function checkProjectConnection(db: ReadableDb, path: string): number {
   }
   const problems = quickCheck(db)
   if (problems.length > 0) {
-    throw damaged(path, 'its pages do not fit together', { detail: problems.slice(0, 3).join('; ') })
+    throw damaged(path, 'its pages do not fit together', {
+      detail: problems.slice(0, 3).join('; ')
+    })
   }
   return schemaVersion
 }
@@ -240,7 +242,11 @@ export function inspectProjectFile(path: string): ProjectFileInfo {
     return { schemaVersion, walHeader: facts.walHeader, needsRecovery: false }
   } catch (err) {
     if (needsWriteToRecover(err)) {
-      return { schemaVersion: facts.headerSchemaVersion, walHeader: facts.walHeader, needsRecovery: true }
+      return {
+        schemaVersion: facts.headerSchemaVersion,
+        walHeader: facts.walHeader,
+        needsRecovery: true
+      }
     }
     throw classifyOpenError(path, err)
   } finally {

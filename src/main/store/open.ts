@@ -12,7 +12,15 @@
  *   to a read-only connection, and to a recovered private snapshot when the file cannot be
  *   written at all.
  */
-import { copyFileSync, existsSync, linkSync, mkdtempSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  unlinkSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -187,7 +195,9 @@ function checkWithoutWriting(path: string): boolean {
 
 function isAccessDenied(err: unknown): boolean {
   const code = String((err as { code?: unknown }).code ?? '')
-  return ['EACCES', 'EPERM', 'EROFS'].includes(code) || /^SQLITE_(CANTOPEN|READONLY|PERM)/.test(code)
+  return (
+    ['EACCES', 'EPERM', 'EROFS'].includes(code) || /^SQLITE_(CANTOPEN|READONLY|PERM)/.test(code)
+  )
 }
 
 function openReadOnly(path: string, checked: boolean): ProjectDb {
@@ -212,7 +222,9 @@ function openReadOnly(path: string, checked: boolean): ProjectDb {
     raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     let version: number
     try {
-      version = checked ? getUserVersion(asReadable(raw)) : checkProjectConnection(asReadable(raw), path)
+      version = checked
+        ? getUserVersion(asReadable(raw))
+        : checkProjectConnection(asReadable(raw), path)
     } catch (err) {
       if (!(raw.readonly && (needsWriteToRecover(err) || isAccessDenied(err)))) throw err
       // The file cannot be written and a crash left it needing recovery: recover a private

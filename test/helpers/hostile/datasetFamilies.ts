@@ -9,7 +9,8 @@ import { gzipSync } from 'node:zlib'
 import { pick, rng } from './imageFamilies'
 import type { Family, HostileCase } from './types'
 
-const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+const int = (r: () => number, lo: number, hi: number): number =>
+  lo + Math.floor(r() * (hi - lo + 1))
 
 function put(path: string, bytes: Uint8Array | string): string {
   mkdirSync(dirname(path), { recursive: true })
@@ -22,7 +23,10 @@ const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>
 function idxImages(count: number, rows: number, cols: number, declared = count): Buffer {
   const px = Buffer.alloc(count * rows * cols)
   for (let i = 0; i < px.length; i++) px[i] = (i * 31) & 255
-  return Buffer.concat([Buffer.from([0, 0, 8, 3, ...be32(declared), ...be32(rows), ...be32(cols)]), px])
+  return Buffer.concat([
+    Buffer.from([0, 0, 8, 3, ...be32(declared), ...be32(rows), ...be32(cols)]),
+    px
+  ])
 }
 
 function idxLabels(labels: number[], declared = labels.length): Buffer {
@@ -30,15 +34,37 @@ function idxLabels(labels: number[], declared = labels.length): Buffer {
 }
 
 /** Labels cycling through 0..classes-1, so that every class is present. */
-const cycle = (n: number, classes: number): number[] => Array.from({ length: n }, (_, i) => i % classes)
+const cycle = (n: number, classes: number): number[] =>
+  Array.from({ length: n }, (_, i) => i % classes)
 
-function idxCase(family: string, seed: number, dir: string, images: Uint8Array, labels: Uint8Array, culprit: 'images' | 'labels' | 'folder', note: string, gz = false, expect: HostileCase['expect'] = 'refuse', acceptedImages?: number): HostileCase {
+function idxCase(
+  family: string,
+  seed: number,
+  dir: string,
+  images: Uint8Array,
+  labels: Uint8Array,
+  culprit: 'images' | 'labels' | 'folder',
+  note: string,
+  gz = false,
+  expect: HostileCase['expect'] = 'refuse',
+  acceptedImages?: number
+): HostileCase {
   const root = join(dir, 'mnist')
   const suffix = gz ? '.gz' : ''
   const img = put(join(root, `train-images-idx3-ubyte${suffix}`), images)
   const lab = put(join(root, `train-labels-idx1-ubyte${suffix}`), labels)
   const culprits = culprit === 'images' ? [img] : culprit === 'labels' ? [lab] : [root]
-  return { family, id: `${family}-${seed}`, kind: 'dataset', source: 'idx', path: root, culprits, expect, note, acceptedImages }
+  return {
+    family,
+    id: `${family}-${seed}`,
+    kind: 'dataset',
+    source: 'idx',
+    path: root,
+    culprits,
+    expect,
+    note,
+    acceptedImages
+  }
 }
 
 function cifarRecords(labels: number[]): Buffer {
@@ -61,11 +87,32 @@ export const datasetFamilies: Family[] = [
       const labels = idxLabels(cycle(6, 3))
       const which = pick(r, ['images', 'labels', 'swapped'] as const)
       const magic = pick(r, [0x00000801, 0x00000803, 0x00000c03, 0x0000080d, int(r, 0, 0xffffffff)])
-      if (which === 'swapped') return idxCase(this.name, seed, dir, labels, images, 'images', 'images and labels files swapped')
+      if (which === 'swapped')
+        return idxCase(
+          this.name,
+          seed,
+          dir,
+          labels,
+          images,
+          'images',
+          'images and labels files swapped'
+        )
       const target = which === 'images' ? images : labels
       target.writeUInt32BE(magic, 0)
-      const same = (which === 'images' && magic === 0x803) || (which === 'labels' && magic === 0x801)
-      return idxCase(this.name, seed, dir, images, labels, which, `${which} magic 0x${magic.toString(16)}`, false, same ? 'accept' : 'refuse', 6)
+      const same =
+        (which === 'images' && magic === 0x803) || (which === 'labels' && magic === 0x801)
+      return idxCase(
+        this.name,
+        seed,
+        dir,
+        images,
+        labels,
+        which,
+        `${which} magic 0x${magic.toString(16)}`,
+        false,
+        same ? 'accept' : 'refuse',
+        6
+      )
     }
   },
   {
@@ -75,7 +122,15 @@ export const datasetFamilies: Family[] = [
     make(dir, seed) {
       const r = rng(seed)
       const n = int(r, 4, 12)
-      const how = pick(r, ['images-more', 'images-fewer', 'labels-more', 'labels-fewer', 'cut-images', 'cut-labels', 'rows-zero'])
+      const how = pick(r, [
+        'images-more',
+        'images-fewer',
+        'labels-more',
+        'labels-fewer',
+        'cut-images',
+        'cut-labels',
+        'rows-zero'
+      ])
       let images = idxImages(n, 5, 5)
       let labels = idxLabels(cycle(n, 3))
       if (how === 'images-more') images = idxImages(n, 5, 5, n + int(r, 1, 1000))
@@ -97,10 +152,22 @@ export const datasetFamilies: Family[] = [
       const r = rng(seed)
       const count = pick(r, [0xffffffff, 60000, 100_000_000, 1])
       const rows = pick(r, [28, 65535, 0x7fffffff])
-      const images = Buffer.concat([Buffer.from([0, 0, 8, 3, ...be32(count), ...be32(rows), ...be32(rows)]), Buffer.alloc(int(r, 0, 64))])
+      const images = Buffer.concat([
+        Buffer.from([0, 0, 8, 3, ...be32(count), ...be32(rows), ...be32(rows)]),
+        Buffer.alloc(int(r, 0, 64))
+      ])
       const labels = idxLabels(cycle(8, 2), count)
       const gz = r() < 0.3
-      return idxCase(this.name, seed, dir, gz ? gzipSync(images) : images, gz ? gzipSync(labels) : labels, 'images', `header: ${count} images of ${rows}x${rows}`, gz)
+      return idxCase(
+        this.name,
+        seed,
+        dir,
+        gz ? gzipSync(images) : images,
+        gz ? gzipSync(labels) : labels,
+        'images',
+        `header: ${count} images of ${rows}x${rows}`,
+        gz
+      )
     }
   },
   {
@@ -120,7 +187,15 @@ export const datasetFamilies: Family[] = [
         labels[int(r, 0, n / 2 - 1)] = int(r, classes + 1, 254)
         labels[int(r, n / 2, n - 1)] = int(r, classes + 1, 254)
       }
-      return idxCase(this.name, seed, dir, idxImages(n, 4, 4), idxLabels(labels), how === 'all-one-class' ? 'folder' : 'labels', how)
+      return idxCase(
+        this.name,
+        seed,
+        dir,
+        idxImages(n, 4, 4),
+        idxLabels(labels),
+        how === 'all-one-class' ? 'folder' : 'labels',
+        how
+      )
     }
   },
   {
@@ -138,9 +213,22 @@ export const datasetFamilies: Family[] = [
       if (how === 'flip') images[int(r, 12, images.length - 9)]! ^= 1 << int(r, 0, 7)
       if (how === 'bomb') {
         // A header that promises 8 images, then 50 MB of zeros: far more than promised.
-        bytes = gzipSync(Buffer.concat([idxImages(8, 6, 6).subarray(0, 16), Buffer.alloc(50_000_000)]))
+        bytes = gzipSync(
+          Buffer.concat([idxImages(8, 6, 6).subarray(0, 16), Buffer.alloc(50_000_000)])
+        )
       }
-      return idxCase(this.name, seed, dir, bytes, labels, 'images', how, true, how === 'flip' ? 'either' : 'refuse', 8)
+      return idxCase(
+        this.name,
+        seed,
+        dir,
+        bytes,
+        labels,
+        'images',
+        how,
+        true,
+        how === 'flip' ? 'either' : 'refuse',
+        8
+      )
     }
   },
   {
@@ -154,7 +242,16 @@ export const datasetFamilies: Family[] = [
       const cut = int(r, 0, full.length - 1)
       const file = put(join(root, 'data_batch_1.bin'), full.subarray(0, cut))
       put(join(root, 'test_batch.bin'), cifarRecords(cycle(4, 10)))
-      return { family: this.name, id: `${this.name}-${seed}`, kind: 'dataset', source: 'cifar10', path: root, culprits: [file], expect: 'refuse', note: `batch cut at ${cut} of ${full.length}` }
+      return {
+        family: this.name,
+        id: `${this.name}-${seed}`,
+        kind: 'dataset',
+        source: 'cifar10',
+        path: root,
+        culprits: [file],
+        expect: 'refuse',
+        note: `batch cut at ${cut} of ${full.length}`
+      }
     }
   },
   {
@@ -165,17 +262,41 @@ export const datasetFamilies: Family[] = [
       const r = rng(seed)
       const root = join(dir, 'cifar')
       const labels = cycle(int(r, 3, 8), 10)
-      const how = pick(r, ['label-10', 'label-255', 'meta-one-class', 'meta-binary', 'meta-300', 'all-one-class'])
+      const how = pick(r, [
+        'label-10',
+        'label-255',
+        'meta-one-class',
+        'meta-binary',
+        'meta-300',
+        'all-one-class'
+      ])
       if (how === 'label-10') labels[int(r, 0, labels.length - 1)] = 10
       if (how === 'label-255') labels[int(r, 0, labels.length - 1)] = 255
       if (how === 'all-one-class') labels.fill(3)
       const batch = put(join(root, 'data_batch_1.bin'), cifarRecords(labels))
       let culprit = batch
       if (how.startsWith('meta')) {
-        const meta = how === 'meta-one-class' ? 'cat\n' : how === 'meta-300' ? Array.from({ length: 300 }, (_, i) => `c${i}`).join('\n') : Buffer.from(Array.from({ length: 200 }, () => int(r, 0, 255)).map((b) => (b === 10 ? 11 : b)))
+        const meta =
+          how === 'meta-one-class'
+            ? 'cat\n'
+            : how === 'meta-300'
+              ? Array.from({ length: 300 }, (_, i) => `c${i}`).join('\n')
+              : Buffer.from(
+                  Array.from({ length: 200 }, () => int(r, 0, 255)).map((b) => (b === 10 ? 11 : b))
+                )
         culprit = put(join(root, 'batches.meta.txt'), meta)
       }
-      return { family: this.name, id: `${this.name}-${seed}`, kind: 'dataset', source: 'cifar10', path: root, culprits: how === 'all-one-class' ? [root] : [culprit], expect: how === 'meta-binary' ? 'either' : 'refuse', acceptedImages: labels.length, note: how }
+      return {
+        family: this.name,
+        id: `${this.name}-${seed}`,
+        kind: 'dataset',
+        source: 'cifar10',
+        path: root,
+        culprits: how === 'all-one-class' ? [root] : [culprit],
+        expect: how === 'meta-binary' ? 'either' : 'refuse',
+        acceptedImages: labels.length,
+        note: how
+      }
     }
   },
   {
@@ -190,12 +311,24 @@ export const datasetFamilies: Family[] = [
       const name = cifar ? 'data_batch_1.bin' : 'train-images-idx3-ubyte'
       const file = join(root, name)
       const how = pick(r, ['link-out', 'device', 'fifo'])
-      const secret = put(join(outside, `secret-${seed}.bin`), cifar ? cifarRecords(cycle(4, 10)) : idxImages(4, 3, 3))
+      const secret = put(
+        join(outside, `secret-${seed}.bin`),
+        cifar ? cifarRecords(cycle(4, 10)) : idxImages(4, 3, 3)
+      )
       if (how === 'link-out') symlinkSync(secret, file)
       if (how === 'device') symlinkSync('/dev/zero', file)
       if (how === 'fifo') execFileSync('mkfifo', [file])
       if (!cifar) put(join(root, 'train-labels-idx1-ubyte'), idxLabels(cycle(4, 2)))
-      return { family: this.name, id: `${this.name}-${seed}`, kind: 'dataset', source: cifar ? 'cifar10' : 'idx', path: root, culprits: [file], expect: 'refuse', note: `${cifar ? 'CIFAR' : 'IDX'} ${how}` }
+      return {
+        family: this.name,
+        id: `${this.name}-${seed}`,
+        kind: 'dataset',
+        source: cifar ? 'cifar10' : 'idx',
+        path: root,
+        culprits: [file],
+        expect: 'refuse',
+        note: `${cifar ? 'CIFAR' : 'IDX'} ${how}`
+      }
     }
   }
 ]

@@ -7,7 +7,13 @@ import { modelFamilies, projectFamilies } from './modelFamilies'
 import { onnxFamilies } from './onnxFamilies'
 import type { Family, HostileCase } from './types'
 
-export const FAMILIES: Family[] = [...imageFamilies, ...datasetFamilies, ...modelFamilies, ...onnxFamilies, ...projectFamilies]
+export const FAMILIES: Family[] = [
+  ...imageFamilies,
+  ...datasetFamilies,
+  ...modelFamilies,
+  ...onnxFamilies,
+  ...projectFamilies
+]
 
 /** Cases of every family: `perFamily` caps each (the CI sample), undefined takes `count`. */
 export function writeCases(

@@ -7,11 +7,21 @@ import { join } from 'node:path'
 import { pick, rng } from './imageFamilies'
 import type { Family, HostileCase } from './types'
 
-const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+const int = (r: () => number, lo: number, hi: number): number =>
+  lo + Math.floor(r() * (hi - lo + 1))
 
 /** 6x6x2 -> Conv2D(4, 3x3) -> Flatten -> Dense(3): the smallest model the importer accepts. */
-function modelJson(paths: string[], filters = 4, units = 3, shapes?: Record<string, number[]>): Record<string, unknown> {
-  const w = (name: string, shape: number[]) => ({ name, shape: shapes?.[name] ?? shape, dtype: 'float32' })
+function modelJson(
+  paths: string[],
+  filters = 4,
+  units = 3,
+  shapes?: Record<string, number[]>
+): Record<string, unknown> {
+  const w = (name: string, shape: number[]) => ({
+    name,
+    shape: shapes?.[name] ?? shape,
+    dtype: 'float32'
+  })
   return {
     format: 'layers-model',
     modelTopology: {
@@ -19,13 +29,38 @@ function modelJson(paths: string[], filters = 4, units = 3, shapes?: Record<stri
       config: {
         name: 'm',
         layers: [
-          { class_name: 'Conv2D', config: { name: 'c1', filters, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true, batch_input_shape: [null, 6, 6, 2] } },
+          {
+            class_name: 'Conv2D',
+            config: {
+              name: 'c1',
+              filters,
+              kernel_size: [3, 3],
+              strides: [1, 1],
+              padding: 'valid',
+              activation: 'relu',
+              use_bias: true,
+              batch_input_shape: [null, 6, 6, 2]
+            }
+          },
           { class_name: 'Flatten', config: { name: 'flat' } },
-          { class_name: 'Dense', config: { name: 'out', units, activation: 'linear', use_bias: true } }
+          {
+            class_name: 'Dense',
+            config: { name: 'out', units, activation: 'linear', use_bias: true }
+          }
         ]
       }
     },
-    weightsManifest: [{ paths, weights: [w('c1/kernel', [3, 3, 2, 4]), w('c1/bias', [4]), w('out/kernel', [64, 3]), w('out/bias', [3])] }]
+    weightsManifest: [
+      {
+        paths,
+        weights: [
+          w('c1/kernel', [3, 3, 2, 4]),
+          w('c1/bias', [4]),
+          w('out/kernel', [64, 3]),
+          w('out/bias', [3])
+        ]
+      }
+    ]
   }
 }
 
@@ -37,13 +72,32 @@ function weights(seed: number, n = WEIGHT_BYTES / 4): Buffer {
   return Buffer.from(f.buffer)
 }
 
-function modelCase(family: string, seed: number, dir: string, json: unknown, bin: Buffer | undefined, note: string, expect: HostileCase['expect'] = 'refuse'): HostileCase {
+function modelCase(
+  family: string,
+  seed: number,
+  dir: string,
+  json: unknown,
+  bin: Buffer | undefined,
+  note: string,
+  expect: HostileCase['expect'] = 'refuse'
+): HostileCase {
   const root = join(dir, 'model')
   mkdirSync(root, { recursive: true })
   const modelJsonPath = join(root, 'model.json')
-  writeFileSync(modelJsonPath, typeof json === 'string' || Buffer.isBuffer(json) ? json : JSON.stringify(json))
+  writeFileSync(
+    modelJsonPath,
+    typeof json === 'string' || Buffer.isBuffer(json) ? json : JSON.stringify(json)
+  )
   if (bin) writeFileSync(join(root, 'weights.bin'), bin)
-  return { family, id: `${family}-${seed}`, kind: 'model', path: root, culprits: [modelJsonPath, join(root, 'weights.bin')], expect, note }
+  return {
+    family,
+    id: `${family}-${seed}`,
+    kind: 'model',
+    path: root,
+    culprits: [modelJsonPath, join(root, 'weights.bin')],
+    expect,
+    note
+  }
 }
 
 export const modelFamilies: Family[] = [
@@ -53,7 +107,18 @@ export const modelFamilies: Family[] = [
     count: 50,
     make(dir, seed, { outside }) {
       const r = rng(seed)
-      const how = pick(r, ['dotdot-dev-zero', 'absolute-passwd', 'dotdot-file', 'windows-drive', 'link-out', 'link-device', 'fifo', 'folder', 'nul-byte', 'empty'])
+      const how = pick(r, [
+        'dotdot-dev-zero',
+        'absolute-passwd',
+        'dotdot-file',
+        'windows-drive',
+        'link-out',
+        'link-device',
+        'fifo',
+        'folder',
+        'nul-byte',
+        'empty'
+      ])
       const secret = join(outside, `weights-${seed}.bin`)
       writeFileSync(secret, weights(seed))
       const listed: Record<string, string> = {
@@ -82,7 +147,17 @@ export const modelFamilies: Family[] = [
     count: 50,
     make(dir, seed) {
       const r = rng(seed)
-      const how = pick(r, ['bigger', 'smaller', 'negative', 'fraction', 'astronomic', 'not-a-list', 'dtype', 'short-file', 'long-file'])
+      const how = pick(r, [
+        'bigger',
+        'smaller',
+        'negative',
+        'fraction',
+        'astronomic',
+        'not-a-list',
+        'dtype',
+        'short-file',
+        'long-file'
+      ])
       const shapes: Record<string, number[] | unknown> = {
         bigger: { 'out/kernel': [64, int(r, 4, 5000)] },
         smaller: { 'c1/kernel': [3, 3, 2, int(r, 1, 3)] },
@@ -94,8 +169,17 @@ export const modelFamilies: Family[] = [
       let bin = weights(seed)
       if (how === 'short-file') bin = bin.subarray(0, int(r, 0, bin.length - 1))
       if (how === 'long-file') bin = Buffer.concat([bin, Buffer.alloc(int(r, 1, 100))])
-      const json = modelJson(['weights.bin'], 4, 3, shapes[how] as Record<string, number[]> | undefined)
-      if (how === 'dtype') ((json.weightsManifest as { weights: { dtype: string }[] }[])[0]!.weights[0]!.dtype = pick(r, ['string', 'complex64', 'float64']))
+      const json = modelJson(
+        ['weights.bin'],
+        4,
+        3,
+        shapes[how] as Record<string, number[]> | undefined
+      )
+      if (how === 'dtype')
+        (json.weightsManifest as { weights: { dtype: string }[] }[])[0]!.weights[0]!.dtype = pick(
+          r,
+          ['string', 'complex64', 'float64']
+        )
       return modelCase(this.name, seed, dir, json, bin, how)
     }
   },
@@ -106,9 +190,15 @@ export const modelFamilies: Family[] = [
     make(dir, seed) {
       const r = rng(seed)
       const how = pick(r, ['filters-1e6', 'units-1e7', 'input-huge'])
-      const json = modelJson(['weights.bin'], how === 'filters-1e6' ? 1_000_000 : 4, how === 'units-1e7' ? 10_000_000 : 3)
+      const json = modelJson(
+        ['weights.bin'],
+        how === 'filters-1e6' ? 1_000_000 : 4,
+        how === 'units-1e7' ? 10_000_000 : 3
+      )
       if (how === 'input-huge') {
-        const layers = (json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config.layers
+        const layers = (
+          json.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }
+        ).config.layers
         layers[0]!.config.batch_input_shape = [null, 100_000, 100_000, 2]
       }
       return modelCase(this.name, seed, dir, json, weights(seed), how)
@@ -120,13 +210,30 @@ export const modelFamilies: Family[] = [
     count: 40,
     make(dir, seed) {
       const r = rng(seed)
-      const how = pick(r, ['random-bytes', 'truncated', 'deep-nesting', 'wrong-types', 'nan-weights', 'valid-control'])
+      const how = pick(r, [
+        'random-bytes',
+        'truncated',
+        'deep-nesting',
+        'wrong-types',
+        'nan-weights',
+        'valid-control'
+      ])
       const good = JSON.stringify(modelJson(['weights.bin']))
       const json: Record<string, () => string | Buffer | unknown> = {
-        'random-bytes': () => Buffer.from(Array.from({ length: int(r, 0, 500) }, () => int(r, 0, 255))),
+        'random-bytes': () =>
+          Buffer.from(Array.from({ length: int(r, 0, 500) }, () => int(r, 0, 255))),
         truncated: () => good.slice(0, int(r, 0, good.length - 1)),
         'deep-nesting': () => '['.repeat(200_000) + ']'.repeat(200_000),
-        'wrong-types': () => pick(r, ['null', '[]', '42', '"model"', '{"modelTopology": 7}', '{"modelTopology": {}, "weightsManifest": [null]}', '{"modelTopology": {"class_name": "Sequential", "config": {"layers": "x"}}}']),
+        'wrong-types': () =>
+          pick(r, [
+            'null',
+            '[]',
+            '42',
+            '"model"',
+            '{"modelTopology": 7}',
+            '{"modelTopology": {}, "weightsManifest": [null]}',
+            '{"modelTopology": {"class_name": "Sequential", "config": {"layers": "x"}}}'
+          ]),
         'nan-weights': () => modelJson(['weights.bin']),
         'valid-control': () => modelJson(['weights.bin'])
       }
@@ -135,7 +242,15 @@ export const modelFamilies: Family[] = [
         bin = Buffer.from(bin)
         bin.writeFloatLE(pick(r, [NaN, Infinity, -Infinity]), 4 * int(r, 0, WEIGHT_BYTES / 4 - 1))
       }
-      return modelCase(this.name, seed, dir, json[how]!(), bin, how, how === 'valid-control' ? 'accept' : 'refuse')
+      return modelCase(
+        this.name,
+        seed,
+        dir,
+        json[how]!(),
+        bin,
+        how,
+        how === 'valid-control' ? 'accept' : 'refuse'
+      )
     }
   }
 ]
@@ -150,17 +265,32 @@ export const projectFamilies: Family[] = [
       const path = join(dir, 'study.ortho')
       copyFileSync(template, path)
       const bytes = readFileSync(path)
-      const how = pick(r, ['truncate', 'truncate-page', 'header-garbage', 'random-flips', 'zero-page', 'app-id', 'newer', 'empty', 'text', 'stray-journal', 'stray-wal'])
+      const how = pick(r, [
+        'truncate',
+        'truncate-page',
+        'header-garbage',
+        'random-flips',
+        'zero-page',
+        'app-id',
+        'newer',
+        'empty',
+        'text',
+        'stray-journal',
+        'stray-wal'
+      ])
       let expect: HostileCase['expect'] = 'refuse'
       let out: Buffer = bytes
       if (how === 'truncate') out = bytes.subarray(0, int(r, 1, bytes.length - 1))
-      if (how === 'truncate-page') out = bytes.subarray(0, 4096 * int(r, 1, bytes.length / 4096 - 1))
-      if (how === 'header-garbage') for (let k = 16; k < 100; k++) if (r() < 0.3) out[k] = int(r, 0, 255)
+      if (how === 'truncate-page')
+        out = bytes.subarray(0, 4096 * int(r, 1, bytes.length / 4096 - 1))
+      if (how === 'header-garbage')
+        for (let k = 16; k < 100; k++) if (r() < 0.3) out[k] = int(r, 0, 255)
       if (how === 'random-flips') {
         // Bits flipped inside pages: quick_check finds most; one inside a blob's bytes is
         // invisible to any checker and the project may open.
         expect = 'either'
-        for (let k = 0; k < int(r, 1, 20); k++) out[int(r, 100, out.length - 1)]! ^= 1 << int(r, 0, 7)
+        for (let k = 0; k < int(r, 1, 20); k++)
+          out[int(r, 100, out.length - 1)]! ^= 1 << int(r, 0, 7)
       }
       if (how === 'zero-page') {
         expect = 'either'
@@ -175,10 +305,21 @@ export const projectFamilies: Family[] = [
         // Garbage beside an intact file: SQLite ignores a journal or WAL whose header is not
         // its own, so the project must open with everything in it.
         expect = 'accept'
-        writeFileSync(path + (how === 'stray-journal' ? '-journal' : '-wal'), Buffer.from(Array.from({ length: int(r, 1, 9000) }, () => int(r, 0, 255))))
+        writeFileSync(
+          path + (how === 'stray-journal' ? '-journal' : '-wal'),
+          Buffer.from(Array.from({ length: int(r, 1, 9000) }, () => int(r, 0, 255)))
+        )
       }
       writeFileSync(path, out)
-      return { family: this.name, id: `${this.name}-${seed}`, kind: 'project', path, culprits: [path], expect, note: how }
+      return {
+        family: this.name,
+        id: `${this.name}-${seed}`,
+        kind: 'project',
+        path,
+        culprits: [path],
+        expect,
+        note: how
+      }
     }
   }
 ]

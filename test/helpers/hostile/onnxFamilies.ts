@@ -7,17 +7,25 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { encodeOnnx, floatTensor, type ModelSpec } from '../../../src/main/engine/models/onnx/writer'
+import {
+  encodeOnnx,
+  floatTensor,
+  type ModelSpec
+} from '../../../src/main/engine/models/onnx/writer'
 import { tinyConv, values } from '../../main/engine/models/onnx/tinyModels'
 import { pick, rng } from './imageFamilies'
 import type { Family, HostileCase } from './types'
 
-const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+const int = (r: () => number, lo: number, hi: number): number =>
+  lo + Math.floor(r() * (hi - lo + 1))
 
 /** The conv weights (3×2×3×3) as external data at `location`, the rest inline. */
 function withExternal(location: string, length?: number): ModelSpec {
   const spec = tinyConv()
-  spec.initializers[0] = floatTensor('W', [3, 2, 3, 3], values(54, 1), { location, ...(length !== undefined ? { length } : {}) })
+  spec.initializers[0] = floatTensor('W', [3, 2, 3, 3], values(54, 1), {
+    location,
+    ...(length !== undefined ? { length } : {})
+  })
   return spec
 }
 
@@ -98,7 +106,15 @@ export const onnxFamilies: Family[] = [
           break
         case 'huge-dims': {
           const spec = tinyConv()
-          spec.initializers[0] = floatTensor('W', pick(r, [[2 ** 20, 2 ** 20, 3, 3], [3, 2, 100_000, 100_000], [2 ** 31, 2, 3, 3]]), values(54, 1))
+          spec.initializers[0] = floatTensor(
+            'W',
+            pick(r, [
+              [2 ** 20, 2 ** 20, 3, 3],
+              [3, 2, 100_000, 100_000],
+              [2 ** 31, 2, 3, 3]
+            ]),
+            values(54, 1)
+          )
           bytes = encodeOnnx(spec)
           break
         }
@@ -118,7 +134,10 @@ export const onnxFamilies: Family[] = [
         }
         case 'unknown-op': {
           const spec = tinyConv()
-          spec.nodes[1] = { ...spec.nodes[1]!, op: pick(r, ['FancyRelu', 'Loop', 'If', 'ScatterND']) }
+          spec.nodes[1] = {
+            ...spec.nodes[1]!,
+            op: pick(r, ['FancyRelu', 'Loop', 'If', 'ScatterND'])
+          }
           bytes = encodeOnnx(spec)
           break
         }
@@ -138,7 +157,16 @@ export const onnxFamilies: Family[] = [
           break
       }
       writeFileSync(path, bytes)
-      return { family: this.name, id: `${this.name}-${seed}`, kind: 'model', format: 'onnx', path, culprits: [path, name], expect, note: how }
+      return {
+        family: this.name,
+        id: `${this.name}-${seed}`,
+        kind: 'model',
+        format: 'onnx',
+        path,
+        culprits: [path, name],
+        expect,
+        note: how
+      }
     }
   }
 ]

@@ -49,34 +49,54 @@ export function makeRichProject(dir: string): string {
     validation: { images: images.subarray(0, 64 * 10), labels: labels.subarray(0, 10), count: 10 },
     provenance: { importer: 'test' }
   })
-  finishRun(w, createRun(w, { kind: 'note', config: { a: 1 }, backend: 'cpu' }), { status: 'done', results: { ok: true } })
+  finishRun(w, createRun(w, { kind: 'note', config: { a: 1 }, backend: 'cpu' }), {
+    status: 'done',
+    results: { ok: true }
+  })
   p.close()
   return path
 }
 
-function judgeRefusal(c: HostileCase, err: unknown): { outcome: Outcome; message: string; why?: string } {
+function judgeRefusal(
+  c: HostileCase,
+  err: unknown
+): { outcome: Outcome; message: string; why?: string } {
   const message = err instanceof Error ? err.message : String(err)
   const named = [c.path, ...c.culprits].some((f) => message.includes(f))
   if (!(err instanceof Error)) return { outcome: 'refused-unclear', message, why: 'not an Error' }
-  if (!named) return { outcome: 'refused-unclear', message, why: 'the message names no file of the case' }
+  if (!named)
+    return { outcome: 'refused-unclear', message, why: 'the message names no file of the case' }
   // Paths are the user's own words (a case folder may be called png-broken-zlib-3).
   const leak = LEAK.exec(message.replace(/\/[^\s:'"(),]+/g, '<path>'))
-  if (leak) return { outcome: 'refused-unclear', message, why: `internal text "${leak[0]}" in the message` }
-  if (message.length > 600) return { outcome: 'refused-unclear', message: message.slice(0, 200), why: 'a message over 600 characters' }
+  if (leak)
+    return { outcome: 'refused-unclear', message, why: `internal text "${leak[0]}" in the message` }
+  if (message.length > 600)
+    return {
+      outcome: 'refused-unclear',
+      message: message.slice(0, 200),
+      why: 'a message over 600 characters'
+    }
   return { outcome: 'refused-clear', message }
 }
 
-async function runDataset(c: HostileCase, project: string): Promise<{ accepted: boolean; images?: number }> {
+async function runDataset(
+  c: HostileCase,
+  project: string
+): Promise<{ accepted: boolean; images?: number }> {
   const p = openProject(project)
   try {
     const source =
-      c.source === 'idx' ? { kind: 'idx' as const, paths: [c.path] } : { kind: c.source!, path: c.path }
+      c.source === 'idx'
+        ? { kind: 'idx' as const, paths: [c.path] }
+        : { kind: c.source!, path: c.path }
     const r = await importDataset(p, { source, ...(c.options ?? {}) })
     const ds = loadDataset(p.db, r.datasetId)
     // What was accepted must be whole: every byte of every image written, labels in range.
     for (const s of [ds.train, ds.validation]) {
-      if (s.images.length !== s.count * ds.height * ds.width * ds.channels) throw new Error('accepted dataset with a wrong byte count')
-      for (const l of s.labels) if (l >= ds.classNames.length) throw new Error('accepted dataset with a label out of range')
+      if (s.images.length !== s.count * ds.height * ds.width * ds.channels)
+        throw new Error('accepted dataset with a wrong byte count')
+      for (const l of s.labels)
+        if (l >= ds.classNames.length) throw new Error('accepted dataset with a label out of range')
     }
     if (listDatasets(p.db).length !== 1) throw new Error('more than one dataset saved')
     return { accepted: true, images: ds.train.count + ds.validation.count }
@@ -94,7 +114,12 @@ interface ModelAttempt {
 }
 
 /** Runs `fn` on a fresh copy of the project template; records a refusal and any write. */
-async function onProjectCopy(via: string, project: string, template: string, fn: (path: string) => Promise<unknown>): Promise<ModelAttempt> {
+async function onProjectCopy(
+  via: string,
+  project: string,
+  template: string,
+  fn: (path: string) => Promise<unknown>
+): Promise<ModelAttempt> {
   copyFileSync(template, project)
   const before = sha(project)
   try {
@@ -120,23 +145,35 @@ async function runModel(c: HostileCase, work: string, template: string): Promise
   } catch (error) {
     engine.error = error
   }
-  const service = await onProjectCopy('service', join(work, `${c.id}.ortho`), template, async (path) => {
-    const p = openProject(path)
-    try {
-      await importModel(p, { path: c.path })
-    } finally {
-      p.close()
+  const service = await onProjectCopy(
+    'service',
+    join(work, `${c.id}.ortho`),
+    template,
+    async (path) => {
+      const p = openProject(path)
+      try {
+        await importModel(p, { path: c.path })
+      } finally {
+        p.close()
+      }
     }
-  })
+  )
   const quiet = { json: false, progress: () => undefined, emit: () => undefined }
-  const cli = await onProjectCopy('command line', join(work, `${c.id}-cli.ortho`), template, (path) =>
-    MODEL_COMMANDS['model import']!.execute(path, { path: c.path }, quiet)
+  const cli = await onProjectCopy(
+    'command line',
+    join(work, `${c.id}-cli.ortho`),
+    template,
+    (path) => MODEL_COMMANDS['model import']!.execute(path, { path: c.path }, quiet)
   )
   return [engine, service, cli]
 }
 
 /** Runs `c`; `work` is a folder for this case's project copy. */
-export async function runHostileCase(c: HostileCase, work: string, template: string): Promise<CaseResult> {
+export async function runHostileCase(
+  c: HostileCase,
+  work: string,
+  template: string
+): Promise<CaseResult> {
   const start = Date.now()
   const result = (outcome: Outcome, extra: Partial<CaseResult> = {}): CaseResult => ({
     id: c.id,
@@ -158,7 +195,8 @@ export async function runHostileCase(c: HostileCase, work: string, template: str
       const refusals = attempts.filter((a) => a.error !== undefined)
       if (refusals.length > 0 && refusals.length < attempts.length) {
         const [yes, no] = [attempts.filter((a) => a.error === undefined), refusals]
-        const message = no[0]!.error instanceof Error ? (no[0]!.error as Error).message : String(no[0]!.error)
+        const message =
+          no[0]!.error instanceof Error ? (no[0]!.error as Error).message : String(no[0]!.error)
         return result(c.expect === 'accept' ? 'refused-unclear' : 'accepted-wrongly', {
           message,
           why: `accepted by ${yes.map((a) => a.via).join(' and ')}, refused by ${no.map((a) => a.via).join(' and ')}`
@@ -168,8 +206,16 @@ export async function runHostileCase(c: HostileCase, work: string, template: str
         // Every way refused: each message must be clear, and no project copy written.
         for (const a of refusals) {
           const judged = judgeRefusal(c, a.error)
-          if (judged.outcome !== 'refused-clear') return result(judged.outcome, { message: judged.message, why: `${a.via}: ${judged.why ?? ''}` })
-          if (a.changed) return result('project-changed', { message: judged.message, why: `${a.via}: the project file changed although the import was refused` })
+          if (judged.outcome !== 'refused-clear')
+            return result(judged.outcome, {
+              message: judged.message,
+              why: `${a.via}: ${judged.why ?? ''}`
+            })
+          if (a.changed)
+            return result('project-changed', {
+              message: judged.message,
+              why: `${a.via}: the project file changed although the import was refused`
+            })
         }
         throw refusals[1]!.error
       }
@@ -182,18 +228,34 @@ export async function runHostileCase(c: HostileCase, work: string, template: str
     }
   } catch (err) {
     const judged = judgeRefusal(c, err)
-    const changed = (c.kind === 'dataset' && sha(project) !== before) || (c.kind === 'project' && sha(c.path) !== before)
+    const changed =
+      (c.kind === 'dataset' && sha(project) !== before) ||
+      (c.kind === 'project' && sha(c.path) !== before)
     if (judged.outcome === 'refused-clear' && changed) {
-      return result('project-changed', { message: judged.message, why: 'the project file changed although the operation was refused' })
+      return result('project-changed', {
+        message: judged.message,
+        why: 'the project file changed although the operation was refused'
+      })
     }
     if (judged.outcome === 'refused-clear' && c.expect === 'accept') {
-      return result('refused-unclear', { message: judged.message, why: 'a valid control case was refused' })
+      return result('refused-unclear', {
+        message: judged.message,
+        why: 'a valid control case was refused'
+      })
     }
     return result(judged.outcome, { message: judged.message, why: judged.why })
   }
-  if (c.expect === 'refuse') return result('accepted-wrongly', { why: 'a broken input was accepted' })
-  if (c.acceptedImages !== undefined && accepted.images !== undefined && accepted.images !== c.acceptedImages && c.expect === 'accept') {
-    return result('accepted-wrongly', { why: `accepted ${accepted.images} images, expected ${c.acceptedImages}` })
+  if (c.expect === 'refuse')
+    return result('accepted-wrongly', { why: 'a broken input was accepted' })
+  if (
+    c.acceptedImages !== undefined &&
+    accepted.images !== undefined &&
+    accepted.images !== c.acceptedImages &&
+    c.expect === 'accept'
+  ) {
+    return result('accepted-wrongly', {
+      why: `accepted ${accepted.images} images, expected ${c.acceptedImages}`
+    })
   }
   return result('accepted')
 }

@@ -21,7 +21,9 @@ describe('ortholens attack | defense | report', () => {
 
   it('reads --epsilons in percent', () => {
     expect(flagValue('epsilons', 'percents', '0,0.5,8')).toEqual([0, 0.005, 0.08])
-    expect(() => flagValue('epsilons', 'percents', '0,x')).toThrow(/--epsilons must be a number, got "x"/)
+    expect(() => flagValue('epsilons', 'percents', '0,x')).toThrow(
+      /--epsilons must be a number, got "x"/
+    )
   })
 
   it('runs a sweep, a defense table and writes the report, all with --json', async () => {
@@ -125,15 +127,37 @@ describe('ortholens attack | defense | report', () => {
   })
 
   it('checks flags with the window validators: one spelling of each name, the declared limits', async () => {
-    const base = ['defense', t.path, '--dataset', String(t.datasetId), '--source', String(t.sourceId), '--ordinary', String(t.ordinaryId)]
-    await expect(cli([...base, '--orthogonal', String(t.orthogonalId), '--defenses', 'bitdepth'])).rejects.toThrow(
+    const base = [
+      'defense',
+      t.path,
+      '--dataset',
+      String(t.datasetId),
+      '--source',
+      String(t.sourceId),
+      '--ordinary',
+      String(t.ordinaryId)
+    ]
+    await expect(
+      cli([...base, '--orthogonal', String(t.orthogonalId), '--defenses', 'bitdepth'])
+    ).rejects.toThrow(
       /--defenses \(defenses\[0\]\): must be one of "jpeg", "tvm", "bitDepth", "bilateral"/
     )
-    await expect(cli([...base, '--orthogonal', String(t.sourceId)])).rejects.toThrow(/--orthogonal: source, ordinary and orthogonal must be three different models/)
-    await expect(cli(base)).rejects.toThrow(/--orthogonal is required/)
-    await expect(cli(['attack', t.path, '--dataset', String(t.datasetId), '--source', String(t.sourceId), '--epsilons', '120'])).rejects.toThrow(
-      /--epsilons \(epsilons\[0\]\): must be between 0 and 1/
+    await expect(cli([...base, '--orthogonal', String(t.sourceId)])).rejects.toThrow(
+      /--orthogonal: source, ordinary and orthogonal must be three different models/
     )
+    await expect(cli(base)).rejects.toThrow(/--orthogonal is required/)
+    await expect(
+      cli([
+        'attack',
+        t.path,
+        '--dataset',
+        String(t.datasetId),
+        '--source',
+        String(t.sourceId),
+        '--epsilons',
+        '120'
+      ])
+    ).rejects.toThrow(/--epsilons \(epsilons\[0\]\): must be between 0 and 1/)
   })
 
   it('refuses a collapsed target with a message naming it', async () => {

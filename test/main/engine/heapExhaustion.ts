@@ -1,7 +1,10 @@
 import { tf } from '../../../src/main/engine/tf'
 
 interface Allocator {
-  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' }
+  makeOutput(
+    shape: number[],
+    dtype: 'float32'
+  ): { dataId: object; shape: number[]; dtype: 'float32' }
   typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: 'float32' }): Float32Array
   disposeData(dataId: object): boolean
 }
@@ -14,7 +17,12 @@ interface Allocator {
  * `sample` is a value written into the last block that fit and read back; `outside` counts
  * blocks that do not lie inside the memory (must be 0).
  */
-export function exhaustHeap(): { error: unknown; count: number; sample: number | undefined; outside: number } {
+export function exhaustHeap(): {
+  error: unknown
+  count: number
+  sample: number | undefined
+  outside: number
+} {
   const backend = tf.backend() as unknown as Allocator
   const held: ReturnType<Allocator['makeOutput']>[] = []
   let error: unknown

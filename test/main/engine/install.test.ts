@@ -13,17 +13,24 @@ import { engineInstalled, installEngine } from '../../../src/main/engine/install
 import { ourKernels, ourKernelConfigs } from '../../../src/main/engine/kernels'
 import { registerOurKernel } from '../../../src/main/engine/kernels/registry'
 import { ourGradientConfigs } from '../../../src/main/engine/gradients'
-import { ourGradientKernels, registerOurGradient } from '../../../src/main/engine/gradients/registry'
+import {
+  ourGradientKernels,
+  registerOurGradient
+} from '../../../src/main/engine/gradients/registry'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 describe('installing the engine', () => {
   it('importing every engine module changes no registration; installEngine() then installs all, once', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/main/engine/installProbe.ts'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, ORTHOLENS_THREADS: '1' }
-    })
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'test/main/engine/installProbe.ts'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, ORTHOLENS_THREADS: '1' }
+      }
+    )
     expect(run.status, run.stderr).toBe(0)
     const report = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
       modules: number
@@ -40,14 +47,24 @@ describe('installing the engine', () => {
   it('has installed every kernel and gradient in this worker (test set-up)', () => {
     expect(engineInstalled()).toBe(true)
     expect(ourKernels()).toHaveLength(ourKernelConfigs.length)
-    expect(ourKernels()).toEqual(expect.arrayContaining(['Conv2D@wasm', 'Conv2D@cpu', 'Slice@wasm', 'Add@cpu', 'OrthoLensBatchNormTrain@cpu']))
+    expect(ourKernels()).toEqual(
+      expect.arrayContaining([
+        'Conv2D@wasm',
+        'Conv2D@cpu',
+        'Slice@wasm',
+        'Add@cpu',
+        'OrthoLensBatchNormTrain@cpu'
+      ])
+    )
     expect(ourGradientKernels()).toHaveLength(ourGradientConfigs.length)
     installEngine()
     expect(ourKernels()).toHaveLength(ourKernelConfigs.length)
   })
 
   it('refuses a second registration of a kernel on the same backend, and of a gradient', () => {
-    const slice = ourKernelConfigs.find((c) => c.kernelName === tf.Slice && c.backendName === 'wasm')!
+    const slice = ourKernelConfigs.find(
+      (c) => c.kernelName === tf.Slice && c.backendName === 'wasm'
+    )!
     expect(() => registerOurKernel(slice)).toThrow(/Kernel "Slice" on wasm is registered twice/)
     expect(() => registerOurGradient(ourGradientConfigs[0]!)).toThrow(/registered twice/)
   })

@@ -14,9 +14,12 @@ const BACKENDS = ['cpu', 'wasm']
 function snapshot(): Map<string, unknown> {
   const out = new Map<string, unknown>()
   for (const backend of BACKENDS) {
-    for (const k of tf.getKernelsForBackend(backend)) out.set(`${k.kernelName}@${backend}`, k.kernelFunc)
+    for (const k of tf.getKernelsForBackend(backend))
+      out.set(`${k.kernelName}@${backend}`, k.kernelFunc)
   }
-  const registry = (globalThis as unknown as { _tfGlobals: Map<string, Map<string, unknown>> })._tfGlobals.get('gradRegistry')
+  const registry = (
+    globalThis as unknown as { _tfGlobals: Map<string, Map<string, unknown>> }
+  )._tfGlobals.get('gradRegistry')
   for (const [name, config] of registry ?? []) out.set(`grad:${name}`, config)
   return out
 }
@@ -37,7 +40,9 @@ const before = snapshot()
 const files = sources(engineDir)
 for (const file of files) await import(pathToFileURL(file).href)
 const afterImport = snapshot()
-const { installEngine } = (await import(pathToFileURL(join(engineDir, 'install.ts')).href)) as { installEngine(): void }
+const { installEngine } = (await import(pathToFileURL(join(engineDir, 'install.ts')).href)) as {
+  installEngine(): void
+}
 installEngine()
 const afterInstall = snapshot()
 let secondInstallThrew = false

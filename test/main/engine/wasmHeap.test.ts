@@ -30,7 +30,11 @@ describe('an exhausted wasm heap', () => {
     const freed: number[] = []
     const fake = {
       _malloc: (bytes: number) => (bytes === 1024 ? 65536 - 512 : 4096),
-      asm: { malloc: (bytes: number) => (bytes === 1024 ? 65536 - 512 : 4096), free: (at: number) => void freed.push(at), memory }
+      asm: {
+        malloc: (bytes: number) => (bytes === 1024 ? 65536 - 512 : 4096),
+        free: (at: number) => void freed.push(at),
+        memory
+      }
     }
     guardWasmHeap(fake)
     expect(fake._malloc(256)).toBe(4096)

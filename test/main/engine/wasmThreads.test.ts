@@ -84,7 +84,9 @@ describe('threaded wasm backend', () => {
   it('follows a growth of the shared memory made outside this thread', () => {
     // A pool thread that grows the heap updates its own views only; simulate that by growing
     // the memory directly. The backend reads tensors through HEAPU8, which must cover it all.
-    const wasm = (tf.backend() as unknown as { wasm: { wasmMemory: WebAssembly.Memory; HEAPU8: Uint8Array } }).wasm
+    const wasm = (
+      tf.backend() as unknown as { wasm: { wasmMemory: WebAssembly.Memory; HEAPU8: Uint8Array } }
+    ).wasm
     const before = wasm.wasmMemory.buffer.byteLength
     wasm.wasmMemory.grow(16)
     expect(wasm.wasmMemory.buffer.byteLength).toBe(before + 16 * 65536)
@@ -97,7 +99,8 @@ describe('threaded wasm backend', () => {
     const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5) as tf.Tensor4D
     const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32')
     const opt = tf.train.adam(1e-3)
-    const step = (): number => trainStep(net, opt, x, y, { reference: ref, lambda: 30, form: "squared" }).loss
+    const step = (): number =>
+      trainStep(net, opt, x, y, { reference: ref, lambda: 30, form: 'squared' }).loss
     step()
     const before = tf.memory().numTensors
     const losses = [step(), step(), step()]
@@ -116,7 +119,12 @@ describe('threaded wasm backend', () => {
     expect((error as Error).message).toContain(HEAP_EXHAUSTED)
     expect(sample).toBe(count)
     expect(outside).toBe(0)
-    const y = tf.conv2d(tf.ones([2, 8, 8, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 8]) as tf.Tensor4D, 1, 'valid')
+    const y = tf.conv2d(
+      tf.ones([2, 8, 8, 4]) as tf.Tensor4D,
+      tf.ones([3, 3, 4, 8]) as tf.Tensor4D,
+      1,
+      'valid'
+    )
     expect(y.dataSync()[0]).toBe(36)
   })
 })

@@ -10,7 +10,11 @@ import type { RunRecord } from '../../../src/main/store'
 
 /** A stored defense-table run: No defense 50 %, JPEG 80 → 4 %, TV 7 → 6 %, orthogonal 1 %. */
 function storedTable(sampleCount: number): RunRecord {
-  const row = (key: string, label: string, fgsm: number) => ({ key, label, values: { clean: 0.02, 'fgsm@0.03': fgsm } })
+  const row = (key: string, label: string, fgsm: number) => ({
+    key,
+    label,
+    values: { clean: 0.02, 'fgsm@0.03': fgsm }
+  })
   return {
     id: 9,
     kind: 'defense-table',
@@ -32,7 +36,12 @@ function storedTable(sampleCount: number): RunRecord {
         { key: 'clean', label: 'Clean samples' },
         { key: 'fgsm@0.03', label: 'FGSM ε=0.03' }
       ],
-      rows: [row('none', 'No defense', 0.5), row('jpeg:80', 'JPEG-80', 0.04), row('tvm:7', 'TVM-Weight=7', 0.06), row('orthogonal', 'Orthogonal model', 0.01)],
+      rows: [
+        row('none', 'No defense', 0.5),
+        row('jpeg:80', 'JPEG-80', 0.04),
+        row('tvm:7', 'TVM-Weight=7', 0.06),
+        row('orthogonal', 'Orthogonal model', 0.01)
+      ],
       models: []
     }
   } as unknown as RunRecord
@@ -68,8 +77,13 @@ describe('the defense table’s star', () => {
     // Each ratio in %, then its Wilson interval's ends over the 1,000 images, in % too.
     const cells = (line: string): string[] => line.split(',')
     const [name, clean, cleanLo, cleanHi, fgsm, fgsmLo, fgsmHi, images] = cells(csv[4]!)
-    expect([name, clean, fgsm, images]).toEqual(['Orthogonal model (no defense)', '2', '1*', '1000'])
-    expect(Number(cleanLo)).toBeCloseTo(1.30, 1)
+    expect([name, clean, fgsm, images]).toEqual([
+      'Orthogonal model (no defense)',
+      '2',
+      '1*',
+      '1000'
+    ])
+    expect(Number(cleanLo)).toBeCloseTo(1.3, 1)
     expect(Number(cleanHi)).toBeCloseTo(3.07, 1)
     expect(Number(fgsmLo)).toBeLessThan(1)
     expect(Number(fgsmHi)).toBeGreaterThan(1)
@@ -84,7 +98,9 @@ describe('the defense table’s star', () => {
 
   it('the note says "clearly lowest" only where the star is', () => {
     const big = defenseTableResult(storedTable(1000))
-    expect(defenseTableNote(big)[1]).toBe('The orthogonal model is clearly the lowest (★) in 1 of 1 transfer column.')
+    expect(defenseTableNote(big)[1]).toBe(
+      'The orthogonal model is clearly the lowest (★) in 1 of 1 transfer column.'
+    )
     const small = defenseTableResult(storedTable(50))
     expect(defenseTableNote(small)[1]).toBe(
       'The orthogonal model is lowest or tied in 1 of 1 transfer column, clearly lowest (★) in 0: over 50 images the other differences are within noise.'

@@ -26,8 +26,14 @@ afterEach(async () => {
 describe('IPC dispatch', () => {
   it('refuses unknown channels and invalid payloads with contract error codes', async () => {
     const { ctx } = context()
-    await expect(dispatch('fs.readFile', {}, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'unknown-channel' } })
-    await expect(dispatch('__proto__', {}, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'unknown-channel' } })
+    await expect(dispatch('fs.readFile', {}, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'unknown-channel' }
+    })
+    await expect(dispatch('__proto__', {}, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'unknown-channel' }
+    })
     await expect(dispatch('projects.open', { path: 3 }, ctx)).resolves.toEqual({
       ok: false,
       error: { code: 'invalid-args', message: 'path: expected a string, got number', where: 'path' }
@@ -36,13 +42,19 @@ describe('IPC dispatch', () => {
 
   it('needs a project before project-scoped requests', async () => {
     const { ctx } = context()
-    await expect(dispatch('datasets.list', {}, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'no-project' } })
+    await expect(dispatch('datasets.list', {}, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'no-project' }
+    })
   })
 
   it('touches only paths the user picked', async () => {
     const { ctx, dir } = context()
     const file = join(dir, 'x.ortholens')
-    await expect(dispatch('projects.create', { path: file }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'forbidden-path' } })
+    await expect(dispatch('projects.create', { path: file }, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'forbidden-path' }
+    })
     expect(existsSync(file)).toBe(false)
   })
 
@@ -50,15 +62,26 @@ describe('IPC dispatch', () => {
     const { ctx, dir, events } = context()
     current = ctx
     const file = join(dir, 'audit')
-    await expect(dispatch('system.pickPath', { purpose: 'project-new', typedPath: file }, ctx)).resolves.toEqual({ ok: true, value: [file] })
+    await expect(
+      dispatch('system.pickPath', { purpose: 'project-new', typedPath: file }, ctx)
+    ).resolves.toEqual({ ok: true, value: [file] })
     const created = await dispatch('projects.create', { path: file }, ctx)
     expect(created).toMatchObject({ ok: true, value: { path: `${file}.ortholens`, name: 'audit' } })
     expect(existsSync(`${file}.ortholens`)).toBe(true)
     expect(events).toContain('project.changed')
     await expect(dispatch('datasets.list', {}, ctx)).resolves.toEqual({ ok: true, value: [] })
     const recent = await dispatch('projects.recent', {}, ctx)
-    expect(recent).toMatchObject({ ok: true, value: [{ path: `${file}.ortholens`, name: 'audit', exists: true }] })
-    await expect(dispatch('projects.create', { path: file }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'project-file' } })
-    await expect(dispatch('results.get', { runId: 999 }, ctx)).resolves.toMatchObject({ ok: false, error: { code: 'not-found' } })
+    expect(recent).toMatchObject({
+      ok: true,
+      value: [{ path: `${file}.ortholens`, name: 'audit', exists: true }]
+    })
+    await expect(dispatch('projects.create', { path: file }, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'project-file' }
+    })
+    await expect(dispatch('results.get', { runId: 999 }, ctx)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'not-found' }
+    })
   })
 })

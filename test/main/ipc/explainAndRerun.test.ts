@@ -41,15 +41,28 @@ beforeAll(async () => {
   await ctx.session.jobs!.close()
   const enqueue = (kind: string, args: unknown, label: string): JobInfo => {
     queued.push({ kind, args })
-    return { id: `job-${queued.length}`, kind, label, status: 'queued', fraction: 0, stage: '', etaSeconds: null, queuedAt: '' } as JobInfo
+    return {
+      id: `job-${queued.length}`,
+      kind,
+      label,
+      status: 'queued',
+      fraction: 0,
+      stage: '',
+      etaSeconds: null,
+      queuedAt: ''
+    } as JobInfo
   }
   ctx.session.jobs = {
     enqueue,
-    enqueueJob: (job: { kind: string; args: unknown }, label: string) => enqueue(job.kind, job.args, label),
+    enqueueJob: (job: { kind: string; args: unknown }, label: string) =>
+      enqueue(job.kind, job.args, label),
     close: async () => undefined
   } as never
   datasetId = (await importDataset(project, { source: { kind: 'builtin' } })).datasetId
-  for (const [name, seed] of [['Reference', 1], ['Orthogonal', 2]] as const) {
+  for (const [name, seed] of [
+    ['Reference', 1],
+    ['Orthogonal', 2]
+  ] as const) {
     const net = buildModel('cnn', [28, 28, 1], 10, { seed, name })
     modelIds.push(
       saveModel(project.writable(), {
@@ -72,21 +85,58 @@ afterAll(async () => {
 describe('explanation handlers', () => {
   it('queue the four studies with their validated args, and refuse bad ones', async () => {
     const before = queued.length
-    const ok = await dispatch('explain.samples', { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] }, ctx)
+    const ok = await dispatch(
+      'explain.samples',
+      { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] },
+      ctx
+    )
     expect(ok).toMatchObject({ ok: true, value: { kind: 'explain', status: 'queued' } })
-    expect(queued.at(-1)).toEqual({ kind: 'explain', args: { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] } })
-    const tooMany = await dispatch('explain.samples', { datasetId: 1, modelIds: [1], sampleIndices: [0, 1, 2, 3, 4, 5, 6, 7, 8] }, ctx)
-    expect(tooMany).toMatchObject({ ok: false, error: { code: 'invalid-args', message: 'sampleIndices: must have at most 8 items' } })
-    const self = await dispatch('explain.saliencyPgd', { datasetId: 1, sourceId: 1, targetIds: [1], epsilon: 0.05, count: 4 }, ctx)
+    expect(queued.at(-1)).toEqual({
+      kind: 'explain',
+      args: { datasetId: datasetId, modelIds: modelIds, sampleIndices: [0, 5] }
+    })
+    const tooMany = await dispatch(
+      'explain.samples',
+      { datasetId: 1, modelIds: [1], sampleIndices: [0, 1, 2, 3, 4, 5, 6, 7, 8] },
+      ctx
+    )
+    expect(tooMany).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-args', message: 'sampleIndices: must have at most 8 items' }
+    })
+    const self = await dispatch(
+      'explain.saliencyPgd',
+      { datasetId: 1, sourceId: 1, targetIds: [1], epsilon: 0.05, count: 4 },
+      ctx
+    )
     expect(self).toMatchObject({ ok: false, error: { code: 'invalid-args', where: 'targetIds' } })
-    expect((await dispatch('explain.sanity', { datasetId: 1, modelId: 1, count: 2 }, ctx)).ok).toBe(true)
-    expect((await dispatch('explain.adversarial', { datasetId: 1, modelId: 1, sampleIndex: 3, attack: 'pgd', epsilon: 0.05 }, ctx)).ok).toBe(true)
-    expect(queued.slice(before).map((q) => q.kind)).toEqual(['explain', 'sanity', 'explain-adversarial'])
+    expect((await dispatch('explain.sanity', { datasetId: 1, modelId: 1, count: 2 }, ctx)).ok).toBe(
+      true
+    )
+    expect(
+      (
+        await dispatch(
+          'explain.adversarial',
+          { datasetId: 1, modelId: 1, sampleIndex: 3, attack: 'pgd', epsilon: 0.05 },
+          ctx
+        )
+      ).ok
+    ).toBe(true)
+    expect(queued.slice(before).map((q) => q.kind)).toEqual([
+      'explain',
+      'sanity',
+      'explain-adversarial'
+    ])
   })
 
   it('reads an explain run back as heat-map PNGs per model and method, and exports the grid', async () => {
     const project = ctx.session.project!
-    const r = await explainSamples(project, { datasetId, modelIds, sampleIndices: [2, 7], methods: ['gradcam', 'cameras'] })
+    const r = await explainSamples(project, {
+      datasetId,
+      modelIds,
+      sampleIndices: [2, 7],
+      methods: ['gradcam', 'cameras']
+    })
     const tensors = tf.memory().numTensors
     const reply = await dispatch('explain.samplesResult', { runId: r.runId }, ctx)
     expect(reply.ok).toBe(true)
@@ -95,9 +145,21 @@ describe('explanation handlers', () => {
     expect(grid.models.map((m) => m.modelName)).toEqual(['Reference', 'Orthogonal'])
     expect(grid.rows.map((row) => row.sampleIndex)).toEqual([2, 7])
     expect(grid.rows.map((row) => row.trueClassName)).toEqual(
-      [2, 7].map((i) => ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'][
-        r.labels[[2, 7].indexOf(i)]!
-      ])
+      [2, 7].map(
+        (i) =>
+          [
+            'T-shirt/top',
+            'Trouser',
+            'Pullover',
+            'Dress',
+            'Coat',
+            'Sandal',
+            'Shirt',
+            'Sneaker',
+            'Bag',
+            'Ankle boot'
+          ][r.labels[[2, 7].indexOf(i)]!]
+      )
     )
     const cell = grid.rows[0]!.cells[1]!
     expect(cell.modelName).toBe('Orthogonal')
@@ -121,7 +183,9 @@ describe('explanation handlers', () => {
     ctx.session.allow([out])
     const reply2 = await dispatch('explain.exportPng', { runId: r.runId, path: out }, ctx)
     expect(reply2.ok).toBe(true)
-    const written = (reply2 as { value: { path: string; files: string[]; width: number; height: number } }).value
+    const written = (
+      reply2 as { value: { path: string; files: string[]; width: number; height: number } }
+    ).value
     expect(written.path).toBe(out)
     expect(written.files).toEqual([out])
     const png = PNG.sync.read(readFileSync(out))
@@ -169,7 +233,13 @@ describe('re-running a training from its stored configuration', () => {
       valSamples: 256,
       deltaSamples: 256
     }
-    const runId = createRun(project.writable(), { kind: 'train', config, seed: 11, backend: 'cpu', datasetId })
+    const runId = createRun(project.writable(), {
+      kind: 'train',
+      config,
+      seed: 11,
+      backend: 'cpu',
+      datasetId
+    })
     finishRun(project.writable(), runId, { status: 'done', results: { modelId: modelIds[1] } })
     const reply = await dispatch('results.rerun', { runId: runId }, ctx)
     expect(reply).toMatchObject({ ok: true, value: { kind: 'train' } })

@@ -10,7 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Session, type HandlerContext, type Host } from '../../../src/main/ipc/context'
 import { isBareName, listFolder, resolveTypedPath } from '../../../src/main/ipc/folders'
 import { dispatch } from '../../../src/main/ipc/registry'
-import { exportWriteError, prepareExportFolder, writeExportFile } from '../../../src/main/services/exportFiles'
+import {
+  exportWriteError,
+  prepareExportFolder,
+  writeExportFile
+} from '../../../src/main/services/exportFiles'
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'ortholens-folders-')))
 const documents = join(root, 'Documents', 'Ortholens')
@@ -34,15 +38,23 @@ describe('a bare name goes to the documents folder', () => {
     expect(resolveTypedPath('project-new', ' audit ', documents)).toBe(join(documents, 'audit'))
     // The documents folder is made when a bare name first needs it.
     expect(existsSync(documents)).toBe(true)
-    expect(resolveTypedPath('export-file', 'sheet.png', documents)).toBe(join(documents, 'sheet.png'))
+    expect(resolveTypedPath('export-file', 'sheet.png', documents)).toBe(
+      join(documents, 'sheet.png')
+    )
     // Importing reads existing files: a bare name there is not moved into documents.
     expect(resolveTypedPath('import-folder', 'cats', documents)).toBe(join(homedir(), 'cats'))
-    expect(resolveTypedPath('project-open', '~/x.ortholens', documents)).toBe(join(homedir(), 'x.ortholens'))
+    expect(resolveTypedPath('project-open', '~/x.ortholens', documents)).toBe(
+      join(homedir(), 'x.ortholens')
+    )
     expect(resolveTypedPath('project-new', '/srv/a.ortholens', documents)).toBe('/srv/a.ortholens')
   })
 
   it('creates a project typed as a bare name inside the documents folder', async () => {
-    const picked = await dispatch('system.pickPath', { purpose: 'project-new', typedPath: 'bare-audit' }, ctx)
+    const picked = await dispatch(
+      'system.pickPath',
+      { purpose: 'project-new', typedPath: 'bare-audit' },
+      ctx
+    )
     expect(picked).toEqual({ ok: true, value: [join(documents, 'bare-audit')] })
     const made = await dispatch('projects.create', { path: join(documents, 'bare-audit') }, ctx)
     expect(made.ok).toBe(true)
@@ -84,22 +96,38 @@ describe('export refusals in plain words', () => {
   it('a missing folder, a folder given as a file, a file given as a folder', () => {
     const missing = join(root, 'no-such-folder', 'sheet.png')
     expect(() => writeExportFile(missing, 'x')).toThrow(
-      expect.objectContaining({ code: 'not-found', where: missing, message: expect.stringContaining('does not exist') })
+      expect.objectContaining({
+        code: 'not-found',
+        where: missing,
+        message: expect.stringContaining('does not exist')
+      })
     )
     try {
       writeExportFile(missing, 'x')
     } catch (err) {
       expect((err as Error).message).not.toMatch(/ENOENT|errno/)
     }
-    expect(() => writeExportFile(documents, 'x')).toThrow(expect.objectContaining({ code: 'invalid-args', message: expect.stringContaining('is a folder') }))
-    expect(() => prepareExportFolder(join(documents, 'notes.txt'))).toThrow(expect.objectContaining({ message: expect.stringContaining('is a file') }))
-    expect(() => prepareExportFolder(join(root, 'a', 'b'))).toThrow(expect.objectContaining({ code: 'not-found' }))
+    expect(() => writeExportFile(documents, 'x')).toThrow(
+      expect.objectContaining({
+        code: 'invalid-args',
+        message: expect.stringContaining('is a folder')
+      })
+    )
+    expect(() => prepareExportFolder(join(documents, 'notes.txt'))).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('is a file') })
+    )
+    expect(() => prepareExportFolder(join(root, 'a', 'b'))).toThrow(
+      expect.objectContaining({ code: 'not-found' })
+    )
     expect(prepareExportFolder(join(documents, 'gallery'))).toBe(join(documents, 'gallery'))
     expect(existsSync(join(documents, 'gallery'))).toBe(true)
   })
 
   it('no permission and a full disk keep the system’s code for Details only', () => {
-    const denied = exportWriteError('/srv/x.csv', Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' }))
+    const denied = exportWriteError(
+      '/srv/x.csv',
+      Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' })
+    )
     expect(denied).toMatchObject({ code: 'forbidden-path', where: '/srv/x.csv' })
     expect(denied.message).toContain('not allowed to write')
     expect(denied.message).not.toContain('EACCES')

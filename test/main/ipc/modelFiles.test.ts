@@ -40,11 +40,20 @@ describe('models.export / models.import', () => {
     const project = ctx.session.project!
     const { datasetId } = await importDataset(project, { source: { kind: 'builtin' } })
     const net = buildModel('cnn', [28, 28, 1], 10, { seed: 3, name: 'Reference' })
-    const id = saveModel(project.writable(), { name: 'Reference', architecture: net.architecture, weights: net.exportWeights(), datasetId, status: 'ready' })
+    const id = saveModel(project.writable(), {
+      name: 'Reference',
+      architecture: net.architecture,
+      weights: net.exportWeights(),
+      datasetId,
+      status: 'ready'
+    })
     net.dispose()
 
     const out = join(dir, 'exported')
-    expect(await dispatch('models.export', { modelId: id, path: out }, ctx)).toMatchObject({ ok: false, error: { code: 'forbidden-path' } })
+    expect(await dispatch('models.export', { modelId: id, path: out }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden-path' }
+    })
     await dispatch('system.pickPath', { purpose: 'export-folder', typedPath: out }, ctx)
     const exported = await dispatch('models.export', { modelId: id, path: out }, ctx)
     expect(exported.ok).toBe(true)
@@ -66,7 +75,10 @@ describe('models.export / models.import', () => {
     expect(m).toMatchObject({ name: 'exported', status: 'ready', origin: 'imported' })
     expect(m.id).not.toBe(id)
     const list = await dispatch('models.list', {}, ctx)
-    expect((list as { value: ModelSummary[] }).value.map((x) => x.name)).toEqual(['Reference', 'exported'])
+    expect((list as { value: ModelSummary[] }).value.map((x) => x.name)).toEqual([
+      'Reference',
+      'exported'
+    ])
   })
 
   it('answers a bad model file with the import error, not a crash', async () => {

@@ -86,9 +86,13 @@ describe('the picked-path rule on real paths', () => {
     expect(s.requirePicked(join(picked, 'kitten', 'a.png'))).toBe(join(picked, 'cat', 'a.png'))
     expect(s.requirePicked(`${picked}${sep}cat${sep}`)).toBe(join(picked, 'cat'))
     expect(s.requirePicked(picked)).toBe(picked)
-    expect(s.requirePicked(`${picked}${sep}cat${sep}..${sep}cat${sep}a.png`)).toBe(join(picked, 'cat', 'a.png'))
+    expect(s.requirePicked(`${picked}${sep}cat${sep}..${sep}cat${sep}a.png`)).toBe(
+      join(picked, 'cat', 'a.png')
+    )
     // Not there yet (a project to create): the folder's real path and the new name.
-    expect(s.requirePicked(join(picked, 'kitten', 'new.ortholens'))).toBe(join(picked, 'cat', 'new.ortholens'))
+    expect(s.requirePicked(join(picked, 'kitten', 'new.ortholens'))).toBe(
+      join(picked, 'cat', 'new.ortholens')
+    )
   })
 
   it('does not take a sibling whose name starts like the picked folder for inside it', () => {
@@ -99,7 +103,9 @@ describe('the picked-path rule on real paths', () => {
 
   it('a folder picked through a link allows its contents by either path', () => {
     const s = session(join(root, 'shortcut'))
-    expect(s.requirePicked(join(root, 'shortcut', 'cat', 'a.png'))).toBe(join(picked, 'cat', 'a.png'))
+    expect(s.requirePicked(join(root, 'shortcut', 'cat', 'a.png'))).toBe(
+      join(picked, 'cat', 'a.png')
+    )
     expect(s.requirePicked(join(picked, 'cat', 'a.png'))).toBe(join(picked, 'cat', 'a.png'))
     refusal(s, join(root, 'shortcut', 'out', 'passwd'))
   })
@@ -117,7 +123,9 @@ describe('the picked-path rule on real paths', () => {
   it('a relative path is resolved from the working folder, links and all', () => {
     expect(realPathOf('.')).toBe(realpathSync(process.cwd()))
     expect(realPathOf(join(picked, 'out', 'passwd'))).toBe(join(outside, 'passwd'))
-    expect(realPathOf(`${sep}nonexistent-root-folder${sep}a`)).toBe(`${sep}nonexistent-root-folder${sep}a`)
+    expect(realPathOf(`${sep}nonexistent-root-folder${sep}a`)).toBe(
+      `${sep}nonexistent-root-folder${sep}a`
+    )
   })
 })
 
@@ -136,17 +144,31 @@ describe('through the handlers', () => {
     await dispatch('system.pickPath', { purpose: 'project-open', typedPath: picked }, ctx)
     const created = await dispatch('projects.create', { path: project }, ctx)
     expect(created.ok).toBe(true)
-    expect(await refused('datasets.import', { source: { kind: 'imageFolder', path: join(picked, 'out', 'secret') } })).toMatchObject({
+    expect(
+      await refused('datasets.import', {
+        source: { kind: 'imageFolder', path: join(picked, 'out', 'secret') }
+      })
+    ).toMatchObject({
       code: 'forbidden-path',
       where: join(picked, 'out', 'secret')
     })
-    expect(await refused('datasets.import', { source: { kind: 'idx', paths: [join(picked, 'cat', 'a.png'), join(picked, 'notes.txt')] } })).toMatchObject({
+    expect(
+      await refused('datasets.import', {
+        source: { kind: 'idx', paths: [join(picked, 'cat', 'a.png'), join(picked, 'notes.txt')] }
+      })
+    ).toMatchObject({
       code: 'forbidden-path'
     })
-    expect(await refused('models.inspect', { path: join(picked, 'out', 'secret', 'model.json') })).toMatchObject({
+    expect(
+      await refused('models.inspect', { path: join(picked, 'out', 'secret', 'model.json') })
+    ).toMatchObject({
       code: 'forbidden-path'
     })
-    expect(await refused('projects.saveAs', { path: `${picked}${sep}out${sep}secret${sep}..${sep}copy.ortholens` })).toMatchObject({
+    expect(
+      await refused('projects.saveAs', {
+        path: `${picked}${sep}out${sep}secret${sep}..${sep}copy.ortholens`
+      })
+    ).toMatchObject({
       code: 'forbidden-path'
     })
   })

@@ -44,17 +44,23 @@ describe('toErrorData', () => {
   })
 
   it('TF.js Layers and ONNX refusals are import-failed, their technical detail passed through', () => {
-    const layers = new LayersFormatError('/m/model.json: weights.bin is shorter than the manifest says', {
-      detail: 'expected 1084 bytes, found 1000'
-    })
+    const layers = new LayersFormatError(
+      '/m/model.json: weights.bin is shorter than the manifest says',
+      {
+        detail: 'expected 1084 bytes, found 1000'
+      }
+    )
     expect(toErrorData(layers)).toEqual({
       code: 'import-failed',
       message: '/m/model.json: weights.bin is shorter than the manifest says',
       technical: 'expected 1084 bytes, found 1000'
     })
-    const onnx = new OnnxImportError('cut.onnx is not a readable ONNX model (truncated or corrupt protobuf)', {
-      detail: 'protobuf: index out of range: 812 + 10 > 820'
-    })
+    const onnx = new OnnxImportError(
+      'cut.onnx is not a readable ONNX model (truncated or corrupt protobuf)',
+      {
+        detail: 'protobuf: index out of range: 812 + 10 > 820'
+      }
+    )
     expect(toErrorData(onnx)).toMatchObject({
       code: 'import-failed',
       technical: 'protobuf: index out of range: 812 + 10 > 820'
@@ -72,8 +78,17 @@ describe('toErrorData', () => {
       where: '/data/cat/3.png',
       technical: 'IDAT CRC 0x1234abcd, computed 0x00ff00ff'
     })
-    const access = new FileAccessError('missing', '/m/w.bin', 'the file does not exist (moved or deleted?)', "ENOENT: no such file or directory, open '/m/w.bin'")
-    expect(toErrorData(access)).toMatchObject({ code: 'import-failed', where: '/m/w.bin', technical: expect.stringMatching(/^ENOENT/) })
+    const access = new FileAccessError(
+      'missing',
+      '/m/w.bin',
+      'the file does not exist (moved or deleted?)',
+      "ENOENT: no such file or directory, open '/m/w.bin'"
+    )
+    expect(toErrorData(access)).toMatchObject({
+      code: 'import-failed',
+      where: '/m/w.bin',
+      technical: expect.stringMatching(/^ENOENT/)
+    })
     expect(toErrorData(access).message).not.toMatch(/ENOENT/)
   })
 
@@ -91,15 +106,21 @@ describe('toErrorData', () => {
       expect(data.technical).toContain(text)
       expect(data.message).not.toContain(text)
     }
-    expect(toErrorData(new TypeError('x is not a function')).technical).toBe('TypeError: x is not a function')
+    expect(toErrorData(new TypeError('x is not a function')).technical).toBe(
+      'TypeError: x is not a function'
+    )
   })
 
   it('a refusal the services word as a RangeError stays in its words', () => {
-    expect(toErrorData(new RangeError('Orthogonal training (λ > 0) needs a reference model'))).toEqual({
+    expect(
+      toErrorData(new RangeError('Orthogonal training (λ > 0) needs a reference model'))
+    ).toEqual({
       code: 'invalid-args',
       message: 'Orthogonal training (λ > 0) needs a reference model'
     })
-    expect(toErrorData(new IncompatibleModelError('Model "a" takes 32x32x3 images', 'sourceId'))).toEqual({
+    expect(
+      toErrorData(new IncompatibleModelError('Model "a" takes 32x32x3 images', 'sourceId'))
+    ).toEqual({
       code: 'invalid-args',
       message: 'Model "a" takes 32x32x3 images',
       where: 'sourceId'
@@ -119,19 +140,38 @@ describe('toErrorData', () => {
       message: DISK_FULL_MESSAGE,
       technical: 'SQLITE_FULL (SqliteError: database or disk is full)'
     })
-    const os = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-    expect(toErrorData(os)).toMatchObject({ code: 'disk-full', technical: 'Error: ENOSPC: no space left on device, write' })
+    const os = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC'
+    })
+    expect(toErrorData(os)).toMatchObject({
+      code: 'disk-full',
+      technical: 'Error: ENOSPC: no space left on device, write'
+    })
     const wrapped = new Error('saving failed', { cause: sqlite })
     expect(toErrorData(wrapped).code).toBe('disk-full')
-    const open = new ProjectFileError('disk-full', '/p/a.ortho', '/p/a.ortho cannot be written: the disk is full', { cause: sqlite })
-    expect(toErrorData(open)).toMatchObject({ code: 'disk-full', where: '/p/a.ortho', technical: 'SQLITE_FULL: database or disk is full' })
+    const open = new ProjectFileError(
+      'disk-full',
+      '/p/a.ortho',
+      '/p/a.ortho cannot be written: the disk is full',
+      { cause: sqlite }
+    )
+    expect(toErrorData(open)).toMatchObject({
+      code: 'disk-full',
+      where: '/p/a.ortho',
+      technical: 'SQLITE_FULL: database or disk is full'
+    })
     expect(DISK_FULL_MESSAGE).not.toMatch(/SQLITE|ENOSPC/)
   })
 
   it('a refused project file names the file; SQLite’s report is technical', () => {
-    const err = new ProjectFileError('damaged', '/p/a.ortho', '/p/a.ortho is an Ortholens project but it is damaged (its pages do not fit together); open a backup', {
-      detail: 'SQLITE_CORRUPT: database disk image is malformed'
-    })
+    const err = new ProjectFileError(
+      'damaged',
+      '/p/a.ortho',
+      '/p/a.ortho is an Ortholens project but it is damaged (its pages do not fit together); open a backup',
+      {
+        detail: 'SQLITE_CORRUPT: database disk image is malformed'
+      }
+    )
     expect(toErrorData(err)).toMatchObject({
       code: 'project-file',
       where: '/p/a.ortho',
@@ -140,8 +180,15 @@ describe('toErrorData', () => {
   })
 
   it('keeps a ContractError whole, and the wasm heap’s advice as out-of-memory', () => {
-    const e = new ContractError('forbidden-path', 'Choose /x with the file picker first', '/x', { technical: 'real path /y' })
-    expect(toErrorData(e)).toEqual({ code: 'forbidden-path', message: 'Choose /x with the file picker first', where: '/x', technical: 'real path /y' })
+    const e = new ContractError('forbidden-path', 'Choose /x with the file picker first', '/x', {
+      technical: 'real path /y'
+    })
+    expect(toErrorData(e)).toEqual({
+      code: 'forbidden-path',
+      message: 'Choose /x with the file picker first',
+      where: '/x',
+      technical: 'real path /y'
+    })
     expect(ContractError.from(toErrorData(e)).toJSON()).toEqual(e.toJSON())
     const heap = new Error(`${HEAP_EXHAUSTED}: 90 MB more were needed. Use a smaller batch.`)
     expect(toErrorData(heap)).toEqual({ code: 'out-of-memory', message: heap.message })
@@ -152,7 +199,9 @@ describe('toErrorData', () => {
     const raw = new Error('There are some read requests waitng on finished stream')
     logIfInternal(raw, toErrorData(raw), 'the train job')
     expect(log).toHaveBeenCalledTimes(1)
-    expect(String(log.mock.calls[0]![0])).toMatch(/unexpected error in the train job: Error: There are some read requests waitng[\s\S]*errorData\.test\.ts/)
+    expect(String(log.mock.calls[0]![0])).toMatch(
+      /unexpected error in the train job: Error: There are some read requests waitng[\s\S]*errorData\.test\.ts/
+    )
     const refusal = new RecordNotFoundError('run', 3)
     logIfInternal(refusal, toErrorData(refusal), 'results.get')
     expect(log).toHaveBeenCalledTimes(1)

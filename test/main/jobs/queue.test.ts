@@ -4,7 +4,12 @@ import type { EventMap, EventName } from '../../../src/contract/events'
 
 const fixture = { url: new URL('./fixtures/countingWorker.ts', import.meta.url) }
 /** A train request whose epochs the fixture counts. */
-const count = (epochs: number) => ({ name: 'count', datasetId: 1, architecture: 'cnn' as const, epochs })
+const count = (epochs: number) => ({
+  name: 'count',
+  datasetId: 1,
+  architecture: 'cnn' as const,
+  epochs
+})
 const explain = { datasetId: 1, modelIds: [1] }
 
 function recorder(): { emit: Emit; events: { name: EventName; payload: EventMap[EventName] }[] } {
@@ -24,10 +29,21 @@ describe('JobQueue over worker_threads', () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p/a.ortholens', emit: r.emit, worker: fixture })
     const result = await queue.run('train', count(5), 'count')
-    expect(result).toEqual({ modelId: 5, runId: 0, name: 'count', warnings: [], status: 'ready', valAccuracy: 0, message: '/p/a.ortholens' })
-    const points = r.events.filter((e) => e.name === 'job.progress').map((e) => (e.payload as EventMap['job.progress']).point?.loss)
+    expect(result).toEqual({
+      modelId: 5,
+      runId: 0,
+      name: 'count',
+      warnings: [],
+      status: 'ready',
+      valAccuracy: 0,
+      message: '/p/a.ortholens'
+    })
+    const points = r.events
+      .filter((e) => e.name === 'job.progress')
+      .map((e) => (e.payload as EventMap['job.progress']).point?.loss)
     expect(points.filter((x) => x !== undefined)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
-    const finished = r.events.find((e) => e.name === 'job.finished')!.payload as EventMap['job.finished']
+    const finished = r.events.find((e) => e.name === 'job.finished')!
+      .payload as EventMap['job.finished']
     expect(finished.job.status).toBe('finished')
     expect(finished.job.fraction).toBe(1)
   })
@@ -37,7 +53,9 @@ describe('JobQueue over worker_threads', () => {
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
     const first = queue.enqueue('train', count(1000), 'long')
     const second = queue.enqueue('train', count(3), 'queued')
-    expect(queue.list().map((j) => j.status)).toEqual(['queued', 'queued'].map((s, i) => (i === 0 ? 'running' : s)))
+    expect(queue.list().map((j) => j.status)).toEqual(
+      ['queued', 'queued'].map((s, i) => (i === 0 ? 'running' : s))
+    )
     await new Promise<void>((res) => {
       const check = (): void => {
         const j = queue!.list().find((x) => x.id === first.id)
@@ -49,14 +67,22 @@ describe('JobQueue over worker_threads', () => {
     expect(queue.cancel(second.id)).toBe(true)
     expect(queue.cancel(first.id)).toBe(true)
     await new Promise<void>((res) => {
-      const check = (): void => (queue!.list().every((j) => j.status === 'cancelled') ? res() : void setTimeout(check, 20))
+      const check = (): void =>
+        queue!.list().every((j) => j.status === 'cancelled') ? res() : void setTimeout(check, 20)
       check()
     })
-    const cancelled = r.events.filter((e) => e.name === 'job.cancelled').map((e) => (e.payload as EventMap['job.cancelled']).job.id)
+    const cancelled = r.events
+      .filter((e) => e.name === 'job.cancelled')
+      .map((e) => (e.payload as EventMap['job.cancelled']).job.id)
     expect(cancelled.sort()).toEqual([first.id, second.id].sort())
     // The queued job never started: no progress event with status running for it.
     expect(
-      r.events.some((e) => e.name === 'job.progress' && (e.payload as EventMap['job.progress']).job.id === second.id && (e.payload as EventMap['job.progress']).job.status === 'running')
+      r.events.some(
+        (e) =>
+          e.name === 'job.progress' &&
+          (e.payload as EventMap['job.progress']).job.id === second.id &&
+          (e.payload as EventMap['job.progress']).job.status === 'running'
+      )
     ).toBe(false)
     expect(queue.cancel(first.id)).toBe(false)
   })
@@ -66,41 +92,64 @@ describe('JobQueue over worker_threads', () => {
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
     const job = queue.enqueue('train', count(100000), 'long')
     await new Promise<void>((res) => {
-      const check = (): void => ((queue!.list()[0]?.fraction ?? 0) > 0 ? res() : void setTimeout(check, 20))
+      const check = (): void =>
+        (queue!.list()[0]?.fraction ?? 0) > 0 ? res() : void setTimeout(check, 20)
       check()
     })
     await queue.close()
     // The worker's last message (after its 200 ms of final writes) arrived before it was stopped.
     const ended = r.events.filter((e) => e.name === 'job.cancelled' || e.name === 'job.failed')
-    expect(ended.map((e) => [e.name, (e.payload as EventMap['job.cancelled']).job.id])).toEqual([['job.cancelled', job.id]])
+    expect(ended.map((e) => [e.name, (e.payload as EventMap['job.cancelled']).job.id])).toEqual([
+      ['job.cancelled', job.id]
+    ])
     expect(queue.list()[0]!.status).toBe('cancelled')
   })
 
   it('reports a job failure with its contract error code and keeps serving', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
-    await expect(queue.run('import-dataset', { source: { kind: 'builtin' } }, 'bad')).rejects.toEqual({
+    await expect(
+      queue.run('import-dataset', { source: { kind: 'builtin' } }, 'bad')
+    ).rejects.toEqual({
       code: 'import-failed',
       message: 'bad.png: not a PNG or JPEG file'
     })
-    const preview = { datasetId: 1, sourceId: 1, targetIds: [], attack: 'pgd' as const, epsilon: 0.25, sampleIndex: 7 }
-    await expect(queue.run('attack-preview', preview, 'echo')).resolves.toMatchObject({ attack: 'pgd', epsilon: 0.25, sampleIndex: 7 })
+    const preview = {
+      datasetId: 1,
+      sourceId: 1,
+      targetIds: [],
+      attack: 'pgd' as const,
+      epsilon: 0.25,
+      sampleIndex: 7
+    }
+    await expect(queue.run('attack-preview', preview, 'echo')).resolves.toMatchObject({
+      attack: 'pgd',
+      epsilon: 0.25,
+      sampleIndex: 7
+    })
   })
 
   it('fails the running job when its worker dies, then starts a fresh worker', async () => {
     const r = recorder()
     queue = new JobQueue({ projectPath: '/p', emit: r.emit, worker: fixture })
-    await expect(queue.run('similarity', { datasetId: 1, modelA: 1, modelB: 2 }, 'crash')).rejects.toMatchObject({
+    await expect(
+      queue.run('similarity', { datasetId: 1, modelA: 1, modelB: 2 }, 'crash')
+    ).rejects.toMatchObject({
       code: 'internal',
       message: /worker stopped: exit code 3/
     })
-    await expect(queue.run('train', count(1), 'after')).resolves.toMatchObject({ modelId: 1, message: '/p' })
+    await expect(queue.run('train', count(1), 'after')).resolves.toMatchObject({
+      modelId: 1,
+      message: '/p'
+    })
   })
 
   it('replaces a worker whose wasm heap ran out, after failing that job with the message', async () => {
     queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
     const before = await queue.run('explain', explain, 'id')
-    await expect(queue.run('sanity', { datasetId: 1, modelId: 1 }, 'oom')).rejects.toMatchObject({ message: /wasm heap\) is full/ })
+    await expect(queue.run('sanity', { datasetId: 1, modelId: 1 }, 'oom')).rejects.toMatchObject({
+      message: /wasm heap\) is full/
+    })
     const after = await queue.run('explain', explain, 'id')
     // The fixture answers its worker's thread id.
     expect(after.runId).not.toBe(before.runId)
@@ -109,7 +158,9 @@ describe('JobQueue over worker_threads', () => {
   it('answers not-available-yet for a kind the worker has no body for', async () => {
     queue = new JobQueue({ projectPath: '/p', emit: recorder().emit, worker: fixture })
     const table = { datasetId: 1, sourceId: 1, ordinaryId: 2, orthogonalId: 3 }
-    await expect(queue.run('defense-table', table, 'x')).rejects.toMatchObject({ code: 'not-available-yet' })
+    await expect(queue.run('defense-table', table, 'x')).rejects.toMatchObject({
+      code: 'not-available-yet'
+    })
   })
 
   it('points at the TypeScript worker under tests', () => {

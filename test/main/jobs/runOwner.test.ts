@@ -42,7 +42,13 @@ describe('run ownership across the window and the job worker', () => {
     }
     const job = queue.enqueue('train', args, 'train')
     // The training run exists once a step has been reported.
-    await waitUntil(() => events.some((e) => e.name === 'job.progress' && /Training/.test((e.payload as EventMap['job.progress']).job.stage)))
+    await waitUntil(() =>
+      events.some(
+        (e) =>
+          e.name === 'job.progress' &&
+          /Training/.test((e.payload as EventMap['job.progress']).job.stage)
+      )
+    )
     const training = listRuns(main.db, { kind: 'train' })
     expect(training).toHaveLength(1)
     expect(training[0]!.status).toBe('running')
@@ -66,7 +72,11 @@ describe('run ownership across the window and the job worker', () => {
     }
 
     expect(queue.cancel(job.id)).toBe(true)
-    await waitUntil(() => events.some((e) => e.name === 'job.cancelled' || e.name === 'job.failed' || e.name === 'job.finished'))
+    await waitUntil(() =>
+      events.some(
+        (e) => e.name === 'job.cancelled' || e.name === 'job.failed' || e.name === 'job.finished'
+      )
+    )
     expect(events.find((e) => e.name === 'job.cancelled')).toBeDefined()
     // The worker finished the run itself: cancelled, never interrupted.
     expect(getRun(main.db, training[0]!.id)!.status).toBe('cancelled')

@@ -32,7 +32,10 @@ let datasetId = 0
 beforeAll(async () => {
   await initBackend('cpu')
   const p = createProject(path, { name: 'reconcile' })
-  datasetId = saveDataset(p.writable(), { ...syntheticDataset({ train: 60, validation: 30 }), name: 'tiny' })
+  datasetId = saveDataset(p.writable(), {
+    ...syntheticDataset({ train: 60, validation: 30 }),
+    name: 'tiny'
+  })
   p.close()
 })
 afterAll(() => {
@@ -60,13 +63,22 @@ function seen(): { runs: { kind: string; status: string }[]; models: string[] } 
 describe('a run stuck by a full disk is cleared by the worker, without a reopen', () => {
   it('by the next job once space is freed; the failed job reports its own error', async () => {
     const conn = workerProject(path)
-    const full = (on: boolean): void => void conn.writable().pragma(`query_only = ${on ? 'ON' : 'OFF'}`)
+    const full = (on: boolean): void =>
+      void conn.writable().pragma(`query_only = ${on ? 'ON' : 'OFF'}`)
     // The disk fills once training has begun: no checkpoint, progress or end can be written.
     let filled = false
-    const error = await 
-      jobRunners.train(
+    const error = await jobRunners
+      .train(
         path,
-        { name: 'stuck', datasetId, architecture: 'cnn', lambda: 0, penaltyForm: 'squared', epochs: 5, batchSize: 16 },
+        {
+          name: 'stuck',
+          datasetId,
+          architecture: 'cnn',
+          lambda: 0,
+          penaltyForm: 'squared',
+          epochs: 5,
+          batchSize: 16
+        },
         hooks((p) => {
           if (!filled && /epoch/i.test(p.stage)) {
             filled = true
@@ -87,7 +99,11 @@ describe('a run stuck by a full disk is cleared by the worker, without a reopen'
     // exist) clears the stuck run, and its own failure records its own nothing.
     full(false)
     await expect(
-      jobRunners['import-dataset'](path, { source: { kind: 'imageFolder', path: join(dir, 'gone') } }, hooks())
+      jobRunners['import-dataset'](
+        path,
+        { source: { kind: 'imageFolder', path: join(dir, 'gone') } },
+        hooks()
+      )
     ).rejects.toThrow(/gone/)
     expect(getRun(conn.db, train[0]!.id)!.status).toBe('interrupted')
     const after = seen()

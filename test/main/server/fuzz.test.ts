@@ -12,7 +12,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { MAX_MESSAGE_BYTES, startLoopbackServer, type LoopbackServer } from '../../../src/main/server/server'
+import {
+  MAX_MESSAGE_BYTES,
+  startLoopbackServer,
+  type LoopbackServer
+} from '../../../src/main/server/server'
 
 let dir: string
 let server: LoopbackServer
@@ -67,15 +71,22 @@ function raw(bytes: string | Buffer, giveUpMs = 30_000): Promise<string> {
 
 const HALF_SENT = 'GET / HTTP/1.1\r\nHo'
 const status = (response: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0)
-const get = (path: string): Promise<string> => raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)
+const get = (path: string): Promise<string> =>
+  raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)
 
 function origin(): string {
   return `http://127.0.0.1:${server.port}`
 }
 
-function openSocket(token = server.token, headers: Record<string, string> = { Origin: origin() }): Promise<WebSocket> {
+function openSocket(
+  token = server.token,
+  headers: Record<string, string> = { Origin: origin() }
+): Promise<WebSocket> {
   return new Promise((done, fail) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${encodeURIComponent(token)}`, { headers })
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${server.port}/ws?token=${encodeURIComponent(token)}`,
+      { headers }
+    )
     ws.on('open', () => done(ws))
     ws.on('error', fail)
     ws.on('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)))
@@ -110,8 +121,40 @@ function randomPaths(n: number): string[] {
     x >>>= 0
     return x / 4294967296
   }
-  const atoms = ['%', '%E0', '%A4', '%A', '%zz', '%00', '%2e%2e', '..', '/', '%2f', '\\', 'é', '%C0%AF', '%ff', 'assets', 'index.html', '?', '#', ';', '%25', '~', '.', '//']
-  return Array.from({ length: n }, () => '/' + Array.from({ length: 1 + Math.floor(r() * 8) }, () => atoms[Math.floor(r() * atoms.length)]).join(''))
+  const atoms = [
+    '%',
+    '%E0',
+    '%A4',
+    '%A',
+    '%zz',
+    '%00',
+    '%2e%2e',
+    '..',
+    '/',
+    '%2f',
+    '\\',
+    'é',
+    '%C0%AF',
+    '%ff',
+    'assets',
+    'index.html',
+    '?',
+    '#',
+    ';',
+    '%25',
+    '~',
+    '.',
+    '//'
+  ]
+  return Array.from(
+    { length: n },
+    () =>
+      '/' +
+      Array.from(
+        { length: 1 + Math.floor(r() * 8) },
+        () => atoms[Math.floor(r() * atoms.length)]
+      ).join('')
+  )
 }
 
 describe('HTTP: malformed requests get a 4xx, never a crash, and nothing outside the page is served', () => {
@@ -123,14 +166,27 @@ describe('HTTP: malformed requests get a 4xx, never a crash, and nothing outside
 
   it('NUL bytes, traversal in every spelling, and methods other than GET/HEAD', async () => {
     expect(status(await get('/index.html%00.js'))).toBe(400)
-    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '//etc/passwd']) {
+    for (const p of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+      '//etc/passwd'
+    ]) {
       const r = await get(p)
       expect([400, 403, 404]).toContain(status(r))
       expect(r).not.toContain('TOP SECRET')
       expect(r).not.toContain('root:')
     }
     for (const m of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']) {
-      expect(status(await raw(`${m} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`))).toBe(405)
+      expect(
+        status(
+          await raw(
+            `${m} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`
+          )
+        )
+      ).toBe(405)
     }
     await stillServing()
   })
@@ -210,7 +266,9 @@ describe('WebSocket: upgrades without the token are refused; bad frames close on
     // Every message with a numeric id gets a reply (an error for all but none here); the rest are dropped.
     expect(ids).toEqual([1, 2, 3, 4, 5, 6])
     expect((replies as { reply: { ok: boolean } }[]).every((r) => r.reply.ok === false)).toBe(true)
-    expect((replies as { reply: { ok: boolean } }[]).every((r) => typeof r.reply.ok === 'boolean')).toBe(true)
+    expect(
+      (replies as { reply: { ok: boolean } }[]).every((r) => typeof r.reply.ok === 'boolean')
+    ).toBe(true)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     ws.close()
     await stillServing()

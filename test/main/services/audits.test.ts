@@ -4,7 +4,11 @@ import { tf } from '../../../src/main/engine/tf'
 import { initBackend } from '../../../src/main/engine/backend'
 import { getRun, listRuns, openProject } from '../../../src/main/store'
 import { galleryOf, galleryView } from '../../../src/main/services/audits/gallery'
-import { attackPreview, previewItemView, previewRequestFromRun } from '../../../src/main/services/audits/preview'
+import {
+  attackPreview,
+  previewItemView,
+  previewRequestFromRun
+} from '../../../src/main/services/audits/preview'
 import { runAttackSweep, type AttackSweepOutcome } from '../../../src/main/services/audits/sweep'
 import { runDefenseTable } from '../../../src/main/services/audits/defenseTable'
 import { runJob } from '../../../src/main/services/jobServices'
@@ -64,7 +68,10 @@ describe('audit services on a tiny project', () => {
       const config = run.config as {
         request: { sourceId: number; targetIds: number[]; gallerySamples: number }
         resolved: {
-          attackSettings: Record<string, { epsilon: number; config: { steps: number; stepSize: number } }[]>
+          attackSettings: Record<
+            string,
+            { epsilon: number; config: { steps: number; stepSize: number } }[]
+          >
           sampleCount: number
         }
       }
@@ -90,7 +97,11 @@ describe('audit services on a tiny project', () => {
           (v, i) => (maxDelta = Math.max(maxDelta, Math.abs(v - g.original[i]!)))
         )
         expect(maxDelta).toBeLessThanOrEqual(g.epsilon + 1e-6)
-        expect(g.predictions.clean.map((x) => x.modelId)).toEqual([t.sourceId, t.ordinaryId, t.orthogonalId])
+        expect(g.predictions.clean.map((x) => x.modelId)).toEqual([
+          t.sourceId,
+          t.ordinaryId,
+          t.orthogonalId
+        ])
         for (const c of g.predictions.clean) expect(c.label).toBe(g.label)
         for (const a of g.predictions.adversarial) {
           expect(a.fooled).toBe(a.label !== g.label)
@@ -151,13 +162,18 @@ describe('audit services on a tiny project', () => {
     const r = await runJob({ kind: 'attack-sweep', args }, t.project)
     const run = getRun(t.project.db, r.runId)!
     expect((run.config as { request: unknown }).request).toEqual(args)
-    expect((run.config as { resolved: { gallerySamples: number; batchSize: number } }).resolved).toMatchObject({ gallerySamples: 8, batchSize: 100 })
+    expect(
+      (run.config as { resolved: { gallerySamples: number; batchSize: number } }).resolved
+    ).toMatchObject({ gallerySamples: 8, batchSize: 100 })
     expect(r.sampleCount).toBeGreaterThan(0)
   })
 
   it('previews one sample at any ε with predictions, leaving no tensors', async () => {
     const before = tf.memory().numTensors
-    const p = await attackPreview(t.project, previewRequestFromRun(t.project, sweep.runId, { epsilon: 0.3, attack: 'fgsm' }))
+    const p = await attackPreview(
+      t.project,
+      previewRequestFromRun(t.project, sweep.runId, { epsilon: 0.3, attack: 'fgsm' })
+    )
     expect(tf.memory().numTensors).toBe(before)
     expect(p.original).toHaveLength(64)
     let maxDelta = 0
@@ -167,7 +183,10 @@ describe('audit services on a tiny project', () => {
     expect(Math.max(...amplifiedPerturbation(p.original, p.adversarial))).toBeCloseTo(1, 5)
     expect(p.clean).toHaveLength(3)
     expect(p.clean[0]!.label).toBe(p.label)
-    const zero = await attackPreview(t.project, previewRequestFromRun(t.project, sweep.runId, { epsilon: 0, attack: 'fgsm' }))
+    const zero = await attackPreview(
+      t.project,
+      previewRequestFromRun(t.project, sweep.runId, { epsilon: 0, attack: 'fgsm' })
+    )
     expect(Array.from(zero.adversarial)).toEqual(Array.from(zero.original))
     expect(zero.adversarialPredictions.every((x) => x.fooled === false)).toBe(true)
   })
@@ -178,7 +197,12 @@ describe('audit services on a tiny project', () => {
       return Array.from(png.data.filter((_, i) => i % 4 === 0))
     }
     for (const attack of ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm'] as const) {
-      const zero = previewItemView(await attackPreview(t.project, previewRequestFromRun(t.project, sweep.runId, { epsilon: 0, attack })))
+      const zero = previewItemView(
+        await attackPreview(
+          t.project,
+          previewRequestFromRun(t.project, sweep.runId, { epsilon: 0, attack })
+        )
+      )
       expect(new Set(pixels(zero.perturbation))).toEqual(new Set([128]))
       // PGD's random start stays inside the ε-ball: at ε = 0 there is no perturbation at all.
       expect(pixels(zero.adversarial)).toEqual(pixels(zero.original))
@@ -213,7 +237,10 @@ describe('audit services on a tiny project', () => {
     expect(r.rows[0]!.values.clean).toBe(0)
     // ★ only on a separable lowest over the 20 images (issue 16), at most one row per column.
     for (const c of r.columns) {
-      const winner = separableLowestRatio(r.rows.map((x) => x.values[c.key]), r.sampleCount)
+      const winner = separableLowestRatio(
+        r.rows.map((x) => x.values[c.key]),
+        r.sampleCount
+      )
       r.rows.forEach((row, i) => expect(row.best[c.key], `${row.key} ${c.key}`).toBe(i === winner))
     }
     expect(r.csv.split('\n')[0]).toContain('clean_error_pct')

@@ -150,9 +150,16 @@ describe('accuracy cost and verdict in lists, tables and the report', () => {
     )
     const lowest =
       orth.values['fgsm@0.1']! <= Math.min(...table.rows.map((r) => r.values['fgsm@0.1']!))
-    const others = table.rows.filter((r) => r.key !== 'orthogonal').map((r) => r.values['fgsm@0.1']!)
+    const others = table.rows
+      .filter((r) => r.key !== 'orthogonal')
+      .map((r) => r.values['fgsm@0.1']!)
     // 20 images: the star needs the orthogonal row's 95 % interval wholly below every other.
-    const clear = lowest && separableLowestRatio(table.rows.map((r) => r.values['fgsm@0.1']), 20) === table.rows.indexOf(orth)
+    const clear =
+      lowest &&
+      separableLowestRatio(
+        table.rows.map((r) => r.values['fgsm@0.1']),
+        20
+      ) === table.rows.indexOf(orth)
     expect(note[1]).toBe(
       !lowest
         ? 'The orthogonal model is not the lowest in any of the 1 transfer column.'

@@ -8,7 +8,13 @@ import type { Tensor4D } from '../../../src/main/engine/tf'
 import { initBackend } from '../../../src/main/engine/backend'
 import { buildModel, type Network } from '../../../src/main/engine/models'
 import type { ImageDataset, ImageSplit } from '../../../src/main/engine/data/types'
-import { createProject, getRun, saveDataset, saveModel, type ProjectDb } from '../../../src/main/store'
+import {
+  createProject,
+  getRun,
+  saveDataset,
+  saveModel,
+  type ProjectDb
+} from '../../../src/main/store'
 import { explainAdversarialSample } from '../../../src/main/services/explain/adversarial'
 import { explanationGridPng } from '../../../src/main/services/explain/images'
 import { explanationsReportSection } from '../../../src/main/services/explain/reportSection'
@@ -25,13 +31,22 @@ const cnn: number[] = []
 let resnetId: number
 
 /** Random images labelled by `labeller` (so that model is right on every one of them). */
-function dataset(name: string, channels: number, count: number, seed: number, labeller: Network): ImageDataset {
+function dataset(
+  name: string,
+  channels: number,
+  count: number,
+  seed: number,
+  labeller: Network
+): ImageDataset {
   const split = (n: number, s: number): ImageSplit => {
     const x = tf.randomUniform([n, 8, 8, channels], 0, 1, 'float32', s) as Tensor4D
     const images = Uint8Array.from(x.dataSync(), (v) => Math.round(v * 255))
     x.dispose()
     const labels = tf.tidy(() => {
-      const xs = tf.div(tf.tensor4d(Float32Array.from(images), [n, 8, 8, channels]), 255) as Tensor4D
+      const xs = tf.div(
+        tf.tensor4d(Float32Array.from(images), [n, 8, 8, channels]),
+        255
+      ) as Tensor4D
       return Uint8Array.from(tf.argMax(labeller.predictLogits(xs), 1).dataSync())
     })
     return { images, labels, count: n }
@@ -108,7 +123,9 @@ describe('explainSamples', () => {
     expect(back.sampleIndices).toEqual([0, 3, 7])
     expect(back.images.shape).toEqual([3, 8, 8, 1])
     for (let i = 0; i < e.images.data.length; i++) {
-      expect(Math.abs(back.images.data[i]! - e.images.data[i]!)).toBeLessThanOrEqual(0.5 / 255 + 1e-6)
+      expect(Math.abs(back.images.data[i]! - e.images.data[i]!)).toBeLessThanOrEqual(
+        0.5 / 255 + 1e-6
+      )
     }
     const orig = e.models[1]!.maps.gradcam as { data: Float32Array }
     const again = back.models[1]!.maps.gradcam as { data: Float32Array }
@@ -122,17 +139,28 @@ describe('explainSamples', () => {
     expect(png.width).toBe(5 * 96 + 4 * 2)
     expect(png.height).toBe(3 * 96 + 2 * 2)
     // The refused CAMERAS cell of model 1, row 0, is flat grey.
-    const at = (x: number, y: number): number[] => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4))
+    const at = (x: number, y: number): number[] =>
+      Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4))
     expect(at(2 * 98 + 40, 40)).toEqual([160, 160, 160, 255])
   })
 
   it('runs CAMERAS as the adaptive-pool variant on a flatten head by default, and plainly on resnet20', async () => {
-    const e = await explainSamples(project, { datasetId: greyId, modelIds: [cnn[0]!], count: 2, seed: 3 })
+    const e = await explainSamples(project, {
+      datasetId: greyId,
+      modelIds: [cnn[0]!],
+      count: 2,
+      seed: 3
+    })
     expect(e.sampleIndices).toHaveLength(2)
     expect(e.models[0]!.camerasVariant).toBe('adaptive-pool')
     const c = e.models[0]!.maps.cameras!
     expect('error' in c).toBe(false)
-    const r = await explainSamples(project, { datasetId: colourId, modelIds: [resnetId], sampleIndices: [1], methods: ['cameras'] })
+    const r = await explainSamples(project, {
+      datasetId: colourId,
+      modelIds: [resnetId],
+      sampleIndices: [1],
+      methods: ['cameras']
+    })
     expect(r.models[0]!.camerasVariant).toBeUndefined()
     expect(Object.keys(r.models[0]!.maps)).toEqual(['cameras'])
     const m = r.models[0]!.maps.cameras as { shape: number[] }
@@ -140,7 +168,9 @@ describe('explainSamples', () => {
   })
 
   it('rejects unknown samples, methods and stages before running anything', async () => {
-    await expect(explainSamples(project, { datasetId: greyId, modelIds: cnn, sampleIndices: [10] })).rejects.toThrow(/outside/)
+    await expect(
+      explainSamples(project, { datasetId: greyId, modelIds: cnn, sampleIndices: [10] })
+    ).rejects.toThrow(/outside/)
     await expect(
       explainSamples(project, { datasetId: greyId, modelIds: cnn, methods: ['lime' as never] })
     ).rejects.toThrow(/unknown saliency method/)

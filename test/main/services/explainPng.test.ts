@@ -6,7 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { jetColor } from '../../../src/main/engine/saliency'
-import { explanationRunPng, labelledExplanationPng } from '../../../src/main/services/explain/labelledPng'
+import {
+  explanationRunPng,
+  labelledExplanationPng
+} from '../../../src/main/services/explain/labelledPng'
 import { storeExplanation, type Explanation } from '../../../src/main/services/explain/stored'
 import { crispAt, decodePng, readText } from '../../helpers/readPngText'
 
@@ -22,7 +25,16 @@ function explanation(offset = 0): Explanation {
     methods: ['gradcam', 'cameras'],
     images: { data: images, shape: [n, 8, 8, 1] },
     models: [
-      { modelId: 1, modelName: 'Reference', predicted: [0, 2], classIndex: [0, 2], maps: { gradcam: { data: ramp, shape: [n, 8, 8] }, cameras: { data: ramp, shape: [n, 8, 8] } } },
+      {
+        modelId: 1,
+        modelName: 'Reference',
+        predicted: [0, 2],
+        classIndex: [0, 2],
+        maps: {
+          gradcam: { data: ramp, shape: [n, 8, 8] },
+          cameras: { data: ramp, shape: [n, 8, 8] }
+        }
+      },
       {
         modelId: 2,
         modelName: 'Orthogonal λ=30',
@@ -37,15 +49,39 @@ function explanation(offset = 0): Explanation {
 
 describe('the labelled explanation PNG', () => {
   it('names the study, the models, the methods, every image and prediction, crisply', () => {
-    const out = labelledExplanationPng([{ explanation: explanation() }], { title: 'Where each model looks', subtitle: 'Validation images of “tiny”.' })
+    const out = labelledExplanationPng([{ explanation: explanation() }], {
+      title: 'Where each model looks',
+      subtitle: 'Validation images of “tiny”.'
+    })
     const pic = decodePng(out.png)
     expect([pic.width, pic.height]).toEqual([out.width, out.height])
     const said = out.texts.map((t) => t.text)
-    for (const t of ['Where each model looks', 'Validation images of “tiny”.', 'Colour scale:', 'least', 'most', 'Image', 'Reference', 'Orthogonal λ=30', 'Grad-CAM', 'CAMERAS', '#4', 'true: coat', '#9', 'true: boot', 'predicts coat', 'predicts shirt', 'predicts boot', 'not available'])
+    for (const t of [
+      'Where each model looks',
+      'Validation images of “tiny”.',
+      'Colour scale:',
+      'least',
+      'most',
+      'Image',
+      'Reference',
+      'Orthogonal λ=30',
+      'Grad-CAM',
+      'CAMERAS',
+      '#4',
+      'true: coat',
+      '#9',
+      'true: boot',
+      'predicts coat',
+      'predicts shirt',
+      'predicts boot',
+      'not available'
+    ])
       expect(said, t).toContain(t)
     expect(said.filter((t) => t === 'CAMERAS')).toHaveLength(2)
     // The adaptive-pool variant is said in words under the grid.
-    expect(said.join(' ')).toMatch(/CAMERAS on Orthogonal λ=30: adaptive-pool variant\. CAMERAS enlarges the image/)
+    expect(said.join(' ')).toMatch(
+      /CAMERAS on Orthogonal λ=30: adaptive-pool variant\. CAMERAS enlarges the image/
+    )
     for (const l of out.texts) {
       expect(readText(pic, l.x, l.y, [...l.text].length, l.scale, l.face), l.text).toBe(l.text)
       expect(crispAt(pic, l.x, l.y, [...l.text].length, l.scale)).toBe(true)
@@ -55,7 +91,13 @@ describe('the labelled explanation PNG', () => {
   it('draws the colour scale with the heat maps’ own colours, least at the left', () => {
     const out = labelledExplanationPng([{ explanation: explanation() }], { title: 'T' })
     const pic = decodePng(out.png)
-    const at = (x: number) => Array.from(pic.data.subarray(((out.scale.y + 2) * pic.width + x) * 4, ((out.scale.y + 2) * pic.width + x) * 4 + 3))
+    const at = (x: number) =>
+      Array.from(
+        pic.data.subarray(
+          ((out.scale.y + 2) * pic.width + x) * 4,
+          ((out.scale.y + 2) * pic.width + x) * 4 + 3
+        )
+      )
     expect(at(out.scale.x)).toEqual(jetColor(0))
     expect(at(out.scale.x + out.scale.width - 1)).toEqual(jetColor(1))
     expect(jetColor(0)[2]).toBeGreaterThan(jetColor(0)[0]) // blue end
@@ -73,12 +115,17 @@ describe('the labelled explanation PNG', () => {
       id: 7,
       kind: 'explain-adversarial',
       config: { request: {}, resolved: { attack: 'pgd', epsilon: 12 / 255, steps: 10 } },
-      results: { original: storeExplanation(explanation(), 1, [8, 8, 1]), adversarial: storeExplanation(explanation(5), 1, [8, 8, 1]) }
+      results: {
+        original: storeExplanation(explanation(), 1, [8, 8, 1]),
+        adversarial: storeExplanation(explanation(5), 1, [8, 8, 1])
+      }
     }
     const out = explanationRunPng(run, { datasetName: 'tiny' })
     const said = out.texts.map((t) => t.text)
     expect(said[0]).toBe('Ortholens · an adversarial image next to its original (run #7)')
-    expect(said.join(' ')).toContain('PGD, ε = 4.71 % of the pixel range, 10 steps; image of “tiny”')
+    expect(said.join(' ')).toContain(
+      'PGD, ε = 4.71 % of the pixel range, 10 steps; image of “tiny”'
+    )
     expect(said).toContain('Original image')
     expect(said).toContain('Adversarial image (PGD, ε = 4.71 % of the pixel range)')
     expect(said.filter((t) => t === '#4')).toHaveLength(2)

@@ -44,27 +44,49 @@ beforeAll(async () => {
 afterAll(() => t.cleanup())
 
 /** Every text the sheet says it drew is there, glyph for glyph, at its place. */
-function expectTextsDrawn(png: Buffer, texts: { text: string; x: number; y: number; scale: number; face: 'regular' | 'bold' }[]): void {
+function expectTextsDrawn(
+  png: Buffer,
+  texts: { text: string; x: number; y: number; scale: number; face: 'regular' | 'bold' }[]
+): void {
   const pic = decodePng(png)
   for (const l of texts) {
-    expect(readText(pic, l.x, l.y, [...l.text].length, l.scale, l.face), `"${l.text}" at ${l.x},${l.y}`).toBe(l.text)
+    expect(
+      readText(pic, l.x, l.y, [...l.text].length, l.scale, l.face),
+      `"${l.text}" at ${l.x},${l.y}`
+    ).toBe(l.text)
     expect(crispAt(pic, l.x, l.y, [...l.text].length, l.scale)).toBe(true)
   }
 }
 
 describe('the labelled gallery sheet', () => {
   it('says which attack, ε (in %), source and dataset, and per model its predictions, fooled and 8-bit survival', () => {
-    const { items, ctx } = galleryForExport(t.project, sweep.runId, { attack: 'fgsm', epsilon: 0.2 })
+    const { items, ctx } = galleryForExport(t.project, sweep.runId, {
+      attack: 'fgsm',
+      epsilon: 0.2
+    })
     expect(items).toHaveLength(3)
     const sheet = gallerySheet(items, ctx)
     const pic = decodePng(sheet.png)
     expect([pic.width, pic.height]).toEqual([sheet.width, sheet.height])
     const said = sheet.texts.map((x) => x.text)
     expect(said[0]).toBe(`Ortholens · adversarial gallery of sweep #${sweep.runId}`)
-    expect(said[1]).toMatch(/^FGSM at ε = 20 % of the pixel range \(each pixel moved by at most 51 of 255 levels\)/)
+    expect(said[1]).toMatch(
+      /^FGSM at ε = 20 % of the pixel range \(each pixel moved by at most 51 of 255 levels\)/
+    )
     expect(said.join(' ')).toContain('Crafted on “source” (the source) · dataset “tiny”')
-    expect(said.join(' ')).toContain(`drawn from the ${sweep.sampleCount} every model classified correctly`)
-    for (const h of ['Original', 'Adversarial', 'Perturbation', 'Model', 'On the original', 'On the adversarial', 'Fooled', 'Survives 8-bit'])
+    expect(said.join(' ')).toContain(
+      `drawn from the ${sweep.sampleCount} every model classified correctly`
+    )
+    for (const h of [
+      'Original',
+      'Adversarial',
+      'Perturbation',
+      'Model',
+      'On the original',
+      'On the adversarial',
+      'Fooled',
+      'Survives 8-bit'
+    ])
       expect(said).toContain(h)
     // Per item: its number, true class, and one line per model with the stored numbers.
     for (const item of items) {
@@ -77,8 +99,12 @@ describe('the labelled gallery sheet', () => {
         expect(said).toContain(clean.modelName === 'source' ? 'source (source)' : clean.modelName)
       }
     }
-    const fooledCells = items.flatMap((i) => i.predictions.adversarial.map((p) => (p.fooled ? 'yes' : 'no')))
-    const survives = items.flatMap((i) => i.predictions.adversarial.filter((p) => p.fooled).map((p) => (p.fooledRounded ? 'yes' : 'no')))
+    const fooledCells = items.flatMap((i) =>
+      i.predictions.adversarial.map((p) => (p.fooled ? 'yes' : 'no'))
+    )
+    const survives = items.flatMap((i) =>
+      i.predictions.adversarial.filter((p) => p.fooled).map((p) => (p.fooledRounded ? 'yes' : 'no'))
+    )
     // ε = 20 % fools the source on these images: "yes" appears in the Fooled column.
     expect(fooledCells).toContain('yes')
     const ys = sheet.texts.filter((x) => x.text === 'yes' || x.text === 'no')
@@ -87,7 +113,10 @@ describe('the labelled gallery sheet', () => {
   })
 
   it('shows the 8-bit images themselves in the three picture columns', () => {
-    const { items, ctx } = galleryForExport(t.project, sweep.runId, { attack: 'pgd', epsilon: 0.03 })
+    const { items, ctx } = galleryForExport(t.project, sweep.runId, {
+      attack: 'pgd',
+      epsilon: 0.03
+    })
     const sheet = gallerySheet(items.slice(0, 1), ctx)
     const pic = decodePng(sheet.png)
     const original = toBytes(items[0]!.original)
@@ -100,7 +129,10 @@ describe('the labelled gallery sheet', () => {
   })
 
   it('doubles every pixel at scale 2 and stays crisp and readable', () => {
-    const { items, ctx } = galleryForExport(t.project, sweep.runId, { attack: 'fgsm', epsilon: 0.03 })
+    const { items, ctx } = galleryForExport(t.project, sweep.runId, {
+      attack: 'fgsm',
+      epsilon: 0.03
+    })
     const one = gallerySheet(items, ctx, { scale: 1 })
     const two = gallerySheet(items, ctx, { scale: 2 })
     expect(two.width).toBe(2 * one.width)
@@ -116,7 +148,9 @@ describe('the labelled gallery sheet', () => {
     expect(sheet.texts[1]!.text).toBe('FGSM, PGD at ε = 3 %, 20 % of the pixel range')
     expect(sheet.texts.map((x) => x.text)).toContain('PGD, ε = 20 %')
     expect(SHEET_MAX_ROWS).toBeGreaterThanOrEqual(12)
-    expect(() => galleryForExport(t.project, sweep.runId, { attack: 'mifgsm' })).toThrow(/kept no gallery image for MI-FGSM/)
+    expect(() => galleryForExport(t.project, sweep.runId, { attack: 'mifgsm' })).toThrow(
+      /kept no gallery image for MI-FGSM/
+    )
   })
 })
 
@@ -148,7 +182,13 @@ describe('the gallery folder', () => {
     manifest.slice(1).forEach((row, r) => {
       const item = items[Math.floor(r / 3)]!
       const adv = item.predictions.adversarial[r % 3]!
-      expect(row.slice(3, 8)).toEqual([String(item.sampleIndex), item.className, item.attack === 'fgsm' ? 'FGSM' : 'PGD', '20', adv.modelName])
+      expect(row.slice(3, 8)).toEqual([
+        String(item.sampleIndex),
+        item.className,
+        item.attack === 'fgsm' ? 'FGSM' : 'PGD',
+        '20',
+        adv.modelName
+      ])
       expect(Number(row[11])).toBeCloseTo(adv.confidence * 100, 3)
       expect(row[12]).toBe(adv.fooled ? 'yes' : 'no')
       expect(row[13]).toBe(adv.fooled ? (adv.fooledRounded ? 'yes' : 'no') : '')

@@ -16,7 +16,9 @@ const mnist = join(dir, 'mnist')
 let project: ProjectDb
 
 const images = (n: number, base: number) =>
-  Array.from({ length: n }, (_, k) => Uint8Array.from({ length: 4 }, (_, p) => (base + 7 * k + p) % 256))
+  Array.from({ length: n }, (_, k) =>
+    Uint8Array.from({ length: 4 }, (_, p) => (base + 7 * k + p) % 256)
+  )
 const file = (name: string) => join(mnist, name)
 
 beforeAll(() => {
@@ -44,13 +46,19 @@ describe('IDX: the picked files, not their neighbours', () => {
 
   it('the picked training pair alone: 20 images split by seed, the t10k pair never read', async () => {
     const r = await importDataset(project, {
-      source: { kind: 'idx', paths: [file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte')] },
+      source: {
+        kind: 'idx',
+        paths: [file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte')]
+      },
       validationFraction: 0.25
     })
     // 10 per class, a quarter of each (2.5, rounded to 3) to validation: no t10k image.
     expect([r.summary.trainCount, r.summary.validationCount]).toEqual([14, 6])
     expect(r.summary.provenance).toMatchObject({ split: 'seeded' })
-    expect(r.summary.provenance.files).toEqual(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'])
+    expect(r.summary.provenance.files).toEqual([
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte'
+    ])
   })
 
   it('a lone images file is refused, saying what to pick, and nothing is written', async () => {

@@ -23,7 +23,12 @@ describe('import durations', () => {
   it('a run given its start time measures from it', () => {
     const project = createProject(join(dir, 'a.ortholens'), { name: 'a' })
     const startedAt = new Date(Date.now() - 5_000).toISOString()
-    const id = createRun(project.writable(), { kind: 'import', config: {}, backend: 'cpu', startedAt })
+    const id = createRun(project.writable(), {
+      kind: 'import',
+      config: {},
+      backend: 'cpu',
+      startedAt
+    })
     finishRun(project.writable(), id, { status: 'done', results: {} })
     const run = getRun(project.db, id)!
     expect(run.startedAt).toBe(startedAt)

@@ -53,7 +53,10 @@ function fileState(path: string): string {
 }
 
 function expectClearRefusal(c: HostileCase, message: string): void {
-  expect([c.path, ...c.culprits].some((f) => message.includes(f)), `${c.id}: ${message}`).toBe(true)
+  expect(
+    [c.path, ...c.culprits].some((f) => message.includes(f)),
+    `${c.id}: ${message}`
+  ).toBe(true)
   expect(LEAK.exec(message.replace(/\/[^\s:'"(),]+/g, '<path>')), `${c.id}: ${message}`).toBeNull()
 }
 
@@ -100,12 +103,32 @@ describe('hostile TF.js Layers models, refused without a write', () => {
     try {
       for (const c of refused()) {
         const before = fileState(cliProject)
-        const err = await main(['model', 'import', cliProject, '--path', c.path, '--quiet', '--backend', 'cpu']).catch((e: unknown) => e)
+        const err = await main([
+          'model',
+          'import',
+          cliProject,
+          '--path',
+          c.path,
+          '--quiet',
+          '--backend',
+          'cpu'
+        ]).catch((e: unknown) => e)
         expect(err, c.id).toBeInstanceOf(Error)
         expectClearRefusal(c, (err as Error).message)
         expect(fileState(cliProject), `${c.id} (${c.note}) wrote to the project`).toBe(before)
       }
-      expect(await main(['model', 'import', cliProject, '--path', control().path, '--quiet', '--backend', 'cpu'])).toBe(0)
+      expect(
+        await main([
+          'model',
+          'import',
+          cliProject,
+          '--path',
+          control().path,
+          '--quiet',
+          '--backend',
+          'cpu'
+        ])
+      ).toBe(0)
     } finally {
       log.mockRestore()
     }
@@ -129,7 +152,14 @@ describe('through the window’s request and the job worker', () => {
     ctx.session.allow([root])
     expect((await dispatch('projects.create', { path: ipcProject }, ctx)).ok).toBe(true)
     // One escaping path, one lying shape, one huge layer, one broken model.json.
-    const picks = ['dotdot-dev-zero', 'link-out', 'bigger', 'filters-1e6', 'truncated', 'nan-weights']
+    const picks = [
+      'dotdot-dev-zero',
+      'link-out',
+      'bigger',
+      'filters-1e6',
+      'truncated',
+      'nan-weights'
+    ]
     for (const note of picks) {
       const c = refused().find((x) => x.note === note)!
       const before = fileState(ipcProject)

@@ -104,7 +104,9 @@ describe('exportModelFiles / importModel (TF.js Layers)', () => {
   })
 
   it('refuses to export a model that does not exist, writing nothing', async () => {
-    await expect(exportModelFiles(project, { modelId: 999, path: join(dir, 'none') })).rejects.toThrow()
+    await expect(
+      exportModelFiles(project, { modelId: 999, path: join(dir, 'none') })
+    ).rejects.toThrow()
     expect(existsSync(join(dir, 'none', 'model.json'))).toBe(false)
   })
 })

@@ -6,7 +6,10 @@ import { PNG } from 'pngjs'
 import { initBackend } from '../../../src/main/engine/backend'
 import { parseCsv, percentCi } from '../../../src/main/engine/audit/report'
 import { runAttackSweep, type AttackSweepOutcome } from '../../../src/main/services/audits/sweep'
-import { runDefenseTable, type DefenseTableOutcome } from '../../../src/main/services/audits/defenseTable'
+import {
+  runDefenseTable,
+  type DefenseTableOutcome
+} from '../../../src/main/services/audits/defenseTable'
 import { similarityReport } from '../../../src/main/services/models'
 import { collectReport, writeReport } from '../../../src/main/services/report'
 import { tinyProject, type TinyProject } from './fixtures'
@@ -93,7 +96,10 @@ describe('the project audit report', () => {
     for (const c of sweep.curves) {
       for (const p of c.points) {
         const row = rows.find(
-          (r) => r[0] === attackLabel(c.attack) && r[1] === String(c.modelId) && Number(r[4]) === epsilonPctValue(p.epsilon)
+          (r) =>
+            r[0] === attackLabel(c.attack) &&
+            r[1] === String(c.modelId) &&
+            Number(r[4]) === epsilonPctValue(p.epsilon)
         )!
         // In % (issue 16: units in the headers), to the stored ratio, with its count and interval.
         expect(Number(row[5])).toBeCloseTo(100 * p.foolingRatio, 4)

@@ -19,7 +19,12 @@ describe('closeFailedRun', () => {
     const aborted = createRun(db, { kind: 'attack-sweep', config: {}, backend: 'cpu' })
     const controller = new AbortController()
     controller.abort()
-    const thrown = closeFailedRun(db, aborted, Object.assign(new Error('stop'), { name: 'AbortError' }), controller.signal)
+    const thrown = closeFailedRun(
+      db,
+      aborted,
+      Object.assign(new Error('stop'), { name: 'AbortError' }),
+      controller.signal
+    )
     expect(thrown).toBeInstanceOf(JobCancelledError)
     expect(getRun(project.db, aborted)).toMatchObject({ status: 'cancelled', error: null })
     project.close()

@@ -66,7 +66,9 @@ describe('0010-init on :memory:', () => {
     const db = memory()
     migrate(db)
     expect(() =>
-      db.prepare(`INSERT INTO datasets VALUES (1, 'x', '[]', 'tall', 1, 1, 0, 0, '{}', 'now')`).run()
+      db
+        .prepare(`INSERT INTO datasets VALUES (1, 'x', '[]', 'tall', 1, 1, 0, 0, '{}', 'now')`)
+        .run()
     ).toThrow(/cannot store TEXT value in INTEGER column/)
     expect(() => db.prepare(`INSERT INTO settings VALUES ('k', '{not json')`).run()).toThrow(
       /CHECK constraint failed/

@@ -161,12 +161,29 @@ describe('a training interrupted by a crash', () => {
     const weights = { manifest: [{ name: 'w', shape: [2] }], data: new Float32Array([1, 2]) }
     const reference = saveModel(w, { name: 'ref', architecture: {}, weights, status: 'ready' })
     const crashed = saveModel(w, { name: 'crashed', architecture: {}, weights, status: 'training' })
-    const checkpointed = saveModel(w, { name: 'ckpt', architecture: {}, weights, status: 'training' })
+    const checkpointed = saveModel(w, {
+      name: 'ckpt',
+      architecture: {},
+      weights,
+      status: 'training'
+    })
     saveCheckpoint(w, checkpointed, { epoch: 3, valAccuracy: 0.7, weights })
     const liveModel = saveModel(w, { name: 'live', architecture: {}, weights, status: 'training' })
     const dead = `${hostname()}:2000000000`
-    createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [reference, crashed], owner: dead })
-    createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [checkpointed], owner: dead })
+    createRun(w, {
+      kind: 'train',
+      config: {},
+      backend: 'cpu',
+      modelIds: [reference, crashed],
+      owner: dead
+    })
+    createRun(w, {
+      kind: 'train',
+      config: {},
+      backend: 'cpu',
+      modelIds: [checkpointed],
+      owner: dead
+    })
     createRun(w, { kind: 'train', config: {}, backend: 'cpu', modelIds: [liveModel] })
     p.close()
 
@@ -177,7 +194,9 @@ describe('a training interrupted by a crash', () => {
     expect(status(reference)).toBe('ready')
     expect(status(liveModel)).toBe('training')
     expect(q.interruptedRunIds).toHaveLength(2)
-    expect(getRun(q.db, q.interruptedRunIds[0]!)!.error).toMatch(/stopped before this run finished.*disk was full/)
+    expect(getRun(q.db, q.interruptedRunIds[0]!)!.error).toMatch(
+      /stopped before this run finished.*disk was full/
+    )
     q.close()
   })
 })

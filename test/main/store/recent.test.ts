@@ -64,8 +64,6 @@ describe('recent projects', () => {
     expect(listRecentProjects(settings).map((p) => p.path)).toEqual([a])
     // A relative spelling of the same file is the same entry.
     addRecentProject(settings, { path: join(dir, '.', 'a.ortho'), name: 'A' })
-    expect(listRecentProjects(settings)).toEqual([
-      expect.objectContaining({ path: a, name: 'A' })
-    ])
+    expect(listRecentProjects(settings)).toEqual([expect.objectContaining({ path: a, name: 'A' })])
   })
 })

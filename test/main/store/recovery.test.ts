@@ -63,7 +63,9 @@ describe('a checkpoint cut short (kill -9 or full disk while pages move from -wa
       readSync(fd, header, 0, 100, 0)
       closeSync(fd)
       // The situation of the issue: the header promises more pages than the file holds.
-      expect(header.readUInt32BE(28) * header.readUInt16BE(16)).toBeGreaterThan(statSync(crashed).size)
+      expect(header.readUInt32BE(28) * header.readUInt16BE(16)).toBeGreaterThan(
+        statSync(crashed).size
+      )
 
       const ro = openProject(crashed, { readonly: true })
       expect(listDatasets(ro.db).map((d) => d.trainCount)).toEqual([20, 600])
@@ -144,12 +146,12 @@ describe('opening writes nothing unless something must be repaired', () => {
     const path = smallProject()
     const before = sha256(path)
     const p = openProject(path)
-    expect(() => createRun(p.writable(), { kind: 'explain', config: {}, backend: 'cpu', modelIds: [99] })).toThrow(
-      'model 99 does not exist in this project'
-    )
-    expect(() => createRun(p.writable(), { kind: 'x', config: {}, backend: 'cpu', datasetId: 42 })).toThrow(
-      'dataset 42 does not exist in this project'
-    )
+    expect(() =>
+      createRun(p.writable(), { kind: 'explain', config: {}, backend: 'cpu', modelIds: [99] })
+    ).toThrow('model 99 does not exist in this project')
+    expect(() =>
+      createRun(p.writable(), { kind: 'x', config: {}, backend: 'cpu', datasetId: 42 })
+    ).toThrow('dataset 42 does not exist in this project')
     p.close()
     expect(sha256(path)).toBe(before)
   })
@@ -162,7 +164,9 @@ describe('opening writes nothing unless something must be repaired', () => {
     expect(() =>
       inTransaction(w, () => {
         setSetting(w, 'written', 1)
-        w.prepare("INSERT INTO runs (kind, status, config, backend, started_at) VALUES ('x', 'bogus', '{}', 'cpu', '')").run()
+        w.prepare(
+          "INSERT INTO runs (kind, status, config, backend, started_at) VALUES ('x', 'bogus', '{}', 'cpu', '')"
+        ).run()
       })
     ).toThrow(/CHECK constraint/)
     p.close()

@@ -108,9 +108,15 @@ describe('a project written, closed, reopened', () => {
       seconds: 4.25,
       extra: { lr: 0.005 }
     })
-    expect(saveCheckpoint(w, orthoId, { epoch: 1, valAccuracy: 0.5, weights: weights(3) })).toBe(true)
-    expect(saveCheckpoint(w, orthoId, { epoch: 2, valAccuracy: 0.62, weights: weights(4) })).toBe(true)
-    expect(saveCheckpoint(w, orthoId, { epoch: 3, valAccuracy: 0.6, weights: weights(5) })).toBe(false)
+    expect(saveCheckpoint(w, orthoId, { epoch: 1, valAccuracy: 0.5, weights: weights(3) })).toBe(
+      true
+    )
+    expect(saveCheckpoint(w, orthoId, { epoch: 2, valAccuracy: 0.62, weights: weights(4) })).toBe(
+      true
+    )
+    expect(saveCheckpoint(w, orthoId, { epoch: 3, valAccuracy: 0.6, weights: weights(5) })).toBe(
+      false
+    )
     updateModelWeights(w, orthoId, weights(6))
     updateModelStatus(w, orthoId, 'collapsed')
     updateModelMetrics(w, orthoId, { valAccuracy: 0.1 })
@@ -227,7 +233,11 @@ describe('a project written, closed, reopened', () => {
       error: 'NaN loss at epoch 2',
       seed: null
     })
-    expect(listRuns(r).map((x) => x.id).sort()).toEqual([runId, failedRun].sort())
+    expect(
+      listRuns(r)
+        .map((x) => x.id)
+        .sort()
+    ).toEqual([runId, failedRun].sort())
     expect(listRuns(r, { kind: 'training' }).map((x) => x.id)).toEqual([failedRun])
     expect(listRuns(r, { status: 'done' }).map((x) => x.id)).toEqual([runId])
     expect(listRuns(r, { search: 'PGD' }).map((x) => x.id)).toEqual([runId])
@@ -282,7 +292,9 @@ describe('writes are all or nothing', () => {
     )
     const badLabels = makeDataset(3, 2)
     badLabels.validation.labels[1] = 7
-    expect(() => saveDataset(w, badLabels)).toThrow(/validation label 7 at 1 is not one of 3 classes/)
+    expect(() => saveDataset(w, badLabels)).toThrow(
+      /validation label 7 at 1 is not one of 3 classes/
+    )
     const wts = weights(1)
     expect(() =>
       saveModel(w, {

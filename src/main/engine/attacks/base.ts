@@ -77,7 +77,10 @@ export function abortError(): Error {
  * Checks `config` against the attack's declared parameters and fills the defaults. Throws an
  * error naming the attack, the bad parameter and its allowed range.
  */
-export function checkAttackConfig(def: AttackDefinition, config: AttackConfig): ResolvedAttackConfig {
+export function checkAttackConfig(
+  def: AttackDefinition,
+  config: AttackConfig
+): ResolvedAttackConfig {
   if (config === null || typeof config !== 'object') {
     throw new Error(`Attack "${def.id}": config must be an object`)
   }
@@ -149,7 +152,8 @@ export function attackStep(
   weight?: Tensor4D
 ): Tensor4D {
   // The sign direction (FGSM, I-FGSM, PGD): sign, step and projection as one kernel, same bits.
-  if (stepper.direction === sign) return signStep(current, grad, x0, cfg.stepSize, cfg.epsilon, weight)
+  if (stepper.direction === sign)
+    return signStep(current, grad, x0, cfg.stepSize, cfg.epsilon, weight)
   return tf.tidy(() => {
     let direction = stepper.direction(grad)
     if (weight) direction = tf.mul(direction, weight)
@@ -205,7 +209,18 @@ export async function runAttackWith(
       parts.push(
         isLoopAttack(def)
           ? await loopBatch(def, model, x, labels, cfg, begin, size, steps, afterStep)
-          : await attackBatch(def, model, x, labels, cfg, begin, size, steps, gradientWeight, afterStep)
+          : await attackBatch(
+              def,
+              model,
+              x,
+              labels,
+              cfg,
+              begin,
+              size,
+              steps,
+              gradientWeight,
+              afterStep
+            )
       )
       completed = (b + 1) * steps
       onProgress?.({ completed, total, samplesDone: begin + size, samples: n })
@@ -273,7 +288,9 @@ async function attackBatch(
   const stepper = def.createStepper(cfg, createRng(deriveSeed(cfg.seed, begin)))
   let xAdv: Tensor4D | undefined
   try {
-    xAdv = tf.tidy(() => projectToBall(stepper.start ? stepper.start(x0, begin) : x0.clone(), x0, cfg.epsilon))
+    xAdv = tf.tidy(() =>
+      projectToBall(stepper.start ? stepper.start(x0, begin) : x0.clone(), x0, cfg.epsilon)
+    )
     const gradOf = tf.grad((input) => {
       const xa = input as Tensor4D
       return classifierLoss(model, stepper.transform ? stepper.transform(xa) : xa, y)
@@ -281,7 +298,9 @@ async function attackBatch(
     for (let t = 0; t < steps; t++) {
       await nextTick()
       const current: Tensor4D = xAdv
-      const next = tf.tidy(() => attackStep(stepper, current, gradOf(current) as Tensor4D, x0, cfg, weight))
+      const next = tf.tidy(() =>
+        attackStep(stepper, current, gradOf(current) as Tensor4D, x0, cfg, weight)
+      )
       current.dispose()
       xAdv = next
       afterStep()
@@ -305,7 +324,8 @@ function checkInputs(
   labels: Tensor1D,
   weight: Tensor4D | undefined
 ): void {
-  if (x.rank !== 4) throw new Error(`Attack "${id}": images must be [N, H, W, C], got shape [${x.shape}]`)
+  if (x.rank !== 4)
+    throw new Error(`Attack "${id}": images must be [N, H, W, C], got shape [${x.shape}]`)
   if (labels.rank !== 1 || labels.shape[0] !== x.shape[0]) {
     throw new Error(
       `Attack "${id}": labels must be [${x.shape[0]}] (one per image), got shape [${labels.shape}]`

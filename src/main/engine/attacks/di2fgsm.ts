@@ -44,9 +44,19 @@ function selection(inSize: number, outSize: number): tf.Tensor2D {
 export function resizeNearest(x: Tensor4D, outH: number, outW: number): Tensor4D {
   const [n, h, w, c] = x.shape
   // Rows: [N, H, W*C] -> contract H with the [outH, H] selection.
-  const rows = tf.matMul(tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [n * w * c, h]), selection(h, outH), false, true)
+  const rows = tf.matMul(
+    tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [n * w * c, h]),
+    selection(h, outH),
+    false,
+    true
+  )
   const byRows = tf.transpose(tf.reshape(rows, [n, w, c, outH]), [0, 3, 1, 2]) // [N, outH, W, C]
-  const cols = tf.matMul(tf.reshape(tf.transpose(byRows, [0, 1, 3, 2]), [n * outH * c, w]), selection(w, outW), false, true)
+  const cols = tf.matMul(
+    tf.reshape(tf.transpose(byRows, [0, 1, 3, 2]), [n * outH * c, w]),
+    selection(w, outW),
+    false,
+    true
+  )
   return tf.transpose(tf.reshape(cols, [n, outH, c, outW]), [0, 1, 3, 2]) as Tensor4D
 }
 
@@ -95,7 +105,8 @@ export const di2fgsm: AttackDefinition = {
       max: 1,
       minExclusive: true,
       default: 0.9,
-      description: 'Smallest resize factor; sizes are drawn in [rate·H, H] (default 0.9, torchattacks).'
+      description:
+        'Smallest resize factor; sizes are drawn in [rate·H, H] (default 0.9, torchattacks).'
     },
     seedParam
   ],

@@ -41,7 +41,9 @@ export function momentum(decay: number): { direction(grad: Tensor4D): Tensor4D; 
   return {
     direction(grad) {
       const normalised = tf.mul(grad, inverseL1PerSample(grad)) as Tensor4D
-      const next = accumulated ? (tf.add(tf.mul(accumulated, decay), normalised) as Tensor4D) : normalised
+      const next = accumulated
+        ? (tf.add(tf.mul(accumulated, decay), normalised) as Tensor4D)
+        : normalised
       accumulated?.dispose()
       accumulated = tf.keep(next)
       return strictSign(next)

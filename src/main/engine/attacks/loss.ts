@@ -22,11 +22,17 @@ export function attackLoss(logits: Tensor2D, labels: Tensor1D): Tensor {
 }
 
 /** Per-sample logit of the true class, z_y, and the largest other logit, max_{i≠y} z_i. */
-function trueAndBestOther(logits: Tensor2D, labels: Tensor1D): { trueLogit: Tensor1D; bestOther: Tensor1D } {
+function trueAndBestOther(
+  logits: Tensor2D,
+  labels: Tensor1D
+): { trueLogit: Tensor1D; bestOther: Tensor1D } {
   const k = logits.shape[1]
   const isTrue = tf.cast(tf.oneHot(tf.cast(labels, 'int32') as Tensor1D, k), 'bool')
   const trueLogit = tf.sum(tf.mul(logits, tf.cast(isTrue, 'float32')), 1) as Tensor1D
-  const bestOther = tf.max(tf.where(isTrue, tf.fill(logits.shape, -Infinity), logits), 1) as Tensor1D
+  const bestOther = tf.max(
+    tf.where(isTrue, tf.fill(logits.shape, -Infinity), logits),
+    1
+  ) as Tensor1D
   return { trueLogit, bestOther }
 }
 

@@ -48,4 +48,3 @@ export const seedParam: AttackParamSpec = {
   default: 0,
   description: 'Seed of the random start / input diversity; the same seed repeats the run.'
 }
-

@@ -18,7 +18,12 @@ import { createRng, deriveSeed } from './random'
 import type { AttackDefinition } from './types'
 
 /** Uniform noise in [−ε, ε] for samples first..first+n−1, one seeded stream per sample. */
-export function uniformStart(shape: number[], epsilon: number, seed: number, first: number): Float32Array {
+export function uniformStart(
+  shape: number[],
+  epsilon: number,
+  seed: number,
+  first: number
+): Float32Array {
   const [n, ...rest] = shape
   const per = rest.reduce((a, b) => a * b, 1)
   const out = new Float32Array((n ?? 0) * per)
@@ -33,7 +38,8 @@ export const pgd: AttackDefinition = {
   id: 'pgd',
   name: 'PGD',
   paper: 'https://arxiv.org/abs/1706.06083',
-  defaultsFrom: 'Madry et al. 2018 / robustness library: 10 steps, α = 2.5·ε / steps, uniform random start.',
+  defaultsFrom:
+    'Madry et al. 2018 / robustness library: 10 steps, α = 2.5·ε / steps, uniform random start.',
   params: [
     ...commonParams,
     stepsParam(10, 'Madry et al. 2018'),

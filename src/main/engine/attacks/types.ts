@@ -43,14 +43,7 @@ export type AttackParamName = keyof AttackConfig
 
 /** The settings every attack resolves (older attacks fix the ones they do not use). */
 type CoreParamName =
-  | 'epsilon'
-  | 'steps'
-  | 'stepSize'
-  | 'decay'
-  | 'seed'
-  | 'diversityProb'
-  | 'resizeRate'
-  | 'batchSize'
+  'epsilon' | 'steps' | 'stepSize' | 'decay' | 'seed' | 'diversityProb' | 'resizeRate' | 'batchSize'
 
 /** A parameter as the UI should render and the base should check it. */
 export interface AttackParamSpec {

@@ -106,11 +106,14 @@ export async function buildDefenseTable(
   const epsilons = config.epsilons ?? TABLE_EPSILONS
   const batchSize = config.batchSize ?? 100
   const variants = config.variants ?? tableVariants()
-  if (config.attacks.length === 0) throw new Error('Defense table: "attacks" must list at least one attack')
+  if (config.attacks.length === 0)
+    throw new Error('Defense table: "attacks" must list at least one attack')
   for (const v of variants) {
     const def = getDefense(v.defenseId)
     if (v.value < def.param.min || v.value > def.param.max) {
-      throw new Error(`Defense table: ${def.name} "${def.param.name}" must be in [${def.param.min}, ${def.param.max}], got ${v.value}`)
+      throw new Error(
+        `Defense table: ${def.name} "${def.param.name}" must be in [${def.param.min}, ${def.param.max}], got ${v.value}`
+      )
     }
   }
   const attackCells = config.attacks.flatMap((a) =>
@@ -124,7 +127,10 @@ export async function buildDefenseTable(
     ? epsilons.map((epsilon) => ({
         attackId: config.adaptive!.id,
         epsilon,
-        config: checkAttackConfig(getAttack(config.adaptive!.id), { ...config.adaptive!.config, epsilon })
+        config: checkAttackConfig(getAttack(config.adaptive!.id), {
+          ...config.adaptive!.config,
+          epsilon
+        })
       }))
     : []
   const columns: DefenseTableColumn[] = [
@@ -154,7 +160,12 @@ export async function buildDefenseTable(
   // Row order as in Table 6.3: No defense, the defense variants, Orthogonal model.
   const rowsSpec = [
     { label: defenseRowLabel('none'), kind: 'none' as const },
-    ...variants.map((v) => ({ label: v.label, kind: 'defense' as const, defenseId: v.defenseId, value: v.value })),
+    ...variants.map((v) => ({
+      label: v.label,
+      kind: 'defense' as const,
+      defenseId: v.defenseId,
+      value: v.value
+    })),
     { label: defenseRowLabel('orthogonal'), kind: 'orthogonal' as const }
   ]
   const fooled = rowsSpec.map(() => new Array<number>(columns.length).fill(0))
@@ -162,7 +173,11 @@ export async function buildDefenseTable(
   const total = batches * (1 + attackCells.length + adaptiveCells.length)
   // The model an adaptive attacker crafts on, per row (built once: BPDA wraps the defense).
   const attackedModels = rowsSpec.map((row) =>
-    row.kind === 'orthogonal' ? orthogonal : row.kind === 'none' ? target : defendedClassifier(target, row.defenseId, row.value)
+    row.kind === 'orthogonal'
+      ? orthogonal
+      : row.kind === 'none'
+        ? target
+        : defendedClassifier(target, row.defenseId, row.value)
   )
   let completed = 0
 
@@ -254,7 +269,9 @@ function csvField(text: string): string {
  */
 export function toCsv(table: DefenseTable, options: { markBest?: boolean } = {}): string {
   const mark = options.markBest ?? true
-  const header = ['defense', ...table.columns.map((c) => defenseColumnCsv(c.key))].map(csvField).join(',')
+  const header = ['defense', ...table.columns.map((c) => defenseColumnCsv(c.key))]
+    .map(csvField)
+    .join(',')
   const lines = table.rows.map((row) =>
     [
       csvField(row.label),

@@ -38,7 +38,6 @@ function htmlTable(headers: string[], rows: string[][], caption?: string): strin
   return `<table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`
 }
 
-
 // ---- SVG curves -----------------------------------------------------------------------------
 
 /** Figure 6.5's colours: source red, ordinary black, orthogonal green. */

@@ -64,8 +64,10 @@ export async function selectCorrectSamples(
   options: SelectionOptions = {}
 ): Promise<SampleSelection> {
   const { count = 1000, seed = 0, batchSize = 100, signal, onProgress } = options
-  if (!Number.isInteger(count) || count < 1) throw new Error(`sampleCount must be an integer ≥ 1, got ${count}`)
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be an integer ≥ 1, got ${batchSize}`)
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`sampleCount must be an integer ≥ 1, got ${count}`)
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be an integer ≥ 1, got ${batchSize}`)
   if (models.length === 0) throw new Error('selectCorrectSamples needs at least one model')
   const split = dataset.validation
   const order = shuffledIndices(split.count, createRng(seed))

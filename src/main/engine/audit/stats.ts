@@ -77,9 +77,14 @@ export function separableLowest(counts: (number | undefined)[], trials: number):
  * The same rule for ratios in [0, 1] (a stored table keeps ratios, not counts): each is turned
  * back into its count of `trials` images, round(ratio · trials).
  */
-export function separableLowestRatio(ratios: (number | null | undefined)[], trials: number): number | null {
+export function separableLowestRatio(
+  ratios: (number | null | undefined)[],
+  trials: number
+): number | null {
   const counts = ratios.map((r) =>
-    typeof r === 'number' && Number.isFinite(r) ? Math.min(trials, Math.max(0, Math.round(r * trials))) : undefined
+    typeof r === 'number' && Number.isFinite(r)
+      ? Math.min(trials, Math.max(0, Math.round(r * trials)))
+      : undefined
   )
   return separableLowest(counts, trials)
 }

@@ -108,11 +108,14 @@ function checkTransferConfig(config: TransferConfig): Required<TransferConfig> {
   }
   for (const e of epsilons) {
     if (!(typeof e === 'number' && e >= 0 && e <= 1)) {
-      throw new Error(`Transfer: every ε in "epsilons" must be a number in [0, 1], got ${String(e)}`)
+      throw new Error(
+        `Transfer: every ε in "epsilons" must be a number in [0, 1], got ${String(e)}`
+      )
     }
   }
   // Check every (attack, ε) up front: a bad setting fails before minutes of work.
-  for (const a of config.attacks) for (const e of epsilons) checkAttackConfig(getAttack(a.id), { ...a.config, epsilon: e })
+  for (const a of config.attacks)
+    for (const e of epsilons) checkAttackConfig(getAttack(a.id), { ...a.config, epsilon: e })
   const gallerySamples = config.gallerySamples ?? 8
   if (!Number.isInteger(gallerySamples) || gallerySamples < 0) {
     throw new Error(`Transfer: "gallerySamples" must be an integer ≥ 0, got ${gallerySamples}`)
@@ -146,21 +149,27 @@ export async function runTransfer(
   const { onProgress, signal } = options
   const models = [source, ...targets]
   const ids = new Set(models.map((m) => m.id))
-  if (ids.size !== models.length) throw new Error('Transfer: source and targets need distinct model ids')
+  if (ids.size !== models.length)
+    throw new Error('Transfer: source and targets need distinct model ids')
 
   const selection = await selectCorrectSamples(dataset, models, {
     count: cfg.sampleCount,
     seed: cfg.seed,
     batchSize: cfg.batchSize,
     signal,
-    onProgress: (found) => onProgress?.({ phase: 'sampling', completed: found, total: cfg.sampleCount })
+    onProgress: (found) =>
+      onProgress?.({ phase: 'sampling', completed: found, total: cfg.sampleCount })
   })
   const n = selection.indices.length
   const cells: TransferCell[] = cfg.attacks.flatMap((a) =>
     cfg.epsilons.map((epsilon) => ({
       attackId: a.id,
       epsilon,
-      config: checkAttackConfig(getAttack(a.id), { ...a.config, epsilon, batchSize: a.config?.batchSize ?? cfg.batchSize }),
+      config: checkAttackConfig(getAttack(a.id), {
+        ...a.config,
+        epsilon,
+        batchSize: a.config?.batchSize ?? cfg.batchSize
+      }),
       fooling: models.map((m) => ({ modelId: m.id, fooled: 0, total: n, ratio: 0 }))
     }))
   )
@@ -175,7 +184,10 @@ export async function runTransfer(
     const { x, y } = sampleBatch(dataset, indices)
     try {
       const clean = models.map((m) => predict(m, x))
-      const galleryHere = Math.max(0, Math.min(indices.length, cfg.gallerySamples - b * cfg.batchSize))
+      const galleryHere = Math.max(
+        0,
+        Math.min(indices.length, cfg.gallerySamples - b * cfg.batchSize)
+      )
       const xData = galleryHere > 0 ? x.dataSync() : undefined
       for (let k = 0; k < galleryHere; k++) {
         gallery.push({
@@ -248,9 +260,15 @@ export async function runTransfer(
 }
 
 /** The fooling ratio of one (attack, ε, model) in a result; throws if it was not run. */
-export function foolingRatio(result: TransferResult, attackId: string, epsilon: number, modelId: string): number {
+export function foolingRatio(
+  result: TransferResult,
+  attackId: string,
+  epsilon: number,
+  modelId: string
+): number {
   const cell = result.cells.find((c) => c.attackId === attackId && c.epsilon === epsilon)
   const f = cell?.fooling.find((x) => x.modelId === modelId)
-  if (!f) throw new Error(`No fooling ratio for attack "${attackId}", ε = ${epsilon}, model "${modelId}"`)
+  if (!f)
+    throw new Error(`No fooling ratio for attack "${attackId}", ε = ${epsilon}, model "${modelId}"`)
   return f.ratio
 }

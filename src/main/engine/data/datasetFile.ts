@@ -76,13 +76,22 @@ export function encodeDatasetFile(ds: ImageDataset): Buffer {
 export function decodeDatasetFile(compressed: Uint8Array, file: string): ImageDataset {
   let raw: Buffer
   try {
-    raw = inflateBounded(compressed, { maxBytes: MAX_PAYLOAD_BYTES, format: 'gzip', file, what: 'its gzip stream' })
+    raw = inflateBounded(compressed, {
+      maxBytes: MAX_PAYLOAD_BYTES,
+      format: 'gzip',
+      file,
+      what: 'its gzip stream'
+    })
   } catch (err) {
     const e = err as FileAccessError
-    throw new DatasetFileError(file, `not a valid dataset file: ${e.reason ?? 'its gzip stream is corrupt'}`, {
-      cause: err,
-      detail: e.detail
-    })
+    throw new DatasetFileError(
+      file,
+      `not a valid dataset file: ${e.reason ?? 'its gzip stream is corrupt'}`,
+      {
+        cause: err,
+        detail: e.detail
+      }
+    )
   }
   if (raw.length < PREAMBLE_BYTES || raw.toString('ascii', 0, 4) !== DATASET_FILE_MAGIC) {
     throw new DatasetFileError(

@@ -70,7 +70,8 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): RawIm
     try {
       return decodePngStrict(bytes, { maxPixels })
     } catch (err) {
-      if (err instanceof PngError) throw new ImageDecodeError(err.message, err.detail, { cause: err })
+      if (err instanceof PngError)
+        throw new ImageDecodeError(err.message, err.detail, { cause: err })
       throw err
     }
   }
@@ -83,7 +84,8 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number): RawImage {
   try {
     frame = readJpegStructure(bytes)
   } catch (err) {
-    if (err instanceof JpegStructureError) throw new ImageDecodeError(err.message, err.detail, { cause: err })
+    if (err instanceof JpegStructureError)
+      throw new ImageDecodeError(err.message, err.detail, { cause: err })
     throw err
   }
   if (frame.width * frame.height > maxPixels) {
@@ -102,11 +104,18 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number): RawImage {
       maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB
     })
   } catch (err) {
-    throw new ImageDecodeError('corrupt JPEG: its image data cannot be decoded', (err as Error).message, { cause: err })
+    throw new ImageDecodeError(
+      'corrupt JPEG: its image data cannot be decoded',
+      (err as Error).message,
+      { cause: err }
+    )
   }
   const { width, height, data } = decoded
   if (width !== frame.width || height !== frame.height || data.length !== width * height * 3) {
-    throw new ImageDecodeError('corrupt JPEG: it decodes to a different size than its header says', `decoded ${data.length} bytes for ${width}x${height}, header ${frame.width}x${frame.height}`)
+    throw new ImageDecodeError(
+      'corrupt JPEG: it decodes to a different size than its header says',
+      `decoded ${data.length} bytes for ${width}x${height}, header ${frame.width}x${frame.height}`
+    )
   }
   // jpeg-js expands one-component (grayscale) JPEGs to RGB; R = G = B everywhere says so.
   let gray = true

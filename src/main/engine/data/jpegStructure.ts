@@ -33,25 +33,38 @@ export function readJpegStructure(b: Uint8Array): JpegFrame {
   const truncated = (where: string): never => {
     throw new JpegStructureError('corrupt JPEG: the file ends early (truncated)', where)
   }
-  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) throw new JpegStructureError('not a JPEG file (no start-of-image marker)')
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8)
+    throw new JpegStructureError('not a JPEG file (no start-of-image marker)')
   let frame: JpegFrame | undefined
   let scans = 0
   let at = 2
   for (;;) {
     if (at >= b.length) truncated(`no end-of-image marker after byte ${at}`)
     if (b[at] !== 0xff) {
-      throw new JpegStructureError('corrupt JPEG: garbage between its segments', `byte 0x${b[at]!.toString(16)} at ${at}, expected a marker`)
+      throw new JpegStructureError(
+        'corrupt JPEG: garbage between its segments',
+        `byte 0x${b[at]!.toString(16)} at ${at}, expected a marker`
+      )
     }
     while (at < b.length && b[at] === 0xff) at++ // fill bytes
     if (at >= b.length) truncated('ends in fill bytes')
     const marker = b[at++]!
     if (marker === 0xd9) break // EOI
-    if (marker === 0xd8) throw new JpegStructureError('corrupt JPEG: a second start-of-image marker', `at byte ${at - 2}`)
+    if (marker === 0xd8)
+      throw new JpegStructureError(
+        'corrupt JPEG: a second start-of-image marker',
+        `at byte ${at - 2}`
+      )
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue // no length
     if (at + 2 > b.length) truncated(`segment 0x${marker.toString(16)} header`)
     const length = (b[at]! << 8) | b[at + 1]!
-    if (length < 2) throw new JpegStructureError('corrupt JPEG: a segment with an impossible length', `marker 0x${marker.toString(16)}, length ${length}`)
-    if (at + length > b.length) truncated(`segment 0x${marker.toString(16)} of ${length} bytes at ${at}`)
+    if (length < 2)
+      throw new JpegStructureError(
+        'corrupt JPEG: a segment with an impossible length',
+        `marker 0x${marker.toString(16)}, length ${length}`
+      )
+    if (at + length > b.length)
+      truncated(`segment 0x${marker.toString(16)} of ${length} bytes at ${at}`)
     const seg = b.subarray(at + 2, at + length)
     if (SUPPORTED_SOF.has(marker) || OTHER_SOF.has(marker)) {
       if (frame) throw new JpegStructureError('corrupt JPEG: two frame headers')
@@ -61,15 +74,22 @@ export function readJpegStructure(b: Uint8Array): JpegFrame {
           `SOF marker 0x${marker.toString(16)}`
         )
       }
-      if (seg.length < 6) throw new JpegStructureError('corrupt JPEG: its frame header is cut short')
+      if (seg.length < 6)
+        throw new JpegStructureError('corrupt JPEG: its frame header is cut short')
       const height = (seg[1]! << 8) | seg[2]!
       const width = (seg[3]! << 8) | seg[4]!
       const components = seg[5]!
       if (width === 0 || height === 0) {
-        throw new JpegStructureError('corrupt or unsupported JPEG: its frame header gives no size', `${width}×${height}`)
+        throw new JpegStructureError(
+          'corrupt or unsupported JPEG: its frame header gives no size',
+          `${width}×${height}`
+        )
       }
       if (![1, 3, 4].includes(components) || seg.length < 6 + 3 * components) {
-        throw new JpegStructureError('corrupt JPEG: its frame header lists an invalid number of colour components', `${components}`)
+        throw new JpegStructureError(
+          'corrupt JPEG: its frame header lists an invalid number of colour components',
+          `${components}`
+        )
       }
       frame = { width, height, components, progressive: marker === 0xc2 }
     }

@@ -79,7 +79,11 @@ function chunkName(b: Uint8Array, at: number): string {
 }
 
 function parseHeader(data: Uint8Array): Header {
-  if (data.length !== 13) throw new PngError('corrupt PNG: its header chunk (IHDR) has the wrong length', `IHDR length ${data.length}`)
+  if (data.length !== 13)
+    throw new PngError(
+      'corrupt PNG: its header chunk (IHDR) has the wrong length',
+      `IHDR length ${data.length}`
+    )
   const h: Header = {
     width: u32(data, 0),
     height: u32(data, 4),
@@ -118,7 +122,13 @@ function passesOf(h: Header): Pass[] {
 }
 
 /** Reverses the scanline filters of one pass in place (PNG spec section 7.3, 9). */
-function unfilter(raw: Uint8Array, offset: number, pass: Pass, bpp: number, passIndex: number): void {
+function unfilter(
+  raw: Uint8Array,
+  offset: number,
+  pass: Pass,
+  bpp: number,
+  passIndex: number
+): void {
   const stride = pass.rowBytes + 1
   for (let y = 0; y < pass.height; y++) {
     const row = offset + y * stride
@@ -130,10 +140,13 @@ function unfilter(raw: Uint8Array, offset: number, pass: Pass, bpp: number, pass
       case 0:
         break
       case 1:
-        for (let i = bpp; i < pass.rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[cur + i - bpp]!) & 255
+        for (let i = bpp; i < pass.rowBytes; i++)
+          raw[cur + i] = (raw[cur + i]! + raw[cur + i - bpp]!) & 255
         break
       case 2:
-        if (prev >= 0) for (let i = 0; i < pass.rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[prev + i]!) & 255
+        if (prev >= 0)
+          for (let i = 0; i < pass.rowBytes; i++)
+            raw[cur + i] = (raw[cur + i]! + raw[prev + i]!) & 255
         break
       case 3:
         for (let i = 0; i < pass.rowBytes; i++) {
@@ -177,14 +190,18 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
   let ended = false
   let at = 8
   while (at < bytes.length && !ended) {
-    if (at + 12 > bytes.length) throw new PngError('corrupt PNG: the file ends in the middle of a chunk (truncated)')
+    if (at + 12 > bytes.length)
+      throw new PngError('corrupt PNG: the file ends in the middle of a chunk (truncated)')
     const length = u32(bytes, at)
     const name = chunkName(bytes, at + 4)
     if (!/^[A-Za-z]{4}$/.test(name)) {
       throw new PngError('corrupt PNG: a chunk has a garbled name', `bytes ${at + 4}-${at + 7}`)
     }
     if (length > 0x7fffffff || at + 12 + length > bytes.length) {
-      throw new PngError(`corrupt PNG: chunk ${name} runs past the end of the file (truncated)`, `declared length ${length}`)
+      throw new PngError(
+        `corrupt PNG: chunk ${name} runs past the end of the file (truncated)`,
+        `declared length ${length}`
+      )
     }
     const data = bytes.subarray(at + 8, at + 8 + length)
     const stored = u32(bytes, at + 8 + length)
@@ -195,20 +212,24 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
         `CRC stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)} at byte ${at}`
       )
     }
-    if (header === undefined && name !== 'IHDR') throw new PngError('corrupt PNG: it does not start with a header chunk (IHDR)')
+    if (header === undefined && name !== 'IHDR')
+      throw new PngError('corrupt PNG: it does not start with a header chunk (IHDR)')
     switch (name) {
       case 'IHDR':
         if (header) throw new PngError('corrupt PNG: it has two header chunks (IHDR)')
         header = parseHeader(data)
         if (header.width * header.height > limits.maxPixels) {
           throw new PngError(
-            `the PNG says it is ${header.width}×${header.height} pixels (${(header.width * header.height / 1e6).toFixed(0)} megapixels); images over ${(limits.maxPixels / 1e6).toFixed(0)} megapixels are not imported`
+            `the PNG says it is ${header.width}×${header.height} pixels (${((header.width * header.height) / 1e6).toFixed(0)} megapixels); images over ${(limits.maxPixels / 1e6).toFixed(0)} megapixels are not imported`
           )
         }
         break
       case 'PLTE':
         if (length === 0 || length % 3 !== 0 || length > 768) {
-          throw new PngError('corrupt PNG: its palette has an invalid length', `PLTE length ${length}`)
+          throw new PngError(
+            'corrupt PNG: its palette has an invalid length',
+            `PLTE length ${length}`
+          )
         }
         if (header!.colorType === 0 || header!.colorType === 4) {
           throw new PngError('corrupt PNG: a grayscale image carries a palette')
@@ -216,7 +237,8 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
         palette = data
         break
       case 'IDAT':
-        if (idatEnded) throw new PngError('corrupt PNG: its pixel data (IDAT) is split by other chunks')
+        if (idatEnded)
+          throw new PngError('corrupt PNG: its pixel data (IDAT) is split by other chunks')
         idat.push(data)
         break
       case 'IEND':
@@ -224,7 +246,8 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
         break
       default:
         // Upper-case first letter = critical: a decoder must not ignore it (spec 5.4).
-        if (name.charCodeAt(0) < 97) throw new PngError(`corrupt or unsupported PNG: unknown critical chunk ${name}`)
+        if (name.charCodeAt(0) < 97)
+          throw new PngError(`corrupt or unsupported PNG: unknown critical chunk ${name}`)
     }
     if (name !== 'IDAT' && idat.length > 0) idatEnded = true
     at += 12 + length
@@ -232,13 +255,19 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
   if (!header) throw new PngError('corrupt PNG: no header chunk (IHDR)')
   if (!ended) throw new PngError('corrupt PNG: the file ends before its IEND chunk (truncated)')
   if (idat.length === 0) throw new PngError('corrupt PNG: it holds no pixel data (no IDAT chunk)')
-  if (header.colorType === 3 && !palette) throw new PngError('corrupt PNG: a palette image without a palette (PLTE)')
+  if (header.colorType === 3 && !palette)
+    throw new PngError('corrupt PNG: a palette image without a palette (PLTE)')
 
   const passes = passesOf(header)
   const expected = passes.reduce((n, p) => n + p.height * (p.rowBytes + 1), 0)
   let raw: Uint8Array
   try {
-    raw = inflateBounded(Buffer.concat(idat), { maxBytes: expected, format: 'zlib', file: '', what: 'its pixel data' })
+    raw = inflateBounded(Buffer.concat(idat), {
+      maxBytes: expected,
+      format: 'zlib',
+      file: '',
+      what: 'its pixel data'
+    })
   } catch (err) {
     const e = err as FileAccessError
     const why =
@@ -258,7 +287,12 @@ export function decodePngStrict(bytes: Uint8Array, limits: PngLimits): RawImage 
   return toPixels(header, passes, raw, palette)
 }
 
-function toPixels(h: Header, passes: Pass[], raw: Uint8Array, palette: Uint8Array | undefined): RawImage {
+function toPixels(
+  h: Header,
+  passes: Pass[],
+  raw: Uint8Array,
+  palette: Uint8Array | undefined
+): RawImage {
   const samples = SAMPLES[h.colorType]!
   const channels = h.colorType === 0 || h.colorType === 4 ? 1 : 3
   const bpp = Math.max(1, (samples * h.bitDepth) >> 3)

@@ -8,7 +8,9 @@ export function toFloatBatch(x: Tensor4D | FloatImageBatch): FloatImageBatch {
   if ('data' in x && x.data instanceof Float32Array) {
     const [n, h, w, c] = x.shape
     if (x.data.length !== n * h * w * c) {
-      throw new Error(`Image batch has ${x.data.length} values, shape [${x.shape}] needs ${n * h * w * c}`)
+      throw new Error(
+        `Image batch has ${x.data.length} values, shape [${x.shape}] needs ${n * h * w * c}`
+      )
     }
     return { data: x.data.slice(), shape: [...x.shape] }
   }

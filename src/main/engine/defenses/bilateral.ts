@@ -33,7 +33,9 @@ export function bilateralFilter(
   const spatial = new Float64Array((2 * r + 1) ** 2)
   for (let dy = -r; dy <= r; dy++) {
     for (let dx = -r; dx <= r; dx++) {
-      spatial[(dy + r) * (2 * r + 1) + dx + r] = Math.exp(-(dy * dy + dx * dx) / (2 * sigmaSpatial ** 2))
+      spatial[(dy + r) * (2 * r + 1) + dx + r] = Math.exp(
+        -(dy * dy + dx * dx) / (2 * sigmaSpatial ** 2)
+      )
     }
   }
   const colorCoeff = -1 / (2 * sigmaColor ** 2)

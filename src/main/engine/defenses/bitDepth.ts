@@ -30,7 +30,10 @@ export const bitDepth: DefenseDefinition = {
     checkParam('bitDepth', bitDepth.param, depth)
     const levels = 2 ** depth - 1
     return tf.tidy(() => {
-      const t = 'data' in x && x.data instanceof Float32Array ? toTensor(x as FloatImageBatch) : (x as Tensor4D)
+      const t =
+        'data' in x && x.data instanceof Float32Array
+          ? toTensor(x as FloatImageBatch)
+          : (x as Tensor4D)
       return tf.div(tf.round(tf.mul(tf.clipByValue(t, 0, 1), levels)), levels) as Tensor4D
     })
   }

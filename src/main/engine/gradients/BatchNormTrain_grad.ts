@@ -23,7 +23,11 @@
  * differentiates itself) at second order in test/main/engine/ops/batchNorm.test.ts.
  */
 import { tf, type Tensor } from '../tf'
-import { BatchNormTrain, BatchNormTrainGrad, BatchNormTrainGradGrad } from '../kernels/nativeKernelNames'
+import {
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  BatchNormTrainGradGrad
+} from '../kernels/nativeKernelNames'
 
 interface EpsilonAttr {
   epsilon: number
@@ -37,11 +41,13 @@ export const batchNormTrainGradConfig: tf.GradConfig = {
     const dy = (dys as Tensor[])[0]!
     const [x, gamma, mean, variance] = saved as Tensor[]
     // One kernel call gives all three; each closure hands out its own (the engine keeps them).
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(
-      BatchNormTrainGrad,
-      { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
-      { epsilon: (attrs as unknown as EpsilonAttr).epsilon }
-    ) as Tensor[]
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(
+        BatchNormTrainGrad,
+        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
+        { epsilon: (attrs as unknown as EpsilonAttr).epsilon }
+      ) as Tensor[]
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! }
   }
 }
@@ -54,11 +60,13 @@ export const batchNormTrainGradGradConfig: tf.GradConfig = {
     const [dy, x, gamma, mean, variance] = saved as Tensor[]
     // One native kernel: two passes instead of ~35 full-size ops per layer. It has no
     // gradient of its own (a third derivative is never taken).
-    const [ddy, ddx, ddgamma] = tf.engine().runKernel(
-      BatchNormTrainGradGrad,
-      { a: a!, p: p!, q: q!, dy: dy!, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
-      { epsilon: (attrs as unknown as EpsilonAttr).epsilon }
-    ) as Tensor[]
+    const [ddy, ddx, ddgamma] = tf
+      .engine()
+      .runKernel(
+        BatchNormTrainGradGrad,
+        { a: a!, p: p!, q: q!, dy: dy!, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
+        { epsilon: (attrs as unknown as EpsilonAttr).epsilon }
+      ) as Tensor[]
     return {
       dy: () => ddy!,
       x: () => ddx!,

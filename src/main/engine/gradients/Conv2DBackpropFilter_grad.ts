@@ -17,7 +17,9 @@ export const conv2DBackpropFilterGradConfig: tf.GradConfig = {
     const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D]
     const a = attrs as unknown as FilterGradAttrs
     if (a.dataFormat === 'NCHW' || a.dimRoundingMode != null) {
-      throw new Error('Second-order gradient of Conv2DBackpropFilter needs NHWC without a rounding mode')
+      throw new Error(
+        'Second-order gradient of Conv2DBackpropFilter needs NHWC without a rounding mode'
+      )
     }
     const dilations = a.dilations ?? 1
     const filter = g as tf.Tensor4D

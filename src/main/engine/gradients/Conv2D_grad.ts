@@ -5,7 +5,11 @@
  * the fast path is switched off (kernels/fastConvSwitch).
  */
 import { tf } from '../tf'
-import { conv2dBackpropFilterOps, conv2dBackpropInputOps, decomposable } from '../kernels/convGradOps'
+import {
+  conv2dBackpropFilterOps,
+  conv2dBackpropInputOps,
+  decomposable
+} from '../kernels/convGradOps'
 import { fastConvGradientsActive } from '../kernels/fastConvSwitch'
 
 export const conv2DGradConfig: tf.GradConfig = {
@@ -26,7 +30,12 @@ export const conv2DGradConfig: tf.GradConfig = {
         filter: () => conv2dBackpropFilterOps(x, dy4, filter.shape, a.strides, a.pad, a.dilations)
       }
     }
-    const common = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode }
+    const common = {
+      strides: a.strides,
+      pad: a.pad,
+      dataFormat: a.dataFormat,
+      dimRoundingMode: a.dimRoundingMode
+    }
     return {
       x: () =>
         tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy4, filter }, {

@@ -23,7 +23,8 @@ function spreadGrad(kernelName: string, mean: boolean): tf.GradConfig {
         kept[a] = 1
       }
       return {
-        x: () => tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.fill(x!.shape, mean ? 1 / n : 1, 'float32'))
+        x: () =>
+          tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.fill(x!.shape, mean ? 1 / n : 1, 'float32'))
       }
     }
   }

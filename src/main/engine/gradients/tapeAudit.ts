@@ -24,7 +24,9 @@ import { ourGradientKernels } from './registry'
  * `onlyThrough` names the inputs through which the gradient is right: the others must not
  * depend on the differentiated variables.
  */
-export const STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER: Readonly<Record<string, { why: string; onlyThrough?: string[] }>> = {
+export const STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER: Readonly<
+  Record<string, { why: string; onlyThrough?: string[] }>
+> = {
   Add: { why: 'dy, reduced over broadcast axes (sum + reshape)' },
   Sub: { why: 'dy and -dy, reduced over broadcast axes' },
   Multiply: { why: 'dy*b and dy*a (saved inputs), reduced over broadcast axes' },
@@ -37,20 +39,27 @@ export const STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER: Readonly<Record<string, { why
   Log1p: { why: 'dy / (1 + x) (saved input)' },
   Sqrt: { why: 'dy / (2 sqrt(x)), recomputed from the saved input' },
   Rsqrt: { why: '-dy / (2 x^1.5), from the saved input through Pow with a constant exponent' },
-  Pow: { why: "base: dy b a^(b-1) from the saved inputs; the exponent's gradient reuses the output", onlyThrough: ['a'] },
+  Pow: {
+    why: "base: dy b a^(b-1) from the saved inputs; the exponent's gradient reuses the output",
+    onlyThrough: ['a']
+  },
   Square: { why: 'dy * 2x (saved input)' },
   Abs: { why: 'dy * step(x, -1): a piecewise-constant mask of the saved input' },
   Step: { why: 'zero (piecewise constant)' },
   ZerosLike: { why: 'zero' },
   BatchMatMul: { why: 'matMul of dy with the saved inputs, transposed' },
-  Conv2DBackpropInput: { why: 'conv2d(ddx, filter) and Conv2DBackpropFilter(ddx, dy) of the saved inputs (both kernels have gradients)' },
+  Conv2DBackpropInput: {
+    why: 'conv2d(ddx, filter) and Conv2DBackpropFilter(ddx, dy) of the saved inputs (both kernels have gradients)'
+  },
   Transpose: { why: 'dy transposed by the inverse permutation' },
   Slice: { why: 'dy padded back into place' },
   PadV2: { why: 'the window of dy (a slice)' },
   Reverse: { why: 'dy reversed' },
   Pack: { why: 'dy unstacked' },
   Unpack: { why: 'the dys stacked' },
-  Maximum: { why: 'dy masked by greaterEqual/less of the saved inputs (zero-gradient comparisons, Comparison_grad)' },
+  Maximum: {
+    why: 'dy masked by greaterEqual/less of the saved inputs (zero-gradient comparisons, Comparison_grad)'
+  },
   Minimum: { why: 'dy masked by lessEqual/greater of the saved inputs (zero-gradient comparisons)' }
 }
 
@@ -76,7 +85,11 @@ interface TapeNode {
  * which y does (`path`: tfjs's own filter, tape.ts getFilteredNodesXToY, written out since it
  * is not exported).
  */
-function nodesFrom(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { reachable: TapeNode[]; path: TapeNode[]; fromX: Set<number> } {
+function nodesFrom(
+  tape: TapeNode[],
+  xs: tf.Tensor[],
+  y: tf.Tensor
+): { reachable: TapeNode[]; path: TapeNode[]; fromX: Set<number> } {
   const fromX = new Set(xs.map((x) => x.id))
   const reachable: TapeNode[] = []
   for (const node of tape) {
@@ -100,7 +113,10 @@ function nodesFrom(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { reachable
 /** Whether the node's variable-dependent inputs are among those its stock gradient gets right. */
 function onlyThroughAllowed(node: TapeNode, fromX: Set<number>): boolean {
   const allowed = STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER[node.kernelName]?.onlyThrough
-  return !allowed || Object.entries(node.inputs).every(([name, t]) => allowed.includes(name) || !fromX.has(t.id))
+  return (
+    !allowed ||
+    Object.entries(node.inputs).every(([name, t]) => allowed.includes(name) || !fromX.has(t.id))
+  )
 }
 
 /**
@@ -122,8 +138,10 @@ export function auditSecondOrder(f: () => tf.Scalar, xs: tf.Variable[]): SecondO
   const ours = new Set(ourGradientKernels())
   const backend = tf.getBackend()
   const isKernel = (name: string) => tf.getKernel(name, backend) !== undefined || ours.has(name)
-  const vetted = (node: TapeNode) => node.kernelName in STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER && onlyThroughAllowed(node, fromX)
-  const isClone = (node: TapeNode) => Object.keys(node.inputs).join() === 'x' && node.outputs.length === 1
+  const vetted = (node: TapeNode) =>
+    node.kernelName in STOCK_GRADIENTS_CORRECT_AT_ANY_ORDER && onlyThroughAllowed(node, fromX)
+  const isClone = (node: TapeNode) =>
+    Object.keys(node.inputs).join() === 'x' && node.outputs.length === 1
   const reached: SecondOrderAudit['reached'] = new Map()
   const uncovered = new Set<string>()
   for (const node of path) {
@@ -131,7 +149,8 @@ export function auditSecondOrder(f: () => tf.Scalar, xs: tf.Variable[]): SecondO
     if (isKernel(name) && ours.has(name)) reached.set(name, 'ours')
     else if (isKernel(name) && vetted(node)) reached.set(name, 'stock, vetted')
     else if (!isKernel(name) && isClone(node)) reached.set(name, 'clone')
-    else if (!isKernel(name) && ZERO_GRADIENT_SCOPES.includes(name)) reached.set(name, 'zero customGrad')
+    else if (!isKernel(name) && ZERO_GRADIENT_SCOPES.includes(name))
+      reached.set(name, 'zero customGrad')
     else uncovered.add(isKernel(name) ? name : `customGrad in scope "${name}"`)
   }
   // A gradient that reuses a saved output, or a customGrad's, cuts the tape (the saved copy
@@ -139,7 +158,12 @@ export function auditSecondOrder(f: () => tf.Scalar, xs: tf.Variable[]): SecondO
   // path above although x's influence runs through it. So look at every node x reaches.
   for (const node of reachable) {
     const name = node.kernelName
-    if (isKernel(name) && !ours.has(name) && !vetted(node) && tf.getGradient(name)?.outputsToSave?.some(Boolean)) {
+    if (
+      isKernel(name) &&
+      !ours.has(name) &&
+      !vetted(node) &&
+      tf.getGradient(name)?.outputsToSave?.some(Boolean)
+    ) {
       uncovered.add(`${name} (its stock gradient reuses a saved output)`)
     } else if (!isKernel(name) && !isClone(node) && !ZERO_GRADIENT_SCOPES.includes(name)) {
       uncovered.add(`customGrad in scope "${name}"`)

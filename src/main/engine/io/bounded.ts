@@ -21,9 +21,19 @@ export function formatBytes(n: number): string {
   return `${n.toLocaleString('en')} bytes`
 }
 
-function checkOpened(file: string, isFile: boolean, size: number, maxBytes: number, what: string): void {
+function checkOpened(
+  file: string,
+  isFile: boolean,
+  size: number,
+  maxBytes: number,
+  what: string
+): void {
   if (!isFile) {
-    throw new FileAccessError('not-a-file', file, `it is not a regular file (a folder, a device or a pipe)`)
+    throw new FileAccessError(
+      'not-a-file',
+      file,
+      `it is not a regular file (a folder, a device or a pipe)`
+    )
   }
   if (size > maxBytes) {
     throw new FileAccessError(
@@ -73,7 +83,10 @@ export function readFileBounded(path: string, options: BoundedReadOptions): Buff
 }
 
 /** Reads a whole regular file of at most `maxBytes`. */
-export async function readFileBoundedAsync(path: string, options: BoundedReadOptions): Promise<Buffer> {
+export async function readFileBoundedAsync(
+  path: string,
+  options: BoundedReadOptions
+): Promise<Buffer> {
   const shown = options.shownAs ?? path
   let handle
   try {

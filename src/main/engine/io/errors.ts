@@ -32,7 +32,11 @@ export class FileAccessError extends Error {
 }
 
 /** Plain words for an errno from node:fs, and the code for `detail`. */
-export function describeFileError(err: unknown): { reason: string; problem: FileAccessProblem; detail: string } {
+export function describeFileError(err: unknown): {
+  reason: string
+  problem: FileAccessProblem
+  detail: string
+} {
   const code = String((err as { code?: unknown }).code ?? '')
   const detail = err instanceof Error ? err.message : String(err)
   switch (code) {
@@ -42,19 +46,31 @@ export function describeFileError(err: unknown): { reason: string; problem: File
       return { reason: 'a part of the path is a file, not a folder', problem: 'missing', detail }
     case 'EACCES':
     case 'EPERM':
-      return { reason: 'the system does not allow this program to read it (permissions)', problem: 'unreadable', detail }
+      return {
+        reason: 'the system does not allow this program to read it (permissions)',
+        problem: 'unreadable',
+        detail
+      }
     case 'EISDIR':
       return { reason: 'it is a folder, not a file', problem: 'not-a-file', detail }
     case 'ELOOP':
       return { reason: 'it is a link that loops back on itself', problem: 'unreadable', detail }
     case 'EMFILE':
     case 'ENFILE':
-      return { reason: 'too many files are open at once; close some programs and try again', problem: 'unreadable', detail }
+      return {
+        reason: 'too many files are open at once; close some programs and try again',
+        problem: 'unreadable',
+        detail
+      }
     case 'EIO':
       return { reason: 'the disk reported a read error', problem: 'unreadable', detail }
     case 'ENAMETOOLONG':
       return { reason: 'the path is too long', problem: 'unreadable', detail }
     default:
-      return { reason: 'it could not be read', problem: 'unreadable', detail: code ? `${code}: ${detail}` : detail }
+      return {
+        reason: 'it could not be read',
+        problem: 'unreadable',
+        detail: code ? `${code}: ${detail}` : detail
+      }
   }
 }

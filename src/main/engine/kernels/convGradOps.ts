@@ -114,7 +114,11 @@ export function conv2dBackpropInputOps(
  * convolution over zero-padded 2x2 sub-filters did 16/9, and was the slowest convolution of
  * a PGD step), then an interleave (stack, transpose: depth-to-space) and a crop place them.
  */
-function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+function subPixelBackpropInput(
+  info: tf.backend_util.Conv2DInfo,
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D
+): tf.Tensor4D {
   const [sh, sw] = [info.strideHeight, info.strideWidth]
   const [kh, kw] = [info.filterHeight, info.filterWidth]
   const [h, w, ci, co] = [info.inHeight, info.inWidth, info.inChannels, info.outChannels]
@@ -145,7 +149,12 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
         continue
       }
       // Fr[u, v, o, c] = W[rh + sh*(tr-1-u), rw + sw*(tc-1-v), c, o]
-      const taps = tf.reshape(tf.slice(split, [0, rh, 0, rw, 0, 0], [tr, 1, tc, 1, ci, co]), [tr, tc, ci, co])
+      const taps = tf.reshape(tf.slice(split, [0, rh, 0, rw, 0, 0], [tr, 1, tc, 1, ci, co]), [
+        tr,
+        tc,
+        ci,
+        co
+      ])
       const fr = flipFilter(taps as tf.Tensor4D)
       // Output row q reads dy rows q - (tr-1) .. q: a window of dy starting at q0 - (tr-1).
       const src = windowOf(dy, q0h - (tr - 1), q0w - (tc - 1), qh + tr - 1, qw + tc - 1)
@@ -154,7 +163,12 @@ function subPixelBackpropInput(info: tf.backend_util.Conv2DInfo, dy: tf.Tensor4D
   }
   // [sh, sw, n, qh, qw, ci] -> [n, qh, sh, qw, sw, ci]: row s*q + rh, column s*q' + rw.
   const stacked = tf.reshape(tf.stack(phases), [sh, sw, n, qh, qw, ci])
-  const interleaved = tf.reshape(tf.transpose(stacked, [2, 3, 0, 4, 1, 5]), [n, qh * sh, qw * sw, ci]) as tf.Tensor4D
+  const interleaved = tf.reshape(tf.transpose(stacked, [2, 3, 0, 4, 1, 5]), [
+    n,
+    qh * sh,
+    qw * sw,
+    ci
+  ]) as tf.Tensor4D
   return windowOf(interleaved, pt - q0h * sh, pl - q0w * sw, h, w)
 }
 
@@ -190,11 +204,19 @@ export function conv2dBackpropFilterOps(
       filterShape: filterShape as FilterGradAttrs['filterShape'],
       dilations
     }
-    return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D
+    return tf
+      .engine()
+      .runKernel(
+        tf.Conv2DBackpropFilter,
+        { x, dy },
+        attrs as unknown as tf.NamedAttrMap
+      ) as tf.Tensor4D
   }
   const [kh, kw] = typeof filterShape[0] === 'number' ? [filterShape[0], filterShape[1]!] : [1, 1]
-  const recorded = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0
-  const gemm = tf.getBackend() === 'wasm' && (!recorded || x.size * kh * kw <= SECOND_ORDER_GEMM_FLOATS)
+  const recorded =
+    (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0
+  const gemm =
+    tf.getBackend() === 'wasm' && (!recorded || x.size * kh * kw <= SECOND_ORDER_GEMM_FLOATS)
   return gemm
     ? filterGradAsGemm(x, dy, filterShape, strides, pad, dilations)
     : filterGradAsConv(x, dy, filterShape, strides, pad, dilations)
@@ -226,7 +248,12 @@ function filterGradAsGemm(
     const [n, , , ci] = x.shape
     const [ho, wo, co] = [info.outHeight, info.outWidth, info.outChannels]
     // [Ci*N, H, W, 1], padded (or cropped) so that every tap's strided window lies inside.
-    const xt = tf.reshape(tf.transpose(x, [3, 0, 1, 2]), [ci * n, info.inHeight, info.inWidth, 1]) as tf.Tensor4D
+    const xt = tf.reshape(tf.transpose(x, [3, 0, 1, 2]), [
+      ci * n,
+      info.inHeight,
+      info.inWidth,
+      1
+    ]) as tf.Tensor4D
     // Rounded up to whole stride periods, so the input splits into its sh*sw phases, plus one
     // spare period of zeros: a flat window (below) may run past its last row into it.
     const needH = Math.ceil(((kh - 1) * dh + ho * sh) / sh) * sh + sh
@@ -244,7 +271,11 @@ function filterGradAsGemm(
         const split =
           sh === 1 && sw === 1
             ? xp
-            : tf.slice(tf.reshape(xp, [ci * n, hp, sh, wp, sw]), [0, 0, rh, 0, rw], [ci * n, hp, 1, wp, 1])
+            : tf.slice(
+                tf.reshape(xp, [ci * n, hp, sh, wp, sw]),
+                [0, 0, rh, 0, rw],
+                [ci * n, hp, 1, wp, 1]
+              )
         p = tf.reshape(split, [ci * n, hp * wp]) as tf.Tensor2D
         phases.set(key, p)
       }
@@ -255,7 +286,17 @@ function filterGradAsGemm(
     // oy*wp + ox; the wp - Wo columns it reads past each row meet dy's zeros. A copy of
     // long runs is ~8x faster than Ho runs of Wo (0.09 vs 0.71 ms for a ResNet-20 tap),
     // for (wp/Wo - 1) more multiply-adds in the product.
-    const dyFlat = tf.reshape(wp > wo ? tf.pad(dy, [[0, 0], [0, 0], [0, wp - wo], [0, 0]]) : dy, [n * ho * wp, co]) as tf.Tensor2D
+    const dyFlat = tf.reshape(
+      wp > wo
+        ? tf.pad(dy, [
+            [0, 0],
+            [0, 0],
+            [0, wp - wo],
+            [0, 0]
+          ])
+        : dy,
+      [n * ho * wp, co]
+    ) as tf.Tensor2D
     const taps: tf.Tensor[] = []
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
@@ -266,7 +307,12 @@ function filterGradAsGemm(
         taps.push(tf.matMul(tf.reshape(win, [ci, n * ho * wp]) as tf.Tensor2D, dyFlat))
       }
     }
-    return tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 0), [kh, kw, ci, co]) as tf.Tensor4D
+    return tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 0), [
+      kh,
+      kw,
+      ci,
+      co
+    ]) as tf.Tensor4D
   })
 }
 
@@ -310,7 +356,10 @@ function filterGradAsConv(
       out = tf.conv2d(xt, dyt, [dh, dw], explicit, 'NHWC', [sh, sw])
     } else {
       // Rows past the last one any output reads (valid padding with leftovers): crop.
-      out = tf.conv2d(windowOf(xt, -top, -left, needH, needW), dyt, [dh, dw], 'valid', 'NHWC', [sh, sw])
+      out = tf.conv2d(windowOf(xt, -top, -left, needH, needW), dyt, [dh, dw], 'valid', 'NHWC', [
+        sh,
+        sw
+      ])
     }
     return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D
   })

@@ -53,7 +53,9 @@ const poison = process.env.ORTHOLENS_POOL_POISON === '1'
 
 function bufferOf(entry: DataEntry | undefined): ArrayBuffer | undefined {
   const v = entry?.values
-  return ArrayBuffer.isView(v) && liveViews.has(v.buffer as ArrayBuffer) ? (v.buffer as ArrayBuffer) : undefined
+  return ArrayBuffer.isView(v) && liveViews.has(v.buffer as ArrayBuffer)
+    ? (v.buffer as ArrayBuffer)
+    : undefined
 }
 
 function release(buffer: ArrayBuffer): void {

@@ -11,7 +11,10 @@ import { FlipFilter } from './nativeKernelNames'
 import { NATIVE_BACKENDS } from './nativeKernels'
 
 export function flipFilter(filter: tf.Tensor4D): tf.Tensor4D {
-  if (filter.dtype === 'float32' && (NATIVE_BACKENDS as readonly string[]).includes(tf.getBackend())) {
+  if (
+    filter.dtype === 'float32' &&
+    (NATIVE_BACKENDS as readonly string[]).includes(tf.getBackend())
+  ) {
     return tf.engine().runKernel(FlipFilter, { filter }) as tf.Tensor4D
   }
   return tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2])

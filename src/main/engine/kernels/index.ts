@@ -94,8 +94,16 @@ export function setFastKernels(on: boolean): void {
 }
 
 /** What is active now (for reports and the benchmark). */
-export function fastKernelState(): { convGradients: boolean; wasmKernels: boolean; nativeKernels: boolean } {
-  return { convGradients: fastConvGradientsActive(), wasmKernels: wasmKernelsInstalled(), nativeKernels: nativeKernelStatus().active }
+export function fastKernelState(): {
+  convGradients: boolean
+  wasmKernels: boolean
+  nativeKernels: boolean
+} {
+  return {
+    convGradients: fastConvGradientsActive(),
+    wasmKernels: wasmKernelsInstalled(),
+    nativeKernels: nativeKernelStatus().active
+  }
 }
 
 export { ourKernels } from './registry'

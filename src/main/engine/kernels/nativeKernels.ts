@@ -35,7 +35,14 @@ import {
   ReluGrad
 } from './nativeKernelNames'
 
-export { BatchNormTrain, BatchNormTrainGrad, BatchNormTrainGradGrad, ChannelAffine, ChannelAffineGrad, ReluGrad }
+export {
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  BatchNormTrainGradGrad,
+  ChannelAffine,
+  ChannelAffineGrad,
+  ReluGrad
+}
 
 /** The binding's interface (ortholens_native.cc). */
 export interface NativeModule {
@@ -82,8 +89,21 @@ export interface NativeModule {
   channelSum(x: Float32Array, out: Float32Array, dims: Int32Array): void
   /** op: 0 add, 1 subtract, 2 multiply; a, b and out of one length. */
   binaryOp(op: 0 | 1 | 2 | 3 | 4 | 5, a: Float32Array, b: Float32Array, out: Float32Array): void
-  channelAffine(x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array, dims: Int32Array, relu: boolean): void
-  maskedScale(dy: Float32Array, mask: Float32Array | null, scale: Float32Array | null, dx: Float32Array, dims: Int32Array): void
+  channelAffine(
+    x: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    y: Float32Array,
+    dims: Int32Array,
+    relu: boolean
+  ): void
+  maskedScale(
+    dy: Float32Array,
+    mask: Float32Array | null,
+    scale: Float32Array | null,
+    dx: Float32Array,
+    dims: Int32Array
+  ): void
   configure(options: { threads?: number; isa?: string }): void
   info(): { isa: string; isas: string[]; threads: number }
 }
@@ -118,7 +138,10 @@ let enabled = process.env.ORTHOLENS_NATIVE_KERNELS !== '0'
 
 /** Where the built binding is looked for (ORTHOLENS_NATIVE_PATH overrides). */
 export function nativeBinaryPath(): string {
-  return process.env.ORTHOLENS_NATIVE_PATH ?? join(projectRoot(), 'build', 'native', 'ortholens_native.node')
+  return (
+    process.env.ORTHOLENS_NATIVE_PATH ??
+    join(projectRoot(), 'build', 'native', 'ortholens_native.node')
+  )
 }
 
 /** The loaded binding, or undefined when it is not built or cannot load (reason in the status). */
@@ -139,7 +162,9 @@ export function loadNativeKernels(): NativeModule | undefined {
           try {
             module.configure({ isa })
           } catch (err) {
-            process.emitWarning(`ORTHOLENS_NATIVE_ISA=${isa} ignored: ${err instanceof Error ? err.message : String(err)}`)
+            process.emitWarning(
+              `ORTHOLENS_NATIVE_ISA=${isa} ignored: ${err instanceof Error ? err.message : String(err)}`
+            )
           }
         }
       } catch (err) {
@@ -164,7 +189,9 @@ export function activeNativeModule(): NativeModule | undefined {
 
 /** Whether the native kernels run on the current backend (switched on, built, wasm or cpu). */
 export function nativeKernelsActive(): boolean {
-  return (BACKENDS as readonly string[]).includes(tf.getBackend()) && activeNativeModule() !== undefined
+  return (
+    (BACKENDS as readonly string[]).includes(tf.getBackend()) && activeNativeModule() !== undefined
+  )
 }
 
 /** What the header, the bench and the reports show. */
@@ -212,12 +239,25 @@ export function computeMany(
   if (backendName === 'wasm') {
     const b = backend as WasmBackendLike
     const outs = outShapes.map((shape) => b.makeOutput(shape, 'float32'))
-    if (!empty) fn(inputs.map((t) => b.typedArrayFromHeap(t)), outs.map((t) => b.typedArrayFromHeap(t)))
+    if (!empty)
+      fn(
+        inputs.map((t) => b.typedArrayFromHeap(t)),
+        outs.map((t) => b.typedArrayFromHeap(t))
+      )
     return outs
   }
   const b = backend as CpuBackendLike
-  const values = outShapes.map((shape) => takeCpuOutput(b, shape.reduce((a, c) => a * c, 1)))
-  if (!empty) fn(inputs.map((t) => b.data.get(t.dataId).values as Float32Array), values)
+  const values = outShapes.map((shape) =>
+    takeCpuOutput(
+      b,
+      shape.reduce((a, c) => a * c, 1)
+    )
+  )
+  if (!empty)
+    fn(
+      inputs.map((t) => b.data.get(t.dataId).values as Float32Array),
+      values
+    )
   return outShapes.map((shape, i) => b.makeTensorInfo(shape, 'float32', values[i]!))
 }
 
@@ -228,7 +268,9 @@ export function compute(
   outShape: number[],
   fn: (views: Float32Array[], out: Float32Array) => void
 ): TensorInfo {
-  return computeMany(backendName, backend, inputs, [outShape], (views, [out]) => fn(views, out!))[0]!
+  return computeMany(backendName, backend, inputs, [outShape], (views, [out]) =>
+    fn(views, out!)
+  )[0]!
 }
 
 export function usable(backendName: string, backend: unknown, tensors: TensorInfo[]): boolean {
@@ -254,10 +296,17 @@ export interface FilterGradAttrs {
 }
 
 /** Our own kernels have no stock fallback: their callers (ops/, gradients/) use them only when active. */
-export function needNative(backendName: string, backend: unknown, kernel: string, tensors: TensorInfo[]): NativeModule {
+export function needNative(
+  backendName: string,
+  backend: unknown,
+  kernel: string,
+  tensors: TensorInfo[]
+): NativeModule {
   const native = activeNativeModule()
   if (!native || !usable(backendName, backend, tensors)) {
-    throw new Error(`${kernel} on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
+    throw new Error(
+      `${kernel} on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`
+    )
   }
   return native
 }
@@ -265,10 +314,16 @@ export function needNative(backendName: string, backend: unknown, kernel: string
 /** [rows, channels] of a channels-last tensor whose per-channel arrays have `channels` values. */
 export function channelDims(kernel: string, x: TensorInfo, channelWide: TensorInfo[]): Int32Array {
   const channels = x.shape[x.shape.length - 1] ?? 0
-  if (x.shape.length < 2 || channelWide.some((t) => t.shape.length !== 1 || t.shape[0] !== channels)) {
+  if (
+    x.shape.length < 2 ||
+    channelWide.some((t) => t.shape.length !== 1 || t.shape[0] !== channels)
+  ) {
     throw new Error(`${kernel}: x is [${x.shape}], per-channel inputs must be [${channels}]`)
   }
-  return Int32Array.of(x.shape.slice(0, -1).reduce((a, b) => a * b, 1), channels)
+  return Int32Array.of(
+    x.shape.slice(0, -1).reduce((a, b) => a * b, 1),
+    channels
+  )
 }
 
 /** [rows, channels] of a channels-last tensor (a scalar or vector counts as one row). */

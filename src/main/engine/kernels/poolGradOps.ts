@@ -188,7 +188,9 @@ export function maxPoolGradOps(
 function shifted(t: tf.Tensor, axis: number, by: number): tf.Tensor {
   const size = t.shape.slice()
   size[axis] = size[axis]! - by
-  const padding = t.shape.map((_, i) => (i === axis ? ([by, 0] as [number, number]) : ([0, 0] as [number, number])))
+  const padding = t.shape.map((_, i) =>
+    i === axis ? ([by, 0] as [number, number]) : ([0, 0] as [number, number])
+  )
   return tf.pad(tf.slice(t, new Array<number>(t.rank).fill(0), size), padding)
 }
 
@@ -210,12 +212,19 @@ function earlierAlong(t: tf.Tensor, axis: number): tf.Tensor | undefined {
 function firstInWindow(hit: tf.Tensor): tf.Tensor {
   const earlierRows = earlierAlong(tf.sum(hit, 4, true), 2)
   const earlierInRow = earlierAlong(hit, 4)
-  const earlier = earlierRows && earlierInRow ? tf.add(earlierRows, earlierInRow) : (earlierRows ?? earlierInRow)
+  const earlier =
+    earlierRows && earlierInRow ? tf.add(earlierRows, earlierInRow) : (earlierRows ?? earlierInRow)
   return earlier ? tf.mul(hit, tf.sub(1, tf.step(earlier))) : hit
 }
 
 /** Number of real (unpadded) input positions in each output window along one axis. */
-function windowCounts(out: number, inSize: number, k: number, s: number, padBefore: number): number[] {
+function windowCounts(
+  out: number,
+  inSize: number,
+  k: number,
+  s: number,
+  padBefore: number
+): number[] {
   const counts: number[] = []
   for (let i = 0; i < out; i++) {
     const start = i * s - padBefore
@@ -250,7 +259,8 @@ export function avgPoolGradOps(
     const rows = windowCounts(ho, h, info.filterHeight, sh, info.padInfo.top)
     const cols = windowCounts(wo, w, info.filterWidth, sw, info.padInfo.left)
     const inv = new Float32Array(ho * wo)
-    for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) inv[i * wo + j] = 1 / (rows[i]! * cols[j]!)
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++) inv[i * wo + j] = 1 / (rows[i]! * cols[j]!)
     const scaled = tf.mul(dy, tf.tensor4d(inv, [1, ho, wo, 1])) as tf.Tensor4D
     return scatterWindows(info, () => scaled)
   })

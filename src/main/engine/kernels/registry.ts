@@ -16,7 +16,11 @@ import { withoutReregistrationWarnings } from '../quietRegistration'
 /** A tensor as kernels see it. */
 export type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType }
 /** What tfjs passes a kernel. `backend` is the backend object (wasm or cpu). */
-export type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: unknown }
+export type KernelArgs = {
+  inputs: Record<string, TensorInfo>
+  attrs: Record<string, unknown>
+  backend: unknown
+}
 export type KernelFn = (args: KernelArgs) => TensorInfo
 export type MultiKernelFn = (args: KernelArgs) => TensorInfo[]
 
@@ -66,7 +70,11 @@ export function ourKernels(): string[] {
  * The stock kernel a replacement falls back to, or a kernel that names what is missing when
  * tfjs has none for that backend (so the fallback fails with a clear message).
  */
-export function stockOrMissing(stock: KernelFn | undefined, kernelName: string, backendName: string): KernelFn {
+export function stockOrMissing(
+  stock: KernelFn | undefined,
+  kernelName: string,
+  backendName: string
+): KernelFn {
   return (
     stock ??
     (() => {

@@ -68,13 +68,20 @@ export function simdKernelsFor(backend: unknown): SimdKernels | undefined {
 }
 
 function instantiate(memory: WebAssembly.Memory): SimdKernels | null {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
-  const file = join(resourcesDir(), 'wasm', shared ? 'ortholens-kernels-shared.wasm' : 'ortholens-kernels.wasm')
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
+  const file = join(
+    resourcesDir(),
+    'wasm',
+    shared ? 'ortholens-kernels-shared.wasm' : 'ortholens-kernels.wasm'
+  )
   try {
     const module = new WebAssembly.Module(readFileSync(file))
     return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels
   } catch (err) {
-    process.emitWarning(`SIMD kernels not loaded (${file}): ${err instanceof Error ? err.message : err}`)
+    process.emitWarning(
+      `SIMD kernels not loaded (${file}): ${err instanceof Error ? err.message : err}`
+    )
     return null
   }
 }

@@ -6,9 +6,21 @@
 export type ArchitectureId = 'cnn' | 'vgg11' | 'vgg16' | 'resnet20' | 'resnet32'
 
 export const ARCHITECTURES: { id: ArchitectureId; label: string; description: string }[] = [
-  { id: 'cnn', label: 'Small CNN', description: '4 conv layers + 2 dense; quick (the benchmark CNN)' },
-  { id: 'vgg11', label: 'VGG-11', description: 'CIFAR-style VGG-11 with batch norm, global pooling' },
-  { id: 'vgg16', label: 'VGG-16', description: 'CIFAR-style VGG-16 with batch norm, global pooling' },
+  {
+    id: 'cnn',
+    label: 'Small CNN',
+    description: '4 conv layers + 2 dense; quick (the benchmark CNN)'
+  },
+  {
+    id: 'vgg11',
+    label: 'VGG-11',
+    description: 'CIFAR-style VGG-11 with batch norm, global pooling'
+  },
+  {
+    id: 'vgg16',
+    label: 'VGG-16',
+    description: 'CIFAR-style VGG-16 with batch norm, global pooling'
+  },
   { id: 'resnet20', label: 'ResNet-20', description: 'CIFAR ResNet, 3 stages x 3 basic blocks' },
   { id: 'resnet32', label: 'ResNet-32', description: 'CIFAR ResNet, 3 stages x 5 basic blocks' }
 ]
@@ -20,12 +32,30 @@ export type Padding = 'same' | 'valid'
  * the zoo uses ReLU only). hard_sigmoid is Keras 2 / tfjs's clip(0.2x + 0.5, 0, 1); leaky_relu
  * takes `alpha`.
  */
-export type ActivationFn = 'tanh' | 'sigmoid' | 'relu6' | 'leaky_relu' | 'hard_sigmoid' | 'elu' | 'softplus' | 'swish'
+export type ActivationFn =
+  'tanh' | 'sigmoid' | 'relu6' | 'leaky_relu' | 'hard_sigmoid' | 'elu' | 'softplus' | 'swish'
 
-export const ACTIVATION_FNS: readonly ActivationFn[] = ['tanh', 'sigmoid', 'relu6', 'leaky_relu', 'hard_sigmoid', 'elu', 'softplus', 'swish']
+export const ACTIVATION_FNS: readonly ActivationFn[] = [
+  'tanh',
+  'sigmoid',
+  'relu6',
+  'leaky_relu',
+  'hard_sigmoid',
+  'elu',
+  'softplus',
+  'swish'
+]
 
 export type LayerDef =
-  | { kind: 'conv'; name: string; filters: number; kernel: number; stride: number; padding: Padding; bias: boolean }
+  | {
+      kind: 'conv'
+      name: string
+      filters: number
+      kernel: number
+      stride: number
+      padding: Padding
+      bias: boolean
+    }
   | { kind: 'dense'; name: string; units: number; bias: boolean }
   | { kind: 'relu'; name: string }
   | { kind: 'activation'; name: string; fn: ActivationFn; alpha?: number }
@@ -34,9 +64,26 @@ export type LayerDef =
   | { kind: 'maxpool'; name: string; size: number; stride: number; padding?: Padding }
   | { kind: 'avgpool'; name: string; size: number; stride: number; padding: Padding }
   /** Depthwise convolution: `multiplier` filters per input channel. */
-  | { kind: 'depthwise'; name: string; kernel: number; stride: number; padding: Padding; multiplier: number; bias: boolean }
+  | {
+      kind: 'depthwise'
+      name: string
+      kernel: number
+      stride: number
+      padding: Padding
+      multiplier: number
+      bias: boolean
+    }
   /** Depthwise then 1x1 pointwise convolution (Keras SeparableConv2D). */
-  | { kind: 'separable'; name: string; filters: number; kernel: number; stride: number; padding: Padding; multiplier: number; bias: boolean }
+  | {
+      kind: 'separable'
+      name: string
+      filters: number
+      kernel: number
+      stride: number
+      padding: Padding
+      multiplier: number
+      bias: boolean
+    }
   /** Zero padding of the map: [top, bottom, left, right]. */
   | { kind: 'zeropad'; name: string; pads: [number, number, number, number] }
   | { kind: 'gap'; name: string }
@@ -82,7 +129,11 @@ export function architectureFor(
       case 'cnn':
         return smallCnn(numClasses)
       case 'vgg11':
-        return vgg([64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'], Math.min(h, w), numClasses)
+        return vgg(
+          [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+          Math.min(h, w),
+          numClasses
+        )
       case 'vgg16':
         return vgg(
           [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
@@ -103,15 +154,26 @@ export function architectureFor(
 /** The `cnn` of shared/reference/torch_step_bench.py: 3x3 'same' convs, biases on. */
 function smallCnn(numClasses: number): LayerDef[] {
   const conv = (name: string, filters: number, stride: number): LayerDef => ({
-    kind: 'conv', name, filters, kernel: 3, stride, padding: 'same', bias: true
+    kind: 'conv',
+    name,
+    filters,
+    kernel: 3,
+    stride,
+    padding: 'same',
+    bias: true
   })
   return [
-    conv('conv1', 32, 1), { kind: 'relu', name: 'relu1' },
-    conv('conv2', 32, 2), { kind: 'relu', name: 'relu2' },
-    conv('conv3', 64, 1), { kind: 'relu', name: 'relu3' },
-    conv('conv4', 64, 2), { kind: 'relu', name: 'relu4' },
+    conv('conv1', 32, 1),
+    { kind: 'relu', name: 'relu1' },
+    conv('conv2', 32, 2),
+    { kind: 'relu', name: 'relu2' },
+    conv('conv3', 64, 1),
+    { kind: 'relu', name: 'relu3' },
+    conv('conv4', 64, 2),
+    { kind: 'relu', name: 'relu4' },
     { kind: 'flatten', name: 'flatten' },
-    { kind: 'dense', name: 'fc1', units: 128, bias: true }, { kind: 'relu', name: 'relu5' },
+    { kind: 'dense', name: 'fc1', units: 128, bias: true },
+    { kind: 'relu', name: 'relu5' },
     { kind: 'dense', name: 'logits', units: numClasses, bias: true }
   ]
 }
@@ -138,12 +200,23 @@ function vgg(cfg: (number | 'M')[], minSide: number, numClasses: number): LayerD
     }
     convIndex++
     layers.push(
-      { kind: 'conv', name: `conv${convIndex}`, filters: item, kernel: 3, stride: 1, padding: 'same', bias: false },
+      {
+        kind: 'conv',
+        name: `conv${convIndex}`,
+        filters: item,
+        kernel: 3,
+        stride: 1,
+        padding: 'same',
+        bias: false
+      },
       { kind: 'batchnorm', name: `bn${convIndex}`, epsilon: BN_EPSILON, momentum: BN_MOMENTUM },
       { kind: 'relu', name: `relu${convIndex}` }
     )
   }
-  layers.push({ kind: 'gap', name: 'gap' }, { kind: 'dense', name: 'logits', units: numClasses, bias: true })
+  layers.push(
+    { kind: 'gap', name: 'gap' },
+    { kind: 'dense', name: 'logits', units: numClasses, bias: true }
+  )
   return layers
 }
 
@@ -153,13 +226,32 @@ function vgg(cfg: (number | 'M')[], minSide: number, numClasses: number): LayerD
  * Depth = 6n + 2: n = 3 gives ResNet-20, n = 5 ResNet-32.
  */
 function cifarResnet(n: number, numClasses: number): LayerDef[] {
-  const bn = (name: string): LayerDef => ({ kind: 'batchnorm', name, epsilon: BN_EPSILON, momentum: BN_MOMENTUM })
-  const conv = (name: string, filters: number, kernel: number, stride: number): LayerDef => ({
-    kind: 'conv', name, filters, kernel, stride, padding: 'same', bias: false
+  const bn = (name: string): LayerDef => ({
+    kind: 'batchnorm',
+    name,
+    epsilon: BN_EPSILON,
+    momentum: BN_MOMENTUM
   })
-  const layers: LayerDef[] = [conv('stem_conv', 16, 3, 1), bn('stem_bn'), { kind: 'relu', name: 'stem_relu' }]
+  const conv = (name: string, filters: number, kernel: number, stride: number): LayerDef => ({
+    kind: 'conv',
+    name,
+    filters,
+    kernel,
+    stride,
+    padding: 'same',
+    bias: false
+  })
+  const layers: LayerDef[] = [
+    conv('stem_conv', 16, 3, 1),
+    bn('stem_bn'),
+    { kind: 'relu', name: 'stem_relu' }
+  ]
   let inChannels = 16
-  const stages: [number, number][] = [[16, 1], [32, 2], [64, 2]]
+  const stages: [number, number][] = [
+    [16, 1],
+    [32, 2],
+    [64, 2]
+  ]
   stages.forEach(([filters, firstStride], s) => {
     for (let b = 0; b < n; b++) {
       const stride = b === 0 ? firstStride : 1
@@ -169,8 +261,11 @@ function cifarResnet(n: number, numClasses: number): LayerDef[] {
         kind: 'residual',
         name: p,
         body: [
-          conv(`${p}_conv1`, filters, 3, stride), bn(`${p}_bn1`), { kind: 'relu', name: `${p}_relu1` },
-          conv(`${p}_conv2`, filters, 3, 1), bn(`${p}_bn2`)
+          conv(`${p}_conv1`, filters, 3, stride),
+          bn(`${p}_bn1`),
+          { kind: 'relu', name: `${p}_relu1` },
+          conv(`${p}_conv2`, filters, 3, 1),
+          bn(`${p}_bn2`)
         ],
         shortcut: project ? [conv(`${p}_proj`, filters, 1, stride), bn(`${p}_proj_bn`)] : []
       })
@@ -178,6 +273,9 @@ function cifarResnet(n: number, numClasses: number): LayerDef[] {
       inChannels = filters
     }
   })
-  layers.push({ kind: 'gap', name: 'gap' }, { kind: 'dense', name: 'logits', units: numClasses, bias: true })
+  layers.push(
+    { kind: 'gap', name: 'gap' },
+    { kind: 'dense', name: 'logits', units: numClasses, bias: true }
+  )
   return layers
 }

@@ -4,7 +4,14 @@ import { Network } from './network'
 export * from './architecture'
 export * from './network'
 export type { Classifier, StagedClassifier } from './types'
-export { modelFromStored, isNetwork, datasetMismatch, type LoadedModel, type DatasetFit, type ModelFit } from './stored'
+export {
+  modelFromStored,
+  isNetwork,
+  datasetMismatch,
+  type LoadedModel,
+  type DatasetFit,
+  type ModelFit
+} from './stored'
 
 /** A fresh, Glorot-initialised network for the given architecture. */
 export function buildModel(
@@ -14,7 +21,12 @@ export function buildModel(
   options: { seed: number; id?: string; name?: string }
 ): Network {
   const architecture = architectureFor(arch, inputShape, numClasses)
-  return new Network(architecture, options.id ?? `${arch}-${options.seed}`, options.name ?? arch, options.seed)
+  return new Network(
+    architecture,
+    options.id ?? `${arch}-${options.seed}`,
+    options.name ?? arch,
+    options.seed
+  )
 }
 
 /** Rebuilds a stored model: its architecture JSON, then its weights. */
@@ -23,7 +35,9 @@ export function networkFromArchitecture(
   options: { seed?: number; id: string; name: string }
 ): Network {
   if (architecture.format !== 1) {
-    throw new Error(`Model format ${String(architecture.format)} is newer than this version of Ortholens understands`)
+    throw new Error(
+      `Model format ${String(architecture.format)} is newer than this version of Ortholens understands`
+    )
   }
   return new Network(architecture, options.id, options.name, options.seed ?? 0)
 }

@@ -56,7 +56,9 @@ export class ModelError extends Error {}
  * allocated, so a declared size can be checked against real weights before building anything
  * (a layer claiming 1,000,000 filters must not cost gigabytes before it is refused).
  */
-export function architectureParameters(architecture: ModelArchitecture): { name: string; shape: number[] }[] {
+export function architectureParameters(
+  architecture: ModelArchitecture
+): { name: string; shape: number[] }[] {
   const specs: ParamSpec[] = []
   let shape: Shape = [...architecture.inputShape]
   for (const layer of architecture.layers) shape = collectParams(layer, shape, specs)
@@ -134,7 +136,9 @@ export class Network implements StagedClassifier {
 
   forwardFrom(stage: string, activation: Tensor): Tensor2D {
     const start = this.stageIndex(stage)
-    return this.runLayers(this.architecture.layers.slice(start + 1), activation, { training: false }) as Tensor2D
+    return this.runLayers(this.architecture.layers.slice(start + 1), activation, {
+      training: false
+    }) as Tensor2D
   }
 
   acceptsAnyInputSize(): boolean {
@@ -185,20 +189,25 @@ export class Network implements StagedClassifier {
       const v = this.params.get(name)
       if (!v) throw new ModelError(`Weights name "${name}", which this architecture does not have`)
       if (v.shape.join('x') !== shape.join('x')) {
-        throw new ModelError(`Weight "${name}" has shape [${shape}], the architecture needs [${v.shape}]`)
+        throw new ModelError(
+          `Weight "${name}" has shape [${shape}], the architecture needs [${v.shape}]`
+        )
       }
       const size = shape.reduce((a, b) => a * b, 1)
-      if (offset + size > weights.data.length) throw new ModelError('Weight data is shorter than its manifest')
+      if (offset + size > weights.data.length)
+        throw new ModelError('Weight data is shorter than its manifest')
       const slice = weights.data.subarray(offset, offset + size)
       for (let i = 0; i < slice.length; i++) {
-        if (!Number.isFinite(slice[i])) throw new ModelError(`Weight "${name}" holds a non-finite value (NaN or Inf)`)
+        if (!Number.isFinite(slice[i]))
+          throw new ModelError(`Weight "${name}" holds a non-finite value (NaN or Inf)`)
       }
       pending.push([v, slice, shape])
       expected.delete(name)
       offset += size
     }
     if (expected.size > 0) throw new ModelError(`Weights are missing: ${[...expected].join(', ')}`)
-    if (offset !== weights.data.length) throw new ModelError('Weight data is longer than its manifest')
+    if (offset !== weights.data.length)
+      throw new ModelError('Weight data is longer than its manifest')
     for (const [v, slice, shape] of pending) {
       tf.tidy(() => v.assign(tf.tensor(slice, shape)))
     }
@@ -223,7 +232,8 @@ export class Network implements StagedClassifier {
 
   private stageIndex(stage: string): number {
     const i = this.architecture.layers.findIndex((l) => l.name === stage)
-    if (i < 0) throw new ModelError(`No stage "${stage}"; stages are ${this.stageNames().join(', ')}`)
+    if (i < 0)
+      throw new ModelError(`No stage "${stage}"; stages are ${this.stageNames().join(', ')}`)
     return i
   }
 
@@ -251,7 +261,12 @@ export class Network implements StagedClassifier {
         nativeKernelsActive()
       ) {
         const bias = this.param(`${layer.name}/bias`)
-        out = channelAffine(this.runLayer({ ...layer, bias: false }, out, options), tf.onesLike(bias), bias, true)
+        out = channelAffine(
+          this.runLayer({ ...layer, bias: false }, out, options),
+          tf.onesLike(bias),
+          bias,
+          true
+        )
         i++
       } else {
         out = this.runLayer(layer, out, options)
@@ -263,7 +278,12 @@ export class Network implements StagedClassifier {
   private runLayer(layer: LayerDef, x: Tensor, options: ApplyOptions): Tensor {
     switch (layer.kind) {
       case 'conv': {
-        let y = tf.conv2d(x as Tensor4D, this.param(`${layer.name}/kernel`) as Tensor4D, layer.stride, layer.padding)
+        let y = tf.conv2d(
+          x as Tensor4D,
+          this.param(`${layer.name}/kernel`) as Tensor4D,
+          layer.stride,
+          layer.padding
+        )
         if (layer.bias) y = tf.add(y, this.param(`${layer.name}/bias`))
         return y
       }
@@ -287,12 +307,18 @@ export class Network implements StagedClassifier {
       case 'separable': {
         const dw = this.param(`${layer.name}/depthwise_kernel`) as Tensor4D
         let y = this.depthwise(x as Tensor4D, dw, layer.stride, layer.padding, options.training)
-        if (layer.kind === 'separable') y = tf.conv2d(y, this.param(`${layer.name}/pointwise_kernel`) as Tensor4D, 1, 'valid')
+        if (layer.kind === 'separable')
+          y = tf.conv2d(y, this.param(`${layer.name}/pointwise_kernel`) as Tensor4D, 1, 'valid')
         return layer.bias ? tf.add(y, this.param(`${layer.name}/bias`)) : y
       }
       case 'zeropad': {
         const [t, b, l, r] = layer.pads
-        return tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]])
+        return tf.pad(x, [
+          [0, 0],
+          [t, b],
+          [l, r],
+          [0, 0]
+        ])
       }
       case 'gap':
         return tf.mean(x, [1, 2])
@@ -301,7 +327,10 @@ export class Network implements StagedClassifier {
       case 'flatten':
         return tf.reshape(x, [x.shape[0], -1])
       case 'residual': {
-        return tf.add(this.runLayers(layer.body, x, options), this.runLayers(layer.shortcut, x, options))
+        return tf.add(
+          this.runLayers(layer.body, x, options),
+          this.runLayers(layer.shortcut, x, options)
+        )
       }
     }
   }
@@ -311,12 +340,23 @@ export class Network implements StagedClassifier {
    * models/depthwise, whose input gradient runs on wasm too; training needs the filter's
    * gradient, which only tf.depthwiseConv2d's own gradient gives.
    */
-  private depthwise(x: Tensor4D, filter: Tensor4D, stride: number, padding: 'same' | 'valid', training: boolean): Tensor4D {
+  private depthwise(
+    x: Tensor4D,
+    filter: Tensor4D,
+    stride: number,
+    padding: 'same' | 'valid',
+    training: boolean
+  ): Tensor4D {
     if (training) return tf.depthwiseConv2d(x, filter, stride, padding)
     const [kh, kw] = filter.shape
     const padded =
       padding === 'same'
-        ? tf.pad(x, [[0, 0], samePadding(x.shape[1], kh, stride), samePadding(x.shape[2], kw, stride), [0, 0]])
+        ? tf.pad(x, [
+            [0, 0],
+            samePadding(x.shape[1], kh, stride),
+            samePadding(x.shape[2], kw, stride),
+            [0, 0]
+          ])
         : x
     return depthwiseConvValid(padded, filter, [stride, stride])
   }
@@ -327,8 +367,18 @@ export class Network implements StagedClassifier {
    */
   private batchNorm(layer: BatchNormLayer, x: Tensor, options: ApplyOptions): Tensor {
     if (!options.training) return this.batchNormInference(layer, x, false)
-    const { y, mean, variance } = batchNormTrain(x, this.param(`${layer.name}/gamma`), this.param(`${layer.name}/beta`), layer.epsilon)
-    options.bnUpdates?.push({ layer: layer.name, mean: tf.keep(mean), variance: tf.keep(variance), momentum: layer.momentum })
+    const { y, mean, variance } = batchNormTrain(
+      x,
+      this.param(`${layer.name}/gamma`),
+      this.param(`${layer.name}/beta`),
+      layer.epsilon
+    )
+    options.bnUpdates?.push({
+      layer: layer.name,
+      mean: tf.keep(mean),
+      variance: tf.keep(variance),
+      momentum: layer.momentum
+    })
     return y
   }
 
@@ -339,7 +389,10 @@ export class Network implements StagedClassifier {
   private batchNormInference(layer: BatchNormLayer, x: Tensor, relu: boolean): Tensor {
     const mean = this.param(`${layer.name}/moving_mean`)
     const variance = this.param(`${layer.name}/moving_variance`)
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, layer.epsilon)), this.param(`${layer.name}/gamma`))
+    const scale = tf.mul(
+      tf.rsqrt(tf.add(variance, layer.epsilon)),
+      this.param(`${layer.name}/gamma`)
+    )
     const shift = tf.sub(this.param(`${layer.name}/beta`), tf.mul(mean, scale))
     return channelAffine(x, scale, shift, relu)
   }
@@ -352,7 +405,9 @@ function uniqueSuffix(): number {
 
 function containsKind(layers: LayerDef[], kind: LayerDef['kind']): boolean {
   return layers.some(
-    (l) => l.kind === kind || (l.kind === 'residual' && (containsKind(l.body, kind) || containsKind(l.shortcut, kind)))
+    (l) =>
+      l.kind === kind ||
+      (l.kind === 'residual' && (containsKind(l.body, kind) || containsKind(l.shortcut, kind)))
   )
 }
 
@@ -360,7 +415,8 @@ function containsKind(layers: LayerDef[], kind: LayerDef['kind']): boolean {
 function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape {
   switch (layer.kind) {
     case 'conv': {
-      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      if (shape.length !== 3)
+        throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
       const [h, w, c] = shape
       const k = layer.kernel
       specs.push({
@@ -372,12 +428,17 @@ function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape
         trainable: true
       })
       if (layer.bias) specs.push(zeros(`${layer.name}/bias`, [layer.filters]))
-      const out = (n: number) => (layer.padding === 'same' ? Math.ceil(n / layer.stride) : Math.floor((n - k) / layer.stride) + 1)
-      if (out(h) < 1 || out(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
+      const out = (n: number) =>
+        layer.padding === 'same'
+          ? Math.ceil(n / layer.stride)
+          : Math.floor((n - k) / layer.stride) + 1
+      if (out(h) < 1 || out(w) < 1)
+        throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
       return [out(h), out(w), layer.filters]
     }
     case 'dense': {
-      if (shape.length !== 1) throw new ModelError(`Layer ${layer.name} needs a vector, got [${shape}]`)
+      if (shape.length !== 1)
+        throw new ModelError(`Layer ${layer.name} needs a vector, got [${shape}]`)
       specs.push({
         name: `${layer.name}/kernel`,
         shape: [shape[0], layer.units],
@@ -404,30 +465,49 @@ function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape
       return shape
     case 'maxpool':
     case 'avgpool': {
-      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      if (shape.length !== 3)
+        throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
       const [h, w, c] = shape
       const o = (n: number) => windowOut(n, layer.size, layer.stride, layer.padding ?? 'valid')
-      if (o(h) < 1 || o(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is smaller than the pool`)
+      if (o(h) < 1 || o(w) < 1)
+        throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is smaller than the pool`)
       return [o(h), o(w), c]
     }
     case 'depthwise':
     case 'separable': {
-      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      if (shape.length !== 3)
+        throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
       const [h, w, c] = shape
       const k = layer.kernel
       const m = layer.multiplier
-      specs.push({ name: `${layer.name}/depthwise_kernel`, shape: [k, k, c, m], init: 'glorot', fanIn: k * k, fanOut: k * k * m, trainable: true })
+      specs.push({
+        name: `${layer.name}/depthwise_kernel`,
+        shape: [k, k, c, m],
+        init: 'glorot',
+        fanIn: k * k,
+        fanOut: k * k * m,
+        trainable: true
+      })
       const outChannels = layer.kind === 'separable' ? layer.filters : c * m
       if (layer.kind === 'separable') {
-        specs.push({ name: `${layer.name}/pointwise_kernel`, shape: [1, 1, c * m, layer.filters], init: 'glorot', fanIn: c * m, fanOut: layer.filters, trainable: true })
+        specs.push({
+          name: `${layer.name}/pointwise_kernel`,
+          shape: [1, 1, c * m, layer.filters],
+          init: 'glorot',
+          fanIn: c * m,
+          fanOut: layer.filters,
+          trainable: true
+        })
       }
       if (layer.bias) specs.push(zeros(`${layer.name}/bias`, [outChannels]))
       const o = (n: number) => windowOut(n, k, layer.stride, layer.padding)
-      if (o(h) < 1 || o(w) < 1) throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
+      if (o(h) < 1 || o(w) < 1)
+        throw new ModelError(`Layer ${layer.name}: input ${h}x${w} is too small`)
       return [o(h), o(w), outChannels]
     }
     case 'zeropad': {
-      if (shape.length !== 3) throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
+      if (shape.length !== 3)
+        throw new ModelError(`Layer ${layer.name} needs a feature map, got [${shape}]`)
       const [t, b, l, r] = layer.pads
       return [shape[0] + t + b, shape[1] + l + r, shape[2]]
     }
@@ -442,7 +522,9 @@ function collectParams(layer: LayerDef, shape: Shape, specs: ParamSpec[]): Shape
       let short = shape
       for (const l of layer.shortcut) short = collectParams(l, short, specs)
       if (body.join('x') !== short.join('x')) {
-        throw new ModelError(`Residual ${layer.name}: body [${body}] and shortcut [${short}] differ`)
+        throw new ModelError(
+          `Residual ${layer.name}: body [${body}] and shortcut [${short}] differ`
+        )
       }
       return body
     }

@@ -30,7 +30,9 @@ export function assertWeightsFitArchitecture(
     const have = real.get(d.name)
     const n = count(d.shape)
     if (!have) {
-      throw new ModelError(`layer "${layer}" needs a weight "${d.name}" of shape [${d.shape.join(', ')}] that the weight files do not hold`)
+      throw new ModelError(
+        `layer "${layer}" needs a weight "${d.name}" of shape [${d.shape.join(', ')}] that the weight files do not hold`
+      )
     }
     if (have.join('x') !== d.shape.join('x')) {
       throw new ModelError(
@@ -39,7 +41,9 @@ export function assertWeightsFitArchitecture(
     }
     total += n
     if (total > MAX_IMPORTED_PARAMETERS) {
-      throw new ModelError(`the model has more than ${MAX_IMPORTED_PARAMETERS.toLocaleString('en')} parameters, more than an imported model may have`)
+      throw new ModelError(
+        `the model has more than ${MAX_IMPORTED_PARAMETERS.toLocaleString('en')} parameters, more than an imported model may have`
+      )
     }
   }
 }

@@ -19,9 +19,16 @@ export interface BatchNormTrainResult {
   variance: Tensor
 }
 
-export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): BatchNormTrainResult {
+export function batchNormTrain(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number
+): BatchNormTrainResult {
   if (!nativeKernelsActive()) return batchNormTrainOps(x, gamma, beta, epsilon)
-  const [y, mean, variance] = tf.engine().runKernel(BatchNormTrain, { x, gamma, beta }, { epsilon }) as Tensor[]
+  const [y, mean, variance] = tf
+    .engine()
+    .runKernel(BatchNormTrain, { x, gamma, beta }, { epsilon }) as Tensor[]
   return { y: y!, mean: mean!, variance: variance! }
 }
 
@@ -32,7 +39,12 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: 
  * 1e-3, a 5e-4 shift of every normalised value) the mean of the centred values recovers it.
  * That correction is zero in exact arithmetic, so its gradient is stopped.
  */
-export function batchNormTrainOps(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): BatchNormTrainResult {
+export function batchNormTrainOps(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number
+): BatchNormTrainResult {
   const channels = x.shape[x.rank - 1]!
   const axes = [...Array(x.rank - 1).keys()]
   const meanHi = tf.mean(x, axes, true)

@@ -4,7 +4,9 @@ import { tf } from '../tf'
 const zeroGradientIdentity = tf.customGrad(((x: tf.Tensor) => ({
   value: tf.clone(x),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy)
-})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(
+  x: T
+) => T
 
 /**
  * Identity in the forward pass, zero gradient. A customGrad is safe here: the gradient it

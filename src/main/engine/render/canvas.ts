@@ -59,7 +59,8 @@ export class RgbaCanvas {
 
   /** Pastes a w×h RGBA picture with its top-left at (x, y), enlarged `scale` times. */
   drawImage(rgba: Uint8Array, w: number, h: number, x: number, y: number, scale = 1): void {
-    if (rgba.length !== w * h * 4) throw new Error(`canvas: ${rgba.length} bytes for a ${w}×${h} picture`)
+    if (rgba.length !== w * h * 4)
+      throw new Error(`canvas: ${rgba.length} bytes for a ${w}×${h} picture`)
     const big = upscaleRgba(rgba, w, h, scale)
     const bw = w * scale
     for (let row = 0; row < h * scale; row++) {
@@ -89,7 +90,12 @@ export class RgbaCanvas {
   }
 
   /** Text centred on x. */
-  textCentred(text: string, cx: number, y: number, options: { colour?: Rgb; scale?: number; face?: FontFace } = {}): void {
+  textCentred(
+    text: string,
+    cx: number,
+    y: number,
+    options: { colour?: Rgb; scale?: number; face?: FontFace } = {}
+  ): void {
     this.text(text, cx - textWidth(text, options.scale ?? 1) / 2, y, options)
   }
 

@@ -18,7 +18,10 @@ export const VANISHING_ABSOLUTE = 1e-7
 
 export function checkFinite(loss: number, epoch: number, step: number): CollapseReport | undefined {
   if (Number.isFinite(loss)) return undefined
-  return { kind: 'non-finite', message: `The loss became ${loss} at epoch ${epoch}, step ${step}: training diverged` }
+  return {
+    kind: 'non-finite',
+    message: `The loss became ${loss} at epoch ${epoch}, step ${step}: training diverged`
+  }
 }
 
 export function checkEvaluation(args: {
@@ -35,7 +38,9 @@ export function checkEvaluation(args: {
     }
   }
   const threshold =
-    args.referenceGradNorm !== undefined ? args.referenceGradNorm * VANISHING_RATIO : VANISHING_ABSOLUTE
+    args.referenceGradNorm !== undefined
+      ? args.referenceGradNorm * VANISHING_RATIO
+      : VANISHING_ABSOLUTE
   if (!(args.gradNorm > threshold)) {
     return {
       kind: 'vanishing-gradients',

@@ -33,7 +33,12 @@ export function forEachBatch(
 }
 
 /** Predicted class per index (inference mode). */
-export function predictClasses(model: Classifier, ds: ImageDataset, split: ImageSplit, indices: readonly number[]): Int32Array {
+export function predictClasses(
+  model: Classifier,
+  ds: ImageDataset,
+  split: ImageSplit,
+  indices: readonly number[]
+): Int32Array {
   const out = new Int32Array(indices.length)
   let offset = 0
   forEachBatch(ds, split, indices, EVAL_BATCH, (x) => {
@@ -46,7 +51,12 @@ export function predictClasses(model: Classifier, ds: ImageDataset, split: Image
 }
 
 /** Share of `indices` that the model classifies correctly. */
-export function accuracy(model: Classifier, ds: ImageDataset, split: ImageSplit, indices: readonly number[]): number {
+export function accuracy(
+  model: Classifier,
+  ds: ImageDataset,
+  split: ImageSplit,
+  indices: readonly number[]
+): number {
   const pred = predictClasses(model, ds, split, indices)
   let correct = 0
   pred.forEach((p, k) => {

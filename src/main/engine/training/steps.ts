@@ -37,7 +37,10 @@ export interface OrthogonalSettings {
 /** ∇x CE(K(x), y) for a frozen model in inference mode. */
 export function inputGradient(model: Classifier, x: Tensor4D, labels: Tensor1D): Tensor4D {
   return tf.tidy(
-    () => tf.grad((xx: Tensor) => softmaxCrossEntropy(model.predictLogits(xx as Tensor4D), labels, 'mean'))(x) as Tensor4D
+    () =>
+      tf.grad((xx: Tensor) =>
+        softmaxCrossEntropy(model.predictLogits(xx as Tensor4D), labels, 'mean')
+      )(x) as Tensor4D
   )
 }
 
@@ -128,9 +131,15 @@ export function trainStep(
     const penalty = t.penalty ? tf.keep(t.penalty) : undefined
     // Row norms as sqrt(sum(x²)): tf.norm's pow(|x|, 2) is two slow passes more on cpu.
     const gradNorm = t.inputGradient
-      ? tf.keep(tf.mul(tf.mean(tf.sqrt(tf.sum(tf.square(tf.reshape(t.inputGradient, [n, -1])), 1))), n))
+      ? tf.keep(
+          tf.mul(tf.mean(tf.sqrt(tf.sum(tf.square(tf.reshape(t.inputGradient, [n, -1])), 1))), n)
+        )
       : undefined
-    kept.push(...[ce, correct, delta, absDelta, penalty, gradNorm].filter((k): k is Tensor => k !== undefined))
+    kept.push(
+      ...[ce, correct, delta, absDelta, penalty, gradNorm].filter(
+        (k): k is Tensor => k !== undefined
+      )
+    )
     const scalar = (k: Tensor | undefined) => (k ? (k.dataSync()[0] as number) : NaN)
     read = () => ({
       crossEntropy: scalar(ce),

@@ -17,7 +17,12 @@ import { checkEvaluation, checkFinite, type CollapseReport } from './collapse'
 import { createOptimizer } from './optimizers'
 import { learningRates } from './schedules'
 import { augmentedBatch, augments, type AugmentSettings } from './augment'
-import { LR_SCHEDULES, OPTIMIZERS, type LrScheduleName, type OptimizerName } from '../../../contract/names'
+import {
+  LR_SCHEDULES,
+  OPTIMIZERS,
+  type LrScheduleName,
+  type OptimizerName
+} from '../../../contract/names'
 
 /**
  * Every setting of a training, named as the contract's train request names them
@@ -93,7 +98,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export function validateTrainConfig(c: TrainConfig): void {
   const int = (name: keyof TrainConfig, limit: Limit) => {
     const v = c[name] as number
-    if (!Number.isInteger(v) || !within(limit, v)) throw new RangeError(`${name} must be an integer in [${limit.min}, ${limit.max}], got ${v}`)
+    if (!Number.isInteger(v) || !within(limit, v))
+      throw new RangeError(`${name} must be an integer in [${limit.min}, ${limit.max}], got ${v}`)
   }
   const orAll = (limit: Limit): Limit => ({ min: 0, max: limit.max })
   int('epochs', LIMITS.epochs)
@@ -105,24 +111,41 @@ export function validateTrainConfig(c: TrainConfig): void {
   int('deltaLimit', { min: 1, max: LIMITS.valLimit.max })
   int('seed', LIMITS.seed)
   const { learningRate: lr, lambda } = LIMITS
-  if (!within(lr, c.learningRate)) throw new RangeError(`learningRate must be in [${lr.min}, ${lr.max}], got ${c.learningRate}`)
-  if (!within(lambda, c.lambda)) throw new RangeError(`lambda must be in [${lambda.min}, ${lambda.max}], got ${c.lambda}`)
-  if (!OPTIMIZERS.includes(c.optimizer)) throw new RangeError(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${c.optimizer}`)
-  if (!LR_SCHEDULES.includes(c.schedule)) throw new RangeError(`schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${c.schedule}`)
+  if (!within(lr, c.learningRate))
+    throw new RangeError(`learningRate must be in [${lr.min}, ${lr.max}], got ${c.learningRate}`)
+  if (!within(lambda, c.lambda))
+    throw new RangeError(`lambda must be in [${lambda.min}, ${lambda.max}], got ${c.lambda}`)
+  if (!OPTIMIZERS.includes(c.optimizer))
+    throw new RangeError(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${c.optimizer}`)
+  if (!LR_SCHEDULES.includes(c.schedule))
+    throw new RangeError(`schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${c.schedule}`)
   const inLimit = (name: string, limit: Limit, v: number) => {
-    if (!Number.isFinite(v) || !within(limit, v)) throw new RangeError(`${name} must be in [${limit.min}, ${limit.max}], got ${v}`)
+    if (!Number.isFinite(v) || !within(limit, v))
+      throw new RangeError(`${name} must be in [${limit.min}, ${limit.max}], got ${v}`)
   }
   inLimit('momentum', LIMITS.sgdMomentum, c.momentum)
   inLimit('weightDecay', LIMITS.weightDecay, c.weightDecay)
   inLimit('gamma', LIMITS.lrGamma, c.gamma)
   inLimit('minLearningRate', { min: 0, max: c.learningRate }, c.minLearningRate)
   if (c.nesterov && c.momentum <= 0) throw new RangeError('nesterov needs a momentum above 0')
-  if (c.schedule === 'step' && c.milestones.length === 0) throw new RangeError('the step schedule needs at least one milestone')
-  for (const m of c.milestones) if (!Number.isInteger(m) || !within(LIMITS.epochs, m)) throw new RangeError(`milestones must be epochs in [${LIMITS.epochs.min}, ${LIMITS.epochs.max}], got ${m}`)
+  if (c.schedule === 'step' && c.milestones.length === 0)
+    throw new RangeError('the step schedule needs at least one milestone')
+  for (const m of c.milestones)
+    if (!Number.isInteger(m) || !within(LIMITS.epochs, m))
+      throw new RangeError(
+        `milestones must be epochs in [${LIMITS.epochs.min}, ${LIMITS.epochs.max}], got ${m}`
+      )
   const pad = c.augment.cropPadding
-  if (!Number.isInteger(pad) || !within(LIMITS.cropPadding, pad)) throw new RangeError(`augment.cropPadding must be an integer in [${LIMITS.cropPadding.min}, ${LIMITS.cropPadding.max}], got ${pad}`)
-  if (typeof c.augment.flip !== 'boolean') throw new RangeError(`augment.flip must be true or false`)
-  if (!PENALTY_FORMS.includes(c.penaltyForm)) throw new RangeError(`penaltyForm must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penaltyForm}`)
+  if (!Number.isInteger(pad) || !within(LIMITS.cropPadding, pad))
+    throw new RangeError(
+      `augment.cropPadding must be an integer in [${LIMITS.cropPadding.min}, ${LIMITS.cropPadding.max}], got ${pad}`
+    )
+  if (typeof c.augment.flip !== 'boolean')
+    throw new RangeError(`augment.flip must be true or false`)
+  if (!PENALTY_FORMS.includes(c.penaltyForm))
+    throw new RangeError(
+      `penaltyForm must be one of ${PENALTY_FORMS.join(', ')}, got ${c.penaltyForm}`
+    )
 }
 
 /** The augmentation stream's seed for an epoch (a hash of the training seed and the epoch). */
@@ -190,13 +213,18 @@ export async function trainNetwork(
   if (config.lambda > 0 && !reference) throw new RangeError('lambda > 0 needs a reference model')
   const shapeOf = (s: readonly number[]) => s.join('x')
   if (shapeOf(net.inputShape) !== shapeOf([ds.height, ds.width, ds.channels])) {
-    throw new RangeError(`Model input ${shapeOf(net.inputShape)} does not match dataset images ${ds.height}x${ds.width}x${ds.channels}`)
+    throw new RangeError(
+      `Model input ${shapeOf(net.inputShape)} does not match dataset images ${ds.height}x${ds.width}x${ds.channels}`
+    )
   }
   const started = performance.now()
   const optimizer = createOptimizer(net.trainableVariables(), config)
   const rates = learningRates(config, config.epochs)
   const augment = augments(config.augment) ? config.augment : undefined
-  const ortho = reference && config.lambda > 0 ? { reference, lambda: config.lambda, form: config.penaltyForm } : undefined
+  const ortho =
+    reference && config.lambda > 0
+      ? { reference, lambda: config.lambda, form: config.penaltyForm }
+      : undefined
 
   const pick = (count: number, n: number, seed: number) => {
     const all = seededShuffle(range(count), seed)

@@ -59,7 +59,11 @@ export function defenseTableNote(
     // clearly lowest in (the ★ rule, separable 95 % intervals) and how many only lowest or tied.
     const orthogonalIndex = table.rows.indexOf(orthogonal)
     const clear = transfer.filter(
-      (c) => separableLowestRatio(table.rows.map((r) => r.values[c.key]), table.sampleCount) === orthogonalIndex
+      (c) =>
+        separableLowestRatio(
+          table.rows.map((r) => r.values[c.key]),
+          table.sampleCount
+        ) === orthogonalIndex
     ).length
     const columns = `${transfer.length} transfer column${transfer.length === 1 ? '' : 's'}`
     lines.push(

@@ -13,7 +13,11 @@ export interface StarRow {
 }
 
 /** Column key → key of the starred row; a column without a clear lowest is absent. */
-export function defenseStars(columns: readonly { key: string }[], rows: readonly StarRow[], sampleCount: number): Record<string, string> {
+export function defenseStars(
+  columns: readonly { key: string }[],
+  rows: readonly StarRow[],
+  sampleCount: number
+): Record<string, string> {
   const best: Record<string, string> = {}
   for (const c of columns) {
     const winner = separableLowestRatio(

@@ -19,13 +19,28 @@ import {
   ratioPctValue,
   ratioPercent
 } from '../../../contract/words'
-import { BAND, GREEN, INK, MUTED, RED, RULE, RgbaCanvas, type Rgb } from '../../engine/render/canvas'
+import {
+  BAND,
+  GREEN,
+  INK,
+  MUTED,
+  RED,
+  RULE,
+  RgbaCanvas,
+  type Rgb
+} from '../../engine/render/canvas'
 import { toCsv } from '../../engine/audit/report'
 import { toRgba } from '../../engine/render/grid'
 import { amplifiedPerturbation } from '../../engine/render/perturbation'
 import { encodePng, toBytes, type PngChannels } from '../../engine/render/png'
 import { fitText, lineHeight, textWidth, wrapText, type FontFace } from '../../engine/render/text'
-import { getDatasetSummary, getRun, listModels, RecordNotFoundError, type ProjectDb } from '../../store'
+import {
+  getDatasetSummary,
+  getRun,
+  listModels,
+  RecordNotFoundError,
+  type ProjectDb
+} from '../../store'
 import { storedRequest } from '../runs'
 import { galleryOf, type GalleryEntry } from './gallery'
 
@@ -78,13 +93,16 @@ export function sheetContext(project: ProjectDb, runId: number): SheetContext {
   const run = getRun(project.db, runId)
   if (!run) throw new RecordNotFoundError('run', runId)
   const request = storedRequest(run) as Partial<AttackSweepRequest> | undefined
-  const sourceId = Number(request?.sourceId ?? (run.config as { sourceModelId?: unknown }).sourceModelId)
+  const sourceId = Number(
+    request?.sourceId ?? (run.config as { sourceModelId?: unknown }).sourceModelId
+  )
   const source = listModels(project.db).find((m) => m.id === sourceId)
   const results = (run.results ?? {}) as { sampleCount?: number }
   return {
     runId,
     sourceName: source?.name ?? null,
-    datasetName: run.datasetId !== null ? (getDatasetSummary(project.db, run.datasetId)?.name ?? null) : null,
+    datasetName:
+      run.datasetId !== null ? (getDatasetSummary(project.db, run.datasetId)?.name ?? null) : null,
     sampleCount: typeof results.sampleCount === 'number' ? results.sampleCount : null
   }
 }
@@ -102,7 +120,11 @@ function survives(p: Prediction | undefined): { text: string; colour: Rgb } {
  * The labelled sheet of `items` (at most SHEET_MAX_ROWS). `scale` 1 draws 13-pixel text and
  * 28-pixel images 3× enlarged; 2 doubles everything, for print.
  */
-export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: { scale?: number } = {}): GallerySheet {
+export function gallerySheet(
+  items: GalleryEntry[],
+  ctx: SheetContext,
+  options: { scale?: number } = {}
+): GallerySheet {
   const s = Math.max(1, Math.round(options.scale ?? 1))
   const shown = items.slice(0, SHEET_MAX_ROWS)
   const lh = lineHeight(s)
@@ -118,7 +140,14 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
   const nameChars = Math.min(24, Math.max(5, ...models.map((m) => [...m].length)))
   const classChars = Math.min(
     22,
-    Math.max(11, ...shown.flatMap((i) => [...i.predictions.clean, ...i.predictions.adversarial].map((p) => [...p.className].length + 5)))
+    Math.max(
+      11,
+      ...shown.flatMap((i) =>
+        [...i.predictions.clean, ...i.predictions.adversarial].map(
+          (p) => [...p.className].length + 5
+        )
+      )
+    )
   )
   // Columns: image label, three pictures, then the predictions table.
   const cols = {
@@ -152,7 +181,9 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
     },
     {
       text: [
-        ctx.sourceName ? `Crafted on “${ctx.sourceName}” (the source)` : 'Crafted on the source model',
+        ctx.sourceName
+          ? `Crafted on “${ctx.sourceName}” (the source)`
+          : 'Crafted on the source model',
         ctx.datasetName ? `dataset “${ctx.datasetName}”` : '',
         `${shown.length} image${shown.length === 1 ? '' : 's'} shown${items.length > shown.length ? ` (the first ${shown.length} of ${items.length})` : ''}${ctx.sampleCount ? `, drawn from the ${ctx.sampleCount} every model classified correctly` : ''}`
       ]
@@ -167,15 +198,24 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
       colour: MUTED
     }
   ]
-  const headerLines = header.flatMap((l) => wrapText(l.text, width - 2 * margin, s).map((text) => ({ ...l, text })))
+  const headerLines = header.flatMap((l) =>
+    wrapText(l.text, width - 2 * margin, s).map((text) => ({ ...l, text }))
+  )
   const bandTop = margin + headerLines.length * lh + 8 * s
   const bandH = 2 * lh + 6 * s
-  const rowHeights = shown.map((i) => Math.max(h * imgScale, 3 * lh, (1 + i.predictions.clean.length) * lh) + 2 * gap)
+  const rowHeights = shown.map(
+    (i) => Math.max(h * imgScale, 3 * lh, (1 + i.predictions.clean.length) * lh) + 2 * gap
+  )
   const height = bandTop + bandH + rowHeights.reduce((a, b) => a + b, 0) + margin
 
   const canvas = new RgbaCanvas(width, Math.max(height, bandTop + bandH + margin))
   const texts: SheetText[] = []
-  const put = (text: string, x: number, y: number, o: { face?: FontFace; colour?: Rgb } = {}): void => {
+  const put = (
+    text: string,
+    x: number,
+    y: number,
+    o: { face?: FontFace; colour?: Rgb } = {}
+  ): void => {
     const face = o.face ?? 'regular'
     // Whole pixels: a glyph at a fractional place would be drawn rounded, and read elsewhere.
     x = Math.round(x)
@@ -188,7 +228,9 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
   canvas.fillRect(0, bandTop, width, bandH, BAND)
   const bandY = bandTop + 3 * s
   put('Image', cols.label, bandY, { face: 'bold' })
-  ;['Original', 'Adversarial', 'Perturbation'].forEach((t, k) => put(t, cols.images[k]!, bandY, { face: 'bold' }))
+  ;['Original', 'Adversarial', 'Perturbation'].forEach((t, k) =>
+    put(t, cols.images[k]!, bandY, { face: 'bold' })
+  )
   put('(amplified)', cols.images[2]!, bandY + lh, { colour: MUTED })
   put('Model', cols.model, bandY, { face: 'bold' })
   put('On the original', cols.clean, bandY, { face: 'bold' })
@@ -201,9 +243,18 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
     const top = y + gap
     put(`#${item.sampleIndex}`, cols.label, top, { face: 'bold' })
     put(fitText(`true: ${item.className}`, 17 * ch, s), cols.label, top + lh)
-    put(fitText(`${attackLabel(item.attack)}, ε = ${epsilonPercent(item.epsilon)}`, 17 * ch, s), cols.label, top + 2 * lh, { colour: MUTED })
+    put(
+      fitText(`${attackLabel(item.attack)}, ε = ${epsilonPercent(item.epsilon)}`, 17 * ch, s),
+      cols.label,
+      top + 2 * lh,
+      { colour: MUTED }
+    )
     const [ih, iw, ic] = item.shape
-    const pictures = [item.original, item.adversarial, amplifiedPerturbation(item.original, item.adversarial)]
+    const pictures = [
+      item.original,
+      item.adversarial,
+      amplifiedPerturbation(item.original, item.adversarial)
+    ]
     pictures.forEach((p, k) => {
       canvas.drawImage(toRgba(toBytes(p), ih, iw, ic), iw, ih, cols.images[k]!, top, imgScale)
       canvas.strokeRect(cols.images[k]! - 1, top - 1, iw * imgScale + 2, ih * imgScale + 2, RULE)
@@ -212,10 +263,26 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
       const adv = item.predictions.adversarial[m]
       const ly = top + m * lh
       put(fitText(modelLabel(clean.modelName), nameChars * ch, s), cols.model, ly)
-      put(fitText(`${clean.className} ${ratioPercent(clean.confidence, 0)}`, (classChars + 1) * ch, s), cols.clean, ly)
+      put(
+        fitText(
+          `${clean.className} ${ratioPercent(clean.confidence, 0)}`,
+          (classChars + 1) * ch,
+          s
+        ),
+        cols.clean,
+        ly
+      )
       if (adv) {
-        put(fitText(`${adv.className} ${ratioPercent(adv.confidence, 0)}`, (classChars + 1) * ch, s), cols.adv, ly, { colour: adv.fooled ? RED : INK })
-        put(adv.fooled ? 'yes' : 'no', cols.fooled, ly, { colour: adv.fooled ? RED : GREEN, face: 'bold' })
+        put(
+          fitText(`${adv.className} ${ratioPercent(adv.confidence, 0)}`, (classChars + 1) * ch, s),
+          cols.adv,
+          ly,
+          { colour: adv.fooled ? RED : INK }
+        )
+        put(adv.fooled ? 'yes' : 'no', cols.fooled, ly, {
+          colour: adv.fooled ? RED : GREEN,
+          face: 'bold'
+        })
         const sv = survives(adv)
         put(sv.text, cols.survives, ly, { colour: sv.colour })
       }
@@ -223,14 +290,23 @@ export function gallerySheet(items: GalleryEntry[], ctx: SheetContext, options: 
     y += rowHeights[r]!
     if (r < shown.length - 1) canvas.fillRect(margin, y, width - 2 * margin, Math.max(1, s), RULE)
   })
-  return { png: canvas.toPng(), width: canvas.width, height: canvas.height, rows: shown.length, texts }
+  return {
+    png: canvas.toPng(),
+    width: canvas.width,
+    height: canvas.height,
+    rows: shown.length,
+    texts
+  }
 }
 
 /** File-name-safe ε: 0.03 → "3pct", 0.005 → "0_5pct". */
 const epsName = (e: number): string => `${String(epsilonPctValue(e)).replace('.', '_')}pct`
 
 /** Files of one item in the folder export, and the item's manifest rows. */
-function itemFiles(item: GalleryEntry, position: number): Record<'original' | 'adversarial' | 'perturbation', string> {
+function itemFiles(
+  item: GalleryEntry,
+  position: number
+): Record<'original' | 'adversarial' | 'perturbation', string> {
   const stem = `${String(position + 1).padStart(3, '0')}_image-${item.sampleIndex}_${item.attack}_eps-${epsName(item.epsilon)}`
   return {
     original: `${stem}_original.png`,
@@ -294,13 +370,19 @@ function png8(data: ArrayLike<number>, shape: readonly [number, number, number])
  * Every file of the folder export, name → bytes: per item its original, adversarial and
  * amplified perturbation at 8 bits, `manifest.csv`, and `sheet.png`.
  */
-export function galleryFolderFiles(items: GalleryEntry[], ctx: SheetContext): Map<string, Buffer | string> {
+export function galleryFolderFiles(
+  items: GalleryEntry[],
+  ctx: SheetContext
+): Map<string, Buffer | string> {
   const files = new Map<string, Buffer | string>()
   items.forEach((item, i) => {
     const f = itemFiles(item, i)
     files.set(f.original, png8(item.original, item.shape))
     files.set(f.adversarial, png8(item.adversarial, item.shape))
-    files.set(f.perturbation, png8(amplifiedPerturbation(item.original, item.adversarial), item.shape))
+    files.set(
+      f.perturbation,
+      png8(amplifiedPerturbation(item.original, item.adversarial), item.shape)
+    )
   })
   files.set('manifest.csv', galleryManifestCsv(items))
   files.set('sheet.png', gallerySheet(items, ctx).png)
@@ -323,4 +405,3 @@ export function galleryForExport(
   }
   return { items, ctx: sheetContext(project, runId) }
 }
-

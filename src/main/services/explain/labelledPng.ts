@@ -67,7 +67,7 @@ export function labelledExplanationPng(
   const models = first.models
   const columns = models.flatMap((m) => methods.map((method) => ({ model: m, method })))
   const colX = (i: number): number => margin + (i + 1) * (cellW + gap)
-  const width = colX(columns.length)  + margin - gap
+  const width = colX(columns.length) + margin - gap
   const texts: LabelledText[] = []
 
   const notes = [
@@ -80,25 +80,47 @@ export function labelledExplanationPng(
   const textBlock = (text: string): string[] => wrapText(text, width - 2 * margin, s)
   const head: { text: string; face: FontFace; colour: Rgb }[] = [
     ...textBlock(options.title).map((t) => ({ text: t, face: 'bold' as const, colour: INK })),
-    ...(options.subtitle ? textBlock(options.subtitle) : []).map((t) => ({ text: t, face: 'regular' as const, colour: INK })),
+    ...(options.subtitle ? textBlock(options.subtitle) : []).map((t) => ({
+      text: t,
+      face: 'regular' as const,
+      colour: INK
+    })),
     ...textBlock(
       'Heat map over each image: the pixels each model’s prediction rests on most, normalised per map (see the scale).'
     ).map((t) => ({ text: t, face: 'regular' as const, colour: MUTED }))
   ]
   const scaleTop = margin + head.length * lh + 6 * s
-  const bar = { x: margin, y: scaleTop + lh, width: Math.min(240 * s, width - 2 * margin), height: 12 * s }
+  const bar = {
+    x: margin,
+    y: scaleTop + lh,
+    width: Math.min(240 * s, width - 2 * margin),
+    height: 12 * s
+  }
   const gridTop = bar.y + bar.height + lh + 10 * s
   const bandH = 2 * lh + 6 * s
   const rowH = h * k + 2 * lh + 2 * gap
-  const sectionH = sections.map((sec) => (sec.heading ? lh + gap : 0) + sec.explanation.sampleIndices.length * rowH)
+  const sectionH = sections.map(
+    (sec) => (sec.heading ? lh + gap : 0) + sec.explanation.sampleIndices.length * rowH
+  )
   const noteLines = notes.length
-    ? textBlock(`CAMERAS on ${notes.join(', ')}: ${TERM_HELP.adaptivePool.label.toLowerCase()}. ${TERM_HELP.adaptivePool.help}`)
+    ? textBlock(
+        `CAMERAS on ${notes.join(', ')}: ${TERM_HELP.adaptivePool.label.toLowerCase()}. ${TERM_HELP.adaptivePool.help}`
+      )
     : []
   const height =
-    gridTop + bandH + sectionH.reduce((a, b) => a + b, 0) + (noteLines.length ? gap + noteLines.length * lh : 0) + margin
+    gridTop +
+    bandH +
+    sectionH.reduce((a, b) => a + b, 0) +
+    (noteLines.length ? gap + noteLines.length * lh : 0) +
+    margin
 
   const canvas = new RgbaCanvas(width, height)
-  const put = (text: string, x: number, y: number, o: { face?: FontFace; colour?: Rgb } = {}): void => {
+  const put = (
+    text: string,
+    x: number,
+    y: number,
+    o: { face?: FontFace; colour?: Rgb } = {}
+  ): void => {
     const face = o.face ?? 'regular'
     // Whole pixels: a glyph at a fractional place would be drawn rounded, and read elsewhere.
     x = Math.round(x)
@@ -135,7 +157,8 @@ export function labelledExplanationPng(
   let y = gridTop + bandH
   sections.forEach((sec) => {
     const e = sec.explanation
-    const name = (ci: number | undefined): string => (ci === undefined ? '—' : (e.classNames[ci] ?? String(ci)))
+    const name = (ci: number | undefined): string =>
+      ci === undefined ? '—' : (e.classNames[ci] ?? String(ci))
     if (sec.heading) {
       y += gap
       put(sec.heading, margin, y, { face: 'bold' })
@@ -146,19 +169,29 @@ export function labelledExplanationPng(
       const image: ArrayData = { data: slice(e.images, row), shape: [h, w, c] }
       canvas.drawImage(toRgba(toBytes(image.data), h, w, c), w, h, margin, top, k)
       put(fitText(`#${sampleIndex}`, cellW, s), margin, top + h * k + 2 * s, { face: 'bold' })
-      put(fitText(`true: ${name(e.labels[row])}`, cellW, s), margin, top + h * k + 2 * s + lh, { colour: MUTED })
+      put(fitText(`true: ${name(e.labels[row])}`, cellW, s), margin, top + h * k + 2 * s + lh, {
+        colour: MUTED
+      })
       columns.forEach((col, i) => {
         const m = e.models.find((x) => x.modelId === col.model.modelId) ?? col.model
         const map = m.maps[col.method]
         const x = colX(i)
-        if (map && !('error' in map)) canvas.drawImage(renderHeatmap(image, slice(map, row), 0.5), w, h, x, top, k)
+        if (map && !('error' in map))
+          canvas.drawImage(renderHeatmap(image, slice(map, row), 0.5), w, h, x, top, k)
         else {
           canvas.drawImage(grey, w, h, x, top, k)
-          put(fitText('not available', w * k, s), x + 2 * s, top + (h * k) / 2 - lh / 2, { colour: MUTED })
+          put(fitText('not available', w * k, s), x + 2 * s, top + (h * k) / 2 - lh / 2, {
+            colour: MUTED
+          })
         }
         put(fitText(`predicts ${name(m.predicted[row])}`, cellW, s), x, top + h * k + 2 * s)
         if (m.classIndex[row] !== m.predicted[row])
-          put(fitText(`explains ${name(m.classIndex[row])}`, cellW, s), x, top + h * k + 2 * s + lh, { colour: MUTED })
+          put(
+            fitText(`explains ${name(m.classIndex[row])}`, cellW, s),
+            x,
+            top + h * k + 2 * s + lh,
+            { colour: MUTED }
+          )
       })
       y += rowH
       canvas.fillRect(margin, y - 1, width - 2 * margin, Math.max(1, s), RULE)
@@ -190,14 +223,16 @@ export function explanationRunPng(
   const from = options.datasetName ? ` of “${options.datasetName}”` : ''
   if (run.kind === 'explain') {
     const stored = run.results as StoredExplanation
-    const request = (run.config as { request?: { stage?: string; classIndex?: number } }).request ?? {}
+    const request =
+      (run.config as { request?: { stage?: string; classIndex?: number } }).request ?? {}
     return labelledExplanationPng([{ explanation: decodeExplanation(stored) }], {
       title: `Ortholens · where each model looks (explanation run #${run.id})`,
       subtitle: `Validation images${from}; maps of ${request.stage ? `layer “${request.stage}”` : 'each model’s last spatial layer'}; ${request.classIndex !== undefined ? `every map explains class “${stored.classNames[request.classIndex] ?? request.classIndex}”` : 'each map explains the model’s own prediction'}.`,
       scale: options.scale
     })
   }
-  if (run.kind !== 'explain-adversarial') throw new RangeError(`Run ${run.id} is a ${run.kind} run: only explanation maps export as PNG`)
+  if (run.kind !== 'explain-adversarial')
+    throw new RangeError(`Run ${run.id} is a ${run.kind} run: only explanation maps export as PNG`)
   const stored = run.results as StoredAdversarialExplanation
   const config = run.config as { resolved?: { attack?: string; epsilon?: number; steps?: number } }
   const r = config.resolved ?? {}
@@ -206,7 +241,10 @@ export function explanationRunPng(
   return labelledExplanationPng(
     [
       { heading: 'Original image', explanation: decodeExplanation(stored.original) },
-      { heading: `Adversarial image (${attack}${eps})`, explanation: decodeExplanation(stored.adversarial) }
+      {
+        heading: `Adversarial image (${attack}${eps})`,
+        explanation: decodeExplanation(stored.adversarial)
+      }
     ],
     {
       title: `Ortholens · an adversarial image next to its original (run #${run.id})`,

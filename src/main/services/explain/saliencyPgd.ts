@@ -78,7 +78,9 @@ function summarise(rs: PgdReport[]): PgdSummary {
     maxLinf: linf.length ? Math.max(...linf) : NaN,
     foolingRate: fooled.length ? fooled.filter(Boolean).length / fooled.length : NaN,
     images: fooled.length,
-    foolingCi95: fooled.length ? wilsonInterval(fooled.filter(Boolean).length, fooled.length) : null,
+    foolingCi95: fooled.length
+      ? wilsonInterval(fooled.filter(Boolean).length, fooled.length)
+      : null,
     meanFoolingConfidence: mean(conf),
     meanFooledConfidence: mean(conf.filter((_, i) => fooled[i]))
   }

@@ -49,7 +49,9 @@ function checkSplit(ds: ImageDataset, split: SplitName): void {
     )
   }
   if (s.labels.length !== s.count) {
-    throw new Error(`dataset '${ds.name}': ${split} has ${s.labels.length} labels for ${s.count} images`)
+    throw new Error(
+      `dataset '${ds.name}': ${split} has ${s.labels.length} labels for ${s.count} images`
+    )
   }
   for (let i = 0; i < s.labels.length; i++) {
     if (s.labels[i]! >= ds.classNames.length) {
@@ -181,7 +183,9 @@ function loadSplit(db: ReadableDb, row: DatasetRow, split: SplitName): ImageSpli
     seen += c.count
   }
   if (seen !== count) {
-    throw new Error(`dataset ${row.id} ('${row.name}'): ${split} has ${seen} of ${count} images stored`)
+    throw new Error(
+      `dataset ${row.id} ('${row.name}'): ${split} has ${seen} of ${count} images stored`
+    )
   }
   return { images, labels, count }
 }

@@ -19,7 +19,11 @@ export interface StoredGalleryItem {
  * Appends items to a run's gallery, all or none: a bad item anywhere saves nothing.
  * Returns the number of items the run's gallery holds afterwards.
  */
-export function saveGalleryItems(db: WritableDb, runId: number, items: StoredGalleryItem[]): number {
+export function saveGalleryItems(
+  db: WritableDb,
+  runId: number,
+  items: StoredGalleryItem[]
+): number {
   return inTransaction(db, () => {
     const { next } = db
       .prepare('SELECT coalesce(max(position) + 1, 0) AS next FROM gallery_items WHERE run_id = ?')

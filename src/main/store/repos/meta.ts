@@ -12,8 +12,7 @@ export interface ProjectMeta {
 
 function getMetaValue(db: ReadableDb, key: string): string | undefined {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-    | { value: string }
-    | undefined
+    { value: string } | undefined
   return row?.value
 }
 
@@ -60,8 +59,7 @@ export function recordWritingVersion(db: WritableDb, appVersion: string): void {
 /** A setting's value, or undefined when never set. */
 export function getSetting<T = unknown>(db: ReadableDb, key: string): T | undefined {
   const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
-    | { value: string }
-    | undefined
+    { value: string } | undefined
   return row === undefined ? undefined : (JSON.parse(row.value) as T)
 }
 

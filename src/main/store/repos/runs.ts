@@ -108,9 +108,13 @@ export function createRun(db: WritableDb, run: NewRun): number {
   }
   // Unknown ids are named before anything is written (not a FOREIGN KEY failure mid-write).
   for (const modelId of run.modelIds ?? []) {
-    if (!db.prepare('SELECT 1 FROM models WHERE id = ?').get(modelId)) throw new RecordNotFoundError('model', modelId)
+    if (!db.prepare('SELECT 1 FROM models WHERE id = ?').get(modelId))
+      throw new RecordNotFoundError('model', modelId)
   }
-  if (run.datasetId !== undefined && !db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(run.datasetId)) {
+  if (
+    run.datasetId !== undefined &&
+    !db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(run.datasetId)
+  ) {
     throw new RecordNotFoundError('dataset', run.datasetId)
   }
   const owner = run.owner ?? newRunOwner()
@@ -131,7 +135,9 @@ export function createRun(db: WritableDb, run: NewRun): number {
           owner
         )
       const id = Number(info.lastInsertRowid)
-      const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
+      const link = db.prepare(
+        'INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)'
+      )
       ;(run.modelIds ?? []).forEach((modelId, position) => link.run(id, position, modelId))
       return id
     })
@@ -173,9 +179,11 @@ export function addRunModels(db: WritableDb, id: number, modelIds: readonly numb
       .prepare('SELECT coalesce(max(position) + 1, 0) AS next FROM run_models WHERE run_id = ?')
       .get(id) as { next: number }
     const have = new Set(
-      (db.prepare('SELECT model_id FROM run_models WHERE run_id = ?').all(id) as { model_id: number }[]).map(
-        (r) => r.model_id
-      )
+      (
+        db.prepare('SELECT model_id FROM run_models WHERE run_id = ?').all(id) as {
+          model_id: number
+        }[]
+      ).map((r) => r.model_id)
     )
     const link = db.prepare('INSERT INTO run_models (run_id, position, model_id) VALUES (?, ?, ?)')
     let next = row.next
@@ -216,8 +224,7 @@ export function finishRun(
   try {
     inTransaction(db, () => {
       const row = db.prepare('SELECT started_at FROM runs WHERE id = ?').get(id) as
-        | { started_at: string }
-        | undefined
+        { started_at: string } | undefined
       if (!row) throw new RecordNotFoundError('run', id)
       const finished = new Date()
       const duration = Math.max(0, finished.getTime() - Date.parse(row.started_at))

@@ -44,7 +44,8 @@ interface Transport {
 
 function electronTransport(preload: PreloadApi): Transport {
   return {
-    request: (channel, args) => (preload.invoke[channel] as (a: unknown) => Promise<Reply<unknown>>)(args),
+    request: (channel, args) =>
+      (preload.invoke[channel] as (a: unknown) => Promise<Reply<unknown>>)(args),
     on: (name, listener) => preload.on(name, listener as never)
   }
 }
@@ -60,10 +61,17 @@ function loopbackTransport(): Transport {
     socket ??= new Promise((resolve, reject) => {
       const ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`)
       ws.onopen = () => resolve(ws)
-      ws.onerror = () => reject(new ApiError({ code: 'unauthorized', message: 'Cannot reach Ortholens: reopen the address it printed' }))
+      ws.onerror = () =>
+        reject(
+          new ApiError({
+            code: 'unauthorized',
+            message: 'Cannot reach Ortholens: reopen the address it printed'
+          })
+        )
       ws.onclose = () => {
         socket = null
-        for (const done of pending.values()) done({ ok: false, error: { code: 'internal', message: 'Connection to Ortholens lost' } })
+        for (const done of pending.values())
+          done({ ok: false, error: { code: 'internal', message: 'Connection to Ortholens lost' } })
         pending.clear()
       }
       ws.onmessage = (e) => {
@@ -109,7 +117,10 @@ export async function call<C extends Channel>(channel: C, args: Args<C>): Promis
 }
 
 /** Subscribes to a contract event; returns the unsubscribe function. */
-export function on<E extends EventName>(name: E, listener: (payload: EventMap[E]) => void): () => void {
+export function on<E extends EventName>(
+  name: E,
+  listener: (payload: EventMap[E]) => void
+): () => void {
   return transport.on(name, listener as Listener)
 }
 

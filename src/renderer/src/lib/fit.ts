@@ -29,7 +29,9 @@ export function pickDataset(
   ready: readonly ModelSummary[]
 ): number | null {
   if (choice !== null && datasets.some((d) => d.id === choice)) return choice
-  const reference = ready.find((m) => m.lambda === 0 && m.referenceId === null && m.datasetId !== null && fits(m, m.datasetId))
+  const reference = ready.find(
+    (m) => m.lambda === 0 && m.referenceId === null && m.datasetId !== null && fits(m, m.datasetId)
+  )
   if (reference) return reference.datasetId
   let best: number | null = datasets[0]?.id ?? null
   let most = -1

@@ -64,18 +64,28 @@ class AppState {
     on('job.progress', ({ job, metrics }) => {
       this.upsertJob(job)
       // A training's model (status "training") is listed once its first step has run.
-      if (job.kind === 'train' && job.status === 'running' && /epoch/.test(job.stage) && !this.listed.has(job.id)) {
+      if (
+        job.kind === 'train' &&
+        job.status === 'running' &&
+        /epoch/.test(job.stage) &&
+        !this.listed.has(job.id)
+      ) {
         this.listed.add(job.id)
         void this.refresh()
       }
-      if (metrics && Object.keys(metrics).length > 0) this.addSample(job.id, { fraction: job.fraction, ...metrics })
+      if (metrics && Object.keys(metrics).length > 0)
+        this.addSample(job.id, { fraction: job.fraction, ...metrics })
     })
     on('job.finished', ({ job, result }) => {
       this.upsertJob(job)
       this.results[job.id] = result
       // A dataset or model that got "(2)" because its name was taken says so.
       const warnings = (result as { warnings?: unknown } | null)?.warnings
-      if ((job.kind === 'import-dataset' || job.kind === 'train') && Array.isArray(warnings) && warnings.length > 0)
+      if (
+        (job.kind === 'import-dataset' || job.kind === 'train') &&
+        Array.isArray(warnings) &&
+        warnings.length > 0
+      )
         this.info(warnings.join(' '))
       void this.refresh()
     })
@@ -83,7 +93,11 @@ class AppState {
       this.upsertJob(job)
       this.failures[job.id] = error
       const technical = technicalOf(error)
-      this.notice = { kind: 'error', text: `${job.label} failed: ${error.message}`, ...(technical ? { technical } : {}) }
+      this.notice = {
+        kind: 'error',
+        text: `${job.label} failed: ${error.message}`,
+        ...(technical ? { technical } : {})
+      }
       void this.refresh()
     })
     on('job.cancelled', ({ job }) => {
@@ -120,7 +134,8 @@ class AppState {
   private addSample(jobId: string, sample: LiveSample): void {
     const series = (this.live[jobId] ??= [])
     series.push(sample)
-    if (series.length > MAX_LIVE) this.live[jobId] = series.filter((_, i) => i % 2 === 0 || i === series.length - 1)
+    if (series.length > MAX_LIVE)
+      this.live[jobId] = series.filter((_, i) => i % 2 === 0 || i === series.length - 1)
   }
 
   private upsertJob(job: JobInfo): void {
@@ -255,5 +270,7 @@ export function formatEta(seconds: number | null): string {
 }
 
 export function percent(x: number | null | undefined, digits = 1): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)} %`
+  return x === null || x === undefined || !Number.isFinite(x)
+    ? '—'
+    : `${(x * 100).toFixed(digits)} %`
 }

@@ -25,7 +25,11 @@ describe('attack config checks', () => {
     ['ifgsm', { epsilon: 0.03, steps: 0 }, /"steps" must be an integer in \[1, 1000\], got 0/],
     ['ifgsm', { epsilon: 0.03, steps: 2.5 }, /"steps" must be an integer/],
     ['mifgsm', { epsilon: 0.03, decay: -1 }, /"decay" must be a number in \[0, 10\], got -1/],
-    ['di2fgsm', { epsilon: 0.03, diversityProb: 1.5 }, /"diversityProb" must be a number in \[0, 1\]/],
+    [
+      'di2fgsm',
+      { epsilon: 0.03, diversityProb: 1.5 },
+      /"diversityProb" must be a number in \[0, 1\]/
+    ],
     ['di2fgsm', { epsilon: 0.03, resizeRate: 0 }, /"resizeRate" must be a number in \(0, 1\]/],
     ['fgsm', { epsilon: 0.03, decay: 1 }, /Attack "fgsm" has no parameter "decay"/],
     ['pgd', { epsilon: Number.NaN }, /"epsilon"/],
@@ -46,8 +50,12 @@ describe('attack config checks', () => {
   it('runAttack rejects before touching tensors', async () => {
     const x = seededImages(2, shape, 1)
     const y = tf.tensor1d([0, 1], 'int32')
-    await expect(runAttack('ifgsm', model(), x, y, { epsilon: 0.1, steps: 0 })).rejects.toThrow(/steps/)
-    await expect(runAttack('nope', model(), x, y, { epsilon: 0.1 })).rejects.toThrow(/Unknown attack "nope"/)
+    await expect(runAttack('ifgsm', model(), x, y, { epsilon: 0.1, steps: 0 })).rejects.toThrow(
+      /steps/
+    )
+    await expect(runAttack('nope', model(), x, y, { epsilon: 0.1 })).rejects.toThrow(
+      /Unknown attack "nope"/
+    )
     await expect(
       runAttack('fgsm', model(), x, tf.tensor1d([0], 'int32'), { epsilon: 0.1 })
     ).rejects.toThrow(/labels must be \[2\]/)
@@ -96,9 +104,16 @@ describe('attack template', () => {
     for (const id of ['ifgsm', 'mifgsm', 'pgd', 'di2fgsm']) {
       const counts: number[] = []
       const before = tf.memory().numTensors
-      const adv = await runAttack(id, m, x, y, { epsilon: 0.05, steps: 12 }, {
-        onProgress: () => counts.push(tf.memory().numTensors)
-      })
+      const adv = await runAttack(
+        id,
+        m,
+        x,
+        y,
+        { epsilon: 0.05, steps: 12 },
+        {
+          onProgress: () => counts.push(tf.memory().numTensors)
+        }
+      )
       expect(new Set(counts.slice(0, 12)).size, id).toBe(1)
       expect(tf.memory().numTensors, id).toBe(before + 1)
       adv.dispose()
@@ -110,23 +125,37 @@ describe('attack template', () => {
     const x = seededImages(4, shape, 8)
     const y = tf.tensor1d([0, 1, 2, 3], 'int32')
     const seen: number[] = []
-    const done = await runAttack('ifgsm', m, x, y, { epsilon: 0.05, steps: 3, batchSize: 2 }, {
-      onProgress: (p) => {
-        seen.push(p.completed)
-        expect(p.total).toBe(6)
+    const done = await runAttack(
+      'ifgsm',
+      m,
+      x,
+      y,
+      { epsilon: 0.05, steps: 3, batchSize: 2 },
+      {
+        onProgress: (p) => {
+          seen.push(p.completed)
+          expect(p.total).toBe(6)
+        }
       }
-    })
+    )
     expect(Math.max(...seen)).toBe(6)
     done.dispose()
 
     const before = tf.memory().numTensors
     const controller = new AbortController()
-    const run = runAttack('ifgsm', m, x, y, { epsilon: 0.05, steps: 50 }, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        if (p.completed === 3) controller.abort()
+    const run = runAttack(
+      'ifgsm',
+      m,
+      x,
+      y,
+      { epsilon: 0.05, steps: 50 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.completed === 3) controller.abort()
+        }
       }
-    })
+    )
     await expect(run).rejects.toMatchObject({ name: 'AbortError' })
     expect(tf.memory().numTensors).toBe(before)
   })
@@ -140,7 +169,11 @@ describe('attack template', () => {
     const mask = new Float32Array(2 * 48)
     for (let i = 0; i < mask.length; i += 2) mask[i] = 1
     const weight = tf.tensor4d(mask, [2, ...shape])
-    const adv = await runWeightedAttack('pgd', m, x, y, weight, { epsilon: 0.05, seed: 2, steps: 4 })
+    const adv = await runWeightedAttack('pgd', m, x, y, weight, {
+      epsilon: 0.05,
+      seed: 2,
+      steps: 4
+    })
     const noWeightStart = await runAttack('pgd', m, x, y, { epsilon: 0.05, seed: 2, stepSize: 0 })
     const a = adv.dataSync()
     const s = noWeightStart.dataSync()

@@ -35,7 +35,13 @@ function referenceMifgsm(
   const alpha = eps / steps
   const onehot = tf.oneHot(labels, model.numClasses)
   const lossGrad = tf.grad((xa) =>
-    tf.losses.softmaxCrossEntropy(onehot, model.predictLogits(xa as Tensor4D), undefined, 0, tf.Reduction.SUM)
+    tf.losses.softmaxCrossEntropy(
+      onehot,
+      model.predictLogits(xa as Tensor4D),
+      undefined,
+      0,
+      tf.Reduction.SUM
+    )
   )
   let xa: Tensor4D = x.clone()
   let g = tf.zerosLike(x)
@@ -44,7 +50,11 @@ function referenceMifgsm(
     const l1 = tf.sum(tf.abs(grad), [1, 2, 3], true)
     g = tf.add(tf.mul(g, mu), tf.div(grad, l1))
     const moved = tf.add(xa, tf.mul(tf.sign(g), alpha))
-    xa = tf.clipByValue(tf.minimum(tf.maximum(moved, tf.sub(x, eps)), tf.add(x, eps)), 0, 1) as Tensor4D
+    xa = tf.clipByValue(
+      tf.minimum(tf.maximum(moved, tf.sub(x, eps)), tf.add(x, eps)),
+      0,
+      1
+    ) as Tensor4D
   }
   return xa.dataSync() as Float32Array
 }
@@ -53,7 +63,11 @@ describe('iterative attacks', () => {
   it('I-FGSM with one step of size ε equals FGSM', async () => {
     const { model, x, labels } = setup()
     const a = await runAttack('fgsm', model, x, labels, { epsilon: 0.03 })
-    const b = await runAttack('ifgsm', model, x, labels, { epsilon: 0.03, steps: 1, stepSize: 0.03 })
+    const b = await runAttack('ifgsm', model, x, labels, {
+      epsilon: 0.03,
+      steps: 1,
+      stepSize: 0.03
+    })
     expect(maxAbsDiff(a, b)).toBe(0)
   })
 
@@ -67,7 +81,9 @@ describe('iterative attacks', () => {
   it('MI-FGSM matches a step-by-step reference with per-sample L1 normalisation', async () => {
     const { model, labels } = setup(3)
     // Very different gradient scales per sample: a batch-wide normalisation would differ.
-    const x = tf.tidy(() => tf.mul(seededImages(3, shape, 4), tf.tensor4d([1, 0.02, 0.5], [3, 1, 1, 1])))
+    const x = tf.tidy(() =>
+      tf.mul(seededImages(3, shape, 4), tf.tensor4d([1, 0.02, 0.5], [3, 1, 1, 1]))
+    )
     const got = await runAttack('mifgsm', model, x as Tensor4D, labels, { epsilon: 0.06, steps: 8 })
     const want = referenceMifgsm(model, x as Tensor4D, labels, 0.06, 8, 1.0)
     const gotData = got.dataSync()
@@ -75,7 +91,10 @@ describe('iterative attacks', () => {
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(gotData[i]! - want[i]!))
     expect(worst).toBeLessThan(1e-5)
     // And momentum changes the result relative to I-FGSM on this nonlinear model.
-    const plain = await runAttack('ifgsm', model, x as Tensor4D, labels, { epsilon: 0.06, steps: 8 })
+    const plain = await runAttack('ifgsm', model, x as Tensor4D, labels, {
+      epsilon: 0.06,
+      steps: 8
+    })
     expect(maxAbsDiff(plain, got)).toBeGreaterThan(0)
   })
 
@@ -94,10 +113,11 @@ describe('iterative attacks', () => {
   it('iterative attacks raise the loss more than nothing (they attack)', async () => {
     const { model, x, labels } = setup(6)
     const loss = (img: Tensor4D) =>
-      tf.tidy(() =>
-        tf.losses
-          .softmaxCrossEntropy(tf.oneHot(labels, 5), model.predictLogits(img))
-          .dataSync()[0]!
+      tf.tidy(
+        () =>
+          tf.losses
+            .softmaxCrossEntropy(tf.oneHot(labels, 5), model.predictLogits(img))
+            .dataSync()[0]!
       )
     for (const id of ['fgsm', 'ifgsm', 'mifgsm', 'pgd', 'di2fgsm']) {
       const adv = await runAttack(id, model, x, labels, { epsilon: 0.05 })
@@ -149,7 +169,12 @@ describe('PGD', () => {
 describe('DI²-FGSM', () => {
   it('resizes as tf.image.resizeNearestNeighbor does, with a finite gradient that sums each source pixel once', () => {
     const x = tf.randomUniform([2, 7, 6, 3], 0, 1, 'float32', 8) as Tensor4D
-    for (const [h, w] of [[4, 3], [7, 6], [5, 5], [6, 4]] as [number, number][]) {
+    for (const [h, w] of [
+      [4, 3],
+      [7, 6],
+      [5, 5],
+      [6, 4]
+    ] as [number, number][]) {
       const ours = resizeNearest(x, h, w)
       const stock = tf.image.resizeNearestNeighbor(x, [h, w])
       expect(maxAbsDiff(ours, stock)).toBe(0)
@@ -166,7 +191,11 @@ describe('DI²-FGSM', () => {
 
   it('with p = 0 equals MI-FGSM / I-FGSM (no transform ever applied)', async () => {
     const { model, x, labels } = setup()
-    const di = await runAttack('di2fgsm', model, x, labels, { epsilon: 0.05, diversityProb: 0, decay: 1 })
+    const di = await runAttack('di2fgsm', model, x, labels, {
+      epsilon: 0.05,
+      diversityProb: 0,
+      decay: 1
+    })
     const mi = await runAttack('mifgsm', model, x, labels, { epsilon: 0.05, decay: 1 })
     expect(maxAbsDiff(di, mi)).toBe(0)
     const di0 = await runAttack('di2fgsm', model, x, labels, { epsilon: 0.05, diversityProb: 0 })

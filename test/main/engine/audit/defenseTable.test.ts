@@ -68,14 +68,24 @@ describe('buildDefenseTable', () => {
 
   it('lays out Table 6.3 and agrees with the transfer protocol and a brute force', async () => {
     const before = tf.memory().numTensors
-    table = await buildDefenseTable(ds, { source, target, orthogonal: ortho }, { attacks, variants, seed: 5, batchSize: 8 })
+    table = await buildDefenseTable(
+      ds,
+      { source, target, orthogonal: ortho },
+      { attacks, variants, seed: 5, batchSize: 8 }
+    )
     expect(tf.memory().numTensors).toBe(before)
     expect(table.rows.map((r) => r.label)).toEqual([
       'No defense',
       ...variants.map((v) => v.label),
       'Orthogonal model (no defense)'
     ])
-    expect(table.columns.map((c) => c.key)).toEqual(['clean', 'fgsm@0.03', 'fgsm@0.05', 'mifgsm@0.03', 'mifgsm@0.05'])
+    expect(table.columns.map((c) => c.key)).toEqual([
+      'clean',
+      'fgsm@0.03',
+      'fgsm@0.05',
+      'mifgsm@0.03',
+      'mifgsm@0.05'
+    ])
     const none = table.rows[0]!
     const orth = table.rows.at(-1)!
     expect(none.values[0]).toBe(0)
@@ -91,15 +101,23 @@ describe('buildDefenseTable', () => {
     })
     expect(transfer.selection.indices).toEqual(table.selection.indices)
     table.columns.slice(1).forEach((col, c) => {
-      expect(none.values[c + 1]).toBeCloseTo(foolingRatio(transfer, col.attackId!, col.epsilon!, 'target'), 10)
-      expect(orth.values[c + 1]).toBeCloseTo(foolingRatio(transfer, col.attackId!, col.epsilon!, 'ortho'), 10)
+      expect(none.values[c + 1]).toBeCloseTo(
+        foolingRatio(transfer, col.attackId!, col.epsilon!, 'target'),
+        10
+      )
+      expect(orth.values[c + 1]).toBeCloseTo(
+        foolingRatio(transfer, col.attackId!, col.epsilon!, 'ortho'),
+        10
+      )
     })
 
     // Clean column of a defense row = errors the defense itself causes.
     const x = images(ds, table.selection.indices)
     for (const [r, v] of variants.entries()) {
       const defended = applyDefense(v.defenseId, x, v.value)
-      const wrong = classes(target, defended).filter((p, k) => p !== table.selection.labels[k]).length
+      const wrong = classes(target, defended).filter(
+        (p, k) => p !== table.selection.labels[k]
+      ).length
       expect(table.rows[r + 1]!.values[0], v.label).toBeCloseTo(wrong / table.sampleCount, 10)
       defended.dispose()
     }
@@ -112,7 +130,14 @@ describe('buildDefenseTable', () => {
       const starred = table.rows.filter((r) => r.best[c])
       expect(starred.length).toBeLessThanOrEqual(1)
       for (const r of starred) expect(r.values[c]).toBe(min)
-      expect(starred.length).toBe(separableLowestRatio(table.rows.map((r) => r.values[c]), table.sampleCount) === null ? 0 : 1)
+      expect(starred.length).toBe(
+        separableLowestRatio(
+          table.rows.map((r) => r.values[c]),
+          table.sampleCount
+        ) === null
+          ? 0
+          : 1
+      )
     })
   })
 
@@ -126,7 +151,9 @@ describe('buildDefenseTable', () => {
     table.rows.forEach((row, r) => {
       const cells = parseCsv(csv[r + 1]!)[0]!
       expect(cells[0]).toBe(row.label)
-      row.values.forEach((v, c) => expect(cells[c + 1]).toBe(`${(v * 100).toFixed(1)}${row.best[c] ? '*' : ''}`))
+      row.values.forEach((v, c) =>
+        expect(cells[c + 1]).toBe(`${(v * 100).toFixed(1)}${row.best[c] ? '*' : ''}`)
+      )
     })
     expect(toCsv(table, { markBest: false })).not.toContain('*')
   })
@@ -139,17 +166,39 @@ describe('buildDefenseTable', () => {
       { source, target, orthogonal: ortho },
       { attacks: [{ id: 'fgsm' }], variants: two, seed: 5, batchSize: 8, adaptive }
     )
-    expect(t.columns.map((c) => c.key)).toEqual(['clean', 'fgsm@0.03', 'fgsm@0.05', 'adaptive:pgd@0.03', 'adaptive:pgd@0.05'])
+    expect(t.columns.map((c) => c.key)).toEqual([
+      'clean',
+      'fgsm@0.03',
+      'fgsm@0.05',
+      'adaptive:pgd@0.03',
+      'adaptive:pgd@0.05'
+    ])
     expect(t.columns[3]).toMatchObject({ label: 'Adaptive PGD, ε = 3 %', adaptive: true })
     // Brute force: the same PGD on each row's own model, scored on it.
     const x = images(ds, t.selection.indices)
     const y = tf.tensor1d(t.selection.labels, 'int32')
-    const rowsModels = [target, defendedClassifier(target, 'bitDepth', 1), defendedClassifier(target, 'jpeg', 90), ortho]
-    for (const [c, eps] of [[3, 0.03], [4, 0.05]] as const) {
+    const rowsModels = [
+      target,
+      defendedClassifier(target, 'bitDepth', 1),
+      defendedClassifier(target, 'jpeg', 90),
+      ortho
+    ]
+    for (const [c, eps] of [
+      [3, 0.03],
+      [4, 0.05]
+    ] as const) {
       for (const [r, m] of rowsModels.entries()) {
-        const adv = await runAttack('pgd', m, x, y, { epsilon: eps, steps: 4, seed: 3, batchSize: 8 })
+        const adv = await runAttack('pgd', m, x, y, {
+          epsilon: eps,
+          steps: 4,
+          seed: 3,
+          batchSize: 8
+        })
         const wrong = classes(m, adv).filter((p, k) => p !== t.selection.labels[k]).length
-        expect(t.rows[r]!.values[c], `${t.rows[r]!.label} ε=${eps}`).toBeCloseTo(wrong / t.sampleCount, 10)
+        expect(t.rows[r]!.values[c], `${t.rows[r]!.label} ε=${eps}`).toBeCloseTo(
+          wrong / t.sampleCount,
+          10
+        )
         adv.dispose()
       }
     }

@@ -15,7 +15,10 @@ describe('selectCorrectSamples', () => {
   const x = images(ds, all)
   const [pa, pb, pc] = [classes(a, x), classes(b, x), classes(c, x)]
   const eligible = all.filter(
-    (i) => pa[i] === ds.validation.labels[i] && pb[i] === ds.validation.labels[i] && pc[i] === ds.validation.labels[i]
+    (i) =>
+      pa[i] === ds.validation.labels[i] &&
+      pb[i] === ds.validation.labels[i] &&
+      pc[i] === ds.validation.labels[i]
   )
 
   it('fixture: the models disagree, so only some samples are eligible', () => {

@@ -36,11 +36,17 @@ describe('runTransfer', () => {
         for (const f of cell.fooling) expect(f.fooled).toBe(0)
         continue
       }
-      const adv = await runAttack(cell.attackId, source, x, y, { epsilon: cell.epsilon, steps: cell.config.steps === 1 ? undefined : 3 })
+      const adv = await runAttack(cell.attackId, source, x, y, {
+        epsilon: cell.epsilon,
+        steps: cell.config.steps === 1 ? undefined : 3
+      })
       for (const m of [source, target, ortho]) {
         const pred = classes(m, adv)
         const fooled = pred.filter((p, k) => p !== result.selection.labels[k]).length
-        expect(foolingRatio(result, cell.attackId, cell.epsilon, m.id), `${cell.attackId} ${cell.epsilon} ${m.id}`).toBeCloseTo(fooled / n, 10)
+        expect(
+          foolingRatio(result, cell.attackId, cell.epsilon, m.id),
+          `${cell.attackId} ${cell.epsilon} ${m.id}`
+        ).toBeCloseTo(fooled / n, 10)
       }
       adv.dispose()
     }
@@ -58,7 +64,10 @@ describe('runTransfer', () => {
         let maxDelta = 0
         a.image.forEach((v, i) => (maxDelta = Math.max(maxDelta, Math.abs(v - g.original[i]!))))
         expect(maxDelta).toBeLessThanOrEqual(a.epsilon + 1e-6)
-        const rounded = tf.tensor4d(a.image.map((v) => Math.round(v * 255) / 255), [1, 8, 8, 3])
+        const rounded = tf.tensor4d(
+          a.image.map((v) => Math.round(v * 255) / 255),
+          [1, 8, 8, 3]
+        )
         for (const p of a.predictions) {
           const m = p.modelId === 'source' ? source : target
           expect(p.predictedRounded).toBe(classes(m, rounded)[0])
@@ -75,7 +84,9 @@ describe('runTransfer', () => {
     await expect(
       runTransfer(ds, source, [target], { attacks: [{ id: 'mifgsm', config: { decay: -1 } }] })
     ).rejects.toThrow(/"decay"/)
-    await expect(runTransfer(ds, source, [target], { attacks: [{ id: 'fgsm' }], epsilons: [-0.1] })).rejects.toThrow(/ε/)
+    await expect(
+      runTransfer(ds, source, [target], { attacks: [{ id: 'fgsm' }], epsilons: [-0.1] })
+    ).rejects.toThrow(/ε/)
     const controller = new AbortController()
     const run = runTransfer(ds, source, [target], config, {
       signal: controller.signal,

@@ -24,11 +24,21 @@ function hash(x: number, y: number, s: number, seed: number): number {
 }
 
 const FORMATS: [ColorType, PngSpec['bitDepth']][] = [
-  [0, 1], [0, 2], [0, 4], [0, 8], [0, 16],
-  [2, 8], [2, 16],
-  [3, 1], [3, 2], [3, 4], [3, 8],
-  [4, 8], [4, 16],
-  [6, 8], [6, 16]
+  [0, 1],
+  [0, 2],
+  [0, 4],
+  [0, 8],
+  [0, 16],
+  [2, 8],
+  [2, 16],
+  [3, 1],
+  [3, 2],
+  [3, 4],
+  [3, 8],
+  [4, 8],
+  [4, 16],
+  [6, 8],
+  [6, 16]
 ]
 
 describe('strict PNG decoder: every format decodes to the exact pixels', () => {
@@ -39,11 +49,24 @@ describe('strict PNG decoder: every format decodes to the exact pixels', () => {
         const height = 11
         const max = (1 << bitDepth) - 1
         const entries = colorType === 3 ? Math.min(1 << bitDepth, 7) : 0
-        const palette = Array.from({ length: entries }, (_, i) => [i * 30, 255 - i * 20, (i * 97) % 256])
+        const palette = Array.from({ length: entries }, (_, i) => [
+          i * 30,
+          255 - i * 20,
+          (i * 97) % 256
+        ])
         const sample = (x: number, y: number, s: number): number =>
           colorType === 3 ? hash(x, y, s, 5) % entries : hash(x, y, s, bitDepth) & max
         const png = encodePng(
-          { width, height, colorType, bitDepth, interlace, sample, filter: (r) => r % 5, palette: entries ? palette : undefined },
+          {
+            width,
+            height,
+            colorType,
+            bitDepth,
+            interlace,
+            sample,
+            filter: (r) => r % 5,
+            palette: entries ? palette : undefined
+          },
           3
         )
         const img = decodePngStrict(png, LIMITS)
@@ -54,7 +77,8 @@ describe('strict PNG decoder: every format decodes to the exact pixels', () => {
         for (let y = 0; y < height; y++) {
           for (let x = 0; x < width; x++) {
             for (let c = 0; c < channels; c++) {
-              const expected = colorType === 3 ? palette[sample(x, y, 0)]![c]! : to8(sample(x, y, c))
+              const expected =
+                colorType === 3 ? palette[sample(x, y, 0)]![c]! : to8(sample(x, y, c))
               expect(img.data[(y * width + x) * channels + c]).toBe(expected)
             }
           }
@@ -72,7 +96,8 @@ describe('strict PNG decoder: every format decodes to the exact pixels', () => {
       const ours = decodePngStrict(bytes, LIMITS)
       const channels = colorType === 0 ? 1 : 3
       for (let p = 0; p < 63; p++) {
-        for (let c = 0; c < channels; c++) expect(ours.data[p * channels + c]).toBe(theirs.data[p * 4 + c])
+        for (let c = 0; c < channels; c++)
+          expect(ours.data[p * channels + c]).toBe(theirs.data[p * 4 + c])
       }
     }
   })
@@ -80,8 +105,19 @@ describe('strict PNG decoder: every format decodes to the exact pixels', () => {
 
 /** A valid 8×8 RGB PNG's parts, to break one at a time. */
 function parts() {
-  const spec: PngSpec = { width: 8, height: 8, colorType: 2, bitDepth: 8, sample: (x, y, s) => (x * 31 + y * 7 + s * 50) & 255 }
-  return { spec, raw: scanlines(spec), head: chunk('IHDR', ihdr(8, 8, 8, 2)), end: chunk('IEND', Buffer.alloc(0)) }
+  const spec: PngSpec = {
+    width: 8,
+    height: 8,
+    colorType: 2,
+    bitDepth: 8,
+    sample: (x, y, s) => (x * 31 + y * 7 + s * 50) & 255
+  }
+  return {
+    spec,
+    raw: scanlines(spec),
+    head: chunk('IHDR', ihdr(8, 8, 8, 2)),
+    end: chunk('IEND', Buffer.alloc(0))
+  }
 }
 
 function build(...chunks: Buffer[]): Buffer {
@@ -106,9 +142,9 @@ describe('strict PNG decoder: damaged files are refused, never decoded into fill
   it('a cut zlib stream, a broken zlib stream (CRC fixed up), excess pixel data, no IDAT', () => {
     const { raw, head, end } = parts()
     const z = deflateSync(raw)
-    expect(() => decodePngStrict(build(head, chunk('IDAT', z.subarray(0, z.length - 9)), end), LIMITS)).toThrow(
-      /ends early/
-    )
+    expect(() =>
+      decodePngStrict(build(head, chunk('IDAT', z.subarray(0, z.length - 9)), end), LIMITS)
+    ).toThrow(/ends early/)
     const flipped = Buffer.from(z)
     flipped[Math.floor(z.length / 2)]! ^= 0x5a
     expect(() => decodePngStrict(build(head, chunk('IDAT', flipped), end), LIMITS)).toThrow(
@@ -116,9 +152,13 @@ describe('strict PNG decoder: damaged files are refused, never decoded into fill
     )
     const adler = Buffer.from(z)
     adler[adler.length - 1]! ^= 1
-    expect(() => decodePngStrict(build(head, chunk('IDAT', adler), end), LIMITS)).toThrow(/compressed pixel data is corrupt/)
+    expect(() => decodePngStrict(build(head, chunk('IDAT', adler), end), LIMITS)).toThrow(
+      /compressed pixel data is corrupt/
+    )
     const more = deflateSync(Buffer.concat([raw, Buffer.alloc(40)]))
-    expect(() => decodePngStrict(build(head, chunk('IDAT', more), end), LIMITS)).toThrow(/more bytes than its size allows/)
+    expect(() => decodePngStrict(build(head, chunk('IDAT', more), end), LIMITS)).toThrow(
+      /more bytes than its size allows/
+    )
     expect(() => decodePngStrict(build(head, end), LIMITS)).toThrow(/no pixel data/)
   })
 
@@ -127,10 +167,14 @@ describe('strict PNG decoder: damaged files are refused, never decoded into fill
     for (const c of listChunks(png)) {
       const bad = Buffer.from(png)
       bad[c.at + 8 + c.length]! ^= 0xff
-      expect(() => decodePngStrict(bad, LIMITS)).toThrow(new RegExp(`chunk ${c.name} fails its checksum`))
+      expect(() => decodePngStrict(bad, LIMITS)).toThrow(
+        new RegExp(`chunk ${c.name} fails its checksum`)
+      )
     }
     const iend = listChunks(png).find((c) => c.name === 'IEND')!
-    expect(() => decodePngStrict(png.subarray(0, iend.at), LIMITS)).toThrow(/before its IEND chunk \(truncated\)/)
+    expect(() => decodePngStrict(png.subarray(0, iend.at), LIMITS)).toThrow(
+      /before its IEND chunk \(truncated\)/
+    )
     expect(() => decodePngStrict(png.subarray(0, png.length - 30), LIMITS)).toThrow(/truncated/)
     const long = Buffer.from(png)
     long.writeUInt32BE(0x7ffffff0, 33)
@@ -141,31 +185,61 @@ describe('strict PNG decoder: damaged files are refused, never decoded into fill
     const { spec, head, end } = parts()
     const raw = scanlines(spec)
     raw[3 * 25] = 7 // row 4's filter byte
-    expect(() => decodePngStrict(build(head, chunk('IDAT', deflateSync(raw)), end), LIMITS)).toThrow(
-      /row 4 has an unknown filter type/
+    expect(() =>
+      decodePngStrict(build(head, chunk('IDAT', deflateSync(raw)), end), LIMITS)
+    ).toThrow(/row 4 has an unknown filter type/)
+    const pal: PngSpec = {
+      width: 4,
+      height: 4,
+      colorType: 3,
+      bitDepth: 8,
+      sample: (x) => x,
+      palette: [
+        [1, 2, 3],
+        [4, 5, 6]
+      ]
+    }
+    expect(() => decodePngStrict(encodePng(pal), LIMITS)).toThrow(
+      /colour its palette does not have/
     )
-    const pal: PngSpec = { width: 4, height: 4, colorType: 3, bitDepth: 8, sample: (x) => x, palette: [[1, 2, 3], [4, 5, 6]] }
-    expect(() => decodePngStrict(encodePng(pal), LIMITS)).toThrow(/colour its palette does not have/)
   })
 
   it('a header claiming 30000×30000 is refused from the header, before anything is inflated', () => {
     const { end } = parts()
     // 268 bytes, like the file in the issue: a tiny zlib stream under a giant header.
-    const png = build(chunk('IHDR', ihdr(30000, 30000, 8, 6)), chunk('IDAT', deflateSync(Buffer.alloc(200))), end)
+    const png = build(
+      chunk('IHDR', ihdr(30000, 30000, 8, 6)),
+      chunk('IDAT', deflateSync(Buffer.alloc(200))),
+      end
+    )
     const before = process.memoryUsage().arrayBuffers
-    expect(() => decodeImage(png)).toThrow(/30000×30000 pixels \(900 megapixels\); images over 17 megapixels are not imported/)
+    expect(() => decodeImage(png)).toThrow(
+      /30000×30000 pixels \(900 megapixels\); images over 17 megapixels are not imported/
+    )
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024)
   })
 
   it('invalid header fields and an unknown critical chunk', () => {
     const { raw, end } = parts()
     const idat = chunk('IDAT', deflateSync(raw))
-    expect(() => decodePngStrict(build(chunk('IHDR', ihdr(8, 8, 3, 2)), idat, end), LIMITS)).toThrow(/invalid colour format/)
-    expect(() => decodePngStrict(build(chunk('IHDR', ihdr(0, 8, 8, 2)), idat, end), LIMITS)).toThrow(/impossible size/)
-    expect(() => decodePngStrict(build(chunk('IHDR', ihdr(8, 8, 8, 2)), chunk('ZZZZ', Buffer.alloc(3)), idat, end), LIMITS)).toThrow(
-      /unknown critical chunk ZZZZ/
-    )
+    expect(() =>
+      decodePngStrict(build(chunk('IHDR', ihdr(8, 8, 3, 2)), idat, end), LIMITS)
+    ).toThrow(/invalid colour format/)
+    expect(() =>
+      decodePngStrict(build(chunk('IHDR', ihdr(0, 8, 8, 2)), idat, end), LIMITS)
+    ).toThrow(/impossible size/)
+    expect(() =>
+      decodePngStrict(
+        build(chunk('IHDR', ihdr(8, 8, 8, 2)), chunk('ZZZZ', Buffer.alloc(3)), idat, end),
+        LIMITS
+      )
+    ).toThrow(/unknown critical chunk ZZZZ/)
     // An unknown ancillary chunk (lower-case first letter) is skipped.
-    expect(decodePngStrict(build(chunk('IHDR', ihdr(8, 8, 8, 2)), chunk('zzzz', Buffer.alloc(3)), idat, end), LIMITS).width).toBe(8)
+    expect(
+      decodePngStrict(
+        build(chunk('IHDR', ihdr(8, 8, 8, 2)), chunk('zzzz', Buffer.alloc(3)), idat, end),
+        LIMITS
+      ).width
+    ).toBe(8)
   })
 })

@@ -29,7 +29,9 @@ describe('bit-depth reduction', () => {
     const levels = [0, 1 / 3, 2 / 3, 1]
     const seen = new Set<number>()
     out.forEach((v, i) => {
-      const nearest = levels.reduce((a, l) => (Math.abs(l - b.data[i]!) < Math.abs(a - b.data[i]!) ? l : a))
+      const nearest = levels.reduce((a, l) =>
+        Math.abs(l - b.data[i]!) < Math.abs(a - b.data[i]!) ? l : a
+      )
       expect(v).toBeCloseTo(nearest, 6)
       seen.add(Math.round(v * 3))
     })
@@ -46,9 +48,11 @@ describe('JPEG', () => {
   it('leaves a constant image unchanged within 1/255 (RGB and gray)', () => {
     for (const c of [3, 1]) {
       const data = new Float32Array(2 * 16 * 16 * c)
-      for (let i = 0; i < data.length; i++) data[i] = i < data.length / 2 ? 0.4 : (i % c) * 0.3 + 0.1
+      for (let i = 0; i < data.length; i++)
+        data[i] = i < data.length / 2 ? 0.4 : (i % c) * 0.3 + 0.1
       const out = applyDefense('jpeg', { data, shape: [2, 16, 16, c] }, 80).dataSync()
-      for (let i = 0; i < data.length; i++) expect(Math.abs(out[i]! - data[i]!)).toBeLessThanOrEqual(1 / 255 + 1e-6)
+      for (let i = 0; i < data.length; i++)
+        expect(Math.abs(out[i]! - data[i]!)).toBeLessThanOrEqual(1 / 255 + 1e-6)
     }
   })
 
@@ -65,12 +69,18 @@ describe('JPEG', () => {
   })
 
   it('encodes a batch as a mosaic exactly as each image alone (odd sizes, gray and RGB)', () => {
-    for (const [h, w, c] of [[28, 28, 1], [13, 21, 3]] as const) {
+    for (const [h, w, c] of [
+      [28, 28, 1],
+      [13, 21, 3]
+    ] as const) {
       const batch = randomBatch([20, h, w, c], 7)
       const together = jpegRoundTrip(batch, 85).data
       const per = h * w * c
       for (const i of [0, 7, 16, 19]) {
-        const alone = jpegRoundTrip({ data: batch.data.slice(i * per, (i + 1) * per), shape: [1, h, w, c] }, 85).data
+        const alone = jpegRoundTrip(
+          { data: batch.data.slice(i * per, (i + 1) * per), shape: [1, h, w, c] },
+          85
+        ).data
         expect(Array.from(together.slice(i * per, (i + 1) * per))).toEqual(Array.from(alone))
       }
     }
@@ -109,7 +119,8 @@ describe('total variation minimisation (Chambolle)', () => {
     const b = randomBatch([1, 12, 12, 1], 4)
     const out = applyDefense('tvm', b, 3).dataSync()
     let maxChange = 0
-    for (let i = 0; i < out.length; i++) maxChange = Math.max(maxChange, Math.abs(out[i]! - b.data[i]!))
+    for (let i = 0; i < out.length; i++)
+      maxChange = Math.max(maxChange, Math.abs(out[i]! - b.data[i]!))
     expect(maxChange).toBeGreaterThan(0)
     expect(maxChange).toBeLessThan(0.05)
   })
@@ -133,7 +144,8 @@ function referenceBilateral(b: FloatImageBatch, win: number, sc: number, ss: num
             const xx = mirror(x + dx, w)
             let d2 = 0
             for (let k = 0; k < c; k++) d2 += (px(i, yy, xx, k) - px(i, y, x, k)) ** 2
-            const wt = Math.exp(-(dx * dx + dy * dy) / (2 * ss * ss)) * Math.exp(-d2 / (2 * sc * sc))
+            const wt =
+              Math.exp(-(dx * dx + dy * dy) / (2 * ss * ss)) * Math.exp(-d2 / (2 * sc * sc))
             wsum += wt
             for (let k = 0; k < c; k++) sums[k] += wt * px(i, yy, xx, k)
           }
@@ -164,29 +176,42 @@ describe('bilateral filter', () => {
 describe('defense registry', () => {
   it('lists the 16 Table 6.3 variants in order and refuses duplicates', () => {
     expect(tableVariants().map((v) => v.label)).toEqual([
-      'JPEG quality 95', 'JPEG quality 90', 'JPEG quality 85', 'JPEG quality 80',
-      'Total-variation smoothing, weight 3', 'Total-variation smoothing, weight 5',
-      'Total-variation smoothing, weight 7', 'Total-variation smoothing, weight 9',
-      'Bit depth 1', 'Bit depth 2', 'Bit depth 3', 'Bit depth 4',
-      'Bilateral filter, window 3', 'Bilateral filter, window 5',
-      'Bilateral filter, window 7', 'Bilateral filter, window 9'
+      'JPEG quality 95',
+      'JPEG quality 90',
+      'JPEG quality 85',
+      'JPEG quality 80',
+      'Total-variation smoothing, weight 3',
+      'Total-variation smoothing, weight 5',
+      'Total-variation smoothing, weight 7',
+      'Total-variation smoothing, weight 9',
+      'Bit depth 1',
+      'Bit depth 2',
+      'Bit depth 3',
+      'Bit depth 4',
+      'Bilateral filter, window 3',
+      'Bilateral filter, window 5',
+      'Bilateral filter, window 7',
+      'Bilateral filter, window 9'
     ])
     expect(() => registerDefense(getDefense('jpeg'))).toThrow(/already registered/)
   })
 
-  it.each(listDefenses().map((d) => d.id))('%s keeps shape, [0, 1], the input, and tensors', (id) => {
-    const x = tf.tensor4d(randomBatch([2, 8, 8, 3], 6).data, [2, 8, 8, 3])
-    const before = x.dataSync().slice()
-    const count = tf.memory().numTensors
-    const def = getDefense(id)
-    const out = def.apply(x, def.param.default)
-    expect(out.shape).toEqual([2, 8, 8, 3])
-    const values = out.dataSync()
-    expect(Math.min(...values)).toBeGreaterThanOrEqual(0)
-    expect(Math.max(...values)).toBeLessThanOrEqual(1)
-    expect(Array.from(x.dataSync())).toEqual(Array.from(before))
-    out.dispose()
-    expect(tf.memory().numTensors).toBe(count)
-    expect(() => def.apply(x, -5)).toThrow(new RegExp(`"${def.param.name}" must be`))
-  })
+  it.each(listDefenses().map((d) => d.id))(
+    '%s keeps shape, [0, 1], the input, and tensors',
+    (id) => {
+      const x = tf.tensor4d(randomBatch([2, 8, 8, 3], 6).data, [2, 8, 8, 3])
+      const before = x.dataSync().slice()
+      const count = tf.memory().numTensors
+      const def = getDefense(id)
+      const out = def.apply(x, def.param.default)
+      expect(out.shape).toEqual([2, 8, 8, 3])
+      const values = out.dataSync()
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(0)
+      expect(Math.max(...values)).toBeLessThanOrEqual(1)
+      expect(Array.from(x.dataSync())).toEqual(Array.from(before))
+      out.dispose()
+      expect(tf.memory().numTensors).toBe(count)
+      expect(() => def.apply(x, -5)).toThrow(new RegExp(`"${def.param.name}" must be`))
+    }
+  )
 })

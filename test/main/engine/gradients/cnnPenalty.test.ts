@@ -26,8 +26,16 @@ function model(p: Params, x: tf.Tensor4D): tf.Tensor2D {
 }
 
 /** lambda * mean_i cos(g1_i, grad_x CE(M(x_i), y_i)). */
-function penalty(p: Params, x: tf.Tensor4D, y: tf.Tensor1D, g1: tf.Tensor4D, lambda: number): tf.Scalar {
-  const g2 = tf.grad((xx: tf.Tensor) => tf.sum(softmaxCrossEntropy(model(p, xx as tf.Tensor4D), y, 'none')))(x)
+function penalty(
+  p: Params,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  g1: tf.Tensor4D,
+  lambda: number
+): tf.Scalar {
+  const g2 = tf.grad((xx: tf.Tensor) =>
+    tf.sum(softmaxCrossEntropy(model(p, xx as tf.Tensor4D), y, 'none'))
+  )(x)
   const b = x.shape[0]
   const a2 = tf.reshape(g1, [b, -1])
   const b2 = tf.reshape(g2, [b, -1])
@@ -70,17 +78,19 @@ describe('double backprop through a small CNN', () => {
   }
 
   it('the full objective CE + lambda * penalty differentiates inside optimizer.minimize', () => {
-    const vars = { c1: tf.variable(p.c1), c2: tf.variable(p.c2), d: tf.variable(p.d), b: tf.variable(p.b) }
+    const vars = {
+      c1: tf.variable(p.c1),
+      c2: tf.variable(p.c2),
+      d: tf.variable(p.d),
+      b: tf.variable(p.b)
+    }
     const before = tf.memory().numTensors
     const opt = tf.train.sgd(0.1)
-    const loss = opt.minimize(
-      () => {
-        const params = vars as unknown as Params
-        const ce = softmaxCrossEntropy(model(params, x), y, 'mean')
-        return tf.add(ce, penalty(params, x, y, g1, 1)) as tf.Scalar
-      },
-      true
-    )
+    const loss = opt.minimize(() => {
+      const params = vars as unknown as Params
+      const ce = softmaxCrossEntropy(model(params, x), y, 'mean')
+      return tf.add(ce, penalty(params, x, y, g1, 1)) as tf.Scalar
+    }, true)
     expect(Number.isFinite(loss!.dataSync()[0])).toBe(true)
     loss!.dispose()
     opt.dispose()

@@ -39,7 +39,11 @@ export function pickCoords(size: number, count: number, seed = 1): number[] {
 }
 
 /** The analytic gradient of f at w, at the given flat indices. */
-export function analyticGradient(f: (w: tf.Tensor) => tf.Scalar, w: tf.Tensor, coords: number[]): number[] {
+export function analyticGradient(
+  f: (w: tf.Tensor) => tf.Scalar,
+  w: tf.Tensor,
+  coords: number[]
+): number[] {
   const g = tf.tidy(() => tf.grad(f)(w).dataSync())
   return coords.map((i) => g[i]!)
 }
@@ -67,7 +71,10 @@ export function expectGradientMatchesFiniteDifferences(
   const analytic = analyticGradient(f, w, coords)
   const numeric = centralDifferences(f, w, coords, options.eps ?? 1e-2)
   const score = closeness(analytic, numeric, options.rtol, options.atol)
-  expect(score, `analytic ${analytic.join(', ')} vs numeric ${numeric.join(', ')}`).toBeLessThanOrEqual(1)
+  expect(
+    score,
+    `analytic ${analytic.join(', ')} vs numeric ${numeric.join(', ')}`
+  ).toBeLessThanOrEqual(1)
   return { analytic, numeric }
 }
 

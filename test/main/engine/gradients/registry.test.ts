@@ -7,7 +7,19 @@ import { expGradConfig } from '../../../../src/main/engine/gradients/Exp_grad'
 describe('gradient registry', () => {
   it('importing tf installs our gradients', () => {
     const kernels = ourGradientKernels()
-    for (const k of ['Exp', 'Tanh', 'Sigmoid', 'Softmax', 'LogSoftmax', 'MaxPool', 'AvgPool', 'Conv2D', 'Max', 'Sum', 'Mean']) {
+    for (const k of [
+      'Exp',
+      'Tanh',
+      'Sigmoid',
+      'Softmax',
+      'LogSoftmax',
+      'MaxPool',
+      'AvgPool',
+      'Conv2D',
+      'Max',
+      'Sum',
+      'Mean'
+    ]) {
       expect(kernels).toContain(k)
     }
     expect(tf.getGradient('Exp')).toBe(expGradConfig)

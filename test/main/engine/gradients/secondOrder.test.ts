@@ -29,7 +29,11 @@ interface Case {
 const weighted = (t: tf.Tensor, seed = 7): tf.Scalar =>
   tf.sum(tf.mul(t, tf.randomNormal(t.shape, 0, 1, 'float32', seed))) as tf.Scalar
 
-const elementwise = (name: string, g: (z: tf.Tensor) => tf.Tensor, range?: [number, number]): Case => ({
+const elementwise = (
+  name: string,
+  g: (z: tf.Tensor) => tf.Tensor,
+  range?: [number, number]
+): Case => ({
   name,
   xShape: [3, 4],
   wShape: [3, 4],
@@ -66,7 +70,18 @@ const cases: Case[] = [
     }
   },
   elementwise('reshape/transpose', (z) => tf.square(tf.transpose(tf.reshape(z, [2, 6])))),
-  elementwise('pad/slice', (z) => tf.square(tf.slice(tf.pad(z, [[1, 0], [0, 2]]), [1, 1], [2, 4]))),
+  elementwise('pad/slice', (z) =>
+    tf.square(
+      tf.slice(
+        tf.pad(z, [
+          [1, 0],
+          [0, 2]
+        ]),
+        [1, 1],
+        [2, 4]
+      )
+    )
+  ),
   {
     name: 'squaredDifference',
     xShape: [3, 4],
@@ -194,7 +209,12 @@ describe('the harness catches the stock output-reusing gradients (tfjs #3252)', 
   }
 
   it('tf.logSoftmax (a customGrad op) is wrong at second order; ours is not', () => {
-    const stock: Case = { name: 'tf.logSoftmax', xShape: [3, 4], wShape: [3, 4], f: (x, w) => weighted(tf.logSoftmax(tf.mul(x, w))) }
+    const stock: Case = {
+      name: 'tf.logSoftmax',
+      xShape: [3, 4],
+      wShape: [3, 4],
+      f: (x, w) => weighted(tf.logSoftmax(tf.mul(x, w)))
+    }
     expect(secondOrderScore(stock).score).toBeGreaterThan(3)
   })
 

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { formatBytes, inflateBounded, readFileBounded, readFileBoundedAsync } from '../../../../src/main/engine/io/bounded'
+import {
+  formatBytes,
+  inflateBounded,
+  readFileBounded,
+  readFileBoundedAsync
+} from '../../../../src/main/engine/io/bounded'
 import { ConfinedFolder } from '../../../../src/main/engine/io/confined'
 import { describeFileError, FileAccessError } from '../../../../src/main/engine/io/errors'
 
@@ -42,22 +47,32 @@ describe('ConfinedFolder: a path a file lists must stay inside its folder', () =
 
   it('refuses "..", absolute and drive paths, NUL and links out, before reading anything', () => {
     const f = new ConfinedFolder(folder)
-    expect(problem(() => f.resolveListed('../../dev/zero', 'model.json'))).toMatch(/^outside-folder: model.json: it lists "..\/..\/dev\/zero", a path that climbs out/)
+    expect(problem(() => f.resolveListed('../../dev/zero', 'model.json'))).toMatch(
+      /^outside-folder: model.json: it lists "..\/..\/dev\/zero", a path that climbs out/
+    )
     expect(problem(() => f.resolveListed('sub/../../secret.txt', 'm'))).toMatch(/climbs out/)
     expect(problem(() => f.resolveListed('/etc/passwd', 'm'))).toMatch(/an absolute path/)
     expect(problem(() => f.resolveListed('C:\\Windows\\win.ini', 'm'))).toMatch(/an absolute path/)
     expect(problem(() => f.resolveListed('w.bin\0.txt', 'm'))).toMatch(/NUL/)
-    expect(problem(() => f.resolveListed('out.bin', 'm'))).toMatch(/a link that leads outside the folder/)
+    expect(problem(() => f.resolveListed('out.bin', 'm'))).toMatch(
+      /a link that leads outside the folder/
+    )
     expect(problem(() => f.resolveListed('missing.bin', 'm'))).toMatch(/^missing: .*does not exist/)
-    expect(problem(() => f.resolveFound(join(folder, 'zero.bin')))).toMatch(/link to \/dev\/zero, outside the chosen folder/)
+    expect(problem(() => f.resolveFound(join(folder, 'zero.bin')))).toMatch(
+      /link to \/dev\/zero, outside the chosen folder/
+    )
   })
 })
 
 describe('bounded reads: regular files only, sizes known before reading', () => {
   it('refuses a FIFO (without waiting for a writer), a device and a folder', async () => {
-    expect(problem(() => readFileBounded(join(folder, 'pipe.bin'), { maxBytes: 10 }))).toMatch(/^not-a-file: .*not a regular file/)
+    expect(problem(() => readFileBounded(join(folder, 'pipe.bin'), { maxBytes: 10 }))).toMatch(
+      /^not-a-file: .*not a regular file/
+    )
     expect(problem(() => readFileBounded('/dev/zero', { maxBytes: 10 }))).toMatch(/^not-a-file/)
-    await expect(readFileBoundedAsync(join(folder, 'sub'), { maxBytes: 10 })).rejects.toThrow(/not a regular file/)
+    await expect(readFileBoundedAsync(join(folder, 'sub'), { maxBytes: 10 })).rejects.toThrow(
+      /not a regular file/
+    )
   })
 
   it('refuses a file over the limit with both sizes, and reads one within it exactly', () => {
@@ -72,14 +87,22 @@ describe('bounded reads: regular files only, sizes known before reading', () => 
   it('inflates within a bound: a 50 MB gzip bomb stops at the bound, a cut stream is "truncated"', () => {
     const bomb = gzipSync(Buffer.alloc(50_000_000))
     expect(bomb.length).toBeLessThan(100_000)
-    expect(problem(() => inflateBounded(bomb, { maxBytes: 1_000_000, format: 'gzip', file: 'x.gz' }))).toMatch(/^too-large: x.gz: .* unpacks to more than 1.0 MB/)
+    expect(
+      problem(() => inflateBounded(bomb, { maxBytes: 1_000_000, format: 'gzip', file: 'x.gz' }))
+    ).toMatch(/^too-large: x.gz: .* unpacks to more than 1.0 MB/)
     const ok = gzipSync(Buffer.from('hello'))
     expect(inflateBounded(ok, { maxBytes: 5, format: 'gzip', file: 'x' }).toString()).toBe('hello')
-    expect(problem(() => inflateBounded(ok.subarray(0, ok.length - 4), { maxBytes: 99, format: 'gzip', file: 'x' }))).toMatch(/ends early \(the file is truncated\)/)
+    expect(
+      problem(() =>
+        inflateBounded(ok.subarray(0, ok.length - 4), { maxBytes: 99, format: 'gzip', file: 'x' })
+      )
+    ).toMatch(/ends early \(the file is truncated\)/)
   })
 
   it('errno codes become words, the code stays in the detail', () => {
-    const d = describeFileError(Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT' }))
+    const d = describeFileError(
+      Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT' })
+    )
     expect(d.reason).toBe('the file does not exist (moved or deleted?)')
     expect(d.detail).toMatch(/ENOENT/)
     expect(formatBytes(3.7e9)).toBe('3.7 GB')

@@ -1,8 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { conv2dBackpropFilterOps, conv2dBackpropInputOps } from '../../../../src/main/engine/kernels/convGradOps'
-import { nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import {
+  conv2dBackpropFilterOps,
+  conv2dBackpropInputOps
+} from '../../../../src/main/engine/kernels/convGradOps'
+import {
+  nativeKernelStatus,
+  setNativeKernels
+} from '../../../../src/main/engine/kernels/nativeKernels'
 import { maxRelError } from '../../../helpers/compare'
 import { convLabel, type ConvCase } from '../../../helpers/convCases'
 
@@ -20,7 +26,21 @@ const shapes: ConvCase[] = [
   { n: 1, h: 5, w: 5, ci: 8, co: 64, k: 1, s: 2, pad: 'valid' },
   { n: 1, h: 10, w: 9, ci: 3, co: 3, k: 5, s: 2, pad: 'same' },
   { n: 1, h: 6, w: 7, ci: 2, co: 3, k: 3, s: 1, pad: 'valid' },
-  { n: 1, h: 7, w: 6, ci: 2, co: 3, k: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    n: 1,
+    h: 7,
+    w: 6,
+    ci: 2,
+    co: 3,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0]
+    ]
+  },
   { n: 2, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'same' },
   { n: 1, h: 28, w: 28, ci: 32, co: 32, k: 3, s: 2, pad: 'same' },
   { n: 1, h: 14, w: 14, ci: 64, co: 64, k: 3, s: 2, pad: 'same' }
@@ -83,7 +103,6 @@ function ours(sh: ConvCase, d: Data): { dx: Float32Array; dw: Float32Array } {
     return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array }
   })
 }
-
 
 describe('conv gradients as forward convolutions equal the stock cpu kernels', () => {
   afterAll(async () => {

@@ -2,15 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { nativeKernelStatus } from '../../../../src/main/engine/kernels/nativeKernels'
-import { cpuBufferPoolFreeBytes, releaseCpuBufferPool } from '../../../../src/main/engine/kernels/cpuBufferPool'
+import {
+  cpuBufferPoolFreeBytes,
+  releaseCpuBufferPool
+} from '../../../../src/main/engine/kernels/cpuBufferPool'
 
 /** Large enough for the pool (32768 floats and up). */
 const SHAPE = [4, 32, 32, 16]
 const SIZE = 4 * 32 * 32 * 16
 
 /** A native kernel's output (an equal-shape add) of SIZE floats, every value `value`. */
-const filled = (value: number): tf.Tensor => tf.tidy(() => tf.add(tf.fill(SHAPE, value / 2), tf.fill(SHAPE, value / 2)))
-const allEqual = (v: ArrayLike<number>, value: number): boolean => Array.prototype.every.call(v, (x: number) => x === value)
+const filled = (value: number): tf.Tensor =>
+  tf.tidy(() => tf.add(tf.fill(SHAPE, value / 2), tf.fill(SHAPE, value / 2)))
+const allEqual = (v: ArrayLike<number>, value: number): boolean =>
+  Array.prototype.every.call(v, (x: number) => x === value)
 
 describe.skipIf(!nativeKernelStatus().active)('cpu output buffer pool', () => {
   beforeAll(async () => {

@@ -30,7 +30,21 @@ const cases: ConvCase[] = [
   { n: 2, h: 9, w: 8, ci: 13, co: 2, k: 3, s: 2, pad: 'valid' },
   { n: 1, h: 6, w: 6, ci: 64, co: 1, k: 3, s: 2, pad: 'same' },
   { n: 1, h: 8, w: 6, ci: 2, co: 5, k: 4, s: 2, pad: 'same' },
-  { n: 1, h: 7, w: 6, ci: 2, co: 3, k: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    n: 1,
+    h: 7,
+    w: 6,
+    ci: 2,
+    co: 3,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0]
+    ]
+  },
   { n: 3, h: 28, w: 28, ci: 1, co: 32, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, s: 2, pad: 'same' },
   { n: 2, h: 16, w: 16, ci: 48, co: 48, k: 3, s: 1, pad: 'same' },
@@ -142,8 +156,13 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
         cases.forEach((c, i) => {
           const what = `${backend} ${isa} ${convLabel(c)}`
           expect(maxRelError(forward(c, moved[i]!), refs[i]!.y), `y ${what}`).toBeLessThan(2e-6)
-          expect(maxRelError(filterGrad(c, moved[i]!), refs[i]!.dw), `dW ${what}`).toBeLessThan(2e-6)
-          if (refs[i]!.dx) expect(maxRelError(inputGrad(c, moved[i]!), refs[i]!.dx!), `dx ${what}`).toBeLessThan(2e-6)
+          expect(maxRelError(filterGrad(c, moved[i]!), refs[i]!.dw), `dW ${what}`).toBeLessThan(
+            2e-6
+          )
+          if (refs[i]!.dx)
+            expect(maxRelError(inputGrad(c, moved[i]!), refs[i]!.dx!), `dx ${what}`).toBeLessThan(
+              2e-6
+            )
         })
         expect(tf.memory().numTensors).toBe(before)
       }
@@ -190,7 +209,9 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     const penaltyGrads = (): Float32Array[] =>
       tf.tidy(() => {
         const g = tf.grads((x: tf.Tensor, t: tf.Tensor) => {
-          const dW = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad), t)))(d.f)
+          const dW = tf.grad((w: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad), t))
+          )(d.f)
           return tf.sum(tf.square(dW))
         })([d.x, d.dy])
         return g.map((t) => t.dataSync() as Float32Array)
@@ -207,22 +228,37 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
 
   it('refuse arrays that do not match the shape, and dy of the wrong shape', async () => {
     const shape = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
-    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(47), shape)).toThrow(
-      /sizes do not match/
-    )
-    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(48), new Int32Array(3))).toThrow(
-      /15 values/
-    )
-    expect(() => native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(48), shape.map((v, i) => (i === 7 ? 0 : v)))).toThrow(
-      /invalid convolution shape/
-    )
+    expect(() =>
+      native.conv2d(new Float32Array(32), new Float32Array(54), new Float32Array(47), shape)
+    ).toThrow(/sizes do not match/)
+    expect(() =>
+      native.conv2d(
+        new Float32Array(32),
+        new Float32Array(54),
+        new Float32Array(48),
+        new Int32Array(3)
+      )
+    ).toThrow(/15 values/)
+    expect(() =>
+      native.conv2d(
+        new Float32Array(32),
+        new Float32Array(54),
+        new Float32Array(48),
+        shape.map((v, i) => (i === 7 ? 0 : v))
+      )
+    ).toThrow(/invalid convolution shape/)
     await initBackend('wasm')
     const x = tf.zeros([1, 4, 4, 2])
     const dy = tf.zeros([1, 3, 3, 3])
-    const attrs: FilterGradAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] }
-    expect(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap)).toThrow(
-      /dy is \[1,3,3,3\], the convolution gives \[1,4,4,3\]/
-    )
+    const attrs: FilterGradAttrs = {
+      strides: 1,
+      pad: 'same',
+      dataFormat: 'NHWC',
+      filterShape: [3, 3, 2, 3]
+    }
+    expect(() =>
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap)
+    ).toThrow(/dy is \[1,3,3,3\], the convolution gives \[1,4,4,3\]/)
     tf.dispose([x, dy])
   })
 })

@@ -14,7 +14,13 @@ const configs: { shape: [number, number, number, number]; k: number; s: number; 
   { shape: [1, 7, 7, 2], k: 2, s: 2, pad: 'same' }
 ]
 
-function stockMaxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, k: number, s: number, pad: Pad): tf.Tensor {
+function stockMaxPoolGrad(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  k: number,
+  s: number,
+  pad: Pad
+): tf.Tensor {
   const y = tf.maxPool(x, k, s, pad)
   return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
     filterSize: k,
@@ -36,7 +42,13 @@ describe('pooling gradients as ops', () => {
       const refs = configs.map((c) =>
         tf.tidy(() => {
           const x = tf.randomNormal(c.shape, 0, 1, 'float32', 3) as tf.Tensor4D
-          const dy = tf.randomNormal(tf.maxPool(x, c.k, c.s, c.pad).shape, 0, 1, 'float32', 4) as tf.Tensor4D
+          const dy = tf.randomNormal(
+            tf.maxPool(x, c.k, c.s, c.pad).shape,
+            0,
+            1,
+            'float32',
+            4
+          ) as tf.Tensor4D
           const g = stockMaxPoolGrad(dy, x, c.k, c.s, c.pad)
           return { x: x.dataSync(), dy: dy.dataSync(), dyShape: dy.shape, g: g.dataSync() }
         })
@@ -47,7 +59,9 @@ describe('pooling gradients as ops', () => {
         tf.tidy(() => {
           const x = tf.tensor4d(r.x, c.shape)
           const dy = tf.tensor(r.dy, r.dyShape) as tf.Tensor4D
-          const diff = tf.max(tf.abs(tf.sub(maxPoolGradOps(dy, x, c.k, c.s, c.pad), tf.tensor(r.g, c.shape))))
+          const diff = tf.max(
+            tf.abs(tf.sub(maxPoolGradOps(dy, x, c.k, c.s, c.pad), tf.tensor(r.g, c.shape)))
+          )
           expect(diff.dataSync()[0], JSON.stringify(c)).toBeLessThan(1e-6)
         })
       })
@@ -61,15 +75,32 @@ describe('pooling gradients as ops', () => {
       const refs = configs.map((c) =>
         tf.tidy(() => {
           const x = tf.floor(tf.randomUniform(c.shape, 0, 3, 'float32', 7)) as tf.Tensor4D
-          const dy = tf.randomNormal(tf.maxPool(x, c.k, c.s, c.pad).shape, 0, 1, 'float32', 8) as tf.Tensor4D
-          return { x: x.dataSync(), dy: dy.dataSync(), dyShape: dy.shape, g: stockMaxPoolGrad(dy, x, c.k, c.s, c.pad).dataSync() }
+          const dy = tf.randomNormal(
+            tf.maxPool(x, c.k, c.s, c.pad).shape,
+            0,
+            1,
+            'float32',
+            8
+          ) as tf.Tensor4D
+          return {
+            x: x.dataSync(),
+            dy: dy.dataSync(),
+            dyShape: dy.shape,
+            g: stockMaxPoolGrad(dy, x, c.k, c.s, c.pad).dataSync()
+          }
         })
       )
       await initBackend(backend)
       configs.forEach((c, i) => {
         const r = refs[i]!
         tf.tidy(() => {
-          const ours = maxPoolGradOps(tf.tensor(r.dy, r.dyShape) as tf.Tensor4D, tf.tensor4d(r.x, c.shape), c.k, c.s, c.pad)
+          const ours = maxPoolGradOps(
+            tf.tensor(r.dy, r.dyShape) as tf.Tensor4D,
+            tf.tensor4d(r.x, c.shape),
+            c.k,
+            c.s,
+            c.pad
+          )
           // Overlapping windows add several dy into one pixel, in another order than the
           // kernel: rounding only. A tie given to the wrong pixel would be off by a whole dy.
           const diff = tf.max(tf.abs(tf.sub(ours, tf.tensor(r.g, c.shape)))).dataSync()[0]!
@@ -85,7 +116,9 @@ describe('pooling gradients as ops', () => {
     const x = tf.tensor4d([1, 3, 3, 3], [1, 2, 2, 1])
     const dy = tf.ones([1, 1, 1, 1]) as tf.Tensor4D
     expect(Array.from(maxPoolGradOps(dy, x, 2, 2, 'valid').dataSync())).toEqual([0, 1, 0, 0])
-    expect(Array.from(maxPoolGradOps(dy, x, 2, 2, 'valid', undefined, 'split').dataSync())).toEqual([0, 1 / 3, 1 / 3, 1 / 3].map(Math.fround))
+    expect(Array.from(maxPoolGradOps(dy, x, 2, 2, 'valid', undefined, 'split').dataSync())).toEqual(
+      [0, 1 / 3, 1 / 3, 1 / 3].map(Math.fround)
+    )
     // The same through the overlapping route (3x3/1 'same' over a constant image): every
     // window's first real pixel takes its dy (padding never wins).
     const flat = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D
@@ -99,9 +132,13 @@ describe('pooling gradients as ops', () => {
     for (const c of configs) {
       const x = tf.randomNormal(c.shape, 0, 1, 'float32', 5) as tf.Tensor4D
       const r = tf.randomNormal(tf.avgPool(x, c.k, c.s, c.pad).shape, 0, 1, 'float32', 6)
-      expectGradientMatchesFiniteDifferences((xx) => tf.sum(tf.mul(r, tf.avgPool(xx as tf.Tensor4D, c.k, c.s, c.pad))) as tf.Scalar, x, {
-        count: 8
-      })
+      expectGradientMatchesFiniteDifferences(
+        (xx) => tf.sum(tf.mul(r, tf.avgPool(xx as tf.Tensor4D, c.k, c.s, c.pad))) as tf.Scalar,
+        x,
+        {
+          count: 8
+        }
+      )
     }
   })
 
@@ -113,7 +150,11 @@ describe('pooling gradients as ops', () => {
     const ours = avgPoolGradOps(dy, x, 3, 1, 'same').dataSync()
     expect(ours[0]).toBeCloseTo(0.25, 6)
     const stock = (
-      tf.engine().runKernel('AvgPoolGrad', { dy, input: x }, { filterSize: 3, strides: 1, pad: 'same' } as unknown as tf.NamedAttrMap) as tf.Tensor
+      tf.engine().runKernel('AvgPoolGrad', { dy, input: x }, {
+        filterSize: 3,
+        strides: 1,
+        pad: 'same'
+      } as unknown as tf.NamedAttrMap) as tf.Tensor
     ).dataSync()
     expect(stock[0]).toBeCloseTo(1 / 9, 6)
   })

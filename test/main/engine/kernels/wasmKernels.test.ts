@@ -3,7 +3,10 @@ import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import { collapseSlice } from '../../../../src/main/engine/kernels/wasm/windowCopy'
 import { collapseTranspose } from '../../../../src/main/engine/kernels/wasm/transposeCore'
-import { installWasmKernels, wasmKernelsInstalled } from '../../../../src/main/engine/kernels/wasm/shared'
+import {
+  installWasmKernels,
+  wasmKernelsInstalled
+} from '../../../../src/main/engine/kernels/wasm/shared'
 import { ourKernels, wasmKernelNames } from '../../../../src/main/engine/kernels'
 import { setSimdKernels, simdKernelsFor } from '../../../../src/main/engine/kernels/simdKernels'
 
@@ -17,17 +20,24 @@ function rng(seed: number): () => number {
 }
 
 /** Runs fn with the stock kernels and with ours; returns both outputs' values. */
-function both(fn: () => tf.Tensor): [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[], number[]] {
+function both(
+  fn: () => tf.Tensor
+): [
+  Float32Array | Int32Array | Uint8Array,
+  Float32Array | Int32Array | Uint8Array,
+  number[],
+  number[]
+] {
   installWasmKernels(false)
   const stock = fn()
   installWasmKernels(true)
   const ours = fn()
-  const out: [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[], number[]] = [
-    stock.dataSync() as Float32Array,
-    ours.dataSync() as Float32Array,
-    stock.shape,
-    ours.shape
-  ]
+  const out: [
+    Float32Array | Int32Array | Uint8Array,
+    Float32Array | Int32Array | Uint8Array,
+    number[],
+    number[]
+  ] = [stock.dataSync() as Float32Array, ours.dataSync() as Float32Array, stock.shape, ours.shape]
   tf.dispose([stock, ours])
   return out
 }
@@ -43,7 +53,22 @@ afterAll(() => {
 describe('wasm replacement kernels', () => {
   it('are installed by default and can be switched off and on', () => {
     expect(wasmKernelsInstalled()).toBe(true)
-    expect(wasmKernelNames().sort()).toEqual(['Add', 'BatchMatMul', 'Cast', 'Identity', 'Mean', 'Multiply', 'PadV2', 'RealDiv', 'Reverse', 'Slice', 'Sub', 'Sum', 'Transpose', 'Unpack'])
+    expect(wasmKernelNames().sort()).toEqual([
+      'Add',
+      'BatchMatMul',
+      'Cast',
+      'Identity',
+      'Mean',
+      'Multiply',
+      'PadV2',
+      'RealDiv',
+      'Reverse',
+      'Slice',
+      'Sub',
+      'Sum',
+      'Transpose',
+      'Unpack'
+    ])
     for (const name of wasmKernelNames()) expect(ourKernels()).toContain(`${name}@wasm`)
     // Ours shares the input's buffer (a new reference to the same data id); the stock kernel
     // copies it into a new one, so the data id tells which ran.
@@ -72,7 +97,10 @@ describe('wasm replacement kernels', () => {
       shape: [896, 14, 2, 64],
       perm: [0, 2, 1, 3]
     })
-    expect(collapseTranspose([64, 28, 28, 32], [3, 1, 2, 0])).toEqual({ shape: [64, 784, 32], perm: [2, 1, 0] })
+    expect(collapseTranspose([64, 28, 28, 32], [3, 1, 2, 0])).toEqual({
+      shape: [64, 784, 32],
+      perm: [2, 1, 0]
+    })
     expect(collapseTranspose([1, 5, 1], [2, 1, 0])).toEqual({ shape: [5], perm: [0] })
   })
 
@@ -84,7 +112,9 @@ describe('wasm replacement kernels', () => {
       const begin = shape.map((d) => Math.floor(r() * d))
       const size = shape.map((d, i) => (r() < 0.3 ? -1 : 1 + Math.floor(r() * (d - begin[i]!))))
       const dtype = (['float32', 'int32', 'bool'] as const)[t % 3]!
-      const x = tf.tidy(() => tf.cast(tf.mul(tf.randomUniform(shape, 0, 10, 'float32', t), 1), dtype))
+      const x = tf.tidy(() =>
+        tf.cast(tf.mul(tf.randomUniform(shape, 0, 10, 'float32', t), 1), dtype)
+      )
       const [a, b, sa, sb] = both(() => tf.slice(x, begin, size))
       expect(sb).toEqual(sa)
       expect(Array.from(b)).toEqual(Array.from(a))
@@ -107,9 +137,18 @@ describe('wasm replacement kernels', () => {
     }
     // The layouts the training path produces, at full size.
     for (const [shape, perm] of [
-      [[64, 14, 14, 2, 2, 32], [0, 1, 3, 2, 4, 5]],
-      [[64, 28, 28, 32], [3, 1, 2, 0]],
-      [[3136, 128], [1, 0]]
+      [
+        [64, 14, 14, 2, 2, 32],
+        [0, 1, 3, 2, 4, 5]
+      ],
+      [
+        [64, 28, 28, 32],
+        [3, 1, 2, 0]
+      ],
+      [
+        [3136, 128],
+        [1, 0]
+      ]
     ] as [number[], number[]][]) {
       const x = tf.randomNormal(shape, 0, 1, 'float32', 3)
       const [a, b] = both(() => tf.transpose(x, perm))
@@ -127,7 +166,9 @@ describe('wasm replacement kernels', () => {
     for (let t = 0; t < 150; t++) {
       const rank = 1 + Math.floor(r() * 5)
       const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
-      const paddings = shape.map(() => [Math.floor(r() * 3), Math.floor(r() * 3)] as [number, number])
+      const paddings = shape.map(
+        () => [Math.floor(r() * 3), Math.floor(r() * 3)] as [number, number]
+      )
       const fill = t % 2 ? 0 : -3.5
       const dtype = t % 5 === 0 ? 'int32' : 'float32'
       const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), dtype))
@@ -144,7 +185,9 @@ describe('wasm replacement kernels', () => {
       const rank = 1 + Math.floor(r() * 6)
       const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4))
       const axes = [...Array(rank).keys()].filter(() => r() < 0.5)
-      const x = tf.tidy(() => tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), t % 3 ? 'float32' : 'int32'))
+      const x = tf.tidy(() =>
+        tf.cast(tf.randomUniform(shape, -5, 5, 'float32', t), t % 3 ? 'float32' : 'int32')
+      )
       const [a, b, sa, sb] = both(() => tf.reverse(x, axes))
       expect(sb).toEqual(sa)
       expect(Array.from(b)).toEqual(Array.from(a))
@@ -165,7 +208,10 @@ describe('wasm replacement kernels', () => {
         for (const reduce of [tf.sum, tf.mean]) {
           const [a, b, sa, sb] = both(() => reduce(x, ax.length ? ax : undefined, keep))
           expect(sb).toEqual(sa)
-          const worst = Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(v))))
+          const worst = Math.max(
+            0,
+            ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(v)))
+          )
           expect(worst).toBeLessThan(1e-5)
         }
       }
@@ -183,7 +229,11 @@ describe('wasm replacement kernels', () => {
   it('BatchMatMul with transposed operands equals the stock kernel', () => {
     const r = rng(5)
     for (let t = 0; t < 40; t++) {
-      const [m, k, n] = [1 + Math.floor(r() * 40), 1 + Math.floor(r() * 40), 1 + Math.floor(r() * 40)]
+      const [m, k, n] = [
+        1 + Math.floor(r() * 40),
+        1 + Math.floor(r() * 40),
+        1 + Math.floor(r() * 40)
+      ]
       const batch = t % 3 === 0 ? [2] : []
       const ta = r() < 0.5
       const tb = r() < 0.5
@@ -206,7 +256,12 @@ describe('wasm replacement kernels', () => {
       const x = tf.randomNormal(shape, 0, 1, 'float32', k)
       // Each piece, shifted by its index, so a piece in the wrong place changes the result.
       const [stock, ours, s1, s2] = both(() =>
-        tf.tidy(() => tf.stack(tf.unstack(x, axis).map((t, i) => tf.add(t, i * 100)), 0))
+        tf.tidy(() =>
+          tf.stack(
+            tf.unstack(x, axis).map((t, i) => tf.add(t, i * 100)),
+            0
+          )
+        )
       )
       expect(s2, `shape ${shape} axis ${axis}`).toEqual(s1)
       expect(Array.from(ours), `shape ${shape} axis ${axis}`).toEqual(Array.from(stock))
@@ -243,15 +298,30 @@ describe('wasm replacement kernels', () => {
   it('binary ops broadcasting a small operand give the stock results, both operand orders', () => {
     const pairs: [number[], number[]][] = [
       [[4, 6, 6, 16], [16]],
-      [[4, 6, 6, 16], [1, 1, 1, 16]],
-      [[3, 5, 7, 3], [7, 3]],
+      [
+        [4, 6, 6, 16],
+        [1, 1, 1, 16]
+      ],
+      [
+        [3, 5, 7, 3],
+        [7, 3]
+      ],
       [[2, 9, 9, 64], [64]],
       [[129, 10], [10]],
-      [[6, 7], [1, 7]],
+      [
+        [6, 7],
+        [1, 7]
+      ],
       // Not a trailing broadcast, or nothing to gain: the stock kernel answers.
-      [[6, 7], [6, 1]],
+      [
+        [6, 7],
+        [6, 1]
+      ],
       [[6, 7], []],
-      [[5, 5], [5, 5]]
+      [
+        [5, 5],
+        [5, 5]
+      ]
     ]
     const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
       ['mul', tf.mul],
@@ -265,7 +335,10 @@ describe('wasm replacement kernels', () => {
       // Away from zero, so division is well defined.
       const small = tf.add(tf.randomUniform(smallShape, 0.5, 2, 'float32', seed++), 0)
       for (const [name, op] of ops) {
-        for (const [a, b] of [[big, small], [small, big]] as const) {
+        for (const [a, b] of [
+          [big, small],
+          [small, big]
+        ] as const) {
           const [stock, ours, s1, s2] = both(() => op(a, b))
           expect(s2, `${name} ${a.shape} ${b.shape}`).toEqual(s1)
           expect(Array.from(ours), `${name} ${a.shape} ${b.shape}`).toEqual(Array.from(stock))
@@ -303,19 +376,48 @@ describe('wasm replacement kernels', () => {
       const size = shape.map((d, i) => 1 + Math.floor(r() * (d - begin[i]!)))
       const x = tf.randomNormal(shape, 0, 1, 'float32', t)
       expect(mismatches(...simdAndJs(() => tf.slice(x, begin, size)))).toBe(0)
-      expect(mismatches(...simdAndJs(() => tf.pad(x, shape.map(() => [1 + (t % 2), t % 3] as [number, number]), 0.5)))).toBe(0)
+      expect(
+        mismatches(
+          ...simdAndJs(() =>
+            tf.pad(
+              x,
+              shape.map(() => [1 + (t % 2), t % 3] as [number, number]),
+              0.5
+            )
+          )
+        )
+      ).toBe(0)
       if (rank === 2) expect(mismatches(...simdAndJs(() => tf.transpose(x)))).toBe(0)
       x.dispose()
     }
     const big = tf.randomNormal([512, 34, 34, 1], 0, 1, 'float32', 5)
     expect(mismatches(...simdAndJs(() => tf.slice(big, [0, 1, 2, 0], [512, 32, 32, 1])))).toBe(0)
-    expect(mismatches(...simdAndJs(() => tf.pad(big, [[0, 0], [1, 1], [0, 3], [0, 0]])))).toBe(0)
-    for (const [rows, cols] of [[32768, 16], [1023, 37], [5, 3], [4096, 64], [70000, 10]]) {
+    expect(
+      mismatches(
+        ...simdAndJs(() =>
+          tf.pad(big, [
+            [0, 0],
+            [1, 1],
+            [0, 3],
+            [0, 0]
+          ])
+        )
+      )
+    ).toBe(0)
+    for (const [rows, cols] of [
+      [32768, 16],
+      [1023, 37],
+      [5, 3],
+      [4096, 64],
+      [70000, 10]
+    ]) {
       const m = tf.randomNormal([rows!, cols!], 0, 1, 'float32', rows)
       expect(mismatches(...simdAndJs(() => tf.transpose(m)))).toBe(0)
       // Sums: same float64 accumulation, different order of float32 partial sums.
       const [a, b] = simdAndJs(() => tf.sum(m, 0))
-      const worst = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(b[i]!))))
+      const worst = Math.max(
+        ...Array.from(a, (v, i) => Math.abs(v - b[i]!) / (1 + Math.abs(b[i]!)))
+      )
       expect(worst).toBeLessThan(1e-5)
       m.dispose()
     }

@@ -3,7 +3,15 @@
  * folder, sizes checked before reading, declared layer sizes checked against the real weights
  * before anything is built.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -28,9 +36,24 @@ function writeModel(name: string, paths: string[], filters = 4, units = 3): stri
       config: {
         name: 'm',
         layers: [
-          { class_name: 'Conv2D', config: { name: 'c1', filters, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', use_bias: true, batch_input_shape: [null, 6, 6, 2] } },
+          {
+            class_name: 'Conv2D',
+            config: {
+              name: 'c1',
+              filters,
+              kernel_size: [3, 3],
+              strides: [1, 1],
+              padding: 'valid',
+              activation: 'relu',
+              use_bias: true,
+              batch_input_shape: [null, 6, 6, 2]
+            }
+          },
           { class_name: 'Flatten', config: { name: 'flat' } },
-          { class_name: 'Dense', config: { name: 'out', units, activation: 'linear', use_bias: true } }
+          {
+            class_name: 'Dense',
+            config: { name: 'out', units, activation: 'linear', use_bias: true }
+          }
         ]
       }
     },
@@ -47,7 +70,10 @@ function writeModel(name: string, paths: string[], filters = 4, units = 3): stri
     ]
   }
   writeFileSync(join(dir, 'model.json'), JSON.stringify(json))
-  writeFileSync(join(dir, 'w.bin'), Buffer.from(Float32Array.from({ length: 271 }, (_, i) => Math.sin(i) * 0.1).buffer))
+  writeFileSync(
+    join(dir, 'w.bin'),
+    Buffer.from(Float32Array.from({ length: 271 }, (_, i) => Math.sin(i) * 0.1).buffer)
+  )
   return dir
 }
 
@@ -75,7 +101,9 @@ describe('weights only from inside the model folder', () => {
     const out = writeModel('linkout', ['w2.bin'])
     writeFileSync(join(root, 'elsewhere.bin'), Buffer.alloc(271 * 4))
     symlinkSync(join(root, 'elsewhere.bin'), join(out, 'w2.bin'))
-    await expect(importLayersModel(out)).rejects.toThrow(/it lists "w2.bin", a link that leads outside the folder/)
+    await expect(importLayersModel(out)).rejects.toThrow(
+      /it lists "w2.bin", a link that leads outside the folder/
+    )
     const dev = writeModel('linkdev', ['w3.bin'])
     symlinkSync('/dev/zero', join(dev, 'w3.bin'))
     await expect(importLayersModel(dev)).rejects.toThrow(/a link that leads outside the folder/)
@@ -98,6 +126,8 @@ describe('declared sizes against the real weights, before building', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'))
     json.weightsManifest[0].weights[2].shape = [2 ** 20, 2 ** 20]
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json))
-    await expect(importLayersModel(dir)).rejects.toThrow(/weight "out\/kernel" has an invalid or impossibly large shape/)
+    await expect(importLayersModel(dir)).rejects.toThrow(
+      /weight "out\/kernel" has an invalid or impossibly large shape/
+    )
   })
 })

@@ -277,7 +277,10 @@ describe('importLayersModel: damaged or unsupported files', () => {
           class_name: 'AveragePooling2D',
           config: { name: 'avg', pool_size: [2, 2], padding: 'causal' }
         },
-        { class_name: 'DepthwiseConv2D', config: { name: 'dw', kernel_size: [3, 3], dilation_rate: [2, 2] } },
+        {
+          class_name: 'DepthwiseConv2D',
+          config: { name: 'dw', kernel_size: [3, 3], dilation_rate: [2, 2] }
+        },
         { class_name: 'Activation', config: { name: 'act', activation: 'gelu' } }
       )
     })

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import { loadNativeKernels, nativeKernelStatus, setNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
+import {
+  loadNativeKernels,
+  nativeKernelStatus,
+  setNativeKernels
+} from '../../../../src/main/engine/kernels/nativeKernels'
 import { batchNormTrain, batchNormTrainOps } from '../../../../src/main/engine/ops/batchNorm'
 import { maxRelError } from '../../../helpers/compare'
 import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
@@ -28,7 +32,9 @@ function inputs(shape: number[], seed: number): Inputs {
   // Channel c has mean 10c and spread 0.5 + c/10: the shifted-sum variance must stay exact.
   const offset = tf.mul(tf.range(0, c), 10)
   const spread = tf.add(tf.mul(tf.range(0, c), 0.1), 0.5)
-  const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), spread), offset))
+  const x = tf.tidy(() =>
+    tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), spread), offset)
+  )
   tf.dispose([offset, spread])
   return {
     x,
@@ -42,14 +48,24 @@ function inputs(shape: number[], seed: number): Inputs {
  * x; L2 mixes all three first-order gradients (so the second-order pass gets upstream
  * gradients for dx, dgamma and dbeta alike) and is differentiated w.r.t. x, gamma and beta.
  */
-function gradients(d: Inputs, w: tf.Tensor, u: tf.Tensor, route: typeof batchNormTrain): tf.Tensor[] {
+function gradients(
+  d: Inputs,
+  w: tf.Tensor,
+  u: tf.Tensor,
+  route: typeof batchNormTrain
+): tf.Tensor[] {
   return tf.tidy(() => {
     const l1 = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar =>
       tf.sum(tf.mul(w, tf.square(route(x, gamma, beta, EPS).y)))
     const first = tf.grads(l1)([d.x, d.gamma, d.beta])
     const second = tf.grads((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
       const [gx, gg, gb] = tf.grads(l1)([x, gamma, beta])
-      return tf.addN([tf.sum(tf.mul(gx!, u)), tf.sum(tf.square(gx!)), tf.sum(tf.mul(gg!, gb!)), tf.sum(tf.square(gg!))])
+      return tf.addN([
+        tf.sum(tf.mul(gx!, u)),
+        tf.sum(tf.square(gx!)),
+        tf.sum(tf.mul(gg!, gb!)),
+        tf.sum(tf.square(gg!))
+      ])
     })([d.x, d.gamma, d.beta])
     return [...first, ...second]
   })
@@ -98,7 +114,9 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
       const before = tf.memory().numTensors
       const native = valuesAndDispose(gradients(d, w, u, batchNormTrain))
       expect(tf.memory().numTensors).toBe(before)
-      const ops = valuesAndDispose(withNativeKernelsOff(() => gradients(d, w, u, batchNormTrainOps)))
+      const ops = valuesAndDispose(
+        withNativeKernelsOff(() => gradients(d, w, u, batchNormTrainOps))
+      )
       const names = ['dL1/dx', 'dL1/dgamma', 'dL1/dbeta', 'dL2/dx', 'dL2/dgamma', 'dL2/dbeta']
       names.forEach((name, k) => {
         expect(maxRelError(native[k]!, ops[k]!), `${name} [${shape}]`).toBeLessThan(2e-4)
@@ -111,18 +129,31 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
 
   it('refuses per-channel inputs of the wrong length and a wrong dy', () => {
     const x = tf.zeros([4, 3])
-    expect(() => batchNormTrain(x, tf.ones([2]), tf.zeros([3]), EPS)).toThrow(/per-channel inputs must be \[3\]/)
+    expect(() => batchNormTrain(x, tf.ones([2]), tf.zeros([3]), EPS)).toThrow(
+      /per-channel inputs must be \[3\]/
+    )
     const native = loadNativeKernels()!
     const f = (n: number): Float32Array => new Float32Array(n)
-    expect(() => native.batchNormForward(f(12), f(3), f(3), f(11), f(3), f(3), Int32Array.of(4, 3), EPS)).toThrow(
-      /size does not match the shape/
-    )
-    expect(() => native.batchNormForward(f(12), f(3), f(3), f(12), f(3), f(3), Int32Array.of(4, 0), EPS)).toThrow(
-      /invalid \[rows, channels\] shape/
-    )
-    expect(() => native.batchNormBackward(f(12), f(12), f(3), f(3), f(3), f(12), f(3), f(2), Int32Array.of(4, 3), EPS)).toThrow(
-      /size does not match the shape/
-    )
+    expect(() =>
+      native.batchNormForward(f(12), f(3), f(3), f(11), f(3), f(3), Int32Array.of(4, 3), EPS)
+    ).toThrow(/size does not match the shape/)
+    expect(() =>
+      native.batchNormForward(f(12), f(3), f(3), f(12), f(3), f(3), Int32Array.of(4, 0), EPS)
+    ).toThrow(/invalid \[rows, channels\] shape/)
+    expect(() =>
+      native.batchNormBackward(
+        f(12),
+        f(12),
+        f(3),
+        f(3),
+        f(3),
+        f(12),
+        f(3),
+        f(2),
+        Int32Array.of(4, 3),
+        EPS
+      )
+    ).toThrow(/size does not match the shape/)
     x.dispose()
   })
 })
@@ -164,9 +195,15 @@ describe('batch norm in training against float64', () => {
     const rows = 65536
     const c = 4
     let seed = 3
-    const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
-    const normal = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform())
-    const channel = [() => normal(), () => 1e4 + normal(), () => (uniform() < 0.7 ? 3 : 3 + 0.01 * normal()), () => 1e-3 * normal()]
+    const uniform = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    const normal = () =>
+      Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform())
+    const channel = [
+      () => normal(),
+      () => 1e4 + normal(),
+      () => (uniform() < 0.7 ? 3 : 3 + 0.01 * normal()),
+      () => 1e-3 * normal()
+    ]
     const x = Float32Array.from({ length: rows * c }, (_, i) => channel[i % c]!())
     const dy = Float32Array.from({ length: rows * c }, () => 2e-3 + 1e-3 * normal())
     const ref = float64BatchNorm(x, dy, rows, c, EPS)
@@ -180,16 +217,21 @@ describe('batch norm in training against float64', () => {
           const gamma = tf.ones([c])
           const beta = tf.zeros([c])
           const r = batchNormTrain(xt, gamma, beta, EPS)
-          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(v, gamma, beta, EPS).y, tf.tensor2d(dy, [rows, c]))))(xt)
+          const g = tf.grad((v: tf.Tensor) =>
+            tf.sum(tf.mul(batchNormTrain(v, gamma, beta, EPS).y, tf.tensor2d(dy, [rows, c])))
+          )(xt)
           return [r.y, r.mean, r.variance, g].map((t) => t.dataSync())
         })
         const what = `${backend}, native ${native}`
         expect(maxRelError(y!, ref.y), `y ${what}`).toBeLessThan(2e-6)
         expect(maxRelError(mean!, ref.mean), `mean ${what}`).toBeLessThan(1e-7)
-        for (let k = 0; k < c; k++) expect(Math.abs(variance![k]! - ref.variance[k]!) / ref.variance[k]!, `variance ${k} ${what}`).toBeLessThan(1e-5)
+        for (let k = 0; k < c; k++)
+          expect(
+            Math.abs(variance![k]! - ref.variance[k]!) / ref.variance[k]!,
+            `variance ${k} ${what}`
+          ).toBeLessThan(1e-5)
         expect(maxRelError(dx!, ref.dx), `dx ${what}`).toBeLessThan(1e-5)
       }
     }
   })
 })
-

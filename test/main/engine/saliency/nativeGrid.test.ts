@@ -26,7 +26,23 @@ describe('adaptive average pooling (PyTorch AdaptiveAvgPool bins)', () => {
   it('builds the bin matrices, overlapping when the ratio is not an integer', () => {
     close(adaptivePoolMatrix(4, 2), [0.5, 0.5, 0, 0, 0, 0, 0.5, 0.5])
     // 5 → 3: bins [0,2), [1,4), [3,5)
-    close(adaptivePoolMatrix(5, 3), [0.5, 0.5, 0, 0, 0, 0, 1 / 3, 1 / 3, 1 / 3, 0, 0, 0, 0, 0.5, 0.5])
+    close(adaptivePoolMatrix(5, 3), [
+      0.5,
+      0.5,
+      0,
+      0,
+      0,
+      0,
+      1 / 3,
+      1 / 3,
+      1 / 3,
+      0,
+      0,
+      0,
+      0,
+      0.5,
+      0.5
+    ])
   })
 
   it('equals 2×2 average pooling for an exact halving and is the identity at the native size', () => {
@@ -77,8 +93,13 @@ describe('CAMERAS on a flatten-head cnn (adaptive-pool variant)', () => {
     const oneHot = tf.oneHot(classes, 4).toFloat()
     const gBig = tf.grad((a: Tensor) => tf.sum(tf.mul(adapted.forwardFrom(stage, a), oneHot)))(big)
     const pooled = tf.avgPool(big, 2, 2, 'valid')
-    const gNative = tf.grad((a: Tensor) => tf.sum(tf.mul(net.forwardFrom(stage, a), oneHot)))(pooled)
-    const expected = tf.div(tf.image.resizeNearestNeighbor(gNative as Tensor4D, [gh * 2, gw * 2]), 4)
+    const gNative = tf.grad((a: Tensor) => tf.sum(tf.mul(net.forwardFrom(stage, a), oneHot)))(
+      pooled
+    )
+    const expected = tf.div(
+      tf.image.resizeNearestNeighbor(gNative as Tensor4D, [gh * 2, gw * 2]),
+      4
+    )
     close(gBig.dataSync(), expected.dataSync(), 1e-6)
     expect(Math.max(...Array.from(tf.abs(gBig).dataSync()))).toBeGreaterThan(0)
     tf.dispose([native, big, classes, oneHot, gBig, pooled, gNative, expected])

@@ -31,17 +31,69 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { arch: 'cnn', shape: [10, 10, 1], batch: 4, coords: 8, eps: 1e-3, params: ['conv1/kernel', 'conv2/kernel', 'conv4/bias', 'fc1/kernel', 'logits/kernel'] },
-  { arch: 'vgg11', shape: [8, 8, 1], batch: 4, coords: 10, eps: 4e-4, params: ['bn1/gamma', 'conv3/kernel', 'bn5/beta'] },
+  {
+    arch: 'cnn',
+    shape: [10, 10, 1],
+    batch: 4,
+    coords: 8,
+    eps: 1e-3,
+    params: ['conv1/kernel', 'conv2/kernel', 'conv4/bias', 'fc1/kernel', 'logits/kernel']
+  },
+  {
+    arch: 'vgg11',
+    shape: [8, 8, 1],
+    batch: 4,
+    coords: 10,
+    eps: 4e-4,
+    params: ['bn1/gamma', 'conv3/kernel', 'bn5/beta']
+  },
   // bn2/gamma was dropped from VGG-16's probes: at 8x8 its coordinates sit on ReLU kinks that
   // both step sizes cross alike, so they failed or passed with the last bit of a convolution.
-  { arch: 'vgg16', shape: [8, 8, 1], batch: 4, coords: 8, eps: 4e-4, params: ['bn7/gamma', 'conv5/kernel', 'bn9/gamma'] },
-  { arch: 'resnet20', shape: [8, 8, 3], batch: 4, coords: 6, eps: 1e-3, params: ['stem_conv/kernel', 'stem_bn/gamma', 'stage2_block1_proj/kernel', 'stage3_block3_conv2/kernel', 'logits/kernel'] },
-  { arch: 'resnet32', shape: [6, 6, 2], batch: 3, coords: 6, eps: 5e-4, params: ['stem_conv/kernel', 'stage1_block5_bn2/gamma', 'stage3_block1_conv1/kernel', 'logits/bias'] }
+  {
+    arch: 'vgg16',
+    shape: [8, 8, 1],
+    batch: 4,
+    coords: 8,
+    eps: 4e-4,
+    params: ['bn7/gamma', 'conv5/kernel', 'bn9/gamma']
+  },
+  {
+    arch: 'resnet20',
+    shape: [8, 8, 3],
+    batch: 4,
+    coords: 6,
+    eps: 1e-3,
+    params: [
+      'stem_conv/kernel',
+      'stem_bn/gamma',
+      'stage2_block1_proj/kernel',
+      'stage3_block3_conv2/kernel',
+      'logits/kernel'
+    ]
+  },
+  {
+    arch: 'resnet32',
+    shape: [6, 6, 2],
+    batch: 3,
+    coords: 6,
+    eps: 5e-4,
+    params: [
+      'stem_conv/kernel',
+      'stage1_block5_bn2/gamma',
+      'stage3_block1_conv1/kernel',
+      'logits/bias'
+    ]
+  }
 ]
 
 /** P(δ) of the current weights, with the reference gradient g1 held fixed. */
-function penaltyOf(net: Network, x: tf.Tensor4D, y: tf.Tensor1D, g1: tf.Tensor4D, form: PenaltyForm): tf.Scalar {
+function penaltyOf(
+  net: Network,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  g1: tf.Tensor4D,
+  form: PenaltyForm
+): tf.Scalar {
   const updates: BatchNormUpdate[] = []
   const t = objective(net, x, y, updates, { reference: net, lambda: 1, form, g1 })
   updates.forEach((u) => tf.dispose([u.mean, u.variance]))
@@ -59,12 +111,16 @@ function coordsFor(size: number, count: number): number[] {
 }
 
 describe.each(cases)('penalty gradient of $arch', ({ arch, shape, batch, params, coords, eps }) => {
-  const forms: PenaltyForm[] = arch === 'cnn' || arch === 'resnet20' ? ['signed', 'squared'] : ['squared']
+  const forms: PenaltyForm[] =
+    arch === 'cnn' || arch === 'resnet20' ? ['signed', 'squared'] : ['squared']
   it.each(forms)('matches finite differences (%s form)', (form) => {
     const reference = buildModel(arch, shape, 3, { seed: 11 })
     const net = buildModel(arch, shape, 3, { seed: 12 })
     const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 5) as tf.Tensor4D
-    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 3), 'int32')
+    const y = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 3),
+      'int32'
+    )
     const g1 = inputGradient(reference, x, y)
     const before = tf.memory().numTensors
 
@@ -102,7 +158,12 @@ describe.each(cases)('penalty gradient of $arch', ({ arch, shape, batch, params,
     }
     tf.dispose([value, ...Object.values(grads)])
     if (process.env.FD_DEBUG) {
-      console.log(arch, form, kinked, analytic.map((a, i) => `${a.toExponential(3)}/${numeric[i].toExponential(3)}`).join(' '))
+      console.log(
+        arch,
+        form,
+        kinked,
+        analytic.map((a, i) => `${a.toExponential(3)}/${numeric[i].toExponential(3)}`).join(' ')
+      )
     }
 
     // Enough smooth, informative coordinates must remain for the check to mean something,
@@ -115,8 +176,12 @@ describe.each(cases)('penalty gradient of $arch', ({ arch, shape, batch, params,
     // kink can hide inside both steps: one outlier is tolerated (the deep VGGs keep few smooth
     // coordinates on an 8x8 input, and which one is an outlier moves with the last bit of
     // any reduction), a wrong gradient spoils them broadly.
-    const close = analytic.filter((a, i) => Math.abs(a - numeric[i]) <= 3e-4 + 0.05 * Math.abs(numeric[i])).length
-    expect(analytic.length - close).toBeLessThanOrEqual(Math.max(1, Math.floor(0.1 * analytic.length)))
+    const close = analytic.filter(
+      (a, i) => Math.abs(a - numeric[i]) <= 3e-4 + 0.05 * Math.abs(numeric[i])
+    ).length
+    expect(analytic.length - close).toBeLessThanOrEqual(
+      Math.max(1, Math.floor(0.1 * analytic.length))
+    )
 
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose([x, y, g1])

@@ -6,7 +6,11 @@ import { labelsTensor, toFloatBatch } from '../../../../src/main/engine/data/bat
 import { range } from '../../../../src/main/engine/data/split'
 import { trainStep } from '../../../../src/main/engine/training/steps'
 import { similarity } from '../../../../src/main/engine/training/evaluate'
-import { DEFAULT_TRAIN_CONFIG, trainNetwork, validateTrainConfig } from '../../../../src/main/engine/training/train'
+import {
+  DEFAULT_TRAIN_CONFIG,
+  trainNetwork,
+  validateTrainConfig
+} from '../../../../src/main/engine/training/train'
 import { cosinePerSample, penaltyOf } from '../../../../src/main/engine/training/penalty'
 import { syntheticDataset } from '../../../helpers/syntheticDataset'
 
@@ -37,8 +41,14 @@ describe('similarity δ', () => {
     expect(penaltyOf(d, 'signed').dataSync()[0]).toBeCloseTo(0.2 / 3, 6)
     expect(penaltyOf(d, 'absolute').dataSync()[0]).toBeCloseTo(1.2 / 3, 6)
     expect(penaltyOf(d, 'squared').dataSync()[0]).toBeCloseTo((0.25 + 0.25 + 0.04) / 3, 6)
-    const g = tf.tensor2d([[3, 4], [1, 0]])
-    const h = tf.tensor2d([[4, -3], [2, 0]])
+    const g = tf.tensor2d([
+      [3, 4],
+      [1, 0]
+    ])
+    const h = tf.tensor2d([
+      [4, -3],
+      [2, 0]
+    ])
     expect(Array.from(cosinePerSample(g, h).dataSync())).toEqual([0, 1])
     tf.dispose([d, g, h])
   })
@@ -48,41 +58,51 @@ describe('training steps', () => {
   it.each([
     ['cnn', 25],
     ['resnet20', 3]
-  ] as const)('keep the live tensor count flat across training steps (%s, %i ordinary + orthogonal pairs)', (arch, pairs) => {
-    const reference = buildModel(arch, shape, 3, { seed: 1 })
-    const net = buildModel(arch, shape, 3, { seed: 2 })
-    const optimizer = tf.train.adam(1e-3)
-    const x = toFloatBatch(ds.train, range(16), ds)
-    const y = labelsTensor(ds.train, range(16))
-    // The optimiser creates its slot variables on the first step of each kind.
-    trainStep(net, optimizer, x, y)
-    trainStep(net, optimizer, x, y, { reference, lambda: 30, form: 'squared' })
-    const before = tf.memory().numTensors
-    for (let i = 0; i < pairs; i++) {
+  ] as const)(
+    'keep the live tensor count flat across training steps (%s, %i ordinary + orthogonal pairs)',
+    (arch, pairs) => {
+      const reference = buildModel(arch, shape, 3, { seed: 1 })
+      const net = buildModel(arch, shape, 3, { seed: 2 })
+      const optimizer = tf.train.adam(1e-3)
+      const x = toFloatBatch(ds.train, range(16), ds)
+      const y = labelsTensor(ds.train, range(16))
+      // The optimiser creates its slot variables on the first step of each kind.
       trainStep(net, optimizer, x, y)
-      const m = trainStep(net, optimizer, x, y, { reference, lambda: 30, form: 'squared' })
-      expect(Number.isFinite(m.loss)).toBe(true)
+      trainStep(net, optimizer, x, y, { reference, lambda: 30, form: 'squared' })
+      const before = tf.memory().numTensors
+      for (let i = 0; i < pairs; i++) {
+        trainStep(net, optimizer, x, y)
+        const m = trainStep(net, optimizer, x, y, { reference, lambda: 30, form: 'squared' })
+        expect(Number.isFinite(m.loss)).toBe(true)
+      }
+      expect(tf.memory().numTensors).toBe(before)
+      tf.dispose([x, y])
+      optimizer.dispose()
+      net.dispose()
+      reference.dispose()
     }
-    expect(tf.memory().numTensors).toBe(before)
-    tf.dispose([x, y])
-    optimizer.dispose()
-    net.dispose()
-    reference.dispose()
-  })
+  )
 })
 
 describe('training loop', () => {
   it('rejects bad settings with a message naming them', () => {
     expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, epochs: 0 })).toThrow(/epochs/)
     expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, lambda: -1 })).toThrow(/lambda/)
-    expect(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, penaltyForm: 'cubic' as never })).toThrow(/penaltyForm/)
+    expect(() =>
+      validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, penaltyForm: 'cubic' as never })
+    ).toThrow(/penaltyForm/)
   })
 
   it('reports a collapsed model (zero weights: no input gradient, chance accuracy) instead of calling it ready', async () => {
     const net = buildModel('cnn', shape, 3, { seed: 4 })
     const w = net.exportWeights()
     net.loadWeights({ manifest: w.manifest, data: new Float32Array(w.data.length) })
-    const outcome = await trainNetwork(net, ds, { ...DEFAULT_TRAIN_CONFIG, epochs: 1, batchSize: 32, learningRate: 1e-9 }, undefined)
+    const outcome = await trainNetwork(
+      net,
+      ds,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 1, batchSize: 32, learningRate: 1e-9 },
+      undefined
+    )
     expect(outcome.status).toBe('collapsed')
     expect(outcome.collapse?.kind).toMatch(/chance-accuracy|vanishing-gradients/)
     net.dispose()
@@ -92,20 +112,28 @@ describe('training loop', () => {
     const net = buildModel('cnn', shape, 3, { seed: 5 })
     const controller = new AbortController()
     let bestWeights: Float32Array | undefined
-    const outcome = await trainNetwork(net, ds, { ...DEFAULT_TRAIN_CONFIG, epochs: 10, batchSize: 16, patience: 10 }, undefined, {
-      signal: controller.signal,
-      onCheckpoint: (weights) => {
-        bestWeights = weights.data.slice()
-      },
-      onEpoch: (r) => {
-        if (r.epoch === 2) controller.abort()
+    const outcome = await trainNetwork(
+      net,
+      ds,
+      { ...DEFAULT_TRAIN_CONFIG, epochs: 10, batchSize: 16, patience: 10 },
+      undefined,
+      {
+        signal: controller.signal,
+        onCheckpoint: (weights) => {
+          bestWeights = weights.data.slice()
+        },
+        onEpoch: (r) => {
+          if (r.epoch === 2) controller.abort()
+        }
       }
-    })
+    )
     expect(outcome.status).toBe('cancelled')
     expect(outcome.epochsRun).toBe(2)
     expect(bestWeights).toBeDefined()
     // The network holds the best checkpoint, not the weights of the interrupted epoch.
-    expect(Array.from(net.exportWeights().data.slice(0, 50))).toEqual(Array.from(bestWeights!.slice(0, 50)))
+    expect(Array.from(net.exportWeights().data.slice(0, 50))).toEqual(
+      Array.from(bestWeights!.slice(0, 50))
+    )
     net.dispose()
   })
 })

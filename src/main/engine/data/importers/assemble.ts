@@ -50,7 +50,9 @@ export function checkMemoryBudget(
     throw new ImportError(
       source,
       `importing ${count.toLocaleString('en')} images of ${shape.height}×${shape.width}×${shape.channels} needs about ${formatBytes(needed)} of memory, more than the ${formatBytes(budget)} an import may use; import fewer images per class or resize them smaller`,
-      { detail: `${count} × ${perImage} bytes × ${IMPORT_COPIES} copies + ${extraBytes} bytes read at once > budget ${budget}` }
+      {
+        detail: `${count} × ${perImage} bytes × ${IMPORT_COPIES} copies + ${extraBytes} bytes read at once > budget ${budget}`
+      }
     )
   }
 }
@@ -63,7 +65,11 @@ export class BadFilePolicy {
   /** Call with the error for a bad file or record; returns only when the import may go on. */
   handle(err: ImportError): void {
     if (this.mode === 'stop') throw err
-    this.skipped.push({ file: err.file, reason: err.reason, ...(err.detail ? { detail: err.detail } : {}) })
+    this.skipped.push({
+      file: err.file,
+      reason: err.reason,
+      ...(err.detail ? { detail: err.detail } : {})
+    })
   }
 }
 

@@ -80,7 +80,9 @@ async function readClassNames(layout: CifarLayout, options: ImportOptions): Prom
   const meta = layout.meta
   let text: string
   try {
-    text = (await readFileBoundedAsync(meta, { maxBytes: MAX_META_BYTES, what: 'a class-name list' })).toString('utf8')
+    text = (
+      await readFileBoundedAsync(meta, { maxBytes: MAX_META_BYTES, what: 'a class-name list' })
+    ).toString('utf8')
   } catch (err) {
     throw importErrorFrom(meta, err)
   }
@@ -184,7 +186,9 @@ export const cifar10Importer: DatasetImporter = {
     const test = new PackedImages(size)
     for (const [i, file] of files.entries()) {
       checkpoint(options, i / files.length, file)
-      const bytes = await guard(file, () => readFileBoundedAsync(file, { maxBytes: sizes[i]! + RECORD }))
+      const bytes = await guard(file, () =>
+        readFileBoundedAsync(file, { maxBytes: sizes[i]! + RECORD })
+      )
       readBatch(file, bytes, classNames, target, file === layout.test ? test : train, policy)
     }
     checkpoint(options, 1, files[files.length - 1] as string)

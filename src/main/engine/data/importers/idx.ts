@@ -55,7 +55,9 @@ function u32(bytes: Uint8Array, offset: number): number {
  * The first bytes of an IDX file, looking through gzip; reads at most 512 bytes of it.
  * `gzipError` is set when even those bytes do not unpack.
  */
-async function peekHeader(path: string): Promise<{ head: Uint8Array; gzipped: boolean; gzipError?: string }> {
+async function peekHeader(
+  path: string
+): Promise<{ head: Uint8Array; gzipped: boolean; gzipError?: string }> {
   const raw = await readHead(path, 512)
   if (!isGzip(raw)) return { head: raw, gzipped: false }
   // Z_SYNC_FLUSH returns what the partial stream decodes to instead of failing at its end; a
@@ -77,7 +79,10 @@ async function peekMagic(path: string): Promise<number | undefined> {
   return head.length >= 4 ? u32(head, 0) : undefined
 }
 
-async function findPairs(dir: string, only?: readonly string[]): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
+async function findPairs(
+  dir: string,
+  only?: readonly string[]
+): Promise<{ pairs: IdxPair[]; unpaired: string[] }> {
   const allowed = only && new Set(only.map((f) => basename(f)))
   const names = (await listDir(dir))
     .filter((e) => !e.dir && (!allowed || allowed.has(e.name)))
@@ -130,7 +135,9 @@ async function readPairHeaders(pair: IdxPair): Promise<{ images: IdxHeader; labe
     throw new ImportError(
       pair.images,
       `the images and labels files look swapped: this file holds labels and ${basename(pair.labels)} holds images; rename them`,
-      { detail: `${basename(pair.images)} magic ${hex(imgMagic)}, ${basename(pair.labels)} magic ${hex(labMagic)}` }
+      {
+        detail: `${basename(pair.images)} magic ${hex(imgMagic)}, ${basename(pair.labels)} magic ${hex(labMagic)}`
+      }
     )
   }
   if (imgMagic === IDX_LABELS_MAGIC) {
@@ -147,45 +154,83 @@ async function readPairHeaders(pair: IdxPair): Promise<{ images: IdxHeader; labe
       { detail: `magic ${hex(labMagic)}, expected ${hex(IDX_LABELS_MAGIC)}` }
     )
   }
-  for (const [file, peek] of [[pair.images, img], [pair.labels, lab]] as const) {
+  for (const [file, peek] of [
+    [pair.images, img],
+    [pair.labels, lab]
+  ] as const) {
     if (peek.gzipError !== undefined) {
-      throw new ImportError(file, 'corrupt gzip stream: its start cannot be unpacked', { detail: peek.gzipError })
+      throw new ImportError(file, 'corrupt gzip stream: its start cannot be unpacked', {
+        detail: peek.gzipError
+      })
     }
   }
   if (img.head.length < IMAGES_HEADER) {
-    throw new ImportError(pair.images, `too short for an IDX image file (${img.head.length} bytes, the header alone is ${IMAGES_HEADER})`)
+    throw new ImportError(
+      pair.images,
+      `too short for an IDX image file (${img.head.length} bytes, the header alone is ${IMAGES_HEADER})`
+    )
   }
   if (imgMagic !== IDX_IMAGES_MAGIC) {
-    throw new ImportError(pair.images, 'not an IDX image file: it does not start with the marker of 8-bit images', {
-      detail: `magic ${hex(imgMagic ?? 0)}, expected ${hex(IDX_IMAGES_MAGIC)}`
-    })
+    throw new ImportError(
+      pair.images,
+      'not an IDX image file: it does not start with the marker of 8-bit images',
+      {
+        detail: `magic ${hex(imgMagic ?? 0)}, expected ${hex(IDX_IMAGES_MAGIC)}`
+      }
+    )
   }
   if (lab.head.length < LABELS_HEADER) {
-    throw new ImportError(pair.labels, `too short for an IDX labels file (${lab.head.length} bytes, the header alone is ${LABELS_HEADER})`)
+    throw new ImportError(
+      pair.labels,
+      `too short for an IDX labels file (${lab.head.length} bytes, the header alone is ${LABELS_HEADER})`
+    )
   }
   if (labMagic !== IDX_LABELS_MAGIC) {
-    throw new ImportError(pair.labels, 'not an IDX labels file: it does not start with the marker of 8-bit labels', {
-      detail: `magic ${hex(labMagic ?? 0)}, expected ${hex(IDX_LABELS_MAGIC)}`
-    })
+    throw new ImportError(
+      pair.labels,
+      'not an IDX labels file: it does not start with the marker of 8-bit labels',
+      {
+        detail: `magic ${hex(labMagic ?? 0)}, expected ${hex(IDX_LABELS_MAGIC)}`
+      }
+    )
   }
   const count = u32(img.head, 4)
   const rows = u32(img.head, 8)
   const cols = u32(img.head, 12)
-  if (rows === 0 || cols === 0) throw new ImportError(pair.images, `its header gives an empty image size ${rows}×${cols}`)
+  if (rows === 0 || cols === 0)
+    throw new ImportError(pair.images, `its header gives an empty image size ${rows}×${cols}`)
   if (count === 0) throw new ImportError(pair.images, 'its header says it holds no images')
   const labelCount = u32(lab.head, 4)
   if (labelCount !== count) {
-    throw new ImportError(pair.labels, `${labelCount} labels for ${count} images in ${basename(pair.images)}`)
+    throw new ImportError(
+      pair.labels,
+      `${labelCount} labels for ${count} images in ${basename(pair.images)}`
+    )
   }
   return {
-    images: { magic: IDX_IMAGES_MAGIC, count, rows, cols, gzipped: img.gzipped, expected: IMAGES_HEADER + count * rows * cols },
-    labels: { magic: IDX_LABELS_MAGIC, count, rows: 1, cols: 1, gzipped: lab.gzipped, expected: LABELS_HEADER + count }
+    images: {
+      magic: IDX_IMAGES_MAGIC,
+      count,
+      rows,
+      cols,
+      gzipped: img.gzipped,
+      expected: IMAGES_HEADER + count * rows * cols
+    },
+    labels: {
+      magic: IDX_LABELS_MAGIC,
+      count,
+      rows: 1,
+      cols: 1,
+      gzipped: lab.gzipped,
+      expected: LABELS_HEADER + count
+    }
   }
 }
 
 /** Reads a whole IDX file, plain or gzipped, refusing it unless it holds exactly `h.expected` bytes. */
 async function readWhole(file: string, h: IdxHeader, what: string): Promise<Uint8Array> {
-  const describe = (): string => (what === 'images' ? `${h.count} images of ${h.rows}x${h.cols}` : `${h.count} labels`)
+  const describe = (): string =>
+    what === 'images' ? `${h.count} images of ${h.rows}x${h.cols}` : `${h.count} labels`
   const mismatch = (actual: number): ImportError =>
     new ImportError(
       file,
@@ -199,14 +244,25 @@ async function readWhole(file: string, h: IdxHeader, what: string): Promise<Uint
     return readFileBoundedAsync(file, { maxBytes: h.expected })
   }
   // The compressed file can be no larger than what it unpacks to, plus gzip's framing.
-  const packed = await readFileBoundedAsync(file, { maxBytes: h.expected + 1024 + Math.ceil(h.expected / 100) })
+  const packed = await readFileBoundedAsync(file, {
+    maxBytes: h.expected + 1024 + Math.ceil(h.expected / 100)
+  })
   let bytes: Uint8Array
   try {
-    bytes = inflateBounded(packed, { maxBytes: h.expected, format: 'gzip', file, what: 'the gzip stream' })
+    bytes = inflateBounded(packed, {
+      maxBytes: h.expected,
+      format: 'gzip',
+      file,
+      what: 'the gzip stream'
+    })
   } catch (err) {
     const e = importErrorFrom(file, err)
     if (/more than/.test(e.reason)) throw mismatch(h.expected + 1)
-    throw new ImportError(file, `corrupt gzip stream: ${e.reason.replace(/^the gzip stream /, '')}`, { detail: e.detail, cause: err })
+    throw new ImportError(
+      file,
+      `corrupt gzip stream: ${e.reason.replace(/^the gzip stream /, '')}`,
+      { detail: e.detail, cause: err }
+    )
   }
   if (bytes.length !== h.expected) throw mismatch(bytes.length)
   return bytes
@@ -217,7 +273,10 @@ async function readWhole(file: string, h: IdxHeader, what: string): Promise<Uint
  * without a gap. A label past the first unused one (255 among 0..9) is a corrupt byte, not a
  * class: it would otherwise create up to 256 classes, most of them empty.
  */
-function inferClassCount(all: { file: string; labels: Uint8Array }[]): { count: number; firstGap: number } {
+function inferClassCount(all: { file: string; labels: Uint8Array }[]): {
+  count: number
+  firstGap: number
+} {
   const seen = new Uint8Array(256)
   for (const { labels } of all) for (const l of labels) seen[l] = 1
   let firstGap = 0
@@ -267,7 +326,8 @@ export const idxImporter: DatasetImporter = {
     // Every file must be a regular file inside the folder: no link out of it, no device.
     const folder = await guard(dir, () => new ConfinedFolder(dir))
     for (const pair of pairs) {
-      for (const file of [pair.images, pair.labels]) await guard(file, () => folder.resolveFound(file))
+      for (const file of [pair.images, pair.labels])
+        await guard(file, () => folder.resolveFound(file))
     }
     const headers: { pair: IdxPair; images: IdxHeader; labels: IdxHeader }[] = []
     for (const pair of pairs) {

@@ -202,7 +202,10 @@ export const imageFolderImporter: DatasetImporter = {
     }
 
     if (options.size && options.channels) {
-      checkMemoryBudget(options, root, selected.length, { ...options.size, channels: options.channels })
+      checkMemoryBudget(options, root, selected.length, {
+        ...options.size,
+        channels: options.channels
+      })
     }
     const perClass = new Array<number>(classNames.length).fill(0)
     let target:

@@ -4,7 +4,14 @@
  * to the stock kernel.
  */
 import { tf } from '../../tf'
-import { activeNativeModule, compute, convShape, NATIVE_BACKENDS, usable, type NativeBackend } from '../nativeKernels'
+import {
+  activeNativeModule,
+  compute,
+  convShape,
+  NATIVE_BACKENDS,
+  usable,
+  type NativeBackend
+} from '../nativeKernels'
 import { stockOrMissing, type KernelFn, type OurKernelConfig, type TensorInfo } from '../registry'
 
 function conv2dKernel(backendName: NativeBackend, stock: KernelFn): KernelFn {
@@ -12,7 +19,8 @@ function conv2dKernel(backendName: NativeBackend, stock: KernelFn): KernelFn {
     const native = activeNativeModule()
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
     const a = args.attrs as unknown as tf.Conv2DAttrs
-    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, filter])) return stock(args)
+    if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, filter]))
+      return stock(args)
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -23,8 +31,12 @@ function conv2dKernel(backendName: NativeBackend, stock: KernelFn): KernelFn {
     )
     if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
     const shape = convShape(info)
-    return compute(backendName, args.backend, [x, filter], [info.batchSize, info.outHeight, info.outWidth, info.outChannels], ([xv, fv], out) =>
-      native.conv2d(xv!, fv!, out, shape)
+    return compute(
+      backendName,
+      args.backend,
+      [x, filter],
+      [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+      ([xv, fv], out) => native.conv2d(xv!, fv!, out, shape)
     )
   }
 }

@@ -22,10 +22,15 @@ function filterGradKernel(backendName: NativeBackend, stock: KernelFn | undefine
     const native = activeNativeModule()
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
     const a = args.attrs as unknown as FilterGradAttrs
-    const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations.every((d) => d === 1))
+    const dilated =
+      a.dilations !== undefined &&
+      a.dilations !== 1 &&
+      !(Array.isArray(a.dilations) && a.dilations.every((d) => d === 1))
     if (!native || a.dataFormat === 'NCHW' || !usable(backendName, args.backend, [x, dy])) {
       if (stock && !dilated) return stock(args)
-      throw new Error(`Conv2DBackpropFilter on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`)
+      throw new Error(
+        `Conv2DBackpropFilter on ${backendName} needs the native kernels (${nativeKernelStatus().reason ?? 'unusable input'})`
+      )
     }
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
@@ -37,7 +42,9 @@ function filterGradKernel(backendName: NativeBackend, stock: KernelFn | undefine
     )
     const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
     if (dy.shape.join() !== expected.join()) {
-      throw new Error(`Conv2DBackpropFilter: dy is [${dy.shape}], the convolution gives [${expected}]`)
+      throw new Error(
+        `Conv2DBackpropFilter: dy is [${dy.shape}], the convolution gives [${expected}]`
+      )
     }
     if (info.padInfo.top < 0 || info.padInfo.left < 0) {
       if (stock && !dilated) return stock(args)
@@ -50,8 +57,10 @@ function filterGradKernel(backendName: NativeBackend, stock: KernelFn | undefine
   }
 }
 
-export const conv2DBackpropFilterKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.map((backendName) => ({
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName,
-  make: (stock) => filterGradKernel(backendName, stock)
-}))
+export const conv2DBackpropFilterKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.map(
+  (backendName) => ({
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName,
+    make: (stock) => filterGradKernel(backendName, stock)
+  })
+)

@@ -4,7 +4,14 @@
  * else goes to the stock kernel.
  */
 import { tf } from '../../tf'
-import { activeNativeModule, compute, convShape, NATIVE_BACKENDS, usable, type NativeBackend } from '../nativeKernels'
+import {
+  activeNativeModule,
+  compute,
+  convShape,
+  NATIVE_BACKENDS,
+  usable,
+  type NativeBackend
+} from '../nativeKernels'
 import { stockOrMissing, type KernelFn, type OurKernelConfig, type TensorInfo } from '../registry'
 
 function inputGradKernel(backendName: NativeBackend, stock: KernelFn): KernelFn {
@@ -12,7 +19,12 @@ function inputGradKernel(backendName: NativeBackend, stock: KernelFn): KernelFn 
     const native = activeNativeModule()
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
     const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & { dilations?: unknown }
-    if (!native || a.dataFormat === 'NCHW' || a.dilations !== undefined || !usable(backendName, args.backend, [dy, filter])) {
+    if (
+      !native ||
+      a.dataFormat === 'NCHW' ||
+      a.dilations !== undefined ||
+      !usable(backendName, args.backend, [dy, filter])
+    ) {
       return stock(args)
     }
     const info = tf.backend_util.computeConv2DInfo(
@@ -25,7 +37,9 @@ function inputGradKernel(backendName: NativeBackend, stock: KernelFn): KernelFn 
     )
     const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
     if (dy.shape.join() !== expected.join()) {
-      throw new Error(`Conv2DBackpropInput: dy is [${dy.shape}], the convolution gives [${expected}]`)
+      throw new Error(
+        `Conv2DBackpropInput: dy is [${dy.shape}], the convolution gives [${expected}]`
+      )
     }
     if (info.padInfo.top < 0 || info.padInfo.left < 0) return stock(args)
     const shape = convShape(info)
@@ -35,8 +49,11 @@ function inputGradKernel(backendName: NativeBackend, stock: KernelFn): KernelFn 
   }
 }
 
-export const conv2DBackpropInputKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.map((backendName) => ({
-  kernelName: tf.Conv2DBackpropInput,
-  backendName,
-  make: (stock) => inputGradKernel(backendName, stockOrMissing(stock, tf.Conv2DBackpropInput, backendName))
-}))
+export const conv2DBackpropInputKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.map(
+  (backendName) => ({
+    kernelName: tf.Conv2DBackpropInput,
+    backendName,
+    make: (stock) =>
+      inputGradKernel(backendName, stockOrMissing(stock, tf.Conv2DBackpropInput, backendName))
+  })
+)

@@ -13,5 +13,9 @@ function batchMatMulKernel(stock: KernelFn): KernelFn {
 }
 
 export const batchMatMulKernelConfigs: OurKernelConfig[] = [
-  { kernelName: tf.BatchMatMul, backendName: BACKEND, make: (stock) => batchMatMulKernel(stockOrMissing(stock, tf.BatchMatMul, BACKEND)) }
+  {
+    kernelName: tf.BatchMatMul,
+    backendName: BACKEND,
+    make: (stock) => batchMatMulKernel(stockOrMissing(stock, tf.BatchMatMul, BACKEND))
+  }
 ]

@@ -21,7 +21,8 @@ import { BACKEND, ready, sizeOf } from './shared'
  */
 function perChannel(big: TensorInfo, small: TensorInfo): boolean {
   const c = big.shape[big.shape.length - 1]
-  if (big.shape.length < 1 || small.shape.length > big.shape.length || sizeOf(big) <= sizeOf(small)) return false
+  if (big.shape.length < 1 || small.shape.length > big.shape.length || sizeOf(big) <= sizeOf(small))
+    return false
   if (sizeOf(small) === 1) return true
   return small.shape[small.shape.length - 1] === c && sizeOf(small) === c
 }
@@ -46,7 +47,14 @@ function perImage(big: TensorInfo, small: TensorInfo): boolean {
 }
 
 type Op = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min'
-const OP_CODE: Record<Op, 0 | 1 | 2 | 3 | 4 | 5> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 }
+const OP_CODE: Record<Op, 0 | 1 | 2 | 3 | 4 | 5> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  max: 4,
+  min: 5
+}
 /** Ops that are not affine in one operand: only equal shapes run natively. */
 const ELEMENTWISE_ONLY: readonly Op[] = ['max', 'min']
 
@@ -63,7 +71,9 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     const native = ready(args, [a, b])
     if (!native) return stock(args)
     if (a.shape.join() === b.shape.join()) {
-      return compute(BACKEND, args.backend, [a, b], a.shape, ([av, bv], out) => native.binaryOp(OP_CODE[op], av!, bv!, out))
+      return compute(BACKEND, args.backend, [a, b], a.shape, ([av, bv], out) =>
+        native.binaryOp(OP_CODE[op], av!, bv!, out)
+      )
     }
     if (ELEMENTWISE_ONLY.includes(op)) return stock(args)
     const bSmall = perImage(a, b) || perChannel(a, b)
@@ -74,7 +84,9 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
     const c = dims[1]!
     return compute(BACKEND, args.backend, [big, small], big.shape, ([xv, sv], out) => {
       const v = sv!.length === c ? sv! : new Float32Array(c).fill(sv![0]!)
-      affineFor(op, bSmall, v, (scale, shift) => native.channelAffine(xv!, scale, shift, out, dims, false))
+      affineFor(op, bSmall, v, (scale, shift) =>
+        native.channelAffine(xv!, scale, shift, out, dims, false)
+      )
     })
   }
 }
@@ -83,13 +95,26 @@ function binaryKernel(op: Op, stock: KernelFn): KernelFn {
  * big op small (or small op big, when !smallIsB) as big * scale + shift with per-channel
  * scale and shift: a + v, a - v, a * v, a / v = a * (1 / v);  v + b, v - b = b * -1 + v, v * b.
  */
-function affineFor(op: Op, smallIsB: boolean, v: Float32Array, run: (scale: Float32Array, shift: Float32Array) => void): void {
+function affineFor(
+  op: Op,
+  smallIsB: boolean,
+  v: Float32Array,
+  run: (scale: Float32Array, shift: Float32Array) => void
+): void {
   const c = v.length
   const ones = new Float32Array(c).fill(1)
   if (op === 'mul') run(v, new Float32Array(c))
-  else if (op === 'div') run(v.map((t) => 1 / t), new Float32Array(c))
+  else if (op === 'div')
+    run(
+      v.map((t) => 1 / t),
+      new Float32Array(c)
+    )
   else if (op === 'add') run(ones, v)
-  else if (smallIsB) run(ones, v.map((t) => -t))
+  else if (smallIsB)
+    run(
+      ones,
+      v.map((t) => -t)
+    )
   else run(ones.fill(-1), v)
 }
 
@@ -101,7 +126,14 @@ function scalarWidth(perImageSize: number): number {
 }
 
 /** The per-image case: one affine map per image, on views of that image's rows. */
-function perImageKernel(op: Op, bSmall: boolean, big: TensorInfo, small: TensorInfo, backend: unknown, native: NativeModule): TensorInfo {
+function perImageKernel(
+  op: Op,
+  bSmall: boolean,
+  big: TensorInfo,
+  small: TensorInfo,
+  backend: unknown,
+  native: NativeModule
+): TensorInfo {
   const n = big.shape[0]!
   const perImageSize = sizeOf(big) / n
   const perChannelValues = small.shape[small.shape.length - 1]! === big.shape[big.shape.length - 1]!
@@ -114,7 +146,9 @@ function perImageKernel(op: Op, bSmall: boolean, big: TensorInfo, small: TensorI
       const x = xv!.subarray(i * perImageSize, (i + 1) * perImageSize)
       const y = out.subarray(i * perImageSize, (i + 1) * perImageSize)
       const v = perChannelValues ? sv!.slice(i * k, (i + 1) * k) : new Float32Array(c).fill(sv![i]!)
-      affineFor(op, bSmall, v, (scale, shift) => native.channelAffine(x, scale, shift, y, dims, false))
+      affineFor(op, bSmall, v, (scale, shift) =>
+        native.channelAffine(x, scale, shift, y, dims, false)
+      )
     }
   })
 }

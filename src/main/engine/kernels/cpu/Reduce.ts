@@ -34,7 +34,11 @@ function reduceKernel(mean: boolean, stock: KernelFn): KernelFn {
     return compute(BACKEND, args.backend, [x], outShape, ([xv], out) => {
       const dims = Int32Array.of(count, c)
       for (let i = 0; i < images; i++) {
-        native.channelSum(xv!.subarray(i * perImage, (i + 1) * perImage), out.subarray(i * c, (i + 1) * c), dims)
+        native.channelSum(
+          xv!.subarray(i * perImage, (i + 1) * perImage),
+          out.subarray(i * c, (i + 1) * c),
+          dims
+        )
       }
       if (mean) for (let k = 0; k < out.length; k++) out[k] = out[k]! / count
     })
@@ -42,6 +46,14 @@ function reduceKernel(mean: boolean, stock: KernelFn): KernelFn {
 }
 
 export const reduceKernelConfigs: OurKernelConfig[] = [
-  { kernelName: tf.Sum, backendName: BACKEND, make: (stock) => reduceKernel(false, stockOrMissing(stock, tf.Sum, BACKEND)) },
-  { kernelName: tf.Mean, backendName: BACKEND, make: (stock) => reduceKernel(true, stockOrMissing(stock, tf.Mean, BACKEND)) }
+  {
+    kernelName: tf.Sum,
+    backendName: BACKEND,
+    make: (stock) => reduceKernel(false, stockOrMissing(stock, tf.Sum, BACKEND))
+  },
+  {
+    kernelName: tf.Mean,
+    backendName: BACKEND,
+    make: (stock) => reduceKernel(true, stockOrMissing(stock, tf.Mean, BACKEND))
+  }
 ]

@@ -19,5 +19,9 @@ function reluKernel(stock: KernelFn): KernelFn {
 }
 
 export const reluKernelConfigs: OurKernelConfig[] = [
-  { kernelName: tf.Relu, backendName: BACKEND, make: (stock) => reluKernel(stockOrMissing(stock, tf.Relu, BACKEND)) }
+  {
+    kernelName: tf.Relu,
+    backendName: BACKEND,
+    make: (stock) => reluKernel(stockOrMissing(stock, tf.Relu, BACKEND))
+  }
 ]

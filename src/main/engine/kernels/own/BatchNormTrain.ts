@@ -6,7 +6,13 @@
  * are active, so they have no stock fallback; gradients/BatchNormTrain_grad ties them together.
  */
 import { BatchNormTrain, BatchNormTrainGrad, BatchNormTrainGradGrad } from '../nativeKernelNames'
-import { channelDims, computeMany, NATIVE_BACKENDS, needNative, type NativeBackend } from '../nativeKernels'
+import {
+  channelDims,
+  computeMany,
+  NATIVE_BACKENDS,
+  needNative,
+  type NativeBackend
+} from '../nativeKernels'
 import type { MultiKernelFn, OurKernelConfig, TensorInfo } from '../registry'
 
 function batchNormTrainKernel(backendName: NativeBackend): MultiKernelFn {
@@ -15,17 +21,32 @@ function batchNormTrainKernel(backendName: NativeBackend): MultiKernelFn {
     const native = needNative(backendName, backend, BatchNormTrain, [x, gamma, beta])
     const dims = channelDims(BatchNormTrain, x, [gamma, beta])
     const c = [dims[1]!]
-    return computeMany(backendName, backend, [x, gamma, beta], [x.shape, c, c], ([xv, gv, bv], [y, mean, variance]) =>
-      native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
+    return computeMany(
+      backendName,
+      backend,
+      [x, gamma, beta],
+      [x.shape, c, c],
+      ([xv, gv, bv], [y, mean, variance]) =>
+        native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
     )
   }
 }
 
 function batchNormTrainGradKernel(backendName: NativeBackend): MultiKernelFn {
   return ({ inputs, attrs, backend }) => {
-    const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', TensorInfo>
-    const native = needNative(backendName, backend, BatchNormTrainGrad, [dy, x, gamma, mean, variance])
-    if (dy.shape.join() !== x.shape.join()) throw new Error(`batch norm gradient: dy is [${dy.shape}], x is [${x.shape}]`)
+    const { dy, x, gamma, mean, variance } = inputs as Record<
+      'dy' | 'x' | 'gamma' | 'mean' | 'variance',
+      TensorInfo
+    >
+    const native = needNative(backendName, backend, BatchNormTrainGrad, [
+      dy,
+      x,
+      gamma,
+      mean,
+      variance
+    ])
+    if (dy.shape.join() !== x.shape.join())
+      throw new Error(`batch norm gradient: dy is [${dy.shape}], x is [${x.shape}]`)
     const dims = channelDims(BatchNormTrainGrad, x, [gamma, mean, variance])
     const c = [dims[1]!]
     return computeMany(
@@ -34,7 +55,18 @@ function batchNormTrainGradKernel(backendName: NativeBackend): MultiKernelFn {
       [dy, x, gamma, mean, variance],
       [x.shape, c, c],
       ([dyv, xv, gv, mv, vv], [dx, dgamma, dbeta]) =>
-        native.batchNormBackward(dyv!, xv!, gv!, mv!, vv!, dx!, dgamma!, dbeta!, dims, attrs.epsilon as number)
+        native.batchNormBackward(
+          dyv!,
+          xv!,
+          gv!,
+          mv!,
+          vv!,
+          dx!,
+          dgamma!,
+          dbeta!,
+          dims,
+          attrs.epsilon as number
+        )
     )
   }
 }
@@ -43,21 +75,56 @@ function batchNormTrainGradGradKernel(backendName: NativeBackend): MultiKernelFn
   return ({ inputs, attrs, backend }) => {
     const names = ['a', 'p', 'q', 'dy', 'x', 'gamma', 'mean', 'variance'] as const
     const t = names.map((name) => (inputs as Record<string, TensorInfo>)[name]!)
-    const [a, p, q, dy, x, gamma, mean, variance] = t as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo]
+    const [a, p, q, dy, x, gamma, mean, variance] = t as [
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+      TensorInfo
+    ]
     const native = needNative(backendName, backend, BatchNormTrainGradGrad, t)
     if (dy.shape.join() !== x.shape.join() || a.shape.join() !== x.shape.join()) {
-      throw new Error(`${BatchNormTrainGradGrad}: a is [${a.shape}], dy [${dy.shape}], x [${x.shape}]`)
+      throw new Error(
+        `${BatchNormTrainGradGrad}: a is [${a.shape}], dy [${dy.shape}], x [${x.shape}]`
+      )
     }
     const dims = channelDims(BatchNormTrainGradGrad, x, [p, q, gamma, mean, variance])
     const c = [dims[1]!]
     return computeMany(backendName, backend, t, [x.shape, x.shape, c], (v, [ddy, ddx, ddgamma]) =>
-      native.batchNormDoubleBackward(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, ddy!, ddx!, ddgamma!, dims, attrs.epsilon as number)
+      native.batchNormDoubleBackward(
+        v[0]!,
+        v[1]!,
+        v[2]!,
+        v[3]!,
+        v[4]!,
+        v[5]!,
+        v[6]!,
+        v[7]!,
+        ddy!,
+        ddx!,
+        ddgamma!,
+        dims,
+        attrs.epsilon as number
+      )
     )
   }
 }
 
-export const batchNormTrainKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.flatMap((backendName) => [
-  { kernelName: BatchNormTrain, backendName, make: () => batchNormTrainKernel(backendName) },
-  { kernelName: BatchNormTrainGrad, backendName, make: () => batchNormTrainGradKernel(backendName) },
-  { kernelName: BatchNormTrainGradGrad, backendName, make: () => batchNormTrainGradGradKernel(backendName) }
-])
+export const batchNormTrainKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.flatMap(
+  (backendName) => [
+    { kernelName: BatchNormTrain, backendName, make: () => batchNormTrainKernel(backendName) },
+    {
+      kernelName: BatchNormTrainGrad,
+      backendName,
+      make: () => batchNormTrainGradKernel(backendName)
+    },
+    {
+      kernelName: BatchNormTrainGradGrad,
+      backendName,
+      make: () => batchNormTrainGradGradKernel(backendName)
+    }
+  ]
+)

@@ -4,7 +4,13 @@
  * where ops take three. ops/channelAffine runs them only while the native kernels are active.
  */
 import { ChannelAffine, ChannelAffineGrad } from '../nativeKernelNames'
-import { channelDims, compute, NATIVE_BACKENDS, needNative, type NativeBackend } from '../nativeKernels'
+import {
+  channelDims,
+  compute,
+  NATIVE_BACKENDS,
+  needNative,
+  type NativeBackend
+} from '../nativeKernels'
 import type { KernelFn, OurKernelConfig, TensorInfo } from '../registry'
 
 function channelAffineKernel(backendName: NativeBackend): KernelFn {
@@ -23,7 +29,8 @@ function channelAffineGradKernel(backendName: NativeBackend): KernelFn {
     const { dy, y, scale } = inputs as Record<'dy' | 'y' | 'scale', TensorInfo>
     const native = needNative(backendName, backend, ChannelAffineGrad, [dy, y, scale])
     const dims = channelDims(ChannelAffineGrad, dy, [scale])
-    if (dy.shape.join() !== y.shape.join()) throw new Error(`${ChannelAffineGrad}: dy is [${dy.shape}], y is [${y.shape}]`)
+    if (dy.shape.join() !== y.shape.join())
+      throw new Error(`${ChannelAffineGrad}: dy is [${dy.shape}], y is [${y.shape}]`)
     const relu = Boolean(attrs.relu)
     return compute(backendName, backend, [dy, y, scale], dy.shape, ([dyv, yv, sv], dx) =>
       native.maskedScale(dyv!, relu ? yv! : null, sv!, dx, dims)
@@ -31,7 +38,9 @@ function channelAffineGradKernel(backendName: NativeBackend): KernelFn {
   }
 }
 
-export const channelAffineKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.flatMap((backendName) => [
-  { kernelName: ChannelAffine, backendName, make: () => channelAffineKernel(backendName) },
-  { kernelName: ChannelAffineGrad, backendName, make: () => channelAffineGradKernel(backendName) }
-])
+export const channelAffineKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.flatMap(
+  (backendName) => [
+    { kernelName: ChannelAffine, backendName, make: () => channelAffineKernel(backendName) },
+    { kernelName: ChannelAffineGrad, backendName, make: () => channelAffineGradKernel(backendName) }
+  ]
+)

@@ -16,7 +16,8 @@ function flipKernel(backendName: NativeBackend): KernelFn {
         for (let b = 0; b < kw; b++) {
           const from = (a * kw + b) * ci * co
           const to = ((kh - 1 - a) * kw + (kw - 1 - b)) * co * ci
-          for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[to + o * ci + c] = src[from + c * co + o]!
+          for (let c = 0; c < ci; c++)
+            for (let o = 0; o < co; o++) out[to + o * ci + c] = src[from + c * co + o]!
         }
     })
   }

@@ -33,7 +33,11 @@ export const batchMatMulWasmConfig = wasmReplacement(tf.BatchMatMul, (stock) => 
   if (transposeA) temps.push(a)
   if (transposeB) temps.push(b)
   try {
-    return stock({ inputs: { a, b }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend })
+    return stock({
+      inputs: { a, b },
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+      backend
+    })
   } finally {
     for (const t of temps) backend.disposeData(t.dataId)
   }

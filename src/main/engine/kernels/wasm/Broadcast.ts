@@ -21,7 +21,9 @@ function trailingBroadcast(stock: WasmKernelFn): WasmKernelFn {
     const { inputs, attrs, backend } = args
     const a = inputs.a!
     const b = inputs.b!
-    const aSmall = a.shape.length <= b.shape.length && tf.util.sizeFromShape(a.shape) < tf.util.sizeFromShape(b.shape)
+    const aSmall =
+      a.shape.length <= b.shape.length &&
+      tf.util.sizeFromShape(a.shape) < tf.util.sizeFromShape(b.shape)
     const small = aSmall ? a : b
     const big = aSmall ? b : a
     const s = tf.util.sizeFromShape(small.shape)

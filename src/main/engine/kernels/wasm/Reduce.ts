@@ -13,7 +13,9 @@ function leadingReduction(mean: boolean): (stock: WasmKernelFn) => WasmKernelFn 
   return (stock) => (args) => {
     const { inputs, attrs, backend } = args
     const x = inputs.x!
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b)
+    const axes = tf.util
+      .parseAxisParam(attrs.axis as number | number[], x.shape)
+      .sort((a, b) => a - b)
     const prefix = axes.every((a, i) => a === i)
     if (x.dtype !== 'float32' || !prefix || axes.length === 0 || axes.length === x.shape.length) {
       return stock(args)
@@ -47,4 +49,7 @@ function leadingReduction(mean: boolean): (stock: WasmKernelFn) => WasmKernelFn 
   }
 }
 
-export const reduceWasmConfigs = [wasmReplacement(tf.Sum, leadingReduction(false)), wasmReplacement(tf.Mean, leadingReduction(true))]
+export const reduceWasmConfigs = [
+  wasmReplacement(tf.Sum, leadingReduction(false)),
+  wasmReplacement(tf.Mean, leadingReduction(true))
+]

@@ -28,7 +28,8 @@ export const reverseWasmConfig = wasmReplacement(tf.Reverse, (stock) => (args) =
   const count = outer.reduce((a, b) => a * b, 1)
   for (let o = 0, to = 0; o < count; o++, to += run) {
     let from = 0
-    for (let i = 0; i <= last; i++) from += (flip.has(i) ? outer[i]! - 1 - index[i]! : index[i]!) * strides[i]!
+    for (let i = 0; i <= last; i++)
+      from += (flip.has(i) ? outer[i]! - 1 - index[i]! : index[i]!) * strides[i]!
     for (let k = 0; k < run; k++) dst[to + k] = src[from + k]!
     for (let i = last; i >= 0; i--) {
       if (++index[i]! < outer[i]!) break

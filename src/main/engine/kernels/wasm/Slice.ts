@@ -12,12 +12,24 @@ import { wasmReplacement, type WasmBackend } from './shared'
 import { collapseSlice, copySlice } from './windowCopy'
 
 /** The slice [begin, begin + size) of a numeric tensor x, as a new tensor on the wasm heap. */
-export function sliceOnHeap(x: TensorInfo, begin: number[], size: number[], backend: WasmBackend): TensorInfo {
+export function sliceOnHeap(
+  x: TensorInfo,
+  begin: number[],
+  size: number[],
+  backend: WasmBackend
+): TensorInfo {
   const out = backend.makeOutput(size, x.dtype)
   if (size.some((d) => d === 0)) return out
   const c = collapseSlice(x.shape, begin, size)
   // Views are taken after makeOutput: allocating may grow (and detach) the wasm heap.
-  copySlice(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.begin, c.size, simdKernelsFor(backend))
+  copySlice(
+    backend.typedArrayFromHeap(x),
+    backend.typedArrayFromHeap(out),
+    c.shape,
+    c.begin,
+    c.size,
+    simdKernelsFor(backend)
+  )
   return out
 }
 

@@ -17,7 +17,13 @@ export function transposeOnHeap(x: TensorInfo, perm: number[], backend: WasmBack
     x.dtype
   )
   const c = collapseTranspose(x.shape, perm)
-  transposeInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c.shape, c.perm, simdKernelsFor(backend))
+  transposeInto(
+    backend.typedArrayFromHeap(x),
+    backend.typedArrayFromHeap(out),
+    c.shape,
+    c.perm,
+    simdKernelsFor(backend)
+  )
   return out
 }
 

@@ -26,7 +26,10 @@ export function transpose2d(src: TypedArray, dst: TypedArray, rows: number, cols
  * so that e.g. the depth-to-space perm [0,1,3,2,4,5] on [64,14,14,2,2,32] becomes
  * [0,2,1,3] on [896,14,2,64] with contiguous runs of 64.
  */
-export function collapseTranspose(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+export function collapseTranspose(
+  shape: number[],
+  perm: number[]
+): { shape: number[]; perm: number[] } {
   const keptPerm = perm.filter((p) => shape[p] !== 1)
   // Groups of input axes, in output order, each a run p, p+1, ... of consecutive axes.
   const groups: number[][] = []

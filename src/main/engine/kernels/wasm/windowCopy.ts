@@ -55,7 +55,22 @@ function moveWindow(
     const lead = 4 - rank
     const at = (arr: number[], fill: number) => (i: number) => (i < lead ? fill : arr[i - lead]!)
     const [s, b, z] = [at(shape, 1), at(begin, 0), at(size, 1)]
-    simd.move_window4(full.byteOffset, packed.byteOffset, s(1), s(2), s(3), b(0), b(1), b(2), b(3), z(0), z(1), z(2), z(3), direction === 'scatter' ? 1 : 0)
+    simd.move_window4(
+      full.byteOffset,
+      packed.byteOffset,
+      s(1),
+      s(2),
+      s(3),
+      b(0),
+      b(1),
+      b(2),
+      b(3),
+      z(0),
+      z(1),
+      z(2),
+      z(3),
+      direction === 'scatter' ? 1 : 0
+    )
     return
   }
   const strides = new Array<number>(rank)
@@ -84,7 +99,14 @@ function moveWindow(
 }
 
 /** Copies `run` elements src[from…] to dst[to…]. */
-function copyRun(src: TypedArray, from: number, dst: TypedArray, to: number, run: number, heap: Uint8Array | undefined): void {
+function copyRun(
+  src: TypedArray,
+  from: number,
+  dst: TypedArray,
+  to: number,
+  run: number,
+  heap: Uint8Array | undefined
+): void {
   if (run < 16) {
     // A native call per element of a narrow run costs more than the loop.
     for (let k = 0; k < run; k++) dst[to + k] = src[from + k]!

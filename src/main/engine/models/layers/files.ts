@@ -116,14 +116,20 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
   let folder: ConfinedFolder
   try {
     folder = new ConfinedFolder(dirname(modelJsonPath))
-    const text = readFileBounded(modelJsonPath, { maxBytes: MAX_MODEL_JSON_BYTES, what: 'a model.json' }).toString('utf8')
+    const text = readFileBounded(modelJsonPath, {
+      maxBytes: MAX_MODEL_JSON_BYTES,
+      what: 'a model.json'
+    }).toString('utf8')
     try {
       json = JSON.parse(text) as LayersModelJson
     } catch (err) {
-      throw new LayersFormatError(`${modelJsonPath} is not valid JSON (damaged or not a model file)`, {
-        cause: err,
-        detail: (err as Error).message
-      })
+      throw new LayersFormatError(
+        `${modelJsonPath} is not valid JSON (damaged or not a model file)`,
+        {
+          cause: err,
+          detail: (err as Error).message
+        }
+      )
     }
   } catch (err) {
     fromAccess(err)
@@ -163,28 +169,39 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
       const dtype = spec?.quantization?.dtype ?? spec?.dtype
       const per = BYTES[dtype]
       if (per === undefined || dtype === 'string') {
-        throw new LayersFormatError(`${modelJsonPath}: weight "${name}" has unsupported dtype "${String(dtype)}"`)
+        throw new LayersFormatError(
+          `${modelJsonPath}: weight "${name}" has unsupported dtype "${String(dtype)}"`
+        )
       }
       const n = elementsOf(spec.shape)
       if (n === undefined) {
-        throw new LayersFormatError(`${modelJsonPath}: weight "${name}" has an invalid or impossibly large shape`, {
-          detail: JSON.stringify(spec.shape)?.slice(0, 200)
-        })
+        throw new LayersFormatError(
+          `${modelJsonPath}: weight "${name}" has an invalid or impossibly large shape`,
+          {
+            detail: JSON.stringify(spec.shape)?.slice(0, 200)
+          }
+        )
       }
       expected += n * per
     }
     // Where the weights are and how big they are, before reading any of them.
     const located = group.paths.map((p) => {
-      if (typeof p !== 'string') throw new LayersFormatError(`${modelJsonPath}: weightsManifest group ${g + 1} lists a path that is not text`)
+      if (typeof p !== 'string')
+        throw new LayersFormatError(
+          `${modelJsonPath}: weightsManifest group ${g + 1} lists a path that is not text`
+        )
       const listed = (() => {
         try {
           return folder.resolveListed(p, modelJsonPath)
         } catch (err) {
           if (err instanceof FileAccessError && err.problem === 'missing') {
-            throw new LayersFormatError(`Weight file ${join(folder.root, p)} (listed in ${modelJsonPath}) is missing`, {
-              cause: err,
-              detail: err.detail
-            })
+            throw new LayersFormatError(
+              `Weight file ${join(folder.root, p)} (listed in ${modelJsonPath}) is missing`,
+              {
+                cause: err,
+                detail: err.detail
+              }
+            )
           }
           return fromAccess(err)
         }
@@ -219,7 +236,9 @@ export function readLayersModelFiles(path: string): LayersModelFiles {
       }
     })
     if (buffers.reduce((n, b) => n + b.length, 0) !== expected) {
-      throw new LayersFormatError(`Weight files ${files.join(', ')} changed while they were being read`)
+      throw new LayersFormatError(
+        `Weight files ${files.join(', ')} changed while they were being read`
+      )
     }
     weightFiles.push(...files)
     const bytes = new Uint8Array(actual)

@@ -66,10 +66,16 @@ export function toLayersModel(net: Network): tf.LayersModel {
         case 'relu':
           return tf.layers.activation({ name: layer.name, activation: 'relu' })
         case 'activation':
-          if (layer.fn === 'leaky_relu') return tf.layers.leakyReLU({ name: layer.name, alpha: layer.alpha ?? 0.3 })
+          if (layer.fn === 'leaky_relu')
+            return tf.layers.leakyReLU({ name: layer.name, alpha: layer.alpha ?? 0.3 })
           return tf.layers.activation({ name: layer.name, activation: KERAS_ACTIVATION[layer.fn] })
         case 'avgpool':
-          return tf.layers.averagePooling2d({ name: layer.name, poolSize: layer.size, strides: layer.stride, padding: layer.padding })
+          return tf.layers.averagePooling2d({
+            name: layer.name,
+            poolSize: layer.size,
+            strides: layer.stride,
+            padding: layer.padding
+          })
         case 'depthwise':
           return tf.layers.depthwiseConv2d({
             name: layer.name,
@@ -94,7 +100,13 @@ export function toLayersModel(net: Network): tf.LayersModel {
           })
         case 'zeropad': {
           const [t, b, l, r] = layer.pads
-          return tf.layers.zeroPadding2d({ name: layer.name, padding: [[t, b], [l, r]] })
+          return tf.layers.zeroPadding2d({
+            name: layer.name,
+            padding: [
+              [t, b],
+              [l, r]
+            ]
+          })
         }
         case 'gmp':
           return tf.layers.globalMaxPooling2d({ name: layer.name })

@@ -9,7 +9,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cifar10Importer } from '../../../../../src/main/engine/data/importers/cifar10'
 import { idxImporter } from '../../../../../src/main/engine/data/importers/idx'
 import { imageFolderImporter } from '../../../../../src/main/engine/data/importers/imageFolder'
-import { cifarRecord, concat, idxImages, idxLabels, makeTempDir, pngBytes, writeFile } from './fixtures'
+import {
+  cifarRecord,
+  concat,
+  idxImages,
+  idxLabels,
+  makeTempDir,
+  pngBytes,
+  writeFile
+} from './fixtures'
 
 let dir: string
 let cleanup: () => void
@@ -32,7 +40,9 @@ describe('image folders do not follow links out of the chosen folder', () => {
     const ds = await imageFolderImporter.open(root, { onBadFile: 'skip', validationFraction: 0 })
     expect(ds.train.count).toBe(3) // 1.png, alias.png (inside), b/1.png
     expect(Array.from(ds.train.images)).not.toContain(99)
-    expect(ds.provenance.skipped).toEqual([expect.objectContaining({ file: join(root, 'a', 'stolen.png') })])
+    expect(ds.provenance.skipped).toEqual([
+      expect.objectContaining({ file: join(root, 'a', 'stolen.png') })
+    ])
   })
 
   it('a linked folder is not walked: inside it is ignored (no loop), leading out it is refused', async () => {
@@ -41,9 +51,13 @@ describe('image folders do not follow links out of the chosen folder', () => {
     writeFile(join(root, 'b', '1.png'), png(20))
     writeFile(join(dir, 'home', 'x.png'), png(99))
     symlinkSync(join(root, 'a'), join(root, 'a', 'again'))
-    await expect(imageFolderImporter.open(root, { validationFraction: 0 })).resolves.toMatchObject({ train: { count: 2 } })
+    await expect(imageFolderImporter.open(root, { validationFraction: 0 })).resolves.toMatchObject({
+      train: { count: 2 }
+    })
     symlinkSync(join(dir, 'home'), join(root, 'b', 'home'))
-    await expect(imageFolderImporter.open(root)).rejects.toThrow(/b\/home: it is a link to .*home, outside the chosen folder/)
+    await expect(imageFolderImporter.open(root)).rejects.toThrow(
+      /b\/home: it is a link to .*home, outside the chosen folder/
+    )
   })
 
   it('a one-class folder is refused', async () => {
@@ -59,13 +73,20 @@ describe('image folders do not follow links out of the chosen folder', () => {
     const root = join(dir, 'big')
     for (let i = 0; i < 10; i++) writeFile(join(root, i % 2 ? 'a' : 'b', `${i}.png`), png(i))
     await expect(
-      imageFolderImporter.open(root, { size: { height: 512, width: 512 }, channels: 3, memoryBudgetBytes: 5e6 })
-    ).rejects.toThrow(`${root}: importing 10 images of 512×512×3 needs about 24 MB of memory, more than the 5.0 MB an import may use; import fewer images per class or resize them smaller`)
+      imageFolderImporter.open(root, {
+        size: { height: 512, width: 512 },
+        channels: 3,
+        memoryBudgetBytes: 5e6
+      })
+    ).rejects.toThrow(
+      `${root}: importing 10 images of 512×512×3 needs about 24 MB of memory, more than the 5.0 MB an import may use; import fewer images per class or resize them smaller`
+    )
   })
 })
 
 describe('IDX: swapped files, labels outside the classes, budget from the header', () => {
-  const images = (n: number) => Array.from({ length: n }, (_, i) => Uint8Array.from({ length: 4 }, (_, k) => i * 4 + k))
+  const images = (n: number) =>
+    Array.from({ length: n }, (_, i) => Uint8Array.from({ length: 4 }, (_, k) => i * 4 + k))
 
   it('with `files` (the picked ones) only those are read, not the pairs beside them', async () => {
     const root = join(dir, 'mnist')
@@ -85,7 +106,9 @@ describe('IDX: swapped files, labels outside the classes, budget from the header
     const root = join(dir, 'mnist')
     writeFile(join(root, 'train-images-idx3-ubyte'), idxLabels([0, 1]))
     writeFile(join(root, 'train-labels-idx1-ubyte'), idxImages(images(2), 2, 2))
-    const err = (await idxImporter.open(root).catch((e: unknown) => e)) as Error & { detail?: string }
+    const err = (await idxImporter.open(root).catch((e: unknown) => e)) as Error & {
+      detail?: string
+    }
     expect(err.message).toBe(
       `${join(root, 'train-images-idx3-ubyte')}: the images and labels files look swapped: this file holds labels and train-labels-idx1-ubyte holds images; rename them`
     )
@@ -119,7 +142,10 @@ describe('IDX: swapped files, labels outside the classes, budget from the header
     const lying = Uint8Array.from(idxImages(images(4), 2, 2))
     lying.set([0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28], 4)
     writeFile(join(root, 'train-images-idx3-ubyte'), lying)
-    writeFile(join(root, 'train-labels-idx1-ubyte'), concat([Uint8Array.from([0, 0, 8, 1, 0, 0, 0xea, 0x60]), new Uint8Array(4)]))
+    writeFile(
+      join(root, 'train-labels-idx1-ubyte'),
+      concat([Uint8Array.from([0, 0, 8, 1, 0, 0, 0xea, 0x60]), new Uint8Array(4)])
+    )
     await expect(idxImporter.open(root, { memoryBudgetBytes: 1e9 })).rejects.toThrow(
       /train-labels-idx1-ubyte: size mismatch: header promises 60000 labels \(60008 bytes\), file has 12 \(truncated\)/
     )
@@ -132,8 +158,13 @@ describe('IDX: swapped files, labels outside the classes, budget from the header
 describe('CIFAR-10: labels and budget', () => {
   it('a label past the classes is refused with its record; the budget is checked from file sizes', async () => {
     const root = join(dir, 'cifar')
-    writeFile(join(root, 'data_batch_1.bin'), concat([cifarRecord(1, () => 5), cifarRecord(12, () => 6), cifarRecord(3, () => 7)]))
-    await expect(cifar10Importer.open(root)).rejects.toThrow(`${join(root, 'data_batch_1.bin')}: record 1: label 12 is outside the 10 classes`)
+    writeFile(
+      join(root, 'data_batch_1.bin'),
+      concat([cifarRecord(1, () => 5), cifarRecord(12, () => 6), cifarRecord(3, () => 7)])
+    )
+    await expect(cifar10Importer.open(root)).rejects.toThrow(
+      `${join(root, 'data_batch_1.bin')}: record 1: label 12 is outside the 10 classes`
+    )
     await expect(cifar10Importer.open(root, { memoryBudgetBytes: 20_000 })).rejects.toThrow(
       /importing 3 images of 32×32×3 needs about 36,867 bytes of memory, more than the 20,000 bytes an import may use/
     )

@@ -96,7 +96,9 @@ describe('IDX importer', () => {
       name: 'ImportError',
       file: imagesFile
     })
-    await expect(idxImporter.open(dir)).rejects.toThrow(/this file holds labels, not images \(the images and labels files look swapped or misnamed\)/)
+    await expect(idxImporter.open(dir)).rejects.toThrow(
+      /this file holds labels, not images \(the images and labels files look swapped or misnamed\)/
+    )
 
     writeFile(imagesFile, good.subarray(0, good.length - 5))
     await expect(idxImporter.open(dir)).rejects.toThrow(

@@ -217,7 +217,7 @@ describe("an analyst's afternoon in the browser-hosted app", () => {
     const slider = page.locator('#p-eps')
     await slider.focus()
     await slider.press('End')
-    await page.getByTestId('preview-eps').getByText('8.0 %').waitFor()
+    await page.getByTestId('preview-eps').getByText('8 %', { exact: true }).waitFor()
     await preview
       .getByTestId('item-caption')
       .getByText(/ε = 8 %/)

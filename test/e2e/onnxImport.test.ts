@@ -127,12 +127,12 @@ describe('auditing your own model: ONNX import in the window', () => {
       (stored.architecture as { preprocessing: { mean: number[] } }).preprocessing.mean
     ).toEqual([0.286])
     const card = page.getByRole('article', { name: 'Model PyTorch net', exact: true })
-    await card
-      .getByTestId('model-source')
-      .getByText(
+    // Read as a person sees it (innerText): the markup may wrap the line anywhere.
+    await expect
+      .poll(() => card.getByTestId('model-source').innerText())
+      .toMatch(
         /ONNX from opzoo-opset17\.onnx \(opset 17\) · NCHW · RGB · pixels 0–1 · mean 0\.286 · std 0\.353/
       )
-      .waitFor()
     await card.getByText('Accuracy measured on 200 validation images of “Fashion-MNIST').waitFor()
     await shot(page, 'onnx-02-imported')
 

@@ -183,9 +183,10 @@ describe('the Plans screen', () => {
       const list = page.getByTestId('plan-list')
       await list.getByText(/cancelled — can resume/).waitFor()
       await list.getByRole('button', { name: /Stopped$/ }).click()
-      expect(await page.getByTestId('plan-progress').innerText()).toMatch(
-        /^2 of 5 models trained, 0 of 1 attack sources evaluated/
-      )
+      // The click swaps the shown plan: wait for the stopped plan's progress to replace the other's.
+      await expect
+        .poll(() => page.getByTestId('plan-progress').innerText())
+        .toMatch(/^2 of 5 models trained, 0 of 1 attack sources evaluated/)
       const rows = await page.getByTestId('plan-table').locator('tbody tr').allInnerTexts()
       expect(rows[1]).toMatch(/\(2 to train\)/)
       await shot(page, 'plans-02-stopped')

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { SHOTS, startHarness, type Harness } from './harness'
+import { startHarness, type Harness, shot, tab } from './harness'
 
 let h: Harness
 const LONG = 150_000
@@ -20,26 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close()
 })
-
-/** Screenshots a screen after checking that every control on it has a name a person can read. */
-async function shot(page: Page, name: string): Promise<void> {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea, button')]
-      .filter((el) => {
-        const e = el as HTMLInputElement
-        return !(
-          (e.labels && e.labels.length > 0) ||
-          e.getAttribute('aria-label') ||
-          (el.tagName === 'BUTTON' && el.textContent?.trim())
-        )
-      })
-      .map((el) => el.outerHTML.slice(0, 100))
-  )
-  expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
-}
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 /** Fills the Models form and presses Train. */
 async function train(

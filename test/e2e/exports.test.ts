@@ -27,7 +27,7 @@ import { importDataset } from '../../src/main/services/datasets'
 import { explainSamples } from '../../src/main/services/explain/samples'
 import { createProject, saveModel } from '../../src/main/store'
 import { decodePng, readText } from '../helpers/readPngText'
-import { startHarness, type Harness } from './harness'
+import { startHarness, type Harness, tab } from './harness'
 
 const SHOTS = '/tmp/words-shots'
 let h: Harness
@@ -95,9 +95,6 @@ afterAll(async () => {
   await h?.close()
   rmSync(work, { recursive: true, force: true })
 })
-
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 /** Whether the page scrolls sideways (the issue: it needed 1,280 px). */
 const scrollsSideways = (page: Page): Promise<boolean> =>

@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 import { buildRenderer } from '../../src/main/server/buildRenderer'
 import { startLoopbackServer, type LoopbackServer } from '../../src/main/server/server'
 
@@ -65,3 +66,25 @@ export async function startHarness(): Promise<Harness> {
     }
   }
 }
+
+/** Screenshots a screen after checking that every control on it has a name a person can read. */
+export async function shot(page: Page, name: string): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const e = el as HTMLInputElement
+        return !(
+          (e.labels && e.labels.length > 0) ||
+          e.getAttribute('aria-label') ||
+          (el.tagName === 'BUTTON' && el.textContent?.trim())
+        )
+      })
+      .map((el) => el.outerHTML.slice(0, 100))
+  )
+  expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+}
+
+/** A screen's button in the navigation bar. */
+export const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })

@@ -7,13 +7,12 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Page } from 'playwright-core'
 import { initBackend } from '../../src/main/engine/backend'
 import { runPlan } from '../../src/main/services/plans/run'
 import { saveDataset, saveModel, listRuns } from '../../src/main/store'
 import { syntheticDataset } from '../helpers/syntheticDataset'
 import { linear, LINEAR } from '../main/services/fixtures'
-import { SHOTS, startHarness, type Harness } from './harness'
+import { startHarness, type Harness, shot, tab } from './harness'
 
 const LONG = 150_000
 let h: Harness
@@ -26,26 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close()
 })
-
-/** Screenshots a screen after checking that every control on it has a name a person can read. */
-async function shot(page: Page, name: string): Promise<void> {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea, button')]
-      .filter((el) => {
-        const e = el as HTMLInputElement
-        return !(
-          (e.labels && e.labels.length > 0) ||
-          e.getAttribute('aria-label') ||
-          (el.tagName === 'BUTTON' && el.textContent?.trim())
-        )
-      })
-      .map((el) => el.outerHTML.slice(0, 100))
-  )
-  expect(unlabelled, `unlabelled controls on ${name}`).toEqual([])
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
-}
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 describe('the Plans screen', () => {
   it(

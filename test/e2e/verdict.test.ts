@@ -8,12 +8,11 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Page } from 'playwright-core'
 import { initBackend } from '../../src/main/engine/backend'
 import { getRun, listRuns, saveModel } from '../../src/main/store'
 import { evaluationView } from '../../src/main/services/evaluation/view'
 import { LINEAR, linear, tinyProject, type TinyProject } from '../main/services/fixtures'
-import { SHOTS, startHarness, type Harness } from './harness'
+import { SHOTS, startHarness, type Harness, tab } from './harness'
 
 const LONG = 150_000
 let h: Harness
@@ -42,9 +41,6 @@ afterAll(async () => {
   await h?.close()
   t?.cleanup()
 })
-
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 
 describe('the verdict card in Chromium', () => {
   it('shows the accuracy cost on the model card', async () => {

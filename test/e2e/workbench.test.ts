@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { SHOTS, startHarness, type Harness } from './harness'
+import { SHOTS, startHarness, type Harness, tab } from './harness'
 import { openProject } from '../../src/main/store'
 
 let h: Harness
@@ -25,8 +25,6 @@ afterAll(async () => {
   await h?.close()
 })
 
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name, exact: true })
 const card = (page: Page, name: string) =>
   page.getByRole('article', { name: `Model ${name}`, exact: true })
 const shot = (page: Page, name: string) =>

@@ -105,3 +105,31 @@ export class RgbaCanvas {
 }
 
 export { lineHeight, textWidth }
+
+/** A piece of text on a labelled PNG and where it was drawn (for tests that read the picture back). */
+export interface PlacedText {
+  text: string
+  x: number
+  y: number
+  scale: number
+  face: FontFace
+}
+
+/**
+ * A text writer for one labelled PNG: draws at whole pixels (a glyph at a fractional place would
+ * be drawn rounded, and read back elsewhere) at the export's font scale, and records each piece
+ * in `placed`.
+ */
+export function textPlacer(
+  canvas: RgbaCanvas,
+  scale: number,
+  placed: PlacedText[]
+): (text: string, x: number, y: number, o?: { face?: FontFace; colour?: Rgb }) => void {
+  return (text, x, y, o = {}) => {
+    const face = o.face ?? 'regular'
+    const px = Math.round(x)
+    const py = Math.round(y)
+    canvas.text(text, px, py, { scale, face, colour: o.colour ?? INK })
+    placed.push({ text, x: px, y: py, scale, face })
+  }
+}

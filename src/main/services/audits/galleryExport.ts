@@ -27,6 +27,8 @@ import {
   RED,
   RULE,
   RgbaCanvas,
+  textPlacer,
+  type PlacedText,
   type Rgb
 } from '../../engine/render/canvas'
 import { toCsv } from '../../engine/audit/report'
@@ -63,13 +65,7 @@ export interface SheetContext {
 }
 
 /** A piece of text on the sheet, where it was drawn (for tests that read the picture back). */
-export interface SheetText {
-  text: string
-  x: number
-  y: number
-  scale: number
-  face: FontFace
-}
+export type SheetText = PlacedText
 
 export interface GallerySheet {
   png: Buffer
@@ -210,19 +206,7 @@ export function gallerySheet(
 
   const canvas = new RgbaCanvas(width, Math.max(height, bandTop + bandH + margin))
   const texts: SheetText[] = []
-  const put = (
-    text: string,
-    x: number,
-    y: number,
-    o: { face?: FontFace; colour?: Rgb } = {}
-  ): void => {
-    const face = o.face ?? 'regular'
-    // Whole pixels: a glyph at a fractional place would be drawn rounded, and read elsewhere.
-    x = Math.round(x)
-    y = Math.round(y)
-    canvas.text(text, x, y, { scale: s, face, colour: o.colour ?? INK })
-    texts.push({ text, x, y, scale: s, face })
-  }
+  const put = textPlacer(canvas, s, texts)
   headerLines.forEach((l, i) => put(l.text, margin, margin + i * lh, l))
 
   canvas.fillRect(0, bandTop, width, bandH, BAND)

@@ -7,7 +7,16 @@
  */
 import type { SaliencyMethodName } from '../../../contract/names'
 import { attackLabel, epsilonPercent, TERM_HELP } from '../../../contract/words'
-import { BAND, INK, MUTED, RULE, RgbaCanvas, type Rgb } from '../../engine/render/canvas'
+import {
+  BAND,
+  INK,
+  MUTED,
+  RULE,
+  RgbaCanvas,
+  textPlacer,
+  type PlacedText,
+  type Rgb
+} from '../../engine/render/canvas'
 import { toRgba } from '../../engine/render/grid'
 import { toBytes } from '../../engine/render/png'
 import { fitText, lineHeight, textWidth, wrapText, type FontFace } from '../../engine/render/text'
@@ -26,13 +35,7 @@ export interface ExplainSection {
   explanation: Explanation
 }
 
-export interface LabelledText {
-  text: string
-  x: number
-  y: number
-  scale: number
-  face: FontFace
-}
+export type LabelledText = PlacedText
 
 export interface LabelledPng {
   png: Buffer
@@ -115,19 +118,7 @@ export function labelledExplanationPng(
     margin
 
   const canvas = new RgbaCanvas(width, height)
-  const put = (
-    text: string,
-    x: number,
-    y: number,
-    o: { face?: FontFace; colour?: Rgb } = {}
-  ): void => {
-    const face = o.face ?? 'regular'
-    // Whole pixels: a glyph at a fractional place would be drawn rounded, and read elsewhere.
-    x = Math.round(x)
-    y = Math.round(y)
-    canvas.text(text, x, y, { scale: s, face, colour: o.colour ?? INK })
-    texts.push({ text, x, y, scale: s, face })
-  }
+  const put = textPlacer(canvas, s, texts)
   head.forEach((l, i) => put(l.text, margin, margin + i * lh, l))
 
   // The colour scale: the same colour map the heat maps are drawn with (engine/saliency jetColor).

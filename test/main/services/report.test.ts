@@ -92,6 +92,19 @@ describe('the project audit report', () => {
       'models.csv',
       'similarity.csv'
     ])
+    // Accuracies in % under headers that say so, each with its images and interval (in %).
+    const models = parseCsv(readFileSync(join(dir, 'models.csv'), 'utf8'))
+    const col = (name: string) => models[0]!.indexOf(name)
+    expect(col('accuracy_pct')).toBeGreaterThan(0)
+    for (const m of collectReport(t.project).models.filter((x) => x.accuracy !== null)) {
+      const row = models.find((r) => r[0] === String(m.id))!
+      expect(Number(row[col('accuracy_pct')])).toBeCloseTo(100 * m.accuracy!, 4)
+      if (m.accuracyImages) {
+        expect(row[col('accuracy_images')]).toBe(String(m.accuracyImages))
+        expect(Number(row[col('accuracy_ci95_low_pct')])).toBeLessThanOrEqual(100 * m.accuracy!)
+        expect(Number(row[col('accuracy_ci95_high_pct')])).toBeGreaterThanOrEqual(100 * m.accuracy!)
+      } else expect(row[col('accuracy_ci95_low_pct')]).toBe('')
+    }
     const rows = parseCsv(readFileSync(join(dir, `attack-sweep-${sweep.runId}.csv`), 'utf8'))
     for (const c of sweep.curves) {
       for (const p of c.points) {

@@ -67,7 +67,7 @@ export function parseCsv(text: string): string[][] {
   return rows
 }
 
-/** Models table as CSV (accuracy and δ as raw numbers). */
+/** Models table as CSV: accuracy in % with its images and 95 % interval (in %), δ as a cosine. */
 export function modelsCsv(models: ReportModel[]): string {
   return toCsv(
     [
@@ -78,11 +78,11 @@ export function modelsCsv(models: ReportModel[]): string {
       'lambda',
       'reference',
       'status',
-      'accuracy',
+      'accuracy_pct',
       'delta',
       'accuracy_images',
-      'accuracy_ci95_low',
-      'accuracy_ci95_high',
+      'accuracy_ci95_low_pct',
+      'accuracy_ci95_high_pct',
       'flags'
     ],
     models.map((m) => {
@@ -95,11 +95,11 @@ export function modelsCsv(models: ReportModel[]): string {
         m.lambda,
         m.referenceId,
         m.status,
-        m.accuracy,
+        ratioPctValue(m.accuracy),
         m.delta,
         m.accuracyImages ?? null,
-        ci?.[0] ?? null,
-        ci?.[1] ?? null,
+        ratioPctValue(ci?.[0]),
+        ratioPctValue(ci?.[1]),
         (m.flags ?? []).join(' | ')
       ]
     })
@@ -115,12 +115,12 @@ export function similarityCsv(rows: ReportSimilarity[]): string {
       'delta_mean',
       'delta_std',
       'count',
-      'accuracy_1',
-      'accuracy_2',
-      'accuracy_1_ci95_low',
-      'accuracy_1_ci95_high',
-      'accuracy_2_ci95_low',
-      'accuracy_2_ci95_high'
+      'accuracy_1_pct',
+      'accuracy_2_pct',
+      'accuracy_1_ci95_low_pct',
+      'accuracy_1_ci95_high_pct',
+      'accuracy_2_ci95_low_pct',
+      'accuracy_2_ci95_high_pct'
     ],
     rows.map((r) => [
       r.modelA,
@@ -128,10 +128,10 @@ export function similarityCsv(rows: ReportSimilarity[]): string {
       r.mean,
       r.std,
       r.count,
-      r.accuracyA,
-      r.accuracyB,
-      ...(ratioCi(r.accuracyA, r.count) ?? [null, null]),
-      ...(ratioCi(r.accuracyB, r.count) ?? [null, null])
+      ratioPctValue(r.accuracyA),
+      ratioPctValue(r.accuracyB),
+      ...(ratioCi(r.accuracyA, r.count) ?? [null, null]).map(ratioPctValue),
+      ...(ratioCi(r.accuracyB, r.count) ?? [null, null]).map(ratioPctValue)
     ])
   )
 }

@@ -178,6 +178,24 @@ describe('exports, layout and dark mode in Chromium', () => {
     expect(readText(pic, 12, 12, 'Ortholens'.length, 1, 'bold')).toBe('Ortholens')
     copyFileSync(good, join(SHOTS, 'gallery-sheet.png'))
 
+    // Each transfer curve's chart exports as a PNG on the card's colour (the canvas itself is
+    // transparent): opaque corners, and the first curve's blue drawn on it.
+    const chartBox = page.locator('[data-testid^="export-chart-sweep-"]').first()
+    const chartPng = join(work, 'chart.png')
+    await chartBox.getByRole('textbox').fill(chartPng)
+    await chartBox.getByRole('button', { name: /^Export/ }).click()
+    await chartBox.getByTestId('export-done').waitFor()
+    const chart = PNG.sync.read(readFileSync(chartPng))
+    expect(chart.width).toBeGreaterThan(200)
+    expect(chart.data[3]).toBe(255)
+    let blue = 0
+    for (let i = 0; i < chart.data.length; i += 4) {
+      const [r, g, b] = [chart.data[i]!, chart.data[i + 1]!, chart.data[i + 2]!]
+      if (r < 80 && g > 70 && g < 140 && b > 200) blue++
+    }
+    expect(blue).toBeGreaterThan(50)
+    copyFileSync(chartPng, join(SHOTS, 'chart.png'))
+
     const folder = join(work, 'gallery')
     await exportThrough(page, 'export-gallery-folder', folder)
     await page.getByTestId('export-gallery-folder').getByTestId('export-done').waitFor()

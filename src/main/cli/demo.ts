@@ -6,6 +6,7 @@
  * source, ordinary and orthogonal as targets), the defense table (with an adaptive column), the
  * robustness evaluation of all three models with its verdicts, and the HTML report.
  */
+import { attackLabel } from '../../contract/words'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { ArchitectureName, DefenseName, PenaltyForm } from '../../contract/names'
@@ -288,7 +289,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       else log(opts.quiet, text)
     }
     say(
-      `\nTransfer attacks: ${THESIS_ATTACKS.map((a) => a.toUpperCase()).join(', ')} over ε = ${DEFAULT_EPSILONS.map((e) => +(e * 100).toFixed(2)).join(', ')} %, ` +
+      `\nTransfer attacks: ${THESIS_ATTACKS.map((a) => attackLabel(a)).join(', ')} over ε = ${DEFAULT_EPSILONS.map((e) => +(e * 100).toFixed(2)).join(', ')} %, ` +
         `${opts.auditSamples} samples (--audit-samples; ${DEMO_DEFAULTS.auditSamples} by default to stay within a few minutes on a 2-core CPU)`
     )
     const auditFlags: Flags = { 'audit-samples': flag('sampleCount', 'int') }

@@ -3,6 +3,7 @@
  * Table 6.2, Figures 6.6 and 6.7) as one resumable job; `plan resume` goes on with a plan that
  * was cancelled, closed or killed; `plan show` prints a plan's table (also one still running).
  */
+import { attackLabel } from '../../contract/words'
 import type { PlanResult, PlanStat } from '../../contract/plans'
 import { resumePlan, runPlan } from '../services/plans/run'
 import { planResult } from '../services/plans/table'
@@ -88,7 +89,7 @@ export function planText(r: PlanResult): string {
         'within ±',
         'accuracy (%)',
         'train (s)',
-        ...foolingCols.map(([a, e]) => `${a.toUpperCase()} ε=${+(Number(e) * 100).toFixed(2)}% (%)`)
+        ...foolingCols.map(([a, e]) => `${attackLabel(a)} ε=${+(Number(e) * 100).toFixed(2)}% (%)`)
       ],
       r.rows.map((row) => [
         row.arch,
@@ -120,7 +121,7 @@ export function planText(r: PlanResult): string {
         [
           'arch',
           'λ',
-          ...wbCols.map(([a, e]) => `${a.toUpperCase()} white-box ${epsText(e)}`),
+          ...wbCols.map(([a, e]) => `${attackLabel(a)} white-box ${epsText(e)}`),
           ...worstCols.map((e) => `worst ${epsText(e)}`)
         ],
         r.rows.map((row) => [
@@ -140,7 +141,7 @@ export function planText(r: PlanResult): string {
       const eps = curves[0]?.points.map((p) => p.epsilon) ?? []
       lines.push('')
       lines.push(
-        `${fig}: ${a.toUpperCase()} crafted on ${f.sourceName.includes(f.sourceArch) ? f.sourceName : `${f.sourceName} (${f.sourceArch})`}, fooling ratio (%) over ${f.sampleCount} images`
+        `${fig}: ${attackLabel(a)} crafted on ${f.sourceName.includes(f.sourceArch) ? f.sourceName : `${f.sourceName} (${f.sourceArch})`}, fooling ratio (%) over ${f.sampleCount} images`
       )
       lines.push(
         table(

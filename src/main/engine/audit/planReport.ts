@@ -5,7 +5,9 @@
  * sources of other architectures). Data in, trusted HTML out (inline SVG, no script).
  */
 import type { PlanCurve, PlanResult, PlanStat } from '../../../contract/plans'
-import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
+import { attackLabel } from '../../../contract/words'
+import { escapeXml } from '../render/lineChart'
+import { foolingChartSvg } from './foolingChart'
 
 const pct = (v: number) => (100 * v).toFixed(1)
 
@@ -63,7 +65,7 @@ export function planTableHtml(r: PlanResult): string {
       'within-model ± (images)',
       'validation accuracy (%)',
       'training time (s)',
-      ...cols.map(([a, e]) => `${escapeXml(a.toUpperCase())} ε = ${epsText(e)} %: fooling (%)`)
+      ...cols.map(([a, e]) => `${escapeXml(attackLabel(a))} ε = ${epsText(e)} %: fooling (%)`)
     ],
     rows,
     caption
@@ -79,7 +81,7 @@ export function planTableHtml(r: PlanResult): string {
       [
         'architecture',
         'λ',
-        ...wbCols.map(([a, e]) => `${escapeXml(a.toUpperCase())} white-box ε = ${epsText(e)} %`),
+        ...wbCols.map(([a, e]) => `${escapeXml(attackLabel(a))} white-box ε = ${epsText(e)} %`),
         ...worst.map((e) => `worst case ε = ${epsText(e)} %`)
       ],
       r.rows.map((row) => [
@@ -105,51 +107,24 @@ function colourOf(role: PlanCurve['role']): string {
         : '#111111'
 }
 
-const DASHES = ['', '6 3', '2 3', '8 3 2 3', '1 2']
-
 /** One attack's curves under one source, with error bars (95 % intervals). */
 export function planFigureSvg(title: string, curves: PlanCurve[]): string {
-  const eps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.epsilon)))].sort(
-    (a, b) => a - b
-  )
-  const used = new Map<string, number>()
-  const series: ChartSeries[] = curves.map((c) => {
-    const colour = colourOf(c.role)
-    const k = used.get(colour) ?? 0
-    used.set(colour, k + 1)
-    return {
-      label: c.label,
-      colour,
-      dash: DASHES[k % DASHES.length] || undefined,
-      markers: true,
-      points: c.points
-        .filter((p) => Number.isFinite(p.stat.mean))
-        .map((p) => ({
-          x: p.epsilon,
-          y: p.stat.mean,
-          ...(p.stat.ci95 ? { low: p.stat.ci95[0], high: p.stat.ci95[1] } : {})
-        }))
-    }
-  })
-  return lineChartSvg({
+  return foolingChartSvg({
     title,
     description: `${title}: fooling ratio against ε with 95 % intervals`,
     width: 460,
     height: 300,
-    x: {
-      title: 'ε (% of the dynamic range)',
-      min: 0,
-      max: Math.max(1e-9, ...eps),
-      ticks: eps.map((e) => ({ value: e, label: epsText(e) }))
-    },
-    y: {
-      title: 'fooling ratio (%)',
-      min: 0,
-      max: 1,
-      grid: true,
-      ticks: [0, 20, 40, 60, 80, 100].map((t) => ({ value: t / 100, label: String(t) }))
-    },
-    series
+    curves: curves.map((c) => ({
+      label: c.label,
+      colour: colourOf(c.role),
+      points: c.points
+        .filter((p) => Number.isFinite(p.stat.mean))
+        .map((p) => ({
+          epsilon: p.epsilon,
+          ratio: p.stat.mean,
+          ...(p.stat.ci95 ? { low: p.stat.ci95[0], high: p.stat.ci95[1] } : {})
+        }))
+    }))
   })
 }
 
@@ -162,7 +137,7 @@ export function planFiguresHtml(r: PlanResult): string {
       const svgs = attacks
         .map((a) =>
           planFigureSvg(
-            `${a.toUpperCase()} from ${f.sourceName}`,
+            `${attackLabel(a)} from ${f.sourceName}`,
             f.curves.filter((c) => c.attack === a)
           )
         )

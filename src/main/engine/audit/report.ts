@@ -7,7 +7,8 @@
  * theirs: build `ReportSection`s and pass them to `renderReport` via `extraSections`.
  */
 import { attackLabel, epsilonPercent } from '../../../contract/words'
-import { escapeXml, lineChartSvg, type ChartSeries } from '../render/lineChart'
+import { escapeXml } from '../render/lineChart'
+import { foolingChartSvg } from './foolingChart'
 import { ratioCi } from './reportCsv'
 import type { ReportCurve, ReportData, ReportPrediction, ReportSection } from './reportTypes'
 
@@ -47,8 +48,6 @@ export function curveColour(role: string): string {
   return '#111111'
 }
 
-const DASHES = ['', '6 3', '2 3', '8 3 2 3']
-
 /** Fooling ratio (%) vs ε (%) for one attack, one polyline per model, as inline SVG. */
 export function curvesSvg(
   title: string,
@@ -57,45 +56,23 @@ export function curvesSvg(
   height = 280,
   images?: number
 ): string {
-  const eps = [...new Set(curves.flatMap((c) => c.points.map((p) => p.epsilon)))].sort(
-    (a, b) => a - b
-  )
-  // Models of one role share a colour and are told apart by their dashes.
-  const roleCount = new Map<string, number>()
-  const series: ChartSeries[] = curves.map((c) => {
-    const colour = curveColour(c.role)
-    const k = roleCount.get(colour) ?? 0
-    roleCount.set(colour, k + 1)
-    return {
-      label: `${c.modelName} (${c.role})`,
-      colour,
-      dash: DASHES[k % DASHES.length] || undefined,
-      markers: true,
-      points: c.points.map((p) => {
-        const ci = ratioCi(p.foolingRatio, images)
-        return { x: p.epsilon, y: p.foolingRatio, ...(ci ? { low: ci[0], high: ci[1] } : {}) }
-      })
-    }
-  })
-  return lineChartSvg({
+  return foolingChartSvg({
     title,
     description: title,
     width,
     height,
-    x: {
-      title: 'ε (% of the pixel range)',
-      min: 0,
-      max: Math.max(1e-9, ...eps),
-      ticks: eps.map((e) => ({ value: e, label: `${+(e * 100).toFixed(2)}` }))
-    },
-    y: {
-      title: 'fooling ratio (%)',
-      min: 0,
-      max: 1,
-      grid: true,
-      ticks: [0, 20, 40, 60, 80, 100].map((t) => ({ value: t / 100, label: String(t) }))
-    },
-    series
+    curves: curves.map((c) => ({
+      label: `${c.modelName} (${c.role})`,
+      colour: curveColour(c.role),
+      points: c.points.map((p) => {
+        const ci = ratioCi(p.foolingRatio, images)
+        return {
+          epsilon: p.epsilon,
+          ratio: p.foolingRatio,
+          ...(ci ? { low: ci[0], high: ci[1] } : {})
+        }
+      })
+    }))
   })
 }
 
@@ -184,7 +161,7 @@ function sweepSection(data: ReportData): ReportSection {
       const figures = sw.attacks
         .map((a) =>
           curvesSvg(
-            `${a.toUpperCase()} (run ${sw.runId})`,
+            `${attackLabel(a)} (run ${sw.runId})`,
             sw.curves.filter((c) => c.attack === a),
             420,
             280,
@@ -210,7 +187,7 @@ function sweepSection(data: ReportData): ReportSection {
               )
             ],
             rows,
-            `${escapeHtml(a.toUpperCase())}: fooling ratio (%) [95 % interval over the ${sw.sampleCount} images, Wilson]`
+            `${escapeHtml(attackLabel(a))}: fooling ratio (%) [95 % interval over the ${sw.sampleCount} images, Wilson]`
           )
         })
         .join('\n')

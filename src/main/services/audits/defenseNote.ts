@@ -7,6 +7,7 @@
  * scope, and the adaptive column's figures beside the transfer ones where the table has one.
  */
 
+import { attackLabel } from '../../../contract/words'
 import { separableLowestRatio } from '../../engine/audit/stats'
 
 export interface NoteColumn {
@@ -95,11 +96,11 @@ export function defenseTableNote(
       return (
         `${typeof own === 'number' ? pct(own) : '—'} at ε = ${eps(k.epsilon)}` +
         (moved
-          ? ` (${moved.key.attack.toUpperCase()} transferred from ${source}: ${pct(moved.value)})`
+          ? ` (${attackLabel(moved.key.attack)} transferred from ${source}: ${pct(moved.value)})`
           : '')
       )
     })
-    const attack = parseColumnKey(adaptive[0]!.key)!.attack.toUpperCase()
+    const attack = attackLabel(parseColumnKey(adaptive[0]!.key)!.attack)
     lines.push(
       `Adaptive ${attack}, crafted on each row's own model (through its defense by BPDA), fools the orthogonal model on ${parts.join(', ')} of ${table.sampleCount} images.`
     )

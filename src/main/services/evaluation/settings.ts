@@ -3,6 +3,7 @@
  * configuration, and the record stored beside the request (every setting as it ran), so a run
  * says what it measured and re-runs the same way.
  */
+import { attackLabel } from '../../../contract/words'
 import type { EvaluationRequest } from '../../../contract/evaluation'
 import type { ThreatName } from '../../../contract/names'
 import {
@@ -108,7 +109,7 @@ export function settingsWords(r: ResolvedEvaluation): string[] {
   if (crafted.length > 0)
     out.push(
       `${has('ensemble') ? (has('transfer') ? 'Transfer and ensemble' : 'Ensemble') : 'Transfer'}: ` +
-        `${r.transferAttack.toUpperCase()} crafted on ${crafted.join(' and on ')}`
+        `${attackLabel(r.transferAttack)} crafted on ${crafted.join(' and on ')}`
     )
   if (has('pgd'))
     out.push(

@@ -4,6 +4,7 @@
  * APGD-DLR, Square run only on the images every earlier attack failed to fool) is always
  * labelled as counting the attacks before it.
  */
+import { attackLabel } from '../../../contract/words'
 import type { ThreatName } from '../../../contract/names'
 import type { ResolvedEvaluation } from './settings'
 
@@ -29,9 +30,9 @@ export function threatLabel(
 ): string {
   switch (threat) {
     case 'transfer':
-      return `Transfer from ${names.source ? `"${names.source}"` : 'the source'} (${r.transferAttack.toUpperCase()})`
+      return `Transfer from ${names.source ? `"${names.source}"` : 'the source'} (${attackLabel(r.transferAttack)})`
     case 'ensemble':
-      return `Ensemble transfer from ${names.ensemble?.map((n) => `"${n}"`).join(' + ') ?? 'the ensemble'} (${r.transferAttack.toUpperCase()})`
+      return `Ensemble transfer from ${names.ensemble?.map((n) => `"${n}"`).join(' + ') ?? 'the ensemble'} (${attackLabel(r.transferAttack)})`
     case 'pgd':
       return `White-box PGD (${r.pgd.steps} steps × ${r.pgd.restarts} restart${r.pgd.restarts === 1 ? '' : 's'})`
     case 'apgd-ce':

@@ -4,6 +4,7 @@
  * targets. Stored as a 'saliency-pgd' run.
  */
 import type { StoredRunConfig } from '../../../contract/jobs'
+import { epsilonPercent } from '../../../contract/words'
 import type { SaliencyPgdRequest } from '../../../contract/requests'
 import { backendInfo } from '../../engine/backend'
 import { toFloatBatch } from '../../engine/data/batches'
@@ -146,7 +147,7 @@ export async function saliencyPgdStudy(
           checkCancel(hooks)
           progress(
             s / Math.max(1, indices.length),
-            `PGD and saliency-enhanced PGD at ε = ${(epsilon * 255).toFixed(1)}/255: image ${s + 1}/${indices.length}`
+            `PGD and saliency-enhanced PGD at ε = ${epsilonPercent(epsilon)} of the pixel range: image ${s + 1}/${indices.length}`
           )
           const part = indices.slice(s, s + batch)
           const labels = part.map((i) => ds.validation.labels[i]!)

@@ -104,8 +104,9 @@ export interface NativeModule {
     dx: Float32Array,
     dims: Int32Array
   ): void
-  configure(options: { threads?: number; isa?: string }): void
-  info(): { isa: string; isas: string[]; threads: number }
+  /** winograd: 3x3 stride-1 convolutions in the Winograd F(2x2, 3x3) form (the default). */
+  configure(options: { threads?: number; isa?: string; winograd?: boolean }): void
+  info(): { isa: string; isas: string[]; threads: number; winograd: boolean }
 }
 
 export interface NativeKernelStatus {

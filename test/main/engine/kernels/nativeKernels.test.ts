@@ -49,6 +49,25 @@ const cases: ConvCase[] = [
   { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, s: 2, pad: 'same' },
   { n: 2, h: 16, w: 16, ci: 48, co: 48, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 8, w: 8, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
+  // Winograd F(2x2, 3x3) (3x3, stride 1, whole vectors of channels): odd output sizes (half
+  // tiles), asymmetric explicit padding, and a map cut into several blocks of tiles.
+  { n: 2, h: 7, w: 9, ci: 16, co: 32, k: 3, s: 1, pad: 'valid' },
+  {
+    n: 1,
+    h: 9,
+    w: 6,
+    ci: 32,
+    co: 16,
+    k: 3,
+    s: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0]
+    ]
+  },
+  { n: 1, h: 24, w: 24, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
   // VGG's deep end: 1x1 and 2x2 maps, hundreds of channels.
   { n: 2, h: 1, w: 1, ci: 256, co: 256, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 2, w: 2, ci: 128, co: 256, k: 3, s: 1, pad: 'same' }
@@ -126,7 +145,7 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
     await initBackend('cpu')
   })
   afterAll(async () => {
-    native.configure({ isa: initial.isa, threads: initial.threads })
+    native.configure({ isa: initial.isa, threads: initial.threads, winograd: initial.winograd })
     setNativeKernels(true)
     await initBackend('cpu')
   })
@@ -181,7 +200,9 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
       { n: 7, h: 12, w: 12, ci: 16, co: 32, k: 3, s: 2, pad: 'same' },
       { n: 37, h: 9, w: 9, ci: 8, co: 16, k: 3, s: 1, pad: 'same' },
       { n: 21, h: 10, w: 10, ci: 16, co: 3, k: 3, s: 1, pad: 'valid' },
-      { n: 10, h: 4, w: 4, ci: 256, co: 512, k: 3, s: 1, pad: 'same' }
+      { n: 10, h: 4, w: 4, ci: 256, co: 512, k: 3, s: 1, pad: 'same' },
+      // Winograd, several blocks of tiles per image
+      { n: 3, h: 40, w: 40, ci: 32, co: 32, k: 3, s: 1, pad: 'same' }
     ]
     for (const c of cases) {
       const d = data(c, 5)
@@ -197,6 +218,64 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
       tf.dispose([d.x, d.f, d.dy])
     }
     native.configure({ threads: initial.threads })
+  })
+
+  it('take the Winograd form for 3x3 stride-1 layers, as close to float64 sums as the direct form', () => {
+    // 4,096 pixels per filter-gradient sum and 576 terms per output: the rounding of long sums.
+    const [n, h, w, ci, co] = [1, 64, 64, 64, 64]
+    const shape = Int32Array.of(n, h, w, ci, 3, 3, co, 1, 1, 1, 1, 1, 1, h, w)
+    const random = (count: number, seed: number): Float32Array => {
+      let state = seed
+      return Float32Array.from({ length: count }, () => {
+        state = (state * 1103515245 + 12345) % 2147483648
+        return state / 2147483648 - 0.5
+      })
+    }
+    const x = random(h * w * ci, 1)
+    const f = random(9 * ci * co, 2)
+    const dy = random(h * w * co, 3)
+    // float64 references: y = conv(x, f) and dW = sum over pixels of x_patch dy ('same': pad 1)
+    const yRef = new Float64Array(h * w * co)
+    const dwRef = new Float64Array(9 * ci * co)
+    for (let oy = 0; oy < h; oy++)
+      for (let ox = 0; ox < w; ox++)
+        for (let a = 0; a < 3; a++)
+          for (let b = 0; b < 3; b++) {
+            const iy = oy + a - 1
+            const ix = ox + b - 1
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue
+            for (let c = 0; c < ci; c++) {
+              const xv = x[(iy * w + ix) * ci + c]!
+              const fRow = ((a * 3 + b) * ci + c) * co
+              const yRow = (oy * w + ox) * co
+              for (let o = 0; o < co; o++) {
+                yRef[yRow + o]! += xv * f[fRow + o]!
+                dwRef[fRow + o]! += xv * dy[yRow + o]!
+              }
+            }
+          }
+    const run = (winograd: boolean): { y: Float32Array; dw: Float32Array } => {
+      native.configure({ winograd })
+      expect(native.info().winograd).toBe(winograd)
+      const y = new Float32Array(h * w * co)
+      const dw = new Float32Array(9 * ci * co)
+      native.conv2d(x, f, y, shape)
+      native.conv2dFilterGrad(x, dy, dw, shape)
+      return { y, dw }
+    }
+    const direct = run(false)
+    const winograd = run(true)
+    // Another summation order: not the same bits, so the Winograd path did run.
+    expect(winograd.y).not.toEqual(direct.y)
+    expect(winograd.dw).not.toEqual(direct.dw)
+    const yErr = [maxRelError(direct.y, yRef), maxRelError(winograd.y, yRef)]
+    const dwErr = [maxRelError(direct.dw, dwRef), maxRelError(winograd.dw, dwRef)]
+    // (measured: y 9.7e-7 off float64 by the direct form, 3.8e-7 by the Winograd form; dW
+    // 2.3e-6 and 2.1e-6)
+    expect(yErr[1], `y: direct ${yErr[0]}, winograd ${yErr[1]}`).toBeLessThan(5e-6)
+    expect(dwErr[1], `dW: direct ${dwErr[0]}, winograd ${dwErr[1]}`).toBeLessThan(5e-6)
+    expect(yErr[1]).toBeLessThan(4 * yErr[0]! + 1e-7)
+    expect(dwErr[1]).toBeLessThan(4 * dwErr[0]! + 1e-7)
   })
 
   it('differentiate at second order (double backprop through the native filter gradient)', async () => {

@@ -660,9 +660,14 @@ void conv2dInputGrad(const ConvShape &s, const float *dy, const float *w, float 
   }, convNs(s));
 }
 
+/* ---------------------------------------------------------------- Winograd ---------- */
+
+#include "winograd_impl.h"
+
 /* ---------------------------------------------------------------- entry points ------ */
 
 void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
+  if (winogradFits(s)) return conv2dWinograd(s, x, w, y, pool);
   if (preferDot(s)) return conv2dDot(s, x, w, y, pool);
   const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
   const Layout l = layoutFor(s, rowsFor(1) + 2, s.ci);
@@ -684,6 +689,7 @@ void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &
 }
 
 void conv2dFilterGrad(const ConvShape &s, const float *x, const float *dy, float *dw, Pool &pool) {
+  if (winogradFits(s)) return conv2dFilterGradWinograd(s, x, dy, dw, pool);
   if (preferDot(s)) return conv2dFilterGradDot(s, x, dy, dw, pool);
   const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
   const Layout l = layoutFor(s, 0, s.ci);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -29,6 +30,19 @@ struct ConvShape {
  */
 constexpr double kMacsPerNs = 40, kFloatsPerNs = 2;
 
+/*
+ * Whether 3x3 stride-1 convolutions take the Winograd form (winograd_impl.h). On unless
+ * ORTHOLENS_WINOGRAD=0; configure({ winograd }) switches it (tests and the bench compare the
+ * two forms in one process). Shared by every instance: it picks a summation order, not a result.
+ */
+inline std::atomic<bool> &winogradSwitch() {
+  static std::atomic<bool> on([] {
+    const char *e = std::getenv("ORTHOLENS_WINOGRAD");
+    return !(e && e[0] == '0' && e[1] == 0);
+  }());
+  return on;
+}
+inline bool winogradEnabled() { return winogradSwitch().load(std::memory_order_relaxed); }
 /* Estimated nanoseconds of one convolution's multiply-adds on one core. */
 inline double convNs(const ConvShape &s) {
   return (double)s.n * s.ho * s.wo * s.co * s.kh * s.kw * s.ci / kMacsPerNs;

@@ -18,8 +18,10 @@
  *                                          dx = dy * scale * [mask > 0], the gradient of the above
  *   channelSum(x, out, dims)              out[c] = sum over rows of x (elementwise.h)
  *   binaryOp(op, a, b, out)               out = a + b | a - b | a * b | a / b | max | min (op 0-5), equal sizes
- *   configure({ threads?, isa? })         thread count; instruction set (tests compare them)
- *   info()                                 { isa, isas, threads }
+ *   configure({ threads?, isa?, winograd? })
+ *                                          thread count; instruction set; Winograd form of 3x3
+ *                                          stride-1 convolutions (tests and bench compare them)
+ *   info()                                 { isa, isas, threads, winograd }
  *
  * Node-API is ABI-stable, so one build serves Node and Electron alike. Each JavaScript
  * environment (main thread, each worker thread) gets its own thread pool.
@@ -357,6 +359,14 @@ napi_value Configure(napi_env env, napi_callback_info info) {
     CHECK(napi_get_value_int32(env, v, &threads));
     inst->pool->resize(threads < 1 ? 1 : threads > 64 ? 64 : threads);
   }
+  CHECK(napi_has_named_property(env, opts, "winograd", &has));
+  if (has) {
+    napi_value v;
+    bool on = true;
+    CHECK(napi_get_named_property(env, opts, "winograd", &v));
+    CHECK(napi_get_value_bool(env, v, &on));
+    winogradSwitch().store(on);
+  }
   CHECK(napi_has_named_property(env, opts, "isa", &has));
   if (has) {
     napi_value v;
@@ -390,6 +400,9 @@ napi_value Info(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, out, "isa", isa));
   CHECK(napi_set_named_property(env, out, "isas", isas));
   CHECK(napi_set_named_property(env, out, "threads", threads));
+  napi_value winograd;
+  CHECK(napi_get_boolean(env, winogradEnabled(), &winograd));
+  CHECK(napi_set_named_property(env, out, "winograd", winograd));
   return out;
 }
 

@@ -13,6 +13,7 @@
  *  - Conv2DBackpropFilter: tfjs has none; the native filter gradient needs one at second order.
  *  - BatchNormTrain, BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
  *  - ChannelAffine, ChannelAffineGrad: our native inference batch norm (+ ReLU) (ops/channelAffine).
+ *  - ConvAffine: a convolution with that affine map fused in (ops/convAffine).
  *  - Relu: one native pass when active; its native kernel's own gradient.
  *  - FlipFilter: our filter flip for input gradients, its own inverse.
  *  - Equal, Greater, …: zero gradients, so masks built by Max/Min gradients differentiate.
@@ -31,6 +32,7 @@ import { conv2DGradConfig } from './Conv2D_grad'
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
 import { batchNormTrainGradConfig, batchNormTrainGradGradConfig } from './BatchNormTrain_grad'
 import { channelAffineGradConfig, channelAffineGradGradConfig } from './ChannelAffine_grad'
+import { convAffineGradConfig } from './ConvAffine_grad'
 import { reluGradConfig, reluGradGradConfig } from './Relu_grad'
 import { flipFilterGradConfig } from './FlipFilter_grad'
 import { maxGradConfig } from './Max_grad'
@@ -52,6 +54,7 @@ export const ourGradientConfigs: readonly tf.GradConfig[] = [
   batchNormTrainGradGradConfig,
   channelAffineGradConfig,
   channelAffineGradGradConfig,
+  convAffineGradConfig,
   reluGradConfig,
   reluGradGradConfig,
   flipFilterGradConfig,

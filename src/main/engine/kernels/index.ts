@@ -6,7 +6,8 @@
  *  - wasm/: the `wasm` backend's slow stock kernels, in JavaScript and WebAssembly SIMD, and
  *    its Log1p, which loses small arguments;
  *  - cpu/: the `cpu` backend's element-wise, reduction and matrix kernels, native;
- *  - conv/: Conv2D and its two gradients on wasm and cpu, native;
+ *  - conv/: Conv2D and its two gradients on wasm and cpu, native, and Conv2D fused with the
+ *    per-channel affine map (+ ReLU) after it;
  *  - own/: kernels tfjs does not have (training batch norm and its gradients, the fused
  *    inference batch norm + ReLU, ReLU's gradient, the filter flip).
  * The switches: ORTHOLENS_FAST_KERNELS=0 (read at start) or setFastKernels(false) restores
@@ -35,6 +36,7 @@ import { batchMatMulKernelConfigs } from './cpu/BatchMatMul'
 import { conv2DKernelConfigs } from './conv/Conv2D'
 import { conv2DBackpropInputKernelConfigs } from './conv/Conv2DBackpropInput'
 import { conv2DBackpropFilterKernelConfigs } from './conv/Conv2DBackpropFilter'
+import { convAffineKernelConfigs } from './conv/ConvAffine'
 import { batchNormTrainKernelConfigs } from './own/BatchNormTrain'
 import { channelAffineKernelConfigs } from './own/ChannelAffine'
 import { reluGradKernelConfigs } from './own/ReluGrad'
@@ -65,6 +67,7 @@ export const ourKernelConfigs: readonly OurKernelConfig[] = [
   ...conv2DKernelConfigs,
   ...conv2DBackpropInputKernelConfigs,
   ...conv2DBackpropFilterKernelConfigs,
+  ...convAffineKernelConfigs,
   ...batchNormTrainKernelConfigs,
   ...channelAffineKernelConfigs,
   ...reluGradKernelConfigs,

@@ -16,6 +16,12 @@ export const BatchNormTrainGradGrad = 'OrthoLensBatchNormTrainGradGrad'
 export const ChannelAffine = 'OrthoLensChannelAffine'
 /** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */
 export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
+/**
+ * A convolution and the per-channel affine map (then ReLU) after it, one native pass
+ * (ops/convAffine): inputs x, filter, scale, shift; attrs strides, pad, relu. Inference-mode
+ * conv + batch norm (+ ReLU), or conv + bias (+ ReLU).
+ */
+export const ConvAffine = 'OrthoLensConvAffine'
 /** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */
 export const ReluGrad = 'OrthoLensReluGrad'
 /** A filter [kh, kw, ci, co] flipped in space with its channel axes swapped: [kh, kw, co, ci]. */

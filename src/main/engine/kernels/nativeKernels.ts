@@ -32,6 +32,7 @@ import {
   BatchNormTrainGradGrad,
   ChannelAffine,
   ChannelAffineGrad,
+  ConvAffine,
   ReluGrad
 } from './nativeKernelNames'
 
@@ -41,12 +42,22 @@ export {
   BatchNormTrainGradGrad,
   ChannelAffine,
   ChannelAffineGrad,
+  ConvAffine,
   ReluGrad
 }
 
 /** The binding's interface (ortholens_native.cc). */
 export interface NativeModule {
-  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, shape: Int32Array): void
+  /** With scale and shift (co values each): y * scale + shift per channel, then ReLU if relu. */
+  conv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    y: Float32Array,
+    shape: Int32Array,
+    scale?: Float32Array,
+    shift?: Float32Array,
+    relu?: boolean
+  ): void
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
   conv2dInputGrad(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void
   batchNormForward(

@@ -7,6 +7,7 @@ import { tf, type Tensor, type Tensor2D, type Tensor4D, type Variable } from '..
 import type { LayerDef, ModelArchitecture } from './architecture'
 import { batchNormTrain } from '../ops/batchNorm'
 import { channelAffine } from '../ops/channelAffine'
+import { convAffine } from '../ops/convAffine'
 import { nativeKernelsActive } from '../kernels/nativeKernels'
 import type { StagedClassifier } from './types'
 import { applyActivationFn } from './activations'
@@ -240,26 +241,33 @@ export class Network implements StagedClassifier {
   /**
    * Runs layers in order. In inference, a batch norm followed by a ReLU runs as one fused
    * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with. With
-   * the native kernels, so do a convolution's or dense layer's bias and the ReLU after it
-   * (scale 1: x·1 is exact, so the bits are those of add then relu): one pass instead of two
-   * forward, the same one backward to the input, which is what attacks and explanations
-   * differentiate. Not in training, where the bias's own gradient would take an extra pass.
+   * the native kernels, a convolution takes the batch norm (and ReLU) after it, or its own bias
+   * and the ReLU after it, into its own output pass (ops/convAffine), and so does a dense
+   * layer's bias and ReLU (scale 1: x·1 is exact, so the bits are those of add then relu): one
+   * pass instead of two or three forward, the same backward to the input, which is what
+   * attacks and explanations differentiate. Not in training, where batch norm uses the batch's
+   * statistics and the bias's own gradient would take an extra pass.
    */
   private runLayers(layers: LayerDef[], x: Tensor, options: ApplyOptions): Tensor {
     let out = x
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i]!
       const next = layers[i + 1]
-      if (layer.kind === 'batchnorm' && !options.training && next?.kind === 'relu') {
-        out = this.batchNormInference(layer, out, true)
+      const fuse = !options.training && nativeKernelsActive()
+      if (fuse && layer.kind === 'conv' && !layer.bias && next?.kind === 'batchnorm') {
+        const relu = layers[i + 2]?.kind === 'relu'
+        const { scale, shift } = this.foldedBatchNorm(next)
+        out = this.convAffine(layer, out, scale, shift, relu)
+        i += relu ? 2 : 1
+      } else if (layer.kind === 'batchnorm' && !options.training && next?.kind === 'relu') {
+        const { scale, shift } = this.foldedBatchNorm(layer)
+        out = channelAffine(out, scale, shift, true)
         i++
-      } else if (
-        !options.training &&
-        (layer.kind === 'conv' || layer.kind === 'dense') &&
-        layer.bias &&
-        next?.kind === 'relu' &&
-        nativeKernelsActive()
-      ) {
+      } else if (fuse && layer.kind === 'conv' && layer.bias && next?.kind === 'relu') {
+        const bias = this.param(`${layer.name}/bias`)
+        out = this.convAffine({ ...layer, bias: false }, out, tf.onesLike(bias), bias, true)
+        i++
+      } else if (fuse && layer.kind === 'dense' && layer.bias && next?.kind === 'relu') {
         const bias = this.param(`${layer.name}/bias`)
         out = channelAffine(
           this.runLayer({ ...layer, bias: false }, out, options),
@@ -273,6 +281,17 @@ export class Network implements StagedClassifier {
       }
     }
     return out
+  }
+
+  private convAffine(
+    layer: Extract<LayerDef, { kind: 'conv' }>,
+    x: Tensor,
+    scale: Tensor,
+    shift: Tensor,
+    relu: boolean
+  ): Tensor {
+    const kernel = this.param(`${layer.name}/kernel`) as Tensor4D
+    return convAffine(x as Tensor4D, kernel, layer.stride, layer.padding, scale, shift, relu)
   }
 
   private runLayer(layer: LayerDef, x: Tensor, options: ApplyOptions): Tensor {
@@ -366,7 +385,7 @@ export class Network implements StagedClassifier {
    * second-order correct, unlike tf.batchNorm's fused kernel). Inference: batchNormInference.
    */
   private batchNorm(layer: BatchNormLayer, x: Tensor, options: ApplyOptions): Tensor {
-    if (!options.training) return this.batchNormInference(layer, x, false)
+    if (!options.training) return this.batchNormInference(layer, x)
     const { y, mean, variance } = batchNormTrain(
       x,
       this.param(`${layer.name}/gamma`),
@@ -382,11 +401,17 @@ export class Network implements StagedClassifier {
     return y
   }
 
+  private batchNormInference(layer: BatchNormLayer, x: Tensor): Tensor {
+    const { scale, shift } = this.foldedBatchNorm(layer)
+    return channelAffine(x, scale, shift, false)
+  }
+
   /**
-   * Folded to x*scale + shift per channel (then ReLU when fused with the next layer), one
-   * native pass: PGD and the audits run it hundreds of times per layer.
+   * An inference-mode batch norm folded to x*scale + shift per channel, for one native pass
+   * (ops/channelAffine, or inside the convolution before it, ops/convAffine): PGD and the
+   * audits run it hundreds of times per layer.
    */
-  private batchNormInference(layer: BatchNormLayer, x: Tensor, relu: boolean): Tensor {
+  private foldedBatchNorm(layer: BatchNormLayer): { scale: Tensor; shift: Tensor } {
     const mean = this.param(`${layer.name}/moving_mean`)
     const variance = this.param(`${layer.name}/moving_variance`)
     const scale = tf.mul(
@@ -394,7 +419,7 @@ export class Network implements StagedClassifier {
       this.param(`${layer.name}/gamma`)
     )
     const shift = tf.sub(this.param(`${layer.name}/beta`), tf.mul(mean, scale))
-    return channelAffine(x, scale, shift, relu)
+    return { scale, shift }
   }
 }
 

@@ -120,6 +120,23 @@ static void spreadDy(const ConvShape &s, const Layout &l, const float *dy, int c
 
 /* ---------------------------------------------------------------- forward ---------- */
 
+/* y[pixels][co] = y * scale + shift per channel, then ReLU: a forward convolution's epilogue,
+   on one image's output while it is still in cache. ReLU keeps NaN, as std::max(v, 0) does. */
+static void applyEpilogue(const Epilogue &ep, float *y, size_t pixels, int co) {
+  for (size_t p = 0; p < pixels; p++, y += co) {
+    int c = 0;
+    for (; c + VW <= co; c += VW) {
+      vf v = load(y + c) * load(ep.scale + c) + load(ep.shift + c);
+      if (ep.relu) v = v < 0 ? vf{} : v;
+      store(y + c, v);
+    }
+    for (; c < co; c++) {
+      const float v = y[c] * ep.scale[c] + ep.shift[c];
+      y[c] = ep.relu && v < 0 ? 0.f : v;
+    }
+  }
+}
+
 /* Writes a tile's outputs that lie inside the image (ox < Wo, q < Ho*Wq), lanes < co. */
 template <int R, int CB>
 static void storeTile(const ConvShape &s, const Layout &l, const vf (&acc)[R][CB], int q0, int c0, float *y) {
@@ -481,7 +498,7 @@ static bool preferDot(const ConvShape &s) {
     default: call(4); break;            \
   }
 
-static void conv2dDot(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
+static void conv2dDot(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool, const Epilogue *ep) {
   const int nTaps = s.kh * s.kw, cs = paddedChannels(s.ci), V = cs / VW;
   const Layout l = layoutFor(s, 8, cs);
   std::vector<float> wT((size_t)nTaps * s.co * cs, 0.f);
@@ -496,6 +513,7 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
 #define RUN(v) dotImage<v>(s, l, buf, taps.data(), wT.data(), y + n * outImage)
     DISPATCH_V(V, RUN)
 #undef RUN
+    if (ep) applyEpilogue(*ep, y + n * outImage, (size_t)s.ho * s.wo, s.co);
   }, convNs(s));
 }
 
@@ -666,9 +684,9 @@ void conv2dInputGrad(const ConvShape &s, const float *dy, const float *w, float 
 
 /* ---------------------------------------------------------------- entry points ------ */
 
-void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
-  if (winogradFits(s)) return conv2dWinograd(s, x, w, y, pool);
-  if (preferDot(s)) return conv2dDot(s, x, w, y, pool);
+void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool, const Epilogue *ep) {
+  if (winogradFits(s)) return conv2dWinograd(s, x, w, y, pool, ep);
+  if (preferDot(s)) return conv2dDot(s, x, w, y, pool, ep);
   const int coP = paddedChannels(s.co), nTaps = s.kh * s.kw;
   const Layout l = layoutFor(s, rowsFor(1) + 2, s.ci);
   std::vector<float> packed;
@@ -685,6 +703,7 @@ void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     forwardImage(s, l, buf, taps.data(), wp, coP, y + n * outImage);
+    if (ep) applyEpilogue(*ep, y + n * outImage, (size_t)s.ho * s.wo, s.co);
   }, convNs(s));
 }
 

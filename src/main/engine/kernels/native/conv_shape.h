@@ -24,6 +24,15 @@ struct ConvShape {
 };
 
 /*
+ * What a forward convolution may do to its output before storing it: y = y * scale + shift per
+ * output channel, then ReLU (an inference-mode batch norm or a bias, and the ReLU after it),
+ * applied while the output is still in registers or cache instead of in another pass.
+ */
+struct Epilogue {
+  const float *scale = nullptr, *shift = nullptr; /* co values each */
+  bool relu = false;
+};
+/*
  * Rough single-core costs, for Pool::run's choice of running a call on the calling thread:
  * multiply-adds per nanosecond of the convolution loops (70-80 GMAC/s measured with AVX-512,
  * less with narrower vectors) and floats per nanosecond of the memory-bound row loops.

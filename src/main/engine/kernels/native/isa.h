@@ -3,7 +3,7 @@
 #include "conv_shape.h"
 #define ORTHOLENS_DECLARE_ISA(ns)                                                              \
   namespace ns {                                                                               \
-  void conv2d(const ConvShape &, const float *x, const float *w, float *y, Pool &);           \
+  void conv2d(const ConvShape &, const float *x, const float *w, float *y, Pool &, const Epilogue *); \
   void conv2dFilterGrad(const ConvShape &, const float *x, const float *dy, float *dw, Pool &); \
   void conv2dInputGrad(const ConvShape &, const float *dy, const float *w, float *dx, Pool &);   \
   }

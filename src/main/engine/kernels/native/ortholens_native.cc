@@ -4,7 +4,9 @@
  * they read and write tensors where they lie (the heap's ArrayBuffer, or SharedArrayBuffer
  * with the threaded build, is ordinary process memory).
  *
- *   conv2d(x, filter, y, shape)            y = conv2d(x, filter)       (NHWC)
+ *   conv2d(x, filter, y, shape[, scale, shift[, relu]])
+ *                                          y = conv2d(x, filter)       (NHWC), then, with scale and
+ *                                          shift, y * scale + shift per channel (then ReLU)
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
  *   conv2dInputGrad(dy, filter, dx, shape) dx = dL/dx of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
@@ -43,10 +45,11 @@
 namespace {
 
 typedef void (*ConvFn)(const ConvShape &, const float *, const float *, float *, Pool &);
+typedef void (*ForwardFn)(const ConvShape &, const float *, const float *, float *, Pool &, const Epilogue *);
 
 struct Isa {
   const char *name;
-  ConvFn conv2d;
+  ForwardFn conv2d;
   ConvFn filterGrad;
   ConvFn inputGrad;
 };
@@ -157,9 +160,31 @@ napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
     napi_throw_range_error(env, nullptr, "array sizes do not match the convolution shape");
     return nullptr;
   }
+  /* conv2d's optional epilogue: (x, filter, y, shape, scale, shift, relu). */
+  Epilogue epilogue;
+  bool withEpilogue = false;
+  if (op == ConvOp::Forward) {
+    size_t argc = 7;
+    napi_value args[7];
+    CHECK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
+    if (argc >= 6) {
+      float *scale, *shift;
+      size_t ns, nh;
+      if (!floatArray(env, args[4], &scale, &ns, "scale") || !floatArray(env, args[5], &shift, &nh, "shift"))
+        return nullptr;
+      if (ns != (size_t)s.co || nh != (size_t)s.co) {
+        napi_throw_range_error(env, nullptr, "scale and shift need one value per output channel");
+        return nullptr;
+      }
+      bool relu = false;
+      if (argc >= 7) CHECK(napi_get_value_bool(env, args[6], &relu));
+      epilogue = Epilogue{scale, shift, relu};
+      withEpilogue = true;
+    }
+  }
   try {
     switch (op) {
-      case ConvOp::Forward: inst->isa.conv2d(s, a, b, out, *inst->pool); break;
+      case ConvOp::Forward: inst->isa.conv2d(s, a, b, out, *inst->pool, withEpilogue ? &epilogue : nullptr); break;
       case ConvOp::FilterGrad: inst->isa.filterGrad(s, a, b, out, *inst->pool); break;
       case ConvOp::InputGrad: inst->isa.inputGrad(s, a, b, out, *inst->pool); break;
     }

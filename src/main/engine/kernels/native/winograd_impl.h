@@ -79,8 +79,9 @@ static void winogradInputTile(const ConvShape &s, const float *x, int ty, int tx
   }
 }
 
-/* y's 2x2 block of tile (ty, tx), channels [cv, cv + VW), from M[xi][t]. */
-static void winogradOutputTile(const ConvShape &s, const float *m, size_t xiStride, int ty, int tx, float *y, int cv) {
+/* y's 2x2 block of tile (ty, tx), channels [cv, cv + VW), from M[xi][t], through the epilogue if any. */
+static void winogradOutputTile(const ConvShape &s, const float *m, size_t xiStride, int ty, int tx, float *y, int cv,
+                               const Epilogue *ep) {
   vf r[4][4];
   UNROLL for (int i = 0; i < 4; i++)
     UNROLL for (int j = 0; j < 4; j++) r[i][j] = load(m + (size_t)(i * 4 + j) * xiStride + cv);
@@ -90,8 +91,15 @@ static void winogradOutputTile(const ConvShape &s, const float *m, size_t xiStri
     a0[j] = r[0][j] + r[1][j] + r[2][j];
     a1[j] = r[1][j] - r[2][j] - r[3][j];
   }
-  const vf out[2][2] = {{a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]},
-                        {a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]}};
+  vf out[2][2] = {{a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]}, {a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]}};
+  if (ep) {
+    const vf scale = load(ep->scale + cv), shift = load(ep->shift + cv);
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 2; j++) {
+        out[i][j] = out[i][j] * scale + shift;
+        if (ep->relu) out[i][j] = out[i][j] < 0 ? vf{} : out[i][j];
+      }
+  }
   for (int i = 0; i < 2; i++) {
     const int oy = 2 * ty + i;
     if (oy >= s.ho) break;
@@ -165,7 +173,7 @@ static void winogradProducts(const ConvShape &s, const float *v, size_t vStride,
 /* Transformed input and products of one block of tiles kept within about this many floats. */
 static size_t kWinogradBlockFloats = (size_t)1 << 17;
 
-static void conv2dWinograd(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool) {
+static void conv2dWinograd(const ConvShape &s, const float *x, const float *w, float *y, Pool &pool, const Epilogue *ep) {
   const int th = (s.ho + 1) / 2, tw = (s.wo + 1) / 2, perImage = th * tw;
   std::vector<float> u((size_t)16 * s.ci * s.co);
   winogradFilter(s, w, u.data());
@@ -197,7 +205,7 @@ static void conv2dWinograd(const ConvShape &s, const float *x, const float *w, f
     float *yn = y + n * outImage;
     for (int t = 0; t < count; t++) {
       const int ty = (t0 + t) / tw, tx = (t0 + t) % tw;
-      for (int cv = 0; cv < s.co; cv += VW) winogradOutputTile(s, m + (size_t)t * s.co, mStride, ty, tx, yn, cv);
+      for (int cv = 0; cv < s.co; cv += VW) winogradOutputTile(s, m + (size_t)t * s.co, mStride, ty, tx, yn, cv, ep);
     }
   }, convNs(s));
 }

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tf } from '../../../../src/main/engine/tf'
+import { initBackend } from '../../../../src/main/engine/backend'
+import {
+  ConvAffine,
+  loadNativeKernels,
+  nativeKernelStatus,
+  setNativeKernels
+} from '../../../../src/main/engine/kernels/nativeKernels'
+import { convAffine } from '../../../../src/main/engine/ops/convAffine'
+import { maxRelError } from '../../../helpers/compare'
+import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
+
+interface Case {
+  n: number
+  h: number
+  ci: number
+  co: number
+  stride: number
+  pad: 'same' | 'valid'
+}
+
+// One case per forward form of the native convolution, each applying the epilogue its own way:
+// Winograd (3x3, stride 1, whole vectors of channels), the direct register tiles (stride 2),
+// the dot-product kernels (few output channels).
+const cases: Case[] = [
+  { n: 2, h: 7, ci: 16, co: 32, stride: 1, pad: 'same' },
+  { n: 2, h: 9, ci: 3, co: 16, stride: 2, pad: 'same' },
+  { n: 3, h: 6, ci: 20, co: 3, stride: 1, pad: 'valid' }
+]
+
+/**
+ * The output, the gradients of f = sum(v * g) + sum(w * g^2) with respect to x, filter, scale
+ * and shift, and the gradients of sum(u * df/dx) + sum((df/dscale)^2): g = convAffine fused in
+ * one kernel (native on) or conv2d then channelAffine as ops (native off).
+ */
+function run(c: Case, seed: number, relu: boolean): tf.Tensor[] {
+  return tf.tidy(() => {
+    const x = tf.randomNormal([c.n, c.h, c.h, c.ci], 0, 1, 'float32', seed) as tf.Tensor4D
+    const filter = tf.randomNormal([3, 3, c.ci, c.co], 0, 0.3, 'float32', seed + 1) as tf.Tensor4D
+    const scale = tf.randomNormal([c.co], 0, 1, 'float32', seed + 2)
+    const shift = tf.randomNormal([c.co], 0, 0.5, 'float32', seed + 3)
+    const g = (xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+      convAffine(xx as tf.Tensor4D, ff as tf.Tensor4D, c.stride, c.pad, s, b, relu)
+    const y0 = g(x, filter, scale, shift)
+    const v = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 4)
+    const w = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 5)
+    const u = tf.randomNormal(x.shape, 0, 1, 'float32', seed + 6)
+    const f = (xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+      const y = g(xx, ff, s, b)
+      return tf.add(tf.sum(tf.mul(v, y)), tf.sum(tf.mul(w, tf.square(y))))
+    }
+    const first = tf.grads(f)([x, filter, scale, shift])
+    const second = tf.grads((xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => {
+      const [gx, , gs] = tf.grads(f)([xx, ff, s, b])
+      return tf.add(tf.sum(tf.mul(gx!, u)), tf.sum(tf.square(gs!)))
+    })([x, filter, scale, shift])
+    return [y0, ...first, ...second]
+  })
+}
+
+describe.skipIf(!nativeKernelStatus().active)(
+  'convolution fused with the per-channel affine map (+ ReLU) equals conv2d then the map',
+  () => {
+    beforeAll(async () => {
+      await initBackend('wasm')
+    })
+    afterAll(async () => {
+      setNativeKernels(true)
+      await initBackend('cpu')
+    })
+
+    it('values, first- and second-order gradients, on wasm and cpu', async () => {
+      const names = [
+        'y',
+        'dx',
+        'dfilter',
+        'dscale',
+        'dshift',
+        'd2x',
+        'd2filter',
+        'd2scale',
+        'd2shift'
+      ]
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await initBackend(backend)
+        for (const relu of [true, false]) {
+          cases.forEach((c, i) => {
+            const before = tf.memory().numTensors
+            const fused = valuesAndDispose(run(c, 10 * i + 1, relu))
+            expect(tf.memory().numTensors).toBe(before)
+            const ops = valuesAndDispose(withNativeKernelsOff(() => run(c, 10 * i + 1, relu)))
+            names.forEach((name, k) => {
+              const what = `${name} ${backend} relu=${relu} ${JSON.stringify(c)}`
+              expect(maxRelError(fused[k]!, ops[k]!), what).toBeLessThan(1e-5)
+              expect(Math.max(...fused[k]!.map(Math.abs)), what).toBeGreaterThan(1e-3)
+            })
+            // The ReLU is on: some outputs are exactly zero, the mask is not vacuous.
+            if (relu) expect(fused[0]!.filter((y) => y === 0).length).toBeGreaterThan(10)
+          })
+        }
+      }
+      await initBackend('wasm')
+    })
+
+    it('runs as one kernel, and refuses a scale of the wrong length', async () => {
+      const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D
+      const filter = tf.ones([3, 3, 2, 3]) as tf.Tensor4D
+      const scale = tf.tensor1d([1, 2, -1])
+      const shift = tf.tensor1d([0, 1, 0])
+      let y: number[] = []
+      const info = await tf.profile(() => {
+        const t = convAffine(x, filter, 1, 'same', scale, shift, true)
+        y = Array.from(t.dataSync())
+        t.dispose()
+      })
+      expect(info.kernels.map((k) => k.name)).toEqual([ConvAffine])
+      // The corner sees 2x2 pixels of 2 channels, the centre 3x3: 8 and 18, then * scale +
+      // shift and ReLU.
+      expect(y.slice(0, 3)).toEqual([8, 17, 0])
+      expect(y.slice(5 * 3, 5 * 3 + 3)).toEqual([18, 37, 0])
+      expect(() => convAffine(x, filter, 1, 'same', tf.ones([2]), tf.zeros([3]), true)).toThrow(
+        new RegExp(`${ConvAffine}: scale \\[2\\] and shift \\[3\\] need 3 values`)
+      )
+      const native = loadNativeKernels()!
+      expect(() =>
+        native.conv2d(
+          new Float32Array(32),
+          new Float32Array(54),
+          new Float32Array(48),
+          Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4),
+          new Float32Array(2),
+          new Float32Array(3)
+        )
+      ).toThrow(/one value per output channel/)
+      tf.dispose([x, filter, scale, shift])
+    })
+  }
+)

@@ -49,15 +49,16 @@ const cases: ConvCase[] = [
   { n: 2, h: 28, w: 28, ci: 32, co: 64, k: 3, s: 2, pad: 'same' },
   { n: 2, h: 16, w: 16, ci: 48, co: 48, k: 3, s: 1, pad: 'same' },
   { n: 2, h: 8, w: 8, ci: 64, co: 64, k: 3, s: 1, pad: 'same' },
-  // Winograd F(2x2, 3x3) (3x3, stride 1, whole vectors of channels): odd output sizes (half
-  // tiles), asymmetric explicit padding, and a map cut into several blocks of tiles.
-  { n: 2, h: 7, w: 9, ci: 16, co: 32, k: 3, s: 1, pad: 'valid' },
+  // Winograd F(2x2, 3x3) (3x3, stride 1, whole vectors of channels; forward from 32x32
+  // channels): odd output sizes (half tiles), asymmetric explicit padding, and a map cut into
+  // several blocks of tiles.
+  { n: 2, h: 7, w: 9, ci: 32, co: 48, k: 3, s: 1, pad: 'valid' },
   {
     n: 1,
     h: 9,
     w: 6,
     ci: 32,
-    co: 16,
+    co: 32,
     k: 3,
     s: 1,
     pad: [

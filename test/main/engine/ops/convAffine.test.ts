@@ -24,7 +24,7 @@ interface Case {
 // Winograd (3x3, stride 1, whole vectors of channels), the direct register tiles (stride 2),
 // the dot-product kernels (few output channels).
 const cases: Case[] = [
-  { n: 2, h: 7, ci: 16, co: 32, stride: 1, pad: 'same' },
+  { n: 2, h: 7, ci: 32, co: 32, stride: 1, pad: 'same' },
   { n: 2, h: 9, ci: 3, co: 16, stride: 2, pad: 'same' },
   { n: 3, h: 6, ci: 20, co: 3, stride: 1, pad: 'valid' }
 ]

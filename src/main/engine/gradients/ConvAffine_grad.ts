@@ -10,6 +10,7 @@ import { ConvAffine } from '../kernels/nativeKernelNames'
 import type { ConvAffineAttrs } from '../kernels/conv/ConvAffine'
 import { channelAffineGradConfig } from './ChannelAffine_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
+import { reluGradConfig } from './Relu_grad'
 
 export const convAffineGradConfig: tf.GradConfig = {
   kernelName: ConvAffine,
@@ -37,7 +38,9 @@ export const convAffineGradConfig: tf.GradConfig = {
       x: () => conv().x!(),
       filter: () => conv().filter!(),
       scale: () => affine(tf.conv2d(x as Tensor4D, filter as Tensor4D, a.strides, a.pad)).scale!(),
-      shift: () => affine(y!).shift!()
+      shift: () => affine(y!).shift!(),
+      // y = relu?(affine(z) + residual): the residual's gradient is dy through the ReLU's mask.
+      residual: () => (a.relu ? reluGradConfig.gradFunc(dy, [y!], {}).x!() : (dy as Tensor))
     }
   }
 }

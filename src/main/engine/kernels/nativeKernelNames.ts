@@ -17,9 +17,10 @@ export const ChannelAffine = 'OrthoLensChannelAffine'
 /** Its input gradient dx = dy * scale * [y > 0 when relu]: inputs dy, y, scale (attr relu). */
 export const ChannelAffineGrad = 'OrthoLensChannelAffineGrad'
 /**
- * A convolution and the per-channel affine map (then ReLU) after it, one native pass
- * (ops/convAffine): inputs x, filter, scale, shift; attrs strides, pad, relu. Inference-mode
- * conv + batch norm (+ ReLU), or conv + bias (+ ReLU).
+ * A convolution and the per-channel affine map (plus a residual, then ReLU) after it, one
+ * native pass (ops/convAffine): inputs x, filter, scale, shift and optionally residual; attrs
+ * strides, pad, relu. Inference-mode conv + batch norm (+ shortcut) (+ ReLU), or conv + bias
+ * (+ ReLU).
  */
 export const ConvAffine = 'OrthoLensConvAffine'
 /** ReLU's gradient dx = dy * [x > 0]: inputs dy, x. */

@@ -48,7 +48,10 @@ export {
 
 /** The binding's interface (ortholens_native.cc). */
 export interface NativeModule {
-  /** With scale and shift (co values each): y * scale + shift per channel, then ReLU if relu. */
+  /**
+   * With scale and shift (co values each): y * scale + shift per channel, plus residual (y's
+   * size) if given, then ReLU if relu.
+   */
   conv2d(
     x: Float32Array,
     filter: Float32Array,
@@ -56,7 +59,8 @@ export interface NativeModule {
     shape: Int32Array,
     scale?: Float32Array,
     shift?: Float32Array,
-    relu?: boolean
+    relu?: boolean,
+    residual?: Float32Array
   ): void
   conv2dFilterGrad(x: Float32Array, dy: Float32Array, dw: Float32Array, shape: Int32Array): void
   conv2dInputGrad(dy: Float32Array, filter: Float32Array, dx: Float32Array, shape: Int32Array): void

@@ -242,7 +242,8 @@ export class Network implements StagedClassifier {
    * Runs layers in order. In inference, a batch norm followed by a ReLU runs as one fused
    * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with. With
    * the native kernels, a convolution takes the batch norm (and ReLU) after it, or its own bias
-   * and the ReLU after it, into its own output pass (ops/convAffine), and so does a dense
+   * and the ReLU after it, into its own output pass (ops/convAffine), a residual block's last
+   * convolution its batch norm, the shortcut's sum and the ReLU after the block, and so does a dense
    * layer's bias and ReLU (scale 1: x·1 is exact, so the bits are those of add then relu): one
    * pass instead of two or three forward, the same backward to the input, which is what
    * attacks and explanations differentiate. Not in training, where batch norm uses the batch's
@@ -254,7 +255,22 @@ export class Network implements StagedClassifier {
       const layer = layers[i]!
       const next = layers[i + 1]
       const fuse = !options.training && nativeKernelsActive()
-      if (fuse && layer.kind === 'conv' && !layer.bias && next?.kind === 'batchnorm') {
+      const tail = layer.kind === 'residual' ? layer.body.slice(-2) : []
+      if (
+        fuse &&
+        layer.kind === 'residual' &&
+        next?.kind === 'relu' &&
+        tail[0]?.kind === 'conv' &&
+        !tail[0].bias &&
+        tail[1]?.kind === 'batchnorm'
+      ) {
+        // A ResNet block: relu(bn(conv(body)) + shortcut) in the last convolution's own pass.
+        const shortcut = this.runLayers(layer.shortcut, out, options)
+        const body = this.runLayers(layer.body.slice(0, -2), out, options)
+        const { scale, shift } = this.foldedBatchNorm(tail[1])
+        out = this.convAffine(tail[0], body, scale, shift, true, shortcut)
+        i++
+      } else if (fuse && layer.kind === 'conv' && !layer.bias && next?.kind === 'batchnorm') {
         const relu = layers[i + 2]?.kind === 'relu'
         const { scale, shift } = this.foldedBatchNorm(next)
         out = this.convAffine(layer, out, scale, shift, relu)
@@ -288,10 +304,12 @@ export class Network implements StagedClassifier {
     x: Tensor,
     scale: Tensor,
     shift: Tensor,
-    relu: boolean
+    relu: boolean,
+    residual?: Tensor
   ): Tensor {
     const kernel = this.param(`${layer.name}/kernel`) as Tensor4D
-    return convAffine(x as Tensor4D, kernel, layer.stride, layer.padding, scale, shift, relu)
+    const { stride, padding } = layer
+    return convAffine(x as Tensor4D, kernel, stride, padding, scale, shift, relu, residual)
   }
 
   private runLayer(layer: LayerDef, x: Tensor, options: ApplyOptions): Tensor {

@@ -30,32 +30,43 @@ const cases: Case[] = [
 ]
 
 /**
- * The output, the gradients of f = sum(v * g) + sum(w * g^2) with respect to x, filter, scale
- * and shift, and the gradients of sum(u * df/dx) + sum((df/dscale)^2): g = convAffine fused in
- * one kernel (native on) or conv2d then channelAffine as ops (native off).
+ * The output, the gradients of f = sum(v * g) + sum(w * g^2) with respect to x, filter, scale,
+ * shift and the residual r, and the gradients of sum(u * df/dx) + sum((df/dscale)^2) + sum(df/dr
+ * * u2): g = convAffine fused in one kernel (native on) or conv2d, channelAffine, add and relu
+ * as ops (native off). Without a residual, r's entries are absent.
  */
-function run(c: Case, seed: number, relu: boolean): tf.Tensor[] {
+function run(c: Case, seed: number, relu: boolean, withResidual: boolean): tf.Tensor[] {
   return tf.tidy(() => {
     const x = tf.randomNormal([c.n, c.h, c.h, c.ci], 0, 1, 'float32', seed) as tf.Tensor4D
     const filter = tf.randomNormal([3, 3, c.ci, c.co], 0, 0.3, 'float32', seed + 1) as tf.Tensor4D
     const scale = tf.randomNormal([c.co], 0, 1, 'float32', seed + 2)
     const shift = tf.randomNormal([c.co], 0, 0.5, 'float32', seed + 3)
-    const g = (xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor): tf.Tensor =>
-      convAffine(xx as tf.Tensor4D, ff as tf.Tensor4D, c.stride, c.pad, s, b, relu)
+    const g = (
+      xx: tf.Tensor,
+      ff: tf.Tensor,
+      s: tf.Tensor,
+      b: tf.Tensor,
+      r?: tf.Tensor
+    ): tf.Tensor => convAffine(xx as tf.Tensor4D, ff as tf.Tensor4D, c.stride, c.pad, s, b, relu, r)
     const y0 = g(x, filter, scale, shift)
+    const residual = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 7)
     const v = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 4)
     const w = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 5)
     const u = tf.randomNormal(x.shape, 0, 1, 'float32', seed + 6)
-    const f = (xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor): tf.Scalar => {
-      const y = g(xx, ff, s, b)
+    const u2 = tf.randomNormal(y0.shape, 0, 1, 'float32', seed + 8)
+    const f = (...args: tf.Tensor[]): tf.Scalar => {
+      const [xx, ff, s, b, r] = args
+      const y = g(xx!, ff!, s!, b!, withResidual ? r : undefined)
       return tf.add(tf.sum(tf.mul(v, y)), tf.sum(tf.mul(w, tf.square(y))))
     }
-    const first = tf.grads(f)([x, filter, scale, shift])
-    const second = tf.grads((xx: tf.Tensor, ff: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => {
-      const [gx, , gs] = tf.grads(f)([xx, ff, s, b])
-      return tf.add(tf.sum(tf.mul(gx!, u)), tf.sum(tf.square(gs!)))
-    })([x, filter, scale, shift])
-    return [y0, ...first, ...second]
+    const inputs = [x, filter, scale, shift, ...(withResidual ? [residual] : [])]
+    const first = tf.grads(f)(inputs)
+    const second = tf.grads((...args: tf.Tensor[]) => {
+      const [gx, , gs, , gr] = tf.grads(f)(args)
+      const sum = tf.add(tf.sum(tf.mul(gx!, u)), tf.sum(tf.square(gs!)))
+      return gr ? tf.add(sum, tf.sum(tf.mul(gr, u2))) : sum
+    })(inputs)
+    return [g(x, filter, scale, shift, withResidual ? residual : undefined), ...first, ...second]
   })
 }
 
@@ -70,28 +81,30 @@ describe.skipIf(!nativeKernelStatus().active)(
       await initBackend('cpu')
     })
 
-    it('values, first- and second-order gradients, on wasm and cpu', async () => {
-      const names = [
-        'y',
-        'dx',
-        'dfilter',
-        'dscale',
-        'dshift',
-        'd2x',
-        'd2filter',
-        'd2scale',
-        'd2shift'
-      ]
+    it('values, first- and second-order gradients, with and without a residual, on wasm and cpu', async () => {
+      const names = ['y', 'dx', 'dfilter', 'dscale', 'dshift', 'dresidual']
       for (const backend of ['wasm', 'cpu'] as const) {
         await initBackend(backend)
-        for (const relu of [true, false]) {
+        for (const [relu, withResidual] of [
+          [true, false],
+          [false, false],
+          [true, true],
+          [false, true]
+        ] as const) {
+          const labels = [
+            ...names.slice(0, withResidual ? 6 : 5),
+            ...names.slice(1, withResidual ? 6 : 5).map((n) => `d2 ${n}`)
+          ]
           cases.forEach((c, i) => {
             const before = tf.memory().numTensors
-            const fused = valuesAndDispose(run(c, 10 * i + 1, relu))
+            const fused = valuesAndDispose(run(c, 10 * i + 1, relu, withResidual))
             expect(tf.memory().numTensors).toBe(before)
-            const ops = valuesAndDispose(withNativeKernelsOff(() => run(c, 10 * i + 1, relu)))
-            names.forEach((name, k) => {
-              const what = `${name} ${backend} relu=${relu} ${JSON.stringify(c)}`
+            const ops = valuesAndDispose(
+              withNativeKernelsOff(() => run(c, 10 * i + 1, relu, withResidual))
+            )
+            expect(fused.length).toBe(labels.length)
+            labels.forEach((name, k) => {
+              const what = `${name} ${backend} relu=${relu} residual=${withResidual} ${JSON.stringify(c)}`
               expect(maxRelError(fused[k]!, ops[k]!), what).toBeLessThan(1e-5)
               expect(Math.max(...fused[k]!.map(Math.abs)), what).toBeGreaterThan(1e-3)
             })
@@ -119,6 +132,14 @@ describe.skipIf(!nativeKernelStatus().active)(
       // shift and ReLU.
       expect(y.slice(0, 3)).toEqual([8, 17, 0])
       expect(y.slice(5 * 3, 5 * 3 + 3)).toEqual([18, 37, 0])
+      // A residual of -17 everywhere, added before the ReLU: the corner's second channel is 0.
+      const residual = tf.fill([1, 4, 4, 3], -17)
+      const withResidual = convAffine(x, filter, 1, 'same', scale, shift, true, residual)
+      expect(Array.from(withResidual.dataSync()).slice(0, 6)).toEqual([0, 0, 0, 0, 8, 0])
+      expect(() =>
+        convAffine(x, filter, 1, 'same', scale, shift, true, tf.ones([1, 4, 4, 2]))
+      ).toThrow(/the residual is \[1,4,4,2\], the output \[1,4,4,3\]/)
+      tf.dispose([residual, withResidual])
       expect(() => convAffine(x, filter, 1, 'same', tf.ones([2]), tf.zeros([3]), true)).toThrow(
         new RegExp(`${ConvAffine}: scale \\[2\\] and shift \\[3\\] need 3 values`)
       )
@@ -133,6 +154,18 @@ describe.skipIf(!nativeKernelStatus().active)(
           new Float32Array(3)
         )
       ).toThrow(/one value per output channel/)
+      expect(() =>
+        native.conv2d(
+          new Float32Array(32),
+          new Float32Array(54),
+          new Float32Array(48),
+          Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4),
+          new Float32Array(3),
+          new Float32Array(3),
+          true,
+          new Float32Array(47)
+        )
+      ).toThrow(/the residual must have the output's size/)
       tf.dispose([x, filter, scale, shift])
     })
   }

@@ -1,7 +1,8 @@
 /**
- * Conv2D with the per-channel affine map (then ReLU) after it, on the native kernels (wasm and
- * cpu): the convolution applies y * scale + shift while its output is still in registers or
- * cache, where a separate ChannelAffine would read and write the whole tensor once more.
+ * Conv2D with the per-channel affine map (plus a residual, then ReLU) after it, on the native
+ * kernels (wasm and cpu): the convolution applies y * scale + shift (+ residual) while its
+ * output is still in registers or cache, where a separate ChannelAffine (and Add, and Relu)
+ * would read and write the whole tensor once more each.
  * ops/convAffine runs it only while the native kernels are active, for NHWC.
  */
 import { tf } from '../../tf'
@@ -24,12 +25,13 @@ export interface ConvAffineAttrs {
 
 function convAffineKernel(backendName: NativeBackend): KernelFn {
   return ({ inputs, attrs, backend }) => {
-    const { x, filter, scale, shift } = inputs as Record<
+    const { x, filter, scale, shift, residual } = inputs as Record<
       'x' | 'filter' | 'scale' | 'shift',
       TensorInfo
-    >
+    > & { residual?: TensorInfo }
     const a = attrs as unknown as ConvAffineAttrs
-    const native = needNative(backendName, backend, ConvAffine, [x, filter, scale, shift])
+    const tensors = [x, filter, scale, shift, ...(residual ? [residual] : [])]
+    const native = needNative(backendName, backend, ConvAffine, tensors)
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -38,16 +40,17 @@ function convAffineKernel(backendName: NativeBackend): KernelFn {
       a.pad
     )
     const co = info.outChannels
+    const outShape = [info.batchSize, info.outHeight, info.outWidth, co]
     if (scale.shape.join() !== `${co}` || shift.shape.join() !== `${co}`)
       throw new Error(
         `${ConvAffine}: scale [${scale.shape}] and shift [${shift.shape}] need ${co} values`
       )
-    return compute(
-      backendName,
-      backend,
-      [x, filter, scale, shift],
-      [info.batchSize, info.outHeight, info.outWidth, co],
-      ([xv, fv, sv, hv], y) => native.conv2d(xv!, fv!, y, convShape(info), sv!, hv!, a.relu)
+    if (residual && residual.shape.join() !== outShape.join())
+      throw new Error(
+        `${ConvAffine}: the residual is [${residual.shape}], the output [${outShape}]`
+      )
+    return compute(backendName, backend, tensors, outShape, ([xv, fv, sv, hv, rv], y) =>
+      native.conv2d(xv!, fv!, y, convShape(info), sv!, hv!, a.relu, rv)
     )
   }
 }

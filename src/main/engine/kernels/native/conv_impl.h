@@ -123,18 +123,23 @@ static void spreadDy(const ConvShape &s, const Layout &l, const float *dy, int c
 
 /* ---------------------------------------------------------------- forward ---------- */
 
-/* y[pixels][co] = y * scale + shift per channel, then ReLU: a forward convolution's epilogue,
-   on one image's output while it is still in cache. ReLU keeps NaN, as std::max(v, 0) does. */
-static void applyEpilogue(const Epilogue &ep, float *y, size_t pixels, int co) {
-  for (size_t p = 0; p < pixels; p++, y += co) {
+/* y[pixels][co] = y * scale + shift per channel (+ residual), then ReLU: a forward
+   convolution's epilogue, on one image's output (`at` floats into y and the residual) while it
+   is still in cache. ReLU keeps NaN, as std::max(v, 0) does. */
+static void applyEpilogue(const Epilogue &ep, float *y, size_t at, size_t pixels, int co) {
+  const float *res = ep.residual ? ep.residual + at : nullptr;
+  y += at;
+  for (size_t p = 0; p < pixels; p++, y += co, res = res ? res + co : nullptr) {
     int c = 0;
     for (; c + VW <= co; c += VW) {
       vf v = load(y + c) * load(ep.scale + c) + load(ep.shift + c);
+      if (res) v += load(res + c);
       if (ep.relu) v = v < 0 ? vf{} : v;
       store(y + c, v);
     }
     for (; c < co; c++) {
-      const float v = y[c] * ep.scale[c] + ep.shift[c];
+      float v = y[c] * ep.scale[c] + ep.shift[c];
+      if (res) v += res[c];
       y[c] = ep.relu && v < 0 ? 0.f : v;
     }
   }
@@ -516,7 +521,7 @@ static void conv2dDot(const ConvShape &s, const float *x, const float *w, float 
 #define RUN(v) dotImage<v>(s, l, buf, taps.data(), wT.data(), y + n * outImage)
     DISPATCH_V(V, RUN)
 #undef RUN
-    if (ep) applyEpilogue(*ep, y + n * outImage, (size_t)s.ho * s.wo, s.co);
+    if (ep) applyEpilogue(*ep, y, n * outImage, (size_t)s.ho * s.wo, s.co);
   }, convNs(s));
 }
 
@@ -706,7 +711,7 @@ void conv2d(const ConvShape &s, const float *x, const float *w, float *y, Pool &
     float *buf = scratch.floats(0, l.floats());
     splitPhases(s, l, x + n * inImage, buf);
     forwardImage(s, l, buf, taps.data(), wp, coP, y + n * outImage);
-    if (ep) applyEpilogue(*ep, y + n * outImage, (size_t)s.ho * s.wo, s.co);
+    if (ep) applyEpilogue(*ep, y, n * outImage, (size_t)s.ho * s.wo, s.co);
   }, convNs(s));
 }
 

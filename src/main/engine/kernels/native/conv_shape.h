@@ -25,11 +25,13 @@ struct ConvShape {
 
 /*
  * What a forward convolution may do to its output before storing it: y = y * scale + shift per
- * output channel, then ReLU (an inference-mode batch norm or a bias, and the ReLU after it),
- * applied while the output is still in registers or cache instead of in another pass.
+ * output channel, plus a residual of y's shape if given, then ReLU (an inference-mode batch
+ * norm or a bias, a ResNet block's shortcut, and the ReLU after them), applied while the
+ * output is still in registers or cache instead of in further passes.
  */
 struct Epilogue {
   const float *scale = nullptr, *shift = nullptr; /* co values each */
+  const float *residual = nullptr;                /* null, or n x ho x wo x co like y */
   bool relu = false;
 };
 /*

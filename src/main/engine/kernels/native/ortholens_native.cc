@@ -4,9 +4,10 @@
  * they read and write tensors where they lie (the heap's ArrayBuffer, or SharedArrayBuffer
  * with the threaded build, is ordinary process memory).
  *
- *   conv2d(x, filter, y, shape[, scale, shift[, relu]])
+ *   conv2d(x, filter, y, shape[, scale, shift[, relu[, residual]]])
  *                                          y = conv2d(x, filter)       (NHWC), then, with scale and
- *                                          shift, y * scale + shift per channel (then ReLU)
+ *                                          shift, y * scale + shift per channel (+ residual, an
+ *                                          array of y's size) (then ReLU)
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
  *   conv2dInputGrad(dy, filter, dx, shape) dx = dL/dx of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
@@ -160,12 +161,12 @@ napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
     napi_throw_range_error(env, nullptr, "array sizes do not match the convolution shape");
     return nullptr;
   }
-  /* conv2d's optional epilogue: (x, filter, y, shape, scale, shift, relu). */
+  /* conv2d's optional epilogue: (x, filter, y, shape, scale, shift, relu, residual). */
   Epilogue epilogue;
   bool withEpilogue = false;
   if (op == ConvOp::Forward) {
-    size_t argc = 7;
-    napi_value args[7];
+    size_t argc = 8;
+    napi_value args[8];
     CHECK(napi_get_cb_info(env, info, &argc, args, nullptr, nullptr));
     if (argc >= 6) {
       float *scale, *shift;
@@ -178,7 +179,23 @@ napi_value runConv(napi_env env, napi_callback_info info, ConvOp op) {
       }
       bool relu = false;
       if (argc >= 7) CHECK(napi_get_value_bool(env, args[6], &relu));
-      epilogue = Epilogue{scale, shift, relu};
+      epilogue.scale = scale;
+      epilogue.shift = shift;
+      epilogue.relu = relu;
+      if (argc >= 8) {
+        napi_valuetype type;
+        CHECK(napi_typeof(env, args[7], &type));
+        if (type != napi_undefined && type != napi_null) {
+          float *residual;
+          size_t nr;
+          if (!floatArray(env, args[7], &residual, &nr, "residual")) return nullptr;
+          if (nr != ySize) {
+            napi_throw_range_error(env, nullptr, "the residual must have the output's size");
+            return nullptr;
+          }
+          epilogue.residual = residual;
+        }
+      }
       withEpilogue = true;
     }
   }

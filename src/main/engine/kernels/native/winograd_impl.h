@@ -88,9 +88,10 @@ static void winogradInputTile(const ConvShape &s, const float *x, int ty, int tx
   }
 }
 
-/* y's 2x2 block of tile (ty, tx), channels [cv, cv + VW), from M[xi][t], through the epilogue if any. */
+/* y's 2x2 block of tile (ty, tx), channels [cv, cv + VW), from M[xi][t], through the epilogue if
+   any (residual: the epilogue's, at this image). */
 static void winogradOutputTile(const ConvShape &s, const float *m, size_t xiStride, int ty, int tx, float *y, int cv,
-                               const Epilogue *ep) {
+                               const Epilogue *ep, const float *residual) {
   vf r[4][4];
   UNROLL for (int i = 0; i < 4; i++)
     UNROLL for (int j = 0; j < 4; j++) r[i][j] = load(m + (size_t)(i * 4 + j) * xiStride + cv);
@@ -101,21 +102,20 @@ static void winogradOutputTile(const ConvShape &s, const float *m, size_t xiStri
     a1[j] = r[1][j] - r[2][j] - r[3][j];
   }
   vf out[2][2] = {{a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]}, {a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]}};
-  if (ep) {
-    const vf scale = load(ep->scale + cv), shift = load(ep->shift + cv);
-    for (int i = 0; i < 2; i++)
-      for (int j = 0; j < 2; j++) {
-        out[i][j] = out[i][j] * scale + shift;
-        if (ep->relu) out[i][j] = out[i][j] < 0 ? vf{} : out[i][j];
-      }
-  }
   for (int i = 0; i < 2; i++) {
     const int oy = 2 * ty + i;
     if (oy >= s.ho) break;
     for (int j = 0; j < 2; j++) {
       const int ox = 2 * tx + j;
       if (ox >= s.wo) break;
-      store(y + ((size_t)oy * s.wo + ox) * s.co + cv, out[i][j]);
+      const size_t at = ((size_t)oy * s.wo + ox) * s.co + cv;
+      vf v = out[i][j];
+      if (ep) {
+        v = v * load(ep->scale + cv) + load(ep->shift + cv);
+        if (residual) v += load(residual + at);
+        if (ep->relu) v = v < 0 ? vf{} : v;
+      }
+      store(y + at, v);
     }
   }
 }
@@ -212,9 +212,10 @@ static void conv2dWinograd(const ConvShape &s, const float *x, const float *w, f
       std::memset(v + xi * vStride + (size_t)count * s.ci, 0, (size_t)(tiles - count) * s.ci * sizeof(float));
     winogradProducts(s, v, vStride, u.data(), tiles, m, mStride);
     float *yn = y + n * outImage;
+    const float *rn = ep && ep->residual ? ep->residual + n * outImage : nullptr;
     for (int t = 0; t < count; t++) {
       const int ty = (t0 + t) / tw, tx = (t0 + t) % tw;
-      for (int cv = 0; cv < s.co; cv += VW) winogradOutputTile(s, m + (size_t)t * s.co, mStride, ty, tx, yn, cv, ep);
+      for (int cv = 0; cv < s.co; cv += VW) winogradOutputTile(s, m + (size_t)t * s.co, mStride, ty, tx, yn, cv, ep, rn);
     }
   }, convNs(s));
 }

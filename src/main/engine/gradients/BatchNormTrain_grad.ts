@@ -28,18 +28,28 @@ import {
   BatchNormTrainGrad,
   BatchNormTrainGradGrad
 } from '../kernels/nativeKernelNames'
+import { reluGradConfig } from './Relu_grad'
 
 interface EpsilonAttr {
   epsilon: number
 }
 
+interface ReluAttr {
+  relu?: boolean
+}
+
 export const batchNormTrainGradConfig: tf.GradConfig = {
   kernelName: BatchNormTrain,
   inputsToSave: ['x', 'gamma'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [true, true, true],
   gradFunc: (dys, saved, attrs) => {
-    const dy = (dys as Tensor[])[0]!
-    const [x, gamma, mean, variance] = saved as Tensor[]
+    const [x, gamma, y, mean, variance] = saved as Tensor[]
+    // With the ReLU fused in, dy first goes through its mask [y > 0] (ReLU's own gradient, so
+    // the second order runs through reluGradGradConfig as for a separate ReLU).
+    const relu = (attrs as unknown as ReluAttr).relu
+    const dy = relu
+      ? reluGradConfig.gradFunc((dys as Tensor[])[0]!, [y!], {}).x!()
+      : (dys as Tensor[])[0]!
     // One kernel call gives all three; each closure hands out its own (the engine keeps them).
     const [dx, dgamma, dbeta] = tf
       .engine()

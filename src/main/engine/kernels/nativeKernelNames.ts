@@ -3,7 +3,10 @@
  * SignStep, a plain element-wise loop): the
  * kernels under kernels/own/ and the gradients that run them share these.
  */
-/** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
+/**
+ * Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attrs epsilon,
+ * and relu: y through a ReLU in the same pass).
+ */
 export const BatchNormTrain = 'OrthoLensBatchNormTrain'
 /** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
 export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'

@@ -72,7 +72,8 @@ export interface NativeModule {
     mean: Float32Array,
     variance: Float32Array,
     dims: Int32Array,
-    epsilon: number
+    epsilon: number,
+    relu?: boolean
   ): void
   batchNormBackward(
     dy: Float32Array,

@@ -239,15 +239,17 @@ export class Network implements StagedClassifier {
   }
 
   /**
-   * Runs layers in order. In inference, a batch norm followed by a ReLU runs as one fused
-   * per-channel affine + ReLU (ops/channelAffine): the pair every conv block ends with. With
-   * the native kernels, a convolution takes the batch norm (and ReLU) after it, or its own bias
-   * and the ReLU after it, into its own output pass (ops/convAffine), a residual block's last
-   * convolution its batch norm, the shortcut's sum and the ReLU after the block, and so does a dense
-   * layer's bias and ReLU (scale 1: x·1 is exact, so the bits are those of add then relu): one
-   * pass instead of two or three forward, the same backward to the input, which is what
-   * attacks and explanations differentiate. Not in training, where batch norm uses the batch's
-   * statistics and the bias's own gradient would take an extra pass.
+   * Runs layers in order, fusing the chains that would each take a pass over the activations:
+   *  - in inference, a batch norm and the ReLU after it as one per-channel affine + ReLU
+   *    (ops/channelAffine); with the native kernels, a convolution takes the batch norm (and
+   *    ReLU) after it, or its own bias and the ReLU after it, into its own output pass
+   *    (ops/convAffine), a residual block's last convolution its batch norm, the shortcut's
+   *    sum and the ReLU after the block, and a dense layer's bias and ReLU go together (scale
+   *    1: x·1 is exact, so the bits are those of add then relu). The backward pass to the
+   *    input, which attacks and explanations differentiate, stays one pass per layer;
+   *  - in training, a batch norm and the ReLU after it (ops/batchNorm's relu; the ReLU's
+   *    gradient then runs inside the batch norm's). Biases stay separate: fused, the bias's
+   *    own gradient would take an extra pass.
    */
   private runLayers(layers: LayerDef[], x: Tensor, options: ApplyOptions): Tensor {
     let out = x
@@ -275,6 +277,9 @@ export class Network implements StagedClassifier {
         const { scale, shift } = this.foldedBatchNorm(next)
         out = this.convAffine(layer, out, scale, shift, relu)
         i += relu ? 2 : 1
+      } else if (layer.kind === 'batchnorm' && options.training && next?.kind === 'relu') {
+        out = this.batchNorm(layer, out, options, true)
+        i++
       } else if (layer.kind === 'batchnorm' && !options.training && next?.kind === 'relu') {
         const { scale, shift } = this.foldedBatchNorm(layer)
         out = channelAffine(out, scale, shift, true)
@@ -402,13 +407,14 @@ export class Network implements StagedClassifier {
    * Training: ops/batchNorm (the native kernels when active, else mean/rsqrt ops; both are
    * second-order correct, unlike tf.batchNorm's fused kernel). Inference: batchNormInference.
    */
-  private batchNorm(layer: BatchNormLayer, x: Tensor, options: ApplyOptions): Tensor {
+  private batchNorm(layer: BatchNormLayer, x: Tensor, options: ApplyOptions, relu = false): Tensor {
     if (!options.training) return this.batchNormInference(layer, x)
     const { y, mean, variance } = batchNormTrain(
       x,
       this.param(`${layer.name}/gamma`),
       this.param(`${layer.name}/beta`),
-      layer.epsilon
+      layer.epsilon,
+      relu
     )
     options.bnUpdates?.push({
       layer: layer.name,

@@ -19,16 +19,21 @@ export interface BatchNormTrainResult {
   variance: Tensor
 }
 
+/** relu: y through a ReLU, in the same pass on the native route. */
 export function batchNormTrain(
   x: Tensor,
   gamma: Tensor,
   beta: Tensor,
-  epsilon: number
+  epsilon: number,
+  relu = false
 ): BatchNormTrainResult {
-  if (!nativeKernelsActive()) return batchNormTrainOps(x, gamma, beta, epsilon)
+  if (!nativeKernelsActive()) {
+    const r = batchNormTrainOps(x, gamma, beta, epsilon)
+    return relu ? { ...r, y: tf.relu(r.y) } : r
+  }
   const [y, mean, variance] = tf
     .engine()
-    .runKernel(BatchNormTrain, { x, gamma, beta }, { epsilon }) as Tensor[]
+    .runKernel(BatchNormTrain, { x, gamma, beta }, { epsilon, relu }) as Tensor[]
   return { y: y!, mean: mean!, variance: variance! }
 }
 

@@ -127,6 +127,39 @@ describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops 
     })
   })
 
+  it('with the ReLU fused (training): output, first- and second-order gradients as batch norm then relu', () => {
+    const fused: typeof batchNormTrain = (x, gamma, beta, eps) =>
+      batchNormTrain(x, gamma, beta, eps, true)
+    const separate: typeof batchNormTrain = (x, gamma, beta, eps) => {
+      const r = batchNormTrainOps(x, gamma, beta, eps)
+      return { ...r, y: tf.relu(r.y) }
+    }
+    shapes.forEach((shape, i) => {
+      const d = inputs(shape, 500 + 5 * i)
+      const w = tf.randomNormal(shape, 0, 1, 'float32', 600 + i)
+      const u = tf.randomNormal(shape, 0, 1, 'float32', 700 + i)
+      const y = valuesAndDispose([fused(d.x, d.gamma, d.beta, EPS).y])[0]!
+      const yOps = valuesAndDispose(
+        withNativeKernelsOff(() => [separate(d.x, d.gamma, d.beta, EPS).y])
+      )[0]!
+      expect(maxRelError(y, yOps), `y [${shape}]`).toBeLessThan(2e-5)
+      const zeros = y.filter((v) => v === 0).length
+      expect(zeros, `ReLU cuts some outputs [${shape}]`).toBeGreaterThan(y.length / 10)
+      const before = tf.memory().numTensors
+      const native = valuesAndDispose(gradients(d, w, u, fused))
+      expect(tf.memory().numTensors).toBe(before)
+      const ops = valuesAndDispose(withNativeKernelsOff(() => gradients(d, w, u, separate)))
+      const names = ['dL1/dx', 'dL1/dgamma', 'dL1/dbeta', 'dL2/dx', 'dL2/dgamma', 'dL2/dbeta']
+      names.forEach((name, k) => {
+        expect(maxRelError(native[k]!, ops[k]!), `relu ${name} [${shape}]`).toBeLessThan(2e-4)
+        expect(Math.max(...native[k]!.map(Math.abs)), `relu ${name} [${shape}]`).toBeGreaterThan(
+          1e-3
+        )
+      })
+      tf.dispose([d.x, d.gamma, d.beta, w, u])
+    })
+  })
+
   it('refuses per-channel inputs of the wrong length and a wrong dy', () => {
     const x = tf.zeros([4, 3])
     expect(() => batchNormTrain(x, tf.ones([2]), tf.zeros([3]), EPS)).toThrow(

@@ -95,7 +95,7 @@ __attribute__((noinline)) void addCentred(int C, int rows, const float *__restri
 }  // namespace
 
 void batchNormForward(const BatchNormShape &s, const float *x, const float *gamma, const float *beta, float *y,
-                      float *mean, float *variance, Pool &pool) {
+                      float *mean, float *variance, bool relu, Pool &pool) {
   const int C = s.channels;
   const RowsShape shape{s.rows, s.channels};
   /* Per chunk, while it is in cache: its mean m (one pass), then sums of x - m and (x - m)^2. */
@@ -140,7 +140,10 @@ void batchNormForward(const BatchNormShape &s, const float *x, const float *gamm
     for (size_t at = begin; at < end; at += C) {
       const float *__restrict in = x + at;
       float *__restrict out = y + at;
-      for (int c = 0; c < C; c++) out[c] = (in[c] - mu[c]) * sc[c] + sh[c];
+      if (relu)
+        for (int c = 0; c < C; c++) out[c] = std::max((in[c] - mu[c]) * sc[c] + sh[c], 0.f);
+      else
+        for (int c = 0; c < C; c++) out[c] = (in[c] - mu[c]) * sc[c] + sh[c];
     }
   });
 }

@@ -15,9 +15,10 @@ struct BatchNormShape {
   float epsilon;
 };
 
-/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta; mean and (biased) variance per channel. */
+/* y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, then max(y, 0) with relu (the ReLU
+   after a ResNet's batch norm, in the same pass); mean and (biased) variance per channel. */
 void batchNormForward(const BatchNormShape &, const float *x, const float *gamma, const float *beta, float *y,
-                      float *mean, float *variance, Pool &);
+                      float *mean, float *variance, bool relu, Pool &);
 
 /*
  * The gradient of that forward pass for an upstream dy (mean and variance being functions of x):

@@ -11,7 +11,7 @@
  *   conv2dFilterGrad(x, dy, dw, shape)     dw = dL/dfilter of that convolution
  *   conv2dInputGrad(dy, filter, dx, shape) dx = dL/dx of that convolution
  *   shape: Int32Array [n,h,w,ci, kh,kw,co, sh,sw, dh,dw, padTop,padLeft, ho,wo]
- *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon)
+ *   batchNormForward(x, gamma, beta, y, mean, variance, dims, epsilon[, relu])
  *   batchNormBackward(dy, x, gamma, mean, variance, dx, dgamma, dbeta, dims, epsilon)
  *   batchNormDoubleBackward(a, p, q, dy, x, gamma, mean, variance, ddy, ddx, ddgamma, dims, epsilon)
  *                                          training-mode batch norm (batchnorm.h); dims [rows, channels]
@@ -276,8 +276,14 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   BatchNormShape s;
   Instance *inst = nullptr;
   if (!readBatchNormArgs(env, info, 6, channelWide, a, &s, &inst)) return nullptr;
+  /* An optional ninth argument: ReLU after the normalisation. */
+  size_t argc = 9;
+  napi_value argv[9];
+  bool relu = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc >= 9) CHECK(napi_get_value_bool(env, argv[8], &relu));
   try {
-    batchNormForward(s, a[0], a[1], a[2], a[3], a[4], a[5], *inst->pool);
+    batchNormForward(s, a[0], a[1], a[2], a[3], a[4], a[5], relu, *inst->pool);
   } catch (const std::exception &e) {
     napi_throw_error(env, nullptr, (std::string("ortholens native batch norm failed: ") + e.what()).c_str());
   }

@@ -27,7 +27,17 @@ function batchNormTrainKernel(backendName: NativeBackend): MultiKernelFn {
       [x, gamma, beta],
       [x.shape, c, c],
       ([xv, gv, bv], [y, mean, variance]) =>
-        native.batchNormForward(xv!, gv!, bv!, y!, mean!, variance!, dims, attrs.epsilon as number)
+        native.batchNormForward(
+          xv!,
+          gv!,
+          bv!,
+          y!,
+          mean!,
+          variance!,
+          dims,
+          attrs.epsilon as number,
+          Boolean(attrs.relu)
+        )
     )
   }
 }

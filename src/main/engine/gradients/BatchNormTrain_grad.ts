@@ -26,7 +26,8 @@ import { tf, type Tensor } from '../tf'
 import {
   BatchNormTrain,
   BatchNormTrainGrad,
-  BatchNormTrainGradGrad
+  BatchNormTrainGradGrad,
+  BatchNormTrainRelu
 } from '../kernels/nativeKernelNames'
 import { reluGradConfig } from './Relu_grad'
 
@@ -34,31 +35,53 @@ interface EpsilonAttr {
   epsilon: number
 }
 
-interface ReluAttr {
-  relu?: boolean
+/** dx, dgamma, dbeta of the batch norm for dy (one kernel call gives all three). */
+function batchNormGrads(
+  dy: Tensor,
+  saved: Tensor[],
+  epsilon: number
+): Record<string, () => Tensor> {
+  const [x, gamma, mean, variance] = saved
+  const [dx, dgamma, dbeta] = tf
+    .engine()
+    .runKernel(
+      BatchNormTrainGrad,
+      { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
+      { epsilon }
+    ) as Tensor[]
+  // Each closure hands out its own tensor (the engine keeps them).
+  return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! }
 }
 
 export const batchNormTrainGradConfig: tf.GradConfig = {
   kernelName: BatchNormTrain,
   inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) =>
+    batchNormGrads(
+      (dys as Tensor[])[0]!,
+      saved as Tensor[],
+      (attrs as unknown as EpsilonAttr).epsilon
+    )
+}
+
+/**
+ * With the ReLU fused in, dy first goes through its mask [y > 0]: ReLU's own gradient, so the
+ * second order runs through reluGradGradConfig as for a separate ReLU. The output y is kept
+ * for that mask.
+ */
+export const batchNormTrainReluGradConfig: tf.GradConfig = {
+  kernelName: BatchNormTrainRelu,
+  inputsToSave: ['x', 'gamma'],
   outputsToSave: [true, true, true],
   gradFunc: (dys, saved, attrs) => {
     const [x, gamma, y, mean, variance] = saved as Tensor[]
-    // With the ReLU fused in, dy first goes through its mask [y > 0] (ReLU's own gradient, so
-    // the second order runs through reluGradGradConfig as for a separate ReLU).
-    const relu = (attrs as unknown as ReluAttr).relu
-    const dy = relu
-      ? reluGradConfig.gradFunc((dys as Tensor[])[0]!, [y!], {}).x!()
-      : (dys as Tensor[])[0]!
-    // One kernel call gives all three; each closure hands out its own (the engine keeps them).
-    const [dx, dgamma, dbeta] = tf
-      .engine()
-      .runKernel(
-        BatchNormTrainGrad,
-        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
-        { epsilon: (attrs as unknown as EpsilonAttr).epsilon }
-      ) as Tensor[]
-    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! }
+    const dy = reluGradConfig.gradFunc((dys as Tensor[])[0]!, [y!], {}).x!()
+    return batchNormGrads(
+      dy,
+      [x!, gamma!, mean!, variance!],
+      (attrs as unknown as EpsilonAttr).epsilon
+    )
   }
 }
 

@@ -11,7 +11,7 @@
  *  - Max: stock mask uses `equal`, which has no gradient (double backprop throws).
  *  - Conv2D: forward-convolution decomposition, fast on wasm and differentiable.
  *  - Conv2DBackpropFilter: tfjs has none; the native filter gradient needs one at second order.
- *  - BatchNormTrain, BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
+ *  - BatchNormTrain(Relu), BatchNormTrainGrad: our native batch-norm kernels (ops/batchNorm).
  *  - ChannelAffine, ChannelAffineGrad: our native inference batch norm (+ ReLU) (ops/channelAffine).
  *  - ConvAffine: a convolution with that affine map fused in (ops/convAffine).
  *  - Relu: one native pass when active; its native kernel's own gradient.
@@ -30,7 +30,11 @@ import { maxPoolGradConfig } from './MaxPool_grad'
 import { avgPoolGradConfig } from './AvgPool_grad'
 import { conv2DGradConfig } from './Conv2D_grad'
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad'
-import { batchNormTrainGradConfig, batchNormTrainGradGradConfig } from './BatchNormTrain_grad'
+import {
+  batchNormTrainGradConfig,
+  batchNormTrainGradGradConfig,
+  batchNormTrainReluGradConfig
+} from './BatchNormTrain_grad'
 import { channelAffineGradConfig, channelAffineGradGradConfig } from './ChannelAffine_grad'
 import { convAffineGradConfig } from './ConvAffine_grad'
 import { reluGradConfig, reluGradGradConfig } from './Relu_grad'
@@ -51,6 +55,7 @@ export const ourGradientConfigs: readonly tf.GradConfig[] = [
   conv2DGradConfig,
   conv2DBackpropFilterGradConfig,
   batchNormTrainGradConfig,
+  batchNormTrainReluGradConfig,
   batchNormTrainGradGradConfig,
   channelAffineGradConfig,
   channelAffineGradGradConfig,

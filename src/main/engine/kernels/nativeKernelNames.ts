@@ -3,11 +3,13 @@
  * SignStep, a plain element-wise loop): the
  * kernels under kernels/own/ and the gradients that run them share these.
  */
-/**
- * Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attrs epsilon,
- * and relu: y through a ReLU in the same pass).
- */
+/** Training-mode batch norm: inputs x, gamma, beta; outputs y, mean, variance (attr epsilon). */
 export const BatchNormTrain = 'OrthoLensBatchNormTrain'
+/**
+ * The same with a ReLU after it, in the same pass. Its own name because its gradient keeps the
+ * output y (for ReLU's mask), which the plain batch norm's must not hold on to.
+ */
+export const BatchNormTrainRelu = 'OrthoLensBatchNormTrainRelu'
 /** Its gradient: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta (attr epsilon). */
 export const BatchNormTrainGrad = 'OrthoLensBatchNormTrainGrad'
 /**

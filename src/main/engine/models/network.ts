@@ -237,10 +237,10 @@ export class Network implements StagedClassifier {
    */
   private runLayers(layers: LayerDef[], x: Tensor, options: ApplyOptions): Tensor {
     let out = x
+    const fuse = !options.training && nativeKernelsActive()
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i]!
       const next = layers[i + 1]
-      const fuse = !options.training && nativeKernelsActive()
       const tail = layer.kind === 'residual' ? layer.body.slice(-2) : []
       if (
         fuse &&

@@ -8,7 +8,7 @@
  * backward, and keeps two full-size tensors on the tape instead of about ten.
  */
 import { tf, type Tensor } from '../tf'
-import { BatchNormTrain, nativeKernelsActive } from '../kernels/nativeKernels'
+import { BatchNormTrain, BatchNormTrainRelu, nativeKernelsActive } from '../kernels/nativeKernels'
 import { stopGradient } from './stopGradient'
 
 export interface BatchNormTrainResult {
@@ -33,7 +33,11 @@ export function batchNormTrain(
   }
   const [y, mean, variance] = tf
     .engine()
-    .runKernel(BatchNormTrain, { x, gamma, beta }, { epsilon, relu }) as Tensor[]
+    .runKernel(
+      relu ? BatchNormTrainRelu : BatchNormTrain,
+      { x, gamma, beta },
+      { epsilon }
+    ) as Tensor[]
   return { y: y!, mean: mean!, variance: variance! }
 }
 

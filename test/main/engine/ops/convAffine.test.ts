@@ -143,29 +143,16 @@ describe.skipIf(!nativeKernelStatus().active)(
       expect(() => convAffine(x, filter, 1, 'same', tf.ones([2]), tf.zeros([3]), true)).toThrow(
         new RegExp(`${ConvAffine}: scale \\[2\\] and shift \\[3\\] need 3 values`)
       )
+      // The binding itself, on a 1x4x4x2 -> 3 convolution: an epilogue of the wrong size.
       const native = loadNativeKernels()!
-      expect(() =>
-        native.conv2d(
-          new Float32Array(32),
-          new Float32Array(54),
-          new Float32Array(48),
-          Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4),
-          new Float32Array(2),
-          new Float32Array(3)
-        )
-      ).toThrow(/one value per output channel/)
-      expect(() =>
-        native.conv2d(
-          new Float32Array(32),
-          new Float32Array(54),
-          new Float32Array(48),
-          Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4),
-          new Float32Array(3),
-          new Float32Array(3),
-          true,
-          new Float32Array(47)
-        )
-      ).toThrow(/the residual must have the output's size/)
+      const f = (n: number): Float32Array => new Float32Array(n)
+      const shape = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
+      expect(() => native.conv2d(f(32), f(54), f(48), shape, f(2), f(3))).toThrow(
+        /one value per output channel/
+      )
+      expect(() => native.conv2d(f(32), f(54), f(48), shape, f(3), f(3), true, f(47))).toThrow(
+        /the residual must have the output's size/
+      )
       tf.dispose([x, filter, scale, shift])
     })
   }

@@ -5,7 +5,12 @@
  * each (kernels/native/batchnorm.cc). ops/batchNorm runs them only while the native kernels
  * are active, so they have no stock fallback; gradients/BatchNormTrain_grad ties them together.
  */
-import { BatchNormTrain, BatchNormTrainGrad, BatchNormTrainGradGrad } from '../nativeKernelNames'
+import {
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  BatchNormTrainGradGrad,
+  BatchNormTrainRelu
+} from '../nativeKernelNames'
 import {
   channelDims,
   computeMany,
@@ -15,7 +20,7 @@ import {
 } from '../nativeKernels'
 import type { MultiKernelFn, OurKernelConfig, TensorInfo } from '../registry'
 
-function batchNormTrainKernel(backendName: NativeBackend): MultiKernelFn {
+function batchNormTrainKernel(backendName: NativeBackend, relu: boolean): MultiKernelFn {
   return ({ inputs, attrs, backend }) => {
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }
     const native = needNative(backendName, backend, BatchNormTrain, [x, gamma, beta])
@@ -36,7 +41,7 @@ function batchNormTrainKernel(backendName: NativeBackend): MultiKernelFn {
           variance!,
           dims,
           attrs.epsilon as number,
-          Boolean(attrs.relu)
+          relu
         )
     )
   }
@@ -125,7 +130,16 @@ function batchNormTrainGradGradKernel(backendName: NativeBackend): MultiKernelFn
 
 export const batchNormTrainKernelConfigs: OurKernelConfig[] = NATIVE_BACKENDS.flatMap(
   (backendName) => [
-    { kernelName: BatchNormTrain, backendName, make: () => batchNormTrainKernel(backendName) },
+    {
+      kernelName: BatchNormTrain,
+      backendName,
+      make: () => batchNormTrainKernel(backendName, false)
+    },
+    {
+      kernelName: BatchNormTrainRelu,
+      backendName,
+      make: () => batchNormTrainKernel(backendName, true)
+    },
     {
       kernelName: BatchNormTrainGrad,
       backendName,

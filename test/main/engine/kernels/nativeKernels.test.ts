@@ -119,6 +119,10 @@ function inputGrad(c: ConvCase, d: Data): Float32Array {
   )
 }
 
+function equalArrays(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]))
+}
+
 // The same compilers, in the same order, as scripts/build-native-kernels.mjs tries.
 const hasCompiler = [process.env.CXX, 'c++', 'g++', 'clang++']
   .filter((c): c is string => Boolean(c))
@@ -218,6 +222,34 @@ describe.skipIf(!loadNativeKernels())('native convolution kernels equal the stoc
       }
       tf.dispose([d.x, d.f, d.dy])
     }
+    native.configure({ threads: initial.threads })
+  })
+
+  it('give the same results when workers join late, join not at all, or outnumber the cores', async () => {
+    await initBackend('wasm')
+    // Two shapes in turn, so an item run against the wrong call would show. Re-making the
+    // pool before each call starts workers that are not yet running when the call is handed
+    // out; the call after it finds them spinning.
+    const shapes: ConvCase[] = [
+      { n: 8, h: 12, w: 12, ci: 16, co: 16, k: 3, s: 1, pad: 'same' },
+      { n: 5, h: 10, w: 10, ci: 32, co: 24, k: 3, s: 2, pad: 'same' }
+    ]
+    const inputs = shapes.map((c, i) => data(c, 11 + i))
+    native.configure({ threads: 1 })
+    const expected = shapes.map((c, i) => [forward(c, inputs[i]!), filterGrad(c, inputs[i]!)])
+    let mismatches = 0
+    for (let round = 0; round < 150; round++) {
+      const i = round % 2
+      native.configure({ threads: 1 })
+      native.configure({ threads: 2 + (round % 5) })
+      for (let repeat = 0; repeat < 2; repeat++) {
+        const f = forward(shapes[i]!, inputs[i]!)
+        const g = filterGrad(shapes[i]!, inputs[i]!)
+        if (!equalArrays(f, expected[i]![0]!) || !equalArrays(g, expected[i]![1]!)) mismatches++
+      }
+    }
+    expect(mismatches).toBe(0)
+    inputs.forEach((d) => tf.dispose([d.x, d.f, d.dy]))
     native.configure({ threads: initial.threads })
   })
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <functional>
@@ -79,6 +80,11 @@ struct Scratch {
  * A training step calls it hundreds of times, often for under a millisecond of work, so both
  * sides spin briefly before they sleep: a futex sleep and wake costs tens of microseconds on
  * a virtual machine, each way.
+ *
+ * The calling thread never waits for a worker to wake up, only for items a worker has
+ * started: a worker joins a call only while it is open, and the caller closes it once every
+ * item is taken. A worker that wakes late (its core busy with another process) finds the call
+ * closed and goes back to waiting, instead of holding the caller for a time slice.
  */
 class Pool {
  public:
@@ -91,6 +97,8 @@ class Pool {
     if (threads < 1) threads = 1;
     if (threads == size()) return;
     stop();
+    backoff_ = 0;
+    nextBackoff_ = 1;
     scratch_.clear();
     scratch_.resize(threads);
     for (int i = 0; i < threads; i++) scratch_[i].id = i;
@@ -117,23 +125,27 @@ class Pool {
     }
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
+    task_ = &fn;
+    count_ = count;
+    next_.store(0);
+    /* A new generation, open, nobody joined; under the lock so a worker about to sleep sees it. */
     {
       std::lock_guard<std::mutex> lock(m_);
-      task_ = &fn;
-      count_ = count;
-      next_.store(0);
-      busy_.store(size() - 1);
-      generation_.fetch_add(1);
+      state_.store(((state_.load() >> kGenShift) + 1) << kGenShift | kOpen);
     }
     wake_.notify_all();
     const int mine = drain(0);
     const auto t1 = Clock::now();
-    std::exception_ptr error;
-    spinUntil([this] { return busy_.load() == 0; });
-    {
+    /* Every item is taken: close the call, then wait for the workers still running one. */
+    if (state_.fetch_and(~kOpen) & kJoined) {
+      spinUntil([this] { return (state_.load() & kJoined) == 0; });
       std::unique_lock<std::mutex> lock(m_);
-      done_.wait(lock, [this] { return busy_.load() == 0; });
-      task_ = nullptr;
+      done_.wait(lock, [this] { return (state_.load() & kJoined) == 0; });
+    }
+    task_ = nullptr;
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> lock(m_);
       std::swap(error, error_);
     }
     judge(mine, count, std::chrono::duration<double>(t1 - t0).count(),
@@ -195,17 +207,29 @@ class Pool {
   }
 
   void loop(int id) {
-    unsigned seen = 0;
+    uint64_t seen = 0;
+    const auto fresh = [&] { return quit_.load() || (state_.load() >> kGenShift) != seen; };
     for (;;) {
-      if (!spinUntil([&] { return quit_.load() || generation_.load() != seen; })) {
+      if (!spinUntil(fresh)) {
         std::unique_lock<std::mutex> lock(m_);
-        wake_.wait(lock, [&] { return quit_.load() || generation_.load() != seen; });
+        wake_.wait(lock, fresh);
       }
       if (quit_.load()) return;
-      seen = generation_.load();
+      uint64_t s = state_.load();
+      seen = s >> kGenShift;
+      /* Join only a call that is still open (it cannot end while we are joined). */
+      bool joined = false;
+      while ((s >> kGenShift) == seen && (s & kOpen)) {
+        if (state_.compare_exchange_weak(s, s + 1)) {
+          joined = true;
+          break;
+        }
+      }
+      if (!joined) continue;
       drain(id);
-      if (busy_.fetch_sub(1) == 1) {
-        /* Under the lock, so the caller cannot check busy_ and then sleep past this notify. */
+      const uint64_t before = state_.fetch_sub(1);
+      if (!(before & kOpen) && (before & kJoined) == 1) {
+        /* Under the lock, so the caller cannot check the state and then sleep past this. */
         std::lock_guard<std::mutex> lock(m_);
         done_.notify_one();
       }
@@ -222,6 +246,10 @@ class Pool {
     workers_.clear();
   }
 
+  /* state_: the call's generation (high 32 bits), whether it is open, and how many joined. */
+  static constexpr int kGenShift = 32;
+  static constexpr uint64_t kOpen = uint64_t(1) << 31, kJoined = kOpen - 1;
+
   std::vector<Scratch> scratch_;
   std::vector<std::thread> workers_;
   std::mutex m_;
@@ -232,7 +260,6 @@ class Pool {
   int count_ = 0;
   /* Calls still to run on the calling thread alone, and the length of the next such run. */
   int backoff_ = 0, nextBackoff_ = 1;
-  std::atomic<int> busy_{0};
-  std::atomic<unsigned> generation_{0};
+  std::atomic<uint64_t> state_{0};
   std::atomic<bool> quit_{false};
 };

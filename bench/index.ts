@@ -41,6 +41,8 @@
  * native kernels the cpu backend is ~10x slower, so narrow it to "cnn"), BENCH_CPU_STEPS (default 2), BENCH_CPU_ROUNDS (default 5), BENCH_REPEAT (default 1), BENCH_SALIENCY=0
  * skips the saliency throughput (run once, in the parent, at the first thread count),
  * BENCH_APGD=0 skips APGD-CE's throughput beside PGD-10's (bench/apgd.ts, likewise once),
+ * BENCH_SCALING=0 skips two threads against one in one process, quiet and beside a busy
+ * process (bench/scaling.ts; BENCH_SCALING_ROUNDS, default 10 for cnn and 6 for resnet20),
  * ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
 import { benchSaliency } from './saliency'
@@ -52,13 +54,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tf } from '../src/main/engine/tf'
 import { initBackend, type BackendName } from '../src/main/engine/backend'
-import { buildModel, type ArchitectureId, type Network } from '../src/main/engine/models'
-import { trainStep } from '../src/main/engine/training/steps'
-import { attackLoss } from '../src/main/engine/attacks/loss'
-import { signStep } from '../src/main/engine/ops/signStep'
+import type { ArchitectureId } from '../src/main/engine/models'
 import { fastKernelState, nativeKernelStatus } from '../src/main/engine/kernels'
 import { loadNativeKernels } from '../src/main/engine/kernels/nativeKernels'
 import { PATHS, TorchReference, type Path } from './torchReference'
+import { timeSamples, workload, type Workload } from './workload'
+import { benchScaling, scalingLines } from './scaling'
 import { minOf } from './stats'
 import {
   OOM,
@@ -73,7 +74,6 @@ import {
   type RowSamples
 } from './report'
 
-const SHAPE: Record<string, [number, number, number]> = { cnn: [28, 28, 1], resnet20: [32, 32, 3] }
 const TORCH_SHAPE_NOTE = 'PyTorch NCHW, project NHWC: same maths'
 
 const env = (k: string, d: string): string => process.env[k] ?? d
@@ -100,64 +100,6 @@ const archs = list('BENCH_ARCHS', 'cnn,resnet20') as ArchitectureId[]
 const threadCounts = list('BENCH_THREADS', '1,2').map(Number)
 const PYTHON = '/usr/bin/python3'
 const REFERENCE = new URL('../../shared/reference/torch_step_bench.py', import.meta.url).pathname
-
-/** One architecture's models and data, with the three paths as closures. */
-interface Workload {
-  run: Record<Path, () => void>
-  dispose: () => void
-}
-
-function workload(arch: ArchitectureId, batch: number): Workload {
-  const shape = SHAPE[arch]!
-  const net: Network = buildModel(arch, shape, 10, { seed: 1 })
-  const ref: Network = buildModel(arch, shape, 10, { seed: 2 })
-  const x = tf.randomUniform([batch, ...shape], 0, 1, 'float32', 3) as tf.Tensor4D
-  const y = tf.randomUniform([batch], 0, 10, 'int32', 4) as tf.Tensor1D
-  // SGD with momentum 0.9, lr 0.01, λ = 30: the reference's settings.
-  const opt = tf.train.momentum(0.01, 0.9)
-  const ortho = { reference: ref, lambda: 30, form: 'signed' as const }
-  const gradOf = tf.grad((xa: tf.Tensor) => attackLoss(net.predictLogits(xa as tf.Tensor4D), y))
-  return {
-    run: {
-      ortho: () => void trainStep(net, opt, x, y, ortho),
-      plain: () => void trainStep(net, opt, x, y),
-      // The attack engine's PGD iteration: input gradient (inference mode), then its step
-      // (ops/signStep: strict sign, step, projection onto the ε-ball and [0, 1], one kernel);
-      // read back at the end like the reference.
-      pgd10: () => {
-        let xa = x.clone()
-        for (let t = 0; t < 10; t++) {
-          const next = tf.tidy(() => signStep(xa, gradOf(xa) as tf.Tensor4D, x, 0.01, 0.03))
-          xa.dispose()
-          xa = next
-        }
-        xa.dataSync()
-        xa.dispose()
-      }
-    },
-    dispose: () => {
-      tf.dispose([x, y])
-      net.dispose()
-      ref.dispose()
-      opt.dispose()
-    }
-  }
-}
-
-/** Wall and process CPU time (ms; all threads, the pools' spinning included) of each of `n` runs. */
-function timeSamples(fn: () => void, n: number): { wall: number[]; cpu: number[] } {
-  const wall: number[] = []
-  const cpu: number[] = []
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage()
-    const t0 = performance.now()
-    fn()
-    wall.push(performance.now() - t0)
-    const c = process.cpuUsage(c0)
-    cpu.push((c.user + c.system) / 1000)
-  }
-  return { wall, cpu }
-}
 
 function torchAvailable(): boolean {
   if (!existsSync(PYTHON) || !existsSync(REFERENCE)) return false
@@ -491,15 +433,30 @@ async function main(): Promise<void> {
   }
   const saliencyOn = process.env.BENCH_SALIENCY !== '0'
   const apgdOn = process.env.BENCH_APGD !== '0'
+  const scalingOn = process.env.BENCH_SCALING !== '0' && native.active
   // The in-process measurements below run on the fastest backend here, once, at the first
   // thread count (this process has measured nothing else, so it may choose).
   process.env.ORTHOLENS_THREADS = String(threadCounts[0] ?? 1)
   // The native pool was sized when this process first asked for the kernels' status.
   loadNativeKernels()?.configure({ threads: threadCounts[0] ?? 1 })
   const info =
-    saliencyOn || apgdOn
+    saliencyOn || apgdOn || scalingOn
       ? await initBackend(backends.includes('wasm') ? 'wasm' : backends[0])
       : undefined
+  if (scalingOn && info) {
+    // Two threads against one in this one process, quiet and beside a busy process (issue 20).
+    const scaling = await benchScaling(
+      archs.map((arch) => ({
+        arch,
+        batch: BATCH[arch]!,
+        rounds: Number(env('BENCH_SCALING_ROUNDS', arch === 'resnet20' ? '6' : '10')),
+        steps: arch === 'resnet20' ? 1 : 5
+      }))
+    )
+    result.scaling = scaling
+    console.log('')
+    for (const line of scalingLines(scaling, info.name)) console.log(line)
+  }
   if (apgdOn && info) {
     // APGD-CE throughput beside PGD-10's through the attack registry (issue 14).
     const apgd = await benchApgd()

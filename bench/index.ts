@@ -42,7 +42,8 @@
  * skips the saliency throughput (run once, in the parent, at the first thread count),
  * BENCH_APGD=0 skips APGD-CE's throughput beside PGD-10's (bench/apgd.ts, likewise once),
  * BENCH_SCALING=0 skips two threads against one in one process, quiet and beside a busy
- * process (bench/scaling.ts; BENCH_SCALING_ROUNDS, default 10 for cnn and 6 for resnet20),
+ * process, on wasm and cpu (bench/scaling.ts; BENCH_SCALING_ROUNDS, default 10 for cnn and 6
+ * for resnet20),
  * ORTHOLENS_FAST_KERNELS=0 for stock kernels.
  */
 import { benchSaliency } from './saliency'
@@ -446,6 +447,7 @@ async function main(): Promise<void> {
   if (scalingOn && info) {
     // Two threads against one in this one process, quiet and beside a busy process (issue 20).
     const scaling = await benchScaling(
+      backends.filter((b) => b === 'wasm' || b === 'cpu'),
       archs.map((arch) => ({
         arch,
         batch: BATCH[arch]!,
@@ -455,7 +457,7 @@ async function main(): Promise<void> {
     )
     result.scaling = scaling
     console.log('')
-    for (const line of scalingLines(scaling, info.name)) console.log(line)
+    for (const line of scalingLines(scaling)) console.log(line)
   }
   if (apgdOn && info) {
     // APGD-CE throughput beside PGD-10's through the attack registry (issue 14).

@@ -11,14 +11,16 @@
 import { spawn } from 'node:child_process'
 import { loadavg } from 'node:os'
 import type { ArchitectureId } from '../src/main/engine/models'
+import { initBackend, type BackendName } from '../src/main/engine/backend'
 import { loadNativeKernels } from '../src/main/engine/kernels/nativeKernels'
 import { PATHS, type Path } from './torchReference'
 import { median } from './stats'
-import { timeSamples, workload } from './workload'
+import { timeSamples, workload, type Workload } from './workload'
 
 export type Condition = 'quiet' | 'one busy process'
 
 export interface ScalingRow {
+  backend: BackendName
   arch: ArchitectureId
   batch: number
   condition: Condition
@@ -39,81 +41,93 @@ async function busyProcess(): Promise<() => void> {
   return () => void child.kill('SIGKILL')
 }
 
+type NativeModule = NonNullable<ReturnType<typeof loadNativeKernels>>
+
+/** Per path, each round's (1-thread time) / (2-thread time), the two in alternating order. */
+function roundRatios(
+  native: NativeModule,
+  w: Workload,
+  rounds: number,
+  steps: number
+): Record<Path, number[]> {
+  const ratios: Record<Path, number[]> = { ortho: [], plain: [], pgd10: [] }
+  for (let r = 0; r < rounds; r++) {
+    const ms: Record<number, Partial<Record<Path, number>>> = { 1: {}, 2: {} }
+    for (const threads of r % 2 ? [2, 1] : [1, 2]) {
+      native.configure({ threads })
+      w.run.plain() // the re-made pool's workers start
+      for (const p of PATHS) {
+        const { wall } = timeSamples(w.run[p], steps)
+        ms[threads]![p] = wall.reduce((a, b) => a + b, 0) / wall.length
+      }
+    }
+    for (const p of PATHS) ratios[p].push(ms[1]![p]! / ms[2]![p]!)
+  }
+  return ratios
+}
+
 /**
- * Runs in the calling process, on the backend it has initialised (the caller starts it with 1
- * thread, so XNNPACK has one). Returns one row per architecture and condition.
+ * Runs in the calling process, on each of `backends` in turn (the caller started with 1
+ * thread, so XNNPACK has one), and leaves the backend it found. Returns one row per backend,
+ * architecture and condition.
  */
 export async function benchScaling(
+  backends: BackendName[],
   archs: { arch: ArchitectureId; batch: number; rounds: number; steps: number }[]
 ): Promise<ScalingRow[]> {
   const native = loadNativeKernels()
   if (!native) return []
-  const initial = native.info().threads
+  const initialThreads = native.info().threads
+  const initialBackend = (await initBackend()).name
   const rows: ScalingRow[] = []
   try {
-    for (const { arch, batch, rounds, steps } of archs) {
-      const w = workload(arch, batch)
-      for (const p of PATHS) w.run[p]()
-      for (const condition of ['quiet', 'one busy process'] as Condition[]) {
-        const stop = condition === 'quiet' ? () => {} : await busyProcess()
-        const start = loadavg()[0]!.toFixed(2)
-        const ratios: Record<Path, number[]> = { ortho: [], plain: [], pgd10: [] }
-        try {
-          for (let r = 0; r < rounds; r++) {
-            const ms: Record<number, Partial<Record<Path, number>>> = { 1: {}, 2: {} }
-            for (const threads of r % 2 ? [2, 1] : [1, 2]) {
-              native.configure({ threads })
-              w.run.plain() // the re-made pool's workers start
-              for (const p of PATHS) {
-                const { wall } = timeSamples(w.run[p], steps)
-                ms[threads]![p] = wall.reduce((a, b) => a + b, 0) / wall.length
-              }
-            }
-            for (const p of PATHS) ratios[p].push(ms[1]![p]! / ms[2]![p]!)
+    for (const backend of backends) {
+      await initBackend(backend)
+      for (const { arch, batch, rounds, steps } of archs) {
+        const w = workload(arch, batch)
+        for (const p of PATHS) w.run[p]()
+        for (const condition of ['quiet', 'one busy process'] as Condition[]) {
+          const stop = condition === 'quiet' ? () => {} : await busyProcess()
+          const start = loadavg()[0]!.toFixed(2)
+          let ratios: Record<Path, number[]>
+          try {
+            ratios = roundRatios(native, w, rounds, steps)
+          } finally {
+            stop()
           }
-        } finally {
-          stop()
-        }
-        const speedup = {} as ScalingRow['speedup']
-        for (const p of PATHS) {
-          speedup[p] = {
-            median: median(ratios[p]),
-            min: Math.min(...ratios[p]),
-            max: Math.max(...ratios[p])
+          const speedup = {} as ScalingRow['speedup']
+          for (const p of PATHS) {
+            const v = ratios[p]
+            speedup[p] = { median: median(v), min: Math.min(...v), max: Math.max(...v) }
           }
+          const load: [string, string] = [start, loadavg()[0]!.toFixed(2)]
+          rows.push({ backend, arch, batch, condition, load, rounds, speedup })
         }
-        rows.push({
-          arch,
-          batch,
-          condition,
-          load: [start, loadavg()[0]!.toFixed(2)],
-          rounds,
-          speedup
-        })
+        w.dispose()
       }
-      w.dispose()
     }
   } finally {
-    native.configure({ threads: initial })
+    native.configure({ threads: initialThreads })
+    await initBackend(initialBackend)
   }
   return rows
 }
 
 /** The table: one line per architecture and condition; `!` marks a median under its target. */
-export function scalingLines(rows: ScalingRow[], backend: string): string[] {
+export function scalingLines(rows: ScalingRow[]): string[] {
   const cell = (s: { median: number; min: number; max: number }, target: number) =>
     `${s.median.toFixed(2)}${s.median < target ? '!' : ' '} (${s.min.toFixed(2)}-${s.max.toFixed(2)})`.padEnd(
       20
     )
   return [
-    `two threads against one on ${backend}, one process switching the native pool each round ` +
+    `two threads against one, one process switching the native pool each round ` +
       `(median of the rounds' 1-thread / 2-thread time, range; ! = under issue 20's target: ` +
       `${SCALING_TARGET.quiet.toFixed(1)} quiet, ${SCALING_TARGET['one busy process'].toFixed(1)} with one busy process):`,
-    `${'arch'.padEnd(10)}${'batch'.padStart(5)}  ${'condition'.padEnd(18)}${'rounds'.padStart(6)}  ` +
+    `${'backend'.padEnd(8)}${'arch'.padEnd(10)}${'batch'.padStart(5)}  ${'condition'.padEnd(18)}${'rounds'.padStart(6)}  ` +
       `${'load'.padEnd(12)}${PATHS.map((p) => p.padEnd(20)).join('')}`,
     ...rows.map(
       (r) =>
-        `${r.arch.padEnd(10)}${String(r.batch).padStart(5)}  ${r.condition.padEnd(18)}` +
+        `${r.backend.padEnd(8)}${r.arch.padEnd(10)}${String(r.batch).padStart(5)}  ${r.condition.padEnd(18)}` +
         `${String(r.rounds).padStart(6)}  ${`${r.load[0]} → ${r.load[1]}`.padEnd(12)}` +
         PATHS.map((p) => cell(r.speedup[p], SCALING_TARGET[r.condition])).join('')
     )

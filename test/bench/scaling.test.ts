@@ -4,6 +4,7 @@ import { scalingLines, type ScalingRow } from '../../bench/scaling'
 const row = (condition: ScalingRow['condition'], medians: [number, number, number]): ScalingRow => {
   const [ortho, plain, pgd10] = medians.map((m) => ({ median: m, min: m - 0.1, max: m + 0.1 }))
   return {
+    backend: 'wasm',
     arch: 'cnn',
     batch: 64,
     condition,
@@ -15,10 +16,10 @@ const row = (condition: ScalingRow['condition'], medians: [number, number, numbe
 
 describe('the two-threads-against-one table', () => {
   it("marks a median under issue 20's target for its condition, and only those", () => {
-    const lines = scalingLines(
-      [row('quiet', [1.45, 1.29, 1.3]), row('one busy process', [0.98, 1.0, 1.2])],
-      'wasm'
-    )
+    const lines = scalingLines([
+      row('quiet', [1.45, 1.29, 1.3]),
+      row('one busy process', [0.98, 1.0, 1.2])
+    ])
     expect(lines).toHaveLength(4)
     const [quiet, busy] = [lines[2]!, lines[3]!]
     expect(quiet).toContain('1.45  (1.35-1.55)')

@@ -5,7 +5,8 @@
  * engine/install.ts calls it, once): one file per kernel, grouped by what it replaces:
  *  - wasm/: the `wasm` backend's slow stock kernels, in JavaScript and WebAssembly SIMD, and
  *    its Log1p, which loses small arguments;
- *  - cpu/: the `cpu` backend's element-wise, reduction and matrix kernels, native;
+ *  - cpu/: the `cpu` backend's element-wise, reduction and matrix kernels, native, and Fill
+ *    into pooled memory;
  *  - conv/: Conv2D and its two gradients on wasm and cpu, native, and Conv2D fused with the
  *    per-channel affine map (+ ReLU) after it;
  *  - own/: kernels tfjs does not have (training batch norm and its gradients, the fused
@@ -32,6 +33,7 @@ import { log1pWasmConfig } from './wasm/Log1p'
 import { binaryKernelConfigs } from './cpu/Binary'
 import { reduceKernelConfigs } from './cpu/Reduce'
 import { reluKernelConfigs } from './cpu/Relu'
+import { fillKernelConfigs } from './cpu/Fill'
 import { batchMatMulKernelConfigs } from './cpu/BatchMatMul'
 import { conv2DKernelConfigs } from './conv/Conv2D'
 import { conv2DBackpropInputKernelConfigs } from './conv/Conv2DBackpropInput'
@@ -63,6 +65,7 @@ export const ourKernelConfigs: readonly OurKernelConfig[] = [
   ...binaryKernelConfigs,
   ...reduceKernelConfigs,
   ...reluKernelConfigs,
+  ...fillKernelConfigs,
   ...batchMatMulKernelConfigs,
   ...conv2DKernelConfigs,
   ...conv2DBackpropInputKernelConfigs,

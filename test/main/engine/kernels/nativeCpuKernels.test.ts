@@ -6,6 +6,7 @@ import {
   nativeKernelStatus,
   setNativeKernels
 } from '../../../../src/main/engine/kernels/nativeKernels'
+import { cpuBufferPoolFreeBytes } from '../../../../src/main/engine/kernels/cpuBufferPool'
 import { maxRelError } from '../../../helpers/compare'
 import { withNativeKernelsOff } from '../../../helpers/nativeSwitch'
 
@@ -153,6 +154,24 @@ describe.skipIf(!nativeKernelStatus().active)(
           1e-5
         )
       })
+    })
+
+    it('fill: float32 into pooled memory, every element written; other types by the stock kernel', () => {
+      const shape = [64, 1024] // over the pool's minimum
+      const bytes = 64 * 1024 * 4
+      tf.fill(shape, 3).dispose() // never read, so its array goes back to the pool
+      const freeBefore = cpuBufferPoolFreeBytes()
+      expect(freeBefore).toBeGreaterThanOrEqual(bytes)
+      const b = tf.fill(shape, -1.5, 'float32')
+      expect(cpuBufferPoolFreeBytes()).toBe(freeBefore - bytes) // the recycled array
+      const v = b.dataSync()
+      expect(v.every((x) => x === -1.5)).toBe(true)
+      b.dispose()
+      const ints = tf.fill([3], 7, 'int32')
+      expect(ints.dtype).toBe('int32')
+      expect(Array.from(ints.dataSync())).toEqual([7, 7, 7])
+      expect(tf.fill([2], 'a', 'string').arraySync()).toEqual(['a', 'a'])
+      expect(Array.from(tf.fill([2, 2], NaN).dataSync())).toEqual([NaN, NaN, NaN, NaN])
     })
 
     it('relu, NaN included', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
 import {
@@ -8,7 +8,11 @@ import {
 } from '../../../../src/main/engine/kernels/nativeKernels'
 import { batchNormTrain, batchNormTrainOps } from '../../../../src/main/engine/ops/batchNorm'
 import { maxRelError } from '../../../helpers/compare'
-import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
+import {
+  describeNative,
+  valuesAndDispose,
+  withNativeKernelsOff
+} from '../../../helpers/nativeSwitch'
 
 const EPS = 1e-3
 
@@ -71,16 +75,7 @@ function gradients(
   })
 }
 
-// Skipped where the native kernels are not built or are switched off (ORTHOLENS_NATIVE_KERNELS=0).
-describe.skipIf(!nativeKernelStatus().active)('native batch norm equals the ops route', () => {
-  beforeAll(async () => {
-    await initBackend('wasm')
-  })
-  afterAll(async () => {
-    setNativeKernels(true)
-    await initBackend('cpu')
-  })
-
+describeNative('native batch norm equals the ops route', () => {
   it('forward: output, batch mean and variance, on wasm and cpu', async () => {
     for (const backend of ['wasm', 'cpu'] as const) {
       await initBackend(backend)

@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import {
-  loadNativeKernels,
-  nativeKernelStatus,
-  setNativeKernels
-} from '../../../../src/main/engine/kernels/nativeKernels'
+import { loadNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { channelAffine } from '../../../../src/main/engine/ops/channelAffine'
 import { maxRelError } from '../../../helpers/compare'
-import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
+import {
+  describeNative,
+  valuesAndDispose,
+  withNativeKernelsOff
+} from '../../../helpers/nativeSwitch'
 
 const shapes: number[][] = [
   [7, 3],
@@ -47,72 +47,60 @@ function run(shape: number[], seed: number, relu: boolean, fused: boolean): tf.T
   })
 }
 
-// Skipped where the native kernels are not built or are switched off (ORTHOLENS_NATIVE_KERNELS=0).
-describe.skipIf(!nativeKernelStatus().active)(
-  'native per-channel affine + ReLU and ReLU gradient equal the ops',
-  () => {
-    beforeAll(async () => {
-      await initBackend('wasm')
-    })
-    afterAll(async () => {
-      setNativeKernels(true)
-      await initBackend('cpu')
-    })
-
-    it('values, first- and second-order gradients, on wasm and cpu', async () => {
-      const names = ['y', 'dx', 'dscale', 'dshift', 'd2x', 'd2scale', 'd2shift', 'd2v']
-      for (const backend of ['wasm', 'cpu'] as const) {
-        await initBackend(backend)
-        for (const [relu, fused] of [
-          [true, true],
-          [false, true],
-          [true, false]
-        ] as const) {
-          shapes.forEach((shape, i) => {
-            const before = tf.memory().numTensors
-            const native = valuesAndDispose(run(shape, 10 * i + 1, relu, fused))
-            expect(tf.memory().numTensors).toBe(before)
-            const ops = valuesAndDispose(
-              withNativeKernelsOff(() => run(shape, 10 * i + 1, relu, fused))
-            )
-            names.forEach((name, k) => {
-              const what = `${name} ${backend} relu=${relu} fused=${fused} [${shape}]`
-              expect(maxRelError(native[k]!, ops[k]!), what).toBeLessThan(1e-5)
-              expect(Math.max(...native[k]!.map(Math.abs)), what).toBeGreaterThan(1e-3)
-            })
+describeNative('native per-channel affine + ReLU and ReLU gradient equal the ops', () => {
+  it('values, first- and second-order gradients, on wasm and cpu', async () => {
+    const names = ['y', 'dx', 'dscale', 'dshift', 'd2x', 'd2scale', 'd2shift', 'd2v']
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend(backend)
+      for (const [relu, fused] of [
+        [true, true],
+        [false, true],
+        [true, false]
+      ] as const) {
+        shapes.forEach((shape, i) => {
+          const before = tf.memory().numTensors
+          const native = valuesAndDispose(run(shape, 10 * i + 1, relu, fused))
+          expect(tf.memory().numTensors).toBe(before)
+          const ops = valuesAndDispose(
+            withNativeKernelsOff(() => run(shape, 10 * i + 1, relu, fused))
+          )
+          names.forEach((name, k) => {
+            const what = `${name} ${backend} relu=${relu} fused=${fused} [${shape}]`
+            expect(maxRelError(native[k]!, ops[k]!), what).toBeLessThan(1e-5)
+            expect(Math.max(...native[k]!.map(Math.abs)), what).toBeGreaterThan(1e-3)
           })
-        }
+        })
       }
-      await initBackend('wasm')
-    })
+    }
+    await initBackend('wasm')
+  })
 
-    it('masks by the ReLU: negative pre-activations pass no gradient', () => {
-      const x = tf.tensor2d([
-        [-2, 1],
-        [3, -1]
-      ])
-      const dx = tf.grad((xx: tf.Tensor) =>
-        tf.sum(channelAffine(xx, tf.tensor1d([1, -1]), tf.tensor1d([0, 0]), true))
-      )(x)
-      // y = relu([[-2, -1], [3, 1]]): only the second row's positions pass, scaled by [1, -1].
-      expect(Array.from(dx.dataSync())).toEqual([0, 0, 1, -1])
-      tf.dispose([x, dx])
-    })
+  it('masks by the ReLU: negative pre-activations pass no gradient', () => {
+    const x = tf.tensor2d([
+      [-2, 1],
+      [3, -1]
+    ])
+    const dx = tf.grad((xx: tf.Tensor) =>
+      tf.sum(channelAffine(xx, tf.tensor1d([1, -1]), tf.tensor1d([0, 0]), true))
+    )(x)
+    // y = relu([[-2, -1], [3, 1]]): only the second row's positions pass, scaled by [1, -1].
+    expect(Array.from(dx.dataSync())).toEqual([0, 0, 1, -1])
+    tf.dispose([x, dx])
+  })
 
-    it('refuse arrays that do not match', () => {
-      const native = loadNativeKernels()!
-      const f = (n: number): Float32Array => new Float32Array(n)
-      const dims = Int32Array.of(4, 3)
-      expect(() => native.channelAffine(f(12), f(3), f(2), f(12), dims, true)).toThrow(
-        /shift: array size/
-      )
-      expect(() => native.maskedScale(f(12), f(11), null, f(12), dims)).toThrow(/mask: array size/)
-      expect(() => native.maskedScale(f(12), null, null, f(12), Int32Array.of(4, -3))).toThrow(
-        /invalid \[rows, channels\]/
-      )
-      expect(() => channelAffine(tf.zeros([4, 3]), tf.ones([3]), tf.zeros([4]), false)).toThrow(
-        /per-channel inputs must be \[3\]/
-      )
-    })
-  }
-)
+  it('refuse arrays that do not match', () => {
+    const native = loadNativeKernels()!
+    const f = (n: number): Float32Array => new Float32Array(n)
+    const dims = Int32Array.of(4, 3)
+    expect(() => native.channelAffine(f(12), f(3), f(2), f(12), dims, true)).toThrow(
+      /shift: array size/
+    )
+    expect(() => native.maskedScale(f(12), f(11), null, f(12), dims)).toThrow(/mask: array size/)
+    expect(() => native.maskedScale(f(12), null, null, f(12), Int32Array.of(4, -3))).toThrow(
+      /invalid \[rows, channels\]/
+    )
+    expect(() => channelAffine(tf.zeros([4, 3]), tf.ones([3]), tf.zeros([4]), false)).toThrow(
+      /per-channel inputs must be \[3\]/
+    )
+  })
+})

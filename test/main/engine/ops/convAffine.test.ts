@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { tf } from '../../../../src/main/engine/tf'
 import { initBackend } from '../../../../src/main/engine/backend'
-import {
-  ConvAffine,
-  loadNativeKernels,
-  nativeKernelStatus,
-  setNativeKernels
-} from '../../../../src/main/engine/kernels/nativeKernels'
+import { ConvAffine, loadNativeKernels } from '../../../../src/main/engine/kernels/nativeKernels'
 import { convAffine } from '../../../../src/main/engine/ops/convAffine'
 import { maxRelError } from '../../../helpers/compare'
-import { valuesAndDispose, withNativeKernelsOff } from '../../../helpers/nativeSwitch'
+import {
+  describeNative,
+  valuesAndDispose,
+  withNativeKernelsOff
+} from '../../../helpers/nativeSwitch'
 
 interface Case {
   n: number
@@ -70,17 +69,9 @@ function run(c: Case, seed: number, relu: boolean, withResidual: boolean): tf.Te
   })
 }
 
-describe.skipIf(!nativeKernelStatus().active)(
+describeNative(
   'convolution fused with the per-channel affine map (+ ReLU) equals conv2d then the map',
   () => {
-    beforeAll(async () => {
-      await initBackend('wasm')
-    })
-    afterAll(async () => {
-      setNativeKernels(true)
-      await initBackend('cpu')
-    })
-
     it('values, first- and second-order gradients, with and without a residual, on wasm and cpu', async () => {
       const names = ['y', 'dx', 'dfilter', 'dscale', 'dshift', 'dresidual']
       for (const backend of ['wasm', 'cpu'] as const) {
